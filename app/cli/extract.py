@@ -1,0 +1,52 @@
+"""`repairdesk extract PATH... [--json]`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.cli.output import fail, emit_json
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command("extract")(extract)
+
+
+def extract(
+    paths: Annotated[list[Path], typer.Argument(help="Files to read: FIN, ISO 20022 XML, PDF or image.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (an array when several).")] = False,
+) -> None:
+    """Detect each document's type from its content and print the canonical extraction."""
+    from tools.errors import RepairDeskError
+    from tools.extract import extract_path
+
+    results: list[dict[str, object]] = []
+    failed = False
+    for path in paths:
+        try:
+            extractions = extract_path(path)
+        except RepairDeskError as exc:
+            fail(str(path), exc.reason)
+            failed = True
+            continue
+        for extraction in extractions:
+            results.append(extraction.to_json_dict())
+            if not as_json:
+                _print_summary(extraction.to_json_dict())
+    if as_json:
+        emit_json(results[0] if len(results) == 1 else results)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print_summary(result: dict[str, object]) -> None:
+    typer.echo(f"{result['source']}: {result['doc_type']}")
+    for field in result.get("fields", []):  # type: ignore[union-attr]
+        typer.echo(f"  {field['name']:<45} {field['value']}  ({field['confidence']:.2f})")
+    for finding in result.get("findings", []):  # type: ignore[union-attr]
+        typer.echo(f"  ! {finding['severity']:<7} {finding['code']}: {finding['message']}")
+    if not result.get("fields"):
+        typer.echo(json.dumps({k: v for k, v in result.items() if k not in {"source", "doc_type"}}, indent=2))

@@ -1,0 +1,41 @@
+"""The `repairdesk` command line. Each command group lives in its own module of this package.
+
+Exit codes: 0 success, 1 a processed input failed (stderr names the input and the reason), 2 usage.
+Heavy imports (torch, langgraph, fastapi) happen inside commands so `--help` stays instant.
+"""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from app.cli import audit, bootstrap, evaluation, extract, index, refdata, search, serve, token, triage, worker
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+
+cli = typer.Typer(
+    name="repairdesk",
+    help="RepairDesk: payment-exception repair with evidence, procedures and human review.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (extract, search, triage, serve, bootstrap, worker):
+    module.register(cli)
+cli.add_typer(index.app, name="index", help="Build the procedure index.")
+cli.add_typer(refdata.app, name="refdata", help="Load reference data.")
+cli.add_typer(evaluation.app, name="eval", help="Offline evaluation: run, compare, gate, export-corrections.")
+cli.add_typer(token.app, name="token", help="API tokens.")
+cli.add_typer(audit.app, name="audit", help="Audit trail.")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,13 @@
+"""`repairdesk triage` (placeholder until its issue lands)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(cli: typer.Typer) -> None:
+    @cli.command("triage")
+    def _placeholder() -> None:
+        """Not available yet."""
+        typer.echo("repairdesk triage is not available yet", err=True)
+        raise typer.Exit(2)

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Debian packages RepairDesk needs at run and test time: tesseract (OCR) with the label languages,
+# and chromium for the browser tests. Installs what is missing when root; otherwise says what to run.
+set -euo pipefail
+need=()
+command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
+for lang in deu fra nld spa; do
+  [ -n "$(ls /usr/share/tesseract-ocr/*/tessdata/${lang}.traineddata 2>/dev/null)" ] || need+=("tesseract-ocr-${lang}")
+done
+[ -x /usr/bin/chromium ] || need+=(chromium)
+fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing Debian packages: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  echo "missing Debian packages: ${need[*]}" >&2
+  echo "install them with: sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
