@@ -1,13 +1,150 @@
-"""`repairdesk evaluation` commands (placeholder until its issue lands)."""
+"""`repairdesk eval run | compare | gate | export-corrections | manifest`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from app.cli.output import emit_json, fail
 
 app = typer.Typer(no_args_is_help=True)
 
 
-@app.command("placeholder", hidden=True)
-def _placeholder() -> None:
-    typer.echo("not available yet", err=True)
-    raise typer.Exit(2)
+@app.command("run")
+def run(
+    suite: Annotated[str, typer.Option(help="extraction | retrieval | agent | rag | all")],
+    model: Annotated[
+        str | None, typer.Option(help="Model SPEC (default $REPAIRDESK_MODEL or playbook).")
+    ] = None,
+    judge: Annotated[str | None, typer.Option(help="Judge SPEC: adds the LLM-judged RAGAS metrics.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Run directory (default evals/runs/<timestamp>).")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N samples of each dataset.")] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+) -> None:
+    """Run a suite offline; writes metrics.json, samples.jsonl and report.html."""
+    import os
+
+    from evals.base import SuiteOptions
+    from evals.runner import default_out_dir, expand, run_suites
+    from tools.errors import RepairDeskError
+
+    try:
+        suites = expand(suite)
+        out_dir = out or default_out_dir()
+        options = SuiteOptions(
+            model=model or os.environ.get("REPAIRDESK_MODEL", "playbook"),
+            judge=judge,
+            limit=limit,
+            cache_dir=out_dir.parent / ".judge-cache",
+            progress=not quiet,
+        )
+        document = run_suites(suites, options, out_dir)
+    except RepairDeskError as exc:
+        fail(exc.source or "eval run", exc.reason)
+        raise typer.Exit(1) from exc
+    for name, metric in document["metrics"].items():
+        low, high = metric["ci95"]
+        typer.echo(f"{name:<60} {metric['value']:.4f}  [{low:.4f}, {high:.4f}]  n={metric['n']}")
+    typer.echo(f"run written to {out_dir}")
+
+
+@app.command("compare")
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Champion run directory.")],
+    run_b: Annotated[Path, typer.Argument(help="Challenger run directory.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Paired comparison of two runs on the same samples (B - A with paired bootstrap intervals)."""
+    from evals.compare import compare_runs
+    from tools.errors import RepairDeskError
+
+    try:
+        result = compare_runs(run_a, run_b)
+    except RepairDeskError as exc:
+        fail(exc.source or str(run_b), exc.reason)
+        raise typer.Exit(1) from exc
+    if as_json:
+        emit_json(result)
+        return
+    typer.echo(f"{result['paired_samples']} paired samples")
+    for name, m in result["metrics"].items():
+        typer.echo(
+            f"{name:<55} A={m['a']:.4f} B={m['b']:.4f} diff={m['difference']:+.4f} "
+            f"[{m['ci95'][0]:+.4f}, {m['ci95'][1]:+.4f}]  {m['verdict']}"
+        )
+
+
+@app.command("gate")
+def gate(
+    baseline: Annotated[Path, typer.Option(help="Baseline JSON (metrics with value and tolerance).")],
+    run_dir: Annotated[
+        Path | None, typer.Option("--run", help="Check this finished run instead of running.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Override the baseline's sample limit.")] = None,
+) -> None:
+    """Exit 1 when a metric falls below its baseline beyond its tolerance."""
+    import os
+
+    from evals.base import SuiteOptions, read_run
+    from evals.gate import check, read_baseline
+    from evals.runner import default_out_dir, run_suites
+    from tools.errors import RepairDeskError
+
+    try:
+        spec = read_baseline(baseline)
+        if run_dir is not None:
+            document, _ = read_run(run_dir)
+        else:
+            out_dir = default_out_dir()
+            options = SuiteOptions(
+                model=os.environ.get("REPAIRDESK_MODEL", "playbook"),
+                limit=limit if limit is not None else spec.get("limit"),
+                progress=False,
+            )
+            suites = spec.get("suites") or sorted({name.split(".", 1)[0] for name in spec["metrics"]})
+            document = run_suites(suites, options, out_dir)
+    except RepairDeskError as exc:
+        fail(exc.source or str(baseline), exc.reason)
+        raise typer.Exit(1) from exc
+    failures = check(spec, document["metrics"])
+    for name in spec["metrics"]:
+        observed = document["metrics"].get(name, {}).get("value")
+        mark = "FAIL" if any(f.metric == name for f in failures) else "ok"
+        typer.echo(f"{mark:<5} {name:<55} baseline={spec['metrics'][name]['value']} observed={observed}")
+    if failures:
+        for failure in failures:
+            typer.echo(f"regression: {failure.metric}: {failure.reason}", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("export-corrections")
+def export_corrections(
+    out: Annotated[
+        Path | None, typer.Option(help="Dataset file (default evals/datasets/corrections.jsonl).")
+    ] = None,
+) -> None:
+    """Append analyst decisions not yet exported to the corrections dataset (new dataset version)."""
+    from app.services.corrections import export_corrections as export
+
+    count = export(out)
+    typer.echo(f"exported {count} new labelled case(s)")
+
+
+@app.command("manifest")
+def manifest(
+    update: Annotated[
+        bool, typer.Option("--update", help="Record changed datasets as new versions.")
+    ] = False,
+) -> None:
+    """Show (or update) the dataset manifest: name, version, rows, hash, origin."""
+    from evals import datasets
+
+    if update:
+        for path in sorted(datasets.DATASETS_DIR.glob("*.jsonl")):
+            datasets.update(path.stem)
+    for name, entry in datasets.read_manifest()["datasets"].items():
+        typer.echo(
+            f"{name:<22} v{entry['version']:<3} {entry['count']:>5} rows  {entry['origin']:<18} {entry['sha256'][:12]}"
+        )

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tools.messages.currencies import minor_units
 
+_Date = date
+
 Severity = Literal["error", "warning", "info"]
 ChargeBearer = Literal["DEBT", "CRED", "SHAR", "SLEV"]
 CreditDebit = Literal["CRDT", "DBIT"]
@@ -112,7 +114,7 @@ class Balance(Model):
     kind: str  # opening, closing, closing_available, forward_available, interim_opening, ...
     amount: Decimal  # signed: negative when debit
     currency: str | None = None
-    date: date | None = None
+    date: _Date | None = None  # alias: a field named ``date`` shadows the type in this scope
 
 
 class StatementEntry(Model):
@@ -124,6 +126,7 @@ class StatementEntry(Model):
     booking_date: date | None = None
     status: str | None = None
     transaction_code: str | None = None
+    funds_code: str | None = None  # MT940 :61: funds code (third character of the currency code)
     customer_reference: str | None = None
     bank_reference: str | None = None
     end_to_end_id: str | None = None

@@ -1,0 +1,192 @@
+"""Retrieval metrics: recall@k, MRR, nDCG@k and doc-level recall@k for BM25, dense and hybrid.
+
+Contract:
+
+- Dataset lines (``evals/datasets/retrieval.jsonl``): ``{"id", "question", "gold": [{"doc_id",
+  "section"}, ...], "code": optional filter}``; ``query`` is accepted for ``question``, and
+  ``doc_id`` with ``section`` or ``sections`` for ``gold``. A malformed line raises
+  :class:`tools.errors.ValidationError` naming the line.
+- A hit is *correct* when its doc_id equals a gold pair's and its section equals the gold section or
+  lies inside it (gold "3" accepts a hit in "3.2"; gold "3.2" does not accept "3").
+- recall@k: 1 when a correct hit is among the first k (the share of questions answered in the top k);
+  MRR: 1/rank of the first correct hit (0 when none in the list); nDCG@k: binary relevance, each gold
+  pair counted once (the first hit inside it), ideal DCG from min(len(gold), k) relevant hits;
+  doc_recall@k: 1 when a hit's doc_id is a gold doc_id in the first k.
+- :func:`evaluate` runs every mode on every question and returns ``{"questions", "modes": {mode:
+  {metric: mean}}, "rows": [{"id", "question", "gold", "modes": {mode: {"metrics", "hits"}}}]}``.
+
+The metric functions are pure (lists in, float out) so they are unit-tested on hand-computed cases.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from tools.errors import ValidationError
+
+Pair = tuple[str, str]  # (doc_id, section)
+MODES: tuple[str, ...] = ("bm25", "dense", "hybrid")
+DEPTH = 10  # hits fetched per question: MRR looks this deep
+
+
+class _Hit(Protocol):
+    doc_id: str
+    section: str
+
+
+class _Search(Protocol):
+    def search(
+        self, query: str, *, code: str | None = ..., k: int = ..., mode: Any = ...
+    ) -> Sequence[_Hit]: ...
+
+
+def section_matches(hit_section: str, gold_section: str) -> bool:
+    """True when the hit's section is the gold section or a sub-section of it."""
+    return hit_section == gold_section or hit_section.startswith(gold_section + ".")
+
+
+def matched_gold(hit: Pair, gold: Sequence[Pair]) -> int | None:
+    """Index of the gold pair the hit falls in, or None."""
+    for i, (doc_id, section) in enumerate(gold):
+        if hit[0] == doc_id and section_matches(hit[1], section):
+            return i
+    return None
+
+
+def relevance(hits: Sequence[Pair], gold: Sequence[Pair]) -> list[int]:
+    """1/0 per hit; a gold pair already credited to an earlier hit gives 0 (no double counting)."""
+    credited: set[int] = set()
+    out: list[int] = []
+    for hit in hits:
+        index = matched_gold(hit, gold)
+        if index is None or index in credited:
+            out.append(0)
+        else:
+            credited.add(index)
+            out.append(1)
+    return out
+
+
+def recall_at(hits: Sequence[Pair], gold: Sequence[Pair], k: int) -> float:
+    return 1.0 if any(matched_gold(h, gold) is not None for h in hits[:k]) else 0.0
+
+
+def doc_recall_at(hits: Sequence[Pair], gold: Sequence[Pair], k: int) -> float:
+    docs = {doc_id for doc_id, _ in gold}
+    return 1.0 if any(doc_id in docs for doc_id, _ in hits[:k]) else 0.0
+
+
+def reciprocal_rank(hits: Sequence[Pair], gold: Sequence[Pair]) -> float:
+    for rank, hit in enumerate(hits, 1):
+        if matched_gold(hit, gold) is not None:
+            return 1.0 / rank
+    return 0.0
+
+
+def ndcg_at(hits: Sequence[Pair], gold: Sequence[Pair], k: int) -> float:
+    if not gold:
+        return 0.0
+    gains = relevance(hits[:k], gold)
+    dcg = sum(g / math.log2(rank + 1) for rank, g in enumerate(gains, 1))
+    ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(len(gold), k) + 1))
+    return dcg / ideal
+
+
+def question_metrics(hits: Sequence[Pair], gold: Sequence[Pair], ks: Iterable[int]) -> dict[str, float]:
+    ks = tuple(ks)
+    metrics: dict[str, float] = {}
+    for k in ks:
+        metrics[f"recall@{k}"] = recall_at(hits, gold, k)
+    metrics["mrr"] = reciprocal_rank(hits, gold)
+    metrics[f"ndcg@{max(ks)}"] = ndcg_at(hits, gold, max(ks))
+    for k in ks:
+        metrics[f"doc_recall@{k}"] = doc_recall_at(hits, gold, k)
+    return metrics
+
+
+def load_questions(path: Path) -> list[dict[str, Any]]:
+    """The dataset's questions, normalised to ``{"id", "question", "gold": [(doc_id, section)], "code"}``."""
+    questions: list[dict[str, Any]] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ValidationError(f"cannot read dataset: {exc}", source=str(path)) from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"not JSON: {exc}", source=where) from exc
+        if not isinstance(row, dict):
+            raise ValidationError("a line must be a JSON object", source=where)
+        question = row.get("question", row.get("query"))
+        if not isinstance(question, str) or not question.strip():
+            raise ValidationError("no question text", source=where)
+        gold = _gold_pairs(row, where)
+        questions.append(
+            {"id": str(row.get("id", number)), "question": question, "gold": gold, "code": row.get("code")}
+        )
+    return questions
+
+
+def _gold_pairs(row: dict[str, Any], where: str) -> list[Pair]:
+    if isinstance(row.get("gold"), list):
+        pairs = []
+        for item in row["gold"]:
+            if not isinstance(item, dict) or "doc_id" not in item or "section" not in item:
+                raise ValidationError("each gold entry needs doc_id and section", source=where)
+            pairs.append((str(item["doc_id"]), str(item["section"])))
+    elif "doc_id" in row:
+        sections = row.get("sections", [row.get("section")] if "section" in row else [])
+        pairs = [(str(row["doc_id"]), str(s)) for s in sections]
+    else:
+        raise ValidationError("no gold: give gold [{doc_id, section}] or doc_id and section", source=where)
+    if not pairs:
+        raise ValidationError("empty gold list", source=where)
+    return pairs
+
+
+def evaluate(
+    dataset_path: Path | str,
+    search: _Search,
+    ks: Sequence[int] = (1, 5),
+    *,
+    modes: Sequence[str] = MODES,
+    use_code_filter: bool = False,
+) -> dict[str, Any]:
+    """Run each mode on every question of the dataset (see the module docstring for the result).
+
+    ``use_code_filter`` passes a question's ``code`` as the search filter; off by default because
+    the analyst questions are typed without one.
+    """
+    questions = load_questions(Path(dataset_path))
+    depth = max(DEPTH, *ks)
+    rows: list[dict[str, Any]] = []
+    totals: dict[str, dict[str, float]] = {mode: {} for mode in modes}
+    for question in questions:
+        row: dict[str, Any] = {
+            "id": question["id"],
+            "question": question["question"],
+            "gold": [{"doc_id": d, "section": s} for d, s in question["gold"]],
+            "modes": {},
+        }
+        for mode in modes:
+            code = question["code"] if use_code_filter else None
+            found = search.search(question["question"], code=code, k=depth, mode=mode)
+            hits = [(h.doc_id, h.section) for h in found]
+            metrics = question_metrics(hits, question["gold"], ks)
+            row["modes"][mode] = {"metrics": metrics, "hits": [f"{d}#{s}" for d, s in hits[: max(ks)]]}
+            for name, value in metrics.items():
+                totals[mode][name] = totals[mode].get(name, 0.0) + value
+        rows.append(row)
+    count = len(questions)
+    summary = {
+        mode: {name: value / count for name, value in values.items()} for mode, values in totals.items()
+    }
+    return {"questions": count, "ks": list(ks), "modes": summary, "rows": rows}
