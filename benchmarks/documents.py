@@ -1,0 +1,86 @@
+"""Document extraction benchmark: text-PDF pages per second, OCR seconds per page, field accuracy.
+
+Runs on the generated remittance advices (six layouts x five languages, see
+tests/tools/documents/generator.py); tesseract runs single-threaded, so the OCR figure is per core.
+Floors: 10 text pages/s and 3 s per scanned A4 page (medians).
+
+    .venv/bin/python benchmarks/documents.py [--text 60] [--scans 60] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+from tests.tools.documents.generator import generate, to_scan
+from tests.tools.documents.scoring import accuracy, per_field, score
+from tools.documents import extract_document
+
+
+def _cpu() -> float:
+    """CPU seconds used by this process and its finished children (tesseract runs as a child):
+    the per-core cost, unaffected by other load on a shared machine."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def _report(title: str, totals: Counter[str]) -> None:
+    print(f"  {title} field accuracy: {accuracy(totals):.1%}")
+    for name, value in sorted(per_field(totals).items()):
+        print(f"    {name:<22} {value:.1%}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--text", type=int, default=60, help="generated text PDFs")
+    parser.add_argument("--scans", type=int, default=60, help="generated scans (OCR)")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    docs = generate(max(args.text, args.scans), seed=args.seed)
+
+    per_page: list[float] = []
+    cpu_page: list[float] = []
+    totals: Counter[str] = Counter()
+    for doc in docs[: args.text]:
+        start, cpu = time.perf_counter(), _cpu()
+        [extraction] = extract_document(doc.pdf, f"{doc.name}.pdf")
+        per_page.append((time.perf_counter() - start) / doc.pages)
+        cpu_page.append((_cpu() - cpu) / doc.pages)
+        totals += score(extraction, doc.expected, doc.layout)
+    if args.text:
+        pages = sum(d.pages for d in docs[: args.text])
+        print(f"text PDFs: {args.text} documents, {pages} pages")
+        elapsed = sum(p * d.pages for p, d in zip(per_page, docs, strict=False))
+        median_rate = 1 / statistics.median(per_page)
+        print(f"  wall: median {median_rate:.1f} pages/s (floor 10); overall {pages / elapsed:.1f} pages/s")
+        print(f"  cpu:  median {1 / statistics.median(cpu_page):.1f} pages/s per core")
+        _report("text", totals)
+
+    if args.scans:
+        ocr_page: list[float] = []
+        ocr_cpu: list[float] = []
+        totals = Counter()
+        for index, doc in enumerate(docs[: args.scans]):
+            scan = to_scan(doc.pdf, seed=index)
+            start, cpu = time.perf_counter(), _cpu()
+            [extraction] = extract_document(scan, f"{doc.name}.{'pdf' if doc.pages > 1 else 'jpg'}")
+            ocr_page.append((time.perf_counter() - start) / doc.pages)
+            ocr_cpu.append((_cpu() - cpu) / doc.pages)
+            totals += score(extraction, doc.expected, doc.layout)
+        print(f"scans: {args.scans} documents, {sum(d.pages for d in docs[: args.scans])} pages, 300 dpi")
+        print(f"  wall: median {statistics.median(ocr_page):.2f} s/page (floor 3.0); max {max(ocr_page):.2f}")
+        print(f"  cpu:  median {statistics.median(ocr_cpu):.2f} s/page on one core; max {max(ocr_cpu):.2f}")
+        _report("scan", totals)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

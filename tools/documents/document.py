@@ -1,0 +1,197 @@
+"""A read document: its pages plus what the extractors learn about it once (language, number style).
+
+Contract: :class:`Document` wraps the reader's pages and offers label look-up (:meth:`find_label`,
+:meth:`value_after`) shared by every extractor. Values come back as :class:`Hit` s that carry the
+words they were read from, so each extracted field keeps its page and box.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from tools.documents.labels import COLUMN_TOKENS, language_of
+from tools.documents.layout import Line, Page, Segment, Word, bbox_of
+from tools.documents.normalize import fold, numeric_order_evidence
+from tools.messages.model import FieldSource
+
+
+@dataclass
+class Hit:
+    """A value's text and the words it was read from."""
+
+    text: str
+    words: list[Word]
+    confidence: float = 1.0
+
+    def source(self) -> FieldSource:
+        if not self.words:
+            return FieldSource()
+        page = self.words[0].page
+        words = [w for w in self.words if w.page == page]
+        return FieldSource(page=page, bbox=bbox_of(words))
+
+    @property
+    def ocr_confidence(self) -> float:
+        return min((w.confidence for w in self.words), default=1.0)
+
+
+@dataclass
+class LabelMatch:
+    line: Line
+    segment: Segment
+    label_end: int  # index in segment.words just past the label
+    label: tuple[str, ...]
+
+    @property
+    def label_words(self) -> list[Word]:
+        return self.segment.words[: self.label_end]
+
+
+def match_tokens(keys: list[str], start: int, label: tuple[str, ...]) -> bool:
+    if start + len(label) > len(keys):
+        return False
+    return all(keys[start + i] == token for i, token in enumerate(label))
+
+
+@dataclass
+class Document:
+    pages: list[Page]
+    source: str
+    lines: list[Line] = field(init=False)
+    line_index: dict[int, int] = field(init=False)
+    _segments: list[tuple[Line, Segment, list[str]]] = field(init=False, repr=False)
+    _by_first_key: dict[str, list[tuple[Line, Segment, list[str]]]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.lines = [line for page in self.pages for line in page.lines]
+        self.line_index = {id(line): i for i, line in enumerate(self.lines)}
+        self._segments = [(line, seg, seg.keys) for line in self.lines for seg in line.segments]
+        self._by_first_key: dict[str, list[tuple[Line, Segment, list[str]]]] = {}
+        for entry in self._segments:
+            if entry[2]:
+                self._by_first_key.setdefault(entry[2][0], []).append(entry)
+
+    @cached_property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    @cached_property
+    def language(self) -> str:
+        return language_of([fold(w).strip(":.,;") for w in self.text.split()]) or "en"
+
+    @cached_property
+    def decimal_hint(self) -> str:
+        """The usual decimal separator: whichever ends more two-decimal amounts."""
+        import re
+
+        commas = len(re.findall(r"\d,\d{2}(?!\d)", self.text))
+        dots = len(re.findall(r"\d\.\d{2}(?!\d)", self.text))
+        if commas == dots:
+            return "." if self.language == "en" else ","
+        return "," if commas > dots else "."
+
+    @cached_property
+    def date_order(self) -> str:
+        """``DMY`` or ``MDY`` for numeric dates: evidence in the document first, then the language."""
+        evidence = numeric_order_evidence(self.text)
+        if evidence:
+            return evidence
+        return "MDY" if self.language == "en" and "/" in self.text and self.decimal_hint == "." else "DMY"
+
+    def is_table_header(self, line: Line) -> bool:
+        """A line-item table header: an id or description column plus an amount column."""
+        columns = column_labels(line)
+        names = {name for name, _, _ in columns}
+        return (
+            len(columns) >= 2
+            and bool(names & {"invoice_number", "description"})
+            and bool(names & {"amount", "net_amount", "discount"})
+        )
+
+    def find_label(self, label_tokens: list[tuple[str, ...]], anywhere: bool = False) -> list[LabelMatch]:
+        """Segments that start with one of the labels, in label priority order, then document order.
+
+        With ``anywhere``, a label may also sit inside running text ("... with reference PAY123.");
+        the match then covers the segment from the label on.
+        """
+        matches: list[LabelMatch] = []
+        for label in label_tokens:
+            entries = self._segments if anywhere else self._by_first_key.get(label[0], [])
+            for line, segment, keys in entries:
+                if label[0] not in keys:
+                    continue
+                starts = range(len(keys)) if anywhere else range(1)
+                for start in starts:
+                    if not match_tokens(keys, start, label):
+                        continue
+                    end = start + len(label)
+                    # A label can be followed by its own punctuation as separate tokens: "No :".
+                    while end < len(keys) and keys[end] == "":
+                        end += 1
+                    tail = Segment(segment.words[start:]) if start else segment
+                    matches.append(LabelMatch(line, tail, end - start, label))
+                    break
+        return matches
+
+    def value_candidates(self, match: LabelMatch) -> list[Hit]:
+        """Where a label's value may be: after it in its segment, in the next segment, or below it."""
+        candidates = []
+        rest = match.segment.words[match.label_end :]
+        if rest:
+            candidates.append(Hit(" ".join(w.text for w in rest), rest))
+        line = match.line
+        if match.segment not in line.segments:
+            # A label inside running text: its value follows it, or starts the next line (wrapped).
+            if not rest:
+                position = self.line_index[id(line)]
+                if position + 1 < len(self.lines) and self.lines[position + 1].page == line.page:
+                    first = self.lines[position + 1].segments[0]
+                    candidates.append(Hit(first.text, list(first.words)))
+            return candidates
+        index = line.segments.index(match.segment)
+        if index + 1 < len(line.segments):
+            nxt = line.segments[index + 1]
+            # A segment ending in a colon is the next label, not this one's value.
+            if not nxt.text.endswith(":"):
+                candidates.append(Hit(nxt.text, list(nxt.words)))
+        below = self.below(match.line, match.segment)
+        if below is not None and not below.text.endswith(":"):
+            candidates.append(Hit(below.text, list(below.words)))
+        return candidates
+
+    def below(self, line: Line, segment: Segment) -> Segment | None:
+        """The segment on the next line that sits under ``segment`` (values under header labels)."""
+        position = self.line_index[id(line)]
+        height = max(w.height for w in segment.words)
+        for following in self.lines[position + 1 : position + 3]:
+            if following.page != line.page or following.top - line.bottom > 2.5 * height:
+                return None
+            best, best_overlap = None, 0.0
+            for candidate in following.segments:
+                overlap = min(candidate.x1, segment.x1) - max(candidate.x0, segment.x0)
+                if overlap > best_overlap:
+                    best, best_overlap = candidate, overlap
+            if best is not None:
+                return best
+        return None
+
+
+def column_labels(line: Line) -> list[tuple[str, float, float]]:
+    """Column header labels in a line: (column name, x0, x1), left to right, longest label first."""
+    keys = [w.key for w in line.words]
+    found: list[tuple[str, float, float]] = []
+    i = 0
+    while i < len(keys):
+        best: tuple[str, tuple[str, ...]] | None = None
+        for name, labels in COLUMN_TOKENS.items():
+            for label in labels:
+                if match_tokens(keys, i, label) and (best is None or len(label) > len(best[1])):
+                    best = (name, label)
+        if best is None:
+            i += 1
+            continue
+        words = line.words[i : i + len(best[1])]
+        found.append((best[0], words[0].x0, words[-1].x1))
+        i += len(best[1])
+    return found

@@ -1,0 +1,53 @@
+"""Image reader: PNG, JPEG, TIFF (multi-page) and other raster formats PIL knows, through OCR.
+
+Contract: :func:`load_frames` returns the image's frames as PIL images after checking the pixel limit
+*before* decoding (decompression bombs raise :class:`InputTooLargeError`); :func:`read_image` OCRs
+each frame into a :class:`Page` with coordinates in pixels of the original image.
+"""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from tools.documents.layout import Page
+from tools.documents.limits import MAX_IMAGE_PIXELS, MAX_PAGES
+from tools.errors import DocumentError, InputTooLargeError, UnsupportedDocumentError
+
+# PIL warns at this size and raises DecompressionBombError at twice it; we want the error at the limit.
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS // 2
+
+
+def load_frames(data: bytes, source: str) -> list[Image.Image]:
+    try:
+        image = Image.open(io.BytesIO(data))
+        if image.width * image.height > MAX_IMAGE_PIXELS:
+            raise InputTooLargeError(
+                f"image of {image.width}x{image.height} pixels is over the limit of {MAX_IMAGE_PIXELS}",
+                source=source,
+            )
+        frames = []
+        for index, frame in enumerate(ImageSequence.Iterator(image)):
+            if index >= MAX_PAGES:
+                raise DocumentError(f"image has more than {MAX_PAGES} frames", source=source)
+            if frame.width * frame.height > MAX_IMAGE_PIXELS:
+                raise InputTooLargeError(f"frame {index + 1} is over the pixel limit", source=source)
+            frames.append(frame.convert("L"))
+        return frames
+    except Image.DecompressionBombError as exc:
+        raise InputTooLargeError(f"image over the pixel limit ({exc})", source=source) from exc
+    except UnidentifiedImageError as exc:
+        raise UnsupportedDocumentError("not an image format that can be read", source=source) from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise DocumentError(f"corrupt or truncated image ({exc})", source=source) from exc
+
+
+def read_image(data: bytes, source: str) -> list[Page]:
+    from tools.documents.ocr import ocr_image
+
+    pages = []
+    for index, frame in enumerate(load_frames(data, source)):
+        words = ocr_image(frame, index + 1, source=source)
+        pages.append(Page(index + 1, float(frame.width), float(frame.height), "px", "ocr", words))
+    return pages

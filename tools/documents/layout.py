@@ -1,0 +1,154 @@
+"""The reader-neutral page model: words with boxes, grouped into lines and segments.
+
+Every reader (PDF text layer, OCR) produces :class:`Page` objects of :class:`Word` s; extractors only
+see this model, so they work the same on text PDFs and scans. Coordinates are ``[x0, top, x1, bottom]``
+with the origin at the top-left corner of the page: PDF points for PDFs (scanned or not), pixels of the
+original image for images.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+from tools.documents.normalize import fold
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    page: int  # 1-based
+    confidence: float = 1.0  # 1.0 for a text layer; tesseract's word confidence for OCR
+    # The box on the page as delivered when it differs from the layout box (a deskewed scan: layout
+    # works on the levelled page, provenance points at the original pixels).
+    original: tuple[float, float, float, float] | None = None
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        return self.original or (self.x0, self.top, self.x1, self.bottom)
+
+    @cached_property
+    def key(self) -> str:
+        """Folded text without surrounding punctuation, for label matching (computed once)."""
+        return fold(self.text.replace("°", "").replace("º", "")).strip(":.#*()[]|;,")
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+def bbox_of(words: list[Word]) -> list[float]:
+    """The provenance box of ``words``: ``[x0, top, x1, bottom]`` on the page as delivered."""
+    boxes = [w.box for w in words]
+    return [
+        round(min(b[0] for b in boxes), 1),
+        round(min(b[1] for b in boxes), 1),
+        round(max(b[2] for b in boxes), 1),
+        round(max(b[3] for b in boxes), 1),
+    ]
+
+
+@dataclass
+class Segment:
+    """Words of one line that sit close together: a cell, a label with its value, a phrase."""
+
+    words: list[Word]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def keys(self) -> list[str]:
+        return [w.key for w in self.words]
+
+    @property
+    def x0(self) -> float:
+        return self.words[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.words[-1].x1
+
+    @property
+    def bbox(self) -> list[float]:
+        return bbox_of(self.words)
+
+
+@dataclass
+class Line:
+    page: int
+    words: list[Word]
+    segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def top(self) -> float:
+        return min(w.top for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return max(w.bottom for w in self.words)
+
+
+@dataclass
+class Page:
+    number: int  # 1-based
+    width: float
+    height: float
+    unit: Literal["pt", "px"]
+    reader: Literal["text", "ocr", "text+ocr", "plain"]
+    words: list[Word]
+    lines: list[Line] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.lines:
+            self.lines = group_lines(self.words)
+
+
+def group_lines(words: list[Word]) -> list[Line]:
+    """Group words into reading-order lines, then split each line into segments at wide gaps."""
+    if not words:
+        return []
+    ordered = sorted(words, key=lambda w: ((w.top + w.bottom) / 2, w.x0))
+    lines: list[list[Word]] = []
+    for word in ordered:
+        centre = (word.top + word.bottom) / 2
+        if lines:
+            last = lines[-1]
+            last_top = statistics.median(w.top for w in last)
+            last_bottom = statistics.median(w.bottom for w in last)
+            # Same line when the centre falls inside the line's band (skewed scans drift a little).
+            if last_top - 0.1 * word.height <= centre <= last_bottom + 0.1 * word.height:
+                last.append(word)
+                continue
+        lines.append([word])
+    result = []
+    for line_words in lines:
+        line_words.sort(key=lambda w: w.x0)
+        line = Line(page=line_words[0].page, words=line_words)
+        line.segments = split_segments(line_words)
+        result.append(line)
+    return result
+
+
+def split_segments(words: list[Word]) -> list[Segment]:
+    """Split one line where the gap between words is wider than about two spaces' worth."""
+    height = statistics.median(w.height for w in words) or 1.0
+    segments = [Segment([words[0]])]
+    for previous, word in itertools.pairwise(words):
+        if word.x0 - previous.x1 > 1.1 * height:
+            segments.append(Segment([word]))
+        else:
+            segments[-1].words.append(word)
+    return segments

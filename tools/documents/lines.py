@@ -1,0 +1,201 @@
+"""Line items: invoices settled by a remittance (or the lines of an invoice).
+
+Contract: :func:`find_lines` returns :class:`ItemHit` s in document order, trying three readings in
+turn: a table (a header row with an id or description column and an amount column; rows assigned to
+columns by position, so ruled, unruled, text and OCR tables read alike, and headers repeated on later
+pages re-anchor the columns), key-value blocks ("Invoice No: ..." starting each item), and running
+text ("invoice 123 of 12.03.2024 for 1.234,56"). Carried-forward and subtotal rows are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tools.documents.document import Document, Hit, column_labels, match_tokens
+from tools.documents.fields import valid_amount, valid_date
+from tools.documents.labels import CARRIED_TOKENS, COLUMN_TOKENS, HEADER_TOKENS, INVOICE_MENTIONS, tokens
+from tools.documents.layout import Line, Word
+from tools.documents.normalize import DATE_RE, find_amounts
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-_.#]*\d[A-Za-z0-9/\-_.]*$")
+_TOTAL_TOKENS = HEADER_TOKENS["total_amount"]
+_AMOUNT_COLUMNS = ("amount", "discount", "net_amount")
+
+
+@dataclass
+class ItemHit:
+    values: dict[str, Hit] = field(default_factory=dict)
+
+
+def _starts_with(line: Line, labels: list[tuple[str, ...]], any_segment: bool = False) -> bool:
+    segments = line.segments if any_segment else line.segments[:1]
+    for segment in segments:
+        keys = [w.key for w in segment.words]
+        if any(match_tokens(keys, 0, label) for label in labels):
+            return True
+    return False
+
+
+def _cell_value(doc: Document, name: str, hit: Hit) -> Hit | None:
+    if name == "invoice_number":
+        token = hit.text.split()[0] if hit.text.split() else ""
+        return Hit(token, hit.words[:1], 1.0) if _ID_RE.match(token) else None
+    if name == "invoice_date":
+        return valid_date(doc, hit)
+    if name in _AMOUNT_COLUMNS:
+        return valid_amount(doc, hit)
+    return Hit(hit.text, hit.words, 1.0)
+
+
+def _assign(words: list[Word], columns: list[tuple[str, float, float]]) -> dict[str, list[Word]]:
+    """Each word to the column header it overlaps most, or failing that the nearest one."""
+    cells: dict[str, list[Word]] = {}
+    for word in words:
+
+        def distance(column: tuple[str, float, float], word: Word = word) -> float:
+            _, x0, x1 = column
+            overlap = min(word.x1, x1) - max(word.x0, x0)
+            return -overlap if overlap > 0 else max(x0 - word.x1, word.x0 - x1)
+
+        name = min(columns, key=distance)[0]
+        cells.setdefault(name, []).append(word)
+    return cells
+
+
+def _table_items(doc: Document) -> list[ItemHit]:
+    items: list[ItemHit] = []
+    columns: list[tuple[str, float, float]] | None = None
+    last: Line | None = None
+    for line in doc.lines:
+        if doc.is_table_header(line):
+            columns = column_labels(line)
+            last = line
+            continue
+        if columns is None or last is None:
+            continue
+        height = max(w.height for w in line.words)
+        if line.page != last.page or line.top - last.bottom > 4 * height:
+            columns = None  # a wide gap or a new page without a repeated header ends the table
+            continue
+        last = line
+        if _starts_with(line, CARRIED_TOKENS, any_segment=True):
+            continue
+        if _starts_with(line, _TOTAL_TOKENS, any_segment=True):
+            columns = None  # the table ends at its total row
+            continue
+        cells = _assign(line.words, columns)
+        item = ItemHit()
+        for name, words in cells.items():
+            value = _cell_value(doc, name, Hit(" ".join(w.text for w in words), words))
+            if value is not None:
+                item.values[name] = value
+        has_amount = any(k in item.values for k in _AMOUNT_COLUMNS)
+        if "invoice_number" in item.values or (has_amount and "description" in item.values):
+            items.append(item)
+        elif items and set(item.values) <= {"description"} and "description" in item.values:
+            # A wrapped description continues the previous row.
+            previous = items[-1].values.get("description")
+            if previous is not None and line.top - previous.words[-1].bottom < 2 * previous.words[-1].height:
+                previous.text += " " + item.values["description"].text
+    return items
+
+
+_KV_LABELS = {name: labels for name, labels in COLUMN_TOKENS.items() if name != "description"}
+_KV_LABELS["invoice_number"] = HEADER_TOKENS["invoice_number"]
+
+
+def _kv_items(doc: Document) -> list[ItemHit]:
+    items: list[ItemHit] = []
+    current: ItemHit | None = None
+    for line in doc.lines:
+        for segment in line.segments:
+            keys = [w.key for w in segment.words]
+            best: tuple[str, int] | None = None
+            for name, labels in _KV_LABELS.items():
+                for label in labels:
+                    if match_tokens(keys, 0, label) and (best is None or len(label) > best[1]):
+                        best = (name, len(label))
+            if best is None:
+                if _starts_with(line, _TOTAL_TOKENS):
+                    current = None
+                continue
+            name, length = best
+            rest = [w for w in segment.words[length:] if w.key]
+            if not rest:
+                continue
+            value = _cell_value(doc, name, Hit(" ".join(w.text for w in rest), rest))
+            if value is None:
+                continue
+            if name == "invoice_number":
+                current = ItemHit()
+                items.append(current)
+            if current is not None and name not in current.values:
+                current.values[name] = value
+    return [item for item in items if len(item.values) >= 2]
+
+
+_MENTION_TOKENS = sorted((tokens(m) for m in INVOICE_MENTIONS), key=len, reverse=True)
+
+
+def _text_items(doc: Document) -> list[ItemHit]:
+    """Invoices named in running text; each mention owns the date and amount up to the next one."""
+    words = [w for line in doc.lines for w in line.words]
+    keys = [w.key for w in words]
+    starts: list[tuple[int, int]] = []  # (index of the id word, index of the mention)
+    i = 0
+    while i < len(words):
+        for label in _MENTION_TOKENS:
+            if match_tokens(keys, i, label):
+                j = i + len(label)
+                while j < len(words) and words[j].key in {"", "no", "nr", "number", "n", "numero"}:
+                    j += 1
+                if (
+                    j < len(words)
+                    and _ID_RE.match(words[j].text.strip(",;.:"))
+                    and not DATE_RE.fullmatch(words[j].text.strip(",;.:"))
+                ):
+                    starts.append((j, i))
+                    i = j
+                break
+        i += 1
+    items = []
+    for n, (id_index, _) in enumerate(starts):
+        end = starts[n + 1][1] if n + 1 < len(starts) else min(len(words), id_index + 20)
+        id_word = words[id_index]
+        item = ItemHit({"invoice_number": Hit(id_word.text.strip(",;.:"), [id_word], 0.9)})
+        span = words[id_index + 1 : end]
+        date_hit = valid_date(doc, Hit(" ".join(w.text for w in span), span))
+        if date_hit is not None:
+            item.values["invoice_date"] = date_hit
+        taken = {id(w) for w in date_hit.words} if date_hit else set()
+        rest = [w for w in span if id(w) not in taken]
+        text = " ".join(w.text for w in rest)
+        for parsed in find_amounts(text, doc.decimal_hint):
+            # Only figures with decimals: bare integers in prose are counts, days or years.
+            if re.search(r"[.,]\d{2}$", text[parsed.span[0] : parsed.span[1]]):
+                hit = _narrow(rest, parsed.span)
+                item.values["amount"] = Hit(str(parsed.value), hit, parsed.confidence)
+                break
+        items.append(item)
+    return items
+
+
+def _narrow(words: list[Word], span: tuple[int, int]) -> list[Word]:
+    """The words of ``words`` (joined by single spaces) that cover characters ``span``."""
+    chosen, position = [], 0
+    for word in words:
+        if position + len(word.text) > span[0] and position < span[1]:
+            chosen.append(word)
+        position += len(word.text) + 1
+    return chosen or words[:1]
+
+
+def find_lines(doc: Document, doc_type: str) -> list[ItemHit]:
+    """Line items; an invoice's come from its table only (its header fields are not items)."""
+    readers = (_table_items,) if doc_type == "invoice" else (_table_items, _kv_items, _text_items)
+    for reader in readers:
+        items = reader(doc)
+        if items:
+            return items
+    return []

@@ -1,0 +1,150 @@
+"""Payer and payee names when no label names them: legal forms, address blocks, web domains.
+
+Contract: :func:`find_parties` returns ``(payer, payee)`` hits (either may be None) for a document of
+``doc_type``. An invoice's issuer is the payee and its addressee the payer; a remittance advice's
+letterhead is the payer and its addressee the payee. Names found this way carry lower confidence
+than labelled ones.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tools.documents.document import Document, Hit
+from tools.documents.labels import INVOICE_WORDS, LEGAL_FORMS, REMITTANCE_WORDS, tokens
+from tools.documents.layout import Line, Word
+from tools.documents.normalize import fold
+
+# Headings of the block that holds the customer's (addressee's) address.
+CUSTOMER_BLOCK = [
+    tokens(t)
+    for t in [
+        "bill to",
+        "invoice to",
+        "sold to",
+        "ship to",
+        "customer",
+        "billing address",
+        "delivery address",
+        "rechnungsadresse",
+        "lieferadresse",
+        "kunde",
+        "rechnungsempfanger",
+        "adresse de facturation",
+        "adresse de livraison",
+        "client",
+        "factuuradres",
+        "afleveradres",
+        "klant",
+        "direccion de facturacion",
+        "direccion de entrega",
+        "cliente",
+    ]
+]
+_LEGAL = {f.strip(".") for f in LEGAL_FORMS}
+_TITLE_WORDS = {fold(w) for w in INVOICE_WORDS + REMITTANCE_WORDS} | {"kopie", "copy", "copie", "copia"}
+_POSTCODE = re.compile(r"\b(\d{4,5}|\d{4} ?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|[A-Z]{2} \d{5})\b")
+
+
+def _legal_name(words: list[Word]) -> list[Word] | None:
+    """The words up to and including a legal form ("Coolblue B.V."), without leading titles."""
+    for end in range(len(words) - 1, 0, -1):
+        raw = words[end].text
+        key = fold(raw).strip(",;").rstrip(".")
+        # Legal forms are written with a capital ("KG", "GmbH", "B.V."); "1.00 kg" is a weight.
+        if raw[:1].isupper() and (key in _LEGAL or key.replace(".", "") in _LEGAL):
+            start = 0
+            while start < end and fold(words[start].text).strip(".:,") in _TITLE_WORDS:
+                start += 1
+            # Stop at separators such as "-" that join a name to an address on one line.
+            for i in range(end - 1, start - 1, -1):
+                if words[i].text in {"-", "|", "–", "·"}:
+                    start = i + 1
+                    break
+            if start < end and any(w.text[:1].isalpha() for w in words[start:end]):
+                return words[start : end + 1]
+    return None
+
+
+def _in_customer_block(doc: Document, line: Line, x0: float) -> bool:
+    """Whether a block heading such as "Bill to" sits up to four lines above, in the same column."""
+    position = doc.line_index[id(line)]
+    for previous in reversed(doc.lines[max(0, position - 4) : position + 1]):
+        if previous.page != line.page:
+            break
+        for segment in previous.segments:
+            keys = [w.key for w in segment.words]
+            if abs(segment.x0 - x0) > 30 and previous is not line:
+                continue
+            for label in CUSTOMER_BLOCK:
+                if tuple(keys[: len(label)]) == label:
+                    return True
+    return False
+
+
+def _candidates(doc: Document) -> list[tuple[Hit, Line, bool]]:
+    found = []
+    for line in doc.lines:
+        for segment in line.segments:
+            words = _legal_name(segment.words)
+            if words:
+                text = " ".join(w.text for w in words).strip(" ,")
+                hit = Hit(text, words, 0.75)
+                found.append((hit, line, _in_customer_block(doc, line, segment.x0)))
+    return found
+
+
+def _domain_name(doc: Document) -> Hit | None:
+    """A name line whose letters spell the document's web or e-mail domain (azure-interior.com)."""
+    domains = {
+        re.sub(r"[^a-z]", "", d)
+        for d in re.findall(r"(?:www\.|@|https?://(?:www\.)?)([a-z0-9\-]+)\.[a-z]{2,}", doc.text.lower())
+    }
+    domains = {d for d in domains if len(d) >= 4 and d not in {"example", "gmail", "outlook", "yahoo"}}
+    for line in doc.lines:
+        for segment in line.segments:
+            letters = re.sub(r"[^a-z]", "", fold(segment.text))
+            if 4 <= len(letters) <= 40 and "@" not in segment.text and letters in domains:
+                return Hit(segment.text, list(segment.words), 0.7)
+    return None
+
+
+def _address_head(doc: Document) -> Hit | None:
+    """The first line of the first address block (a name followed by street and post-code lines)."""
+    for index, line in enumerate(doc.lines[:40]):
+        first = line.segments[0]
+        if any(c.isdigit() for c in first.text) or len(first.text) < 3:
+            continue
+        following = doc.lines[index + 1 : index + 4]
+        same_column = [seg for nxt in following for seg in nxt.segments if abs(seg.x0 - first.x0) < 10]
+        if any(_POSTCODE.search(seg.text) for seg in same_column) and any(
+            re.search(r"\d", seg.text) for seg in same_column[:1]
+        ):
+            return Hit(first.text, list(first.words), 0.6)
+    return None
+
+
+def find_parties(doc: Document, doc_type: str) -> tuple[Hit | None, Hit | None]:
+    candidates = _candidates(doc)
+    customers = [hit for hit, _, customer in candidates if customer]
+    others = [hit for hit, _, customer in candidates if not customer]
+    if doc_type == "invoice":
+        counts: dict[str, int] = {}
+        for hit in others:
+            counts[hit.text] = counts.get(hit.text, 0) + 1
+        issuer = max(others, key=lambda h: counts[h.text]) if others else None
+        if issuer is None:
+            issuer = _domain_name(doc) or _address_head(doc)
+        customer = customers[0] if customers else None
+        if customer is None:
+            customer = next((h for h in others if issuer is None or h.text != issuer.text), None)
+        return customer, issuer
+    # Remittance advice: the letterhead (first name on the page) pays; the addressee is paid.
+    names: list[Hit] = []
+    for hit in others + customers:
+        if all(hit.text != n.text for n in names):
+            names.append(hit)
+    names.sort(key=lambda h: (h.words[0].page, h.words[0].top))
+    payer = names[0] if names else None
+    payee = names[1] if len(names) > 1 else None
+    return payer, payee
