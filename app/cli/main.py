@@ -10,7 +10,20 @@ import os
 
 import typer
 
-from app.cli import audit, bootstrap, evaluation, extract, index, refdata, search, serve, token, triage, worker
+from app.cli import (
+    audit,
+    bootstrap,
+    evaluation,
+    extract,
+    index,
+    refdata,
+    search,
+    serve,
+    token,
+    triage,
+    worker,
+)
+from app.cli import jobs as jobs_cli
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -31,6 +44,7 @@ cli.add_typer(refdata.app, name="refdata", help="Load reference data.")
 cli.add_typer(evaluation.app, name="eval", help="Offline evaluation: run, compare, gate, export-corrections.")
 cli.add_typer(token.app, name="token", help="API tokens.")
 cli.add_typer(audit.app, name="audit", help="Audit trail.")
+cli.add_typer(jobs_cli.app, name="jobs", help="Broker queue: status, republish, replay dead letters.")
 
 
 def main() -> None:

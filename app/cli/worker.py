@@ -1,13 +1,50 @@
-"""`repairdesk worker` (placeholder until its issue lands)."""
+"""`repairdesk worker [--threads N]`: run the triage queue without the HTTP server (e.g. a compose worker)."""
 
 from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
 
 import typer
 
 
 def register(cli: typer.Typer) -> None:
-    @cli.command("worker")
-    def _placeholder() -> None:
-        """Not available yet."""
-        typer.echo("repairdesk worker is not available yet", err=True)
-        raise typer.Exit(2)
+    cli.command("worker")(worker)
+
+
+def worker(
+    threads: Annotated[int, typer.Option(min=1, max=64, help="Worker threads.")] = 2,
+    check: Annotated[
+        bool, typer.Option("--check", help="Readiness check: exit 0 when the broker and database answer.")
+    ] = False,
+) -> None:
+    """Claim triage jobs from the database until interrupted (SIGINT/SIGTERM finish the running jobs).
+
+    With REPAIRDESK_BROKER set, run a Celery worker instead (THREADS pool processes)."""
+    from app.logs import configure_logging
+    from app.main import build_services, start_pool
+    from app.settings import Settings
+
+    settings = Settings().model_copy(update={"workers": threads})
+    if check or settings.broker:
+        from app.jobs.dispatch import check_worker, run_celery_worker
+
+        if check:
+            problems = check_worker(settings)
+            for problem in problems:
+                typer.echo(f"worker not ready: {problem}", err=True)
+            raise typer.Exit(1 if problems else 0)
+        configure_logging(settings.log_level, settings.log_json)
+        build_services(settings).db.migrate()
+        raise typer.Exit(run_celery_worker(threads, loglevel=settings.log_level))
+    configure_logging(settings.log_level, settings.log_json)
+    services = build_services(settings)
+    services.db.migrate()
+    pool = start_pool(services)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    typer.echo(f"triage worker running with {threads} threads", err=True)
+    stop.wait()
+    pool.stop()

@@ -1,0 +1,104 @@
+"""ASGI middleware: request ids, latency metrics, access logs and the request-body size limit.
+
+Pure ASGI (not BaseHTTPMiddleware) to keep per-request overhead small. A body over the limit is
+answered 413 before the route runs when Content-Length says so, and otherwise as soon as the
+streamed body passes the limit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import metrics
+from app.logs import request_id_var
+from tools.errors import InputTooLargeError
+
+log = logging.getLogger("repairdesk.access")
+
+
+class BodyTooLarge(InputTooLargeError):
+    pass
+
+
+async def _send_error(send: Send, status: int, code: str, message: str, request_id: str) -> None:
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", request_id.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        supplied = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = supplied if 0 < len(supplied) <= 64 and supplied.isprintable() else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+        limit = self.max_body_bytes
+        length = headers.get(b"content-length")
+        try:
+            if length is not None and length.isdigit() and int(length) > limit:
+                status_holder["status"] = 413
+                await _send_error(
+                    send, 413, "payload_too_large", f"body over the {limit}-byte limit", request_id
+                )
+                return
+            received = 0
+
+            async def limited_receive() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > limit:
+                        raise BodyTooLarge(f"body over the {limit}-byte limit", source="request")
+                return message
+
+            async def send_wrapper(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    status_holder["status"] = message["status"]
+                    message = dict(message)
+                    message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                await send(message)
+
+            await self.app(scope, limited_receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - started
+            route: Any = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            metrics.REQUEST_LATENCY.labels(
+                method=scope["method"], route=template, status=f"{status_holder['status'] // 100}xx"
+            ).observe(elapsed)
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": template,
+                    "status": status_holder["status"],
+                    "ms": round(elapsed * 1000, 2),
+                },
+            )
+            request_id_var.reset(token)

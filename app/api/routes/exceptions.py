@@ -1,0 +1,136 @@
+"""``/v1/exceptions``: submit a case (202, triage in the background), the queue, a case, decisions, audit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+from app.api.deps import CurrentUser, ServicesDep, SessionDep, require_role
+from app.api.schemas import ERROR_RESPONSES, CaseAccepted, DecisionIn, ExceptionIn, QueuePage
+from app.errors import UnsupportedMediaError
+from app.services import audit
+from app.services.auth import Principal
+from app.services.cases import STATUSES, case_view, create_case, get_case, list_cases, queue_item
+from app.services.decisions import decide
+from tools.errors import ValidationError
+
+router = APIRouter(prefix="/v1/exceptions", tags=["exceptions"], responses=ERROR_RESPONSES)
+
+CASE_EXAMPLE = {
+    "case_id": "EXC-2026-0001",
+    "status": "pending_review",
+    "exception_code": "AC01",
+    "classification_confidence": 0.97,
+    "action": "repair",
+    "changes": [
+        {
+            "field": "payment.creditor.account.iban",
+            "old": "DE89370400440532013001",
+            "new": "DE89370400440532013000",
+            "evidence": ["ssi:C-1042:1"],
+        }
+    ],
+    "rationale": "The IBAN fails its checksum; the customer's SSI gives the account.",
+    "citations": [{"doc_id": "SOP-AC01", "section": "3.2"}],
+    "tool_calls": [{"tool": "get_ssi", "args": {"customer_id": "C-1042"}, "result_ref": "ssi:C-1042:1"}],
+    "confidence": 0.93,
+    "guard": {"passed": True, "violations": []},
+    "model": "playbook",
+}
+
+
+async def require_json(request: Request) -> None:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaError(
+            f"send application/json, not {content_type or 'no content type'}", source="body"
+        )
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=CaseAccepted,
+    summary="Submit an exception case; triage runs in the background",
+    # Checked before the body is validated: 415 rather than a confusing 422.
+    dependencies=[Depends(require_json)],
+)
+def submit(
+    request: Request,
+    body: ExceptionIn,
+    services: ServicesDep,
+    session: SessionDep,
+    principal: Annotated[Principal, require_role("service", "analyst")],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> JSONResponse:
+    with services.db.writer():
+        created = create_case(
+            session, services.store, body, user=principal.user, idempotency_key=idempotency_key
+        )
+    if created.created:
+        services.notify_workers(created.case.id)
+    payload = {"case_id": created.case.id, "status": created.case.status}
+    return JSONResponse(payload, status_code=202, headers={"Location": f"/v1/exceptions/{created.case.id}"})
+
+
+@router.get(
+    "",
+    response_model=QueuePage,
+    summary="A page of the queue, oldest first",
+    response_class=JSONResponse,
+)
+def queue(
+    session: SessionDep,
+    principal: CurrentUser,
+    status: Annotated[str | None, Query(description=f"one of {', '.join(STATUSES)}")] = None,
+    code: Annotated[str | None, Query(max_length=40, description="exception code, e.g. AC01")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> JSONResponse:
+    if status is not None and status not in STATUSES:
+        raise ValidationError(
+            f"unknown status {status!r}; expected one of {', '.join(STATUSES)}", source="status"
+        )
+    rows, next_cursor = list_cases(session, status=status, code=code, limit=limit, cursor=cursor)
+    now = datetime.now(UTC)
+    # Returned as a response, not re-validated: the hot path of the queue (QueuePage documents it).
+    return JSONResponse({"items": [queue_item(row, now) for row in rows], "next_cursor": next_cursor})
+
+
+@router.get(
+    "/{case_id}",
+    summary="A case with its repair proposal",
+    responses={200: {"content": {"application/json": {"example": CASE_EXAMPLE}}}},
+)
+def case(case_id: str, session: SessionDep, principal: CurrentUser) -> dict[str, Any]:
+    return case_view(session, get_case(session, case_id))
+
+
+@router.post(
+    "/{case_id}/decision",
+    summary="Approve, edit or reject the proposal (maker-checker applies)",
+    responses={200: {"content": {"application/json": {"example": CASE_EXAMPLE | {"status": "approved"}}}}},
+)
+def decision(
+    case_id: str,
+    body: DecisionIn,
+    services: ServicesDep,
+    session: SessionDep,
+    principal: Annotated[Principal, require_role("approver", "analyst")],
+) -> dict[str, Any]:
+    updated = decide(
+        session, services.store, services.runner, case_id, body, user=principal.user, role=principal.role
+    )
+    return case_view(session, updated)
+
+
+@router.get("/{case_id}/audit", summary="The case's audit events, oldest first, hash-chained")
+def audit_trail(case_id: str, session: SessionDep, principal: CurrentUser) -> dict[str, Any]:
+    get_case(session, case_id)
+    return {
+        "case_id": case_id,
+        "events": [audit.event_to_json(e) for e in audit.case_events(session, case_id)],
+    }

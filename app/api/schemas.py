@@ -1,0 +1,143 @@
+"""Request and response bodies of the HTTP API (pydantic), with the examples shown in OpenAPI."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$"
+
+
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=255, examples=["advice.pdf"])
+    content_base64: str = Field(min_length=1, description="The document's bytes, base64-encoded.")
+
+    @field_validator("content_base64")
+    @classmethod
+    def _decodes(cls, value: str) -> str:
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(f"not valid base64: {exc}") from exc
+        return value
+
+    def content(self) -> bytes:
+        return base64.b64decode(self.content_base64)
+
+
+class ExceptionIn(BaseModel):
+    """An exception case (CONTRACT "Exception case"): a raw message, a payment, documents, or several."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_id": "EXC-2026-0001",
+                    "exception_code": "AC01",
+                    "message": "{1:F01BANKDEFFAXXX0000000000}{2:I103BANKGB2LXXXXN}{4:\n:20:REF123\n...-}",
+                    "customer_id": "C-1042",
+                    "notes": "Beneficiary bank returned AC01",
+                }
+            ]
+        },
+    )
+
+    case_id: str | None = Field(default=None, pattern=CASE_ID_PATTERN)
+    exception_code: str = Field(pattern=r"^[A-Za-z0-9_]{2,40}$", examples=["AC01"])
+    message: str | None = Field(default=None, max_length=2_000_000)
+    payment: dict[str, Any] | None = None
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=20)
+    customer_id: str | None = Field(default=None, max_length=80)
+    notes: str | None = Field(default=None, max_length=20_000)
+
+    @field_validator("exception_code")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _has_content(self) -> ExceptionIn:
+        if not (self.message and self.message.strip()) and not self.payment and not self.documents:
+            raise ValueError("a case needs a message, a payment or at least one document")
+        return self
+
+
+class CaseAccepted(BaseModel):
+    case_id: str = Field(examples=["EXC-2026-0001"])
+    status: str = Field(examples=["queued"])
+
+
+class ChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(min_length=1, max_length=200, examples=["payment.creditor.account.iban"])
+    old: str | None = None
+    new: str | None = Field(default=None, examples=["DE89370400440532013000"])
+    evidence: list[str] = Field(default_factory=list, examples=[["ssi:C-1042:1"]])
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"decision": "approve", "comment": "SSI matches the advice"}]},
+    )
+
+    decision: Literal["approve", "edit", "reject"]
+    changes: list[ChangeIn] = Field(default_factory=list, max_length=50)
+    comment: str = Field(default="", max_length=5000)
+
+
+class QueueItem(BaseModel):
+    case_id: str
+    status: str
+    exception_code: str
+    action: str | None = None
+    confidence: float | None = None
+    customer_id: str | None = None
+    created_at: str
+    updated_at: str
+    age_seconds: float
+
+
+class QueuePage(BaseModel):
+    items: list[QueueItem]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page.")
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(examples=["not_found"])
+    message: str = Field(examples=["case EXC-1: no such case"])
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class SearchHit(BaseModel):
+    doc_id: str
+    section: str
+    title: str
+    text: str
+    score: float
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": text}
+    for status, text in {
+        400: "Bad request",
+        401: "Missing or unknown token",
+        403: "Role not allowed, or maker-checker",
+        404: "Not found",
+        409: "Conflict with the current state",
+        413: "Body or upload too large",
+        415: "Unsupported content type",
+        422: "Validation failed",
+        429: "Rate limit exceeded",
+    }.items()
+}

@@ -1,0 +1,38 @@
+"""What a running app holds: settings, database, document store, worker pool, auth caches.
+
+One ``Services`` per app instance lives on ``app.state.services``; route dependencies reach it
+through :mod:`app.api.deps`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.api.ratelimit import RateLimiter
+from app.db.session import Database
+from app.jobs.pool import WorkerPool
+from app.jobs.triage import TriageBackend, get_runner
+from app.services.auth import Principal
+from app.services.document_store import DocumentStore
+from app.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    store: DocumentStore
+    limiter: RateLimiter
+    pool: WorkerPool | None = None
+    token_cache: dict[str, tuple[Principal | None, float]] = field(default_factory=dict)
+
+    def runner(self) -> TriageBackend:
+        return get_runner(self.settings.model, self.settings.database_url, self.settings.data_dir)
+
+    def notify_workers(self, case_id: str | None = None) -> None:
+        if self.pool is not None:
+            self.pool.notify()
+        if self.settings.broker and case_id is not None:
+            from app.jobs.dispatch import notify
+
+            notify(self.db, case_id)  # Celery: publish the case's job (REPAIRDESK_BROKER)

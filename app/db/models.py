@@ -1,0 +1,172 @@
+"""SQLAlchemy 2 models of the service's own tables (the schema is owned by Alembic migrations).
+
+Tables: ``cases`` (one exception and its current state), ``proposals`` (each triage result, versioned),
+``decisions`` (approve/edit/reject), ``labelled_cases`` (decisions as evaluation data),
+``documents`` (stored once by content hash) and ``case_documents``, ``users`` and ``api_tokens``
+(sha256 hashes only), ``jobs`` (the persistent triage queue), ``audit_events`` (hash chain) and
+``audit_head`` (the one row that serialises appends to the chain).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: DateTime(timezone=True),
+    }
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    # seq gives a stable FIFO order and keyset pagination; id is the client- or server-chosen case id.
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(80), unique=True)
+    exception_code: Mapped[str] = mapped_column(String(40), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(80))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # the case as submitted, documents by hash
+    request_hash: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    action: Mapped[str | None] = mapped_column(String(20))
+    confidence: Mapped[float | None]
+    message_extraction: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    final_changes: Mapped[list[Any] | None] = mapped_column(JSON)
+    repaired_message: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(80))
+    edited_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Proposal(Base):
+    __tablename__ = "proposals"
+    __table_args__ = (UniqueConstraint("case_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    source: Mapped[str] = mapped_column(String(20))  # "agent" or "edit"
+    author: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    decision: Mapped[str] = mapped_column(String(10))
+    user: Mapped[str] = mapped_column(String(80))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    changes: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LabelledCase(Base):
+    """A decided case as evaluation data; ``exported_at`` is set once it is in corrections.jsonl."""
+
+    __tablename__ = "labelled_cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(80), index=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"))
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    exported_at: Mapped[datetime | None]
+
+
+class Document(Base):
+    __tablename__ = "documents"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))  # tools.extract.sniff: pdf, image, xml, fin, text
+    extraction: Mapped[list[Any] | None] = mapped_column(JSON)  # canonical extractions, once computed
+    extraction_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseDocument(Base):
+    __tablename__ = "case_documents"
+    __table_args__ = (UniqueConstraint("case_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"))
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex; the token is never stored
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="triage")
+    status: Mapped[str] = mapped_column(String(20))  # queued, running, done, failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    locked_by: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)  # position in the global chain
+    case_id: Mapped[str | None] = mapped_column(String(80), index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(80))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[str] = mapped_column(String(40))  # ISO text: hashed exactly as stored
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row (id=1): the chain's last seq and hash. Updating it first serialises appenders."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,284 @@
+"""The Celery app (``worker_app``) and RepairDesk's distributed tasks.
+
+Run a worker with ``repairdesk worker`` (when ``REPAIRDESK_BROKER`` is set) or directly with
+``celery -A app.jobs.celery_app:worker_app worker -Q repairdesk-triage``.
+
+Tasks (names are the wire contract; arguments are JSON):
+
+- ``repairdesk.triage(case_id, job_id)``: run the triage job ``job_id`` exactly as the in-process pool
+  does (:func:`app.jobs.process.run_job`). Each delivery first claims the job row
+  (:func:`app.jobs.job_claims.claim_job`), so a duplicate delivery of a finished job is a no-op and
+  a job whose worker died is taken over; the agent's ``start`` resumes from the graph checkpoint of
+  thread ``case_id`` and a case that already has a proposal is never proposed again. A failure the
+  agent raised is retried with exponential backoff until the job's ``job_max_attempts``; then the job
+  and case are failed and the message goes to the dead-letter queue (:mod:`app.jobs.dead_letters`).
+- ``repairdesk.extract_document(sha256, name)``: cache the canonical extraction of a stored document
+  (idempotent: a document already extracted is left alone).
+- ``repairdesk.build_index()``: (re)build the procedure index incrementally.
+
+The database ``jobs`` table stays the source of truth; the broker only carries "job N is ready".
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from celery import Celery, Task
+from celery.signals import setup_logging, worker_init, worker_process_init
+
+from app.db.session import Database
+from app.jobs.celery_config import DEAD_LETTER_QUEUE, TRIAGE_QUEUE, WorkerOptions, celery_config
+from app.jobs.job_claims import claim_job
+from app.jobs.queue import HOST
+from app.jobs.triage import TriageBackend, get_runner
+from app.services.document_store import DocumentStore, open_store
+from app.settings import Settings
+from tools.errors import RepairDeskError
+
+log = logging.getLogger("repairdesk.jobs.celery")
+
+TRIAGE_TASK = "repairdesk.triage"
+EXTRACT_TASK = "repairdesk.extract_document"
+INDEX_TASK = "repairdesk.build_index"
+
+
+def create_celery_app(options: WorkerOptions | None = None) -> Celery:
+    """A Celery app configured from ``options`` (the environment by default).
+
+    Without a broker the app is configured for kombu's in-memory transport, so importing this
+    module never needs a network; nothing is sent unless a broker is configured."""
+    options = options or WorkerOptions()
+    celery = Celery("repairdesk")
+    if options.broker:
+        celery.conf.update(celery_config(options))
+    else:
+        celery.conf.update(broker_url="memory://", task_default_queue=TRIAGE_QUEUE, task_ignore_result=True)
+    return celery
+
+
+worker_app = create_celery_app()
+
+
+@dataclass
+class WorkerContext:
+    """What one worker process holds: settings, database, document store (built once per process)."""
+
+    settings: Settings
+    options: WorkerOptions
+    db: Database
+    store: DocumentStore
+    worker_id: str = field(default_factory=lambda: f"{HOST}:{os.getpid()}:celery")
+
+    def runner(self) -> TriageBackend:
+        return get_runner(self.settings.model, self.settings.database_url, self.settings.data_dir)
+
+
+_context: WorkerContext | None = None
+_context_lock = threading.Lock()
+
+
+def worker_context() -> WorkerContext:
+    global _context
+    with _context_lock:
+        if _context is None:
+            settings = Settings()
+            _context = WorkerContext(
+                settings=settings,
+                options=WorkerOptions(),
+                db=Database(settings.database_url),
+                store=open_store(settings.document_store_location),
+            )
+        return _context
+
+
+@setup_logging.connect
+def _configure_logging(**_: Any) -> None:
+    """Workers log like the service (JSON, masked); connecting here stops Celery's own set-up."""
+    from app.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+
+
+@worker_init.connect
+def _preload_modules(**_: Any) -> None:
+    """In the worker's main process: import the agent's modules (no connections, no files opened),
+    so prefork children share them instead of each paying seconds of imports."""
+    try:
+        import agents.runner  # noqa: F401
+        import tools.agent_tools  # noqa: F401
+    except ImportError:  # reported by the tasks (UnavailableError) and by `repairdesk worker --check`
+        log.warning("the triage agent cannot be imported")
+
+
+@worker_process_init.connect
+def _init_process(**_: Any) -> None:
+    """In each process that runs tasks (the solo worker, or each prefork child): start clean, then
+    load the agent and its tools, so the first task is not slow and "ready" means ready."""
+    global _context
+    _context = None  # a forked pool process must not share the parent's database connections
+    if not WorkerOptions().warm_start:
+        return
+    try:
+        runner = worker_context().runner()
+        getattr(runner, "toolbox", None)  # TriageRunner builds its toolbox on first use
+        log.info("worker process ready", extra={"pid": os.getpid()})
+    except Exception:  # the tasks retry and report it; the worker itself must come up
+        log.exception("could not preload the triage agent")
+
+
+def backoff_seconds(attempt: int, options: WorkerOptions) -> float:
+    """Exponential backoff with jitter: base * 2**(attempt-1), capped, plus up to 10% jitter."""
+    base = options.retry_backoff_seconds * (2 ** max(0, attempt - 1))
+    capped = min(base, options.retry_backoff_max_seconds)
+    return capped + random.uniform(0, capped / 10 if capped else 0)
+
+
+class _Recorder:
+    """Wraps the agent to tell an input error (final) from a crash (retried, then dead-lettered)."""
+
+    def __init__(self, inner: TriageBackend) -> None:
+        self.inner = inner
+        self.crashed = False
+
+    def start(self, case: dict[str, Any], thread_id: str) -> dict[str, Any]:
+        try:
+            return self.inner.start(case, thread_id)
+        except RepairDeskError:
+            raise
+        except Exception:
+            self.crashed = True
+            raise
+
+    def resume(self, thread_id: str, decision: dict[str, Any]) -> dict[str, Any]:
+        return self.inner.resume(thread_id, decision)
+
+
+def handle_triage(task: Task, case_id: str, job_id: int) -> str:
+    """One delivery of ``repairdesk.triage``; returns what happened (for logs and tests)."""
+    from app.jobs.dead_letters import dead_letter
+    from app.jobs.process import run_job
+
+    ctx = worker_context()
+    retries = int(task.request.retries or 0)
+    claimed: int | None = None
+    try:
+        runner = _Recorder(ctx.runner())  # before claiming: an agent that cannot load leaves the job queued
+        with ctx.db.session() as session:
+            outcome = claim_job(session, job_id, ctx.worker_id, ctx.settings.job_lease_seconds)
+        if outcome.state in {"missing", "finished"}:
+            log.info("duplicate or stale triage delivery", extra={"case_id": case_id, "state": outcome.state})
+            return outcome.state
+        if outcome.state == "busy":
+            # Another live worker runs it. Look again when its lease ends: if it finished, this
+            # delivery is a no-op; if it died, this delivery takes over. The lease bounds the wait.
+            task.apply_async((case_id, job_id), countdown=outcome.retry_in)
+            return "deferred"
+        assert outcome.job is not None
+        claimed = outcome.job.id
+        status = run_job(
+            ctx.db,
+            ctx.store,
+            runner,
+            outcome.job,
+            worker_id=ctx.worker_id,
+            max_attempts=ctx.settings.job_max_attempts,
+        )
+    except Exception as exc:  # database, document store or agent unavailable: retry the delivery, bounded
+        if retries >= ctx.settings.job_max_attempts:
+            dead_letter(ctx.db, case_id, job_id, f"worker could not run the job: {type(exc).__name__}: {exc}")
+            return "dead_lettered"
+        log.warning("triage delivery failed; retrying", extra={"case_id": case_id, "error": repr(exc)})
+        if claimed is not None:
+            _release(ctx.db, claimed, repr(exc))
+        raise task.retry(
+            countdown=backoff_seconds(retries + 1, ctx.options), exc=exc, max_retries=None
+        ) from exc
+    if status == "queued":  # the agent raised and attempts remain: the job row is queued again
+        raise task.retry(countdown=backoff_seconds(outcome.job.attempts, ctx.options), max_retries=None)
+    if status == "failed" and runner.crashed:
+        dead_letter(ctx.db, case_id, job_id, "triage failed on every attempt", already_failed=True)
+        return "dead_lettered"
+    return status
+
+
+def _release(db: Database, job_id: int, error: str) -> None:
+    """Put a claimed job back to ``queued`` so any worker's retry can claim it (best effort: when the
+    database itself is down the lease expires instead)."""
+    from app.jobs.queue import finish
+
+    try:
+        with db.session() as session:
+            finish(session, job_id, status="queued", error=error[:2000])
+            session.commit()
+    except Exception:
+        log.warning("could not release job; its lease will expire", extra={"job_id": job_id})
+
+
+@worker_app.task(name=TRIAGE_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, queue=TRIAGE_QUEUE)
+def triage(self: Task, case_id: str, job_id: int) -> str:
+    return handle_triage(self, case_id, job_id)
+
+
+@worker_app.task(
+    name=EXTRACT_TASK,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+    queue=TRIAGE_QUEUE,
+)
+def extract_document(self: Task, sha256: str, name: str) -> str:
+    """Fill ``documents.extraction`` for ``sha256``; ``done`` / ``error`` / ``cached`` / ``missing``."""
+    from app.db.models import Document
+    from tools.extract import extract_bytes
+
+    ctx = worker_context()
+    with ctx.db.session() as session:
+        doc = session.get(Document, sha256)
+        if doc is None:
+            return "missing"
+        if doc.extraction is not None or doc.extraction_error is not None:
+            return "cached"
+        data = ctx.store.get(sha256)
+        try:
+            doc.extraction = [e.to_json_dict() for e in extract_bytes(data, name)]
+            outcome = "done"
+        except RepairDeskError as exc:  # the document is bad: record why, do not retry
+            doc.extraction_error = str(exc)
+            outcome = "error"
+        session.commit()
+    return outcome
+
+
+@worker_app.task(
+    name=INDEX_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=2, queue=TRIAGE_QUEUE
+)
+def build_index(self: Task) -> dict[str, Any]:
+    """Rebuild the procedure index incrementally (re-embeds only changed chunks; safe to repeat)."""
+    from tools.retrieval.index_store import build_index as build
+    from tools.retrieval.procedures import default_corpus_dirs
+
+    report = build([d for d in default_corpus_dirs() if d.is_dir()])
+    return {"chunks": report.chunks, "embedded": report.embedded, "reused": report.reused}
+
+
+__all__ = [
+    "DEAD_LETTER_QUEUE",
+    "EXTRACT_TASK",
+    "INDEX_TASK",
+    "TRIAGE_QUEUE",
+    "TRIAGE_TASK",
+    "backoff_seconds",
+    "create_celery_app",
+    "handle_triage",
+    "worker_app",
+    "worker_context",
+]

@@ -1,0 +1,175 @@
+"""Run one claimed triage job: extract the case's message and documents, call the agent, store the proposal.
+
+Safe to run twice for the same case (a job re-claimed after a crash): the agent's ``start`` is
+idempotent per thread id (the case id), and a case that already has a proposal is left alone.
+A typed input error fails the case at once; anything else is retried until ``max_attempts``.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app import metrics
+from app.db.models import Case, CaseDocument, Document, Proposal
+from app.db.session import Database
+from app.jobs.queue import ClaimedJob, finish
+from app.jobs.triage import TriageBackend
+from app.services.audit import append_event
+from app.services.document_store import DocumentStore
+from tools.errors import RepairDeskError
+
+log = logging.getLogger("repairdesk.jobs")
+
+
+def _extract(data: bytes, source: str) -> tuple[list[dict[str, Any]] | None, str | None]:
+    from tools.extract import extract_bytes
+
+    try:
+        return [e.to_json_dict() for e in extract_bytes(data, source)], None
+    except RepairDeskError as exc:
+        return None, str(exc)
+    except Exception as exc:  # an extractor bug must not lose the case: record it and go on
+        log.exception("extraction failed", extra={"source": source})
+        return None, f"{source}: extraction failed ({type(exc).__name__})"
+
+
+def build_case_input(db: Database, store: DocumentStore, case: Case) -> dict[str, Any]:
+    """The case as the agent expects it (CONTRACT "Exception case"), documents back in base64.
+
+    Also fills the cached extractions of the documents and of the raw message (for the UI)."""
+    payload = dict(case.payload)
+    documents = []
+    with db.session() as session:
+        links = session.scalars(
+            select(CaseDocument).where(CaseDocument.case_id == case.id).order_by(CaseDocument.position)
+        ).all()
+        for link in links:
+            data = store.get(link.sha256)
+            documents.append({"name": link.name, "content_base64": base64.b64encode(data).decode()})
+            doc = session.get(Document, link.sha256)
+            if doc is not None and doc.extraction is None and doc.extraction_error is None:
+                doc.extraction, doc.extraction_error = _extract(data, link.name)
+        row = session.get(Case, case.seq)
+        if row is not None and row.message_extraction is None and payload.get("message"):
+            extracted, error = _extract(str(payload["message"]).encode("utf-8"), "message")
+            row.message_extraction = {"extractions": extracted} if extracted is not None else {"error": error}
+        session.commit()
+    payload["documents"] = documents
+    return payload
+
+
+def _store_proposal(db: Database, case_id: str, proposal: dict[str, Any], seconds: float) -> None:
+    with db.session() as session:
+        case = session.scalar(select(Case).where(Case.id == case_id))
+        if case is None or case.status not in {"queued", "triaging"}:
+            return
+        version = (
+            session.scalar(select(func.max(Proposal.version)).where(Proposal.case_id == case_id)) or 0
+        ) + 1
+        session.add(
+            Proposal(case_id=case_id, version=version, source="agent", author="agent", payload=proposal)
+        )
+        status = str(proposal.get("status") or "pending_review")
+        case.status = (
+            status
+            if status in {"pending_review", "failed", "approved", "rejected", "applied"}
+            else ("pending_review")
+        )
+        case.action = proposal.get("action")
+        confidence = proposal.get("confidence")
+        case.confidence = float(confidence) if isinstance(confidence, int | float) else None
+        case.error = None
+        guard = proposal.get("guard") or {}
+        violations = guard.get("violations") or []
+        append_event(
+            session,
+            event="proposed",
+            actor=f"agent:{proposal.get('model', 'unknown')}",
+            case_id=case_id,
+            data={
+                "action": case.action,
+                "status": case.status,
+                "changes": proposal.get("changes", []),
+                "guard_passed": guard.get("passed"),
+                "seconds": round(seconds, 3),
+            },
+        )
+        session.commit()
+    metrics.PROPOSALS.labels(action=str(proposal.get("action") or "none")).inc()
+    metrics.GUARD_VIOLATIONS.inc(len(violations))
+    metrics.TRIAGE_LATENCY.observe(seconds)
+
+
+def _fail_case(db: Database, case_id: str, reason: str) -> None:
+    with db.session() as session:
+        case = session.scalar(select(Case).where(Case.id == case_id))
+        if case is None or case.status not in {"queued", "triaging"}:
+            return
+        case.status = "failed"
+        case.error = reason
+        append_event(session, event="triage_failed", actor="worker", case_id=case_id, data={"reason": reason})
+        session.commit()
+
+
+def _mark_triaging(db: Database, case_id: str, worker_id: str, attempt: int) -> Case | None:
+    with db.session() as session:
+        case = session.scalar(select(Case).where(Case.id == case_id))
+        if case is None or case.status not in {"queued", "triaging"}:
+            return None
+        if case.status == "queued":
+            case.status = "triaging"
+            append_event(
+                session, event="triage_started", actor="worker", case_id=case_id, data={"attempt": attempt}
+            )
+        session.commit()
+        return case
+
+
+def run_job(
+    db: Database,
+    store: DocumentStore,
+    runner: TriageBackend,
+    job: ClaimedJob,
+    *,
+    worker_id: str,
+    max_attempts: int,
+) -> str:
+    """Process ``job``; returns the job's final status (``done``, ``failed`` or ``queued`` for a retry)."""
+    case = _mark_triaging(db, job.case_id, worker_id, job.attempts)
+    if case is None:  # already decided or proposed (a re-run after a crash): nothing left to do
+        _finish(db, job.id, "done")
+        return "done"
+    started = time.perf_counter()
+    try:
+        case_input = build_case_input(db, store, case)
+        proposal = runner.start(case_input, case.id)
+    except RepairDeskError as exc:
+        _fail_case(db, case.id, str(exc))
+        _finish(db, job.id, "failed", str(exc))
+        metrics.JOB_FAILURES.labels(kind="input").inc()
+        return "failed"
+    except Exception as exc:
+        log.exception("triage failed", extra={"case_id": case.id, "attempt": job.attempts})
+        metrics.JOB_FAILURES.labels(kind="error").inc()
+        reason = f"triage raised {type(exc).__name__}: {exc}"[:2000]
+        if job.attempts >= max_attempts:
+            _fail_case(db, case.id, reason)
+            _finish(db, job.id, "failed", reason)
+            return "failed"
+        _finish(db, job.id, "queued", reason)
+        return "queued"
+    _store_proposal(db, case.id, proposal, time.perf_counter() - started)
+    _finish(db, job.id, "done")
+    log.info("proposal stored", extra={"case_id": case.id, "action": proposal.get("action")})
+    return "done"
+
+
+def _finish(db: Database, job_id: int, status: str, error: str | None = None) -> None:
+    with db.session() as session:
+        finish(session, job_id, status=status, error=error)
+        session.commit()

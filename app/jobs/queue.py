@@ -1,0 +1,127 @@
+"""The persistent job queue (``jobs`` table): enqueue, claim with a lease, finish, recover orphans.
+
+Claiming is one ``UPDATE ... WHERE id = (SELECT ... LIMIT 1 [FOR UPDATE SKIP LOCKED]) RETURNING``:
+atomic on SQLite (one writer at a time) and on PostgreSQL (row locks, skipping rows another worker
+holds), so a job is never run by two workers at once. A job whose lease has expired is claimable
+again, and ``requeue_orphans`` puts back at once the jobs of workers on this host that are gone.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.db.models import Job
+
+HOST = socket.gethostname()[:60]
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    case_id: str
+    attempts: int
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def enqueue(session: Session, case_id: str, kind: str = "triage") -> Job:
+    job = Job(case_id=case_id, kind=kind, status="queued", attempts=0)
+    session.add(job)
+    return job
+
+
+def _claimable(at: datetime) -> ColumnElement[bool]:
+    return or_(Job.status == "queued", (Job.status == "running") & (Job.lease_until < at))
+
+
+def claim(session: Session, worker_id: str, lease_seconds: float) -> ClaimedJob | None:
+    """Take the oldest claimable job for ``worker_id``; commits. ``None`` when the queue is empty."""
+    at = now()
+    candidate = (
+        select(Job.id).where(_claimable(at)).order_by(Job.id).limit(1).with_for_update(skip_locked=True)
+    ).scalar_subquery()
+    row = session.execute(
+        update(Job)
+        .where(Job.id == candidate, _claimable(at))
+        .values(
+            status="running",
+            locked_by=worker_id,
+            lease_until=at + timedelta(seconds=lease_seconds),
+            attempts=Job.attempts + 1,
+            started_at=at,
+        )
+        .returning(Job.id, Job.case_id, Job.attempts)
+    ).first()
+    session.commit()
+    return ClaimedJob(id=row.id, case_id=row.case_id, attempts=row.attempts) if row else None
+
+
+def finish(session: Session, job_id: int, *, status: str, error: str | None = None) -> None:
+    """Mark a job ``done``, ``failed`` or ``queued`` (retry) in the caller's transaction."""
+    values: dict[str, object] = {
+        "status": status,
+        "last_error": error,
+        "locked_by": None,
+        "lease_until": None,
+    }
+    if status in {"done", "failed"}:
+        values["finished_at"] = now()
+    session.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+def extend_lease(session: Session, job_id: int, worker_id: str, lease_seconds: float) -> bool:
+    """Push the lease of a job this worker still holds; commits. ``False`` if it lost the job."""
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.locked_by == worker_id, Job.status == "running")
+        .values(lease_until=now() + timedelta(seconds=lease_seconds))
+    )
+    session.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def requeue_orphans(session: Session, live_instances: set[str]) -> int:
+    """Requeue running jobs held by workers of this host that no longer exist; commits; returns how many.
+
+    Worker ids are ``host:pid:instance``; a worker is gone when its process is dead, or when it is
+    this process but its pool instance is not among ``live_instances`` (an app restarted in-process).
+    """
+    rows = session.execute(
+        select(Job.id, Job.locked_by).where(Job.status == "running", Job.locked_by.like(f"{HOST}:%"))
+    ).all()
+    orphaned = []
+    for job_id, locked_by in rows:
+        _host, pid_text, instance = ([*str(locked_by).split(":"), "", ""])[:3]
+        pid = int(pid_text) if pid_text.isdigit() else -1
+        if (pid != os.getpid() and not _pid_alive(pid)) or (
+            pid == os.getpid() and instance not in live_instances
+        ):
+            orphaned.append(job_id)
+    if orphaned:
+        session.execute(
+            update(Job).where(Job.id.in_(orphaned)).values(status="queued", locked_by=None, lease_until=None)
+        )
+    session.commit()
+    return len(orphaned)
+
+
+def queue_depth(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Job).where(Job.status == "queued")) or 0)

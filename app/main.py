@@ -1,0 +1,103 @@
+"""The FastAPI application: ``create_app(settings)`` wires the database, document store, workers,
+routes, UI and error handling. ``app`` at module level is for ``uvicorn app.main:app``.
+
+Start-up (lifespan): run the migrations, then start the triage worker pool (``settings.workers``
+threads; 0 for an API-only process when ``repairdesk worker`` runs the queue elsewhere).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from app.api import errors
+from app.api.middleware import RequestContextMiddleware
+from app.api.ratelimit import RateLimiter
+from app.api.routes import documents, exceptions, health, search
+from app.api.state import Services
+from app.db.session import Database
+from app.jobs.pool import WorkerPool
+from app.jobs.triage import TriageBackend
+from app.logs import configure_logging
+from app.services.document_store import open_store
+from app.settings import Settings, get_settings
+
+DESCRIPTION = """Payment-exception repair: submit exception cases, read the agent's proposals,
+approve / edit / reject them (maker-checker), follow the hash-chained audit trail.
+Authenticate with `Authorization: Bearer <token>` (`repairdesk token create`)."""
+
+
+def build_services(settings: Settings) -> Services:
+    return Services(
+        settings=settings,
+        db=Database(settings.database_url),
+        store=open_store(settings.document_store_location),
+        limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+    )
+
+
+def start_pool(services: Services, runner_factory: Callable[[], TriageBackend] | None = None) -> WorkerPool:
+    settings = services.settings
+    pool = WorkerPool(
+        services.db,
+        services.store,
+        runner_factory or services.runner,
+        size=settings.workers,
+        lease_seconds=settings.job_lease_seconds,
+        poll_seconds=settings.job_poll_seconds,
+        max_attempts=settings.job_max_attempts,
+    )
+    pool.start()
+    return pool
+
+
+def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    if configure_logs:
+        configure_logging(settings.log_level, settings.log_json)
+    services = build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_startup:
+            services.db.migrate()
+        if settings.workers > 0 and not settings.broker:  # with a broker, Celery workers run the jobs
+            services.pool = start_pool(services)
+        try:
+            yield
+        finally:
+            if services.pool is not None:
+                services.pool.stop()
+                services.pool = None
+
+    app = FastAPI(
+        title="RepairDesk",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "exceptions", "description": "Exception cases, proposals, decisions, audit."},
+            {"name": "documents", "description": "Canonical extraction."},
+            {"name": "search", "description": "Procedure retrieval."},
+            {"name": "operations", "description": "Health, readiness, metrics."},
+        ],
+    )
+    app.state.services = services
+    errors.install(app)
+    for module in (exceptions, documents, search, health):
+        app.include_router(module.router)
+    from app.ui import routes as ui_routes
+
+    ui_routes.mount(app)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_request_bytes)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn app.main:app` builds the app from the environment on first access only.
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

@@ -1,0 +1,162 @@
+"""Append-only audit trail with a SHA-256 hash chain.
+
+Each event's ``hash`` is SHA-256 over the canonical JSON of (seq, case_id, event, actor, data,
+created_at, prev_hash); ``prev_hash`` is the previous event's hash (64 zeros for the first). Appends
+are serialised by first updating the single ``audit_head`` row in the caller's transaction, which
+takes the write lock on SQLite and a row lock on PostgreSQL, so concurrent writers cannot fork the
+chain. ``verify_chain`` recomputes every hash and names the first event that does not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.db.models import AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+
+
+def event_hash(
+    *,
+    seq: int,
+    case_id: str | None,
+    event: str,
+    actor: str,
+    data: dict[str, Any],
+    created_at: str,
+    prev_hash: str,
+) -> str:
+    body = json.dumps(
+        {
+            "seq": seq,
+            "case_id": case_id,
+            "event": event,
+            "actor": actor,
+            "data": data,
+            "created_at": created_at,
+            "prev_hash": prev_hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def append_event(
+    session: Session,
+    *,
+    event: str,
+    actor: str,
+    case_id: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add one event to the chain inside the caller's transaction (the caller commits)."""
+    payload = json.loads(json.dumps(data or {}, default=str))  # exactly what the JSON column returns
+    # One statement takes the lock, advances the sequence and reads the previous hash (RETURNING
+    # sees the row after the update; the hash column is not changed by it).
+    bumped, head = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=AuditHead.seq + 1)
+        .returning(AuditHead.seq, AuditHead.hash)
+    ).one()  # the head row is created by the initial migration
+    created_at = datetime.now(UTC).isoformat(timespec="microseconds")
+    digest = event_hash(
+        seq=bumped,
+        case_id=case_id,
+        event=event,
+        actor=actor,
+        data=payload,
+        created_at=created_at,
+        prev_hash=head,
+    )
+    row = AuditEvent(
+        seq=bumped,
+        case_id=case_id,
+        event=event,
+        actor=actor,
+        data=payload,
+        created_at=created_at,
+        prev_hash=head,
+        hash=digest,
+    )
+    session.add(row)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=digest))
+    return row
+
+
+def case_events(session: Session, case_id: str) -> list[AuditEvent]:
+    return list(
+        session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq))
+    )
+
+
+def event_to_json(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "case_id": event.case_id,
+        "event": event.event,
+        "actor": event.actor,
+        "data": event.data,
+        "created_at": event.created_at,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_seq is None
+
+
+def verify_events(events: Iterable[AuditEvent], head: tuple[int, str] | None = None) -> ChainReport:
+    """Recompute the chain in seq order; stop at the first event whose link or hash is wrong."""
+    prev = GENESIS
+    expected_seq = 1
+    checked = 0
+    for ev in events:
+        if ev.seq != expected_seq:
+            return ChainReport(checked, ev.seq, f"sequence gap: expected seq {expected_seq}, found {ev.seq}")
+        if ev.prev_hash != prev:
+            return ChainReport(checked, ev.seq, "prev_hash does not match the previous event's hash")
+        recomputed = event_hash(
+            seq=ev.seq,
+            case_id=ev.case_id,
+            event=ev.event,
+            actor=ev.actor,
+            data=ev.data,
+            created_at=ev.created_at,
+            prev_hash=ev.prev_hash,
+        )
+        if recomputed != ev.hash:
+            return ChainReport(checked, ev.seq, "content does not match its hash (row altered)")
+        prev = ev.hash
+        expected_seq += 1
+        checked += 1
+    if head is not None and (head[0], head[1]) != (expected_seq - 1, prev):
+        return ChainReport(
+            checked, expected_seq, f"chain ends before its head (seq {head[0]}): events deleted"
+        )
+    return ChainReport(checked)
+
+
+def verify_chain(session: Session) -> ChainReport:
+    row = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
+    events = session.execute(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=500))
+    return verify_events(events.scalars(), head=(int(row[0]), str(row[1])) if row else None)

@@ -1,0 +1,79 @@
+"""Decisions into evaluation data: append new labelled cases to ``evals/datasets/corrections.jsonl``.
+
+Each export is one dataset version (``corrections-v<N>``, N one more than the highest version in the
+file); every appended line carries it. Rows are marked exported in the same transaction, after the
+file is written and flushed, so a crash can duplicate a batch but never drop one; lines carry the
+``decision_id`` so a reader can de-duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.db.models import LabelledCase
+from tools.config import REPO_ROOT
+
+DEFAULT_PATH = REPO_ROOT / "evals" / "datasets" / "corrections.jsonl"
+_VERSION = re.compile(r'"dataset_version":\s*"corrections-v(\d+)"')
+
+
+def _last_version(path: Path) -> int:
+    if not path.exists():
+        return 0
+    return max((int(m.group(1)) for m in _VERSION.finditer(path.read_text(encoding="utf-8"))), default=0)
+
+
+def export_corrections(session: Session | Path | str | None = None, path: Path | str | None = None) -> int:
+    """Append not-yet-exported labelled cases to ``path``; returns how many lines were appended.
+
+    Called as ``export_corrections(session, path)`` inside the service, or as
+    ``export_corrections(path)`` / ``export_corrections()`` from the CLI, which opens the database
+    named by the environment (``DATABASE_URL`` / ``REPAIRDESK_DATA_DIR``).
+    """
+    if not isinstance(session, Session):
+        from app.db.session import Database
+        from app.settings import Settings
+
+        database = Database(Settings().database_url)
+        database.migrate()
+        with database.session() as own:
+            return _export(own, Path(session or path or DEFAULT_PATH))
+    return _export(session, Path(path or DEFAULT_PATH))
+
+
+def _export(session: Session, target: Path) -> int:
+    rows = list(
+        session.scalars(
+            select(LabelledCase).where(LabelledCase.exported_at.is_(None)).order_by(LabelledCase.id)
+        )
+    )
+    if not rows:
+        return 0
+    version = f"corrections-v{_last_version(target) + 1}"
+    exported_at = datetime.now(UTC)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("a", encoding="utf-8") as handle:
+        for row in rows:
+            line = {
+                "id": f"{row.case_id}#{row.decision_id}",
+                "dataset_version": version,
+                "source": "analyst_decision",
+                "decision_id": row.decision_id,
+                "exported_at": exported_at.isoformat(),
+                **row.record,
+            }
+            handle.write(json.dumps(line, ensure_ascii=False, sort_keys=True, default=str) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    session.execute(
+        update(LabelledCase).where(LabelledCase.id.in_([r.id for r in rows])).values(exported_at=exported_at)
+    )
+    session.commit()
+    return len(rows)

@@ -1,0 +1,58 @@
+"""Service settings (pydantic-settings), read from the contract's environment variables.
+
+Defaults come from :mod:`tools.config` so the CLI, the agent and the service agree on where data
+lives. ``get_settings()`` is the process-wide singleton; tests build their own ``Settings`` and pass
+it to :func:`app.main.create_app`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tools import config
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from the environment. Unknown variables are ignored."""
+
+    model_config = SettingsConfigDict(env_prefix="REPAIRDESK_", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(default_factory=config.data_dir)
+    # None: the SQLite file in data_dir (filled in by the validator below)
+    database_url: str = Field(default="", validation_alias=AliasChoices("DATABASE_URL", "database_url"))
+    model: str = "playbook"
+    broker: str | None = None
+    document_store: str | None = None  # None: <data_dir>/documents; "s3://..." later
+    workers: int = Field(default=2, ge=0, le=64)  # in-process triage threads; 0 = API only
+    job_lease_seconds: float = Field(default=600.0, gt=0)
+    job_max_attempts: int = Field(default=3, ge=1)
+    job_poll_seconds: float = Field(default=0.5, gt=0)
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_request_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    rate_limit_per_second: float = Field(default=200.0, gt=0)
+    rate_limit_burst: int = Field(default=400, ge=1)
+    token_cache_seconds: float = Field(default=30.0, ge=0)
+    log_level: str = "INFO"
+    log_json: bool = True
+    cookie_secure: bool = False
+    migrate_on_startup: bool = True
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'repairdesk.db'}"
+        return self
+
+    @property
+    def document_store_location(self) -> str:
+        return self.document_store or str(self.data_dir / "documents")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The singleton for the running process (environment read once)."""
+    return Settings()

@@ -1,0 +1,181 @@
+"""What the case page shows, assembled from the stored case (no HTTP, no templates here).
+
+``case_page(session, services, case)`` returns plain data: the payment's fields, each document
+with its extracted fields and their highlight boxes (as fractions of the page), the findings, the
+agent's tool calls, the proposed changes as before/after rows, the cited procedure sections with
+their text, the decisions and the audit history.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import Case, Document
+from app.services import audit
+from app.services.cases import case_view
+from app.services.document_store import DocumentStore
+from app.services.pages import pages as page_list
+from app.services.procedures import section_text
+from tools.errors import RepairDeskError
+
+
+def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Dotted paths and display values of a nested JSON value (lists indexed)."""
+    rows: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            rows.extend(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(value, list):
+        if all(not isinstance(v, dict | list) for v in value):
+            rows.append((prefix, " / ".join(str(v) for v in value)))
+        else:
+            for index, item in enumerate(value):
+                rows.extend(flatten(item, f"{prefix}[{index}]"))
+    elif value is not None:
+        rows.append((prefix, str(value)))
+    return rows
+
+
+def _payment(case: Case) -> tuple[dict[str, Any] | None, list[dict[str, Any]], str | None]:
+    """The payment (submitted, else parsed from the message), the message's findings, an error."""
+    findings: list[dict[str, Any]] = []
+    extraction = case.message_extraction or {}
+    payment = case.payload.get("payment")
+    for item in extraction.get("extractions") or []:
+        findings.extend(item.get("findings", []))
+        if payment is None and item.get("payment"):
+            payment = item["payment"]
+    return payment, findings, extraction.get("error")
+
+
+def _boxes(fields: list[dict[str, Any]], pages: list[Any]) -> dict[int, list[dict[str, Any]]]:
+    by_page: dict[int, list[dict[str, Any]]] = {}
+    sizes = {p.number: p for p in pages}
+    for index, field in enumerate(fields):
+        source = field.get("source") or {}
+        bbox, page = source.get("bbox"), source.get("page")
+        if not bbox or len(bbox) != 4 or not isinstance(page, int) or page not in sizes:
+            continue
+        info = sizes[page]
+        x0, top, x1, bottom = (float(v) for v in bbox)
+        by_page.setdefault(page, []).append(
+            {
+                "field_index": index,
+                "name": field.get("name"),
+                "value": field.get("value"),
+                "left": max(0.0, 100 * x0 / info.width),
+                "top": max(0.0, 100 * top / info.height),
+                "width": max(0.4, 100 * (x1 - x0) / info.width),
+                "height": max(0.4, 100 * (bottom - top) / info.height),
+            }
+        )
+    return by_page
+
+
+def _documents(
+    session: Session, store: DocumentStore, cache_dir: Path, view: dict[str, Any]
+) -> list[dict[str, Any]]:
+    docs = []
+    for ref in view.get("documents", []):
+        row = session.get(Document, ref["sha256"])
+        extractions = (row.extraction if row else None) or []
+        fields = [f for e in extractions for f in e.get("fields", [])]
+        pages: list[Any] = []
+        render_error = None
+        kind = row.kind if row else "unknown"
+        if kind in {"pdf", "image"} and store.exists(ref["sha256"]):
+            try:
+                pages = page_list(cache_dir, ref["sha256"], store.get(ref["sha256"]), ref["name"])
+            except RepairDeskError as exc:  # shown in the page; the fields are still listed
+                render_error = exc.reason
+        boxes = _boxes(fields, pages)
+        docs.append(
+            {
+                "name": ref["name"],
+                "sha256": ref["sha256"],
+                "kind": kind,
+                "doc_types": [e.get("doc_type") for e in extractions],
+                "fields": fields,
+                "findings": [f for e in extractions for f in e.get("findings", [])],
+                "error": (row.extraction_error if row else None) or render_error,
+                "pages": [{"number": p.number, "boxes": boxes.get(p.number, [])} for p in pages],
+                "highlighted": sum(len(b) for b in boxes.values()),
+            }
+        )
+    return docs
+
+
+def _diff(view: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for change in view.get("changes") or []:
+        rows.append(
+            {
+                "field": change.get("field"),
+                "old": change.get("old"),
+                "new": change.get("new"),
+                "evidence": change.get("evidence") or [],
+                "changed": change.get("old") != change.get("new"),
+            }
+        )
+    return rows
+
+
+def _citations(view: dict[str, Any]) -> list[dict[str, Any]]:
+    cited = []
+    for citation in view.get("citations") or []:
+        doc_id, section = str(citation.get("doc_id", "")), str(citation.get("section", ""))
+        found = section_text(doc_id, section)
+        cited.append(
+            {
+                "doc_id": doc_id,
+                "section": section,
+                "title": found.title if found else citation.get("title", ""),
+                "text": found.text if found else citation.get("text", ""),
+            }
+        )
+    return cited
+
+
+def case_page(session: Session, store: DocumentStore, cache_dir: Path, case: Case) -> dict[str, Any]:
+    view = case_view(session, case)
+    payment, message_findings, message_error = _payment(case)
+    documents = _documents(session, store, cache_dir, view)
+    findings = [dict(f, source="message") for f in message_findings]
+    for doc in documents:
+        findings.extend(dict(f, source=doc["name"]) for f in doc["findings"])
+    tool_calls = [
+        dict(call, args_json=json.dumps(call.get("args", {}), ensure_ascii=False, sort_keys=True))
+        for call in view.get("tool_calls") or []
+    ]
+    events = [audit.event_to_json(e) for e in audit.case_events(session, case.id)]
+    return {
+        "case": view,
+        "payment_rows": flatten(payment) if payment else [],
+        "message_error": message_error,
+        "documents": documents,
+        "findings": findings,
+        "tool_calls": tool_calls,
+        "diff": _diff(view),
+        "changes_json": json.dumps(view.get("changes") or [], indent=2, ensure_ascii=False),
+        "citations": _citations(view),
+        "events": events,
+        "notes": case.payload.get("notes"),
+        "guard": view.get("guard") or {},
+    }
+
+
+def document_kind(session: Session, case_id: str, sha256: str) -> str | None:
+    """The stored kind of a document that belongs to ``case_id`` (``None`` otherwise)."""
+    from app.db.models import CaseDocument
+
+    row = session.execute(
+        select(Document.kind)
+        .join(CaseDocument, CaseDocument.sha256 == Document.sha256)
+        .where(CaseDocument.case_id == case_id, Document.sha256 == sha256)
+    ).first()
+    return row[0] if row else None

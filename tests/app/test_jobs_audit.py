@@ -1,0 +1,191 @@
+"""Persistent queue across restarts, the audit hash chain (and tampering), corrections export."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text, update
+from typer.testing import CliRunner
+
+from app.cli.main import cli
+from app.db.models import Job
+from app.jobs import triage
+from app.jobs.queue import HOST, claim
+from app.main import create_app
+from app.services.audit import verify_chain
+from app.services.corrections import export_corrections
+from app.settings import Settings
+from tests.app.conftest import Api, StubTriage, add_tokens
+
+
+def test_restart_with_jobs_pending_loses_none(make_settings: Callable[..., Settings]) -> None:
+    gate = threading.Event()  # the first "process" never finishes a triage
+    triage.set_runner(StubTriage(gate))
+    try:
+        first = create_app(make_settings(workers=0), configure_logs=False)
+        with TestClient(first) as client:
+            headers = add_tokens(first)
+            ids = [
+                client.post(
+                    "/v1/exceptions",
+                    json={"exception_code": "AC01", "message": f":20:R{n}\n"},
+                    headers=headers["service"],
+                ).json()["case_id"]
+                for n in range(4)
+            ]
+            # A worker of a process that then died took the first job: its pid no longer exists.
+            with first.state.services.db.session() as session:
+                claimed = claim(session, f"{HOST}:{2**22 + 12345}:gone", lease_seconds=3600)
+            assert claimed is not None and claimed.case_id == ids[0]
+        gate.set()
+        stub = StubTriage()
+        triage.set_runner(stub)
+        second = create_app(make_settings(workers=2), configure_logs=False)
+        with TestClient(second) as client:
+            api = Api(second, client, add_tokens(second))
+            for case_id in ids:
+                assert api.wait_status(case_id)["action"] == "repair"
+            with second.state.services.db.session() as session:
+                jobs = session.execute(select(Job.case_id, Job.status)).all()
+            assert sorted(jobs) == sorted((case_id, "done") for case_id in ids)
+            assert sorted(stub.started) == sorted(ids)
+    finally:
+        triage.set_runner(None)
+
+
+def test_an_expired_lease_is_claimed_again_and_a_live_one_is_not(api: Api) -> None:
+    api.app.state.services.pool.stop()  # claim by hand
+    case_id = api.submit()
+    db = api.app.state.services.db
+    with db.session() as session:
+        first = claim(session, f"{HOST}:{os.getpid()}:other-live", lease_seconds=3600)
+        assert first is not None and first.case_id == case_id
+        assert claim(session, "elsewhere:1:x", lease_seconds=60) is None  # held, lease running
+        session.execute(update(Job).where(Job.id == first.id).values(lease_until=Job.started_at))
+        session.commit()
+        again = claim(session, "elsewhere:1:x", lease_seconds=60)
+    assert again is not None and again.id == first.id and again.attempts == 2
+
+
+def test_failing_triage_is_retried_then_marks_the_case_failed(
+    make_settings: Callable[..., Settings],
+) -> None:
+    class Broken(StubTriage):
+        def start(self, case: dict[str, object], thread_id: str) -> dict[str, object]:
+            self.started.append(thread_id)
+            raise RuntimeError("model endpoint down")
+
+    broken = Broken()
+    triage.set_runner(broken)
+    try:
+        app = create_app(make_settings(job_max_attempts=2), configure_logs=False)
+        with TestClient(app) as client:
+            api = Api(app, client, add_tokens(app))
+            case_id = api.submit()
+            view = api.wait_status(case_id, "failed")
+            assert "model endpoint down" in view["error"]
+            assert broken.started == [case_id, case_id]
+    finally:
+        triage.set_runner(None)
+
+
+def test_audit_trail_is_chained_and_tampering_is_detected(api: Api, db_url: str) -> None:
+    case_id = api.submit()
+    api.wait_status(case_id)
+    assert api.decide(case_id, "approver", "approve", comment="ok").status_code == 200
+    events = api.client.get(f"/v1/exceptions/{case_id}/audit", headers=api.h["analyst"]).json()["events"]
+    assert [e["event"] for e in events] == ["case_created", "triage_started", "proposed", "decision_approve"]
+    assert events[-1]["actor"] == "alice" and events[-1]["data"]["comment"] == "ok"
+    for previous, event in itertools.pairwise(events):
+        assert event["prev_hash"] == previous["hash"]
+    db = api.app.state.services.db
+    with db.session() as session:
+        assert verify_chain(session).ok
+
+    runner = CliRunner()
+    env = {"DATABASE_URL": db_url, "REPAIRDESK_DATA_DIR": str(api.app.state.services.settings.data_dir)}
+    ok = runner.invoke(cli, ["audit", "verify"], env=env)
+    assert ok.exit_code == 0, ok.output
+    assert "4 events" in ok.output
+
+    tampered_seq = events[2]["seq"]
+    with db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE audit_events SET data = :d WHERE seq = :s"),
+            {"d": json.dumps({"action": "no_action"}), "s": tampered_seq},
+        )
+    with db.session() as session:
+        report = verify_chain(session)
+    assert report.first_bad_seq == tampered_seq
+    broken = runner.invoke(cli, ["audit", "verify"], env=env)
+    assert broken.exit_code == 1
+    assert f"seq {tampered_seq}" in broken.output
+
+
+def test_deleting_the_last_event_is_detected(api: Api) -> None:
+    api.submit()
+    db = api.app.state.services.db
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE seq = (SELECT MAX(seq) FROM audit_events)"))
+    with db.session() as session:
+        assert not verify_chain(session).ok
+
+
+def test_decisions_become_versioned_corrections(api: Api, tmp_path: Path) -> None:
+    target = tmp_path / "corrections.jsonl"
+    first = api.submit(case_id="EXC-C1")
+    second = api.submit(case_id="EXC-C2")
+    api.wait_status(first)
+    api.wait_status(second)
+    api.decide(first, "approver", "approve", comment="good")
+    api.decide(second, "approver", "reject", comment="wrong account")
+    db = api.app.state.services.db
+    with db.session() as session:
+        assert export_corrections(session, target) == 2
+        assert export_corrections(session, target) == 0  # nothing new
+    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    assert [(r["case_id"], r["decision"], r["dataset_version"]) for r in lines] == [
+        ("EXC-C1", "approve", "corrections-v1"),
+        ("EXC-C2", "reject", "corrections-v1"),
+    ]
+    assert lines[0]["outcome"]["status"] == "applied"
+    assert lines[0]["proposal"]["action"] == "repair"
+    assert lines[1]["comment"] == "wrong account"
+    third = api.submit(case_id="EXC-C3")
+    api.wait_status(third)
+    api.decide(third, "analyst", "edit", changes=[{"field": "payment.purpose", "new": "SUPP"}])
+    with db.session() as session:
+        assert export_corrections(session, target) == 1
+    last = json.loads(target.read_text().splitlines()[-1])
+    assert (last["case_id"], last["decision"], last["dataset_version"]) == (
+        "EXC-C3",
+        "edit",
+        "corrections-v2",
+    )
+
+
+def test_a_running_job_keeps_its_lease(make_settings: Callable[..., Settings]) -> None:
+    gate = threading.Event()
+    triage.set_runner(StubTriage(gate))
+    try:
+        app = create_app(make_settings(job_lease_seconds=0.6), configure_logs=False)
+        with TestClient(app) as client:
+            api = Api(app, client, add_tokens(app))
+            case_id = api.submit()
+            db = app.state.services.db
+            time.sleep(1.5)  # well past the first lease: the heartbeat must have renewed it
+            with db.session() as session:
+                assert claim(session, "elsewhere:1:x", lease_seconds=60) is None
+                job = session.execute(select(Job).where(Job.case_id == case_id)).scalar_one()
+                assert job.status == "running" and job.attempts == 1
+            gate.set()
+            api.wait_status(case_id)
+    finally:
+        triage.set_runner(None)

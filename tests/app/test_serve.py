@@ -1,0 +1,72 @@
+"""`make run` in small: `repairdesk bootstrap`, then `repairdesk serve` on a free port shows the queue."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.app.test_browser import free_port
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+REPAIRDESK = ROOT / ".venv" / "bin" / "repairdesk"
+
+
+def test_bootstrap_then_serve_shows_the_demo_queue(tmp_path: Path) -> None:
+    env = os.environ | {
+        "REPAIRDESK_DATA_DIR": str(tmp_path / "var"),
+        "REPAIRDESK_WORKERS": "0",
+    }  # agent: test_agent_integration
+    env.pop("DATABASE_URL", None)
+    command = [str(REPAIRDESK)] if REPAIRDESK.exists() else ["python", "-m", "app.cli.main"]
+    boot = subprocess.run(
+        [*command, "bootstrap", "--no-index"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert boot.returncode == 0, boot.stderr
+    assert "demo-approver-token" in boot.stdout
+
+    port = free_port()
+    server = subprocess.Popen(
+        [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, server.stderr.read() if server.stderr else "server exited"
+            assert time.monotonic() < deadline, "serve did not come up"
+            time.sleep(0.3)
+        login = httpx.get(f"{base}/ui", follow_redirects=True, timeout=10)
+        assert login.status_code == 200 and "Sign in" in login.text
+        cookies = {"repairdesk_token": "demo-analyst-token"}
+        queue = httpx.get(f"{base}/ui", cookies=cookies, timeout=30)
+        assert queue.status_code == 200
+        assert queue.text.count("<tr data-case=") >= 10  # the demo exception queue is there
+        assert "AC01-1001" in queue.text
+        api = httpx.get(
+            f"{base}/v1/exceptions?limit=5", headers={"Authorization": "Bearer demo-service-token"}
+        )
+        assert api.status_code == 200 and len(api.json()["items"]) == 5
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(5)
