@@ -13,14 +13,15 @@ import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import LabelledCase
-from tools.config import REPO_ROOT
+from evals import datasets
 
-DEFAULT_PATH = REPO_ROOT / "evals" / "datasets" / "corrections.jsonl"
+DEFAULT_PATH = datasets.DATASETS_DIR / "corrections.jsonl"
 _VERSION = re.compile(r'"dataset_version":\s*"corrections-v(\d+)"')
 
 
@@ -63,6 +64,7 @@ def _export(session: Session, target: Path) -> int:
         for row in rows:
             line = {
                 "id": f"{row.case_id}#{row.decision_id}",
+                "expected": gold_label(row.record),
                 "dataset_version": version,
                 "source": "analyst_decision",
                 "decision_id": row.decision_id,
@@ -76,4 +78,26 @@ def _export(session: Session, target: Path) -> int:
         update(LabelledCase).where(LabelledCase.id.in_([r.id for r in rows])).values(exported_at=exported_at)
     )
     session.commit()
+    datasets.update(
+        target.stem,
+        origin="analyst-decisions",
+        directory=target.parent,
+        description="Analyst decisions exported by `repairdesk eval export-corrections`",
+    )
     return len(rows)
+
+
+def gold_label(record: dict[str, Any]) -> dict[str, Any] | None:
+    """What the analyst decided, as an agent-suite ``expected``: approvals confirm the proposal, edits
+    make the analyst's changes gold, rejections say only which action was wrong (no gold action)."""
+    decision = str(record.get("decision") or record.get("outcome") or "")
+    proposal = record.get("proposal") or {}
+    if decision.startswith("approve"):
+        return {"action": proposal.get("action"), "changes": _field_new(proposal.get("changes"))}
+    if decision.startswith("edit"):
+        return {"action": "repair", "changes": _field_new(record.get("changes"))}
+    return {"rejected_action": proposal.get("action"), "rejected_changes": _field_new(proposal.get("changes"))}
+
+
+def _field_new(changes: Any) -> list[dict[str, Any]]:
+    return [{"field": c.get("field"), "new": c.get("new")} for c in changes or [] if isinstance(c, dict)]

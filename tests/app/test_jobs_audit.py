@@ -158,6 +158,17 @@ def test_decisions_become_versioned_corrections(api: Api, tmp_path: Path) -> Non
     assert lines[0]["outcome"]["status"] == "applied"
     assert lines[0]["proposal"]["action"] == "repair"
     assert lines[1]["comment"] == "wrong account"
+    # approvals confirm the proposal as gold; a rejection only says which action was wrong
+    assert lines[0]["expected"]["action"] == "repair"
+    assert lines[0]["expected"]["changes"] == [
+        {"field": c["field"], "new": c["new"]} for c in lines[0]["proposal"]["changes"]
+    ]
+    assert lines[1]["expected"] == {
+        "rejected_action": lines[1]["proposal"]["action"],
+        "rejected_changes": [{"field": c["field"], "new": c["new"]} for c in lines[1]["proposal"]["changes"]],
+    }
+    manifest = json.loads((tmp_path / "manifest.json").read_text())["datasets"]["corrections"]
+    assert (manifest["version"], manifest["count"], manifest["origin"]) == (1, 2, "analyst-decisions")
     third = api.submit(case_id="EXC-C3")
     api.wait_status(third)
     api.decide(third, "analyst", "edit", changes=[{"field": "payment.purpose", "new": "SUPP"}])
@@ -169,6 +180,8 @@ def test_decisions_become_versioned_corrections(api: Api, tmp_path: Path) -> Non
         "edit",
         "corrections-v2",
     )
+    assert last["expected"] == {"action": "repair", "changes": [{"field": "payment.purpose", "new": "SUPP"}]}
+    assert json.loads((tmp_path / "manifest.json").read_text())["datasets"]["corrections"]["version"] == 2
 
 
 def test_a_running_job_keeps_its_lease(make_settings: Callable[..., Settings]) -> None:
