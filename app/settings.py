@@ -7,6 +7,8 @@ it to :func:`app.main.create_app`.
 
 from __future__ import annotations
 
+import os
+
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,7 +46,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
         if not self.database_url:
-            self.database_url = f"sqlite:///{self.data_dir / 'repairdesk.db'}"
+            from tools.config import url_from_secret
+
+            secret_url = url_from_secret(os.environ.get("DATABASE_SECRET"))
+            self.database_url = secret_url or f"sqlite:///{self.data_dir / 'repairdesk.db'}"
         return self
 
     @property

@@ -20,8 +20,30 @@ def data_dir() -> Path:
 
 
 def database_url() -> str:
-    """``DATABASE_URL``, defaulting to the SQLite file in the data directory."""
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir() / 'repairdesk.db'}"
+    """``DATABASE_URL``; else a URL built from ``DATABASE_SECRET`` (the JSON that AWS Secrets Manager
+    injects for RDS); else the SQLite file in the data directory."""
+    return (
+        os.environ.get("DATABASE_URL")
+        or url_from_secret(os.environ.get("DATABASE_SECRET"))
+        or f"sqlite:///{data_dir() / 'repairdesk.db'}"
+    )
+
+
+def url_from_secret(secret: str | None) -> str | None:
+    """``postgresql://user:password@host:port/dbname`` from an RDS secret's JSON, or None."""
+    if not secret:
+        return None
+    import json
+    from urllib.parse import quote
+
+    try:
+        fields = json.loads(secret)
+        user, password, host = fields["username"], fields["password"], fields["host"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    port = fields.get("port", 5432)
+    name = fields.get("dbname", "postgres")
+    return f"postgresql://{quote(str(user), safe='')}:{quote(str(password), safe='')}@{host}:{port}/{name}"
 
 
 def corpora_dir() -> Path:

@@ -109,6 +109,7 @@ class RepairDeskStack(Stack):
         environment = {
             "REPAIRDESK_DOCUMENT_STORE": f"s3://{documents.bucket_name}/documents",
             "REPAIRDESK_BROKER": f"sqs://{jobs.queue_url}",
+            "REPAIRDESK_DEAD_LETTER_QUEUE_URL": dead_letters.queue_url,  # where exhausted tasks go
             "REPAIRDESK_MODEL": f"bedrock:{cfg.bedrock_model_ids[0]}",
             "REPAIRDESK_DATA_DIR": "/tmp/repairdesk",
         }
