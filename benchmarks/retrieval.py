@@ -1,0 +1,168 @@
+"""Retrieval benchmark: query latency (embedding included) and index build time per 1,000 chunks.
+
+Usage: .venv/bin/python benchmarks/retrieval.py [--queries 100] [--scale 200000] [--build-chunks N]
+                                                 [--threads 1] [--out var/bench/retrieval.json]
+
+1. Build: embeds ``--build-chunks`` chunks of the real corpus (default: all) into a fresh index and
+   reports seconds per 1,000 chunks.
+2. Real corpus: p50/p99 of hybrid ``search()`` over the questions of evals/datasets/retrieval.jsonl.
+3. Scale: ``--scale`` synthetic chunks (clustered random unit vectors, random jargon text: see
+   tools/retrieval/synthetic.py) behind the IVF index; the same questions, real query embeddings,
+   hybrid search. Issue 4 requires p50 < 50 ms there on one core (torch and faiss single-threaded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def questions(limit: int) -> list[str]:
+    path = ROOT / "evals" / "datasets" / "retrieval.jsonl"
+    if path.is_file():
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        found = [str(r.get("question") or r.get("query")) for r in rows]
+    else:
+        found = ["closed beneficiary account AC04", "who pays the fees on an OUR payment", "camt.056 recall"]
+    return (found * (limit // max(len(found), 1) + 1))[:limit]
+
+
+def time_queries(search: object, texts: list[str]) -> dict[str, float]:
+    """Wall-clock and CPU milliseconds per query.
+
+    CPU time (all threads of this process) is what one dedicated core would take: on a shared
+    machine the wall clock also counts the time spent waiting for a core.
+    """
+    run = search.search  # type: ignore[attr-defined]
+    run(texts[0], k=5)  # warm-up: first-call allocations are not query latency
+    wall, cpu = [], []
+    for text in texts:
+        started, started_cpu = time.perf_counter(), time.process_time()
+        run(text, k=5)
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    return {
+        "queries": len(texts),
+        "p50_ms": round(statistics.median(wall), 2),
+        "p99_ms": round(percentile(wall, 99), 2),
+        "cpu_p50_ms": round(statistics.median(cpu), 2),
+        "cpu_p99_ms": round(percentile(cpu, 99), 2),
+    }
+
+
+def bench_build(build_chunks: int | None) -> dict[str, float]:
+    from tools.retrieval.chunking import chunk_procedure
+    from tools.retrieval.embeddings import default_embedder
+    from tools.retrieval.index_store import load_corpus
+    from tools.retrieval.procedures import default_corpus_dirs
+    from tools.retrieval.vector_index import build_vector_index
+
+    embedder = default_embedder()
+    chunks = [
+        c for p in load_corpus([d for d in default_corpus_dirs() if d.is_dir()]) for c in chunk_procedure(p)
+    ]
+    chunks = chunks[:build_chunks] if build_chunks else chunks
+    started, started_cpu = time.perf_counter(), time.process_time()
+    vectors = embedder.embed([c.embedding_text() for c in chunks])
+    build_vector_index(vectors)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    return {
+        "chunks": len(chunks),
+        "seconds": round(seconds, 2),
+        "seconds_per_1000": round(seconds * 1000 / len(chunks), 1),
+        "cpu_seconds_per_1000": round(cpu * 1000 / len(chunks), 1),
+    }
+
+
+def bench_real(texts: list[str]) -> dict[str, float]:
+    from tools.retrieval.index_store import build_index
+    from tools.retrieval.procedures import default_corpus_dirs
+    from tools.retrieval.search import ProcedureSearch
+
+    # The project's own index folder (built by `repairdesk index build`), brought up to date.
+    report = build_index([d for d in default_corpus_dirs() if d.is_dir()])
+    search = ProcedureSearch.load(report.index_dir)
+    return {"chunks": report.chunks, **time_queries(search, texts)}
+
+
+def bench_scale(count: int, texts: list[str]) -> dict[str, float | str]:
+    from tools.retrieval.embeddings import default_embedder
+    from tools.retrieval.search import ProcedureSearch
+    from tools.retrieval.synthetic import clustered_unit_vectors, synthetic_chunks
+    from tools.retrieval.vector_index import build_vector_index, kind_of
+
+    started = time.perf_counter()
+    vectors = clustered_unit_vectors(count)
+    chunks = synthetic_chunks(count)
+    generated = time.perf_counter() - started
+    started = time.perf_counter()
+    index = build_vector_index(vectors)
+    search = ProcedureSearch(chunks, index, embedder=default_embedder(), vectors=vectors)
+    built = time.perf_counter() - started
+    return {
+        "chunks": count,
+        "index_type": kind_of(index),
+        "generate_s": round(generated, 1),
+        "build_index_and_bm25_s": round(built, 1),
+        **time_queries(search, texts),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--scale", type=int, default=200_000, help="synthetic chunks (0 skips)")
+    parser.add_argument("--build-chunks", type=int, default=None, help="chunks to embed for the build figure")
+    parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--threads", type=int, default=1, help="torch and faiss threads")
+    parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "retrieval.json")
+    args = parser.parse_args()
+
+    import faiss
+    import torch
+
+    torch.set_num_threads(args.threads)
+    faiss.omp_set_num_threads(args.threads)
+    texts = questions(args.queries)
+    results: dict[str, object] = {"threads": args.threads}
+    if not args.skip_build:
+        results["build"] = bench_build(args.build_chunks)
+        print("build", results["build"], flush=True)
+    results["real"] = bench_real(texts)
+    print("real corpus", results["real"], flush=True)
+    if args.scale:
+        results["scale"] = bench_scale(args.scale, texts)
+        print("scale", results["scale"], flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"wrote {args.out}")
+    scale = results.get("scale")
+    # Judged on CPU time: a shared CI machine's wall clock measures the neighbours too.
+    if isinstance(scale, dict) and scale["cpu_p50_ms"] >= 50:
+        print(f"FAIL: p50 {scale['cpu_p50_ms']} ms CPU at {scale['chunks']} chunks (limit 50 ms)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

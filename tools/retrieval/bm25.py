@@ -1,0 +1,85 @@
+"""Okapi BM25 over an inverted index held in numpy arrays.
+
+Contract: ``BM25Index(token_lists)`` indexes documents 0..n-1; ``search(tokens, top_n, allowed)``
+returns ``(ids, scores)`` of at most ``top_n`` documents with a positive score, best first, limited to
+``allowed`` (a boolean mask) when given. Scoring touches only the postings of the query's terms, so a
+query costs the same on 2,000 or 200,000 chunks up to the length of those postings (rank-bm25 scores
+every document on every query, too slow at 200k). A query word that is not in the vocabulary
+(a typo: "benficiary") is replaced by the closest vocabulary word within one or two edits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+
+class BM25Index:
+    def __init__(self, token_lists: Sequence[Sequence[str]], *, k1: float = 1.2, b: float = 0.75) -> None:
+        self.size = len(token_lists)
+        lengths = np.array([len(t) for t in token_lists], dtype=np.float32)
+        avg = float(lengths.mean()) if self.size else 1.0
+        norm = k1 * (1.0 - b + b * lengths / max(avg, 1e-9))
+        postings: dict[str, list[tuple[int, int]]] = {}
+        for doc, tokens in enumerate(token_lists):
+            for term, tf in Counter(tokens).items():
+                postings.setdefault(term, []).append((doc, tf))
+        self.vocabulary: dict[str, int] = {}
+        offsets = [0]
+        doc_ids: list[int] = []
+        weights: list[float] = []
+        for term_id, (term, plist) in enumerate(sorted(postings.items())):
+            self.vocabulary[term] = term_id
+            # The "+1" variant of idf (Lucene's) stays positive for terms in over half of the chunks.
+            idf = math.log(1.0 + (self.size - len(plist) + 0.5) / (len(plist) + 0.5))
+            for doc, tf in plist:
+                doc_ids.append(doc)
+                weights.append(idf * tf * (k1 + 1.0) / (tf + float(norm[doc])))
+            offsets.append(len(doc_ids))
+        self._offsets = np.array(offsets, dtype=np.int64)
+        self._docs = np.array(doc_ids, dtype=np.int64)
+        self._weights = np.array(weights, dtype=np.float32)
+        self._terms = list(self.vocabulary)
+
+    def resolve(self, token: str) -> str | None:
+        """The vocabulary word for a query token: itself, a near spelling, or None."""
+        if token in self.vocabulary:
+            return token
+        if len(token) < 5 or any(c.isdigit() for c in token) or not self._terms:
+            return None
+        max_edits = 1 if len(token) < 8 else 2
+        match = process.extractOne(token, self._terms, scorer=Levenshtein.distance, score_cutoff=max_edits)
+        return str(match[0]) if match else None
+
+    def scores(self, tokens: Sequence[str]) -> NDArray[np.float32]:
+        """BM25 score of every document for the query ``tokens`` (zeros where no term matches)."""
+        out = np.zeros(self.size, dtype=np.float32)
+        for token, count in Counter(tokens).items():
+            term = self.resolve(token)
+            if term is None:
+                continue
+            term_id = self.vocabulary[term]
+            start, end = self._offsets[term_id], self._offsets[term_id + 1]
+            out[self._docs[start:end]] += count * self._weights[start:end]
+        return out
+
+    def search(
+        self, tokens: Sequence[str], top_n: int, allowed: NDArray[np.bool_] | None = None
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        scores = self.scores(tokens)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0).astype(np.float32)
+        candidates = np.flatnonzero(scores > 0)
+        if candidates.size > top_n:
+            candidates = candidates[np.argpartition(-scores[candidates], top_n - 1)[:top_n]]
+        order = candidates[np.argsort(-scores[candidates], kind="stable")]
+        return order.astype(np.int64), scores[order]

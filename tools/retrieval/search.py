@@ -1,0 +1,296 @@
+"""Hybrid procedure search: BM25 and dense lists, fused, filtered and boosted by named codes.
+
+Public API (the agent's ``search_procedures`` tool, ``repairdesk search`` and ``GET /v1/search``):
+
+- :class:`Hit`: ``doc_id``, ``section``, ``title``, ``text``, ``score``; its JSON (``model_dump``)
+  holds exactly those five keys. ``heading``, ``kind`` and ``exception_codes`` are there for Python
+  callers and left out of the JSON.
+- :class:`ProcedureSearch`: built from an index folder (:meth:`ProcedureSearch.load`) or from chunks
+  and vectors in memory. Thread-safe for searching (read-only data; the model sits behind a lock).
+  ``search(query, code=, message_type=, k=, mode=)`` returns at most ``k`` hits, best first, one
+  per (doc_id, section).
+- :func:`get_search`: the process-wide instance over ``$REPAIRDESK_DATA_DIR/index``, built from the
+  default corpus the first time when absent or out of date.
+
+Ranking (``mode="hybrid"``): the BM25 and dense top lists fused by weighted reciprocal rank fusion,
+boosted for exception codes and message types named in the query, and the named code's own procedure
+promoted to first place (tools/retrieval/fusion.py). ``mode="bm25"`` and ``mode="dense"`` return one
+list alone, with BM25 scores or cosine similarities. ``code=`` and ``message_type=`` are strict
+filters applied inside both retrievers. Bad input (empty query, k out of range, unknown mode,
+malformed code) raises :class:`tools.errors.ValidationError`.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from tools.errors import ValidationError
+from tools.retrieval import index_store
+from tools.retrieval.bm25 import BM25Index
+from tools.retrieval.chunking import Chunk
+from tools.retrieval.embeddings import Embedder, default_embedder
+from tools.retrieval.fusion import FusionWeights, fuse, promote
+from tools.retrieval.tokenize import codes_in, message_types_in, normalise_message_type, tokenize
+from tools.retrieval.vector_index import load_index, search_vectors
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+Mode = Literal["hybrid", "bm25", "dense"]
+MODES: tuple[str, ...] = ("hybrid", "bm25", "dense")
+MAX_K = 100
+MAX_QUERY_CHARS = 2000
+CANDIDATES = 60  # depth of each single list before fusion
+REFERENCE_HITS_PER_DOC = 2
+
+_CODE = re.compile(r"^[A-Z0-9_]{2,40}$")
+
+
+class Hit(BaseModel):
+    doc_id: str
+    section: str
+    title: str
+    text: str
+    score: float
+    heading: str = Field(default="", exclude=True)
+    kind: str = Field(default="procedure", exclude=True)
+    exception_codes: list[str] = Field(default_factory=list, exclude=True)
+    chunk_id: str = Field(default="", exclude=True)
+
+
+class ProcedureSearch:
+    """Search over a fixed set of chunks (see the module docstring for the ranking)."""
+
+    def __init__(
+        self,
+        chunks: Sequence[Chunk],
+        index: Any,
+        *,
+        embedder: Embedder | None = None,
+        known_codes: frozenset[str] | None = None,
+        vectors: NDArray[np.float32] | None = None,
+        weights: FusionWeights | None = None,
+    ) -> None:
+        if index.ntotal != len(chunks):
+            raise ValidationError(
+                f"index holds {index.ntotal} vectors for {len(chunks)} chunks", source="index"
+            )
+        self.chunks = list(chunks)
+        self._index = index
+        self._embedder: Embedder | None = embedder
+        self._vectors = vectors  # row i = chunk i; lets a narrow filter score its rows exactly
+        self._lock = threading.Lock()
+        self._bm25 = BM25Index([tokenize(c.lexical_text()) for c in self.chunks])
+        self._by_code = _postings(self.chunks, lambda c: c.exception_codes)
+        self._by_type = _postings(self.chunks, lambda c: c.message_types)
+        self.weights = weights or FusionWeights()
+        self.known_codes = (known_codes or frozenset()) | frozenset(self._by_code)
+
+    @classmethod
+    def load(cls, index_dir: Path | None = None, *, embedder: Embedder | None = None) -> ProcedureSearch:
+        """Open a built index folder; raises ValidationError when it is missing or damaged."""
+        index_dir = index_dir or index_store.default_index_dir()
+        try:
+            chunks = index_store.read_chunks(index_dir)
+            index = load_index(index_dir / index_store.VECTORS)
+            vectors = np.load(index_dir / index_store.EMBEDDINGS, mmap_mode="r")
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise ValidationError(
+                f"no usable index ({exc}); run `repairdesk index build`", source=str(index_dir)
+            ) from exc
+        return cls(chunks, index, embedder=embedder, known_codes=_reference_codes(), vectors=vectors)
+
+    @property
+    def embedder(self) -> Embedder:
+        """The dense model, loaded on the first dense query (BM25-only use never loads it)."""
+        with self._lock:
+            embedder = self._embedder
+            if embedder is None:
+                embedder = self._embedder = default_embedder()
+            return embedder
+
+    def search(
+        self,
+        query: str,
+        *,
+        code: str | None = None,
+        message_type: str | None = None,
+        k: int = 5,
+        mode: Mode = "hybrid",
+    ) -> list[Hit]:
+        """The best ``k`` sections for ``query``; see the module docstring."""
+        query = check_request(query, k=k, mode=mode, code=code)
+        allowed = self._filter_mask(code, message_type)
+        if allowed is not None and not allowed.any():
+            return []
+        depth = max(CANDIDATES, 4 * k)
+        if mode == "bm25":
+            ids, values = self._bm25.search(tokenize(query), depth, allowed)
+            return self._hits(ids.tolist(), dict(zip(ids.tolist(), values.tolist(), strict=True)), k)
+        dense_ids, dense_values = self.dense_candidates(query, depth, allowed)
+        if mode == "dense":
+            return self._hits(dense_ids, dict(zip(dense_ids, dense_values, strict=True)), k)
+        order, scores = self.fuse_lists(
+            query, self.bm25_candidates(query, depth, allowed), dense_ids, allowed
+        )
+        return self._hits(order, scores, k)
+
+    def bm25_candidates(self, query: str, depth: int, allowed: NDArray[np.bool_] | None = None) -> list[int]:
+        """The BM25 top ``depth`` chunk ids for ``query``."""
+        return self._bm25.search(tokenize(query), depth, allowed)[0].tolist()
+
+    def dense_candidates(
+        self, query: str, depth: int, allowed: NDArray[np.bool_] | None = None
+    ) -> tuple[list[int], list[float]]:
+        """The dense top ``depth`` chunk ids and cosine similarities for ``query``."""
+        vector = self.embedder.embed([query])[0]
+        ids, values = search_vectors(self._index, vector, depth, allowed, vectors=self._vectors)
+        return ids.tolist(), values.tolist()
+
+    def fuse_lists(
+        self,
+        query: str,
+        bm25_ids: list[int],
+        dense_ids: list[int],
+        allowed: NDArray[np.bool_] | None = None,
+        weights: FusionWeights | None = None,
+    ) -> tuple[list[int], dict[int, float]]:
+        """Hybrid order and scores from the two ranked lists (see tools/retrieval/fusion.py).
+
+        A promoted chunk reports the top score, so that scores never increase down the list.
+        """
+        named = codes_in(query, self.known_codes)
+        scores = fuse(
+            self.chunks, bm25_ids, dense_ids, named, message_types_in(query), weights or self.weights
+        )
+        order = sorted(scores, key=lambda i: (-scores[i], i))
+        extra = [
+            i
+            for code in named
+            for i in self._by_code.get(code, np.zeros(0, dtype=np.int64)).tolist()
+            if allowed is None or allowed[i]
+        ]
+        promoted = promote(self.chunks, order, named, extra)
+        if promoted and (not order or promoted[0] != order[0]):
+            scores[promoted[0]] = (scores[order[0]] if order else 0.0) + 1e-6
+        return promoted, scores
+
+    def _filter_mask(self, code: str | None, message_type: str | None) -> NDArray[np.bool_] | None:
+        mask: NDArray[np.bool_] | None = None
+        if code is not None and code.strip():
+            normalised = code.strip().upper()
+            if not _CODE.match(normalised):
+                raise ValidationError("not an exception code (2-40 letters, digits or _)", source=code)
+            mask = self._mask(self._by_code.get(normalised))
+        if message_type is not None and message_type.strip():
+            type_mask = self._mask(self._by_type.get(normalise_message_type(message_type)))
+            mask = type_mask if mask is None else mask & type_mask
+        return mask
+
+    def _mask(self, ids: NDArray[np.int64] | None) -> NDArray[np.bool_]:
+        mask = np.zeros(len(self.chunks), dtype=bool)
+        if ids is not None:
+            mask[ids] = True
+        return mask
+
+    def _hits(self, order: list[int], scores: dict[int, float], k: int) -> list[Hit]:
+        """The first ``k`` distinct (doc_id, section) of ``order``, as hits."""
+        hits: list[Hit] = []
+        seen: set[tuple[str, str]] = set()
+        per_doc: dict[str, int] = {}
+        for i in order:
+            chunk = self.chunks[i]
+            key = (chunk.doc_id, chunk.section)
+            if key in seen:
+                continue
+            # A code set is a dictionary: two of its entries are enough, the rest would crowd out the
+            # procedures (a code named in a question matches its neighbours' definitions too).
+            if chunk.kind == "reference":
+                if per_doc.get(chunk.doc_id, 0) >= REFERENCE_HITS_PER_DOC:
+                    continue
+                per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
+            seen.add(key)
+            hits.append(
+                Hit(
+                    doc_id=chunk.doc_id,
+                    section=chunk.section,
+                    title=chunk.title,
+                    text=chunk.text,
+                    score=round(float(scores[i]), 6),
+                    heading=chunk.heading,
+                    kind=chunk.kind,
+                    exception_codes=chunk.exception_codes,
+                    chunk_id=chunk.chunk_id,
+                )
+            )
+            if len(hits) == k:
+                break
+        return hits
+
+
+def check_request(query: Any, *, k: Any = 5, mode: Any = "hybrid", code: Any = None) -> str:
+    """Validate search arguments without touching an index; returns the stripped query.
+
+    Raises ValidationError naming the bad argument (callers check before paying for a model load).
+    """
+    if not isinstance(query, str) or not query.strip():
+        raise ValidationError("the query is empty", source="query")
+    if len(query) > MAX_QUERY_CHARS:
+        raise ValidationError(f"the query is longer than {MAX_QUERY_CHARS} characters", source="query")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise ValidationError(f"k must be an integer from 1 to {MAX_K}", source=str(k))
+    if mode not in MODES:
+        raise ValidationError(f"mode must be one of {', '.join(MODES)}", source=str(mode))
+    if code is not None and code.strip() and not _CODE.match(code.strip().upper()):
+        raise ValidationError("not an exception code (2-40 letters, digits or _)", source=str(code))
+    return query.strip()
+
+
+def _postings(chunks: Sequence[Chunk], values: Callable[[Chunk], list[str]]) -> dict[str, NDArray[np.int64]]:
+    table: dict[str, list[int]] = {}
+    for i, chunk in enumerate(chunks):
+        for value in values(chunk):
+            table.setdefault(value, []).append(i)
+    return {key: np.array(ids, dtype=np.int64) for key, ids in table.items()}
+
+
+def _reference_codes() -> frozenset[str]:
+    from tools.retrieval.codes import known_codes
+
+    try:
+        return known_codes()
+    except ValidationError:
+        return frozenset()  # no generated reference table: codes from the procedures still work
+
+
+_instance: ProcedureSearch | None = None
+_instance_lock = threading.Lock()
+
+
+def get_search() -> ProcedureSearch:
+    """The process-wide search over the default index, built (incrementally) when absent or stale."""
+    global _instance
+    with _instance_lock:
+        if _instance is None:
+            from tools.retrieval.procedures import default_corpus_dirs
+
+            index_dir = index_store.default_index_dir()
+            dirs = [d for d in default_corpus_dirs() if d.is_dir()]
+            if not index_store.is_current(index_dir, dirs):
+                index_store.build_index(dirs, index_dir)
+            _instance = ProcedureSearch.load(index_dir)
+        return _instance
+
+
+def reset_search() -> None:
+    """Forget the process-wide instance (after a rebuild, or between tests)."""
+    global _instance
+    with _instance_lock:
+        _instance = None
