@@ -1,7 +1,7 @@
 """Document extraction benchmark: text-PDF pages per second, OCR seconds per page, field accuracy.
 
 Runs on the generated remittance advices (six layouts x five languages, see
-tests/tools/documents/generator.py); tesseract runs single-threaded, so the OCR figure is per core.
+evals/generators/remittance.py); tesseract runs single-threaded, so the OCR figure is per core.
 Floors: 10 text pages/s and 3 s per scanned A4 page (medians).
 
     .venv/bin/python benchmarks/documents.py [--text 60] [--scans 60] [--seed 7]
@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from tests.tools.documents.generator import generate, to_scan
+from evals.generators.remittance import generate, to_scan
 from tests.tools.documents.scoring import accuracy, per_field, score
 from tools.documents import extract_document
 

@@ -127,8 +127,12 @@ def _mt103(root: Path) -> list[dict[str, Any]]:
 
 
 def build(root: Path | None = None) -> list[dict[str, Any]]:
+    from evals.generators.remittance import dataset_rows
+
     base = root or shared_data_dir()
-    return _invoices(base) + _camt(base) + _pacs008(base) + _mt103(base)
+    # Generated remittance advices (60 text PDFs, 12 scans): truth from the generator, inputs
+    # rendered on the fly from their "generated:<spec>" reference.
+    return _invoices(base) + _camt(base) + _pacs008(base) + _mt103(base) + dataset_rows()
 
 
 def main() -> None:

@@ -15,8 +15,9 @@ Public interface:
   size in the same units as the boxes, for the UI.
 
 Layout: readers (``pdf``, ``images``, ``ocr``, ``text``) produce :class:`~.layout.Page` s; extractors
-(``fields``, ``parties``, ``lines``) read them through :class:`~.document.Document`; ``extractor``
-assembles the output and ``checks`` adds findings; ``swift_scan`` handles printed FIN messages.
+(``fields``, ``parties``, ``letter``, ``lines`` with ``grids``) read them through
+:class:`~.document.Document`; ``extractor`` assembles the output and ``checks`` adds findings;
+``swift_scan`` handles printed FIN messages.
 """
 
 from __future__ import annotations

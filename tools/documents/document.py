@@ -101,13 +101,7 @@ class Document:
 
     def is_table_header(self, line: Line) -> bool:
         """A line-item table header: an id or description column plus an amount column."""
-        columns = column_labels(line)
-        names = {name for name, _, _ in columns}
-        return (
-            len(columns) >= 2
-            and bool(names & {"invoice_number", "description"})
-            and bool(names & {"amount", "net_amount", "discount"})
-        )
+        return is_table_header(line)
 
     def find_label(self, label_tokens: list[tuple[str, ...]], anywhere: bool = False) -> list[LabelMatch]:
         """Segments that start with one of the labels, in label priority order, then document order.
@@ -177,17 +171,57 @@ class Document:
         return None
 
 
+def is_table_header(line: Line) -> bool:
+    """A line-item table header: an id or description column plus an amount column."""
+    return is_header_columns([name for name, _, _ in column_labels(line)])
+
+
+def is_header_columns(names: list[str]) -> bool:
+    """Column names that make a line-item table: an id or description plus an amount."""
+    found = set(names)
+    return (
+        len(names) >= 2
+        and bool(found & {"invoice_number", "description"})
+        and bool(found & {"amount", "net_amount", "discount"})
+    )
+
+
+# Column labels by their first token: a line is checked against the few labels its words start.
+_COLUMNS_BY_FIRST: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+for _name, _labels in COLUMN_TOKENS.items():
+    for _label in _labels:
+        _COLUMNS_BY_FIRST.setdefault(_label[0], []).append((_name, _label))
+
+
+def _near_first_token(key: str) -> str | None:
+    """The column label's first token that an OCR'd word misreads by one letter ("tnvoice")."""
+    if len(key) < 5:
+        return None  # short words are too easily one letter away from another
+    for token in _COLUMNS_BY_FIRST:
+        if len(token) == len(key) and sum(a != b for a, b in zip(token, key, strict=True)) == 1:
+            return token
+    return None
+
+
 def column_labels(line: Line) -> list[tuple[str, float, float]]:
-    """Column header labels in a line: (column name, x0, x1), left to right, longest label first."""
+    """Column header labels in a line: (column name, x0, x1), left to right, longest label first.
+
+    On OCR'd words the first word of a label may be one letter off; later words must match.
+    """
     keys = [w.key for w in line.words]
     found: list[tuple[str, float, float]] = []
     i = 0
     while i < len(keys):
         best: tuple[str, tuple[str, ...]] | None = None
-        for name, labels in COLUMN_TOKENS.items():
-            for label in labels:
-                if match_tokens(keys, i, label) and (best is None or len(label) > len(best[1])):
-                    best = (name, label)
+        entries = _COLUMNS_BY_FIRST.get(keys[i], ())
+        if not entries and line.words[i].confidence < 1.0:
+            near = _near_first_token(keys[i])
+            if near is not None:
+                keys[i] = near
+                entries = _COLUMNS_BY_FIRST[near]
+        for name, label in entries:
+            if match_tokens(keys, i, label) and (best is None or len(label) > len(best[1])):
+                best = (name, label)
         if best is None:
             i += 1
             continue

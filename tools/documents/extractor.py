@@ -19,7 +19,8 @@ from tools.documents.fields import VALIDATORS, header_fields, read_field
 from tools.documents.hints import load_hints
 from tools.documents.labels import INVOICE_WORDS, REMITTANCE_WORDS, tokens
 from tools.documents.layout import Page, bbox_of
-from tools.documents.lines import _narrow, find_lines
+from tools.documents.letter import letter_payment_date
+from tools.documents.lines import find_lines, narrow
 from tools.documents.normalize import find_amounts, fold, mentioned_currencies, parse_currency
 from tools.documents.parties import find_parties
 from tools.messages.model import (
@@ -94,7 +95,7 @@ def _total_from_lines(doc: Document, lines: list[RemittanceLine]) -> Hit | None:
     for line in doc.lines:
         for parsed in find_amounts(line.text, doc.decimal_hint):
             if parsed.value == total:
-                words = _narrow(line.words, parsed.span)
+                words = narrow(line.words, parsed.span)
                 return Hit(str(total), words, 0.8 * min(w.confidence for w in words))
     return None
 
@@ -119,6 +120,10 @@ def extract_pages(pages: list[Page], source: str) -> Extraction:
     doc_type = classify(doc)
     found = header_fields(doc)
     _apply_hints(doc, found)
+    if "payment_date" not in found and doc_type == "remittance_advice":
+        dated = letter_payment_date(doc)
+        if dated is not None:
+            found["payment_date"] = dated
     payer, payee = found.get("payer"), found.get("payee")
     if payer is None or payee is None:
         guessed_payer, guessed_payee = find_parties(doc, doc_type)
@@ -127,7 +132,8 @@ def extract_pages(pages: list[Page], source: str) -> Extraction:
         if payer is not None and payee is not None and payer.text == payee.text:
             payer = None
     currency = _currency(doc, found)
-    items = find_lines(doc, doc_type)
+    total_hit = found.get("total_amount")
+    items = find_lines(doc, doc_type, Decimal(total_hit.text) if total_hit is not None else None)
 
     out = _Builder()
     values: dict[str, Any] = {}

@@ -61,12 +61,31 @@ def valid_currency(doc: Document, hit: Hit) -> Hit | None:
     return _sub(hit, *parsed.span, str(parsed.value), parsed.confidence)
 
 
+def _checksum_ok(iban: str) -> bool:
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    try:
+        IBAN(iban)
+    except SchwiftyException:
+        return False
+    return True
+
+
 def valid_iban(doc: Document, hit: Hit) -> Hit | None:
-    match = IBAN_RE.search(hit.text.upper()) or ACCOUNT_RE.search(hit.text.upper())
+    upper = hit.text.upper()
+    match = IBAN_RE.search(upper) or ACCOUNT_RE.search(upper)
     if match is None:
         return None
     compact = re.sub(r"[ \-]", "", match.group(1))
-    narrowed = _sub(hit, *match.span(1), compact, 1.0)
+    end = match.end(1)
+    if not _checksum_ok(compact):
+        # OCR splits groups at odd places ("GB17NWBK60161356491 800"): take the next short group
+        # when the checksum says it belongs.
+        tail = re.match(r" ([A-Z0-9]{1,4})\b", upper[end:])
+        if tail is not None and _checksum_ok(compact + tail.group(1)):
+            compact, end = compact + tail.group(1), end + len(tail.group(0))
+    narrowed = _sub(hit, match.start(1), end, compact, 1.0)
     if narrowed.ocr_confidence < 1.0:
         from tools.documents.swift_scan import fix_iban
 

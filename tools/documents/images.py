@@ -44,10 +44,11 @@ def load_frames(data: bytes, source: str) -> list[Image.Image]:
 
 
 def read_image(data: bytes, source: str) -> list[Page]:
-    from tools.documents.ocr import ocr_image
+    from tools.documents.ocr import OcrJob, ocr_pages
 
-    pages = []
-    for index, frame in enumerate(load_frames(data, source)):
-        words = ocr_image(frame, index + 1, source=source)
-        pages.append(Page(index + 1, float(frame.width), float(frame.height), "px", "ocr", words))
-    return pages
+    frames = load_frames(data, source)
+    found = ocr_pages([OcrJob(frame, index + 1) for index, frame in enumerate(frames)], source)
+    return [
+        Page(index + 1, float(frame.width), float(frame.height), "px", "ocr", words)
+        for index, (frame, words) in enumerate(zip(frames, found, strict=True))
+    ]

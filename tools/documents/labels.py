@@ -281,6 +281,8 @@ COLUMN_LABELS: dict[str, list[str]] = {
         "importe factura",
         "importe",
         "bruto",
+        "prijs incl. btw",
+        "totaalprijs",
     ],
     "discount": [
         "discount",
@@ -324,6 +326,7 @@ COLUMN_LABELS: dict[str, list[str]] = {
         "libelle",
         "designation",
         "omschrijving",
+        "artikel",
         "descripcion",
         "concepto",
     ],

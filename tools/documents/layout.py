@@ -101,6 +101,34 @@ class Line:
         return max(w.bottom for w in self.words)
 
 
+@dataclass(frozen=True)
+class Cell:
+    """One table cell found by pdfplumber: its text (lines joined by spaces) and its box."""
+
+    text: str
+    bbox: tuple[float, float, float, float]
+
+
+@dataclass
+class Grid:
+    """A table pdfplumber found on a page with one strategy: rows of cells (None where a row has
+    no cell in a column)."""
+
+    page: int
+    strategy: Literal["lines", "text"]
+    bbox: tuple[float, float, float, float]
+    rows: list[list[Cell | None]]
+
+    def column_spans(self) -> list[tuple[float, float] | None]:
+        """Each column's horizontal extent (None for a column with no cell)."""
+        spans: list[tuple[float, float] | None] = []
+        for j in range(max((len(row) for row in self.rows), default=0)):
+            cells = [row[j] for row in self.rows if j < len(row) and row[j] is not None]
+            boxes = [cell.bbox for cell in cells if cell is not None]
+            spans.append((min(b[0] for b in boxes), max(b[2] for b in boxes)) if boxes else None)
+        return spans
+
+
 @dataclass
 class Page:
     number: int  # 1-based
@@ -110,6 +138,8 @@ class Page:
     reader: Literal["text", "ocr", "text+ocr", "plain"]
     words: list[Word]
     lines: list[Line] = field(default_factory=list)
+    # Tables of the text layer (ruled and unruled strategies), a second source of line items.
+    tables: list[Grid] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.lines:

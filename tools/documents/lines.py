@@ -1,16 +1,19 @@
 """Line items: invoices settled by a remittance (or the lines of an invoice).
 
-Contract: :func:`find_lines` returns :class:`ItemHit` s in document order, trying three readings in
-turn: a table (a header row with an id or description column and an amount column; rows assigned to
-columns by position, so ruled, unruled, text and OCR tables read alike, and headers repeated on later
-pages re-anchor the columns), key-value blocks ("Invoice No: ..." starting each item), and running
-text ("invoice 123 of 12.03.2024 for 1.234,56"). Carried-forward and subtotal rows are skipped.
+Contract: :func:`find_lines` returns :class:`ItemHit` s in document order. Tables are read three
+ways and reconciled (see :func:`find_lines`): pdfplumber's ruled grid and text-aligned grid
+(:mod:`~.grids`, text PDFs only) and the word positions under a header row (rows assigned to
+columns by position, so text and OCR tables read alike, and headers repeated on later pages
+re-anchor the columns). Without a table: key-value blocks ("Invoice No: ..." starting each item),
+then running text ("invoice 123 of 12.03.2024 for 1.234,56"). Carried-forward and subtotal rows
+are skipped.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from tools.documents.document import Document, Hit, column_labels, match_tokens
 from tools.documents.fields import valid_amount, valid_date
@@ -37,7 +40,7 @@ def _starts_with(line: Line, labels: list[tuple[str, ...]], any_segment: bool = 
     return False
 
 
-def _cell_value(doc: Document, name: str, hit: Hit) -> Hit | None:
+def cell_value(doc: Document, name: str, hit: Hit) -> Hit | None:
     if name == "invoice_number":
         token = hit.text.split()[0] if hit.text.split() else ""
         return Hit(token, hit.words[:1], 1.0) if _ID_RE.match(token) else None
@@ -46,6 +49,12 @@ def _cell_value(doc: Document, name: str, hit: Hit) -> Hit | None:
     if name in _AMOUNT_COLUMNS:
         return valid_amount(doc, hit)
     return Hit(hit.text, hit.words, 1.0)
+
+
+def is_item(item: ItemHit) -> bool:
+    """A table row is an item when it names an invoice, or describes something with an amount."""
+    has_amount = any(k in item.values for k in _AMOUNT_COLUMNS)
+    return "invoice_number" in item.values or (has_amount and "description" in item.values)
 
 
 def _assign(words: list[Word], columns: list[tuple[str, float, float]]) -> dict[str, list[Word]]:
@@ -87,11 +96,10 @@ def _table_items(doc: Document) -> list[ItemHit]:
         cells = _assign(line.words, columns)
         item = ItemHit()
         for name, words in cells.items():
-            value = _cell_value(doc, name, Hit(" ".join(w.text for w in words), words))
+            value = cell_value(doc, name, Hit(" ".join(w.text for w in words), words))
             if value is not None:
                 item.values[name] = value
-        has_amount = any(k in item.values for k in _AMOUNT_COLUMNS)
-        if "invoice_number" in item.values or (has_amount and "description" in item.values):
+        if is_item(item):
             items.append(item)
         elif items and set(item.values) <= {"description"} and "description" in item.values:
             # A wrapped description continues the previous row.
@@ -124,7 +132,7 @@ def _kv_items(doc: Document) -> list[ItemHit]:
             rest = [w for w in segment.words[length:] if w.key]
             if not rest:
                 continue
-            value = _cell_value(doc, name, Hit(" ".join(w.text for w in rest), rest))
+            value = cell_value(doc, name, Hit(" ".join(w.text for w in rest), rest))
             if value is None:
                 continue
             if name == "invoice_number":
@@ -174,14 +182,14 @@ def _text_items(doc: Document) -> list[ItemHit]:
         for parsed in find_amounts(text, doc.decimal_hint):
             # Only figures with decimals: bare integers in prose are counts, days or years.
             if re.search(r"[.,]\d{2}$", text[parsed.span[0] : parsed.span[1]]):
-                hit = _narrow(rest, parsed.span)
+                hit = narrow(rest, parsed.span)
                 item.values["amount"] = Hit(str(parsed.value), hit, parsed.confidence)
                 break
         items.append(item)
     return items
 
 
-def _narrow(words: list[Word], span: tuple[int, int]) -> list[Word]:
+def narrow(words: list[Word], span: tuple[int, int]) -> list[Word]:
     """The words of ``words`` (joined by single spaces) that cover characters ``span``."""
     chosen, position = [], 0
     for word in words:
@@ -191,10 +199,47 @@ def _narrow(words: list[Word], span: tuple[int, int]) -> list[Word]:
     return chosen or words[:1]
 
 
-def find_lines(doc: Document, doc_type: str) -> list[ItemHit]:
-    """Line items; an invoice's come from its table only (its header fields are not items)."""
-    readers = (_table_items,) if doc_type == "invoice" else (_table_items, _kv_items, _text_items)
-    for reader in readers:
+def _paid(item: ItemHit) -> Decimal | None:
+    hit = item.values.get("net_amount") or item.values.get("amount")
+    return Decimal(hit.text) if hit is not None else None
+
+
+def _rank(items: list[ItemHit], total: Decimal | None) -> tuple[bool, bool, float]:
+    """(found anything, lines sum to the total, share of rows where gross - discount = net)."""
+    paid = [_paid(item) for item in items]
+    sums = (
+        total is not None
+        and bool(items)
+        and all(p is not None for p in paid)
+        and sum((p for p in paid if p is not None), Decimal(0)) == total
+    )
+    checked = agreeing = 0
+    for item in items:
+        values = item.values
+        if {"amount", "discount", "net_amount"} <= values.keys():
+            checked += 1
+            gross, discount, net = (Decimal(values[k].text) for k in ("amount", "discount", "net_amount"))
+            agreeing += gross - abs(discount) == net
+    return bool(items), sums, agreeing / checked if checked else 1.0
+
+
+def find_lines(doc: Document, doc_type: str, total: Decimal | None = None) -> list[ItemHit]:
+    """Line items; an invoice's come from its table only (its header fields are not items).
+
+    Tables are read three ways: pdfplumber's ruled grid, the word positions under the header, and
+    pdfplumber's text-aligned grid. The reading whose lines sum to ``total`` (the document's own
+    total) wins, then the one whose rows agree (gross - discount = net), then the first in that
+    order: a ruled grid's cells are the most direct evidence of the table's structure.
+    """
+    # Imported here: grids builds on this module's cell reading.
+    from tools.documents.grids import grid_items
+
+    readings = [grid_items(doc, "lines"), _table_items(doc), grid_items(doc, "text")]
+    ranked = [(_rank(items, total), -index) for index, items in enumerate(readings)]
+    best = readings[-max(ranked)[1]]
+    if best or doc_type == "invoice":
+        return best
+    for reader in (_kv_items, _text_items):
         items = reader(doc)
         if items:
             return items

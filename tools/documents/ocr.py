@@ -12,6 +12,12 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
+from collections import deque
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -88,14 +94,38 @@ def clean(image: Image.Image) -> tuple[Image.Image, float]:
 _TESSERACT_LANG = {"en": "eng", "de": "deu", "fr": "fra", "nl": "nld", "es": "spa"}
 
 
-def probe_language(cleaned: Image.Image, timeout: int) -> str:
-    """Guess the page's language from a quick, half-resolution OCR of its top third.
+def tesseract(image: Image.Image, *, lang: str, psm: int, data: bool, page: int, source: str) -> Any:
+    """Run tesseract once on ``image``: ``image_to_data`` (a dict) or ``image_to_string``.
 
-    Tesseract favours the first of several languages (it drops umlauts and accents under "eng+deu"),
-    so the full pass runs with the guessed language first and English as the fallback.
+    The image goes to tesseract as an uncompressed BMP file: pytesseract would otherwise encode a
+    PNG, a tenth of a second per A4 page spent only on compression. Errors become DocumentError.
     """
     import pytesseract
 
+    # One tesseract thread per call: pages and documents run in parallel instead.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    config = f"--oem 1 --psm {psm}"
+    try:
+        with tempfile.TemporaryDirectory(prefix="repairdesk-ocr-") as folder:
+            path = os.path.join(folder, "page.bmp")
+            image.save(path, format="BMP")
+            if data:
+                return pytesseract.image_to_data(
+                    path, lang=lang, config=config, output_type=pytesseract.Output.DICT, timeout=OCR_TIMEOUT_S
+                )
+            return pytesseract.image_to_string(path, lang=lang, config=config, timeout=OCR_TIMEOUT_S)
+    except RuntimeError as exc:  # pytesseract signals its timeout this way
+        raise DocumentError(f"OCR of page {page} ran past {OCR_TIMEOUT_S} s", source=source) from exc
+    except pytesseract.TesseractNotFoundError as exc:
+        raise DocumentError(
+            "tesseract is not installed (apt-get install tesseract-ocr)", source=source
+        ) from exc
+    except pytesseract.TesseractError as exc:
+        raise DocumentError(f"OCR failed on page {page}: {exc.message}", source=source) from exc
+
+
+def probe_language(cleaned: Image.Image, page: int = 1, source: str = "") -> str:
+    """Guess the page's language from a quick, half-resolution OCR of its top third."""
     from tools.documents.labels import language_of
     from tools.documents.normalize import fold
 
@@ -106,18 +136,35 @@ def probe_language(cleaned: Image.Image, timeout: int) -> str:
         if height > 1500
         else cleaned
     )
-    text = pytesseract.image_to_string(strip, lang="eng", config="--oem 1 --psm 3", timeout=timeout)
-    return language_of([fold(w).strip(":.,;") for w in text.split()]) or "en"
+    text = tesseract(strip, lang="eng", psm=3, data=False, page=page, source=source)
+    return language_of([fold(w).strip(":.,;") for w in str(text).split()]) or "en"
 
 
-def _languages(cleaned: Image.Image, configured: str | None) -> str:
+def words_language(words: list[Word], configured: str | None = None) -> str | None:
+    """The tesseract language of OCR'd words (to read a document's later pages without a probe),
+    or None when the words do not tell."""
+    from tools.documents.labels import language_of
+    from tools.documents.normalize import fold
+
+    found = language_of([fold(w.text).strip(":.,;") for w in words])
+    lang = _TESSERACT_LANG.get(found or "")
+    allowed = (configured or OCR_LANGUAGES).split("+")
+    return lang if lang in allowed else None
+
+
+def choose_language(cleaned: Image.Image, configured: str | None, page: int, source: str) -> str:
+    """One tesseract language for the page.
+
+    A single model per pass: a second one ("deu+eng") costs another model load and a fallback pass
+    over doubtful words, and tesseract favours the first language anyway. The Latin-script models
+    read each other's names, IBANs and figures; what the wrong one loses is accents and umlauts,
+    which is why the language is probed rather than fixed.
+    """
     allowed = (configured or OCR_LANGUAGES).split("+")
     if len(allowed) == 1:
         return allowed[0]
-    primary = _TESSERACT_LANG.get(probe_language(cleaned, OCR_TIMEOUT_S), "eng")
-    if primary not in allowed:
-        primary = allowed[0]
-    return primary if primary == "eng" else f"{primary}+eng"
+    primary = _TESSERACT_LANG.get(probe_language(cleaned, page, source), "eng")
+    return primary if primary in allowed else allowed[0]
 
 
 def _unrotate(x: float, y: float, angle: float, width: int, height: int) -> tuple[float, float]:
@@ -146,30 +193,14 @@ def ocr_image(
     deskew: bool = True,
 ) -> list[Word]:
     """OCR one page (or a region of one) into words; see the module docstring."""
-    import pytesseract
-
     if deskew:
         cleaned, angle = clean(image)
     else:
         cleaned, angle = image.convert("L"), 0.0
-    # One tesseract thread per page: the service parallelises across documents, not inside one.
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    try:
-        data = pytesseract.image_to_data(
-            cleaned,
-            lang=_languages(cleaned, languages),
-            config=f"--oem 1 --psm {psm}",
-            output_type=pytesseract.Output.DICT,
-            timeout=OCR_TIMEOUT_S,
-        )
-    except RuntimeError as exc:  # pytesseract signals its timeout this way
-        raise DocumentError(f"OCR of page {page} ran past {OCR_TIMEOUT_S} s", source=source) from exc
-    except pytesseract.TesseractNotFoundError as exc:
-        raise DocumentError(
-            "tesseract is not installed (apt-get install tesseract-ocr)", source=source
-        ) from exc
-    except pytesseract.TesseractError as exc:
-        raise DocumentError(f"OCR failed on page {page}: {exc.message}", source=source) from exc
+    lang = (
+        languages if languages and "+" not in languages else choose_language(cleaned, languages, page, source)
+    )
+    data = tesseract(cleaned, lang=lang, psm=psm, data=True, page=page, source=source)
     width, height = cleaned.size
     words = []
     for i, text in enumerate(data["text"]):
@@ -199,3 +230,41 @@ def ocr_image(
             )
         )
     return words
+
+
+@dataclass(frozen=True)
+class OcrJob:
+    """One page image to OCR, with the page number and the mapping to the caller's coordinates."""
+
+    image: Image.Image
+    page: int
+    scale: float = 1.0
+
+
+def ocr_pages(jobs: Iterable[OcrJob], source: str, languages: str | None = None) -> list[list[Word]]:
+    """OCR the pages of one document, results in the order of ``jobs``.
+
+    The first page goes alone and its words settle the document's language, so later pages skip the
+    language probe (one tesseract run per page); they then run two at a time: tesseract is a
+    separate process and the image clean-up releases the GIL, so two threads use two cores. ``jobs``
+    is consumed lazily in the calling thread (a PDF renderer is not thread-safe), with at most two
+    pages waiting, so a long scan is never held in memory whole.
+    """
+    iterator = iter(jobs)
+    first = next(iterator, None)
+    if first is None:
+        return []
+    results = [ocr_image(first.image, first.page, scale=first.scale, source=source, languages=languages)]
+    known = words_language(results[0], languages) or languages
+
+    def run(job: OcrJob) -> list[Word]:
+        return ocr_image(job.image, job.page, scale=job.scale, source=source, languages=known)
+
+    pending: deque[Future[list[Word]]] = deque()
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ocr") as pool:
+        for job in iterator:
+            pending.append(pool.submit(run, job))
+            if len(pending) >= 2:
+                results.append(pending.popleft().result())
+        results += [future.result() for future in pending]
+    return results

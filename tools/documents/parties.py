@@ -42,6 +42,8 @@ CUSTOMER_BLOCK = [
     ]
 ]
 _LEGAL = {f.strip(".") for f in LEGAL_FORMS}
+# Forms conventionally written in lower case ("Kestrel Components plc"); no unit of measure clashes.
+_LOWER_CASE_FORMS = {"plc"}
 _TITLE_WORDS = {fold(w) for w in INVOICE_WORDS + REMITTANCE_WORDS} | {"kopie", "copy", "copie", "copia"}
 _POSTCODE = re.compile(r"\b(\d{4,5}|\d{4} ?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|[A-Z]{2} \d{5})\b")
 
@@ -52,7 +54,8 @@ def _legal_name(words: list[Word]) -> list[Word] | None:
         raw = words[end].text
         key = fold(raw).strip(",;").rstrip(".")
         # Legal forms are written with a capital ("KG", "GmbH", "B.V."); "1.00 kg" is a weight.
-        if raw[:1].isupper() and (key in _LEGAL or key.replace(".", "") in _LEGAL):
+        capitalised = raw[:1].isupper() or key in _LOWER_CASE_FORMS
+        if capitalised and (key in _LEGAL or key.replace(".", "") in _LEGAL):
             start = 0
             while start < end and fold(words[start].text).strip(".:,") in _TITLE_WORDS:
                 start += 1

@@ -1,14 +1,17 @@
 """PDF reader: the text layer through pdfplumber, OCR through pypdfium2 + tesseract where it is missing.
 
 Contract: :func:`read_pdf` returns one :class:`Page` per PDF page, coordinates in PDF points (top-left
-origin). A page whose text layer is empty or unusable is rendered at 300 dpi and OCR'd; a page with a
-text layer that also carries large images (company details pasted as a picture) gets those image
-areas OCR'd too. Raises :class:`DocumentError` for encrypted, corrupt, empty or over-long PDFs.
+origin). A page whose text layer is empty or unusable is rendered at 300 dpi and OCR'd (such pages
+two at a time, see :func:`~.ocr.ocr_pages`); a page with a text layer that also carries large images
+(company details pasted as a picture) gets those image areas OCR'd too. Text pages that show a
+line-item header also get pdfplumber's tables (``Page.tables``, see :mod:`~.grids`). Raises
+:class:`DocumentError` for encrypted, corrupt, empty or over-long PDFs.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from typing import Any
 
 from tools.documents.layout import Page, Word
@@ -81,21 +84,27 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
     import pdfplumber
     from pdfminer.pdfparser import PDFSyntaxError
 
-    from tools.documents.ocr import ocr_image
+    from tools.documents.grids import read_grids
+    from tools.documents.ocr import OcrJob, ocr_image, ocr_pages
 
     document = open_pdf(data, source)
     pages: list[Page] = []
+    scanned: list[tuple[int, float, float]] = []  # (index, width, height) of pages to OCR
+    scale = 72 / OCR_DPI
+
+    def scans() -> Iterator[OcrJob]:
+        for index, _, _ in scanned:
+            image = document[index].render(scale=OCR_DPI / 72, grayscale=True).to_pil()
+            yield OcrJob(image, index + 1, scale)
+
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             for index, plumber_page in enumerate(pdf.pages):
                 number = index + 1
                 width, height = float(plumber_page.width), float(plumber_page.height)
                 words = _text_layer(plumber_page, number)
-                scale = 72 / OCR_DPI
                 if not _usable(words):
-                    image = document[index].render(scale=OCR_DPI / 72, grayscale=True).to_pil()
-                    words = ocr_image(image, number, scale=scale, source=source)
-                    pages.append(Page(number, width, height, "pt", "ocr", words))
+                    scanned.append((index, width, height))
                     continue
                 reader: Any = "text"
                 big_images = [
@@ -115,7 +124,13 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
                         )
                         words += [w for w in found if w.confidence >= 0.5]
                     reader = "text+ocr"
-                pages.append(Page(number, width, height, "pt", reader, words))
+                page = Page(number, width, height, "pt", reader, words)
+                page.tables = read_grids(plumber_page, page)
+                pages.append(page)
+        # Scanned pages are OCR'd together: two at a time, the language probed once.
+        for (index, width, height), words in zip(scanned, ocr_pages(scans(), source), strict=True):
+            pages.append(Page(index + 1, width, height, "pt", "ocr", words))
+        pages.sort(key=lambda page: page.number)
     except (PDFSyntaxError, ValueError, KeyError, TypeError) as exc:
         raise DocumentError(f"corrupt PDF structure ({type(exc).__name__}: {exc})", source=source) from exc
     finally:

@@ -36,8 +36,6 @@ def score(extraction: Extraction, truth: dict[str, Any], layout: str) -> Counter
             "bic": rem.bic,
         }
     for name in HEADER:
-        if layout == "letter" and name == "payment_date":
-            continue  # a letter's date is its own, not a labelled payment date
         counts[f"{name}:total"] += 1
         counts[name] += _norm(got.get(name)) == _norm(truth[name])
     lines = rem.lines if rem is not None else []
