@@ -2,9 +2,13 @@
 
 Run: ``.venv/bin/python benchmarks/parse.py [--repeats N] [--seconds S]``. Each figure is the median
 of N repeats; a repeat parses the corpus over and over for about S seconds of CPU time, pinned to
-one core. Messages per second
-counts messages (statements for MT940), not files. The MT940 comparison parses the same wolph
-``.sta`` files with both parsers in the same run; the ratio is ours over ``mt940``'s.
+one core. Rates are per second of the process's CPU time (the headline: a loaded, shared machine
+inflates wall time with other tenants' work) and, beside them, per wall-clock second; the CPU
+microseconds per item are the inverse of the first. Messages per second counts messages (statements
+for MT940), not files. The MT940 comparison parses the same wolph ``.sta`` files with both parsers
+in the same rounds, taking turns; the ratio is ours over ``mt940``'s. The calibration line and the
+load average say how loaded the machine was: compare figures only between runs on the same machine
+under similar load (for decisive A/B comparisons count instructions, e.g. with callgrind).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import timeit
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -29,28 +34,43 @@ from tools.errors import ParseError  # noqa: E402
 from tools.messages.swift import parse_fin  # noqa: E402
 
 
-def _rates(works: list[Callable[[], int]], seconds: float, repeats: int) -> list[float]:
+class Rate(NamedTuple):
+    """Median items per second of one work over the repeats, by CPU time and by wall-clock time."""
+
+    cpu: float
+    wall: float
+
+    @property
+    def cpu_us(self) -> float:
+        """CPU microseconds per item."""
+        return 1e6 / self.cpu
+
+
+def _rates(works: list[Callable[[], int]], seconds: float, repeats: int) -> list[Rate]:
     """Median items/s of each ``work`` (returning the items it handled) over ``repeats`` rounds.
 
     The works take turns within each round, so a busy machine slows them alike and their ratio holds.
-    Time is the process's CPU time: on a shared machine wall time mostly measures the other tenants.
+    The headline is the process's CPU time: on a shared machine wall time mostly measures the other
+    tenants (the wall-clock rate is reported beside it so the difference shows).
     """
     for work in works:
         work()  # warm caches (registries, regex compilation) outside the timing
-    rates: list[list[float]] = [[] for _ in works]
+    cpu: list[list[float]] = [[] for _ in works]
+    wall: list[list[float]] = [[] for _ in works]
     for _ in range(repeats):
         for i, work in enumerate(works):
-            items, start = 0, time.process_time()
+            items, start, start_wall = 0, time.process_time(), time.perf_counter()
             while True:
                 items += work()
                 elapsed = time.process_time() - start
                 if elapsed >= seconds:
                     break
-            rates[i].append(items / elapsed)
-    return [statistics.median(r) for r in rates]
+            cpu[i].append(items / elapsed)
+            wall[i].append(items / (time.perf_counter() - start_wall))
+    return [Rate(statistics.median(c), statistics.median(w)) for c, w in zip(cpu, wall, strict=True)]
 
 
-def _rate(work: Callable[[], int], seconds: float, repeats: int) -> float:
+def _rate(work: Callable[[], int], seconds: float, repeats: int) -> Rate:
     return _rates([work], seconds, repeats)[0]
 
 
@@ -72,13 +92,13 @@ def _parse_all(texts: list[str]) -> int:
     return count
 
 
-def bench_mt103(seconds: float, repeats: int) -> tuple[float, int]:
+def bench_mt103(seconds: float, repeats: int) -> tuple[Rate, int]:
     texts = _read(sorted((SHARED / "swift_mt" / "prowide").glob("prowide_103_*.fin")))
     texts = [t for t in texts if all(r.doc_type == "swift.mt103" for r in parse_fin(t, "x"))]
     return _rate(lambda: _parse_all(texts), seconds, repeats), len(texts)
 
 
-def bench_mt940(seconds: float, repeats: int) -> tuple[float, float, int]:
+def bench_mt940(seconds: float, repeats: int) -> tuple[Rate, Rate, int]:
     """Ours and mt940's statements/s on the wolph files both parse."""
     import mt940
 
@@ -114,7 +134,7 @@ def bench_mt940(seconds: float, repeats: int) -> tuple[float, float, int]:
     return rate_ours, rate_theirs, statements
 
 
-def bench_pacs008(seconds: float, repeats: int) -> tuple[float, int] | None:
+def bench_pacs008(seconds: float, repeats: int) -> tuple[Rate, int] | None:
     try:
         from tools.messages.iso20022 import parse_xml
     except ImportError:
@@ -141,17 +161,24 @@ def main() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
     print(f"median of {args.repeats} repeats, ~{args.seconds:.1f} CPU-s each, one core")
     print(f"machine: sum(range(1000)) takes {_calibration():.1f} us (about 8-10 us on an idle modern core)")
+    if hasattr(os, "getloadavg"):
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{'':8} {'per CPU-s':>12} {'per wall-s':>12} {'CPU us each':>12}")
+
+    def line(label: str, rate: Rate, what: str) -> None:
+        print(f"{label:8} {rate.cpu:>12,.0f} {rate.wall:>12,.0f} {rate.cpu_us:>12,.1f}   {what}")
+
     rate, n = bench_mt103(args.seconds, args.repeats)
-    print(f"MT103    {rate:>10,.0f} messages/s   ({n} prowide MT103 messages; floor 5,000)")
+    line("MT103", rate, f"messages ({n} prowide MT103 messages; floor 5,000/s)")
     ours, theirs, n = bench_mt940(args.seconds, args.repeats)
-    print(f"MT940    {ours:>10,.0f} statements/s ({n} wolph statements)")
-    print(f"mt-940   {theirs:>10,.0f} statements/s (same statements, mt940.parse)")
-    print(f"ratio    {ours / theirs:>10.2f}x  (ours / mt-940)")
+    line("MT940", ours, f"statements ({n} wolph statements)")
+    line("mt-940", theirs, "statements (same statements, mt940.parse, same rounds)")
+    print(f"ratio    {ours.cpu / theirs.cpu:>11.2f}x {ours.wall / theirs.wall:>11.2f}x  (ours / mt-940)")
     pacs = bench_pacs008(args.seconds, args.repeats)
     if pacs is None:
         print("pacs.008        n/a (tools.messages.iso20022.parse_xml not importable)")
     else:
-        print(f"pacs.008 {pacs[0]:>10,.0f} messages/s   ({pacs[1]} fedwire pacs.008 files)")
+        line("pacs.008", pacs[0], f"messages ({pacs[1]} fedwire pacs.008 files)")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from schwifty import BIC, IBAN
 from schwifty.exceptions import InvalidChecksumDigits, SchwiftyException
@@ -154,25 +155,38 @@ def group_count(located: Located) -> list[Finding]:
 
 
 def iban_finding(iban: str, field: str) -> Finding | None:
-    try:
-        IBAN(iban)
-    except InvalidChecksumDigits:
-        return Finding(
-            code="IBAN_CHECKSUM",
-            severity="error",
-            field=field,
-            message=f"IBAN {iban} fails the ISO 13616 check digits",
-        )
-    except SchwiftyException as exc:
-        return Finding(code="IBAN_INVALID", severity="error", field=field, message=f"IBAN {iban}: {exc}")
-    return None
+    problem = _iban_problem(iban)
+    if problem is None:
+        return None
+    return Finding(code=problem[0], severity="error", field=field, message=problem[1])
 
 
 def bic_finding(bic: str, field: str) -> Finding | None:
+    problem = _bic_problem(bic)
+    if problem is None:
+        return None
+    return Finding(code="BIC_INVALID", severity="error", field=field, message=problem)
+
+
+# schwifty's checks are pure functions of the value and the same BICs and IBANs recur across
+# messages: remember the verdicts (findings are built fresh each time, they are mutable models).
+@lru_cache(maxsize=8192)
+def _iban_problem(iban: str) -> tuple[str, str] | None:
+    try:
+        IBAN(iban)
+    except InvalidChecksumDigits:
+        return "IBAN_CHECKSUM", f"IBAN {iban} fails the ISO 13616 check digits"
+    except SchwiftyException as exc:
+        return "IBAN_INVALID", f"IBAN {iban}: {exc}"
+    return None
+
+
+@lru_cache(maxsize=8192)
+def _bic_problem(bic: str) -> str | None:
     try:
         BIC(bic)
     except SchwiftyException as exc:
-        return Finding(code="BIC_INVALID", severity="error", field=field, message=f"BIC {bic}: {exc}")
+        return f"BIC {bic}: {exc}"
     return None
 
 

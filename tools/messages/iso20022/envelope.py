@@ -71,6 +71,12 @@ class Located:
 
 def _first_named(root: Element, names: set[str], *, skip: str | None = None) -> Element | None:
     """First element (document order) whose local name is in ``names``; does not descend into ``skip``."""
+    if local_name(root.tag) in names:
+        return root
+    # Most documents hold no such element at all (no AppHdr in a bare Document): the distinct tags,
+    # gathered by the C iterator, say so without walking the tree in Python.
+    if not any(local_name(tag) in names for tag in {el.tag for el in root.iter()}):
+        return None
     stack = [root]
     while stack:
         el = stack.pop()

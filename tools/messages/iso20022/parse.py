@@ -11,6 +11,8 @@ problems in the content of a readable message are findings, never exceptions.
 
 from __future__ import annotations
 
+from typing import Any
+
 from tools.errors import ParseError
 from tools.messages.iso20022.cbpr import check_cbpr, is_cbpr
 from tools.messages.iso20022.checks import group_count, mandatory, payment_findings, statement_findings
@@ -73,7 +75,7 @@ def _statements(
         statement = map_statement(rec, located, block, group_header)
         findings = [*common, *rec.findings, *statement_findings(statement)]
         extractions.append(
-            Extraction(
+            _extraction(
                 source=source, doc_type=doc_type, statement=statement, fields=rec.fields, findings=findings
             )
         )
@@ -88,7 +90,7 @@ def _extract(located: Located, source: str, *, all_blocks: bool) -> list[Extract
         payment = map_payment(rec, located)
         findings = common + rec.findings + payment_findings(payment)
         return [
-            Extraction(
+            _extraction(
                 source=source, doc_type=doc_type, payment=payment, fields=rec.fields, findings=findings
             )
         ]
@@ -101,4 +103,9 @@ def _extract(located: Located, source: str, *, all_blocks: bool) -> list[Extract
         severity="info",
         message=f"{located.message_name} ({located.message.name}) is recognised but has no payment mapping",
     )
-    return [Extraction(source=source, doc_type=doc_type, fields=rec.fields, findings=[*common, info])]
+    return [_extraction(source=source, doc_type=doc_type, fields=rec.fields, findings=[*common, info])]
+
+
+def _extraction(**parts: Any) -> Extraction:
+    """The Extraction of ``parts``; the recorder's field dicts are validated here, in one pass."""
+    return Extraction.model_validate(parts)

@@ -8,9 +8,26 @@ block is absent or carries nothing we map. Works across message versions (``BIC`
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+
 from tools.messages.iso20022.record import DERIVED, Recorder
 from tools.messages.iso20022.tree import Node
 from tools.messages.model import Account, Agent, Party
+
+
+@cache
+def _defaults(model: type[BaseModel]) -> dict[str, Any]:
+    return {name: info.get_default(call_default_factory=True) for name, info in model.model_fields.items()}
+
+
+def _is_blank(model: BaseModel) -> bool:
+    """True when every field holds its default: what ``model_dump(exclude_defaults=True)`` would
+    leave empty, without serialising the model to find out."""
+    defaults = _defaults(type(model))
+    return all(value == defaults[name] for name, value in model.__dict__.items())
 
 
 def address(
@@ -28,14 +45,14 @@ def address(
         town = rec.text(f"{name}.town", adr, "TwnNm")
         post_code = rec.text(f"{name}.post_code", adr, "PstCd")
     else:  # agents carry no town/post code fields: read them for the address lines only
-        town = _own_text(adr, "TwnNm")
-        post_code = _own_text(adr, "PstCd")
+        town = adr.child_text("TwnNm")
+        post_code = adr.child_text("PstCd")
     lines = rec.texts(f"{name}.address_lines", adr, "AdrLine")
     if lines:
         return lines, country, town, post_code
 
     def part(tag: str) -> str | None:
-        return _own_text(adr, tag)
+        return adr.child_text(tag)
 
     composed: list[str] = []
     for tag in ("Dept", "SubDept"):
@@ -56,11 +73,6 @@ def address(
     for index, line in enumerate(composed):
         rec.field(f"{name}.address_lines[{index}]", line, adr.path, DERIVED)
     return composed, country, town, post_code
-
-
-def _own_text(node: Node, tag: str) -> str | None:
-    child = node.child(tag)
-    return child.text if child is not None else None
 
 
 def account(rec: Recorder, name: str, node: Node | None) -> Account | None:
@@ -122,7 +134,7 @@ def party(rec: Recorder, name: str, node: Node | None, acct: Node | None = None)
         identifier=ident,
         account=account(rec, f"{name}.account", acct),
     )
-    return result if result.model_dump(exclude_defaults=True) else None
+    return None if _is_blank(result) else result
 
 
 def fi_party(rec: Recorder, name: str, node: Node, acct: Node | None = None) -> Party:
@@ -162,4 +174,4 @@ def agent(rec: Recorder, name: str, node: Node | None, acct: Node | None = None)
         country=country,
         account=account(rec, f"{name}.account", acct),
     )
-    return result if result.model_dump(exclude_defaults=True) else None
+    return None if _is_blank(result) else result

@@ -27,8 +27,13 @@ CHARGE_BEARERS = frozenset({"DEBT", "CRED", "SHAR", "SLEV"})
 
 def _set(kw: dict[str, Any], key: str, value: Any) -> None:
     """Keep the first non-empty value: later fallbacks never overwrite what the primary place held."""
-    if value not in (None, [], "") and kw.get(key) in (None, [], ""):
+    if not _empty(value) and _empty(kw.get(key)):
         kw[key] = value
+
+
+def _empty(value: Any) -> bool:
+    """``value in (None, [], "")`` without asking models to compare themselves with a list."""
+    return value is None or (isinstance(value, list | str) and not value)
 
 
 def _first(rec: Recorder, node: Node, many: str, what: str) -> Node | None:

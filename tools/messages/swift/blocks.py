@@ -21,6 +21,15 @@ _ANY_BLOCK = re.compile(r"\{[1-5]:")
 _RJE_SPLIT = re.compile(r"^\$[ \t]*$", re.MULTILINE)
 _END_OF_TEXT = re.compile(r"^-[ \t]*$", re.MULTILINE)
 _SERVICE_ACK = "21"
+# One message laid out by the book, with the whitespace around it: basic header, optional application
+# and user headers, a text block (up to its "-}") or a service message's {tag:value} block, optional
+# trailer block 5.
+_NESTED = r"((?:\{[^{}:]*:[^{}]*\})*)"
+_CANONICAL = re.compile(
+    r"[ \n\t]*\{1:([^{}]*)\}(?:\{2:([^{}]*)\})?(?:\{3:" + _NESTED + r"\})?"
+    r"\{4:(?:((?!\{)[^{}]*)-\}|((?:\{[^{}:]*:[^{}]*\})+)\})"
+    r"(?:\{5:" + _NESTED + r"\})?[ \n\t]*"
+)
 
 
 @dataclass(slots=True)
@@ -108,26 +117,26 @@ def parse_text_block(body: str, notes: list[tuple[str, str]]) -> list[RawField]:
     stripped = body.strip("\n")
     if stripped and "\n" not in stripped and _INLINE_TAG.match(stripped):
         return _inline_fields(stripped)
-    fields: list[RawField] = []
-    matches = list(_FIELD_START.finditer(body))
-    if not matches:
+    # One split instead of a match object per field: [before, tag1, value1, tag2, value2, ...]. Tags
+    # start a line, so each value but the last ends with the newline before the next tag.
+    parts = _FIELD_START.split(body)
+    if len(parts) == 1:
         if body.strip(" \n-"):
             notes.append(("UNEXPECTED_TEXT", "block 4 holds text but no field tag"))
-        return fields
-    if body[: matches[0].start()].strip(" \n-"):
+        return []
+    before = parts[0]
+    if before.strip(" \n-"):
         notes.append(("UNEXPECTED_TEXT", "text before the first field tag was ignored"))
-    line, last = 1, 0
-    for k, m in enumerate(matches):
-        start = m.start()
-        line += body.count("\n", last, start)
-        last = start
-        end = matches[k + 1].start() - 1 if k + 1 < len(matches) else len(body)
+    fields: list[RawField] = []
+    line = 1 + before.count("\n")
+    for k in range(1, len(parts), 2):
+        tag, raw = parts[k], parts[k + 1]
         # trailing empty lines and the end-of-text "-" line belong to no field
-        value = body[m.end() : end].rstrip("\n")
+        value = raw.rstrip("\n")
         if value.endswith("\n-"):
             value = value[:-2].rstrip("\n")
-        tag = m.group(1)
         fields.append(RawField(tag if tag.isupper() or tag.isdigit() else tag.upper(), value, line))
+        line += raw.count("\n")
     return fields
 
 
@@ -271,8 +280,51 @@ def _attach_service_messages(messages: list[RawMessage]) -> list[RawMessage]:
     return users
 
 
+def _by_the_book(text: str) -> list[RawMessage] | None:
+    """The messages of ``text`` read in one pass each, when every one is laid out by the book.
+
+    Most inputs are one or more messages written ``{1:..}{2:..}{3:{..}}{4:..-}{5:{..}}`` (blocks 2,
+    3 and 5 optional, ACK/NAK service messages with a ``{4:{177:..}{451:..}}`` block), separated by
+    nothing but whitespace. For those this gives exactly what :func:`_split_blocks` gives (the pattern
+    admits only what that reader takes without a note); for anything else it returns None and the
+    general reader decides.
+    """
+    messages: list[RawMessage] = []
+    pos, n = 0, len(text)
+    while pos < n:
+        m = _CANONICAL.match(text, pos)
+        if m is None:
+            return None
+        block1, block2, block3, body, service, block5 = m.groups()
+        msg = RawMessage(block1=block1.strip(), has_block4=True)
+        if block2 is not None:
+            msg.block2 = block2.strip()
+        if block3:
+            msg.block3 = _pairs(block3)
+        if block5:
+            msg.block5 = _pairs(block5)
+        if service is not None:
+            msg.service_fields = _pairs(service)
+        else:
+            msg.fields = parse_text_block(body, msg.notes)
+        messages.append(msg)
+        pos = m.end()
+    return messages or None
+
+
+def _pairs(groups: str) -> list[tuple[str, str]]:
+    """``{tag:value}{tag:value}`` (each group known to hold a colon) as (tag, value) pairs."""
+    pairs: list[tuple[str, str]] = []
+    for group in groups[1:-1].split("}{"):
+        tag, _, value = group.partition(":")
+        pairs.append((tag, value))
+    return pairs
+
+
 def split_messages(text: str) -> list[RawMessage]:
     """Every message in ``text`` (see the module docstring); ACK/NAKs are attached, not listed."""
     text = _normalise(text)
-    messages = _split_blocks(text) if _ANY_BLOCK.search(text) else _split_blockless(text)
+    messages = _by_the_book(text) if text.lstrip(" \n\t").startswith("{1:") else None
+    if messages is None:
+        messages = _split_blocks(text) if _ANY_BLOCK.search(text) else _split_blockless(text)
     return _attach_service_messages(messages)

@@ -47,11 +47,16 @@ class Collector:
                 conf = _CONFIDENCE_BY_SEVERITY.get(f["severity"], 1.0)
                 if conf < worst.get(path, 1.0):
                     worst[path] = conf
+        if not worst:  # the usual case: no finding points at a field, every value keeps 1.0
+            return [
+                {"name": name, "value": value, "confidence": 1.0, "source": _source(tag, line)}
+                for name, value, tag, line in self.fields
+            ]
         prefixes = tuple(worst)
         out: list[dict[str, Any]] = []
         for name, value, tag, line in self.fields:
             confidence = 1.0
-            if prefixes and name.startswith(prefixes):
+            if name.startswith(prefixes):
                 confidence = worst.get(name, 1.0)
                 cut = name.rfind(".")
                 while cut > 0:
