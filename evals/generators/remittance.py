@@ -515,15 +515,18 @@ def generate(count: int = 60, seed: int = 7, layouts: list[str] | None = None) -
 def to_scan(pdf: bytes, seed: int) -> bytes:
     """A 300 dpi greyscale scan: skewed 0.5-1.5 degrees, speckled, JPEG-compressed (a PDF if multi-page)."""
     import numpy as np
-    import pypdfium2 as pdfium
     from PIL import Image
+
+    from tools.documents.pdfium import close_document, open_document, page_count, render_page
 
     rng = random.Random(seed)
     np_rng = np.random.default_rng(seed)
-    document = pdfium.PdfDocument(pdf)
+    document = open_document(pdf)
+    pages = [render_page(document, i, scale=300 / 72, grayscale=True) for i in range(page_count(document))]
+    close_document(document)
     frames = []
-    for page in document:
-        image = page.render(scale=300 / 72, grayscale=True).to_pil().convert("L")
+    for page_image in pages:
+        image = page_image.convert("L")
         angle = rng.uniform(0.5, 1.5) * rng.choice([-1, 1])
         image = image.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=255)
         pixels = np.asarray(image, dtype=np.int16)
@@ -534,7 +537,6 @@ def to_scan(pdf: bytes, seed: int) -> bytes:
         buffer = io.BytesIO()
         image.save(buffer, format="JPEG", quality=rng.randint(55, 75))
         frames.append(Image.open(io.BytesIO(buffer.getvalue())))
-    document.close()
     if len(frames) == 1:
         buffer = io.BytesIO()
         frames[0].save(buffer, format="JPEG", quality=90, dpi=(300, 300))

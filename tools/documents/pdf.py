@@ -27,14 +27,16 @@ def open_pdf(data: bytes, source: str) -> Any:
     """Open with pdfium (fast, strict), enforcing the page limit before any page is parsed."""
     import pypdfium2 as pdfium
 
+    from tools.documents.pdfium import open_document, page_count
+
     try:
-        document = pdfium.PdfDocument(data)
+        document = open_document(data)
     except pdfium.PdfiumError as exc:
         reason = str(exc).lower()
         if "password" in reason:
             raise DocumentError("encrypted PDF (a password is required)", source=source) from exc
         raise DocumentError(f"corrupt or unreadable PDF ({exc})", source=source) from exc
-    pages = len(document)
+    pages = page_count(document)
     if pages == 0:
         raise DocumentError("PDF has no pages", source=source)
     if pages > MAX_PAGES:
@@ -86,6 +88,7 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
 
     from tools.documents.grids import read_grids
     from tools.documents.ocr import OcrJob, ocr_image, ocr_pages
+    from tools.documents.pdfium import close_document, render_page
 
     document = open_pdf(data, source)
     pages: list[Page] = []
@@ -94,7 +97,7 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
 
     def scans() -> Iterator[OcrJob]:
         for index, _, _ in scanned:
-            image = document[index].render(scale=OCR_DPI / 72, grayscale=True).to_pil()
+            image = render_page(document, index, scale=OCR_DPI / 72, grayscale=True)
             yield OcrJob(image, index + 1, scale)
 
     try:
@@ -114,7 +117,7 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
                     >= _MIN_IMAGE_SHARE * width * height
                 ]
                 if big_images:
-                    rendered = document[index].render(scale=OCR_DPI / 72, grayscale=True).to_pil()
+                    rendered = render_page(document, index, scale=OCR_DPI / 72, grayscale=True)
                     for img in big_images:
                         box = [max(0.0, float(img[k])) for k in ("x0", "top", "x1", "bottom")]
                         crop = rendered.crop(tuple(int(v / scale) for v in box))
@@ -134,5 +137,5 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
     except (PDFSyntaxError, ValueError, KeyError, TypeError) as exc:
         raise DocumentError(f"corrupt PDF structure ({type(exc).__name__}: {exc})", source=source) from exc
     finally:
-        document.close()
+        close_document(document)
     return pages

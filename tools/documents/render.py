@@ -37,15 +37,16 @@ def render_pages(data: bytes, source: str, dpi: int = 100) -> list[PageImage]:
     if kind == "pdf":
         from tools.documents.pdf import open_pdf
 
+        from tools.documents.pdfium import close_document, page_count, page_size, render_page
+
         document = open_pdf(data, source)
         try:
-            for index in range(len(document)):
-                page = document[index]
-                width, height = page.get_size()
-                image = page.render(scale=dpi / 72).to_pil()
+            for index in range(page_count(document)):
+                width, height = page_size(document, index)
+                image = render_page(document, index, scale=dpi / 72)
                 pages.append(_page(index + 1, image, width, height, "pt"))
         finally:
-            document.close()
+            close_document(document)
         return pages
     if kind == "image":
         from tools.documents.images import load_frames

@@ -1,0 +1,24 @@
+"""Run-time context of the graph (LangGraph ``context_schema``): not checkpointed, given per run.
+
+``model`` is the contract's model spec (``playbook``, ``bedrock:<id>``, ``openai:<model>``,
+``llamacpp:<path.gguf>``). ``toolbox`` is an :class:`agents.toolbox.Toolbox` (reference-data tools,
+procedure search, chat models); when absent (LangGraph server, Studio) the nodes build the default
+one lazily. It is typed ``Any`` so LangGraph's server can still derive a JSON schema of the context.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def default_model_spec() -> str:
+    """``REPAIRDESK_MODEL`` or ``playbook``."""
+    return os.environ.get("REPAIRDESK_MODEL") or "playbook"
+
+
+@dataclass
+class Context:
+    model: str = field(default_factory=default_model_spec)
+    toolbox: Any = field(default=None, repr=False)

@@ -1,0 +1,186 @@
+"""The guard: the last check between any planner (playbook or LLM) and the analyst.
+
+Contract: :func:`check` lists the violations of a proposal; :func:`enforce` returns the proposal with
+``guard`` filled in and, when anything is violated, downgraded to ``escalate`` with its changes moved
+to ``rejected_changes`` (kept for the analyst to see, never applied). Rules:
+
+- every ``new`` value comes from a result of a trusted tool (:data:`tools.catalog.TRUSTED_SOURCES`)
+  that the proposal cites as evidence, and literally appears in that result (``validate_iban`` may
+  only supply the BIC it derived); document and note text are never a source;
+- no change touches the amount or the currency;
+- a beneficiary account is only repaired from a matching SSI (found, same IBAN, name score at or
+  above :data:`SSI_NAME_MIN`);
+- a sanctions case is only ever escalated;
+- an amount above the approval threshold is flagged for four-eyes approval.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tools.catalog import ACTIONS, TRUSTED_SOURCES
+
+SSI_NAME_MIN = 0.85
+MONEY_FIELDS = frozenset(
+    {
+        "payment.amount",
+        "payment.currency",
+        "payment.instructed_amount",
+        "payment.instructed_currency",
+        "payment.exchange_rate",
+    }
+)
+ACCOUNT_FIELDS = frozenset({"payment.creditor.account.iban", "payment.creditor.account.other"})
+SANCTIONS_CODES = frozenset({"SANCTIONS", "RR04"})
+_SANCTIONS_WORDS = re.compile(r"\b(sanction\w*|ofac|sdn|embargo\w*|asset freeze)\b", re.IGNORECASE)
+
+
+def default_four_eyes_threshold() -> Decimal:
+    """``REPAIRDESK_FOUR_EYES_ABOVE`` (default 100000, in the payment's currency)."""
+    return Decimal(os.environ.get("REPAIRDESK_FOUR_EYES_ABOVE", "100000"))
+
+
+def is_sanctions_case(case: Mapping[str, Any], findings: Iterable[Mapping[str, Any]]) -> bool:
+    """A sanctions code, a sanctions finding, or sanctions words in the notes.
+
+    Notes are untrusted, but a word in them can only make the agent more careful (escalate),
+    never less, so reading them here is safe.
+    """
+    if str(case.get("exception_code", "")).upper() in SANCTIONS_CODES or case.get("sanctions"):
+        return True
+    if any("SANCTION" in str(f.get("code", "")).upper() for f in findings):
+        return True
+    return bool(_SANCTIONS_WORDS.search(str(case.get("notes") or "")))
+
+
+def _leaves(value: Any) -> Iterable[str]:
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _leaves(item)
+    elif value is not None and not isinstance(value, bool):
+        yield str(value)
+
+
+def _amount(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def _violation(code: str, message: str, field: str | None = None) -> dict[str, str]:
+    entry = {"code": code, "message": message}
+    if field:
+        entry["field"] = field
+    return entry
+
+
+def _check_change(
+    change: Mapping[str, Any], results_by_ref: Mapping[str, Mapping[str, Any]]
+) -> list[dict[str, str]]:
+    field = str(change.get("field", ""))
+    new = change.get("new")
+    if not field.startswith("payment."):
+        return [_violation("unknown_field", f"{field!r} is not a payment field", field)]
+    if field in MONEY_FIELDS:
+        return [_violation("amount_or_currency_change", f"{field} may never be repaired by the agent", field)]
+    if new is None or new == "" or new == []:
+        return [_violation("unresolved_value", f"no value could be resolved for {field}", field)]
+    if change.get("trusted_path") is False:
+        return [
+            _violation("untrusted_source", f"the value for {field} is not taken from a tool result", field)
+        ]
+    trusted = []
+    for ref in change.get("evidence") or []:
+        entry = results_by_ref.get(str(ref))
+        if entry is None or entry.get("tool") not in TRUSTED_SOURCES:
+            continue
+        result = entry.get("result") or {}
+        # validate_iban is trusted for the BIC it derives, not for echoing the IBAN it was given.
+        candidates = [str(result.get("bic"))] if entry["tool"] == "validate_iban" else list(_leaves(result))
+        wanted = [str(v) for v in new] if isinstance(new, list) else [str(new)]
+        if wanted and all(w in candidates for w in wanted):
+            trusted.append(entry)
+    if not trusted:
+        return [
+            _violation(
+                "untrusted_source",
+                f"{new!r} for {field} does not appear in any cited result of a trusted tool",
+                field,
+            )
+        ]
+    if field in ACCOUNT_FIELDS:
+        ssi_ok = any(
+            e["tool"] == "get_ssi"
+            and (e.get("result") or {}).get("found")
+            and (_amount((e.get("result") or {}).get("name_score")) or Decimal(0))
+            >= Decimal(str(SSI_NAME_MIN))
+            and str(new)
+            in {str((e.get("result") or {}).get("iban")), str((e.get("result") or {}).get("account"))}
+            for e in trusted
+        )
+        if not ssi_ok:
+            return [
+                _violation("account_without_ssi", f"{field} may only be repaired from a matching SSI", field)
+            ]
+    return []
+
+
+def check(
+    proposal: Mapping[str, Any],
+    *,
+    case: Mapping[str, Any],
+    payment: Mapping[str, Any] | None,
+    findings: Iterable[Mapping[str, Any]],
+    results_by_ref: Mapping[str, Mapping[str, Any]],
+) -> list[dict[str, str]]:
+    """Every violation of the guard's rules (empty when the proposal may go to review as is)."""
+    violations: list[dict[str, str]] = []
+    action = proposal.get("action")
+    changes = list(proposal.get("changes") or [])
+    if action not in ACTIONS:
+        violations.append(_violation("invalid_action", f"{action!r} is not one of {ACTIONS}"))
+    if action == "repair" and not changes:
+        violations.append(_violation("repair_without_changes", "a repair must change at least one field"))
+    if changes and action != "repair":
+        violations.append(_violation("changes_without_repair", f"a {action} proposal may not change fields"))
+    for change in changes:
+        violations.extend(_check_change(change, results_by_ref))
+    if action != "escalate" and is_sanctions_case(case, findings):
+        violations.append(_violation("sanctions_case", "a sanctions case is only ever escalated"))
+    amount = _amount((payment or {}).get("amount"))
+    threshold = _amount(proposal.get("four_eyes_above")) or default_four_eyes_threshold()
+    if (
+        action in ("repair", "return")
+        and amount is not None
+        and amount > threshold
+        and not proposal.get("four_eyes")
+    ):
+        violations.append(
+            _violation("four_eyes_missing", f"{amount} is above the {threshold} approval threshold")
+        )
+    return violations
+
+
+def enforce(proposal: dict[str, Any], violations: list[dict[str, str]]) -> dict[str, Any]:
+    """The proposal with its guard verdict; a violating one is downgraded to ``escalate``."""
+    result = dict(proposal)
+    result["guard"] = {"passed": not violations, "violations": violations}
+    if violations:
+        result["guard"]["original_action"] = proposal.get("action")
+        result["rejected_changes"] = list(proposal.get("changes") or [])
+        result["changes"] = []
+        result["action"] = "escalate"
+        result["confidence"] = min(float(proposal.get("confidence") or 0.0), 0.5)
+        reasons = "; ".join(v["message"] for v in violations)
+        result["rationale"] = (
+            f"Escalated by the guard: {reasons}. Planner said: {proposal.get('rationale', '')}"
+        )
+    return result

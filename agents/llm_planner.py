@@ -1,0 +1,266 @@
+"""The LLM planner: the model gathers evidence through tool calls, then chooses among candidates.
+
+Contract of :func:`plan_with_model`:
+1. Tool phase (when the model supports ``bind_tools``): up to :data:`MAX_TOOL_ROUNDS` rounds of tool
+   calls over the catalogue. Every call is run and recorded. A call that matches a playbook step (same
+   tool, same arguments as the step resolves from the case) fills that step; calls with other
+   arguments stay on the record as context but never feed a candidate, so a value the model typed
+   (or copied from a document) cannot become a repair.
+2. Code fills every step the model left out: the procedure's evidence is always complete.
+3. Candidates are built in code from the playbook rules that hold (plus ``escalate`` and
+   ``request_info``); the model chooses one by id, with a rationale and a confidence, as structured
+   output under a schema whose ``candidate`` is an enum of the ids.
+4. An answer that fails the schema is retried once; a second failure (or a provider error) falls back
+   to the playbook's decision, and the fallback is recorded on the plan.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from pydantic import BaseModel, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from agents.evidence import Recorder
+from agents.expressions import Scope
+from agents.playbook import Outcome, Playbook, Rule, resolve_args, run_steps
+from agents.playbook import outcomes as rule_outcomes
+from agents.prompts import fill
+from agents.toolbox import Toolbox
+
+log = logging.getLogger(__name__)
+MAX_TOOL_ROUNDS = 4
+GENERIC = {
+    "escalate": "Hand the case to an analyst without a repair.",
+    "request_info": "Ask the ordering customer or bank for the missing information.",
+}
+
+
+class Decision(BaseModel):
+    candidate: str = Field(min_length=1)
+    rationale: str = Field(min_length=1, max_length=1200)
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+def decision_schema(ids: list[str]) -> dict[str, Any]:
+    """JSON schema of the decision; ``candidate`` is an enum so a grammar can only emit valid ids."""
+    return {
+        "title": "RepairDecision",
+        "description": "Choose one candidate proposal by id.",
+        "type": "object",
+        "properties": {
+            "candidate": {"type": "string", "enum": ids},
+            "rationale": {"type": "string", "minLength": 1, "maxLength": 200},
+            # A short enum, not a free number: a grammar then cannot spend tokens on endless digits.
+            "confidence": {"type": "number", "enum": [round(0.1 * i, 1) for i in range(1, 11)]},
+        },
+        "required": ["candidate", "rationale", "confidence"],
+        "additionalProperties": False,
+    }
+
+
+def untrusted(text: str) -> str:
+    """Wrap outside text so prompts can tell data from instructions (angle brackets neutralised)."""
+    cleaned = text.replace("<", "‹").replace(">", "›")
+    return f"<untrusted_data>\n{cleaned}\n</untrusted_data>"
+
+
+def case_summary(
+    case: Mapping[str, Any], payment: Mapping[str, Any] | None, documents: list[dict[str, Any]]
+) -> str:
+    lines = [
+        f"exception_code={case.get('exception_code')} customer_id={case.get('customer_id') or 'n/a'}",
+        "payment=" + json.dumps(payment or {}, ensure_ascii=False, sort_keys=True)[:2500],
+    ]
+    if case.get("notes"):
+        lines.append("notes:\n" + untrusted(str(case["notes"])[:1500]))
+    for document in documents[:3]:
+        body = json.dumps(
+            {k: document.get(k) for k in ("doc_type", "remittance", "payment") if document.get(k)},
+            ensure_ascii=False,
+        )[:1500]
+        lines.append(f"document {document.get('source')}:\n" + untrusted(body))
+    return "\n".join(lines)
+
+
+def _same_args(model_args: Mapping[str, Any], step_args: Mapping[str, Any]) -> bool:
+    norm = {k: str(v).strip().upper() for k, v in model_args.items() if v not in (None, "", [])}
+    want = {k: str(v).strip().upper() for k, v in step_args.items()}
+    return norm == want
+
+
+def _tool_phase(
+    model: BaseChatModel,
+    toolbox: Toolbox,
+    playbook: Playbook,
+    scope: Scope,
+    recorder: Recorder,
+    intro: list[BaseMessage],
+) -> set[str]:
+    tool_names = sorted({s.tool for s in playbook.steps} | {"lookup_reason_code"})
+    try:
+        bound = model.bind_tools([toolbox.tools[n] for n in tool_names if n in toolbox.tools])
+    except NotImplementedError:
+        return set()
+    messages = list(intro)
+    filled: set[str] = set()
+    for _ in range(MAX_TOOL_ROUNDS):
+        reply = bound.invoke(messages)
+        if not isinstance(reply, AIMessage) or not reply.tool_calls:
+            break
+        messages.append(reply)
+        for call in reply.tool_calls:
+            name, args = call["name"], dict(call.get("args") or {})
+            if name not in tool_names:
+                result: dict[str, Any] = {"found": False, "error": f"tool {name!r} is not offered"}
+            else:
+                step = next(
+                    (
+                        s
+                        for s in playbook.steps
+                        if s.tool == name
+                        and s.id not in filled
+                        and (want := resolve_args(s, scope, toolbox.required_args(s.tool))) is not None
+                        and _same_args(args, want)
+                    ),
+                    None,
+                )
+                result = recorder.call(name, args, step=step.id if step else None, by="model")
+                if step is not None:
+                    scope.set(step.id, result)
+                    filled.add(step.id)
+            messages.append(
+                ToolMessage(json.dumps(result, default=str)[:4000], tool_call_id=call.get("id") or name)
+            )
+    return filled
+
+
+def _compact(result: Any) -> Any:
+    """A tool result's scalar fields (lists as their length): small models read short prompts better."""
+    if not isinstance(result, Mapping):
+        return result
+    compact: dict[str, Any] = {}
+    for key, value in result.items():
+        if isinstance(value, list):
+            compact[f"{key}_count"] = len(value)
+        elif isinstance(value, Mapping):
+            compact[key] = {k: v for k, v in value.items() if isinstance(v, str | int | float | bool)}
+        elif value is not None:
+            compact[key] = value[:160] if isinstance(value, str) else value
+    return compact
+
+
+def _candidates(fired: list[Outcome]) -> dict[str, Outcome]:
+    found: dict[str, Outcome] = {}
+    seen = set()
+    for item in fired:
+        key = (item.action, json.dumps(item.changes, sort_keys=True))
+        if key not in seen:
+            seen.add(key)
+            # A proposal without changes is named by its action: ids stay stable across procedures.
+            found[item.action if not item.changes and item.action not in found else item.key] = item
+    for action, text in GENERIC.items():
+        if (action, "[]") not in seen:
+            found[action] = Outcome(
+                rule=Rule(index=-1, action=action, otherwise=True),
+                action=action,
+                rationale=text,
+                confidence=0.6,
+            )
+    return found
+
+
+def _describe(candidates: dict[str, Outcome]) -> str:
+    lines = []
+    for cid, item in candidates.items():
+        changes = (
+            ", ".join(f"{c['field']}: {c.get('old')!r} -> {c.get('new')!r}" for c in item.changes)
+            or "no change"
+        )
+        lines.append(f"- id={cid} action={item.action}; {changes}; because: {item.rationale}")
+    return "\n".join(lines)
+
+
+def _parse(out: Any, ids: list[str]) -> tuple[Decision | None, str]:
+    parsed = out.get("parsed") if isinstance(out, Mapping) and "parsed" in out else out
+    if isinstance(parsed, BaseModel):
+        parsed = parsed.model_dump()
+    if not isinstance(parsed, Mapping):
+        error = out.get("parsing_error") if isinstance(out, Mapping) else None
+        return None, f"no structured answer ({error or 'nothing parsed'})"
+    try:
+        decision = Decision.model_validate(parsed)
+    except PydanticValidationError as exc:
+        return None, f"schema violation: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}"
+    if decision.candidate not in ids:
+        return None, f"candidate {decision.candidate!r} is not one of {ids}"
+    return decision, ""
+
+
+def plan_with_model(
+    model: BaseChatModel,
+    spec: str,
+    toolbox: Toolbox,
+    playbook: Playbook,
+    procedure: str,
+    scope: Scope,
+    recorder: Recorder,
+    summary: str,
+) -> tuple[Outcome, dict[str, Any]]:
+    """Run the LLM planner; returns the chosen outcome and what to record on the plan."""
+    steps = "\n".join(
+        f"- {s.id}: {s.tool}({', '.join(f'{k}={v}' for k, v in s.args.items())})" for s in playbook.steps
+    )
+    intro: list[BaseMessage] = [
+        SystemMessage(fill("plan_and_act.v1", procedure=procedure, steps=steps or "- none")),
+        HumanMessage(summary),
+    ]
+    note: dict[str, Any] = {"model": spec}
+    try:
+        filled = _tool_phase(model, toolbox, playbook, scope, recorder, intro)
+    except Exception as exc:  # a provider outage must not lose the case: code gathers the evidence
+        log.warning("tool phase failed for %s: %s", spec, exc)
+        filled, note["tool_phase_error"] = set(), f"{type(exc).__name__}: {exc}"
+    run_steps(playbook, scope, recorder.step_call, toolbox.required_args, skip=lambda s: s.id in filled)
+    fired = rule_outcomes(playbook, scope)
+    candidates = _candidates(fired)
+    ids = list(candidates)
+    evidence = json.dumps(
+        {s.id: _compact(scope.roots.get(s.id)) for s in playbook.steps}, default=str, ensure_ascii=False
+    )
+    prompt = fill(
+        "propose_repair.v1",
+        case_summary=summary,
+        procedure=procedure,
+        evidence=evidence[:6000],
+        candidates=_describe(candidates),
+    )
+    messages: list[BaseMessage] = [HumanMessage(prompt)]
+    errors: list[str] = []
+    decision: Decision | None = None
+    for _attempt in range(2):
+        try:
+            out = model.with_structured_output(decision_schema(ids), include_raw=True).invoke(messages)
+            decision, error = _parse(out, ids)
+        except Exception as exc:  # provider errors count as an invalid answer
+            decision, error = None, f"{type(exc).__name__}: {exc}"
+        if decision is not None:
+            break
+        errors.append(error)
+        messages = [*messages, HumanMessage(fill("retry_invalid.v1", error=error, ids=", ".join(ids)))]
+    note["candidates"] = ids
+    if decision is None:
+        note["fallback"] = {"to": "playbook", "reason": errors[-1], "attempts": len(errors)}
+        return fired[0], note
+    chosen = candidates[decision.candidate]
+    note["chosen"] = decision.candidate
+    if errors:
+        note["retried"] = errors
+    chosen.rationale = f"{decision.rationale.strip()} (evidence: {chosen.rationale})"
+    chosen.confidence = round(min(chosen.confidence, decision.confidence), 2)
+    return chosen, note

@@ -1,0 +1,117 @@
+"""classify: the exception code and a confidence.
+
+A code the workflow system gave and the reason-code reference knows is kept (confidence 0.99 when a
+procedure claims it, 0.9 otherwise). ``UNKNOWN``, an absent or an unrecognised code is classified
+from the message's findings (strongest signal), the attached documents and the notes' keywords.
+Notes are untrusted, but a keyword in them only chooses which procedure gathers evidence; it can
+never supply a value. Nothing recognisable leaves the case ``UNKNOWN`` (confidence 0), which the
+planner escalates.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agents.context import Context
+from agents.nodes.common import toolbox_of
+from agents.state import TriageState
+from tools.errors import RepairDeskError
+
+# Finding codes of the parsers -> the exception code they point to.
+FINDING_CODES: dict[str, str] = {
+    "IBAN_CHECKSUM": "AC01",
+    "IBAN_FORMAT": "AC01",
+    "IBAN_LENGTH": "AC01",
+    "IBAN_COUNTRY": "AC01",
+    "ACCOUNT_FORMAT": "AC01",
+    "BIC_FORMAT": "RC01",
+    "BIC_INVALID": "RC01",
+    "BIC_UNKNOWN": "RC01",
+    "CREDITOR_NAME_MISSING": "RR03",
+    "CREDITOR_ADDRESS_MISSING": "BE04",
+    "DUPLICATE": "AM05",
+}
+# Keywords in notes (and document kinds) -> the exception code, with a weight.
+KEYWORDS: tuple[tuple[re.Pattern[str], str, float], ...] = (
+    (re.compile(r"\b(recall|cancel(l?ation)?|camt\.056|mt192)\b", re.I), "RECALL_REQUEST", 1.0),
+    (re.compile(r"\b(duplicat\w*|paid twice|double payment|sent twice)\b", re.I), "AM05", 1.0),
+    (re.compile(r"\b(closed account|account (is |was )?closed)\b", re.I), "AC04", 1.0),
+    (
+        re.compile(r"\b(wrong|invalid|incorrect) (iban|account)\b|\biban\b.*\b(invalid|checksum)", re.I),
+        "AC01",
+        0.9,
+    ),
+    (re.compile(r"\b(wrong|invalid|incorrect|unknown) (bic|bank)\b", re.I), "RC01", 0.9),
+    (re.compile(r"\b(missing|no) (creditor |beneficiary )?address\b", re.I), "BE04", 0.9),
+    (re.compile(r"\b(missing|no) (creditor |beneficiary )?name\b", re.I), "RR03", 0.9),
+    (
+        re.compile(r"\b(unapplied|suspense|cannot (be )?appl\w+|unidentified (payment|receipt))\b", re.I),
+        "UNAPPLIED_CASH",
+        0.9,
+    ),
+    (
+        re.compile(r"\b(remittance|short[- ]?paid|underpa\w+|invoice mismatch|does not match)\b", re.I),
+        "REMITTANCE_MISMATCH",
+        0.8,
+    ),
+    (
+        re.compile(r"\b(not received|where is|status of|trace|investigat\w+|mt199|camt\.02[67])\b", re.I),
+        "INVESTIGATION_QUERY",
+        0.8,
+    ),
+)
+
+
+def classify_unknown(
+    findings: list[dict[str, Any]], documents: list[dict[str, Any]], notes: str
+) -> tuple[str, float, list[str]]:
+    """The most likely code from findings, documents and notes: (code, confidence, reasons)."""
+    scores: dict[str, float] = {}
+    reasons: list[str] = []
+    for finding in findings:
+        code = FINDING_CODES.get(str(finding.get("code", "")).upper())
+        if code and finding.get("severity") == "error":
+            scores[code] = scores.get(code, 0.0) + 2.0
+            reasons.append(f"finding {finding.get('code')}")
+    if any(d.get("remittance") for d in documents):
+        scores["REMITTANCE_MISMATCH"] = scores.get("REMITTANCE_MISMATCH", 0.0) + 0.6
+        reasons.append("remittance document attached")
+    for pattern, code, weight in KEYWORDS:
+        match = pattern.search(notes)
+        if match:
+            scores[code] = scores.get(code, 0.0) + weight
+            reasons.append(f"notes mention {match.group(0)!r}")
+    if not scores:
+        return "UNKNOWN", 0.0, ["nothing recognisable in findings, documents or notes"]
+    (best, top), *rest = sorted(scores.items(), key=lambda item: -item[1])
+    runner_up = rest[0][1] if rest else 0.0
+    # Confidence grows with the margin over the runner-up; keyword evidence never exceeds 0.85.
+    confidence = min(0.85, 0.5 + 0.35 * (top - runner_up) / max(top, 1.0))
+    return best, round(confidence, 2), reasons
+
+
+def _known(code: str) -> bool:
+    from tools.retrieval.codes import known_codes
+
+    try:
+        return code in known_codes()
+    except RepairDeskError:
+        return False
+
+
+def classify(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any]:
+    case = state["case"]
+    code = str(case.get("exception_code") or "UNKNOWN").strip().upper()
+    toolbox = toolbox_of(runtime)
+    if code != "UNKNOWN" and _known(code):
+        confidence = 0.99 if toolbox.claiming(code) else 0.9
+        return {"exception_code": code, "classification_confidence": confidence, "classified_from": ["given"]}
+    found, confidence, reasons = classify_unknown(
+        state.get("findings") or [], state.get("documents") or [], str(case.get("notes") or "")
+    )
+    if code != "UNKNOWN":
+        reasons.insert(0, f"given code {code!r} is not a known reason code")
+    return {"exception_code": found, "classification_confidence": confidence, "classified_from": reasons}

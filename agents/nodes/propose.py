@@ -1,0 +1,65 @@
+"""propose: turn the plan into the contract's repair proposal (status ``pending_review``).
+
+Adds what the analyst needs around the plan: the citations, the tool calls, the classification,
+the four-eyes flag (amount above the rule's ``four_eyes_above`` or the default threshold) and any
+investigation draft the tools produced. The guard runs next and may still downgrade it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from agents.guard import default_four_eyes_threshold
+from agents.state import TriageState
+
+
+def _amount(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def propose(state: TriageState) -> dict[str, Any]:
+    plan = state["plan"]
+    case = state["case"]
+    threshold = _amount(plan.get("four_eyes_above")) or default_four_eyes_threshold()
+    amount = _amount((state.get("payment") or {}).get("amount"))
+    drafts = [
+        {k: v for k, v in result.items() if k in ("kind", "text", "fields", "ref")}
+        for result in (state.get("evidence") or {}).values()
+        if isinstance(result, dict) and str(result.get("ref", "")).startswith("draft:")
+    ]
+    proposal: dict[str, Any] = {
+        "case_id": case.get("case_id"),
+        "status": "pending_review",
+        "exception_code": state.get("exception_code"),
+        "classification_confidence": state.get("classification_confidence", 0.0),
+        "action": plan["action"],
+        "changes": [
+            {k: c.get(k) for k in ("field", "old", "new", "evidence", "trusted_path")}
+            for c in plan["changes"]
+        ],
+        "rationale": plan.get("rationale", ""),
+        "citations": state.get("citations") or [],
+        "tool_calls": state.get("tool_calls") or [],
+        "confidence": round(
+            float(plan.get("confidence", 0.5)) * float(state.get("classification_confidence", 0.0) or 0.0), 2
+        ),
+        "guard": {"passed": True, "violations": []},
+        "model": plan.get("model", "playbook"),
+        "procedure": (state.get("procedure") or {}).get("doc_id"),
+        "four_eyes": bool(amount is not None and amount > threshold),
+        "four_eyes_above": str(threshold),
+        "classified_from": state.get("classified_from") or [],
+    }
+    if drafts:
+        proposal["drafts"] = drafts
+    if state.get("document_errors"):
+        proposal["document_errors"] = state["document_errors"]
+    if plan.get("llm"):
+        proposal["planner"] = plan["llm"]
+        if plan["llm"].get("fallback"):
+            proposal["fallback"] = plan["llm"]["fallback"]
+    return {"proposal": proposal}

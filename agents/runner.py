@@ -1,0 +1,129 @@
+"""The public way to run triage threads: :class:`TriageRunner` (used by the CLI, the API and workers).
+
+Contract:
+- ``start(case, thread_id)`` runs the graph up to human review and returns the contract's proposal
+  (status ``pending_review``). Idempotent: for a thread already waiting for review (or finished) it
+  returns the stored proposal without running a tool again.
+- ``resume(thread_id, decision)`` hands the analyst's decision (``{"decision": "approve|edit|reject",
+  "changes": [...], "comment": ..., "user": ...}``) to the waiting thread and returns
+  ``{"status", "final_changes", "repaired_message", "proposal", "decision"}``. Idempotent: a finished
+  thread returns its stored result and nothing is applied or recorded twice.
+- ``get_state(thread_id)`` returns ``{"thread_id", "status", "proposal", "result", "next"}`` or None.
+Bad input raises :class:`tools.errors.ValidationError`; an unknown thread on resume raises
+:class:`tools.errors.NotFoundError`. Checkpoints go to SQLite or PostgreSQL
+(:mod:`agents.checkpoints`), so another process can resume a thread after a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.types import Command
+
+from agents.cases import validate_case, validate_decision
+from agents.checkpoints import default_checkpointer
+from agents.context import Context, default_model_spec
+from agents.graph import build_graph
+from agents.models import parse_spec
+from agents.toolbox import Toolbox, build_toolbox
+from tools.errors import NotFoundError, ValidationError
+
+
+class TriageRunner:
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        checkpointer: BaseCheckpointSaver[Any] | None = None,
+        store: Any = None,
+        search: Any = None,
+        toolbox: Toolbox | None = None,
+    ) -> None:
+        self.model = model or default_model_spec()
+        parse_spec(self.model)  # fail fast on a bad spec, before any case runs
+        self.checkpointer = checkpointer if checkpointer is not None else default_checkpointer()
+        self.graph = build_graph().compile(checkpointer=self.checkpointer, name="repairdesk-triage")
+        self._store, self._search = store, search
+        self._toolbox = toolbox
+        self._lock = threading.Lock()
+
+    @property
+    def toolbox(self) -> Toolbox:
+        """Built on first use: resuming a thread needs no tools, search index or embedding model."""
+        with self._lock:
+            if self._toolbox is None:
+                self._toolbox = build_toolbox(store=self._store, search=self._search)
+            return self._toolbox
+
+    @staticmethod
+    def _config(thread_id: str) -> RunnableConfig:
+        if not isinstance(thread_id, str) or not thread_id.strip():
+            raise ValidationError("thread_id must be a non-empty string", source=repr(thread_id))
+        return {"configurable": {"thread_id": thread_id}}
+
+    def _context(self, toolbox: Toolbox | None) -> Context:
+        return Context(model=self.model, toolbox=toolbox)
+
+    def start(self, case: dict[str, Any], thread_id: str) -> dict[str, Any]:
+        config = self._config(thread_id)
+        validate_case(
+            case, source=str(case.get("case_id") or thread_id) if isinstance(case, dict) else thread_id
+        )
+        snapshot = self.graph.get_state(config)
+        if snapshot.values.get("proposal") and (snapshot.interrupts or not snapshot.next):
+            return dict(snapshot.values["proposal"])
+        if snapshot.values:
+            # A run that stopped before review (crash, provider error): continue from its checkpoint.
+            self.graph.invoke(None, config, context=self._context(self.toolbox), durability="sync")
+        else:
+            self.graph.invoke(
+                {"case": case, "model": self.model},
+                config,
+                context=self._context(self.toolbox),
+                durability="sync",
+            )
+        proposal = self.graph.get_state(config).values.get("proposal")
+        if proposal is None:  # pragma: no cover - the graph always proposes before it interrupts
+            raise ValidationError("triage produced no proposal", source=thread_id)
+        return dict(proposal)
+
+    def resume(self, thread_id: str, decision: dict[str, Any]) -> dict[str, Any]:
+        config = self._config(thread_id)
+        snapshot = self.graph.get_state(config)
+        if not snapshot.values:
+            raise NotFoundError("no triage thread with this id", source=thread_id)
+        if snapshot.values.get("result") and not snapshot.next:
+            return dict(snapshot.values["result"])
+        if not snapshot.interrupts:
+            raise ValidationError("the thread is not waiting for a review decision", source=thread_id)
+        checked = validate_decision(decision, source=thread_id)
+        # apply and record need no tools: no toolbox, so a fresh process resumes quickly.
+        self.graph.invoke(Command(resume=checked), config, context=self._context(None), durability="sync")
+        final = self.graph.get_state(config)
+        result = final.values.get("result")
+        if result is None:
+            raise ValidationError("the thread did not finish after the decision", source=thread_id)
+        return dict(result)
+
+    def get_state(self, thread_id: str) -> dict[str, Any] | None:
+        snapshot = self.graph.get_state(self._config(thread_id))
+        if not snapshot.values:
+            return None
+        values = snapshot.values
+        result = values.get("result")
+        if result is not None and not snapshot.next:
+            status = result["status"]
+        elif snapshot.interrupts:
+            status = "pending_review"
+        else:
+            status = "running"
+        return {
+            "thread_id": thread_id,
+            "status": status,
+            "proposal": values.get("proposal"),
+            "result": result,
+            "next": list(snapshot.next),
+        }

@@ -1,0 +1,43 @@
+"""The graph's state: one JSON-serialisable dict per case, checkpointed after every node.
+
+Everything in it is plain JSON (strings, numbers, lists, dicts) so that SQLite and PostgreSQL
+checkpoints written by one process can be read by another one, and by LangGraph's own server.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+
+class ToolCall(TypedDict, total=False):
+    """One tool invocation as the proposal reports it (contract: ``tool_calls``)."""
+
+    tool: str
+    args: dict[str, Any]
+    result_ref: str | None
+    step: str | None  # the playbook step it filled, when any
+    by: str  # "playbook" or "model"
+
+
+class TriageState(TypedDict, total=False):
+    """State of one triage thread; each node returns the keys it sets."""
+
+    case: dict[str, Any]  # the contract's exception case, as received
+    model: str  # the model spec this thread was started with
+    message_format: str  # "fin" | "xml" | "payment": the format `apply` writes back
+    payment: dict[str, Any] | None  # canonical Payment (contract JSON: amounts as strings)
+    findings: list[dict[str, Any]]  # findings of the message parse
+    documents: list[dict[str, Any]]  # canonical extractions of the attached documents
+    document_errors: list[dict[str, str]]  # documents that could not be read: {"name", "reason"}
+    exception_code: str
+    classification_confidence: float
+    classified_from: list[str]  # why an UNKNOWN case got its code
+    procedure: dict[str, Any] | None  # {"doc_id", "title", "playbook"}: the procedure that claims the code
+    citations: list[dict[str, Any]]
+    evidence: dict[str, Any]  # step id -> tool result
+    results_by_ref: dict[str, dict[str, Any]]  # result ref -> {"tool", "result"}
+    tool_calls: list[ToolCall]
+    plan: dict[str, Any]  # what plan_and_act decided, before the guard
+    proposal: dict[str, Any]
+    decision: dict[str, Any]
+    result: dict[str, Any]

@@ -1,0 +1,129 @@
+"""The guard's rules, each checked on a proposal that breaks it and on one that does not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.guard import check, enforce
+
+SSI_RESULT = {
+    "found": True,
+    "iban": "DE14370400441234567890",
+    "bic": "COBADEFFXXX",
+    "name_score": 0.97,
+    "ref": "ssi:C-1:1",
+}
+WEAK_SSI = {**SSI_RESULT, "name_score": 0.6, "ref": "ssi:C-2:1"}
+RESULTS = {
+    "ssi:C-1:1": {"tool": "get_ssi", "result": SSI_RESULT},
+    "ssi:C-2:1": {"tool": "get_ssi", "result": WEAK_SSI},
+    "bank:COBADEFFXXX": {
+        "tool": "lookup_bic",
+        "result": {"found": True, "bic": "COBADEFFXXX", "ref": "bank:COBADEFFXXX"},
+    },
+    "iban:DE15": {
+        "tool": "validate_iban",
+        "result": {"valid": False, "iban": "DE15", "bic": "COBADEFFXXX", "ref": "iban:DE15"},
+    },
+    "invoice:INV-1": {
+        "tool": "match_invoices",
+        "result": {"invoices": [{"invoice_number": "INV-1"}], "ref": "invoice:INV-1"},
+    },
+}
+PAYMENT = {"amount": "5000", "currency": "EUR"}
+
+
+def _proposal(changes: list[dict[str, Any]], action: str = "repair", **extra: Any) -> dict[str, Any]:
+    return {"action": action, "changes": changes, "confidence": 0.9, "rationale": "r", **extra}
+
+
+def _codes(
+    proposal: dict[str, Any], case: dict[str, Any] | None = None, payment: dict[str, Any] | None = None
+) -> list[str]:
+    found = check(
+        proposal,
+        case=case or {"exception_code": "AC01"},
+        payment=payment or PAYMENT,
+        findings=[],
+        results_by_ref=RESULTS,
+    )
+    return [v["code"] for v in found]
+
+
+IBAN_CHANGE = {"field": "payment.creditor.account.iban", "new": SSI_RESULT["iban"], "evidence": ["ssi:C-1:1"]}
+
+
+def test_repair_from_matching_ssi_passes() -> None:
+    assert _codes(_proposal([IBAN_CHANGE])) == []
+
+
+def test_value_not_in_cited_result_is_rejected() -> None:
+    change = {**IBAN_CHANGE, "new": "DE04100700001111111111"}  # e.g. copied from a document
+    assert _codes(_proposal([change])) == ["untrusted_source"]
+
+
+def test_untrusted_tool_cannot_supply_a_value() -> None:
+    change = {
+        "field": "payment.remittance_information.references",
+        "new": "INV-1",
+        "evidence": ["invoice:INV-1"],
+    }
+    assert _codes(_proposal([change])) == ["untrusted_source"]
+
+
+def test_uncited_value_is_rejected() -> None:
+    assert _codes(_proposal([{**IBAN_CHANGE, "evidence": []}])) == ["untrusted_source"]
+
+
+def test_value_from_data_path_is_rejected() -> None:
+    assert _codes(_proposal([{**IBAN_CHANGE, "trusted_path": False}])) == ["untrusted_source"]
+
+
+def test_validate_iban_only_vouches_for_its_bic() -> None:
+    bic = {"field": "payment.creditor_agent.bic", "new": "COBADEFFXXX", "evidence": ["iban:DE15"]}
+    assert _codes(_proposal([bic])) == []
+    echo = {"field": "payment.creditor.account.iban", "new": "DE15", "evidence": ["iban:DE15"]}
+    assert _codes(_proposal([echo])) == ["untrusted_source"]
+
+
+def test_amount_and_currency_are_never_changed() -> None:
+    for field in ("payment.amount", "payment.currency"):
+        assert _codes(_proposal([{"field": field, "new": "1", "evidence": ["ssi:C-1:1"]}])) == [
+            "amount_or_currency_change"
+        ]
+
+
+def test_account_repair_needs_a_matching_ssi() -> None:
+    weak = {**IBAN_CHANGE, "evidence": ["ssi:C-2:1"]}
+    assert _codes(_proposal([weak])) == ["account_without_ssi"]
+    from_bank = {
+        "field": "payment.creditor.account.iban",
+        "new": "COBADEFFXXX",
+        "evidence": ["bank:COBADEFFXXX"],
+    }
+    assert _codes(_proposal([from_bank])) == ["account_without_ssi"]
+
+
+def test_sanctions_case_is_only_escalated() -> None:
+    assert _codes(
+        _proposal([IBAN_CHANGE]), case={"exception_code": "AC01", "notes": "OFAC screening hit"}
+    ) == ["sanctions_case"]
+    assert _codes(_proposal([], action="escalate"), case={"exception_code": "RR04"}) == []
+    assert _codes(_proposal([], action="request_info"), case={"exception_code": "RR04"}) == ["sanctions_case"]
+
+
+def test_four_eyes_threshold() -> None:
+    big = {"amount": "250000.01", "currency": "EUR"}
+    assert _codes(_proposal([IBAN_CHANGE], four_eyes_above="250000"), payment=big) == ["four_eyes_missing"]
+    assert _codes(_proposal([IBAN_CHANGE], four_eyes_above="250000", four_eyes=True), payment=big) == []
+    assert _codes(_proposal([IBAN_CHANGE], four_eyes_above="250000"), payment={"amount": "250000"}) == []
+
+
+def test_enforce_downgrades_and_keeps_rejected_changes() -> None:
+    violations = [{"code": "untrusted_source", "message": "nope"}]
+    result = enforce(_proposal([IBAN_CHANGE]), violations)
+    assert result["action"] == "escalate" and result["changes"] == []
+    assert result["rejected_changes"] == [IBAN_CHANGE]
+    assert result["guard"] == {"passed": False, "violations": violations, "original_action": "repair"}
+    assert result["confidence"] <= 0.5
+    assert enforce(_proposal([IBAN_CHANGE]), [])["guard"] == {"passed": True, "violations": []}

@@ -1,0 +1,35 @@
+"""infra/langgraph.json names the compiled graph so LangGraph's server and Studio can load it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+from langgraph.graph.state import CompiledStateGraph
+
+from agents.context import Context
+
+INFRA = Path(__file__).resolve().parents[2] / "infra"
+
+
+def test_config_points_at_the_compiled_graph() -> None:
+    config = json.loads((INFRA / "langgraph.json").read_text())
+    module_path, _, attribute = config["graphs"]["triage"].partition(":")
+    path = (INFRA / module_path).resolve()
+    assert path.is_file()
+    spec = importlib.util.spec_from_file_location("langgraph_config_graph", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    graph = getattr(module, attribute)
+    assert isinstance(graph, CompiledStateGraph)
+    assert list(graph.get_graph().nodes) == [
+        "__start__", "intake", "classify", "retrieve", "plan_and_act", "propose", "guard",
+        "human_review", "apply", "record", "__end__",
+    ]  # fmt: skip
+    assert graph.builder.context_schema is Context
+    # The server derives the run context's schema: {"model": "..."} must be describable.
+    schema = graph.get_context_jsonschema()
+    assert schema is not None and schema["properties"]["model"]["type"] == "string"
+    assert all((INFRA / dep).resolve().is_dir() for dep in config["dependencies"])
