@@ -13,13 +13,18 @@ Contract:
   pair counted once (the first hit inside it), ideal DCG from min(len(gold), k) relevant hits;
   doc_recall@k: 1 when a hit's doc_id is a gold doc_id in the first k.
 - :func:`evaluate` runs every mode on every question and returns ``{"questions", "modes": {mode:
-  {metric: mean}}, "rows": [{"id", "question", "gold", "modes": {mode: {"metrics", "hits"}}}]}``.
+  {metric: mean}}, "splits": {"tuning"|"held-out": {"questions", "modes"}}, "rows": [{"id",
+  "question", "gold", "split", "modes": {mode: {"metrics", "hits"}}}]}``.
+- :func:`split_of`: the deterministic half a question id belongs to (sha256 of the id, even:
+  ``tuning``, odd: ``held-out``). Weights and the synonym table are tuned on the tuning half only;
+  the held-out half says how well that generalises.
 
 The metric functions are pure (lists in, float out) so they are unit-tested on hand-computed cases.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -31,6 +36,7 @@ from tools.errors import ValidationError
 Pair = tuple[str, str]  # (doc_id, section)
 MODES: tuple[str, ...] = ("bm25", "dense", "hybrid")
 DEPTH = 10  # hits fetched per question: MRR looks this deep
+SPLITS: tuple[str, ...] = ("tuning", "held-out")
 
 
 class _Hit(Protocol):
@@ -108,6 +114,11 @@ def question_metrics(hits: Sequence[Pair], gold: Sequence[Pair], ks: Iterable[in
     return metrics
 
 
+def split_of(question_id: str) -> str:
+    """``tuning`` or ``held-out``, fixed by the id alone (see the module docstring)."""
+    return "tuning" if hashlib.sha256(question_id.encode()).digest()[-1] % 2 == 0 else "held-out"
+
+
 def load_questions(path: Path) -> list[dict[str, Any]]:
     """The dataset's questions, normalised to ``{"id", "question", "gold": [(doc_id, section)], "code"}``."""
     questions: list[dict[str, Any]] = []
@@ -174,6 +185,7 @@ def evaluate(
             "id": question["id"],
             "question": question["question"],
             "gold": [{"doc_id": d, "section": s} for d, s in question["gold"]],
+            "split": split_of(question["id"]),
             "modes": {},
         }
         for mode in modes:
@@ -189,4 +201,13 @@ def evaluate(
     summary = {
         mode: {name: value / count for name, value in values.items()} for mode, values in totals.items()
     }
-    return {"questions": count, "ks": list(ks), "modes": summary, "rows": rows}
+    splits = {name: _summary([r for r in rows if r["split"] == name], modes) for name in SPLITS}
+    return {"questions": count, "ks": list(ks), "modes": summary, "splits": splits, "rows": rows}
+
+
+def _summary(rows: Sequence[dict[str, Any]], modes: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, dict[str, float]] = {}
+    for mode in modes:
+        names = rows[0]["modes"][mode]["metrics"] if rows else {}
+        out[mode] = {n: sum(r["modes"][mode]["metrics"][n] for r in rows) / len(rows) for n in names}
+    return {"questions": len(rows), "modes": out}

@@ -45,6 +45,11 @@ def _camt(root: Path) -> list[dict[str, Any]]:
         xml = path.with_suffix(".xml")
         if not xml.exists() or "wrong" in path.name:
             continue
+        text = xml.read_text(errors="replace")
+        if max(text.count("<Stmt>"), text.count("<Rpt>"), text.count("<Ntfctn>")) > 1:
+            # genkgo's top-level entry list for multi-statement files mixes statements; the
+            # per-statement expectations are checked by tests/tools/messages/iso20022 instead.
+            continue
         entries = json.loads(path.read_text()).get("getEntries") or []
         expected: dict[str, str] = {}
         for index, entry in enumerate(entries[:3]):

@@ -7,8 +7,10 @@ among the expected changes: a wrong repair, the failure an operations team canno
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
@@ -36,6 +38,25 @@ def score(proposal: dict[str, Any], expected: dict[str, Any]) -> dict[str, float
     }
 
 
+DEMO_TODAY = "2026-11-20"  # the demo reference data's value dates and recall windows are built around it
+
+
+def demo_store() -> Any:
+    """A throwaway SQLite store with the demo reference data the cases are written against."""
+    import tempfile
+
+    from sqlalchemy import create_engine
+
+    from tools.config import corpora_dir
+    from tools.refdata.loader import load_file
+    from tools.refdata.store import RefDataStore
+
+    path = Path(tempfile.mkdtemp(prefix="repairdesk-eval-")) / "refdata.db"
+    store = RefDataStore(create_engine(f"sqlite:///{path}"))
+    load_file(corpora_dir() / "demo" / "refdata.json", store)
+    return store
+
+
 def run_cases(
     rows: list[dict[str, Any]], options: SuiteOptions, *, desc: str = "agent"
 ) -> list[tuple[dict[str, Any], dict[str, Any], float]]:
@@ -44,7 +65,8 @@ def run_cases(
 
     from agents.runner import TriageRunner
 
-    runner = TriageRunner(model=options.model, checkpointer=InMemorySaver())
+    os.environ.setdefault("REPAIRDESK_TODAY", DEMO_TODAY)
+    runner = TriageRunner(model=options.model, checkpointer=InMemorySaver(), store=demo_store())
     out = []
     for row in tqdm(rows, desc=desc, disable=not options.progress):
         started = time.perf_counter()
