@@ -8,7 +8,6 @@ it to :func:`app.main.create_app`.
 from __future__ import annotations
 
 import os
-
 from functools import lru_cache
 from pathlib import Path
 

@@ -55,7 +55,11 @@ def summarise(result: SuiteResult) -> dict[str, Any]:
             "p95": percentile(latencies, 95),
             "n": len(latencies),
         }
-    pairs = [(row["confidence"], bool(row["correct"])) for row in result.rows if "confidence" in row and "correct" in row]
+    pairs = [
+        (row["confidence"], bool(row["correct"]))
+        for row in result.rows
+        if "confidence" in row and "correct" in row
+    ]
     if pairs:
         cal = calibration([p[0] for p in pairs], [p[1] for p in pairs])
         summary["calibration"] = {"ece": cal.ece, "bins": cal.bins, "n": len(pairs)}
@@ -81,7 +85,9 @@ def write_run(results: list[SuiteResult], out_dir: Path, options: SuiteOptions) 
             document["suites"][result.suite] = {"samples": len(result.rows), **summary, **result.extras}
             document["datasets"].update(result.datasets)
             for row in result.rows:
-                handle.write(json.dumps({"suite": result.suite, **row}, default=str, ensure_ascii=False) + "\n")
+                handle.write(
+                    json.dumps({"suite": result.suite, **row}, default=str, ensure_ascii=False) + "\n"
+                )
     (out_dir / "metrics.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
     from evals.report import write_report
 

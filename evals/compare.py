@@ -21,7 +21,9 @@ def compare_runs(run_a: Path, run_b: Path) -> dict[str, Any]:
     by_key_b = {(r["suite"], r["id"]): r for r in rows_b}
     shared = sorted(set(by_key_a) & set(by_key_b))
     if not shared:
-        raise ValidationError("the two runs share no samples; compare runs over the same dataset", source=str(run_b))
+        raise ValidationError(
+            "the two runs share no samples; compare runs over the same dataset", source=str(run_b)
+        )
     paired: dict[str, tuple[list[float], list[float]]] = {}
     for key in shared:
         metrics_a, metrics_b = by_key_a[key].get("metrics", {}), by_key_b[key].get("metrics", {})
@@ -42,6 +44,8 @@ def compare_runs(run_a: Path, run_b: Path) -> dict[str, Any]:
             "difference": diff.value,
             "ci95": list(diff.ci95),
             "n": diff.n,
-            "verdict": ("B better" if diff.value > 0 else "A better") if significant else "no significant difference",
+            "verdict": ("B better" if diff.value > 0 else "A better")
+            if significant
+            else "no significant difference",
         }
     return result

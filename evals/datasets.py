@@ -58,7 +58,9 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def load(name: str, directory: Path | None = None, *, verify: bool = True) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def load(
+    name: str, directory: Path | None = None, *, verify: bool = True
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Rows of dataset ``name`` and its manifest entry; raises DatasetError when the hash disagrees."""
     directory = directory or Path(os.environ.get("REPAIRDESK_EVAL_DATASETS", DATASETS_DIR))
     entry = read_manifest(directory)["datasets"].get(name)

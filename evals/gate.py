@@ -52,6 +52,12 @@ def check(baseline: dict[str, Any], observed: dict[str, dict[str, Any]]) -> list
         if worse > tolerance + 1e-12:
             direction = "below" if higher_is_better else "above"
             failures.append(
-                GateFailure(name, base, value, tolerance, f"{value:.4f} is {direction} {base:.4f} by more than {tolerance}")
+                GateFailure(
+                    name,
+                    base,
+                    value,
+                    tolerance,
+                    f"{value:.4f} is {direction} {base:.4f} by more than {tolerance}",
+                )
             )
     return failures

@@ -62,7 +62,9 @@ class CachedJudge(BaseChatModel):
         return f"cached-judge:{self.spec}"
 
     def _key(self, messages: list[BaseMessage]) -> str:
-        payload = json.dumps([self.spec, [(m.type, m.content) for m in messages]], sort_keys=True, default=str)
+        payload = json.dumps(
+            [self.spec, [(m.type, m.content) for m in messages]], sort_keys=True, default=str
+        )
         return hashlib.sha256(payload.encode()).hexdigest()
 
     def _generate(
@@ -85,7 +87,9 @@ class CachedJudge(BaseChatModel):
             self._stats.add(errors=1)
             raise
         usage = getattr(reply, "usage_metadata", None) or {}
-        self._stats.add(input_tokens=int(usage.get("input_tokens", 0)), output_tokens=int(usage.get("output_tokens", 0)))
+        self._stats.add(
+            input_tokens=int(usage.get("input_tokens", 0)), output_tokens=int(usage.get("output_tokens", 0))
+        )
         text = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"spec": self.spec, "text": text, "usage": dict(usage)}))

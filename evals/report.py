@@ -91,7 +91,10 @@ def write_report(document: dict[str, Any], results: list[SuiteResult], out_dir: 
     sections: list[str] = []
 
     def image(title: str, encoded: str) -> None:
-        sections.append(f"<h3>{html.escape(title)}</h3><img alt='{html.escape(title)}' src='data:image/png;base64,{encoded}'>")
+        sections.append(
+            f"<h3>{html.escape(title)}</h3>"
+            f"<img alt='{html.escape(title)}' src='data:image/png;base64,{encoded}'>"
+        )
 
     for result in results:
         prefix = result.suite + "."
@@ -100,12 +103,22 @@ def write_report(document: dict[str, Any], results: list[SuiteResult], out_dir: 
         if metrics:
             sections.append(_metric_table(metrics))
             image("Metrics", metric_bars(metrics, out_dir / f"{result.suite}_metrics.png"))
-        pairs = [(r["expected_code"], r["predicted_code"]) for r in result.rows if "expected_code" in r and "predicted_code" in r]
+        pairs = [
+            (r["expected_code"], r["predicted_code"])
+            for r in result.rows
+            if "expected_code" in r and "predicted_code" in r
+        ]
         if pairs:
-            image("Exception classification: confusion matrix", confusion(pairs, out_dir / f"{result.suite}_confusion.png"))
+            image(
+                "Exception classification: confusion matrix",
+                confusion(pairs, out_dir / f"{result.suite}_confusion.png"),
+            )
         cal = document["suites"][result.suite].get("calibration")
         if cal:
-            image("Calibration of proposal confidence", reliability(cal, out_dir / f"{result.suite}_calibration.png"))
+            image(
+                "Calibration of proposal confidence",
+                reliability(cal, out_dir / f"{result.suite}_calibration.png"),
+            )
         lat = [r["latency_ms"] for r in result.rows if "latency_ms" in r]
         if lat:
             image("Latency distribution", latency(lat, out_dir / f"{result.suite}_latency.png"))
@@ -120,9 +133,9 @@ def write_report(document: dict[str, Any], results: list[SuiteResult], out_dir: 
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>RepairDesk evaluation</title>
 <style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 8px;font-size:13px}}img{{max-width:100%}}</style></head><body>
-<h1>RepairDesk evaluation</h1><p>created {html.escape(document['created_at'])}, model
-<code>{html.escape(str(document['model']))}</code>, judge <code>{html.escape(str(document['judge']))}</code>,
-limit {html.escape(str(document['limit']))}</p><ul>{datasets}</ul>{''.join(sections)}</body></html>"""
+<h1>RepairDesk evaluation</h1><p>created {html.escape(document["created_at"])}, model
+<code>{html.escape(str(document["model"]))}</code>, judge <code>{html.escape(str(document["judge"]))}</code>,
+limit {html.escape(str(document["limit"]))}</p><ul>{datasets}</ul>{"".join(sections)}</body></html>"""
     path = out_dir / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
@@ -130,7 +143,8 @@ limit {html.escape(str(document['limit']))}</p><ul>{datasets}</ul>{''.join(secti
 
 def _metric_table(metrics: dict[str, dict[str, Any]]) -> str:
     rows = "".join(
-        f"<tr><td>{html.escape(name)}</td><td>{m['value']:.4f}</td><td>[{m['ci95'][0]:.4f}, {m['ci95'][1]:.4f}]</td>"
+        f"<tr><td>{html.escape(name)}</td><td>{m['value']:.4f}</td>"
+        f"<td>[{m['ci95'][0]:.4f}, {m['ci95'][1]:.4f}]</td>"
         f"<td>{m['n']}</td></tr>"
         for name, m in metrics.items()
     )

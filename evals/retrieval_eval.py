@@ -211,3 +211,37 @@ def _summary(rows: Sequence[dict[str, Any]], modes: Sequence[str]) -> dict[str, 
         names = rows[0]["modes"][mode]["metrics"] if rows else {}
         out[mode] = {n: sum(r["modes"][mode]["metrics"][n] for r in rows) / len(rows) for n in names}
     return {"questions": len(rows), "modes": out}
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """recall@1, recall@5, MRR, nDCG@5 and doc recall@5 per mode, for all questions and each split."""
+    lines = ["set | questions | mode | recall@1 | recall@5 | MRR | nDCG@5 | doc recall@5"]
+    parts = [("all", {"questions": result["questions"], "modes": result["modes"]})]
+    parts += list(result["splits"].items())
+    for name, part in parts:
+        for mode, m in part["modes"].items():
+            values = (m["recall@1"], m["recall@5"], m["mrr"], m["ndcg@5"], m["doc_recall@5"])
+            cells = " | ".join(f"{v:.3f}" for v in values)
+            lines.append(f"{name} | {part['questions']} | {mode} | {cells}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """``python -m evals.retrieval_eval``: the table over the shipped corpus's index (built if needed)."""
+    import sys
+
+    from tools.config import REPO_ROOT
+    from tools.retrieval.index_store import build_index
+    from tools.retrieval.procedures import default_corpus_dirs
+    from tools.retrieval.search import ProcedureSearch
+
+    report = build_index([d for d in default_corpus_dirs() if d.is_dir()])
+    result = evaluate(
+        REPO_ROOT / "evals" / "datasets" / "retrieval.jsonl", ProcedureSearch.load(report.index_dir)
+    )
+    sys.stdout.write(format_table(result) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -18,7 +18,9 @@ def expand(suite: str) -> list[str]:
     if suite == "all":
         return list(SUITES)
     if suite not in SUITES:
-        raise ValidationError(f"unknown suite {suite!r}; choose from {', '.join((*SUITES, 'all'))}", source="--suite")
+        raise ValidationError(
+            f"unknown suite {suite!r}; choose from {', '.join((*SUITES, 'all'))}", source="--suite"
+        )
     return [suite]
 
 

@@ -69,7 +69,9 @@ def calibration(confidences: Sequence[float], correct: Sequence[bool], *, n_bins
         if not count:
             continue
         mean_conf, accuracy = float(conf[mask].mean()), float(hits[mask].mean())
-        bins.append({"lower": lower, "upper": upper, "count": count, "confidence": mean_conf, "accuracy": accuracy})
+        bins.append(
+            {"lower": lower, "upper": upper, "count": count, "confidence": mean_conf, "accuracy": accuracy}
+        )
         ece += abs(accuracy - mean_conf) * count / total
     return Calibration(bins=bins, ece=float(ece) if total else float("nan"))
 

@@ -22,7 +22,15 @@ TOOL_NAMES: frozenset[str] = frozenset(
 
 # Tools whose results may supply a repair's `new` value. Document and note text never may.
 TRUSTED_SOURCES: frozenset[str] = frozenset(
-    {"validate_iban", "lookup_bic", "search_banks", "get_customer", "find_customer", "lookup_account", "get_ssi"}
+    {
+        "validate_iban",
+        "lookup_bic",
+        "search_banks",
+        "get_customer",
+        "find_customer",
+        "lookup_account",
+        "get_ssi",
+    }
 )
 
 ACTIONS: tuple[str, ...] = ("repair", "return", "escalate", "request_info", "investigate", "no_action")

@@ -36,9 +36,7 @@ def extract_bytes(data: bytes, source: str) -> list[Extraction]:
     if not data:
         raise DocumentError("empty input (0 bytes)", source=source)
     if len(data) > MAX_INPUT_BYTES:
-        raise InputTooLargeError(
-            f"{len(data)} bytes is over the {MAX_INPUT_BYTES}-byte limit", source=source
-        )
+        raise InputTooLargeError(f"{len(data)} bytes is over the {MAX_INPUT_BYTES}-byte limit", source=source)
     kind = sniff(data)
     if kind == "xml":
         from tools.messages.iso20022 import parse_xml

@@ -146,5 +146,6 @@ def manifest(
             datasets.update(path.stem)
     for name, entry in datasets.read_manifest()["datasets"].items():
         typer.echo(
-            f"{name:<22} v{entry['version']:<3} {entry['count']:>5} rows  {entry['origin']:<18} {entry['sha256'][:12]}"
+            f"{name:<22} v{entry['version']:<3} {entry['count']:>5} rows  "
+            f"{entry['origin']:<18} {entry['sha256'][:12]}"
         )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from app.cli.output import fail, emit_json
+from app.cli.output import emit_json, fail
 
 
 def register(cli: typer.Typer) -> None:
@@ -23,7 +23,7 @@ def extract(
     from tools.errors import RepairDeskError
     from tools.extract import extract_path
 
-    results: list[dict[str, object]] = []
+    results: list[dict[str, Any]] = []
     failed = False
     for path in paths:
         try:
@@ -42,11 +42,11 @@ def extract(
         raise typer.Exit(1)
 
 
-def _print_summary(result: dict[str, object]) -> None:
+def _print_summary(result: dict[str, Any]) -> None:
     typer.echo(f"{result['source']}: {result['doc_type']}")
-    for field in result.get("fields", []):  # type: ignore[union-attr]
+    for field in result.get("fields", []):
         typer.echo(f"  {field['name']:<45} {field['value']}  ({field['confidence']:.2f})")
-    for finding in result.get("findings", []):  # type: ignore[union-attr]
+    for finding in result.get("findings", []):
         typer.echo(f"  ! {finding['severity']:<7} {finding['code']}: {finding['message']}")
     if not result.get("fields"):
         typer.echo(json.dumps({k: v for k, v in result.items() if k not in {"source", "doc_type"}}, indent=2))

@@ -30,6 +30,13 @@ def build(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Re-embed every chunk.")] = False,
+    refresh_cache: Annotated[
+        bool,
+        typer.Option(
+            "--refresh-cache",
+            help="Re-embed every chunk and rewrite the committed embedding cache (corpora/index-cache).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the build report as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
@@ -51,11 +58,13 @@ def build(
             bar.update(task, completed=done, total=total)
 
         try:
-            report = build_index(dirs, force=force, progress=progress)
+            report = build_index(dirs, force=force, progress=progress, refresh_cache=refresh_cache)
         except RepairDeskError as exc:
             fail(exc.source or ", ".join(map(str, dirs)), exc.reason)
             raise typer.Exit(1) from None
     reset_search()
+    if report.cache_written:
+        typer.echo(f"embedding cache rewritten: {report.cache_written} vectors", err=True)
     if as_json:
         emit_json(
             {
@@ -63,6 +72,8 @@ def build(
                 "chunks": report.chunks,
                 "embedded": report.embedded,
                 "reused": report.reused,
+                "from_cache": report.from_cache,
+                "cache_written": report.cache_written,
                 "files": report.files,
                 "changed_files": report.changed_files,
                 "removed_files": report.removed_files,
@@ -77,7 +88,8 @@ def build(
         return
     typer.echo(
         f"indexed {report.chunks} chunks from {report.files} files: {report.embedded} embedded, "
-        f"{report.reused} reused, {report.index_type} index, {report.seconds:.1f}s ({report.index_dir})"
+        f"{report.reused} reused ({report.from_cache} from the embedding cache), "
+        f"{report.index_type} index, {report.seconds:.1f}s ({report.index_dir})"
     )
 
 

@@ -96,7 +96,10 @@ def gold_label(record: dict[str, Any]) -> dict[str, Any] | None:
         return {"action": proposal.get("action"), "changes": _field_new(proposal.get("changes"))}
     if decision.startswith("edit"):
         return {"action": "repair", "changes": _field_new(record.get("changes"))}
-    return {"rejected_action": proposal.get("action"), "rejected_changes": _field_new(proposal.get("changes"))}
+    return {
+        "rejected_action": proposal.get("action"),
+        "rejected_changes": _field_new(proposal.get("changes")),
+    }
 
 
 def _field_new(changes: Any) -> list[dict[str, Any]]:

@@ -34,8 +34,14 @@ def _invoices(root: Path) -> list[dict[str, Any]]:
             "remittance.currency": expected_doc["currency"],
             "remittance.payee.name": expected_doc["issuer"],
         }
-        rows.append({"id": f"invoice2data/{path.stem}", "input": f"shared:invoices/invoice2data/{path.stem}.pdf",
-                     "doc_type": "invoice", "expected": expected})
+        rows.append(
+            {
+                "id": f"invoice2data/{path.stem}",
+                "input": f"shared:invoices/invoice2data/{path.stem}.pdf",
+                "doc_type": "invoice",
+                "expected": expected,
+            }
+        )
     return rows
 
 
@@ -66,9 +72,15 @@ def _camt(root: Path) -> list[dict[str, Any]]:
                 expected[f"statement.entries[{index}].credit_debit"] = indicator
         if expected:
             name = xml.name
-            rows.append({"id": f"camt_genkgo/{xml.stem}", "input": f"shared:iso20022/camt_genkgo/{name}",
-                         "doc_type": "iso20022." + re.sub(r"^camt0?(\d+).*", r"camt.0\1", name).replace("camt.0053", "camt.053"),
-                         "expected": expected})
+            rows.append(
+                {
+                    "id": f"camt_genkgo/{xml.stem}",
+                    "input": f"shared:iso20022/camt_genkgo/{name}",
+                    "doc_type": "iso20022."
+                    + re.sub(r"^camt0?(\d+).*", r"camt.0\1", name).replace("camt.0053", "camt.053"),
+                    "expected": expected,
+                }
+            )
     return rows
 
 
@@ -109,8 +121,14 @@ def _pacs008(root: Path) -> list[dict[str, Any]]:
             elif member is not None and member.text:
                 expected[f"payment.{key}.clearing_id"] = member.text.strip()
         if expected:
-            rows.append({"id": f"fedwire_moov/{path.stem}", "input": f"shared:iso20022/fedwire_moov/{path.name}",
-                         "doc_type": "iso20022.pacs.008", "expected": expected})
+            rows.append(
+                {
+                    "id": f"fedwire_moov/{path.stem}",
+                    "input": f"shared:iso20022/fedwire_moov/{path.name}",
+                    "doc_type": "iso20022.pacs.008",
+                    "expected": expected,
+                }
+            )
     return rows
 
 
@@ -126,8 +144,14 @@ def _mt103(root: Path) -> list[dict[str, Any]]:
             "payment.amount": amount.replace(",", ".").rstrip("."),
             "payment.value_date": f"20{date[:2]}-{date[2:4]}-{date[4:]}",
         }
-        rows.append({"id": f"prowide/{path.stem}", "input": f"shared:swift_mt/prowide/{path.name}",
-                     "doc_type": "swift.mt103", "expected": expected})
+        rows.append(
+            {
+                "id": f"prowide/{path.stem}",
+                "input": f"shared:swift_mt/prowide/{path.name}",
+                "doc_type": "swift.mt103",
+                "expected": expected,
+            }
+        )
     return rows
 
 

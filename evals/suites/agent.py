@@ -83,17 +83,20 @@ def run(options: SuiteOptions) -> SuiteResult:
     for row, proposal, latency in run_cases(rows, options):
         expected = row["expected"]
         metrics = score(proposal, expected)
-        results.append({
-            "id": row["id"],
-            "expected_action": expected.get("action"),
-            "action": proposal.get("action"),
-            "changes": proposal.get("changes", []),
-            "expected_changes": expected.get("changes", []),
-            "expected_code": expected.get("exception_code") or row["case"].get("exception_code", "UNKNOWN"),
-            "predicted_code": proposal.get("exception_code"),
-            "confidence": float(proposal.get("confidence") or 0.0),
-            "correct": bool(metrics["exact"]),
-            "latency_ms": latency,
-            "metrics": metrics,
-        })
+        results.append(
+            {
+                "id": row["id"],
+                "expected_action": expected.get("action"),
+                "action": proposal.get("action"),
+                "changes": proposal.get("changes", []),
+                "expected_changes": expected.get("changes", []),
+                "expected_code": expected.get("exception_code")
+                or row["case"].get("exception_code", "UNKNOWN"),
+                "predicted_code": proposal.get("exception_code"),
+                "confidence": float(proposal.get("confidence") or 0.0),
+                "correct": bool(metrics["exact"]),
+                "latency_ms": latency,
+                "metrics": metrics,
+            }
+        )
     return SuiteResult("agent", results, datasets={"agent_cases": entry})

@@ -78,7 +78,10 @@ def run(options: SuiteOptions) -> SuiteResult:
         except RepairDeskError as exc:
             document, error = {}, exc.reason
         latency = (time.perf_counter() - started) * 1000
-        fields = {name: same_value(str(value), resolve_path(document, name)) for name, value in sample["expected"].items()}
+        fields = {
+            name: same_value(str(value), resolve_path(document, name))
+            for name, value in sample["expected"].items()
+        }
         accuracy = sum(fields.values()) / len(fields) if fields else 0.0
         doc_type = sample["doc_type"]
         metrics: dict[str, float] = {"field_accuracy": accuracy, f"field_accuracy[{doc_type}]": accuracy}
@@ -88,9 +91,15 @@ def run(options: SuiteOptions) -> SuiteResult:
         for name, oks in per_field.items():
             metrics[f"field[{name}]"] = sum(oks) / len(oks)
         metrics["doc_type_correct"] = float(document.get("doc_type") == doc_type)
-        results.append({
-            "id": sample["id"], "doc_type": doc_type, "detected": document.get("doc_type"),
-            "error": error, "wrong_fields": [n for n, ok in fields.items() if not ok],
-            "latency_ms": latency, "metrics": metrics,
-        })
+        results.append(
+            {
+                "id": sample["id"],
+                "doc_type": doc_type,
+                "detected": document.get("doc_type"),
+                "error": error,
+                "wrong_fields": [n for n, ok in fields.items() if not ok],
+                "latency_ms": latency,
+                "metrics": metrics,
+            }
+        )
     return SuiteResult("extraction", results, datasets={"extraction": entry})

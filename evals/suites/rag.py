@@ -89,7 +89,9 @@ def _judge_metrics(options: SuiteOptions, judge_model: Any) -> tuple[dict[str, A
 
     metrics = {
         "faithfulness": Faithfulness(llm=llm),
-        "response_relevancy": ResponseRelevancy(llm=llm, embeddings=LangchainEmbeddingsWrapper(_LC()), strictness=1),
+        "response_relevancy": ResponseRelevancy(
+            llm=llm, embeddings=LangchainEmbeddingsWrapper(_LC()), strictness=1
+        ),
         "llm_context_precision": LLMContextPrecisionWithReference(llm=llm),
         "agent_goal_accuracy": AgentGoalAccuracyWithReference(llm=llm),
     }
@@ -162,7 +164,10 @@ def run(options: SuiteOptions, *, judge_model: Any = None) -> SuiteResult:
             f"{c.get('field')} -> {c.get('new')}" for c in expected.get("changes", [])
         )
         called = [ToolCall(name=t["tool"], args={}) for t in proposal.get("tool_calls", [])]
-        wanted = [ToolCall(name=name, args={}) for name in expected.get("tools", [t["tool"] for t in proposal.get("tool_calls", [])])]
+        wanted = [
+            ToolCall(name=name, args={})
+            for name in expected.get("tools", [t["tool"] for t in proposal.get("tool_calls", [])])
+        ]
         turns = MultiTurnSample(
             user_input=[
                 HumanMessage(content=f"Exception {row['case'].get('exception_code')}: propose a repair."),
@@ -174,13 +179,17 @@ def run(options: SuiteOptions, *, judge_model: Any = None) -> SuiteResult:
         single = SingleTurnSample(response=str(proposal.get("action")), reference=str(expected.get("action")))
         metrics = {
             "exact_match_action": asyncio.run(_score(ExactMatch(), single)),
-            "tool_call_accuracy": asyncio.run(_score(ToolCallAccuracy(), turns, multi_turn=True)) if "tools" in expected else None,
+            "tool_call_accuracy": asyncio.run(_score(ToolCallAccuracy(), turns, multi_turn=True))
+            if "tools" in expected
+            else None,
         }
         for change in expected.get("changes", []):
             presence = SingleTurnSample(response=response, reference=str(change.get("new")))
             metrics["string_presence"] = asyncio.run(_score(StringPresence(), presence))
         if judged:
-            contexts = [_section_text(c["doc_id"], str(c.get("section", ""))) for c in proposal.get("citations", [])]
+            contexts = [
+                _section_text(c["doc_id"], str(c.get("section", ""))) for c in proposal.get("citations", [])
+            ]
             answer = SingleTurnSample(
                 user_input=f"Exception {row['case'].get('exception_code')}: what should be done?",
                 response=str(proposal.get("rationale", "")),
@@ -188,7 +197,9 @@ def run(options: SuiteOptions, *, judge_model: Any = None) -> SuiteResult:
             )
             metrics["faithfulness"] = asyncio.run(judged_score("faithfulness", answer))
             metrics["response_relevancy"] = asyncio.run(judged_score("response_relevancy", answer))
-            metrics["agent_goal_accuracy"] = asyncio.run(judged_score("agent_goal_accuracy", turns, multi_turn=True))
+            metrics["agent_goal_accuracy"] = asyncio.run(
+                judged_score("agent_goal_accuracy", turns, multi_turn=True)
+            )
         rows.append({"id": f"case:{row['id']}", "latency_ms": latency, "metrics": metrics})
 
     extras: dict[str, Any] = {}

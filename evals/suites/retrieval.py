@@ -29,13 +29,17 @@ def run(options: SuiteOptions) -> SuiteResult:
     samples = []
     for row in result["rows"]:
         metrics = {
-            f"{mode}.{name}": value for mode, data in row["modes"].items() for name, value in data["metrics"].items()
+            f"{mode}.{name}": value
+            for mode, data in row["modes"].items()
+            for name, value in data["metrics"].items()
         }
-        samples.append({
-            "id": row["id"],
-            "question": row["question"],
-            "gold": row["gold"],
-            "hybrid_hits": row["modes"].get("hybrid", {}).get("hits", []),
-            "metrics": metrics,
-        })
+        samples.append(
+            {
+                "id": row["id"],
+                "question": row["question"],
+                "gold": row["gold"],
+                "hybrid_hits": row["modes"].get("hybrid", {}).get("hits", []),
+                "metrics": metrics,
+            }
+        )
     return SuiteResult("retrieval", samples, datasets={"retrieval": entry})

@@ -54,8 +54,12 @@ def test_report_has_valid_pngs(runs: tuple[Path, Path]) -> None:
 
 def test_gate_fails_on_planted_regression(runs: tuple[Path, Path], tmp_path: Path) -> None:
     good, bad = runs
-    baseline = {"metrics": {"agent.exact": {"value": 0.95, "tolerance": 0.05},
-                            "agent.unsafe_rate": {"value": 0.0, "tolerance": 0.0, "higher_is_better": False}}}
+    baseline = {
+        "metrics": {
+            "agent.exact": {"value": 0.95, "tolerance": 0.05},
+            "agent.unsafe_rate": {"value": 0.0, "tolerance": 0.0, "higher_is_better": False},
+        }
+    }
     observed_good = json.loads((good / "metrics.json").read_text())["metrics"]
     observed_bad = json.loads((bad / "metrics.json").read_text())["metrics"]
     assert check(baseline, observed_good) == []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,7 +39,10 @@ def _resources(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 def test_bucket_is_private_versioned_and_kms_encrypted(template: dict[str, Any]) -> None:
     (bucket,) = _resources(template, "AWS::S3::Bucket")
     assert bucket["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
     }
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
     rule = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
@@ -61,7 +63,9 @@ def test_database_encrypted_private_and_multi_az_switchable(template: dict[str, 
     finally:
         sys.path.remove(str(INFRA))
     multi = build(multi_az=True).synth().get_stack_by_name("RepairDesk").template
-    (db_multi,) = [r["Properties"] for r in multi["Resources"].values() if r["Type"] == "AWS::RDS::DBInstance"]
+    (db_multi,) = [
+        r["Properties"] for r in multi["Resources"].values() if r["Type"] == "AWS::RDS::DBInstance"
+    ]
     assert db_multi["MultiAZ"] is True
 
 
@@ -75,15 +79,21 @@ def test_queue_has_dead_letter_queue_and_long_visibility(template: dict[str, Any
 
 
 def test_iam_is_least_privilege(template: dict[str, Any]) -> None:
-    statements = [s for p in _resources(template, "AWS::IAM::Policy") for s in p["PolicyDocument"]["Statement"]]
+    statements = [
+        s for p in _resources(template, "AWS::IAM::Policy") for s in p["PolicyDocument"]["Statement"]
+    ]
     bedrock = [s for s in statements if "bedrock:InvokeModel" in json.dumps(s["Action"])]
     assert bedrock, "no bedrock permission"
     for statement in bedrock:
-        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
         assert all("foundation-model/" in json.dumps(r) for r in resources), resources
     for statement in statements:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        assert "*" not in actions and not any(a.endswith(":*") and a.startswith(("s3", "sqs", "bedrock")) for a in actions)
+        assert "*" not in actions and not any(
+            a.endswith(":*") and a.startswith(("s3", "sqs", "bedrock")) for a in actions
+        )
 
 
 def test_secrets_logs_alarms_and_autoscaling(template: dict[str, Any]) -> None:
@@ -101,7 +111,9 @@ def test_secrets_logs_alarms_and_autoscaling(template: dict[str, Any]) -> None:
 def test_cfn_lint_passes(template: dict[str, Any]) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "cfnlint", "--format", "parseable", str(template["path"])],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     # cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 informational.
     assert result.returncode & 2 == 0, result.stdout + result.stderr

@@ -11,7 +11,9 @@ from tools.config import database_url, url_from_secret
 
 
 def test_url_from_rds_secret_quotes_credentials() -> None:
-    secret = json.dumps({"username": "rd", "password": "p@ss/word", "host": "db.internal", "port": 5432, "dbname": "rd"})
+    secret = json.dumps(
+        {"username": "rd", "password": "p@ss/word", "host": "db.internal", "port": 5432, "dbname": "rd"}
+    )
     assert url_from_secret(secret) == "postgresql://rd:p%40ss%2Fword@db.internal:5432/rd"
     assert url_from_secret("not json") is None
     assert url_from_secret(json.dumps({"username": "x"})) is None

@@ -41,7 +41,9 @@ class Settings:
 
 
 class RepairDeskStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, settings: Settings | None = None, **kwargs: object) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, settings: Settings | None = None, **kwargs: object
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         cfg = settings or Settings()
 
@@ -80,7 +82,10 @@ class RepairDeskStack(Stack):
         )
 
         api_tokens = secretsmanager.Secret(
-            self, "ApiTokens", encryption_key=key, description="RepairDesk API token pepper and bootstrap tokens"
+            self,
+            "ApiTokens",
+            encryption_key=key,
+            description="RepairDesk API token pepper and bootstrap tokens",
         )
         database = rds.DatabaseInstance(
             self,
@@ -102,7 +107,11 @@ class RepairDeskStack(Stack):
 
         cluster = ecs.Cluster(self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
         log_group = logs.LogGroup(
-            self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, encryption_key=key, removal_policy=RemovalPolicy.RETAIN
+            self,
+            "Logs",
+            retention=logs.RetentionDays.THREE_MONTHS,
+            encryption_key=key,
+            removal_policy=RemovalPolicy.RETAIN,
         )
         key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com"))
 
@@ -184,7 +193,8 @@ class RepairDeskStack(Stack):
                 iam.PolicyStatement(
                     actions=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
                     resources=[
-                        f"arn:aws:bedrock:{self.region}::foundation-model/{model_id}" for model_id in cfg.bedrock_model_ids
+                        f"arn:aws:bedrock:{self.region}::foundation-model/{model_id}"
+                        for model_id in cfg.bedrock_model_ids
                     ],
                 )
             )
@@ -205,7 +215,7 @@ class RepairDeskStack(Stack):
                 threshold=1,
                 evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                alarm_description="Jobs reached the dead-letter queue; replay them after fixing the cause (runbook).",
+                alarm_description="Jobs reached the dead-letter queue: fix the cause, then replay (runbook).",
             ),
             cloudwatch.Alarm(
                 self,
@@ -239,4 +249,3 @@ class RepairDeskStack(Stack):
         )
         self.alarms = alarms
         self.documents, self.jobs, self.dead_letters, self.database = documents, jobs, dead_letters, database
-
