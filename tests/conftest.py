@@ -29,3 +29,18 @@ def require(condition: bool, reason: str) -> None:
 def shared_data() -> Path:
     require(SHARED_DATA.is_dir(), f"shared fixtures not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def real_corpus_index(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """One index of the shipped corpus (corpora/procedures and corpora/reference) per test session.
+
+    Built with the committed embedding cache (corpora/index-cache), so it normally embeds nothing;
+    returns the :class:`tools.retrieval.index_store.BuildReport` (``.index_dir`` is the folder).
+    """
+    from tools.retrieval.index_store import build_index
+    from tools.retrieval.procedures import default_corpus_dirs
+
+    dirs = default_corpus_dirs()
+    require(all(d.is_dir() for d in dirs), "corpora/procedures or corpora/reference missing")
+    return build_index(dirs, tmp_path_factory.mktemp("real-index"))

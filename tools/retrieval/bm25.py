@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,11 +60,16 @@ class BM25Index:
         match = process.extractOne(token, self._terms, scorer=Levenshtein.distance, score_cutoff=max_edits)
         return str(match[0]) if match else None
 
-    def scores(self, tokens: Sequence[str]) -> NDArray[np.float32]:
-        """BM25 score of every document for the query ``tokens`` (zeros where no term matches)."""
+    def scores(self, tokens: Sequence[str], extra: Mapping[str, float] | None = None) -> NDArray[np.float32]:
+        """BM25 score of every document for the query ``tokens`` (zeros where no term matches).
+
+        ``extra`` adds weighted terms (synonyms from query expansion): a term of weight w counts as w
+        occurrences in the query. They are matched exactly, without typo tolerance.
+        """
         out = np.zeros(self.size, dtype=np.float32)
-        for token, count in Counter(tokens).items():
-            term = self.resolve(token)
+        weighted: list[tuple[str | None, float]] = [(self.resolve(t), c) for t, c in Counter(tokens).items()]
+        weighted += [(t if t in self.vocabulary else None, w) for t, w in (extra or {}).items()]
+        for term, count in weighted:
             if term is None:
                 continue
             term_id = self.vocabulary[term]
@@ -73,9 +78,13 @@ class BM25Index:
         return out
 
     def search(
-        self, tokens: Sequence[str], top_n: int, allowed: NDArray[np.bool_] | None = None
+        self,
+        tokens: Sequence[str],
+        top_n: int,
+        allowed: NDArray[np.bool_] | None = None,
+        extra: Mapping[str, float] | None = None,
     ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-        scores = self.scores(tokens)
+        scores = self.scores(tokens, extra)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0).astype(np.float32)
         candidates = np.flatnonzero(scores > 0)

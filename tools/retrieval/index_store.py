@@ -11,9 +11,13 @@ Layout of ``$REPAIRDESK_DATA_DIR/index/``:
 Contract of :func:`build_index`: it re-reads every corpus file (cheap), but embeds only chunks whose
 content hash is not in the previous build made with the same model and chunker version, so editing
 one procedure re-embeds only that procedure's changed sections. When the files, model and chunker
-are unchanged it does nothing. It writes the manifest last, so an interrupted build leaves a manifest
-that no longer matches and the next build repairs it. A malformed corpus file raises
-:class:`tools.errors.ValidationError` naming the file, before anything is written.
+are unchanged it does nothing. A chunk the previous build lacks is looked up in the committed
+embedding cache (``corpora/index-cache/``, :mod:`tools.retrieval.embedding_cache`) before it is sent to
+the model, so a fresh checkout builds the shipped corpus without embedding anything; ``force``
+ignores both, ``refresh_cache`` re-embeds everything and rewrites the cache. It writes the manifest
+last, so an interrupted build leaves a manifest that no longer matches and the next build repairs
+it. A malformed corpus file raises :class:`tools.errors.ValidationError` naming the file, before
+anything is written.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import numpy as np
 from tools import config
 from tools.errors import ValidationError
 from tools.retrieval.chunking import CHUNKER_VERSION, Chunk, chunk_procedure
+from tools.retrieval.embedding_cache import EmbeddingCache, cache_key, default_cache_dir, write_cache
 from tools.retrieval.embeddings import Embedder, default_embedder
 from tools.retrieval.procedures import Procedure, load_procedures, procedure_files
 from tools.retrieval.vector_index import FLAT_THRESHOLD, build_vector_index, kind_of, save_index
@@ -52,7 +57,8 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class BuildReport:
-    """What a build did. ``embedded`` counts chunks sent to the model; ``reused`` the others."""
+    """What a build did. ``embedded`` counts chunks sent to the model; ``reused`` the others, of which
+    ``from_cache`` came from the committed embedding cache (the rest from the previous build)."""
 
     index_dir: Path
     chunks: int
@@ -64,6 +70,8 @@ class BuildReport:
     index_type: str
     seconds: float
     up_to_date: bool = False
+    from_cache: int = 0
+    cache_written: int = 0
 
 
 def default_index_dir() -> Path:
@@ -141,6 +149,9 @@ def build_index(
     flat_threshold: int = FLAT_THRESHOLD,
     force: bool = False,
     batch_size: int = 32,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+    refresh_cache: bool = False,
 ) -> BuildReport:
     """Bring the index in ``index_dir`` up to date with ``corpus_dirs`` (see the module docstring)."""
     started = time.perf_counter()
@@ -151,6 +162,7 @@ def build_index(
         file_hashes = corpus_file_hashes(corpus_dirs)
         previous = read_manifest(index_dir)
         embedder_name = embedder.name if embedder is not None else _default_model_name()
+        force = force or refresh_cache
         if not force and is_current(index_dir, corpus_dirs, model_name=embedder_name) and previous:
             return BuildReport(
                 index_dir, int(previous.get("chunk_count", 0)), 0, int(previous.get("chunk_count", 0)),
@@ -162,6 +174,15 @@ def build_index(
             raise ValidationError("the corpus has no procedure text to index", source=_names(corpus_dirs))
         reusable = {} if force else _reusable_vectors(index_dir, previous, embedder_name)
         missing = [i for i, c in enumerate(chunks) if c.content_hash() not in reusable]
+        from_cache = 0
+        if missing and use_cache and not force:
+            cache = EmbeddingCache.load(cache_dir or default_cache_dir())
+            for i in missing:
+                vector = cache.get(cache_key(embedder_name, CHUNKER_VERSION, chunks[i].embedding_text()))
+                if vector is not None:
+                    reusable[chunks[i].content_hash()] = vector
+                    from_cache += 1
+            missing = [i for i in missing if chunks[i].content_hash() not in reusable]
         if missing and embedder is None:
             embedder = default_embedder()
         dim = embedder.dim if embedder is not None else next(iter(reusable.values())).shape[0]
@@ -172,6 +193,18 @@ def build_index(
                 vectors[i] = cached
         if embedder is not None:
             _embed_missing(embedder, chunks, missing, vectors, progress, batch_size)
+        cache_written = 0
+        if refresh_cache:
+            entries = {
+                cache_key(embedder_name, CHUNKER_VERSION, c.embedding_text()): vectors[i]
+                for i, c in enumerate(chunks)
+            }
+            cache_written = write_cache(
+                cache_dir or default_cache_dir(),
+                entries,
+                model=embedder_name,
+                chunker_version=CHUNKER_VERSION,
+            )
         index = build_vector_index(vectors, threshold=flat_threshold)
         old_files: dict[str, str] = (previous or {}).get("files", {})
         _write(index_dir, chunks, vectors, index)
@@ -199,6 +232,8 @@ def build_index(
             removed_files=sorted(p for p in old_files if p not in file_hashes),
             index_type=kind_of(index),
             seconds=time.perf_counter() - started,
+            from_cache=from_cache,
+            cache_written=cache_written,
         )
 
 
@@ -244,11 +279,17 @@ def _embed_missing(
     total = len(missing)
     if progress:
         progress(0, total)
-    for start in range(0, total, batch_size):
-        rows = missing[start : start + batch_size]
-        vectors[rows] = embedder.embed([chunks[i].embedding_text() for i in rows], batch_size=batch_size)
+    texts = {i: chunks[i].embedding_text() for i in missing}
+    # Longest first, across the whole build: a batch is padded to its longest text, and chunk lengths
+    # range from 10 to 256 word pieces, so batches of similar lengths cost about half as much as
+    # batches in corpus order. (The model sorts within one call only.)
+    ordered = sorted(missing, key=lambda i: -len(texts[i]))
+    step = batch_size * 4  # a few model batches per call keeps the progress bar moving
+    for start in range(0, total, step):
+        rows = ordered[start : start + step]
+        vectors[rows] = embedder.embed([texts[i] for i in rows], batch_size=batch_size)
         if progress:
-            progress(min(start + batch_size, total), total)
+            progress(min(start + step, total), total)
 
 
 def _write(index_dir: Path, chunks: list[Chunk], vectors: NDArray[np.float32], index: Any) -> None:

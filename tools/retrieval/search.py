@@ -37,6 +37,7 @@ from tools.retrieval.bm25 import BM25Index
 from tools.retrieval.chunking import Chunk
 from tools.retrieval.embeddings import Embedder, default_embedder
 from tools.retrieval.fusion import FusionWeights, fuse, promote
+from tools.retrieval.synonyms import Lexicon, load_lexicon
 from tools.retrieval.tokenize import codes_in, message_types_in, normalise_message_type, tokenize
 from tools.retrieval.vector_index import load_index, search_vectors
 
@@ -77,6 +78,7 @@ class ProcedureSearch:
         known_codes: frozenset[str] | None = None,
         vectors: NDArray[np.float32] | None = None,
         weights: FusionWeights | None = None,
+        lexicon: Lexicon | None = None,
     ) -> None:
         if index.ntotal != len(chunks):
             raise ValidationError(
@@ -91,6 +93,8 @@ class ProcedureSearch:
         self._by_code = _postings(self.chunks, lambda c: c.exception_codes)
         self._by_type = _postings(self.chunks, lambda c: c.message_types)
         self.weights = weights or FusionWeights()
+        # Jargon expansion of queries ("bene acct" -> beneficiary account); Lexicon([]) turns it off.
+        self.lexicon = lexicon if lexicon is not None else load_lexicon()
         self.known_codes = (known_codes or frozenset()) | frozenset(self._by_code)
 
     @classmethod
@@ -132,7 +136,8 @@ class ProcedureSearch:
             return []
         depth = max(CANDIDATES, 4 * k)
         if mode == "bm25":
-            ids, values = self._bm25.search(tokenize(query), depth, allowed)
+            extra = self.lexicon.expand(query).tokens
+            ids, values = self._bm25.search(tokenize(query), depth, allowed, extra)
             return self._hits(ids.tolist(), dict(zip(ids.tolist(), values.tolist(), strict=True)), k)
         dense_ids, dense_values = self.dense_candidates(query, depth, allowed)
         if mode == "dense":
@@ -143,14 +148,18 @@ class ProcedureSearch:
         return self._hits(order, scores, k)
 
     def bm25_candidates(self, query: str, depth: int, allowed: NDArray[np.bool_] | None = None) -> list[int]:
-        """The BM25 top ``depth`` chunk ids for ``query``."""
-        return self._bm25.search(tokenize(query), depth, allowed)[0].tolist()
+        """The BM25 top ``depth`` chunk ids for ``query`` (with its jargon synonyms, weighted lower)."""
+        extra = self.lexicon.expand(query).tokens
+        return self._bm25.search(tokenize(query), depth, allowed, extra)[0].tolist()
 
     def dense_candidates(
         self, query: str, depth: int, allowed: NDArray[np.bool_] | None = None
     ) -> tuple[list[int], list[float]]:
-        """The dense top ``depth`` chunk ids and cosine similarities for ``query``."""
-        vector = self.embedder.embed([query])[0]
+        """The dense top ``depth`` chunk ids and cosine similarities for ``query``.
+
+        The model reads the query with its abbreviations spelled out (tools/retrieval/synonyms.py).
+        """
+        vector = self.embedder.embed([self.lexicon.expand(query).dense_text])[0]
         ids, values = search_vectors(self._index, vector, depth, allowed, vectors=self._vectors)
         return ids.tolist(), values.tolist()
 

@@ -19,6 +19,9 @@ from collections.abc import Iterable
 _TOKEN = re.compile(r"[a-z0-9]+(?:[._/][a-z0-9]+)*")
 _MT = re.compile(r"^(mt|mx)(\d{3})([a-z]*)$")
 _HAS_DIGIT = re.compile(r"\d")
+_CAMEL = re.compile(r"\b[A-Z]?[a-z]+(?:[A-Z][a-z]+)+\b")
+_CAMEL_PART = re.compile(r"[A-Z]?[a-z]+")
+_HYPHENATED = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b")
 _WORD = re.compile(r"[A-Za-z0-9_]+")
 _MESSAGE_TYPE = re.compile(
     r"\b(?:(MT|MX)\s?(\d{3})(\s?COV)?|(pacs|camt|pain|acmt|admi)\.(\d{3})(?:\.\d{3}\.\d{2})?)\b", re.I
@@ -58,6 +61,13 @@ def stem(token: str) -> str:
 def tokenize(text: str) -> list[str]:
     """BM25 tokens of ``text`` (see the module docstring)."""
     out: list[str] = []
+    # ISO code names are CamelCase ("NoAgreement", "ClosedAccountNumber"): their words count too.
+    for word in _CAMEL.findall(text):
+        words = [p.lower() for p in _CAMEL_PART.findall(word)]
+        out.extend(stem(p) for p in words if p not in STOPWORDS)
+    # "e-mail", "cut-off", "end-to-end" also meet "email", "cutoff", "endtoend".
+    for compound in _HYPHENATED.findall(text.lower()):
+        out.append(stem(compound.replace("-", "")))
     for raw in _TOKEN.findall(text.lower()):
         if raw in STOPWORDS:
             continue

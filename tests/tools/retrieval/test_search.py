@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from tools.errors import ValidationError
-from tools.retrieval.search import Hit, ProcedureSearch
+from tools.retrieval.search import Hit, Mode, ProcedureSearch
 
 
 def _ids(hits: list[Hit]) -> list[tuple[str, str]]:
@@ -46,7 +46,7 @@ def test_reference_definition_follows_the_procedure(searcher: ProcedureSearch) -
 
 
 @pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
-def test_plain_language_questions(searcher: ProcedureSearch, mode: str) -> None:
+def test_plain_language_questions(searcher: ProcedureSearch, mode: Mode) -> None:
     assert (
         searcher.search("who pays the fees when the charge option is OUR", mode=mode, k=3)[0].doc_id
         == "SOP-CHARGES"
