@@ -36,7 +36,6 @@ def render_pages(data: bytes, source: str, dpi: int = 100) -> list[PageImage]:
     pages = []
     if kind == "pdf":
         from tools.documents.pdf import open_pdf
-
         from tools.documents.pdfium import close_document, page_count, page_size, render_page
 
         document = open_pdf(data, source)
