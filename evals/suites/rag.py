@@ -38,6 +38,19 @@ def _section_text(doc_id: str, section: str) -> str:
     return found.text if found else ""
 
 
+def _reference_tools(row: dict[str, Any]) -> list[str]:
+    """The tools the case should call: its own ``expected.tools``, else its procedure's playbook steps."""
+    if "tools" in row["expected"]:
+        return list(row["expected"]["tools"])
+    from tools.retrieval.procedures import get_procedure
+
+    try:
+        playbook = get_procedure(str(row.get("family", ""))).playbook or {}
+    except Exception:  # a case without a known procedure family has no reference plan
+        return []
+    return [str(step["tool"]) for step in playbook.get("steps", [])]
+
+
 async def _score(metric: Any, sample: Any, multi_turn: bool = False) -> float | None:
     try:
         value = await (metric.multi_turn_ascore(sample) if multi_turn else metric.single_turn_ascore(sample))
@@ -164,10 +177,7 @@ def run(options: SuiteOptions, *, judge_model: Any = None) -> SuiteResult:
             f"{c.get('field')} -> {c.get('new')}" for c in expected.get("changes", [])
         )
         called = [ToolCall(name=t["tool"], args={}) for t in proposal.get("tool_calls", [])]
-        wanted = [
-            ToolCall(name=name, args={})
-            for name in expected.get("tools", [t["tool"] for t in proposal.get("tool_calls", [])])
-        ]
+        wanted = [ToolCall(name=name, args={}) for name in _reference_tools(row)]
         turns = MultiTurnSample(
             user_input=[
                 HumanMessage(content=f"Exception {row['case'].get('exception_code')}: propose a repair."),
@@ -180,7 +190,7 @@ def run(options: SuiteOptions, *, judge_model: Any = None) -> SuiteResult:
         metrics = {
             "exact_match_action": asyncio.run(_score(ExactMatch(), single)),
             "tool_call_accuracy": asyncio.run(_score(ToolCallAccuracy(), turns, multi_turn=True))
-            if "tools" in expected
+            if wanted
             else None,
         }
         for change in expected.get("changes", []):
