@@ -188,7 +188,9 @@ def test_node_killed_then_survivor_shut_down_warmly(
     assert set(counts.values()) <= {0, 1} and any(counts.values())
     waiting = [case_id for case_id, n in counts.items() if n == 0]
     assert set(deployment.statuses(waiting).values()) <= {"queued"}
-    assert broker_queue_depth(TRIAGE_QUEUE, deployment.celery) == len(waiting)  # each still has its message
+    # Each waiting case still has its message. At-least-once: a reserved message whose job finished may
+    # also be put back; its redelivery is a no-op (the job is done), so the depth can exceed the count.
+    assert broker_queue_depth(TRIAGE_QUEUE, deployment.celery) >= len(waiting)
 
 
 @pytest.mark.slow
