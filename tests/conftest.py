@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,43 @@ def require(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"missing prerequisite in CI: {reason}")
     pytest.skip(reason)
+
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "REPAIRDESK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+@contextmanager
+def throwaway_postgres(prefix: str = "repairdesk_test") -> Iterator[str]:
+    """A fresh database on the local server (a psycopg URL), dropped afterwards.
+
+    Tests share one server, so each gets its own database; fails in CI when PostgreSQL is down.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from tools.db import get_engine, normalise_url
+
+    admin_url = normalise_url(POSTGRES_ADMIN_URL)
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any connection failure means the prerequisite is missing
+        require(False, f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {type(exc).__name__}")
+        raise
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine
 
 from agents.toolbox import Toolbox, load_procedure_refs
 from tests.agents.fixtures import REFDATA
-from tests.conftest import require
+from tests.conftest import throwaway_postgres
 from tools.agent_tools import build_tools
-from tools.db import normalise_url
 from tools.refdata.loader import load
 from tools.refdata.store import RefDataStore
-
-PG_URL = os.environ.get("REPAIRDESK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(autouse=True)
@@ -66,21 +60,5 @@ def toolbox(fixture_store: RefDataStore, procedures: list[Any]) -> CountingToolb
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A throwaway database on the local server, dropped afterwards (fails in CI when PG is down)."""
-    admin_url = normalise_url(PG_URL)
-    try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception as exc:  # any connection failure means the prerequisite is missing
-        require(False, f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}")
-        raise
-    name = f"repairdesk_agent_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with throwaway_postgres("repairdesk_agent") as url:
         yield url.replace("postgresql+psycopg://", "postgresql://")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,17 +18,16 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from app.db.session import Database
 from app.jobs import triage
 from app.main import create_app
 from app.services.auth import create_token
 from app.settings import Settings
-from tests.conftest import require
+from tests.conftest import throwaway_postgres
 from tools.db import get_engine
 
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 APP_TABLES = (
     "labelled_cases",
     "decisions",
@@ -115,24 +113,9 @@ def stub_triage() -> Iterator[StubTriage]:
 
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        require(False, f"PostgreSQL on 127.0.0.1:5432 not reachable: {type(exc).__name__}")
-    name = f"repairdesk_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    try:
+    with throwaway_postgres() as url:
         Database(url).migrate()
         yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _empty_postgres(url: str) -> None:

@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from tests.conftest import require
-from tools.db import get_engine, normalise_url
+from tests.conftest import throwaway_postgres
+from tools.db import get_engine
 from tools.refdata.loader import load_file, read_file, validate
 from tools.refdata.store import RefDataStore
 
 DEMO = Path(__file__).resolve().parents[3] / "corpora" / "demo"
-PG_URL = os.environ.get("REPAIRDESK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 EXPECTED = {"customers": 300, "accounts": 418, "ssis": 389, "open_invoices": 670, "payments": 906}
 
 
@@ -81,25 +76,8 @@ def _check_story_rows(store: RefDataStore) -> None:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A throwaway database ``repairdesk_test_<random>`` on the shared server, dropped afterwards."""
-    admin_url = normalise_url(PG_URL)
-    try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception as exc:  # any connection failure means the prerequisite is missing
-        require(False, f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}")
-        raise
-    name = f"repairdesk_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with throwaway_postgres() as url:
         yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.mark.postgres
