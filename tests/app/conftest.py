@@ -225,3 +225,15 @@ def api(make_settings: Callable[..., Settings], stub_triage: StubTriage) -> Iter
     app = create_app(make_settings(), configure_logs=False)
     with TestClient(app) as client:
         yield Api(app, client, add_tokens(app))
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """moto in server mode: a real HTTP AWS endpoint on loopback (S3, SQS, KMS), not patched clients."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -18,24 +17,13 @@ from app.jobs.celery_config import DEAD_LETTER_QUEUE, TRIAGE_QUEUE, WorkerOption
 REGION = "eu-west-1"
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def sqs(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+def sqs(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)  # boto3 (and so kombu) send every call here
-    return boto3.client("sqs", region_name=REGION, endpoint_url=endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)  # boto3 (and so kombu) send every call here
+    return boto3.client("sqs", region_name=REGION, endpoint_url=moto_endpoint)
 
 
 def _received(sqs: Any, url: str) -> list[dict[str, Any]]:
