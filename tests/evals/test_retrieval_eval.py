@@ -136,16 +136,15 @@ def test_malformed_dataset_line_is_named(tmp_path: Path, line: str, reason: str)
     assert error.value.source == f"{dataset}:1"
 
 
-MEASURED_FLOOR = 0.94
+ISSUE_FLOOR = 0.95
 
 
 @pytest.mark.slow
 def test_floors_on_the_real_corpus_and_questions(real_corpus_index: Any) -> None:
-    """Hybrid recall@5 stays at its measured level and beats BM25 and dense alone, on all the questions.
+    """Issue 4: hybrid recall@5 >= 0.95 on all the questions, and above BM25 and dense alone.
 
-    Issue 4's floor is 0.95; main measures 0.943 (held-out half 0.910), so the issue stays open and this
-    guard sits at the level reached. Raise MEASURED_FLOOR to 0.95 once retrieval gets there for real
-    (not by tuning on the full set).
+    Measured 0.962 (tuning half 0.975, held-out half 0.949; BM25 0.924, dense 0.748) after the BM25
+    length normalisation and the boost scale were set on the tuning half only (docs/retrieval.md).
     """
     from tests.conftest import require
     from tools.config import REPO_ROOT
@@ -156,7 +155,7 @@ def test_floors_on_the_real_corpus_and_questions(real_corpus_index: Any) -> None
     result = evaluate(dataset, ProcedureSearch.load(real_corpus_index.index_dir))
     modes = result["modes"]
     assert result["questions"] >= 200
-    assert modes["hybrid"]["recall@5"] >= MEASURED_FLOOR, modes
+    assert modes["hybrid"]["recall@5"] >= ISSUE_FLOOR, modes
     assert modes["hybrid"]["recall@5"] > modes["bm25"]["recall@5"], modes
     assert modes["hybrid"]["recall@5"] > modes["dense"]["recall@5"], modes
     # Both halves are reported; the held-out half was never used for tuning (docs/retrieval.md).

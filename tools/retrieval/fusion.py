@@ -4,7 +4,8 @@ Contract of :func:`fuse`: weighted reciprocal rank fusion, ``w / (rrf_k + rank)`
 chunk appears in; a reference (code-set) chunk's share is multiplied by ``reference`` unless the
 query names a code, because short definitions otherwise crowd out procedure text on plain questions.
 Each procedure chunk then gains ``doc_weight`` times the summed score of its procedure's other
-candidate chunks. Then additive boosts: ``code_boost / sqrt(codes listed)`` for a procedure chunk
+candidate chunks. Then additive boosts, each in units of a rank-1 BM25 share (``bm25 / (rrf_k + 1)``, see
+:meth:`FusionWeights.boost_unit`): ``code_boost / sqrt(codes listed)`` for a procedure chunk
 listing a named code (a narrow procedure gains more than a broad one), ``reference_code_boost`` for
 the code-set section of a named code, ``decision_boost`` for the decision table of a named code's
 procedure (a query that is little more than a code asks what to do), ``message_type_boost`` for a
@@ -32,17 +33,26 @@ class FusionWeights:
 
     Dense counts less than BM25: all-MiniLM-L6-v2 knows little of payment jargon and codes. A small
     ``rrf_k`` lets the top of each list count more than its tail.
+
+    The four boosts are fractions of :meth:`boost_unit`, the share of a BM25 rank-1 hit, so that they
+    keep their weight against the fused scores whatever ``rrf_k`` is. (They were first set as
+    absolute numbers for ``rrf_k = 60``; when ``rrf_k`` went to 5 the fused scores grew tenfold and
+    the boosts silently shrank to almost nothing. These are those values times 61, rounded.)
     """
 
     rrf_k: int = 5
     bm25: float = 1.0
     dense: float = 0.3
     reference: float = 0.3
-    code_boost: float = 0.005
-    reference_code_boost: float = 0.0025
-    message_type_boost: float = 0.002
-    decision_boost: float = 0.003
+    code_boost: float = 0.3
+    reference_code_boost: float = 0.15
+    message_type_boost: float = 0.12
+    decision_boost: float = 0.18
     doc_weight: float = 0.1
+
+    def boost_unit(self) -> float:
+        """What a chunk ranked first by BM25 gets from that list: the scale of the boosts."""
+        return self.bm25 / (self.rrf_k + 1)
 
 
 def fuse(
@@ -65,18 +75,19 @@ def fuse(
         _add_document_evidence(chunks, scores, weights.doc_weight)
     if not named_codes and not message_types:
         return scores
+    unit = weights.boost_unit()
     for i in scores:
         chunk = chunks[i]
         matched = sum(1 for code in named_codes if code in chunk.exception_codes)
         if matched:
             if chunk.kind == "reference":
-                scores[i] += weights.reference_code_boost
+                scores[i] += unit * weights.reference_code_boost
             else:
-                scores[i] += weights.code_boost * matched / math.sqrt(len(chunk.exception_codes))
+                scores[i] += unit * weights.code_boost * matched / math.sqrt(len(chunk.exception_codes))
         if matched and chunk.kind != "reference" and "decision" in chunk.heading.lower():
-            scores[i] += weights.decision_boost
+            scores[i] += unit * weights.decision_boost
         if message_types and any(t in chunk.message_types for t in message_types):
-            scores[i] += weights.message_type_boost
+            scores[i] += unit * weights.message_type_boost
     return scores
 
 

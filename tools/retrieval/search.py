@@ -50,6 +50,11 @@ MAX_K = 100
 MAX_QUERY_CHARS = 2000
 CANDIDATES = 60  # depth of each single list before fusion
 REFERENCE_HITS_PER_DOC = 2
+# BM25 length normalisation (Okapi's default is 0.75). Chunks are sections cut at 180 words and each
+# carries its procedure's title, codes and message types; at 0.75 a 15-word "Records" section won on
+# those shared words alone, ahead of the longer section that answers. Chosen on the tuning half
+# (docs/retrieval.md): 0.0-0.3 rank alike there, 0.3 keeps some normalisation.
+BM25_B = 0.3
 
 _CODE = re.compile(r"^[A-Z0-9_]{2,40}$")
 
@@ -89,7 +94,7 @@ class ProcedureSearch:
         self._embedder: Embedder | None = embedder
         self._vectors = vectors  # row i = chunk i; lets a narrow filter score its rows exactly
         self._lock = threading.Lock()
-        self._bm25 = BM25Index([tokenize(c.lexical_text()) for c in self.chunks])
+        self._bm25 = BM25Index([tokenize(c.lexical_text()) for c in self.chunks], b=BM25_B)
         self._by_code = _postings(self.chunks, lambda c: c.exception_codes)
         self._by_type = _postings(self.chunks, lambda c: c.message_types)
         self.weights = weights or FusionWeights()

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 
 from tools.errors import ValidationError
-from tools.retrieval.search import Hit, Mode, ProcedureSearch
+from tools.retrieval.bm25 import BM25Index
+from tools.retrieval.chunking import Chunk
+from tools.retrieval.search import BM25_B, Hit, Mode, ProcedureSearch
+from tools.retrieval.synonyms import Lexicon
+from tools.retrieval.tokenize import tokenize
+from tools.retrieval.vector_index import build_vector_index
 
 
 def _ids(hits: list[Hit]) -> list[tuple[str, str]]:
@@ -116,3 +122,36 @@ def test_concurrent_searches_agree(searcher: ProcedureSearch) -> None:
     for thread in threads:
         thread.join()
     assert results == [expected] * 6
+
+
+def _section(section: str, heading: str, text: str, doc_id: str = "SOP-X", title: str = "") -> Chunk:
+    title = title or "Closed beneficiary account"
+    return Chunk(
+        chunk_id=f"{doc_id}#{section}#0", doc_id=doc_id, title=title, section=section, heading=heading,
+        heading_path=[title, heading], text=f"{section} {heading}\n{text}", exception_codes=["AC04"],
+        message_types=["mt103", "pacs.004"],
+    )  # fmt: skip
+
+
+def test_short_boilerplate_section_does_not_win_on_the_title_alone() -> None:
+    """Every chunk repeats its procedure's title and codes; BM25's length normalisation must not let a
+    15-word "Records" section beat the section that answers on those shared words alone."""
+    chunks = [
+        _section("5", "Records", "Record the case id and the approver."),
+        _section(
+            "3.2",
+            "Look for a replacement",
+            "1. Call get_ssi for the ordering customer and currency. 2. A replacement account in the SSI "
+            "may be used when the name matches and the SSI account is open. 3. Check the SSI account "
+            "status with lookup_account; if it is closed too, do not use it and ask the customer.",
+        ),
+        _section("1", "Purpose", "Fees and charges on outgoing payments.", "SOP-Z", "Charges"),
+    ]
+    vectors = np.eye(len(chunks), 8, dtype=np.float32)
+    search = ProcedureSearch(chunks, build_vector_index(vectors), vectors=vectors, lexicon=Lexicon([]))
+    query = "beneficiary account closed what now"
+    assert _ids(search.search(query, mode="bm25", k=2)) == [("SOP-X", "3.2"), ("SOP-X", "5")]
+    # Okapi's usual b = 0.75 ranks the short section first on this query: the test tells them apart.
+    okapi = BM25Index([tokenize(c.lexical_text()) for c in chunks], b=0.75)
+    assert okapi.search(tokenize(query), 2)[0].tolist() == [0, 1]
+    assert BM25_B < 0.75
