@@ -12,9 +12,12 @@ Contract: ``bedrock_chat_model(model_id)`` returns a LangChain chat model
   ``reset_seconds``, then one trial call decides whether it closes again. The agent's LLM planner
   treats that error like any provider failure: it falls back to the playbook and records the
   fallback on the proposal (``proposal["fallback"]``);
-- records input/output tokens and their cost (:data:`PRICES`, USD per 1,000 tokens) in the
-  :class:`UsageLedger` under the case being triaged: the graph's ``thread_id`` (the case id), or
-  the id set with :func:`case_scope`. Each call also logs one ``bedrock_usage`` line.
+- records input/output tokens and their cost (:data:`PRICES`, USD per 1,000 tokens) of each
+  *successful* call (throttled and failed attempts are not billed) in the :class:`UsageLedger` under
+  the case being triaged: the graph's ``thread_id`` (the case id), or the id set with
+  :func:`case_scope`. Each call also logs one ``bedrock_usage`` line. The worker that stores the case's
+  proposal takes the case's totals (:meth:`UsageLedger.take`, through
+  :meth:`agents.runner.TriageRunner.take_usage`) and persists them with it (``proposals.model_usage``).
 
 ``load_chat_model("bedrock:<id>")`` in :mod:`agents.models` should return
 ``bedrock_chat_model(<id>)``. Errors that are the request's fault (``ValidationException``) are
@@ -93,46 +96,73 @@ class Usage:
     output_tokens: int = 0
     cost_usd: Decimal = field(default_factory=Decimal)
 
+    def add(self, other: Usage) -> None:
+        self.calls += other.calls
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cost_usd += other.cost_usd
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "calls": self.calls,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
-            "cost_usd": str(self.cost_usd),
+            "cost_usd": str(self.cost_usd),  # a decimal string: sums of prices stay exact
         }
 
 
+def usage_record(by_model: dict[str, Usage]) -> dict[str, Any]:
+    """The JSON stored with a proposal: the case's totals plus ``models`` (the same figures per model id)."""
+    total = Usage()
+    for usage in by_model.values():
+        total.add(usage)
+    return {**total.as_dict(), "models": {model: u.as_dict() for model, u in sorted(by_model.items())}}
+
+
 class UsageLedger:
-    """Token and cost totals per case (thread-safe, in this process)."""
+    """Token and cost totals per case and model (thread-safe, in this process). Only successful calls
+    are recorded: a throttled or failed attempt is not billed by Bedrock."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cases: dict[str, Usage] = {}
+        self._cases: dict[str, dict[str, Usage]] = {}
 
     def record(self, case_id: str, model_id: str, input_tokens: int, output_tokens: int) -> Decimal:
         price_in, price_out = price_of(model_id)
         cost = (price_in * input_tokens + price_out * output_tokens) / 1000
         with self._lock:
-            usage = self._cases.setdefault(case_id, Usage())
-            usage.calls += 1
-            usage.input_tokens += input_tokens
-            usage.output_tokens += output_tokens
-            usage.cost_usd += cost
+            usage = self._cases.setdefault(case_id, {}).setdefault(model_id, Usage())
+            usage.add(Usage(1, input_tokens, output_tokens, cost))
         return cost
 
-    def for_case(self, case_id: str) -> Usage:
+    def by_model(self, case_id: str) -> dict[str, Usage]:
         with self._lock:
-            found = self._cases.get(case_id)
-            return (
-                Usage(found.calls, found.input_tokens, found.output_tokens, found.cost_usd)
-                if found
-                else Usage()
-            )
+            found = self._cases.get(case_id, {})
+            return {
+                model: Usage(u.calls, u.input_tokens, u.output_tokens, u.cost_usd)
+                for model, u in found.items()
+            }
+
+    def for_case(self, case_id: str) -> Usage:
+        total = Usage()
+        for usage in self.by_model(case_id).values():
+            total.add(usage)
+        return total
 
     def pop(self, case_id: str) -> Usage:
-        """The case's totals, forgotten afterwards (call when the case's proposal is stored)."""
+        """The case's totals, forgotten afterwards."""
+        total = Usage()
         with self._lock:
-            return self._cases.pop(case_id, Usage())
+            for usage in self._cases.pop(case_id, {}).values():
+                total.add(usage)
+        return total
+
+    def take(self, case_id: str) -> dict[str, Any] | None:
+        """The case's :func:`usage_record`, forgotten afterwards (the worker calls it when it stores the
+        case's proposal); ``None`` when no call was recorded for the case in this process."""
+        with self._lock:
+            found = self._cases.pop(case_id, None)
+        return usage_record(found) if found else None
 
 
 LEDGER = UsageLedger()

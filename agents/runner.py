@@ -8,6 +8,10 @@ Contract:
   "changes": [...], "comment": ..., "user": ...}``) to the waiting thread and returns
   ``{"status", "final_changes", "repaired_message", "proposal", "decision"}``. Idempotent: a finished
   thread returns its stored result and nothing is applied or recorded twice.
+- ``take_usage(thread_id)`` returns the metered model usage of the thread recorded in this process
+  (``{"calls", "input_tokens", "output_tokens", "cost_usd", "models"}``, see
+  :func:`agents.bedrock.usage_record`) and forgets it; ``None`` for a model that keeps no ledger
+  (playbook, OpenAI-compatible, llama.cpp) or when nothing was called. Workers store it with the proposal.
 - ``get_state(thread_id)`` returns ``{"thread_id", "status", "proposal", "result", "next"}`` or None.
 Bad input raises :class:`tools.errors.ValidationError`; an unknown thread on resume raises
 :class:`tools.errors.NotFoundError`. Checkpoints go to SQLite or PostgreSQL
@@ -107,6 +111,15 @@ class TriageRunner:
         if result is None:
             raise ValidationError("the thread did not finish after the decision", source=thread_id)
         return dict(result)
+
+    def take_usage(self, thread_id: str) -> dict[str, Any] | None:
+        """See the module docstring."""
+        # Only a model already built is consulted: Toolbox.chat_model would build one (and load a GGUF
+        # file) for an idempotent re-run that called nothing.
+        model = self._toolbox._models.get(self.model) if self._toolbox is not None else None
+        take = getattr(getattr(model, "ledger", None), "take", None)
+        usage = take(thread_id) if callable(take) else None
+        return dict(usage) if isinstance(usage, dict) else None
 
     def get_state(self, thread_id: str) -> dict[str, Any] | None:
         snapshot = self.graph.get_state(self._config(thread_id))

@@ -1,7 +1,8 @@
 """Prometheus metrics of the service (one set per process, in the default registry).
 
 Request latency by route template, queue depth (refreshed at scrape time from the database),
-triage latency, proposals by action, guard violations and decisions by outcome.
+triage latency, proposals by action, guard violations, decisions by outcome, and the metered LLM
+usage of triage (calls, tokens, list-price cost) by model, counted when a worker finishes a case.
 """
 
 from __future__ import annotations
@@ -24,3 +25,14 @@ PROPOSALS = Counter("repairdesk_proposals_total", "Proposals stored, by action."
 GUARD_VIOLATIONS = Counter("repairdesk_guard_violations_total", "Guard violations reported in proposals.")
 DECISIONS = Counter("repairdesk_decisions_total", "Reviewer decisions, by outcome.", ["decision"])
 JOB_FAILURES = Counter("repairdesk_job_failures_total", "Triage job runs that raised, by kind.", ["kind"])
+MODEL_CALLS = Counter(
+    "repairdesk_model_calls_total", "Successful LLM calls made by triage, by model.", ["model"]
+)
+MODEL_TOKENS = Counter(
+    "repairdesk_model_tokens_total",
+    "LLM tokens used by triage, by model and direction.",
+    ["model", "direction"],
+)
+MODEL_COST = Counter(
+    "repairdesk_model_cost_usd_total", "LLM cost of triage in USD at list prices, by model.", ["model"]
+)

@@ -36,7 +36,8 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     rate_limit_per_second: float = Field(default=200.0, gt=0)
     rate_limit_burst: int = Field(default=400, ge=1)
-    token_cache_seconds: float = Field(default=30.0, ge=0)
+    # API processes cache token look-ups this long: a revoked token is refused within it (0: no cache)
+    token_cache_seconds: float = Field(default=5.0, ge=0)
     log_level: str = "INFO"
     log_json: bool = True
     cookie_secure: bool = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 
 from tools.config import database_url
 
@@ -27,7 +27,11 @@ def get_engine(url: str | None = None) -> Engine:
     """One engine per URL per process. SQLite gets WAL and a busy timeout for concurrent workers."""
     resolved = normalise_url(url or database_url())
     if resolved.startswith("sqlite"):
-        engine = create_engine(resolved, connect_args={"check_same_thread": False, "timeout": 30})
+        # A file's pool as large as a server process's busy threads: past pool_size, QueuePool
+        # opens a connection per checkout and closes it on return, which costs more than the query.
+        in_memory = make_url(resolved).database in (None, "", ":memory:")
+        pool = {} if in_memory else {"pool_size": 20, "max_overflow": 20}
+        engine = create_engine(resolved, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

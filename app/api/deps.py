@@ -3,6 +3,11 @@
 ``CurrentUser`` resolves ``Authorization: Bearer <token>`` (sha256 looked up, cached briefly) to a
 :class:`Principal` and applies the per-token rate limit; ``require_role("analyst", ...)`` is a
 dependency that answers 403 for any other role. Routes declare their roles with it.
+
+The look-up cache is per process and keyed by the token's hash: an entry, found or not, lives
+``REPAIRDESK_TOKEN_CACHE_SECONDS`` (5 s by default; 0 turns the cache off), so a token revoked with
+``repairdesk token revoke`` is refused by every API process within that window. The cache holds at
+most ``TOKEN_CACHE_MAX`` entries, so presenting random tokens cannot grow it without bound.
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ async def get_session(services: ServicesDep) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+TOKEN_CACHE_MAX = 10_000
+
+
 def _cached(services: Services, digest: str) -> tuple[bool, Principal | None]:
     cached = services.token_cache.get(digest)
     if cached is not None and cached[1] > time.monotonic():
@@ -52,7 +60,12 @@ def _cached(services: Services, digest: str) -> tuple[bool, Principal | None]:
 def _lookup(services: Services, token: str, digest: str) -> Principal | None:
     with services.db.session() as session:
         principal = resolve_token(session, token)
-    services.token_cache[digest] = (principal, time.monotonic() + services.settings.token_cache_seconds)
+    ttl = services.settings.token_cache_seconds
+    if ttl > 0:
+        cache = services.token_cache
+        if len(cache) >= TOKEN_CACHE_MAX:
+            cache.clear()  # rare (a flood of unknown tokens); the live ones come back on their next use
+        cache[digest] = (principal, time.monotonic() + ttl)
     return principal
 
 
@@ -74,7 +87,8 @@ def authenticate(services: Services, token: str) -> Principal:
     return _admit(services, principal if hit else _lookup(services, token, digest))
 
 
-async def current_user(request: Request, services: ServicesDep) -> Principal:
+async def current_user(request: Request) -> Principal:
+    services: Services = request.app.state.services  # not a sub-dependency: this runs on every call
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()

@@ -1,6 +1,7 @@
 """SQLAlchemy 2 models of the service's own tables (the schema is owned by Alembic migrations).
 
-Tables: ``cases`` (one exception and its current state), ``proposals`` (each triage result, versioned),
+Tables: ``cases`` (one exception and its current state), ``proposals`` (each triage result, versioned,
+with the model usage that produced it),
 ``decisions`` (approve/edit/reject), ``labelled_cases`` (decisions as evaluation data),
 ``documents`` (stored once by content hash) and ``case_documents``, ``users`` and ``api_tokens``
 (sha256 hashes only), ``jobs`` (the persistent triage queue), ``audit_events`` (hash chain) and
@@ -62,6 +63,8 @@ class Proposal(Base):
     source: Mapped[str] = mapped_column(String(20))  # "agent" or "edit"
     author: Mapped[str] = mapped_column(String(80))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # LLM calls, tokens and cost (USD, decimal string) behind an agent proposal; None without a metered model.
+    model_usage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -126,7 +126,12 @@ def _init_process(**_: Any) -> None:
         return
     try:
         runner = worker_context().runner()
-        getattr(runner, "toolbox", None)  # TriageRunner builds its toolbox on first use
+        toolbox = getattr(runner, "toolbox", None)  # TriageRunner builds its toolbox on first use
+        embedder = getattr(getattr(toolbox, "search", None), "embedder", None)
+        if embedder is not None:
+            # Load the embedding model and run it once: otherwise the first case of every process pays
+            # it, all at once when a prefork pool starts (minutes on a small machine).
+            embedder.embed(["warm-up"])
         log.info("worker process ready", extra={"pid": os.getpid()})
     except Exception:  # the tasks retry and report it; the worker itself must come up
         log.exception("could not preload the triage agent")
@@ -157,6 +162,10 @@ class _Recorder:
 
     def resume(self, thread_id: str, decision: dict[str, Any]) -> dict[str, Any]:
         return self.inner.resume(thread_id, decision)
+
+    def take_usage(self, thread_id: str) -> dict[str, Any] | None:
+        take = getattr(self.inner, "take_usage", None)
+        return take(thread_id) if callable(take) else None
 
 
 def handle_triage(task: Task, case_id: str, job_id: int) -> str:

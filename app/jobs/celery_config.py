@@ -8,7 +8,9 @@ Contract: ``celery_config(options)`` returns the Celery settings dict for ``opti
   ``infra/aws`` sets) or a bare ``sqs://``: kombu's SQS transport through boto3. With a URL the queue
   is *predefined* (no ``CreateQueue`` permission needed); the dead-letter queue URL comes from
   ``REPAIRDESK_DEAD_LETTER_QUEUE_URL`` and SQS's own redrive policy covers messages that crash a
-  worker repeatedly.
+  worker repeatedly. With predefined queues the queue's own ``VisibilityTimeout`` applies (infra/aws
+  sets 15 minutes). The endpoint is boto3's (``AWS_ENDPOINT_URL_SQS`` points it at ElasticMQ, moto or
+  a VPC endpoint) and so are the credentials (the task role, or ``AWS_ACCESS_KEY_ID``...).
 
 At-least-once delivery is made safe here and in :mod:`app.jobs.celery_app`: messages are acknowledged
 after the task finishes (``acks_late``), a task whose worker process died is put back
@@ -47,6 +49,10 @@ class WorkerOptions(BaseSettings):
     dead_letter_queue_url: str | None = None  # SQS only: where exhausted tasks go
     sqs_region: str | None = None
     warm_start: bool = True  # load the agent when a worker process starts, not on its first task
+    # How long a new prefork process may take to come up. Warm start (imports, index, embedding model)
+    # takes seconds to a minute on a small or busy machine; Celery's default (4 s) kills such a process
+    # and forks another, forever.
+    process_start_timeout: float = Field(default=300.0, gt=0)
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,18 @@ def plan_broker(options: WorkerOptions) -> BrokerPlan:
         )
     if broker.startswith("sqs://"):
         rest = broker[len("sqs://") :]
-        transport: dict[str, Any] = {**timeouts, "wait_time_seconds": 10, "polling_interval": 1}
+        transport: dict[str, Any] = {
+            **timeouts,
+            "wait_time_seconds": 10,
+            "polling_interval": 1,
+            # boto3's defaults wait 60 s to connect, retried: a health check or a publish from the API
+            # would hang for minutes on an unreachable endpoint. The read timeout covers the long poll.
+            "client-config": {
+                "connect_timeout": 5,
+                "read_timeout": 30,
+                "retries": {"max_attempts": 3, "mode": "standard"},
+            },
+        }
         if options.sqs_region:
             transport["region"] = options.sqs_region
         if rest.startswith(("https://", "http://")):
@@ -125,6 +142,7 @@ def celery_config(options: WorkerOptions) -> dict[str, Any]:
         "task_serializer": "json",
         "accept_content": ["json"],
         "worker_prefetch_multiplier": 1,
+        "worker_proc_alive_timeout": options.process_start_timeout,
         "worker_hijack_root_logger": False,
         "worker_send_task_events": False,
         # Jobs are tracked in the database; no result backend is needed.

@@ -15,8 +15,9 @@ Contract:
 - ``run_celery_worker(concurrency, ...)``: run a Celery worker in this process until SIGTERM/SIGINT
   (warm shutdown: the running task finishes; a task cut off later is redelivered thanks to late
   acknowledgement). Returns the worker's exit code.
-- ``check_worker(settings)``: readiness for the worker container: the broker and the database
-  answer; returns the problems found (empty when ready).
+- ``check_worker(settings)``: readiness for the worker container: the broker (its triage queue, so
+  an SQS queue that does not exist or cannot be reached counts) and the database answer; returns the
+  problems found (empty when ready).
 """
 
 from __future__ import annotations
@@ -153,6 +154,9 @@ def check_worker(settings: Settings, timeout: float = 5.0) -> list[str]:
         try:
             with worker_app.connection_for_read() as connection:
                 connection.ensure_connection(max_retries=1, timeout=timeout)
+            # kombu's SQS connection is virtual (nothing is sent until a queue is used): ask the triage
+            # queue itself, which proves the endpoint answers, the queue exists and it may be read.
+            broker_queue_depth()
         except Exception as exc:  # report, never raise: a health check is a yes/no answer
             problems.append(f"broker: {type(exc).__name__}")
     try:

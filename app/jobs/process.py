@@ -3,6 +3,10 @@
 Safe to run twice for the same case (a job re-claimed after a crash): the agent's ``start`` is
 idempotent per thread id (the case id), and a case that already has a proposal is left alone.
 A typed input error fails the case at once; anything else is retried until ``max_attempts``.
+
+The proposal row carries the case's metered model usage (``proposals.model_usage``: LLM calls, tokens
+and cost, from the runner's optional ``take_usage(thread_id)``, see :mod:`agents.runner`), which also
+feeds the ``repairdesk_model_*`` Prometheus counters; a failed case records it in its audit event.
 """
 
 from __future__ import annotations
@@ -63,7 +67,41 @@ def build_case_input(db: Database, store: DocumentStore, case: Case) -> dict[str
     return payload
 
 
-def _store_proposal(db: Database, case_id: str, proposal: dict[str, Any], seconds: float) -> None:
+def take_usage(runner: TriageBackend, case_id: str) -> dict[str, Any] | None:
+    """The case's model usage recorded by ``runner`` in this process (forgotten there), counted in the
+    metrics; ``None`` for a runner or model without accounting. Never raises: accounting must not lose
+    a proposal."""
+    take = getattr(runner, "take_usage", None)
+    if not callable(take):
+        return None
+    try:
+        usage = take(case_id)
+    except Exception:
+        log.exception("could not read the model usage", extra={"case_id": case_id})
+        return None
+    if not isinstance(usage, dict):
+        return None
+    for model, figures in (usage.get("models") or {}).items():
+        metrics.MODEL_CALLS.labels(model=model).inc(int(figures.get("calls", 0)))
+        metrics.MODEL_TOKENS.labels(model=model, direction="input").inc(int(figures.get("input_tokens", 0)))
+        metrics.MODEL_TOKENS.labels(model=model, direction="output").inc(int(figures.get("output_tokens", 0)))
+        metrics.MODEL_COST.labels(model=model).inc(float(figures.get("cost_usd", 0)))
+    return usage
+
+
+def _usage_summary(usage: dict[str, Any] | None) -> dict[str, Any] | None:
+    if usage is None:
+        return None
+    return {key: usage.get(key) for key in ("calls", "input_tokens", "output_tokens", "cost_usd")}
+
+
+def _store_proposal(
+    db: Database,
+    case_id: str,
+    proposal: dict[str, Any],
+    seconds: float,
+    usage: dict[str, Any] | None = None,
+) -> None:
     with db.session() as session:
         case = session.scalar(select(Case).where(Case.id == case_id))
         if case is None or case.status not in {"queued", "triaging"}:
@@ -72,7 +110,14 @@ def _store_proposal(db: Database, case_id: str, proposal: dict[str, Any], second
             session.scalar(select(func.max(Proposal.version)).where(Proposal.case_id == case_id)) or 0
         ) + 1
         session.add(
-            Proposal(case_id=case_id, version=version, source="agent", author="agent", payload=proposal)
+            Proposal(
+                case_id=case_id,
+                version=version,
+                source="agent",
+                author="agent",
+                payload=proposal,
+                model_usage=usage,
+            )
         )
         status = str(proposal.get("status") or "pending_review")
         case.status = (
@@ -97,6 +142,7 @@ def _store_proposal(db: Database, case_id: str, proposal: dict[str, Any], second
                 "changes": proposal.get("changes", []),
                 "guard_passed": guard.get("passed"),
                 "seconds": round(seconds, 3),
+                **({"model_usage": _usage_summary(usage)} if usage else {}),
             },
         )
         session.commit()
@@ -105,14 +151,17 @@ def _store_proposal(db: Database, case_id: str, proposal: dict[str, Any], second
     metrics.TRIAGE_LATENCY.observe(seconds)
 
 
-def _fail_case(db: Database, case_id: str, reason: str) -> None:
+def _fail_case(db: Database, case_id: str, reason: str, usage: dict[str, Any] | None = None) -> None:
     with db.session() as session:
         case = session.scalar(select(Case).where(Case.id == case_id))
         if case is None or case.status not in {"queued", "triaging"}:
             return
         case.status = "failed"
         case.error = reason
-        append_event(session, event="triage_failed", actor="worker", case_id=case_id, data={"reason": reason})
+        data: dict[str, Any] = {"reason": reason}
+        if usage:  # what the failed attempts cost: there is no proposal to carry it
+            data["model_usage"] = _usage_summary(usage)
+        append_event(session, event="triage_failed", actor="worker", case_id=case_id, data=data)
         session.commit()
 
 
@@ -149,7 +198,7 @@ def run_job(
         case_input = build_case_input(db, store, case)
         proposal = runner.start(case_input, case.id)
     except RepairDeskError as exc:
-        _fail_case(db, case.id, str(exc))
+        _fail_case(db, case.id, str(exc), take_usage(runner, case.id))
         _finish(db, job.id, "failed", str(exc))
         metrics.JOB_FAILURES.labels(kind="input").inc()
         return "failed"
@@ -158,12 +207,13 @@ def run_job(
         metrics.JOB_FAILURES.labels(kind="error").inc()
         reason = f"triage raised {type(exc).__name__}: {exc}"[:2000]
         if job.attempts >= max_attempts:
-            _fail_case(db, case.id, reason)
+            _fail_case(db, case.id, reason, take_usage(runner, case.id))
             _finish(db, job.id, "failed", reason)
             return "failed"
+        # The usage so far stays in this process's ledger: a retry here adds to it and stores the total.
         _finish(db, job.id, "queued", reason)
         return "queued"
-    _store_proposal(db, case.id, proposal, time.perf_counter() - started)
+    _store_proposal(db, case.id, proposal, time.perf_counter() - started, take_usage(runner, case.id))
     _finish(db, job.id, "done")
     log.info("proposal stored", extra={"case_id": case.id, "action": proposal.get("action")})
     return "done"

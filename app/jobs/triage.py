@@ -2,7 +2,9 @@
 
 ``get_runner(model)`` returns a process-wide runner per model spec with the contract
 ``start(case, thread_id) -> proposal`` (runs to the human-review interrupt; idempotent per thread)
-and ``resume(thread_id, decision) -> {"status", "final_changes", "repaired_message", "proposal"}``.
+and ``resume(thread_id, decision) -> {"status", "final_changes", "repaired_message", "proposal"}``;
+optionally ``take_usage(thread_id) -> dict | None`` (the thread's metered model usage, stored with the
+proposal by :mod:`app.jobs.process`).
 Tests and the benchmark install their own backend with ``set_runner``.
 """
 

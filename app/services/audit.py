@@ -14,14 +14,23 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
+# Built once and run as Core statements on the session's connection: building them per append, the
+# ORM's synchronisation of an UPDATE (no AuditHead object is ever loaded) and a unit-of-work flush
+# for the event cost more than the statements themselves on the POST /v1/exceptions path.
+_HEAD = cast(Table, AuditHead.__table__)
+_BUMP_HEAD = (
+    update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1).returning(_HEAD.c.seq, _HEAD.c.hash)
+)
+_SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("new_hash"))
+_INSERT_EVENT = insert(cast(Table, AuditEvent.__table__))
 
 
 def event_hash(
@@ -60,16 +69,15 @@ def append_event(
     case_id: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add one event to the chain inside the caller's transaction (the caller commits)."""
+    """Add one event to the chain inside the caller's transaction (the caller commits).
+
+    The row is inserted at once; the returned object carries its values but is not in the session."""
     payload = json.loads(json.dumps(data or {}, default=str))  # exactly what the JSON column returns
     # One statement takes the lock, advances the sequence and reads the previous hash (RETURNING
     # sees the row after the update; the hash column is not changed by it).
-    bumped, head = session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(seq=AuditHead.seq + 1)
-        .returning(AuditHead.seq, AuditHead.hash)
-    ).one()  # the head row is created by the initial migration
+    session.flush()  # the caller's pending rows first, as before the head's lock (lock order)
+    connection = session.connection()
+    bumped, head = connection.execute(_BUMP_HEAD).one()  # the head row is created by the initial migration
     created_at = datetime.now(UTC).isoformat(timespec="microseconds")
     digest = event_hash(
         seq=bumped,
@@ -80,19 +88,19 @@ def append_event(
         created_at=created_at,
         prev_hash=head,
     )
-    row = AuditEvent(
-        seq=bumped,
-        case_id=case_id,
-        event=event,
-        actor=actor,
-        data=payload,
-        created_at=created_at,
-        prev_hash=head,
-        hash=digest,
-    )
-    session.add(row)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=digest))
-    return row
+    values = {
+        "seq": bumped,
+        "case_id": case_id,
+        "event": event,
+        "actor": actor,
+        "data": payload,
+        "created_at": created_at,
+        "prev_hash": head,
+        "hash": digest,
+    }
+    connection.execute(_INSERT_EVENT, values)
+    connection.execute(_SET_HEAD_HASH, {"new_hash": digest})
+    return AuditEvent(**values)
 
 
 def case_events(session: Session, case_id: str) -> list[AuditEvent]:

@@ -2,7 +2,9 @@
 
 ``create_case`` stores the documents once by hash, the case, its triage job and an audit event in
 one transaction. A retried POST with the same ``Idempotency-Key`` (or the same client ``case_id``)
-and the same body returns the existing case; the same key with a different body is a 409.
+and the same body returns the existing case; the same key with a different body is a 409. The
+request is hashed, validated and its documents stored before the write transaction, which runs
+under the caller's ``write_lock`` (:meth:`app.db.session.Database.writer`) to keep it short.
 """
 
 from __future__ import annotations
@@ -11,22 +13,27 @@ import base64
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Row, Select, Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.api.schemas import ExceptionIn
-from app.db.models import Case, CaseDocument, Decision, Document, Proposal
+from app.db.models import Case, CaseDocument, Decision, Document, Job, Proposal
 from app.errors import ConflictError
-from app.jobs.queue import enqueue
 from app.services.audit import append_event
 from app.services.document_store import DocumentStore
 from tools.errors import NotFoundError, ValidationError
 
+_CASES = cast(Table, Case.__table__)
+_CASE_DOCUMENTS = cast(Table, CaseDocument.__table__)
+_INSERT_JOB = insert(cast(Table, Job.__table__)).values(kind="triage", status="queued", attempts=0)
 PRE_PROPOSAL = ("queued", "triaging")
 STATUSES = ("queued", "triaging", "pending_review", "approved", "rejected", "applied", "failed")
 PROPOSAL_KEYS = (
@@ -53,21 +60,39 @@ def request_hash(body: ExceptionIn) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _existing(session: Session, key: str | None, case_id: str | None) -> Case | None:
+@dataclass(frozen=True)
+class CaseRef:
+    """What submitting needs of a case: its id and status."""
+
+    id: str
+    status: str
+
+
+_REPLAY_COLUMNS = (Case.id, Case.status, Case.request_hash, Case.idempotency_key)
+_BY_KEY = select(*_REPLAY_COLUMNS).where(Case.idempotency_key == bindparam("key"))
+_BY_ID = select(*_REPLAY_COLUMNS).where(Case.id == bindparam("case_id"))
+
+
+def _existing(
+    session: Session, key: str | None, case_id: str | None
+) -> Row[str, str, str, str | None] | None:
+    # Plain rows on the session's connection, not ORM objects: this runs on every POST, and almost
+    # always finds nothing.
+    connection = session.connection()
     if key:
-        found = session.scalar(select(Case).where(Case.idempotency_key == key))
+        found = connection.execute(_BY_KEY, {"key": key}).first()
         if found is not None:
             return found
     if case_id:
-        return session.scalar(select(Case).where(Case.id == case_id))
+        return connection.execute(_BY_ID, {"case_id": case_id}).first()
     return None
 
 
-def _check_replay(case: Case, digest: str, key: str | None) -> Case:
+def _check_replay(case: Row[str, str, str, str | None], digest: str, key: str | None) -> CaseRef:
     if case.request_hash != digest:
         what = f"Idempotency-Key {key!r}" if key and case.idempotency_key == key else f"case_id {case.id!r}"
         raise ConflictError(f"{what} was already used with a different request body", source=case.id)
-    return case
+    return CaseRef(case.id, case.status)
 
 
 def _sniff(data: bytes) -> str:
@@ -78,14 +103,55 @@ def _sniff(data: bytes) -> str:
 
 @dataclass
 class Created:
-    case: Case
+    case: CaseRef
     created: bool
 
 
+def _insert_case(session: Session, row: dict[str, Any], doc_refs: list[dict[str, Any]], user: str) -> None:
+    """The write transaction of ``create_case``: documents, case, job, audit event; commits.
+
+    Core inserts (the rows are not needed as ORM objects), in foreign-key order."""
+    connection = session.connection()
+    new_documents = {ref["sha256"]: ref for ref in doc_refs}  # the same content twice: one row
+    for sha, ref in new_documents.items():
+        if session.get(Document, sha) is None:
+            session.add(Document(sha256=sha, size=ref["size"], kind=ref["kind"]))
+    if doc_refs:
+        session.flush()
+    connection.execute(insert(_CASES), row)
+    if doc_refs:
+        connection.execute(
+            insert(_CASE_DOCUMENTS),
+            [
+                {k: ref[k] for k in ("position", "name", "sha256")} | {"case_id": row["id"]}
+                for ref in doc_refs
+            ],
+        )
+    # The row app.jobs.queue.enqueue adds, inserted by Core: an ORM flush for it alone cost about a
+    # sixth of a POST.
+    connection.execute(_INSERT_JOB, {"case_id": row["id"]})
+    append_event(
+        session,
+        event="case_created",
+        actor=user,
+        case_id=row["id"],
+        data={"exception_code": row["exception_code"], "documents": len(doc_refs), "status": "queued"},
+    )
+    session.commit()
+
+
 def create_case(
-    session: Session, store: DocumentStore, body: ExceptionIn, *, user: str, idempotency_key: str | None
+    session: Session,
+    store: DocumentStore,
+    body: ExceptionIn,
+    *,
+    user: str,
+    idempotency_key: str | None,
+    write_lock: AbstractContextManager[object] | None = None,
 ) -> Created:
-    """Create (or find, for a retry) the case and queue its triage; commits."""
+    """Create (or find, for a retry) the case and queue its triage; commits.
+
+    ``write_lock`` is held around the write transaction only (see the module docstring)."""
     if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
         raise ValidationError("must be 1-200 characters", source="Idempotency-Key")
     digest = request_hash(body)
@@ -100,36 +166,26 @@ def create_case(
     for position, doc in enumerate(body.documents):
         data = doc.content()
         sha = store.put(data)
-        if session.get(Document, sha) is None:
-            session.add(Document(sha256=sha, size=len(data), kind=_sniff(data)))
-        doc_refs.append({"name": doc.name, "sha256": sha, "position": position})
-    payload["documents"] = [{"name": d["name"], "sha256": d["sha256"]} for d in doc_refs]
-    case = Case(
-        id=case_id,
-        exception_code=body.exception_code,
-        status="queued",
-        customer_id=body.customer_id,
-        payload=payload,
-        request_hash=digest,
-        idempotency_key=idempotency_key,
-        created_by=user,
-    )
-    session.add(case)
-    session.flush()
-    for ref in doc_refs:
-        session.add(
-            CaseDocument(case_id=case_id, position=ref["position"], name=ref["name"], sha256=ref["sha256"])
+        kind = _sniff(data)
+        doc_refs.append(
+            {"name": doc.name, "sha256": sha, "position": position, "size": len(data), "kind": kind}
         )
-    enqueue(session, case_id)
-    append_event(
-        session,
-        event="case_created",
-        actor=user,
-        case_id=case_id,
-        data={"exception_code": body.exception_code, "documents": len(doc_refs), "status": "queued"},
-    )
+    payload["documents"] = [{"name": d["name"], "sha256": d["sha256"]} for d in doc_refs]
+    row = {
+        "id": case_id,
+        "exception_code": body.exception_code,
+        "status": "queued",
+        "customer_id": body.customer_id,
+        "payload": payload,
+        "request_hash": digest,
+        "idempotency_key": idempotency_key,
+        "created_by": user,
+    }
     try:
-        session.commit()
+        # On SQLite the reads above hold no transaction (pysqlite begins one at the first write),
+        # so the write transaction starts, and ends, under the lock.
+        with write_lock or nullcontext():
+            _insert_case(session, row, doc_refs, user)
     except IntegrityError:
         # A concurrent retry with the same key or case id won the race: answer with its case.
         session.rollback()
@@ -137,7 +193,7 @@ def create_case(
         if found is None:
             raise
         return Created(_check_replay(found, digest, idempotency_key), created=False)
-    return Created(case, created=True)
+    return Created(CaseRef(case_id, "queued"), created=True)
 
 
 def get_case(session: Session, case_id: str) -> Case:
@@ -176,7 +232,7 @@ QUEUE_COLUMNS = (
 
 
 def list_cases(
-    session: Session,
+    db: Session | Connection,
     *,
     status: str | None = None,
     code: str | None = None,
@@ -185,33 +241,76 @@ def list_cases(
 ) -> tuple[list[Any], str | None]:
     """One page of the queue, oldest first (FIFO), with an opaque cursor for the next page.
 
-    Rows carry only the queue columns (no payloads): the queue is the hot read path."""
-    query = select(*QUEUE_COLUMNS).order_by(Case.seq).limit(limit + 1)
+    Rows carry only the queue columns (no payloads): the queue is the hot read path, so a plain
+    ``Connection`` (no ORM session) does as well as a ``Session``, and the statement for each
+    combination of filters is built once, with bound parameters (building it and its cache key
+    per request cost more than running it)."""
+    params: dict[str, Any] = {"limit": limit + 1}
     if status:
-        query = query.where(Case.status == status)
+        params["status"] = status
     if code:
-        query = query.where(Case.exception_code == code.upper())
+        params["code"] = code.upper()
     if cursor:
-        query = query.where(Case.seq > decode_cursor(cursor))
-    rows = list(session.execute(query).all())
+        params["after"] = decode_cursor(cursor)
+    rows = list(db.execute(_queue_query(bool(status), bool(code), bool(cursor)), params).all())
     next_cursor = encode_cursor(rows[limit - 1].seq) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 
+@lru_cache(maxsize=8)
+def _queue_query(status: bool, code: bool, cursor: bool) -> Select[*tuple[Any, ...]]:
+    query: Select[*tuple[Any, ...]] = select(*QUEUE_COLUMNS).order_by(Case.seq).limit(bindparam("limit"))
+    if status:
+        query = query.where(Case.status == bindparam("status"))
+    if code:
+        query = query.where(Case.exception_code == bindparam("code"))
+    if cursor:
+        query = query.where(Case.seq > bindparam("after"))
+    return query
+
+
+def _iso(value: datetime) -> str:
+    """``as_utc(value).isoformat()``: naive values (SQLite) are UTC."""
+    return value.isoformat() + "+00:00" if value.tzinfo is None else value.isoformat()
+
+
+def _queue_item(row: Any, now: datetime, naive_now: datetime) -> dict[str, Any]:
+    if isinstance(row, Row):  # QUEUE_COLUMNS, unpacked: faster than attribute look-ups by name
+        _, case_id, status, code, action, confidence, customer_id, created, updated = row
+    else:
+        case_id, status, code, action = row.id, row.status, row.exception_code, row.action
+        confidence, customer_id, created, updated = (
+            row.confidence,
+            row.customer_id,
+            row.created_at,
+            row.updated_at,
+        )
+    age = (naive_now - created) if created.tzinfo is None else (now - created)
+    return {
+        "case_id": case_id,
+        "status": status,
+        "exception_code": code,
+        "action": action,
+        "confidence": confidence,
+        "customer_id": customer_id,
+        "created_at": _iso(created),
+        "updated_at": _iso(updated),
+        "age_seconds": round(age.total_seconds(), 3),
+    }
+
+
+def queue_items(rows: Iterable[Any], at: datetime | None = None) -> list[dict[str, Any]]:
+    """Queue entries from :class:`Case` objects or rows of ``QUEUE_COLUMNS``, their ages at ``at``.
+
+    The hot path of the queue: plain formatting, no time zone round trips for naive (SQLite) values."""
+    now = at or datetime.now(UTC)
+    naive_now = now.astimezone(UTC).replace(tzinfo=None)
+    return [_queue_item(row, now, naive_now) for row in rows]
+
+
 def queue_item(case: Any, at: datetime | None = None) -> dict[str, Any]:
     """A queue entry from a :class:`Case` or a row of ``QUEUE_COLUMNS``."""
-    created = as_utc(case.created_at)
-    return {
-        "case_id": case.id,
-        "status": case.status,
-        "exception_code": case.exception_code,
-        "action": case.action,
-        "confidence": case.confidence,
-        "customer_id": case.customer_id,
-        "created_at": created.isoformat(),
-        "updated_at": as_utc(case.updated_at).isoformat(),
-        "age_seconds": round(((at or datetime.now(UTC)) - created).total_seconds(), 3),
-    }
+    return queue_items([case], at)[0]
 
 
 def latest_proposal(session: Session, case_id: str, source: str | None = None) -> Proposal | None:
@@ -232,6 +331,7 @@ def case_view(session: Session, case: Case) -> dict[str, Any]:
         view["exception_code"] = proposal.payload.get("exception_code") or case.exception_code
         view["proposal_version"] = proposal.version
         view["proposal_source"] = proposal.source
+        view["model_usage"] = proposal.model_usage  # LLM calls, tokens, cost; absent for the playbook
     if case.final_changes is not None:
         view["final_changes"] = case.final_changes
     if case.repaired_message:

@@ -176,6 +176,22 @@ def test_tokens_and_cost_accumulate_per_case(stubbed: tuple[Any, Stubber]) -> No
     assert price_of(f"eu.{MODEL_ID}") == price_of(MODEL_ID)  # cross-region inference profile
 
 
+def test_the_ledger_hands_each_cases_usage_over_once_by_model() -> None:
+    ledger = UsageLedger()
+    ledger.record("A", MODEL_ID, 100, 10)
+    ledger.record("A", "amazon.nova-micro-v1:0", 50, 5)
+    ledger.record("A", MODEL_ID, 20, 2)
+    ledger.record("B", MODEL_ID, 1, 1)
+    record = ledger.take("A")
+    assert record is not None
+    assert (record["calls"], record["input_tokens"], record["output_tokens"]) == (3, 170, 17)
+    assert record["models"][MODEL_ID]["calls"] == 2
+    assert record["models"]["amazon.nova-micro-v1:0"]["input_tokens"] == 50
+    assert Decimal(record["cost_usd"]) == sum(Decimal(m["cost_usd"]) for m in record["models"].values()) > 0
+    assert ledger.take("A") is None  # forgotten: a redelivered job does not store it twice
+    assert ledger.for_case("B").calls == 1
+
+
 def test_agent_with_bedrock_proposes_and_accounts_the_case(
     stubbed: tuple[Any, Stubber], toolbox: CountingToolbox
 ) -> None:
@@ -197,6 +213,12 @@ def test_agent_with_bedrock_proposes_and_accounts_the_case(
     assert [c["new"] for c in proposal["changes"]] == [GOOD_IBAN]
     usage = ledger.for_case("bedrock-1")
     assert (usage.calls, usage.input_tokens, usage.output_tokens) == (2, 2400, 75)
+    # What a worker stores with the proposal: the totals by model, handed over once.
+    record = runner.take_usage("bedrock-1")
+    assert record is not None
+    assert (record["calls"], record["input_tokens"], record["output_tokens"]) == (2, 2400, 75)
+    assert record["models"] == {MODEL_ID: {k: v for k, v in record.items() if k != "models"}}
+    assert runner.take_usage("bedrock-1") is None and ledger.for_case("bedrock-1").calls == 0
 
 
 def test_bedrock_outage_opens_the_circuit_and_the_agent_falls_back_to_the_playbook(

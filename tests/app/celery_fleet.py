@@ -1,31 +1,39 @@
 """A throwaway RepairDesk deployment with real Celery worker processes (tests and benchmarks/workers.py).
 
 ``Deployment`` is one data directory with a SQLite job database (WAL) holding the agent-test
-reference data, plus a Redis database number used as the broker (flushed on open and close).
+reference data, plus a broker: a Redis database number (flushed on open and close) or an SQS queue
+(``sqs://<queue-url>``, e.g. on moto's server, with ``options`` such as the dead-letter queue URL).
+``scratch_dir`` puts the data directory on tmpfs when the machine has one: every case commits a few
+dozen times (job row, audit chain, graph checkpoints) and each commit is an fsync on disk, which
+measures the disk rather than the workers.
 ``Fleet`` starts ``celery worker`` nodes against it (solo, or prefork grown at run time with
-``pool_grow``), waits until each pool process has loaded the agent, and can kill a node with its
-pool (SIGKILL to the process group) or stop them all (SIGTERM: warm shutdown).
-Cases are created the way the API creates them (``create_case``) and published with
-``app.jobs.dispatch.submit``.
+``pool_grow``) or ``repairdesk worker`` processes (``start_cli``), waits until each pool process has
+loaded the agent, and can kill a node with its pool (SIGKILL to the process group) or stop them all
+(SIGTERM: warm shutdown). Cases are created the way the API creates them (``create_case``) and
+published with ``app.jobs.dispatch.submit``.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from celery import Celery
 from sqlalchemy import func, select
 
 from app.api.schemas import ExceptionIn
-from app.db.models import Case, Job, Proposal
+from app.db.models import AuditEvent, Case, Job, Proposal
 from app.db.session import Database
 from app.jobs.celery_app import create_celery_app
 from app.jobs.celery_config import WorkerOptions
@@ -56,11 +64,26 @@ def flush_redis(url: str = REDIS_URL) -> None:
     redis.Redis.from_url(url).flushdb()
 
 
+@contextmanager
+def scratch_dir(prefix: str = "repairdesk-fleet-") -> Iterator[Path]:
+    """A fresh directory, on tmpfs (``/dev/shm``) when there is one (see the module docstring); removed
+    afterwards."""
+    shm = Path("/dev/shm")
+    parent = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @dataclass
 class Deployment:
     root: Path
     broker: str = REDIS_URL
     extra_env: dict[str, str] = field(default_factory=dict)
+    # WorkerOptions for the publishing side (the workers read theirs from the environment).
+    options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.data_dir = self.root / "var"
@@ -70,8 +93,10 @@ class Deployment:
         self.db.migrate()
         load(REFDATA, RefDataStore(get_engine(self.database_url)))
         self.store = LocalDocumentStore(self.data_dir / "documents")
-        flush_redis(self.broker)
-        self.celery: Celery = create_celery_app(WorkerOptions(broker=self.broker))
+        self.is_redis = self.broker.startswith(("redis://", "rediss://"))
+        if self.is_redis:
+            flush_redis(self.broker)
+        self.celery: Celery = create_celery_app(WorkerOptions(broker=self.broker, **self.options))
 
     @property
     def env(self) -> dict[str, str]:
@@ -151,8 +176,30 @@ class Deployment:
                 .all()
             )
 
+    def job_statuses(self, case_ids: list[str]) -> dict[str, str]:
+        with self.db.session() as session:
+            return dict(
+                session.execute(select(Job.case_id, Job.status).where(Job.case_id.in_(case_ids)))
+                .tuples()
+                .all()
+            )
+
+    def events_per_case(self, case_ids: list[str], event: str) -> dict[str, int]:
+        """How many audit events named ``event`` each case has."""
+        with self.db.session() as session:
+            rows = session.execute(
+                select(AuditEvent.case_id, func.count())
+                .where(AuditEvent.case_id.in_(case_ids), AuditEvent.event == event)
+                .group_by(AuditEvent.case_id)
+            ).all()
+        counts = dict.fromkeys(case_ids, 0)
+        counts.update({str(case_id): int(n) for case_id, n in rows})
+        return counts
+
     def close(self) -> None:
-        flush_redis(self.broker)
+        self.celery.close()
+        if self.is_redis:
+            flush_redis(self.broker)
         self.db.engine.dispose()
 
 
@@ -184,12 +231,23 @@ class Fleet:
 
     def start(self, concurrency: int = 1, timeout: float = 120.0, pool: str | None = None) -> Worker:
         """Start one node with ``concurrency`` processes; wait until each process has the agent loaded."""
-        env = {**os.environ, **self.deployment.env, "PYTHONPATH": str(ROOT)}
         name = f"w{len(self.workers) + 1}"
-        log = self.deployment.root / f"{name}.log"
         argv = worker_argv(concurrency, loglevel="INFO", node=f"{name}@%h", pool=pool)
+        command = [sys.executable, "-m", "celery", "-A", "app.jobs.celery_app:worker_app", *argv]
+        return self._start(name, command, concurrency, timeout)
+
+    def start_cli(self, threads: int = 1, timeout: float = 120.0, module: str = "app.cli.main") -> Worker:
+        """Start ``repairdesk worker --threads N`` (``module`` may wrap the CLI); with the deployment's
+        ``REPAIRDESK_BROKER`` set it runs a Celery node named ``repairdesk@<host>``."""
+        name = f"w{len(self.workers) + 1}"
+        command = [sys.executable, "-m", module, "worker", "--threads", str(threads)]
+        return self._start(name, command, threads, timeout)
+
+    def _start(self, name: str, command: list[str], processes: int, timeout: float) -> Worker:
+        env = {**os.environ, **self.deployment.env, "PYTHONPATH": str(ROOT)}
+        log = self.deployment.root / f"{name}.log"
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "app.jobs.celery_app:worker_app", *argv],
+            command,
             cwd=ROOT,
             env=env,
             stdout=log.open("wb"),
@@ -200,7 +258,7 @@ class Fleet:
         self.workers.append(worker)
         self._wait(
             worker,
-            lambda: " ready." in worker.log_text() and worker.ready_processes() >= concurrency,
+            lambda: " ready." in worker.log_text() and worker.ready_processes() >= processes,
             timeout,
         )
         return worker

@@ -134,3 +134,21 @@ def test_search_route_returns_contract_hits(api: Api, monkeypatch: pytest.Monkey
     assert (
         api.client.get("/v1/search", params={"q": "x", "k": 500}, headers=api.h["analyst"]).status_code == 422
     )
+
+
+def test_access_log_names_method_route_and_status_when_info_is_on(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="repairdesk.access"):
+        api.client.get("/v1/exceptions?limit=1", headers=api.h["analyst"])
+        api.client.get("/v1/exceptions/EXC-NONE", headers=api.h["analyst"])
+    records = [r for r in caplog.records if r.name == "repairdesk.access"]
+    assert [(r.method, r.path, r.status) for r in records] == [  # type: ignore[attr-defined]
+        ("GET", "/v1/exceptions", 200),
+        ("GET", "/v1/exceptions/{case_id}", 404),
+    ]
+    assert all(r.ms >= 0 for r in records)  # type: ignore[attr-defined]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="repairdesk.access"):
+        api.client.get("/healthz")
+    assert not [r for r in caplog.records if r.name == "repairdesk.access"]

@@ -1,19 +1,28 @@
-"""``/v1/exceptions``: submit a case (202, triage in the background), the queue, a case, decisions, audit."""
+"""``/v1/exceptions``: submit a case (202, triage in the background), the queue, a case, decisions, audit.
+
+Submitting and the queue are the hot paths (workflow systems post, analysts' screens poll): they
+open their own session or connection rather than take a session dependency, build their answers
+from plain rows and render them with orjson (:class:`app.api.responses.FastJSONResponse`). The
+queue reads on the event loop where the database allows it (``Database.inline_reads``: SQLite).
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CurrentUser, ServicesDep, SessionDep, require_role
+from app.api.responses import FastJSONResponse
 from app.api.schemas import ERROR_RESPONSES, CaseAccepted, DecisionIn, ExceptionIn, QueuePage
+from app.api.state import Services
+from app.db.session import Database
 from app.errors import UnsupportedMediaError
 from app.services import audit
 from app.services.auth import Principal
-from app.services.cases import STATUSES, case_view, create_case, get_case, list_cases, queue_item
+from app.services.cases import STATUSES, case_view, create_case, get_case, list_cases, queue_items
 from app.services.decisions import decide
 from tools.errors import ValidationError
 
@@ -61,19 +70,35 @@ async def require_json(request: Request) -> None:
 def submit(
     request: Request,
     body: ExceptionIn,
-    services: ServicesDep,
-    session: SessionDep,
     principal: Annotated[Principal, require_role("service", "analyst")],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> JSONResponse:
-    with services.db.writer():
+    services: Services = request.app.state.services
+    with services.db.session() as session:
         created = create_case(
-            session, services.store, body, user=principal.user, idempotency_key=idempotency_key
+            session,
+            services.store,
+            body,
+            user=principal.user,
+            idempotency_key=idempotency_key,
+            write_lock=services.db.writer(),
         )
+        case_id, status = created.case.id, created.case.status
     if created.created:
-        services.notify_workers(created.case.id)
-    payload = {"case_id": created.case.id, "status": created.case.status}
-    return JSONResponse(payload, status_code=202, headers={"Location": f"/v1/exceptions/{created.case.id}"})
+        services.notify_workers(case_id)
+    return FastJSONResponse(
+        {"case_id": case_id, "status": status},
+        status_code=202,
+        headers={"Location": f"/v1/exceptions/{case_id}"},
+    )
+
+
+def _queue_page(
+    db: Database, status: str | None, code: str | None, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    with db.connect() as connection:
+        rows, next_cursor = list_cases(connection, status=status, code=code, limit=limit, cursor=cursor)
+    return {"items": queue_items(rows), "next_cursor": next_cursor}
 
 
 @router.get(
@@ -82,8 +107,8 @@ def submit(
     summary="A page of the queue, oldest first",
     response_class=JSONResponse,
 )
-def queue(
-    session: SessionDep,
+async def queue(
+    request: Request,
     principal: CurrentUser,
     status: Annotated[str | None, Query(description=f"one of {', '.join(STATUSES)}")] = None,
     code: Annotated[str | None, Query(max_length=40, description="exception code, e.g. AC01")] = None,
@@ -94,10 +119,13 @@ def queue(
         raise ValidationError(
             f"unknown status {status!r}; expected one of {', '.join(STATUSES)}", source="status"
         )
-    rows, next_cursor = list_cases(session, status=status, code=code, limit=limit, cursor=cursor)
-    now = datetime.now(UTC)
+    db: Database = request.app.state.services.db
+    if db.inline_reads:
+        page = _queue_page(db, status, code, limit, cursor)
+    else:
+        page = await run_in_threadpool(_queue_page, db, status, code, limit, cursor)
     # Returned as a response, not re-validated: the hot path of the queue (QueuePage documents it).
-    return JSONResponse({"items": [queue_item(row, now) for row in rows], "next_cursor": next_cursor})
+    return FastJSONResponse(page)
 
 
 @router.get(

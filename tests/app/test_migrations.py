@@ -1,0 +1,103 @@
+"""Alembic migrations on SQLite and PostgreSQL: the head schema matches the models, and 0002 (the
+proposals' ``model_usage`` column) upgrades a database holding 0001 data and downgrades cleanly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from app.db.models import Base
+from app.db.session import ALEMBIC_INI
+from tests.conftest import throwaway_postgres
+from tools.db import get_engine
+
+VERSION_TABLE = "repairdesk_app_version"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a database without any table (a file, or a throwaway PostgreSQL database)."""
+    if request.param == "sqlite":
+        engine = get_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+        yield engine
+        engine.dispose()
+        return
+    with throwaway_postgres("repairdesk_migrations") as url:
+        yield get_engine(url)
+
+
+def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
+    config = Config(str(ALEMBIC_INI))
+    config.set_main_option("script_location", str(ALEMBIC_INI.parent / "db" / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def _version(engine: Engine) -> str:
+    with engine.connect() as connection:
+        return str(connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar_one())
+
+
+def _proposal_columns(engine: Engine) -> set[str]:
+    return {column["name"] for column in inspect(engine).get_columns("proposals")}
+
+
+def test_head_schema_matches_the_models(empty_engine: Engine) -> None:
+    _migrate(empty_engine, "head")
+    with empty_engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "version_table": VERSION_TABLE}
+        )
+        differences: list[Any] = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def test_0002_adds_model_usage_to_existing_proposals_and_downgrades(empty_engine: Engine) -> None:
+    _migrate(empty_engine, "0001")
+    assert "model_usage" not in _proposal_columns(empty_engine)
+    with empty_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO cases (id, exception_code, status, payload, request_hash, created_by, "
+                "created_at, updated_at) VALUES ('EXC-OLD', 'AC01', 'pending_review', '{}', 'h', 'svc', "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO proposals (case_id, version, source, author, payload, created_at) "
+                "VALUES ('EXC-OLD', 1, 'agent', 'agent', '{\"action\": \"repair\"}', CURRENT_TIMESTAMP)"
+            )
+        )
+
+    _migrate(empty_engine, "head")
+    assert _version(empty_engine) == "0002"
+    assert "model_usage" in _proposal_columns(empty_engine)
+    usage = '{"calls": 2, "input_tokens": 2400, "output_tokens": 75, "cost_usd": "0.00222"}'
+    with empty_engine.begin() as connection:
+        old = connection.execute(text("SELECT model_usage FROM proposals WHERE case_id = 'EXC-OLD'")).one()
+        assert old.model_usage is None  # the existing row is kept, without usage
+        connection.execute(
+            text(
+                "INSERT INTO proposals (case_id, version, source, author, payload, model_usage, created_at) "
+                "VALUES ('EXC-OLD', 2, 'agent', 'agent', '{}', :usage, CURRENT_TIMESTAMP)"
+            ),
+            {"usage": usage},
+        )
+
+    _migrate(empty_engine, "0001", down=True)
+    assert _version(empty_engine) == "0001"
+    assert "model_usage" not in _proposal_columns(empty_engine)
+    with empty_engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM proposals")).scalar_one() == 2
+    _migrate(empty_engine, "head")  # and up again
+    assert "model_usage" in _proposal_columns(empty_engine)
