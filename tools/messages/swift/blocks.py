@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 
 # A field tag at the start of a line: two digits and an optional option letter (the FIN standard),
 # three digits (bank headers such as ":940:") or "NS" (non-SWIFT fields some banks send in MT940).
-_FIELD_START = re.compile(r"^:(\d{2}[A-Za-z]?|\d{3}|NS):", re.MULTILINE)
+# Matched with the newline before it (the text is split with a newline in front): a pattern that
+# starts with a literal is searched for with a fast scan, where ``^`` in MULTILINE mode is tried at
+# every position.
+_FIELD_START = re.compile(r"\n:(\d{2}[A-Za-z]?|\d{3}|NS):")
 _INLINE_TAG = re.compile(r":(\d{2}[A-Z]?):")
 _BLOCK_START = re.compile(r"\{([0-9A-Z]{1,3}):")
 _ANY_BLOCK = re.compile(r"\{[1-5]:")
@@ -23,12 +26,12 @@ _END_OF_TEXT = re.compile(r"^-[ \t]*$", re.MULTILINE)
 _SERVICE_ACK = "21"
 # One message laid out by the book, with the whitespace around it: basic header, optional application
 # and user headers, a text block (up to its "-}") or a service message's {tag:value} block, optional
-# trailer block 5.
+# trailer block 5 and optional user trailer {S:...}.
 _NESTED = r"((?:\{[^{}:]*:[^{}]*\})*)"
 _CANONICAL = re.compile(
     r"[ \n\t]*\{1:([^{}]*)\}(?:\{2:([^{}]*)\})?(?:\{3:" + _NESTED + r"\})?"
     r"\{4:(?:((?!\{)[^{}]*)-\}|((?:\{[^{}:]*:[^{}]*\})+)\})"
-    r"(?:\{5:" + _NESTED + r"\})?[ \n\t]*"
+    r"(?:\{5:" + _NESTED + r"\})?(?:\{S:" + _NESTED + r"\})?[ \n\t]*"
 )
 
 
@@ -41,7 +44,12 @@ class RawField:
     line: int  # line number of the tag within block 4 (1-based), for provenance
 
 
-@dataclass(slots=True)
+# The text-block reader makes one RawField per field: object.__new__ and three slot stores cost
+# less than a call of the generated __init__ (which the type call makes from C).
+_new_object = object.__new__
+
+
+@dataclass(slots=True, init=False)
 class RawMessage:
     block1: str | None = None
     block2: str | None = None
@@ -53,6 +61,31 @@ class RawMessage:
     acks: list[RawMessage] = field(default_factory=list)  # ACK/NAK service messages found around it
     has_block4: bool = False
     notes: list[tuple[str, str]] = field(default_factory=list)  # (code, message) parse problems
+
+    def __init__(
+        self,
+        block1: str | None = None,
+        block2: str | None = None,
+        block3: list[tuple[str, str]] | None = None,
+        fields: list[RawField] | None = None,
+        block5: list[tuple[str, str]] | None = None,
+        user_trailer: list[tuple[str, str]] | None = None,
+        service_fields: list[tuple[str, str]] | None = None,
+        acks: list[RawMessage] | None = None,
+        has_block4: bool = False,
+        notes: list[tuple[str, str]] | None = None,
+    ) -> None:
+        # The generated __init__ calls each default factory (list()); empty list displays are cheaper.
+        self.block1 = block1
+        self.block2 = block2
+        self.block3 = [] if block3 is None else block3
+        self.fields = [] if fields is None else fields
+        self.block5 = [] if block5 is None else block5
+        self.user_trailer = [] if user_trailer is None else user_trailer
+        self.service_fields = [] if service_fields is None else service_fields
+        self.acks = [] if acks is None else acks
+        self.has_block4 = has_block4
+        self.notes = [] if notes is None else notes
 
     @property
     def is_service(self) -> bool:
@@ -110,7 +143,7 @@ def _parse_nested(text: str, pos: int) -> tuple[list[tuple[str, str]], int, bool
 
 def parse_text_block(body: str, notes: list[tuple[str, str]]) -> list[RawField]:
     """Split block-4 text into fields. Lines before the first tag are reported in ``notes``."""
-    if "\n" not in body.strip("\n") and "\\n" in body:
+    if "\\n" in body and "\n" not in body.strip("\n"):
         # JSON-escaped messages ("\n" as two characters) read as if the escapes were newlines
         body = body.replace("\\r\\n", "\n").replace("\\n", "\n")
         notes.append(("ESCAPED_NEWLINES", "block 4 used literal '\\n' escapes as line breaks"))
@@ -118,8 +151,9 @@ def parse_text_block(body: str, notes: list[tuple[str, str]]) -> list[RawField]:
     if stripped and "\n" not in stripped and _INLINE_TAG.match(stripped):
         return _inline_fields(stripped)
     # One split instead of a match object per field: [before, tag1, value1, tag2, value2, ...]. Tags
-    # start a line, so each value but the last ends with the newline before the next tag.
-    parts = _FIELD_START.split(body)
+    # start a line: the newline before each is part of the separator (hence the one put in front), so
+    # each value lacks the line break that ended it and counts one line more than its newlines.
+    parts = _FIELD_START.split("\n" + body)
     if len(parts) == 1:
         if body.strip(" \n-"):
             notes.append(("UNEXPECTED_TEXT", "block 4 holds text but no field tag"))
@@ -128,15 +162,25 @@ def parse_text_block(body: str, notes: list[tuple[str, str]]) -> list[RawField]:
     if before.strip(" \n-"):
         notes.append(("UNEXPECTED_TEXT", "text before the first field tag was ignored"))
     fields: list[RawField] = []
+    append = fields.append
     line = 1 + before.count("\n")
-    for k in range(1, len(parts), 2):
-        tag, raw = parts[k], parts[k + 1]
-        # trailing empty lines and the end-of-text "-" line belong to no field
-        value = raw.rstrip("\n")
-        if value.endswith("\n-"):
-            value = value[:-2].rstrip("\n")
-        fields.append(RawField(tag if tag.isupper() or tag.isdigit() else tag.upper(), value, line))
-        line += raw.count("\n")
+    # Most values are one line, ending neither in a newline nor in "-": the tests below spare them
+    # the method calls (this loop runs for every field of every message).
+    for tag, raw in zip(parts[1::2], parts[2::2], strict=True):
+        if tag[-1] >= "a":  # a lower-case option letter (digits and upper case sort before "a")
+            tag = tag.upper()
+        f = _new_object(RawField)
+        if "\n" in raw:
+            # trailing empty lines and the end-of-text "-" line belong to no field
+            value = raw.rstrip("\n")
+            if value[-2:] == "\n-":
+                value = value[:-2].rstrip("\n")
+            f.tag, f.value, f.line = tag, value, line
+            line += raw.count("\n") + 1
+        else:
+            f.tag, f.value, f.line = tag, raw, line
+            line += 1
+        append(f)
     return fields
 
 
@@ -266,11 +310,12 @@ def _attach_service_messages(messages: list[RawMessage]) -> list[RawMessage]:
     users: list[RawMessage] = []
     pending: list[RawMessage] = []
     for msg in messages:
-        if msg.is_service:
+        if msg.block2 is None and msg.is_service:  # user messages have block 2: no property call
             pending.append(msg)
             continue
-        msg.acks.extend(pending)
-        pending = []
+        if pending:
+            msg.acks.extend(pending)
+            pending = []
         users.append(msg)
     if pending:
         if users:
@@ -283,11 +328,11 @@ def _attach_service_messages(messages: list[RawMessage]) -> list[RawMessage]:
 def _by_the_book(text: str) -> list[RawMessage] | None:
     """The messages of ``text`` read in one pass each, when every one is laid out by the book.
 
-    Most inputs are one or more messages written ``{1:..}{2:..}{3:{..}}{4:..-}{5:{..}}`` (blocks 2,
-    3 and 5 optional, ACK/NAK service messages with a ``{4:{177:..}{451:..}}`` block), separated by
-    nothing but whitespace. For those this gives exactly what :func:`_split_blocks` gives (the pattern
-    admits only what that reader takes without a note); for anything else it returns None and the
-    general reader decides.
+    Most inputs are one or more messages written ``{1:..}{2:..}{3:{..}}{4:..-}{5:{..}}{S:{..}}``
+    (blocks 2, 3, 5 and S optional, ACK/NAK service messages with a ``{4:{177:..}{451:..}}``
+    block), separated by nothing but whitespace. For those this gives exactly what
+    :func:`_split_blocks` gives (the pattern admits only what that reader takes without a note);
+    for anything else it returns None and the general reader decides.
     """
     messages: list[RawMessage] = []
     pos, n = 0, len(text)
@@ -295,17 +340,22 @@ def _by_the_book(text: str) -> list[RawMessage] | None:
         m = _CANONICAL.match(text, pos)
         if m is None:
             return None
-        block1, block2, block3, body, service, block5 = m.groups()
-        msg = RawMessage(block1=block1.strip(), has_block4=True)
-        if block2 is not None:
-            msg.block2 = block2.strip()
-        if block3:
-            msg.block3 = _pairs(block3)
-        if block5:
-            msg.block5 = _pairs(block5)
+        block1, block2, block3, body, service, block5, trailer = m.groups()
+        # every slot set here, without a call of __init__ (one message per text, as a rule)
+        msg = _new_object(RawMessage)
+        msg.block1 = block1.strip()
+        msg.block2 = None if block2 is None else block2.strip()
+        msg.block3 = _pairs(block3) if block3 else []
+        msg.block5 = _pairs(block5) if block5 else []
+        msg.user_trailer = _pairs(trailer) if trailer else []
+        msg.acks = []
+        msg.has_block4 = True
+        msg.notes = []
         if service is not None:
             msg.service_fields = _pairs(service)
+            msg.fields = []
         else:
+            msg.service_fields = []
             msg.fields = parse_text_block(body, msg.notes)
         messages.append(msg)
         pos = m.end()
@@ -314,6 +364,9 @@ def _by_the_book(text: str) -> list[RawMessage] | None:
 
 def _pairs(groups: str) -> list[tuple[str, str]]:
     """``{tag:value}{tag:value}`` (each group known to hold a colon) as (tag, value) pairs."""
+    if "}{" not in groups:  # one group, as block 3 often is
+        tag, _, value = groups[1:-1].partition(":")
+        return [(tag, value)]
     pairs: list[tuple[str, str]] = []
     for group in groups[1:-1].split("}{"):
         tag, _, value = group.partition(":")

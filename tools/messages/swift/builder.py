@@ -6,7 +6,6 @@ built once, at the end, from dicts (one pydantic validation per message keeps pa
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from tools.messages.model import FieldSource
@@ -47,29 +46,73 @@ class Collector:
                 conf = _CONFIDENCE_BY_SEVERITY.get(f["severity"], 1.0)
                 if conf < worst.get(path, 1.0):
                     worst[path] = conf
+        # Provenance objects by tag for line 1 (most values), by (tag, line) otherwise: a plain
+        # dict subscript costs less than a call of a cached function.
+        first, other = _LINE1_SOURCES, _SOURCES
         if not worst:  # the usual case: no finding points at a field, every value keeps 1.0
             return [
-                {"name": name, "value": value, "confidence": 1.0, "source": _source(tag, line)}
+                {
+                    "name": name,
+                    "value": value,
+                    "confidence": 1.0,
+                    "source": first[tag] if line == 1 else other[tag, line],
+                }
                 for name, value, tag, line in self.fields
             ]
-        prefixes = tuple(worst)
-        out: list[dict[str, Any]] = []
-        for name, value, tag, line in self.fields:
-            confidence = 1.0
-            if name.startswith(prefixes):
-                confidence = worst.get(name, 1.0)
-                cut = name.rfind(".")
-                while cut > 0:
-                    ancestor = worst.get(name[:cut], 1.0)
-                    if ancestor < confidence:
-                        confidence = ancestor
-                    cut = name.rfind(".", 0, cut)
-            out.append({"name": name, "value": value, "confidence": confidence, "source": _source(tag, line)})
-        return out
+        prefixes = tuple(worst)  # a name outside these is touched by no finding
+        return [
+            {
+                "name": name,
+                "value": value,
+                "confidence": _confidence(name, worst) if name.startswith(prefixes) else 1.0,
+                "source": first[tag] if line == 1 else other[tag, line],
+            }
+            for name, value, tag, line in self.fields
+        ]
 
 
-@lru_cache(maxsize=4096)
-def _source(tag: str, line: int) -> FieldSource:
-    """Shared provenance objects, one per (tag, line): building a model per value would cost more
-    than all the parsing. Treat them as immutable (every FIN extraction may hold the same one)."""
-    return FieldSource(tag=tag, line=line)
+def _confidence(name: str, worst: dict[str, float]) -> float:
+    """The lowest confidence ``worst`` gives ``name`` or one of its dotted ancestors."""
+    confidence = 1.0
+    for path in _LINEAGES[name]:
+        if path in worst and worst[path] < confidence:
+            confidence = worst[path]
+    return confidence
+
+
+class _Lineages(dict[str, tuple[str, ...]]):
+    """A dotted name and its ancestors (``a.b.c``, ``a.b``, ``a``), computed once per name (the
+    names of a message type are few). Bounded: emptied when full."""
+
+    def __missing__(self, name: str) -> tuple[str, ...]:
+        lineage = [name]
+        cut = name.rfind(".")
+        while cut > 0:
+            lineage.append(name[:cut])
+            cut = name.rfind(".", 0, cut)
+        if len(self) >= _MAX_LINEAGES:
+            self.clear()
+        result = self[name] = tuple(lineage)
+        return result
+
+
+_MAX_LINEAGES = 4096
+_LINEAGES = _Lineages()
+
+
+class _Sources(dict[Any, FieldSource]):
+    """Shared provenance objects, one per (tag, line) (or per tag, for line 1): building a model per
+    value would cost more than all the parsing. Treat them as immutable (every FIN extraction may
+    hold the same one). Bounded: emptied when full; a race may build an equal object twice."""
+
+    def __missing__(self, key: Any) -> FieldSource:
+        tag, line = (key, 1) if isinstance(key, str) else key
+        if len(self) >= _MAX_SOURCES:
+            self.clear()
+        source = self[key] = FieldSource(tag=tag, line=line)
+        return source
+
+
+_MAX_SOURCES = 4096
+_LINE1_SOURCES = _Sources()  # by tag
+_SOURCES = _Sources()  # by (tag, line)

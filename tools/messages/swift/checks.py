@@ -12,7 +12,8 @@ from functools import lru_cache
 from tools.messages.swift.builder import Collector
 
 # SWIFT "X" character set: a-z A-Z 0-9 / - ? : ( ) . , ' + space, and line breaks.
-_NOT_X = re.compile(r"[^A-Za-z0-9/\-?:().,'+ \n]")
+NOT_X = re.compile(r"[^A-Za-z0-9/\-?:().,'+ \n]")
+X_BYTES = bytes(c for c in range(128) if not NOT_X.match(chr(c)))  # the same set, as ASCII bytes
 _IBAN_SHAPE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 _BIC_SHAPE = re.compile(r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
 # A country counts as covered by schwifty's bank registry when it lists at least this many BICs;
@@ -22,7 +23,7 @@ _MIN_REGISTRY_BICS = 10
 
 def charset_violation(value: str) -> str | None:
     """The first character outside the SWIFT X set, or None when ``value`` is all X."""
-    m = _NOT_X.search(value)
+    m = NOT_X.search(value)
     return m.group(0) if m else None
 
 

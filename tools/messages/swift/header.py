@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from tools.messages.swift.blocks import RawMessage
 from tools.messages.swift.builder import Collector
 
-_BLOCK1 = re.compile(r"([A-Z])(\d{2})([A-Z0-9]{12})(\d{4})?(\d{6})?")
-_INPUT = re.compile(r"I(\d{3})([A-Z0-9]{12})([SUN])?.*", re.DOTALL)
-_OUTPUT = re.compile(
-    r"O(\d{3})(\d{4})(\d{6})([A-Z0-9]{12})(\d{4})(\d{6})(\d{6})?(\d{4})?([SUN])?.*", re.DOTALL
-)
+# Only the leading, mandatory parts decide and are read (the rest is optional or free): block 1
+# application, service, logical terminal; block 2 input: type, receiver; output: type, input time,
+# MIR (date, logical terminal of the sender, session, sequence).
+_BLOCK1 = re.compile(r"[A-Z]\d{2}([A-Z0-9]{12})")
+_INPUT = re.compile(r"I(\d{3})([A-Z0-9]{12})")
+_OUTPUT = re.compile(r"O(\d{3})\d{4}\d{6}([A-Z0-9]{12})\d{4}\d{6}")
 _UETR = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
@@ -49,17 +50,18 @@ def read_header(msg: RawMessage, out: Collector) -> Header:
         if m is None:
             out.finding("BLOCK_FORMAT", "warning", f"basic header {msg.block1[:30]!r} is malformed")
         else:
-            local = lt_to_bic(m.group(3))
+            local = lt_to_bic(m.group(1))
     if msg.block2:
         b2 = msg.block2
-        mi = _INPUT.fullmatch(b2)
-        mo = _OUTPUT.fullmatch(b2) if mi is None else None
+        # each pattern starts with its direction letter: try only the one that can match
+        mi = _INPUT.match(b2) if b2[0] == "I" else None
+        mo = _OUTPUT.match(b2) if mi is None and b2[0] == "O" else None
         if mi is not None:
             head.direction, head.message_type = "I", mi.group(1)
             head.sender_bic, head.receiver_bic = local, lt_to_bic(mi.group(2))
         elif mo is not None:
             head.direction, head.message_type = "O", mo.group(1)
-            head.sender_bic, head.receiver_bic = lt_to_bic(mo.group(4)), local
+            head.sender_bic, head.receiver_bic = lt_to_bic(mo.group(2)), local
         else:
             out.finding("BLOCK_FORMAT", "warning", f"application header {b2[:40]!r} is malformed")
             if len(b2) >= 4 and b2[1:4].isdigit():

@@ -22,7 +22,13 @@ from tools.messages.swift.builder import Collector
 from tools.messages.swift.checks import check_bic
 from tools.messages.swift.header import Header, read_header
 from tools.messages.swift.payments import map_payment
-from tools.messages.swift.rules import check_fields, check_mandatory, check_mt103, check_mt202
+from tools.messages.swift.rules import (
+    check_fields,
+    check_mandatory,
+    check_mt103,
+    check_mt202,
+    field_index,
+)
 from tools.messages.swift.statements import map_statement
 
 MAX_FIN_CHARS = 25 * 1024 * 1024
@@ -41,7 +47,7 @@ _STATEMENT_TAGS = frozenset({"60F", "60M", "62F", "62M", "61", "64", "65", "60",
 
 def parse_fin(text: str, source: str) -> list[Extraction]:
     """Every FIN message in ``text`` as a canonical extraction (see the module docstring)."""
-    if isinstance(text, bytes | bytearray):
+    if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8", errors="replace")
     if not isinstance(text, str):
         raise ParseError(f"expected FIN text, got {type(text).__name__}", source=source)
@@ -52,6 +58,8 @@ def parse_fin(text: str, source: str) -> list[Extraction]:
         raise ParseError(
             "no SWIFT FIN message found (no {1:...} blocks and no :NN: field tags)", source=source
         )
+    if len(messages) == 1:  # the usual text: one message
+        return [_extract(messages[0], source)]
     return [_extract(msg, source) for msg in messages]
 
 
@@ -76,8 +84,10 @@ def _extract(msg: RawMessage, source: str) -> Extraction:
     out = Collector()
     for code, message in msg.notes:
         out.finding(code, _NOTE_SEVERITY.get(code, "warning"), message)
-    _acknowledgements(msg, out)
-    if msg.is_service:
+    service = msg.block2 is None and msg.is_service  # user messages have block 2: no property call
+    if msg.acks or service:
+        _acknowledgements(msg, out)
+    if service:
         return _service_extraction(msg, source, out)
     head = read_header(msg, out)
     mt = head.message_type
@@ -116,7 +126,8 @@ def _extract(msg: RawMessage, source: str) -> Extraction:
     result["findings"] = out.findings
     result["fields"] = out.field_dicts()
     try:
-        return Extraction.model_validate(result)
+        # the validator itself: model_validate adds only a Python call with default arguments
+        return Extraction.__pydantic_validator__.validate_python(result)
     except PydanticValidationError as exc:  # a mapping bug must not crash the caller: report it
         fallback = {k: v for k, v in result.items() if k not in ("payment", "statement", "fields")}
         fallback["findings"] = [
@@ -145,11 +156,12 @@ def _payment(mt: str, cov: bool, msg: RawMessage, head: Header, out: Collector) 
         check_bic(head.receiver_bic, "payment.receiver_bic", out)
     kind = "fi" if mt in ("202", "203", "205") else "payment"
     check_fields(msg.fields, kind, out)
-    check_mandatory(mt, msg.fields, kind, out)
+    tags = field_index(msg.fields)  # once for the mandatory-field and network-rule checks
+    check_mandatory(mt, msg.fields, kind, out, tags)
     if mt == "103":
-        check_mt103(msg.fields, head.validation_flag, head.sender_bic, head.receiver_bic, out)
+        check_mt103(msg.fields, head.validation_flag, head.sender_bic, head.receiver_bic, out, tags)
     elif mt in ("202", "205"):
-        check_mt202(msg.fields, out)
+        check_mt202(msg.fields, out, tags)
     return pay
 
 
@@ -181,10 +193,10 @@ def _raw(msg: RawMessage, head: Header) -> dict[str, Any]:
     return {
         "block1": msg.block1,
         "block2": msg.block2,
-        "block3": dict(msg.block3),
+        "block3": dict(msg.block3) if msg.block3 else {},
         "fields": [(f.tag, f.value) for f in msg.fields],
-        "block5": dict(msg.block5),
-        "trailer": dict(msg.user_trailer),
+        "block5": dict(msg.block5) if msg.block5 else {},
+        "trailer": dict(msg.user_trailer) if msg.user_trailer else {},
         "direction": head.direction,
         "validation_flag": head.validation_flag,
         "mur": head.mur,

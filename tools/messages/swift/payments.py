@@ -17,9 +17,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tools.messages.currencies import MINOR_UNITS
 from tools.messages.swift.blocks import RawField
 from tools.messages.swift.builder import Collector
 from tools.messages.swift.values import (
+    iso_date,
+    parse_date6,
     read_agent,
     read_amount,
     read_ccy_amount,
@@ -31,6 +34,7 @@ from tools.messages.swift.values import (
 _CHARGE_BEARER = {"OUR": "DEBT", "BEN": "CRED", "SHA": "SHAR"}
 _REMITTANCE_CODES = re.compile(r"/(INV|RFB|ROC|IPI|RFF|TSU)/([^/\n]+)")
 _RATE = re.compile(r"[0-9]{1,12},[0-9]*")
+_DATE_CCY_AMOUNT = re.compile(r"([0-9]{6})([A-Z]{3})([0-9]{1,15},[0-9]*)")  # 32A: 6!n3!a15d
 
 # Agent roles by the two-digit tag, for customer transfers and FI transfers.
 _CUSTOMER_AGENTS = {
@@ -55,91 +59,149 @@ def _lines(value: str) -> list[str]:
     return [x.rstrip() for x in value.split("\n") if x.strip()]
 
 
+# What map_payment does with a field, by tag; the parties and agents (50a-59a) go by tag number.
+(
+    _REFERENCE,
+    _RELATED,
+    _DATE_AMOUNT,
+    _SETTLED_AMOUNT,
+    _INSTRUCTED,
+    _EXCHANGE_RATE,
+    _OPERATION_CODE,
+    _INSTRUCTION_CODE,
+    _PURPOSE,
+    _ACCOUNT,
+    _REMITTANCE,
+    _BEARER,
+    _CHARGES,
+    _SENDER_INFO,
+    _REGULATORY,
+    _NARRATIVE,
+) = range(1, 17)
+_ACTIONS = {
+    "20": _REFERENCE,
+    "21": _RELATED,
+    "32A": _DATE_AMOUNT,
+    "32B": _SETTLED_AMOUNT,
+    "33B": _INSTRUCTED,
+    "36": _EXCHANGE_RATE,
+    "23B": _OPERATION_CODE,
+    "23E": _INSTRUCTION_CODE,
+    "26T": _PURPOSE,
+    "25": _ACCOUNT,
+    "70": _REMITTANCE,
+    "71A": _BEARER,
+    "71F": _CHARGES,
+    "71G": _CHARGES,
+    "72": _SENDER_INFO,
+    "77B": _REGULATORY,
+    **dict.fromkeys(_NARRATIVE_TAGS | {"77T"}, _NARRATIVE),
+}
+_DEBTOR_OPTIONS = frozenset({"", "A", "F", "K", "G", "H", "C", "L"})
+_CREDITOR_OPTIONS = frozenset({"", "A", "F"})
+_LINE_LISTS = {
+    _SENDER_INFO: "sender_to_receiver_information",
+    _REGULATORY: "regulatory_reporting",
+    _NARRATIVE: "narrative",
+}
+
+
 def map_payment(message_type: str, fields: list[RawField], cov: bool, out: Collector) -> dict[str, Any]:
     """Payment dict (canonical field names) from ``fields`` of an MT ``message_type``."""
     pay: dict[str, Any] = {"message_type": message_type + ("COV" if cov else "")}
     family = message_type[0]
     fi_transfer = message_type in ("202", "203", "205")
+    fi_cov = fi_transfer and cov
+    agents = _FI_AGENTS if fi_transfer else _CUSTOMER_AGENTS
     in_seq_b = False
     remittance: list[str] = []
     references: list[str] = []
+    record = out.fields.append  # out.field without a call per value
+    actions = _ACTIONS
     for f in fields:
         tag, value = f.tag, f.value
-        num, option = tag[:2], tag[2:]
-        if fi_transfer and cov and num in ("50", "59"):
+        if fi_cov and tag[:2] in ("50", "59"):
             in_seq_b = True
-        if tag == "20":
-            pay["reference"] = value.strip()
-            out.field("payment.reference", pay["reference"], tag, 1)
-        elif tag == "21":
-            pay["related_reference"] = value.strip()
-            out.field("payment.related_reference", pay["related_reference"], tag, 1)
-            if message_type[1:] in ("92", "95", "96"):
-                pay["original_reference"] = pay["related_reference"]
-                out.field("payment.original_reference", pay["related_reference"], tag, 1)
-        elif tag == "32A":
+        if tag not in actions:
+            num = tag[:2]
+            if num == "50":
+                option = tag[2:]
+                if option in _DEBTOR_OPTIONS:
+                    role = "ultimate_debtor" if fi_transfer else "debtor"
+                    pay[role] = read_party(option, value, tag, "payment." + role, out)
+            elif num == "59":
+                option = tag[2:]
+                if option in _CREDITOR_OPTIONS:
+                    role = "ultimate_creditor" if fi_transfer else "creditor"
+                    pay[role] = read_party(option, value, tag, "payment." + role, out)
+            elif in_seq_b:
+                pass
+            elif fi_transfer and (num == "52" or num == "58"):
+                role = "debtor" if num == "52" else "creditor"
+                pay[role] = read_agent(tag[2:], value, tag, "payment." + role, out, as_party=True)
+            elif num in agents:
+                role = agents[num]
+                pay[role] = read_agent(tag[2:], value, tag, "payment." + role, out)
+            continue
+        action = actions[tag]
+        if action == _REFERENCE:
+            pay["reference"] = text = value.strip()
+            record(("payment.reference", text, tag, 1))
+        elif action == _DATE_AMOUNT:
             _value_date_amount(value, tag, pay, out)
-        elif tag == "32B" and "amount" not in pay:
-            ccy, amount = read_ccy_amount(value, tag, "payment.currency", "payment.amount", out)
-            _store_ccy_amount(pay, ccy, amount, "currency", "amount", tag, out)
-        elif tag == "33B" and (not in_seq_b or "instructed_amount" not in pay):
-            ccy, amount = read_ccy_amount(
-                value, tag, "payment.instructed_currency", "payment.instructed_amount", out
-            )
-            _store_ccy_amount(pay, ccy, amount, "instructed_currency", "instructed_amount", tag, out)
-        elif tag == "36":
+        elif action == _OPERATION_CODE:
+            pay["bank_operation_code"] = text = value.strip()
+            record(("payment.bank_operation_code", text, tag, 1))
+        elif action == _BEARER:
+            _charge_bearer(value.strip(), tag, pay, out)
+        elif action == _RELATED:
+            pay["related_reference"] = text = value.strip()
+            record(("payment.related_reference", text, tag, 1))
+            if message_type[1:] in ("92", "95", "96"):
+                pay["original_reference"] = text
+                record(("payment.original_reference", text, tag, 1))
+        elif action == _SETTLED_AMOUNT:
+            if "amount" not in pay:
+                ccy, amount = read_ccy_amount(value, tag, "payment.currency", "payment.amount", out)
+                _store_ccy_amount(pay, ccy, amount, "currency", "amount", tag, out)
+        elif action == _INSTRUCTED:
+            if not in_seq_b or "instructed_amount" not in pay:
+                ccy, amount = read_ccy_amount(
+                    value, tag, "payment.instructed_currency", "payment.instructed_amount", out
+                )
+                _store_ccy_amount(pay, ccy, amount, "instructed_currency", "instructed_amount", tag, out)
+        elif action == _EXCHANGE_RATE:
             _exchange_rate(value, tag, pay, out)
-        elif tag == "23B":
-            pay["bank_operation_code"] = value.strip()
-            out.field("payment.bank_operation_code", pay["bank_operation_code"], tag, 1)
-        elif tag == "23E":
-            pay.setdefault("instruction_codes", []).append(value.strip())
-            out.field("payment.instruction_codes", value.strip(), tag, 1)
-        elif tag == "26T":
-            pay["purpose"] = value.strip()
-            out.field("payment.purpose", pay["purpose"], tag, 1)
-        elif num == "50" and option in ("", "A", "F", "K", "G", "H", "C", "L"):
-            role = "ultimate_debtor" if fi_transfer else "debtor"
-            pay[role] = read_party(option, value, tag, f"payment.{role}", out)
-        elif num == "59" and option in ("", "A", "F"):
-            role = "ultimate_creditor" if fi_transfer else "creditor"
-            pay[role] = read_party(option, value, tag, f"payment.{role}", out)
-        elif fi_transfer and num in ("52", "58") and not in_seq_b:
-            role = "debtor" if num == "52" else "creditor"
-            pay[role] = read_agent(option, value, tag, f"payment.{role}", out, as_party=True)
-        elif num in (_FI_AGENTS if fi_transfer else _CUSTOMER_AGENTS) and not in_seq_b:
-            role = (_FI_AGENTS if fi_transfer else _CUSTOMER_AGENTS)[num]
-            pay[role] = read_agent(option, value, tag, f"payment.{role}", out)
-        elif tag == "25" and family == "9":
-            _confirmation_account(message_type, value, pay, out)
-        elif tag == "70":
+        elif action == _INSTRUCTION_CODE:
+            text = value.strip()
+            pay.setdefault("instruction_codes", []).append(text)
+            record(("payment.instruction_codes", text, tag, 1))
+        elif action == _PURPOSE:
+            pay["purpose"] = text = value.strip()
+            record(("payment.purpose", text, tag, 1))
+        elif action == _ACCOUNT:
+            if family == "9":
+                _confirmation_account(message_type, value, pay, out)
+        elif action == _REMITTANCE:
             lines = _lines(value)
             remittance.extend(lines)
             for i, line in enumerate(lines, start=1):
-                out.field("payment.remittance_information.unstructured", line, tag, i)
+                record(("payment.remittance_information.unstructured", line, tag, i))
             for m in _REMITTANCE_CODES.finditer(value):
                 references.append(m.group(2).strip())
-                out.field("payment.remittance_information.references", m.group(2).strip(), tag, 1)
-        elif tag == "71A":
-            _charge_bearer(value.strip(), tag, pay, out)
-        elif tag in ("71F", "71G"):
+                record(("payment.remittance_information.references", m.group(2).strip(), tag, 1))
+        elif action == _CHARGES:
             kind = "sender" if tag == "71F" else "receiver"
             ccy, amount = read_ccy_amount(value, tag, "payment.charges", "payment.charges", out)
             if ccy is not None and amount is not None:
                 pay.setdefault("charges", []).append({"amount": amount, "currency": ccy, "kind": kind})
-                out.field("payment.charges", f"{kind} {ccy} {amount}", tag, 1)
-        elif tag == "72":
+                record(("payment.charges", f"{kind} {ccy} {amount}", tag, 1))
+        else:  # 72, 77B and the narrative fields: one list entry per non-blank line
+            key = _LINE_LISTS[action]
+            name = "payment." + key
             for i, line in enumerate(_lines(value), start=1):
-                pay.setdefault("sender_to_receiver_information", []).append(line)
-                out.field("payment.sender_to_receiver_information", line, tag, i)
-        elif tag == "77B":
-            for i, line in enumerate(_lines(value), start=1):
-                pay.setdefault("regulatory_reporting", []).append(line)
-                out.field("payment.regulatory_reporting", line, tag, i)
-        elif tag in _NARRATIVE_TAGS or tag == "77T":
-            for i, line in enumerate(_lines(value), start=1):
-                pay.setdefault("narrative", []).append(line)
-                out.field("payment.narrative", line, tag, i)
+                pay.setdefault(key, []).append(line)
+                record((name, line, tag, i))
     if remittance or references:
         pay["remittance_information"] = {"unstructured": remittance, "references": references}
     return pay
@@ -147,10 +209,22 @@ def map_payment(message_type: str, fields: list[RawField], cov: bool, out: Colle
 
 def _value_date_amount(value: str, tag: str, pay: dict[str, Any], out: Collector) -> None:
     value = value.strip()
+    m = _DATE_CCY_AMOUNT.fullmatch(value)
+    if m is not None:
+        # The usual 32A: a calendar date and a known currency give no finding; the amount's own
+        # checks stay in read_amount.
+        date_text, ccy, amount_text = m.groups()
+        when = parse_date6(date_text)
+        if when is not None and ccy in MINOR_UNITS:
+            pay["value_date"] = when
+            out.fields.append(("payment.value_date", iso_date(when), tag, 1))
+            amount = read_amount(amount_text, ccy, tag, "payment.amount", out)
+            _store_ccy_amount(pay, ccy, amount, "currency", "amount", tag, out)
+            return
     when = read_date(value[:6], tag, "payment.value_date", out)
     if when is not None:
         pay["value_date"] = when
-        out.field("payment.value_date", when.isoformat(), tag, 1)
+        out.fields.append(("payment.value_date", iso_date(when), tag, 1))
     ccy = read_currency(value[6:9], tag, "payment.currency", out)
     amount = read_amount(value[9:], ccy, tag, "payment.amount", out)
     _store_ccy_amount(pay, ccy, amount, "currency", "amount", tag, out)
@@ -167,10 +241,10 @@ def _store_ccy_amount(
 ) -> None:
     if ccy is not None:
         pay[ccy_key] = ccy
-        out.field(f"payment.{ccy_key}", ccy, tag, 1)
+        out.fields.append(("payment." + ccy_key, ccy, tag, 1))
     if amount is not None:
         pay[amount_key] = amount
-        out.field(f"payment.{amount_key}", format(amount, "f"), tag, 1)
+        out.fields.append(("payment." + amount_key, format(amount, "f"), tag, 1))
 
 
 def _exchange_rate(value: str, tag: str, pay: dict[str, Any], out: Collector) -> None:

@@ -15,7 +15,8 @@ import re
 
 from tools.messages.swift.blocks import RawField
 from tools.messages.swift.builder import Collector
-from tools.messages.swift.checks import charset_violation, check_charset
+from tools.messages.swift.checks import NOT_X as _NOT_X
+from tools.messages.swift.checks import X_BYTES
 
 # Mandatory fields (by tag number, option letters accepted) per message type.
 MANDATORY: dict[str, tuple[str, ...]] = {
@@ -124,31 +125,55 @@ def _path(tag: str, kind: str) -> str:
 
 def check_fields(fields: list[RawField], kind: str, out: Collector) -> None:
     """Charset and simple format checks on each field."""
+    # One look at all the values (a newline joins them: it is in the X set) finds nothing outside X
+    # in the usual message, and then the per-field charset check is left out. X is ASCII: deleting
+    # its bytes leaves nothing unless something is outside it (faster than the pattern's search).
+    joined = "\n".join([f.value for f in fields])
+    charset = not joined.isascii() or bool(joined.encode("ascii").translate(None, X_BYTES))
+    formats = _FORMATS
     for f in fields:
-        if f.tag not in _NO_CHARSET_CHECK and charset_violation(f.value) is not None:
-            check_charset(f.value, f.tag, _path(f.tag, kind), out)
-        pattern = _FORMATS.get(f.tag)
-        if pattern is not None and not pattern.fullmatch(f.value.strip()):
+        tag = f.tag
+        if charset and tag not in _NO_CHARSET_CHECK:
+            bad = _NOT_X.search(f.value)
+            if bad is not None:
+                out.finding(
+                    "CHARSET",
+                    "error",
+                    f"field {tag} holds {bad.group(0)!r}, outside the SWIFT X character set",
+                    _path(tag, kind),
+                )
+        if tag not in formats:
+            continue
+        value = f.value
+        if not formats[tag].fullmatch(value.strip()):
             out.finding(
                 "FIELD_FORMAT",
                 "error",
-                f"field {f.tag}: {f.value[:40]!r} does not match its format",
-                _path(f.tag, kind),
+                f"field {tag}: {value[:40]!r} does not match its format",
+                _path(tag, kind),
             )
-        if f.tag in ("20", "21") and (f.value.startswith("/") or f.value.endswith("/") or "//" in f.value):
+        if (tag == "20" or tag == "21") and (value.startswith("/") or value.endswith("/") or "//" in value):
             out.finding(
                 "FIELD_FORMAT",
                 "error",
-                f"field {f.tag} must not start or end with '/' nor contain '//' (T26)",
-                _path(f.tag, kind),
+                f"field {tag} must not start or end with '/' nor contain '//' (T26)",
+                _path(tag, kind),
             )
 
 
-def check_mandatory(message_type: str, fields: list[RawField], kind: str, out: Collector) -> None:
+def check_mandatory(
+    message_type: str,
+    fields: list[RawField],
+    kind: str,
+    out: Collector,
+    tags: dict[str, list[RawField]] | None = None,
+) -> None:
+    """Findings for the mandatory fields of ``message_type`` that are missing (``tags``: the fields
+    by tag and tag number, :func:`field_index`, when the caller has it already)."""
     required = MANDATORY.get(message_type)
     if not required:
         return
-    present = {f.tag for f in fields} | {f.tag[:2] for f in fields}
+    present = tags if tags is not None else field_index(fields)
     for tag in required:
         if tag not in present:
             if tag == "79" and message_type.endswith("99") and "77E" in present:
@@ -158,13 +183,22 @@ def check_mandatory(message_type: str, fields: list[RawField], kind: str, out: C
             )
 
 
-def _options(fields: list[RawField]) -> dict[str, list[RawField]]:
-    by_number: dict[str, list[RawField]] = {}
+def field_index(fields: list[RawField]) -> dict[str, list[RawField]]:
+    """The fields by tag number (``"50"``) and, for tags with an option letter, by tag (``"50K"``)."""
+    by_tag: dict[str, list[RawField]] = {}
     for f in fields:
-        by_number.setdefault(f.tag[:2], []).append(f)
-        if len(f.tag) == 3:
-            by_number.setdefault(f.tag, []).append(f)
-    return by_number
+        tag = f.tag
+        num = tag[:2]
+        if num in by_tag:
+            by_tag[num].append(f)
+        else:
+            by_tag[num] = [f]
+        if tag != num:  # a three-character tag (tags have two or three)
+            if tag in by_tag:
+                by_tag[tag].append(f)
+            else:
+                by_tag[tag] = [f]
+    return by_tag
 
 
 def check_mt103(
@@ -173,15 +207,14 @@ def check_mt103(
     sender_bic: str | None,
     receiver_bic: str | None,
     out: Collector,
+    tags: dict[str, list[RawField]] | None = None,
 ) -> None:
     """The MT103 network validated rules listed in the module docstring."""
-    tags = _options(fields)
+    if tags is None:
+        tags = field_index(fields)
 
-    def first(tag: str) -> str | None:
-        items = tags.get(tag)
-        return items[0].value.strip() if items else None
-
-    ccy32, ccy33 = (first("32A") or "")[6:9], (first("33B") or "")[:3]
+    ccy32 = tags["32A"][0].value.strip()[6:9] if "32A" in tags else ""
+    ccy33 = tags["33B"][0].value.strip()[:3] if "33B" in tags else ""
     has36 = "36" in tags
     if ccy33 and ccy33 != ccy32 and not has36:
         out.finding(
@@ -210,8 +243,8 @@ def check_mt103(
             "sender and receiver are both in the EU/EEA: field 33B is mandatory (D49)",
             "payment.instructed_amount",
         )
-    b23 = first("23B")
-    codes23e = [f.value.strip()[:4] for f in tags.get("23E", [])]
+    b23 = tags["23B"][0].value.strip() if "23B" in tags else None
+    codes23e = [f.value.strip()[:4] for f in tags["23E"]] if "23E" in tags else []
     if b23 is not None and b23 not in _BANK_OPERATION_CODES:
         out.finding(
             "FIELD_FORMAT",
@@ -258,8 +291,8 @@ def check_mt103(
             f"with 23B {b23}, field 56a must be option A or C (E17)",
             "payment.intermediary_agent",
         )
-    _charges_rules(first("71A"), tags, out)
-    if any(c == "CHQB" for c in codes23e):
+    _charges_rules(tags["71A"][0].value.strip() if "71A" in tags else None, tags, out)
+    if "CHQB" in codes23e:
         beneficiary = tags.get("59", [])
         if beneficiary and beneficiary[0].value.startswith("/"):
             out.finding(
@@ -336,8 +369,11 @@ def _usage_rules(flag: str | None, tags: dict[str, list[RawField]], out: Collect
             )
 
 
-def check_mt202(fields: list[RawField], out: Collector) -> None:
-    tags = _options(fields)
+def check_mt202(
+    fields: list[RawField], out: Collector, tags: dict[str, list[RawField]] | None = None
+) -> None:
+    if tags is None:
+        tags = field_index(fields)
     if "56" in tags and "57" not in tags:
         out.finding(
             "NETWORK_RULE_C1", "error", "field 56a requires field 57a (C81)", "payment.creditor_agent"

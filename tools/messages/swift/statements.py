@@ -19,7 +19,7 @@ from typing import Any
 from tools.messages.swift.blocks import RawField
 from tools.messages.swift.builder import Collector
 from tools.messages.swift.checks import check_iban, iban_candidate
-from tools.messages.swift.values import parse_date6, read_amount, read_currency, read_date
+from tools.messages.swift.values import iso_date, parse_date6, read_amount, read_currency, read_date
 
 _BALANCE_KINDS = {
     "60F": "opening",
@@ -137,7 +137,7 @@ def _balance(tag: str, value: str, index: int, out: Collector) -> dict[str, Any]
         out.field(f"{path}.currency", currency, tag, 1)
     if when is not None:
         balance["date"] = when
-        out.field(f"{path}.date", when.isoformat(), tag, 1)
+        out.field(f"{path}.date", iso_date(when), tag, 1)
     return balance
 
 
@@ -163,7 +163,7 @@ def _entry(value: str, index: int, currency: str | None, out: Collector) -> dict
     value_date = read_date(value_text, "61", f"{path}.value_date", out, clamp=True)
     if value_date is not None:
         entry["value_date"] = value_date
-        out.field(f"{path}.value_date", value_date.isoformat(), "61", 1)
+        out.field(f"{path}.value_date", iso_date(value_date), "61", 1)
         if entry_text and entry_text.strip():
             booking = _entry_date(value_date, entry_text)
             if booking is None:
@@ -172,7 +172,7 @@ def _entry(value: str, index: int, currency: str | None, out: Collector) -> dict
                 )
             else:
                 entry["booking_date"] = booking
-                out.field(f"{path}.booking_date", booking.isoformat(), "61", 1)
+                out.field(f"{path}.booking_date", iso_date(booking), "61", 1)
     if funds:
         entry["funds_code"] = funds
         out.field(f"{path}.funds_code", funds, "61", 1)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, getcontext
+from functools import lru_cache
 from typing import Any
 
 from tools.messages.currencies import MINOR_UNITS
@@ -24,13 +25,24 @@ _DATE6 = re.compile(r"[0-9]{6}")
 _CCY = re.compile(r"[A-Z]{3}")
 _BIC_LINE = re.compile(r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
 _STRUCTURED_LINE = re.compile(r"([1-8])/(.*)")
+# Digits up to which a decimal's normalize() is exact in the default context (precision 28).
+_EXACT_DIGITS = 28
+
+# date.isoformat, cached for the same reason as parse_date6 (dates are immutable).
+iso_date = lru_cache(maxsize=4096)(date.isoformat)
 
 
+@lru_cache(maxsize=4096)
 def parse_date6(text: str) -> date | None:
-    """YYMMDD to a date, or None when it is not a calendar date."""
-    if len(text) != 6 or not _DATE6.fullmatch(text):
+    """YYMMDD to a date, or None when it is not a calendar date.
+
+    Cached: a batch of messages shares a few value and booking dates, and the parse (a date()
+    call with its argument parsing) costs more than the look-up.
+    """
+    if len(text) != 6 or not (text.isascii() and text.isdigit()):  # [0-9]{6}
         return None
-    yy, mm, dd = int(text[:2]), int(text[2:4]), int(text[4:6])
+    yy, mmdd = divmod(int(text), 10000)
+    mm, dd = divmod(mmdd, 100)
     try:
         return date(2000 + yy if yy < 80 else 1900 + yy, mm, dd)
     except ValueError:
@@ -56,6 +68,23 @@ def parse_amount(text: str) -> tuple[Decimal | None, bool]:
 
 def read_amount(text: str, currency: str | None, tag: str, path: str, out: Collector) -> Decimal | None:
     """Parse an amount and report format and currency-decimals problems against ``path``."""
+    if _AMOUNT.fullmatch(text):
+        # The usual, well-formed amount: its decimals, trailing zeros aside, are read off the text
+        # (exact while the digits fit the context precision: Decimal(text) is exact, normalize()
+        # only drops trailing zeros); amount_finding words the rare problem.
+        whole, _, frac = text.partition(",")
+        exact = Decimal(f"{whole}.{frac}" if frac else whole)
+        if currency is not None and currency in MINOR_UNITS:
+            frac = frac.rstrip("0")
+            if (
+                len(whole) + len(frac) > _EXACT_DIGITS
+                or len(frac) > MINOR_UNITS[currency]
+                or getcontext().prec < _EXACT_DIGITS
+            ):
+                problem = amount_finding(exact, currency, path)
+                if problem is not None:
+                    out.finding(problem.code, problem.severity, f"field {tag}: {problem.message}", path)
+        return exact
     amount, ok = parse_amount(text)
     if amount is None:
         out.finding("FIELD_FORMAT", "error", f"field {tag}: {text!r} is not an amount", path)
@@ -75,6 +104,8 @@ def read_amount(text: str, currency: str | None, tag: str, path: str, out: Colle
 
 
 def read_currency(text: str, tag: str, path: str, out: Collector) -> str | None:
+    if text in MINOR_UNITS:  # the usual case; every ISO 4217 code matches the pattern below
+        return text
     if not _CCY.fullmatch(text):
         out.finding("FIELD_FORMAT", "error", f"field {tag}: {text!r} is not a currency code", path)
         return None
@@ -125,48 +156,55 @@ def _account(line: str, path: str, tag: str, line_no: int, out: Collector) -> di
         return None
     iban = iban_candidate(value)
     if iban is not None:
-        out.field(f"{path}.account.iban", iban, tag, line_no)
-        check_iban(iban, f"{path}.account.iban", out)
+        name = path + ".account.iban"
+        out.fields.append((name, iban, tag, line_no))
+        check_iban(iban, name, out)
         return {"iban": iban}
-    out.field(f"{path}.account.other", value, tag, line_no)
+    out.fields.append((path + ".account.other", value, tag, line_no))
     return {"other": value}
 
 
 def read_party(option: str, value: str, tag: str, path: str, out: Collector) -> dict[str, Any]:
     """Ordering customer / beneficiary (50A/F/K, 59/59A/59F) as a Party dict."""
-    lines = value.split("\n")
+    lines = value.split("\n")  # never empty
     party: dict[str, Any] = {}
     start = 0
-    if lines and lines[0].startswith("/"):
-        account = _account(lines[0], path, tag, 1, out)
+    first = lines[0]
+    if first[:1] == "/":
+        account = _account(first, path, tag, 1, out)
         if account is not None:
             party["account"] = account
         start = 1
-    elif option == "F" and lines and "/" in lines[0] and not _STRUCTURED_LINE.match(lines[0]):
-        party["identifier"] = lines[0].strip()  # party identifier: code/country/identifier
-        out.field(f"{path}.identifier", party["identifier"], tag, 1)
+        del lines[0]
+    elif option == "F" and "/" in first and not _STRUCTURED_LINE.match(first):
+        party["identifier"] = first.strip()  # party identifier: code/country/identifier
+        out.fields.append((path + ".identifier", party["identifier"], tag, 1))
         start = 1
-    rest = lines[start:]
+        del lines[0]
+    rest = lines
     if option == "A":
         bic = rest[0].strip() if rest else ""
         if bic:
             party["identifier"] = bic
-            out.field(f"{path}.identifier", bic, tag, start + 1)
-            check_bic(bic, f"{path}.identifier", out)
+            name = path + ".identifier"
+            out.fields.append((name, bic, tag, start + 1))
+            check_bic(bic, name, out)
         else:
             out.finding("FIELD_FORMAT", "error", f"field {tag}: no BIC", f"{path}.identifier")
         return party
     if option == "F" and any(_STRUCTURED_LINE.match(x) for x in rest):
         _structured_party(rest, start, tag, path, party, out)
         return party
-    names = [x.strip() for x in rest if x.strip()]
+    names = list(filter(None, map(str.strip, rest)))
     if names:
         party["name"] = names[0]
-        out.field(f"{path}.name", names[0], tag, start + 1)
+        record = out.fields.append
+        record((path + ".name", names[0], tag, start + 1))
         if len(names) > 1:
             party["address_lines"] = names[1:]
+            name = path + ".address_lines"
             for i, line in enumerate(names[1:], start=start + 2):
-                out.field(f"{path}.address_lines", line, tag, i)
+                record((name, line, tag, i))
     return party
 
 
@@ -222,26 +260,28 @@ def read_agent(
     """
     bic_key = "identifier" if as_party else "bic"
     clearing_key = "identifier" if as_party else "clearing_id"
-    lines = value.split("\n")
+    lines = value.split("\n")  # never empty
     agent: dict[str, Any] = {}
     start = 0
-    if lines and lines[0].startswith("/"):
-        first = lines[0]
-        if first.startswith("//"):
+    first = lines[0]
+    if first[:1] == "/":
+        if first[:2] == "//":
             agent[clearing_key] = first[2:].strip()
-            out.field(f"{path}.{clearing_key}", agent[clearing_key], tag, 1)
+            out.fields.append((f"{path}.{clearing_key}", agent[clearing_key], tag, 1))
         else:
             account = _account(first, path, tag, 1, out)
             if account is not None:
                 agent["account"] = account
         start = 1
-    rest = [x for x in lines[start:] if x.strip()]
+        del lines[0]
+    rest = list(filter(str.strip, lines))  # the non-blank lines
     if option == "A":
         if rest:
             bic = rest[0].strip()
             agent[bic_key] = bic
-            out.field(f"{path}.{bic_key}", bic, tag, start + 1)
-            check_bic(bic, f"{path}.{bic_key}", out)
+            name = f"{path}.{bic_key}"
+            out.fields.append((name, bic, tag, start + 1))
+            check_bic(bic, name, out)
         else:
             out.finding("FIELD_FORMAT", "error", f"field {tag}: option A without a BIC", f"{path}.{bic_key}")
     elif option in ("B", "D") and rest:

@@ -95,7 +95,18 @@ def test_fast_path_matches_general_reader_on_mutations(shared_data: Path, seed: 
         "{1:F01AAAABBCCXXXX0000000000}{4:\n:20:X\n-}$",  # a stray "$": the general reader notes it
         "{1:F01AAAABBCCXXXX0000000000}{4:\n:20:X-}{5:{CHK:1}}",
         "{1:F01AAAABBCCXXXX0000000000}{2:I103BBBBCCDDXXXXN}{3:{108}}{4:\n:20:X\n-}",  # malformed block 3
+        "{1:F01AAAABBCCXXXX0000000000}{4:\n:20:X\n-}{5:{CHK:1}}{S:{SAC:}{COP:P}}",  # user trailer
+        "{1:F01AAAABBCCXXXX0000000000}{4:\n:20:X\n-}{S:{SPD:}}",
+        "{1:F01AAAABBCCXXXX0000000000}{4:\n:20:X\n-}{S:{SPD:}}{S:{X:1}}",  # two trailers: general reader
     ],
 )
 def test_split_messages_agrees_with_general_reader(text: str) -> None:
     assert split_messages(text) == _general(_normalise(text))
+
+
+def test_user_trailer_is_read_on_the_fast_path() -> None:
+    text = "{1:F01AAAABBCCXXXX0000000000}{4:\n:20:X\n-}{5:{CHK:1}}{S:{SAC:}{COP:P}}"
+    fast = _by_the_book(text)
+    assert fast is not None
+    assert fast[0].user_trailer == [("SAC", ""), ("COP", "P")]
+    assert fast[0].block5 == [("CHK", "1")]
