@@ -2,11 +2,17 @@
 routes, UI and error handling. ``app`` at module level is for ``uvicorn app.main:app``.
 
 Start-up (lifespan): run the migrations, then start the triage worker pool (``settings.workers``
-threads; 0 for an API-only process when ``repairdesk worker`` runs the queue elsewhere).
+threads; 0 for an API-only process when ``repairdesk worker`` runs the queue elsewhere), then move
+everything loaded so far out of the garbage collector's view (``gc.freeze``). The app's modules are
+some 100,000 long-lived objects; a full collection walks them all (65 ms on this machine), stopping
+every thread of the process, and on SQLite a stop while the writer lock is held stalls the other
+server processes' POSTs too. Frozen objects are never collected, which is right for what lives as
+long as the process.
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -66,12 +72,16 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             services.db.migrate()
         if settings.workers > 0 and not settings.broker:  # with a broker, Celery workers run the jobs
             services.pool = start_pool(services)
+        gc.collect()  # what start-up left as garbage is freed, not frozen
+        gc.freeze()
         try:
             yield
         finally:
             if services.pool is not None:
                 services.pool.stop()
                 services.pool = None
+            if services.db.group_commit is not None:
+                services.db.group_commit.close()
 
     app = FastAPI(
         title="RepairDesk",

@@ -8,7 +8,9 @@ server processes (``repairdesk serve --processes N``): SQLite has one writer at 
 handler waits by polling with growing sleeps (up to 100 ms each), so two processes contending for
 the lock add tens of milliseconds to a write that takes one or two. An ``flock`` on a file beside
 the database queues them in the kernel instead, which wakes the next writer as soon as the lock is
-released. PostgreSQL needs none (row locks; the audit head row serialises chain appends).
+released. ``group_commit`` runs those transactions, batched, on one writer thread per process
+(:mod:`app.db.group_commit`). PostgreSQL needs neither (row locks; the audit head row serialises
+chain appends).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.db.group_commit import GroupCommit
 from tools.db import get_engine, is_postgres
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
@@ -91,6 +94,10 @@ class Database:
         self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write_lock: AbstractContextManager[object] = (
             nullcontext() if self.is_postgres else SqliteWriteLock(_sqlite_file(url))
+        )
+        # SQLite: the API's case inserts, batched by one thread per process (module docstring)
+        self.group_commit: GroupCommit | None = (
+            None if self.is_postgres else GroupCommit(self._factory, self._write_lock)
         )
 
     def writer(self) -> AbstractContextManager[object]:

@@ -3,8 +3,9 @@
 ``create_case`` stores the documents once by hash, the case, its triage job and an audit event in
 one transaction. A retried POST with the same ``Idempotency-Key`` (or the same client ``case_id``)
 and the same body returns the existing case; the same key with a different body is a 409. The
-request is hashed, validated and its documents stored before the write transaction, which runs
-under the caller's ``write_lock`` (:meth:`app.db.session.Database.writer`) to keep it short.
+request is hashed, validated and its documents stored before the write transaction, which is kept
+short: on SQLite it is handed to the database's group commit (:mod:`app.db.group_commit`), which
+batches the inserts of concurrent POSTs into one transaction under the writer lock.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.api.schemas import ExceptionIn
+from app.db.group_commit import GroupCommit
 from app.db.models import Case, CaseDocument, Decision, Document, Job, Proposal
 from app.errors import ConflictError
 from app.services.audit import append_event
@@ -108,7 +109,7 @@ class Created:
 
 
 def _insert_case(session: Session, row: dict[str, Any], doc_refs: list[dict[str, Any]], user: str) -> None:
-    """The write transaction of ``create_case``: documents, case, job, audit event; commits.
+    """The writes of ``create_case``: documents, case, job, audit event; the caller commits.
 
     Core inserts (the rows are not needed as ORM objects), in foreign-key order."""
     connection = session.connection()
@@ -137,7 +138,6 @@ def _insert_case(session: Session, row: dict[str, Any], doc_refs: list[dict[str,
         case_id=row["id"],
         data={"exception_code": row["exception_code"], "documents": len(doc_refs), "status": "queued"},
     )
-    session.commit()
 
 
 def create_case(
@@ -147,11 +147,12 @@ def create_case(
     *,
     user: str,
     idempotency_key: str | None,
-    write_lock: AbstractContextManager[object] | None = None,
+    group_commit: GroupCommit | None = None,
 ) -> Created:
     """Create (or find, for a retry) the case and queue its triage; commits.
 
-    ``write_lock`` is held around the write transaction only (see the module docstring)."""
+    With ``group_commit`` the inserts are committed by it (batched with other callers'); without,
+    on ``session``."""
     if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
         raise ValidationError("must be 1-200 characters", source="Idempotency-Key")
     digest = request_hash(body)
@@ -182,10 +183,11 @@ def create_case(
         "created_by": user,
     }
     try:
-        # On SQLite the reads above hold no transaction (pysqlite begins one at the first write),
-        # so the write transaction starts, and ends, under the lock.
-        with write_lock or nullcontext():
+        if group_commit is not None:
+            group_commit.run(lambda writer: _insert_case(writer, row, doc_refs, user))
+        else:
             _insert_case(session, row, doc_refs, user)
+            session.commit()
     except IntegrityError:
         # A concurrent retry with the same key or case id won the race: answer with its case.
         session.rollback()

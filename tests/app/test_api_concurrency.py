@@ -31,7 +31,7 @@ def _submit_many(url: str, docs: str, prefix: str, start: Any) -> None:
     for n in range(PER_PROCESS):
         body = ExceptionIn(case_id=f"{prefix}-{n}", exception_code="AC01", message=f":20:{prefix}{n}\n")
         with db.session() as session:
-            create_case(session, store, body, user=prefix, idempotency_key=None, write_lock=db.writer())
+            create_case(session, store, body, user=prefix, idempotency_key=None, group_commit=db.group_commit)
     db.engine.dispose()
 
 

@@ -81,7 +81,7 @@ def submit(
             body,
             user=principal.user,
             idempotency_key=idempotency_key,
-            write_lock=services.db.writer(),
+            group_commit=services.db.group_commit,
         )
         case_id, status = created.case.id, created.case.status
     if created.created:
