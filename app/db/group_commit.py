@@ -70,10 +70,10 @@ class GroupCommit:
         self._thread = None
 
     def _ensure_thread(self) -> None:
-        if self._thread is not None and self._pid == os.getpid():
+        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
             return
         with self._start_lock:
-            if self._thread is None or self._pid != os.getpid():
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
                 if self._pid != os.getpid():  # a forked child: the parent's queue is not ours
                     self._queue = queue.SimpleQueue()
                 self._pid = os.getpid()
@@ -105,7 +105,7 @@ class GroupCommit:
         if len(batch) > 1:
             try:
                 results = self._transaction([work for work, _ in batch])
-            except Exception:  # rolled back; each piece is retried alone below
+            except BaseException:  # rolled back; each piece is retried alone below
                 pass
             else:
                 self.batches += 1

@@ -171,9 +171,10 @@ def test_concurrent_posts_through_group_commit_keep_one_chain_and_dedupe_races(a
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Case)) == 13
         assert session.scalar(select(func.count()).select_from(Job)) == 13
-        assert session.scalar(select(func.count()).select_from(AuditEvent)) == 13
-        report = verify_chain(session)
-    assert report.ok and report.checked == 13
+        created_events = select(func.count()).where(AuditEvent.event == "case_created")
+        assert session.scalar(created_events) == 13
+        report = verify_chain(session)  # the triage worker may have appended events of its own
+    assert report.ok and report.checked >= 13
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
