@@ -34,6 +34,8 @@ MAX_BATCH = 64  # bounds one transaction (and so a batch's lock hold) under a fl
 class GroupCommit:
     """``run(work)``: ``work(session)`` adds rows without committing; it is committed with whatever
     other work is waiting, and ``run`` returns its result (or raises its exception) after the commit.
+    ``work`` may run twice (alone, after its batch failed and was rolled back): it must act only
+    through ``session``.
 
     ``new_session`` makes the writer's sessions; ``lock`` is held around each transaction. The
     writer thread starts on first use in each process (a forked child starts its own)."""
