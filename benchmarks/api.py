@@ -11,6 +11,10 @@ streams (uvloop when installed), requests pre-encoded, responses read by Content
 load phase reports the CPU it used (``client_cpu_ms_per_request``) next to the server processes'
 (``server_cpu_ms_per_request``, from /proc), so a slow figure can be told apart from a busy machine.
 ``--client httpx`` drives the load with httpx instead (heavier; earlier figures were taken with it).
+Two figures say where a latency tail comes from: ``max_quiet_ms`` (the longest time in which no
+response came back: a pause of the whole service, such as a garbage collection or a held lock) and
+the spread of the connections' mean latencies (``slot_mean_ms_min``/``_max``: connections shared
+unevenly between the server processes).
 
     .venv/bin/python benchmarks/api.py [--requests 3000] [--posts 800] [--clients 16] [--json OUT]
     .venv/bin/python benchmarks/api.py --repo /tmp/old-checkout   # serve another checkout's code
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import socket
@@ -32,7 +37,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -206,10 +211,20 @@ def encode(server: Server, method: str, target: str, body: dict[str, Any] | None
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
 
 
-async def _drive(
-    requests: int, clients: int, send: Callable[[int, int], Awaitable[int]]
-) -> tuple[list[float], int, float]:
+class Run(NamedTuple):
+    """One load phase: per request its latency, connection slot and completion time (s from start)."""
+
+    latencies: list[float]
+    slots: list[int]
+    finished: list[float]
+    errors: int
+    elapsed: float
+
+
+async def _drive(requests: int, clients: int, send: Callable[[int, int], Awaitable[int]]) -> Run:
     latencies: list[float] = []
+    slots: list[int] = []
+    finished: list[float] = []
     errors = 0
     counter = iter(range(requests))
 
@@ -218,17 +233,36 @@ async def _drive(
         for n in counter:
             started = time.perf_counter()
             status = await send(slot, n)
-            latencies.append(time.perf_counter() - started)
+            done = time.perf_counter()
+            latencies.append(done - started)
+            slots.append(slot)
+            finished.append(done - begun)
             errors += status >= 400
 
-    started = time.perf_counter()
+    begun = time.perf_counter()
     await asyncio.gather(*(worker(slot) for slot in range(clients)))
-    return latencies, errors, time.perf_counter() - started
+    return Run(latencies, slots, finished, errors, time.perf_counter() - begun)
 
 
-async def load_raw(
-    server: Server, requests: int, clients: int, make: Callable[[int], bytes]
-) -> tuple[list[float], int, float]:
+def stall_figures(run: Run) -> dict[str, float]:
+    """Where a tail comes from: ``max_quiet_ms``, the longest time in which no response came back
+    (every connection waiting at once: a pause of the whole server, such as a garbage collection or
+    a held lock), and the spread of the connections' mean latencies (``slot_mean_ms_min``/``max``:
+    connections shared unevenly between the server processes)."""
+    ends = sorted(run.finished)
+    quiet = max((b - a for a, b in itertools.pairwise(ends)), default=0.0)
+    by_slot: dict[int, list[float]] = {}
+    for slot, latency in zip(run.slots, run.latencies, strict=True):
+        by_slot.setdefault(slot, []).append(latency)
+    means = [statistics.mean(values) for values in by_slot.values()] or [0.0]
+    return {
+        "max_quiet_ms": round(quiet * 1000, 2),
+        "slot_mean_ms_min": round(min(means) * 1000, 2),
+        "slot_mean_ms_max": round(max(means) * 1000, 2),
+    }
+
+
+async def load_raw(server: Server, requests: int, clients: int, make: Callable[[int], bytes]) -> Run:
     connections = [Connection(server.port) for _ in range(clients)]
     payloads = [make(n) for n in range(requests)]  # encoded before the clock starts
 
@@ -243,9 +277,7 @@ async def load_raw(
             await connection.close()
 
 
-async def load_httpx(
-    server: Server, requests: int, clients: int, make: Callable[[int], bytes]
-) -> tuple[list[float], int, float]:
+async def load_httpx(server: Server, requests: int, clients: int, make: Callable[[int], bytes]) -> Run:
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(
         base_url=server.base, headers=server.headers, limits=limits, timeout=30
@@ -275,7 +307,8 @@ def load(
     """``requests`` calls (``make(n)`` encodes the n-th) over ``clients`` concurrent connections."""
     driver = load_raw if client == "raw" else load_httpx
     server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
-    latencies, errors, elapsed = run_loop(driver(server, requests, clients, make))
+    run: Run = run_loop(driver(server, requests, clients, make))
+    latencies, errors, elapsed = run.latencies, run.errors, run.elapsed
     server_cpu, client_cpu = server.cpu_seconds() - server_cpu, time.process_time() - client_cpu
     return {
         "requests": requests,
@@ -286,6 +319,7 @@ def load(
         "server_cpu_ms_per_request": round(server_cpu / requests * 1000, 2),
         "client_cpu_ms_per_request": round(client_cpu / requests * 1000, 2),
         "cpu_busy_share": round((server_cpu + client_cpu) / (elapsed * (os.cpu_count() or 1)), 2),
+        **stall_figures(run),
     }
 
 
