@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +24,9 @@ from typing import Any
 import boto3
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from app.db.models import Job
 from app.db.session import Database
 from app.jobs import celery_app
 from app.jobs.celery_app import TRIAGE_TASK, create_celery_app
@@ -57,7 +62,7 @@ def sqs(aws: dict[str, str]) -> Any:
     return boto3.client("sqs", region_name=REGION)
 
 
-def _queues(sqs: Any, max_receive_count: int = 5) -> tuple[str, str]:
+def _queues(sqs: Any, max_receive_count: int = 5, visibility_timeout: int = 900) -> tuple[str, str]:
     """A work queue whose redrive policy points at a dead-letter queue (what infra/aws creates)."""
     name = f"repairdesk-{uuid.uuid4().hex[:8]}"
     dead = sqs.create_queue(QueueName=f"{name}-dead")["QueueUrl"]
@@ -65,7 +70,7 @@ def _queues(sqs: Any, max_receive_count: int = 5) -> tuple[str, str]:
     jobs = sqs.create_queue(
         QueueName=f"{name}-jobs",
         Attributes={
-            "VisibilityTimeout": "900",
+            "VisibilityTimeout": str(visibility_timeout),
             "RedrivePolicy": json.dumps(
                 {"deadLetterTargetArn": arn, "maxReceiveCount": str(max_receive_count)}
             ),
@@ -234,3 +239,120 @@ def test_failing_task_is_dead_lettered_on_sqs_after_bounded_retries_then_replaye
         assert "Traceback" not in healthy.log_text()
     finally:
         fleet.stop(timeout=60)
+
+
+# --- a node killed while it holds triage jobs ------------------------------------------------------
+
+# The work queue's own VisibilityTimeout applies to predefined queues (REPAIRDESK_VISIBILITY_TIMEOUT
+# does not): a short one brings the killed node's unacknowledged messages back within seconds.
+SHORT_VISIBILITY = 5
+
+
+@pytest.fixture
+def short_visibility_deployment(sqs: Any, aws: dict[str, str]) -> Iterator[tuple[Deployment, str, str]]:
+    jobs, dead = _queues(sqs, visibility_timeout=SHORT_VISIBILITY)
+    with scratch_dir() as root:
+        deployment = Deployment(
+            root,
+            broker=f"sqs://{jobs}",
+            extra_env={
+                **aws,
+                "REPAIRDESK_DEAD_LETTER_QUEUE_URL": dead,
+                "REPAIRDESK_SQS_REGION": REGION,
+            },
+            options={"dead_letter_queue_url": dead, "sqs_region": REGION},
+        )
+        try:
+            yield deployment, jobs, dead
+        finally:
+            deployment.close()
+
+
+def _running_jobs_by_pid(deployment: Deployment) -> dict[int, str]:
+    """pid (from ``locked_by`` = ``host:pid:celery``) -> case id of every ``running`` job row."""
+    with deployment.db.session() as session:
+        rows = session.execute(select(Job.case_id, Job.locked_by).where(Job.status == "running")).all()
+    return {int(str(locked_by).split(":")[1]): case_id for case_id, locked_by in rows}
+
+
+def _pool_children(pid: int) -> set[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return {int(p) for p in path.read_text().split()} if path.exists() else set()
+
+
+def _freeze_a_pool_process_inside_a_task(deployment: Deployment, node_pid: int) -> tuple[int, str]:
+    """SIGSTOP a pool process of the node while its job row says ``running``; (pid, case id)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        children = _pool_children(node_pid)
+        for pid, case_id in _running_jobs_by_pid(deployment).items():
+            if pid not in children:
+                continue
+            os.kill(pid, signal.SIGSTOP)
+            if _running_jobs_by_pid(deployment).get(pid) == case_id:
+                return pid, case_id  # frozen mid-task: its message is received, not acknowledged
+            os.kill(pid, signal.SIGCONT)
+        time.sleep(0.02)
+    raise AssertionError("never caught a worker process inside a task")
+
+
+def _wait_for_depth(sqs: Any, url: str, done: Any, timeout: float) -> tuple[int, int]:
+    """Poll the queue's (visible, in flight) counts until ``done(depth)``; AssertionError on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        depth = _depth(sqs, url)
+        if done(depth):
+            return depth
+        if time.monotonic() > deadline:
+            raise AssertionError(f"queue depth still {depth} after {timeout}s")
+        time.sleep(0.25)
+
+
+@pytest.mark.slow
+def test_node_killed_holding_jobs_on_sqs_loses_none_and_proposes_once(
+    sqs: Any, short_visibility_deployment: tuple[Deployment, str, str]
+) -> None:
+    deployment, jobs, dead = short_visibility_deployment
+    fleet = Fleet(deployment)
+    try:
+        doomed = fleet.start_cli(threads=2)  # prefork, two pool processes
+        case_ids = deployment.create_cases(15, "SQSKILL")
+        _pid, victim_case = _freeze_a_pool_process_inside_a_task(deployment, doomed.process.pid)
+        # The frozen process's message (and whatever the node had reserved) is in flight on SQS.
+        in_flight = _depth(sqs, jobs)[1]
+        assert in_flight >= 1
+        fleet.kill_node(doomed)  # the node and its pool vanish: no ack, no reject, no release
+        # The claim commits before the case is marked ``triaging`` and the proposal is stored before the
+        # job is finished, so the frozen process may have left the case in any of these states; its job
+        # row stays ``running`` under the dead pid.
+        assert deployment.statuses([victim_case])[victim_case] in {"queued", "triaging", "pending_review"}
+        assert deployment.job_statuses([victim_case]) == {victim_case: "running"}
+
+        # SQS (moto) makes the unacknowledged messages visible again once the queue's timeout passes.
+        killed_at = time.monotonic()
+        visible, _ = _wait_for_depth(
+            sqs, jobs, lambda d: d[1] == 0 and d[0] >= 1, timeout=SHORT_VISIBILITY + 15
+        )
+        reappeared_after = time.monotonic() - killed_at
+        open_cases = [c for c, s in deployment.statuses(case_ids).items() if s in ("queued", "triaging")]
+        assert open_cases and visible >= 1
+        assert deployment.job_statuses([victim_case]) == {victim_case: "running"}
+
+        # A worker started after the kill takes the jobs over from the dead pids and finishes them all.
+        survivor = fleet.start_cli(threads=1)
+        deployment.wait_for(case_ids, timeout=90)
+        _assert_exactly_one_proposal(deployment, case_ids)
+        # The victim's job was claimed by the killed process and once more by the survivor.
+        assert deployment.job_attempts([victim_case]) == {victim_case: 2}
+        # Every message was deleted (a redelivery of a finished job is acknowledged as a no-op); none
+        # was dead-lettered.
+        _wait_for_depth(sqs, jobs, lambda d: d == (0, 0), timeout=SHORT_VISIBILITY * 3)
+        assert _depth(sqs, dead) == (0, 0)
+        assert "Traceback" not in survivor.log_text()
+        print(
+            f"killed with {len(open_cases)} of {len(case_ids)} cases open and {in_flight} message(s) in "
+            f"flight; {visible} visible again {reappeared_after:.1f} s after the kill"
+        )
+    finally:
+        codes = fleet.stop(timeout=60)
+    assert codes == {"w2": 0}
