@@ -31,7 +31,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -111,12 +111,17 @@ class Usage:
         }
 
 
+def _total(usages: Iterable[Usage]) -> Usage:
+    total = Usage()
+    for usage in usages:
+        total.add(usage)
+    return total
+
+
 def usage_record(by_model: dict[str, Usage]) -> dict[str, Any]:
     """The JSON stored with a proposal: the case's totals plus ``models`` (the same figures per model id)."""
-    total = Usage()
-    for usage in by_model.values():
-        total.add(usage)
-    return {**total.as_dict(), "models": {model: u.as_dict() for model, u in sorted(by_model.items())}}
+    models = {model: usage.as_dict() for model, usage in sorted(by_model.items())}
+    return {**_total(by_model.values()).as_dict(), "models": models}
 
 
 class UsageLedger:
@@ -144,18 +149,7 @@ class UsageLedger:
             }
 
     def for_case(self, case_id: str) -> Usage:
-        total = Usage()
-        for usage in self.by_model(case_id).values():
-            total.add(usage)
-        return total
-
-    def pop(self, case_id: str) -> Usage:
-        """The case's totals, forgotten afterwards."""
-        total = Usage()
-        with self._lock:
-            for usage in self._cases.pop(case_id, {}).values():
-                total.add(usage)
-        return total
+        return _total(self.by_model(case_id).values())
 
     def take(self, case_id: str) -> dict[str, Any] | None:
         """The case's :func:`usage_record`, forgotten afterwards (the worker calls it when it stores the

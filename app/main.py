@@ -7,7 +7,7 @@ everything loaded so far out of the garbage collector's view (``gc.freeze``). Th
 some 100,000 long-lived objects; a full collection walks them all (65 ms on this machine), stopping
 every thread of the process, and on SQLite a stop while the writer lock is held stalls the other
 server processes' POSTs too. Frozen objects are never collected, which is right for what lives as
-long as the process.
+long as the process (``REPAIRDESK_FREEZE_HEAP=false`` turns it off, as the tests do).
 """
 
 from __future__ import annotations
@@ -72,8 +72,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             services.db.migrate()
         if settings.workers > 0 and not settings.broker:  # with a broker, Celery workers run the jobs
             services.pool = start_pool(services)
-        gc.collect()  # what start-up left as garbage is freed, not frozen
-        gc.freeze()
+        if settings.freeze_heap:
+            gc.collect()  # what start-up left as garbage is freed, not frozen
+            gc.freeze()
         try:
             yield
         finally:

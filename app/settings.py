@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     token_cache_seconds: float = Field(default=5.0, ge=0)
     log_level: str = "INFO"
     log_json: bool = True
+    # gc.freeze() after start-up (app.main): right for a server process, which builds one app; off in
+    # tests that build many apps in one process, where frozen objects would never be collected
+    freeze_heap: bool = True
     cookie_secure: bool = False
     migrate_on_startup: bool = True
 

@@ -12,8 +12,9 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Job
@@ -32,10 +33,14 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def enqueue(session: Session, case_id: str, kind: str = "triage") -> Job:
-    job = Job(case_id=case_id, kind=kind, status="queued", attempts=0)
-    session.add(job)
-    return job
+# A Core insert on the session's connection: an ORM flush for this one row cost about a sixth of a
+# POST /v1/exceptions, which enqueues a job for every case.
+_INSERT_JOB = insert(cast(Table, Job.__table__)).values(status="queued", attempts=0)
+
+
+def enqueue(session: Session, case_id: str, kind: str = "triage") -> None:
+    """Queue a ``kind`` job for ``case_id`` in the caller's transaction (the caller commits)."""
+    session.connection().execute(_INSERT_JOB, {"case_id": case_id, "kind": kind})
 
 
 def _claimable(at: datetime) -> ColumnElement[bool]:

@@ -26,15 +26,15 @@ from sqlalchemy.orm import Session
 
 from app.api.schemas import ExceptionIn
 from app.db.group_commit import GroupCommit
-from app.db.models import Case, CaseDocument, Decision, Document, Job, Proposal
+from app.db.models import Case, CaseDocument, Decision, Document, Proposal
 from app.errors import ConflictError
+from app.jobs.queue import enqueue
 from app.services.audit import append_event
 from app.services.document_store import DocumentStore
 from tools.errors import NotFoundError, ValidationError
 
 _CASES = cast(Table, Case.__table__)
 _CASE_DOCUMENTS = cast(Table, CaseDocument.__table__)
-_INSERT_JOB = insert(cast(Table, Job.__table__)).values(kind="triage", status="queued", attempts=0)
 PRE_PROPOSAL = ("queued", "triaging")
 STATUSES = ("queued", "triaging", "pending_review", "approved", "rejected", "applied", "failed")
 PROPOSAL_KEYS = (
@@ -128,9 +128,7 @@ def _insert_case(session: Session, row: dict[str, Any], doc_refs: list[dict[str,
                 for ref in doc_refs
             ],
         )
-    # The row app.jobs.queue.enqueue adds, inserted by Core: an ORM flush for it alone cost about a
-    # sixth of a POST.
-    connection.execute(_INSERT_JOB, {"case_id": row["id"]})
+    enqueue(session, row["id"])
     append_event(
         session,
         event="case_created",

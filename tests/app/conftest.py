@@ -164,6 +164,7 @@ def make_settings(tmp_path: Path, db_url: str) -> Callable[..., Settings]:
             "log_level": "WARNING",
             "token_cache_seconds": 0,
             "migrate_on_startup": False,  # db_url is migrated already (test_migrations covers start-up)
+            "freeze_heap": False,  # many apps per test process: frozen objects would never be freed
         }
         values.update(overrides)
         return Settings(**values)

@@ -18,6 +18,7 @@ import signal
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -136,9 +137,12 @@ def test_worker_check_asks_the_sqs_queue_itself(
             celery.close()
 
 
-@pytest.fixture
-def sqs_deployment(sqs: Any, aws: dict[str, str]) -> Iterator[tuple[Deployment, str, str]]:
-    jobs, dead = _queues(sqs)
+@contextmanager
+def _deployment(
+    sqs: Any, aws: dict[str, str], visibility_timeout: int = 900, **env: str
+) -> Iterator[tuple[Deployment, str, str]]:
+    """A deployment whose broker is a fresh SQS work queue (with its dead-letter queue) on moto."""
+    jobs, dead = _queues(sqs, visibility_timeout=visibility_timeout)
     with scratch_dir() as root:
         deployment = Deployment(
             root,
@@ -147,8 +151,7 @@ def sqs_deployment(sqs: Any, aws: dict[str, str]) -> Iterator[tuple[Deployment, 
                 **aws,
                 "REPAIRDESK_DEAD_LETTER_QUEUE_URL": dead,
                 "REPAIRDESK_SQS_REGION": REGION,
-                "REPAIRDESK_JOB_MAX_ATTEMPTS": "3",
-                "REPAIRDESK_RETRY_BACKOFF_SECONDS": "0.5",
+                **env,
             },
             options={"dead_letter_queue_url": dead, "sqs_region": REGION},
         )
@@ -156,6 +159,14 @@ def sqs_deployment(sqs: Any, aws: dict[str, str]) -> Iterator[tuple[Deployment, 
             yield deployment, jobs, dead
         finally:
             deployment.close()
+
+
+@pytest.fixture
+def sqs_deployment(sqs: Any, aws: dict[str, str]) -> Iterator[tuple[Deployment, str, str]]:
+    with _deployment(
+        sqs, aws, REPAIRDESK_JOB_MAX_ATTEMPTS="3", REPAIRDESK_RETRY_BACKOFF_SECONDS="0.5"
+    ) as deployed:
+        yield deployed
 
 
 def _assert_exactly_one_proposal(deployment: Deployment, case_ids: list[str]) -> None:
@@ -250,22 +261,8 @@ SHORT_VISIBILITY = 5
 
 @pytest.fixture
 def short_visibility_deployment(sqs: Any, aws: dict[str, str]) -> Iterator[tuple[Deployment, str, str]]:
-    jobs, dead = _queues(sqs, visibility_timeout=SHORT_VISIBILITY)
-    with scratch_dir() as root:
-        deployment = Deployment(
-            root,
-            broker=f"sqs://{jobs}",
-            extra_env={
-                **aws,
-                "REPAIRDESK_DEAD_LETTER_QUEUE_URL": dead,
-                "REPAIRDESK_SQS_REGION": REGION,
-            },
-            options={"dead_letter_queue_url": dead, "sqs_region": REGION},
-        )
-        try:
-            yield deployment, jobs, dead
-        finally:
-            deployment.close()
+    with _deployment(sqs, aws, visibility_timeout=SHORT_VISIBILITY) as deployed:
+        yield deployed
 
 
 def _running_jobs_by_pid(deployment: Deployment) -> dict[int, str]:

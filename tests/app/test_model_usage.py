@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from langgraph.checkpoint.memory import InMemorySaver
 from prometheus_client import REGISTRY
@@ -90,16 +91,19 @@ def _counter(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, {"model": MODEL_ID, **labels}) or 0.0
 
 
-def _triaged(
-    client: TestClient, headers: dict[str, str], case_id: str, timeout: float = 60
-) -> dict[str, Any]:
-    """The case view once the worker has stored its proposal (or failed it)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        view: dict[str, Any] = client.get(f"/v1/exceptions/{case_id}", headers=headers).json()
-        if view["status"] not in {"queued", "triaging"} or time.monotonic() > deadline:
-            return view
-        time.sleep(0.05)
+def _submit_and_triage(app: FastAPI, case_id: str, timeout: float = 60) -> tuple[dict[str, Any], str]:
+    """Start ``app``, POST the AC01 case as ``case_id`` and wait until the worker has stored its
+    proposal (or failed it); the case view then, and the /metrics text."""
+    with TestClient(app) as client:
+        headers = add_tokens(app)
+        response = client.post("/v1/exceptions", json=ac01_case(case_id=case_id), headers=headers["service"])
+        assert response.status_code == 202, response.text
+        deadline = time.monotonic() + timeout
+        while True:
+            view: dict[str, Any] = client.get(f"/v1/exceptions/{case_id}", headers=headers["analyst"]).json()
+            if view["status"] not in {"queued", "triaging"} or time.monotonic() > deadline:
+                return view, client.get("/metrics").text
+            time.sleep(0.05)
 
 
 def _stored(db: Database, case_id: str) -> tuple[Proposal, dict[str, Any]]:
@@ -127,14 +131,7 @@ def test_the_api_worker_stores_the_cases_bedrock_usage_with_its_proposal(
         "cost": _counter("repairdesk_model_cost_usd_total"),
     }
     app = create_app(make_settings(model=SPEC), configure_logs=False)
-    with TestClient(app) as client:
-        headers = add_tokens(app)
-        response = client.post(
-            "/v1/exceptions", json=ac01_case(case_id="EXC-BEDROCK"), headers=headers["service"]
-        )
-        assert response.status_code == 202, response.text
-        view = _triaged(client, headers["analyst"], "EXC-BEDROCK")
-        metrics_text = client.get("/metrics").text
+    view, metrics_text = _submit_and_triage(app, "EXC-BEDROCK")
     stubber.assert_no_pending_responses()
 
     assert view["status"] == "pending_review" and view["model"] == SPEC and "fallback" not in view
@@ -207,13 +204,7 @@ def test_a_playbook_proposal_has_no_model_usage(
     triage.set_runner(TriageRunner(model="playbook", checkpointer=InMemorySaver(), toolbox=toolbox))
     try:
         app = create_app(make_settings(), configure_logs=False)
-        with TestClient(app) as client:
-            headers = add_tokens(app)
-            response = client.post(
-                "/v1/exceptions", json=ac01_case(case_id="EXC-PLAYBOOK"), headers=headers["service"]
-            )
-            assert response.status_code == 202, response.text
-            view = _triaged(client, headers["analyst"], "EXC-PLAYBOOK")
+        view, _ = _submit_and_triage(app, "EXC-PLAYBOOK")
     finally:
         triage.set_runner(None)
     assert view["status"] == "pending_review" and view["model"] == "playbook"
