@@ -15,7 +15,6 @@ The claim is one conditional ``UPDATE ... RETURNING`` so two deliveries never bo
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -23,7 +22,7 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Job
-from app.jobs.queue import HOST, ClaimedJob, now
+from app.jobs.queue import HOST, ClaimedJob, now, pid_alive
 
 
 @dataclass(frozen=True)
@@ -33,23 +32,13 @@ class ClaimOutcome:
     retry_in: float = 0.0
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
 def holder_is_dead(locked_by: str | None) -> bool:
     """True when ``locked_by`` (``host:pid:instance``) names a process of this host that is gone."""
     if not locked_by:
         return False
     host, _, rest = locked_by.partition(":")
     pid_text = rest.partition(":")[0]
-    return host == HOST and pid_text.isdigit() and not _pid_alive(int(pid_text))
+    return host == HOST and pid_text.isdigit() and not pid_alive(int(pid_text))
 
 
 def _as_utc(value: datetime) -> datetime:

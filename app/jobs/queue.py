@@ -12,6 +12,7 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import cast
 
 from sqlalchemy import ColumnElement, Table, func, insert, or_, select, update
@@ -93,14 +94,21 @@ def extend_lease(session: Session, job_id: int, worker_id: str, lease_seconds: f
     return bool(getattr(result, "rowcount", 0))
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host is running. A zombie is not: it has exited and holds
+    nothing, but stays in the process table until reaped, which may be never where PID 1 does not
+    reap orphans (a killed worker node's pool processes in some containers and VMs)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except PermissionError:  # exists, owned by someone else
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc (not Linux), or it exited just now: the signal said it existed
+        return True
+    return stat.rpartition(")")[2].split()[:1] not in (["Z"], ["X"])
 
 
 def requeue_orphans(session: Session, live_instances: set[str]) -> int:
@@ -116,7 +124,7 @@ def requeue_orphans(session: Session, live_instances: set[str]) -> int:
     for job_id, locked_by in rows:
         _host, pid_text, instance = ([*str(locked_by).split(":"), "", ""])[:3]
         pid = int(pid_text) if pid_text.isdigit() else -1
-        if (pid != os.getpid() and not _pid_alive(pid)) or (
+        if (pid != os.getpid() and not pid_alive(pid)) or (
             pid == os.getpid() and instance not in live_instances
         ):
             orphaned.append(job_id)

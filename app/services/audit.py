@@ -134,10 +134,16 @@ class ChainReport:
 
 
 def verify_events(events: Iterable[AuditEvent], head: tuple[int, str] | None = None) -> ChainReport:
-    """Recompute the chain in seq order; stop at the first event whose link or hash is wrong."""
+    """Recompute the chain in seq order; stop at the first event whose link or hash is wrong.
+
+    ``head`` (seq, hash), read before the events, must lie on the chain: events deleted from its end
+    leave the chain shorter than the head. Events past the head are checked like the others: they
+    were appended (and committed) between reading the head and reading the events, which a running
+    service does at any time."""
     prev = GENESIS
     expected_seq = 1
     checked = 0
+    hash_at_head = GENESIS
     for ev in events:
         if ev.seq != expected_seq:
             return ChainReport(checked, ev.seq, f"sequence gap: expected seq {expected_seq}, found {ev.seq}")
@@ -155,16 +161,21 @@ def verify_events(events: Iterable[AuditEvent], head: tuple[int, str] | None = N
         if recomputed != ev.hash:
             return ChainReport(checked, ev.seq, "content does not match its hash (row altered)")
         prev = ev.hash
+        if head is not None and ev.seq == head[0]:
+            hash_at_head = ev.hash
         expected_seq += 1
         checked += 1
-    if head is not None and (head[0], head[1]) != (expected_seq - 1, prev):
+    if head is not None and expected_seq - 1 < head[0]:
         return ChainReport(
             checked, expected_seq, f"chain ends before its head (seq {head[0]}): events deleted"
         )
+    if head is not None and hash_at_head != head[1]:
+        return ChainReport(checked, head[0], f"the head's hash does not match event {head[0]}")
     return ChainReport(checked)
 
 
 def verify_chain(session: Session) -> ChainReport:
+    # The head first: whatever is appended while the events are read lies past it (verify_events).
     row = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
     events = session.execute(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=500))
     return verify_events(events.scalars(), head=(int(row[0]), str(row[1])) if row else None)

@@ -15,11 +15,11 @@ from sqlalchemy import select, text, update
 from typer.testing import CliRunner
 
 from app.cli.main import cli
-from app.db.models import Job
+from app.db.models import AuditEvent, AuditHead, Job
 from app.jobs import triage
 from app.jobs.queue import HOST, claim
 from app.main import create_app
-from app.services.audit import verify_chain
+from app.services.audit import verify_chain, verify_events
 from app.services.corrections import export_corrections
 from app.settings import Settings
 from tests.app.conftest import Api, StubTriage, add_tokens
@@ -136,6 +136,22 @@ def test_deleting_the_last_event_is_detected(api: Api) -> None:
         conn.execute(text("DELETE FROM audit_events WHERE seq = (SELECT MAX(seq) FROM audit_events)"))
     with db.session() as session:
         assert not verify_chain(session).ok
+
+
+def test_events_appended_while_verifying_are_not_taken_for_tampering(api: Api) -> None:
+    # `repairdesk audit verify` on a live service: the head is read, then events keep being appended
+    db = api.app.state.services.db
+    api.submit()
+    with db.session() as session:
+        head = session.execute(select(AuditHead.seq, AuditHead.hash)).one()
+    api.submit()
+    with db.session() as session:
+        events = list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq)))
+    assert len(events) > head.seq
+    assert verify_events(events, head=(head.seq, head.hash)).ok
+    # ...but a head that is not on the chain still fails
+    assert not verify_events(events, head=(head.seq, "f" * 64)).ok
+    assert not verify_events(events[: head.seq - 1], head=(head.seq, head.hash)).ok
 
 
 def test_decisions_become_versioned_corrections(api: Api, tmp_path: Path) -> None:
