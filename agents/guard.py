@@ -7,54 +7,48 @@ to ``rejected_changes`` (kept for the analyst to see, never applied). Rules:
 - every ``new`` value comes from a result of a trusted tool (:data:`tools.catalog.TRUSTED_SOURCES`)
   that the proposal cites as evidence, and literally appears in that result (``validate_iban`` may
   only supply the BIC it derived); document and note text are never a source;
-- no change touches the amount or the currency;
+- no change touches the amount or the currency (global policy ``money_fields``);
 - a beneficiary account is only repaired from a matching SSI (found, same IBAN, name score at or
-  above :data:`SSI_NAME_MIN`);
-- a sanctions case is only ever escalated;
-- an amount above the approval threshold is flagged for four-eyes approval.
+  above the global policy ``ssi.min_name_score``);
+- a sanctions case is only ever escalated (global policy ``sanctions``);
+- an amount above the approval threshold is flagged for four-eyes approval (global policy
+  ``four_eyes``). The threshold a proposal claims is capped at the policy's highest threshold: the
+  planner chose it, so the guard does not take it on trust.
+
+The policies are defined once, in ``corpora/policies.yaml`` (:mod:`tools.procedures.policies`).
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tools.catalog import ACTIONS, TRUSTED_SOURCES
+from tools.procedures import default_policies
 
-SSI_NAME_MIN = 0.85
-MONEY_FIELDS = frozenset(
-    {
-        "payment.amount",
-        "payment.currency",
-        "payment.instructed_amount",
-        "payment.instructed_currency",
-        "payment.exchange_rate",
-    }
-)
 ACCOUNT_FIELDS = frozenset({"payment.creditor.account.iban", "payment.creditor.account.other"})
-SANCTIONS_CODES = frozenset({"SANCTIONS", "RR04"})
-_SANCTIONS_WORDS = re.compile(r"\b(sanction\w*|ofac|sdn|embargo\w*|asset freeze)\b", re.IGNORECASE)
 
 
 def default_four_eyes_threshold() -> Decimal:
-    """``REPAIRDESK_FOUR_EYES_ABOVE`` (default 100000, in the payment's currency)."""
-    return Decimal(os.environ.get("REPAIRDESK_FOUR_EYES_ABOVE", "100000"))
+    """``REPAIRDESK_FOUR_EYES_ABOVE``, else the four-eyes policy's ``default_above`` (payment currency)."""
+    override = os.environ.get("REPAIRDESK_FOUR_EYES_ABOVE")
+    return Decimal(override) if override else default_policies().four_eyes.default_above
+
+
+def four_eyes_ceiling() -> Decimal:
+    """The highest threshold a proposal may claim: the policy's highest, or a higher override."""
+    return max(default_policies().four_eyes.ceiling, default_four_eyes_threshold())
 
 
 def is_sanctions_case(case: Mapping[str, Any], findings: Iterable[Mapping[str, Any]]) -> bool:
-    """A sanctions code, a sanctions finding, or sanctions words in the notes.
+    """The global sanctions policy: a sanctions code, a sanctions finding, or sanctions words in the notes.
 
     Notes are untrusted, but a word in them can only make the agent more careful (escalate),
     never less, so reading them here is safe.
     """
-    if str(case.get("exception_code", "")).upper() in SANCTIONS_CODES or case.get("sanctions"):
-        return True
-    if any("SANCTION" in str(f.get("code", "")).upper() for f in findings):
-        return True
-    return bool(_SANCTIONS_WORDS.search(str(case.get("notes") or "")))
+    return default_policies().sanctions.applies(case, findings)
 
 
 def _leaves(value: Any) -> Iterable[str]:
@@ -89,7 +83,7 @@ def _check_change(
     new = change.get("new")
     if not field.startswith("payment."):
         return [_violation("unknown_field", f"{field!r} is not a payment field", field)]
-    if field in MONEY_FIELDS:
+    if field in default_policies().money_fields.fields:
         return [_violation("amount_or_currency_change", f"{field} may never be repaired by the agent", field)]
     if new is None or new == "" or new == []:
         return [_violation("unresolved_value", f"no value could be resolved for {field}", field)]
@@ -121,7 +115,7 @@ def _check_change(
             e["tool"] == "get_ssi"
             and (e.get("result") or {}).get("found")
             and (_amount((e.get("result") or {}).get("name_score")) or Decimal(0))
-            >= Decimal(str(SSI_NAME_MIN))
+            >= Decimal(str(default_policies().ssi.min_name_score))
             and str(new)
             in {str((e.get("result") or {}).get("iban")), str((e.get("result") or {}).get("account"))}
             for e in trusted
@@ -156,7 +150,10 @@ def check(
     if action != "escalate" and is_sanctions_case(case, findings):
         violations.append(_violation("sanctions_case", "a sanctions case is only ever escalated"))
     amount = _amount((payment or {}).get("amount"))
-    threshold = _amount(proposal.get("four_eyes_above")) or default_four_eyes_threshold()
+    # `propose` applied the planner's threshold; the guard holds it to the policy (issue 15: the same
+    # threshold twice meant this check could never fire).
+    claimed = _amount(proposal.get("four_eyes_above"))
+    threshold = min(default_four_eyes_threshold() if claimed is None else claimed, four_eyes_ceiling())
     if (
         action in ("repair", "return")
         and amount is not None

@@ -27,11 +27,11 @@ from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from agents.evidence import Recorder
-from agents.expressions import Scope
 from agents.playbook import Outcome, Playbook, Rule, resolve_args, run_steps
 from agents.playbook import outcomes as rule_outcomes
 from agents.prompts import fill
 from agents.toolbox import Toolbox
+from tools.procedures.expressions import Scope
 
 log = logging.getLogger(__name__)
 MAX_TOOL_ROUNDS = 4

@@ -1,14 +1,16 @@
-"""The executor of procedure playbook blocks, exactly as docs/playbook.md specifies them.
+"""The executor of procedure playbooks, exactly as docs/playbook.md specifies them.
 
 Contract:
-- :func:`extract_playbook` finds the one fenced ```` ```playbook ```` block of a procedure's Markdown
-  and :meth:`Playbook.parse` validates it (tools from :mod:`tools.catalog`, actions from the contract,
-  every condition vetted by :mod:`agents.expressions`); a bad block raises :class:`ExpressionError`
-  naming the procedure and the reason.
+- The playbook itself is part of the one procedure model (:mod:`tools.procedures`): parsed and
+  validated once with the procedure. :func:`extract_playbook` parses the one fenced
+  ```` ```playbook ```` block of Markdown held in memory (tests, tools that build a block); a bad
+  block raises :class:`ExpressionError` naming the procedure and the reason.
 - :func:`run_steps` runs the steps in order through a caller-supplied ``call`` function; a step whose
   ``when`` is false, or whose required arguments do not resolve, is skipped (its id stays ``None``).
-- :func:`outcomes` evaluates the rules: the first true rule (or ``otherwise``) is the playbook's
-  decision; every true rule is a candidate an LLM planner may choose among.
+- :func:`outcomes` evaluates the global policies' rules (:mod:`tools.procedures.policies`: a sanctions
+  indication escalates whatever the procedure says), then the playbook's rules: the first true rule
+  (or ``otherwise``) is the playbook's decision; every true rule is a candidate an LLM planner may
+  choose among. The policy root of the scope comes from :func:`policy_scope`.
 - A change's ``new`` comes from its ``value`` path; the executor never invents one. Whether the path
   is rooted in a tool result is recorded on the change (``trusted_path``) for the guard to judge.
 """
@@ -16,17 +18,17 @@ Contract:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import yaml
 
-from agents.expressions import (
+from tools.procedures import Playbook, Policies, Rule, Step, default_policies
+from tools.procedures.expressions import (
     ExpressionError,
     Scope,
-    compile_condition,
     evaluate,
     is_path,
     path_root,
@@ -34,66 +36,23 @@ from agents.expressions import (
     resolve_value,
     truthy,
 )
-from tools.catalog import ACTIONS, TOOL_NAMES
+from tools.procedures.parse import DATA_ROOTS, parse_playbook
+
+__all__ = [
+    "DATA_ROOTS",
+    "Outcome",
+    "Playbook",
+    "Rule",
+    "Step",
+    "extract_playbook",
+    "outcome",
+    "outcomes",
+    "policy_scope",
+    "resolve_args",
+    "run_steps",
+]
 
 _BLOCK = re.compile(r"^```playbook[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
-DATA_ROOTS = frozenset({"case", "payment", "remittance"})
-
-
-@dataclass(frozen=True)
-class Step:
-    id: str
-    tool: str
-    args: dict[str, Any]
-    when: str | None = None
-
-
-@dataclass(frozen=True)
-class ChangeSpec:
-    field: str
-    value: Any
-    evidence: str | None = None
-
-
-@dataclass(frozen=True)
-class Rule:
-    index: int
-    action: str
-    when: str | None = None
-    otherwise: bool = False
-    changes: tuple[ChangeSpec, ...] = ()
-    rationale: str = ""
-    four_eyes_above: Decimal | None = None
-    confidence: float | None = None
-
-
-@dataclass(frozen=True)
-class Playbook:
-    version: int
-    steps: tuple[Step, ...]
-    rules: tuple[Rule, ...]
-    source: str = ""
-
-    @classmethod
-    def parse(cls, data: Any, source: str) -> Playbook:
-        """Validate a decoded playbook block; raises :class:`ExpressionError` naming ``source``."""
-        if not isinstance(data, Mapping):
-            raise ExpressionError("playbook block is not a mapping", source=source)
-        steps = tuple(_parse_step(raw, i, source) for i, raw in enumerate(data.get("steps") or []))
-        ids = [s.id for s in steps]
-        if len(set(ids)) != len(ids):
-            raise ExpressionError(f"duplicate step ids in {ids}", source=source)
-        clash = DATA_ROOTS.intersection(ids)
-        if clash:
-            raise ExpressionError(f"step ids {sorted(clash)} shadow data roots", source=source)
-        rules = tuple(_parse_rule(raw, i, source) for i, raw in enumerate(data.get("rules") or []))
-        if not rules or not rules[-1].otherwise:
-            raise ExpressionError("the last rule must be `otherwise: true`", source=source)
-        return cls(version=int(data.get("version", 1)), steps=steps, rules=rules, source=source)
-
-    @property
-    def step_ids(self) -> frozenset[str]:
-        return frozenset(s.id for s in self.steps)
 
 
 def extract_playbook(markdown: str, source: str) -> Playbook | None:
@@ -107,61 +66,14 @@ def extract_playbook(markdown: str, source: str) -> Playbook | None:
         data = yaml.safe_load(blocks[0])
     except yaml.YAMLError as exc:
         raise ExpressionError(f"playbook block is not valid YAML: {exc}", source=source) from exc
-    return Playbook.parse(data, source)
+    return parse_playbook(data, source)
 
 
-def _parse_step(raw: Any, index: int, source: str) -> Step:
-    if not isinstance(raw, Mapping) or not raw.get("id") or not raw.get("tool"):
-        raise ExpressionError(f"step {index + 1} needs `id` and `tool`", source=source)
-    tool = str(raw["tool"])
-    if tool not in TOOL_NAMES:
-        raise ExpressionError(f"step {raw['id']!r} names unknown tool {tool!r}", source=source)
-    args = raw.get("args") or {}
-    if not isinstance(args, Mapping):
-        raise ExpressionError(f"step {raw['id']!r}: `args` must be a mapping", source=source)
-    when = raw.get("when")
-    if when is not None:
-        compile_condition(str(when))
-    return Step(id=str(raw["id"]), tool=tool, args=dict(args), when=None if when is None else str(when))
-
-
-def _parse_rule(raw: Any, index: int, source: str) -> Rule:
-    if not isinstance(raw, Mapping):
-        raise ExpressionError(f"rule {index + 1} is not a mapping", source=source)
-    action = str(raw.get("action", ""))
-    if action not in ACTIONS:
-        raise ExpressionError(f"rule {index + 1}: action {action!r} is not one of {ACTIONS}", source=source)
-    otherwise = bool(raw.get("otherwise", False))
-    when = raw.get("when")
-    if when is None and not otherwise:
-        raise ExpressionError(f"rule {index + 1} needs `when` or `otherwise: true`", source=source)
-    if when is not None:
-        compile_condition(str(when))
-    changes = []
-    for change in raw.get("changes") or []:
-        if not isinstance(change, Mapping) or not change.get("field") or "value" not in change:
-            raise ExpressionError(f"rule {index + 1}: a change needs `field` and `value`", source=source)
-        value = change["value"]
-        if isinstance(value, str) and not value.startswith("=") and not is_path(value):
-            raise ExpressionError(f"rule {index + 1}: value {value!r} is not a path", source=source)
-        evidence = change.get("evidence")
-        changes.append(ChangeSpec(str(change["field"]), value, None if evidence is None else str(evidence)))
-    try:
-        threshold = raw.get("four_eyes_above")
-        four_eyes = None if threshold is None else Decimal(str(threshold))
-        confidence = None if raw.get("confidence") is None else float(raw["confidence"])
-    except (InvalidOperation, ValueError) as exc:
-        raise ExpressionError(f"rule {index + 1}: bad number: {exc}", source=source) from exc
-    return Rule(
-        index=index,
-        action=action,
-        when=None if when is None else str(when),
-        otherwise=otherwise,
-        changes=tuple(changes),
-        rationale=str(raw.get("rationale", "")),
-        four_eyes_above=four_eyes,
-        confidence=confidence,
-    )
+def policy_scope(
+    case: Mapping[str, Any], findings: Iterable[Mapping[str, Any]], policies: Policies | None = None
+) -> dict[str, Any]:
+    """The ``policy`` root of a case's scope (``policy.sanctions``, ``policy.ssi.min_name_score``)."""
+    return (policies or default_policies()).scope(case, findings)
 
 
 # --- execution ----------------------------------------------------------------------------------
@@ -220,7 +132,7 @@ class Outcome:
 
     @property
     def key(self) -> str:
-        return f"rule{self.rule.index + 1}"
+        return self.rule.key
 
 
 def outcome(rule: Rule, scope: Scope, step_ids: frozenset[str]) -> Outcome:
@@ -257,10 +169,14 @@ def outcome(rule: Rule, scope: Scope, step_ids: frozenset[str]) -> Outcome:
     )
 
 
-def outcomes(playbook: Playbook, scope: Scope) -> list[Outcome]:
-    """Every rule whose ``when`` holds, in order, ending with ``otherwise`` (the first is the decision)."""
+def outcomes(playbook: Playbook, scope: Scope, policies: Policies | None = None) -> list[Outcome]:
+    """Every rule whose ``when`` holds, in order, ending with ``otherwise`` (the first is the decision).
+
+    The global policies' rules come first: they hold for every procedure. They read the scope's
+    ``policy`` root (:func:`policy_scope`); a scope without one fires none of them.
+    """
     fired = []
-    for rule in playbook.rules:
+    for rule in (*(policies or default_policies()).rules(), *playbook.rules):
         if rule.otherwise or (rule.when is not None and truthy(evaluate(rule.when, scope))):
             fired.append(outcome(rule, scope, playbook.step_ids))
             if rule.otherwise:

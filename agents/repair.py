@@ -13,11 +13,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from agents.expressions import walk
-from agents.guard import MONEY_FIELDS
 from tools.errors import RepairDeskError, ValidationError
 from tools.extract import extract_bytes
 from tools.messages.model import Payment, to_json_dict
+from tools.procedures import default_policies
+from tools.procedures.expressions import walk
 
 
 def set_path(target: dict[str, Any], field: str, value: Any) -> None:
@@ -56,7 +56,7 @@ def repaired_message(payment: dict[str, Any], changes: list[dict[str, Any]], mes
     """The repaired message text (see module docstring)."""
     updated = copy.deepcopy(payment)
     for change in changes:
-        if change["field"] in MONEY_FIELDS:
+        if change["field"] in default_policies().money_fields.fields:
             raise ValidationError("amount and currency are never changed by a repair", source=change["field"])
         set_path(updated, change["field"], change["new"])
     try:

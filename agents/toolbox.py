@@ -1,9 +1,10 @@
 """What the nodes work with: the evidence tools, the procedures, procedure search and chat models.
 
 Contract: :class:`Toolbox` wraps ``tools.agent_tools.build_tools(store, search)`` (LangChain tools keyed
-by catalogue name), the procedures of ``corpora/procedures`` (parsed playbooks, cached) and the
-procedure search. :meth:`Toolbox.call` runs one tool and always returns a dict: a tool that raises
-yields ``{"found": False, "error": ...}`` so one bad look-up never aborts a case.
+by catalogue name), the procedures of ``corpora/procedures`` (the typed model of
+:mod:`tools.procedures`, parsed once per corpus version) and the procedure search.
+:meth:`Toolbox.call` runs one tool and always returns a dict: a tool that raises yields
+``{"found": False, "error": ...}`` so one bad look-up never aborts a case.
 :func:`default_toolbox` builds (once per process) the toolbox over the default store and search.
 """
 
@@ -20,29 +21,16 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import BaseTool
 
 from agents.models import load_chat_model
-from agents.playbook import Playbook
-from tools import config
 from tools.errors import RepairDeskError
+from tools.procedures import Procedure, default_corpus, load_procedures
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ProcedureRef:
-    """The part of a procedure the agent needs: identity, the codes it claims, its playbook."""
-
-    doc_id: str
-    title: str
-    exception_codes: tuple[str, ...]
-    message_types: tuple[str, ...]
-    playbook: Playbook | None
-    sections: tuple[tuple[str, str], ...] = ()  # (section id, heading)
 
 
 @dataclass
 class Toolbox:
     tools: Mapping[str, BaseTool]
-    procedures: Sequence[ProcedureRef]
+    procedures: Sequence[Procedure]
     search: Any = None  # tools.retrieval ProcedureSearch (``search(query, code=, message_type=, k=)``)
     _models: dict[str, BaseChatModel | None] = field(default_factory=dict)
     _hits: dict[tuple[str, str | None, int], list[Any]] = field(default_factory=dict)
@@ -85,9 +73,10 @@ class Toolbox:
         tool = self.tools.get(name)
         return tool is not None and arg in (tool.args or {})
 
-    def claiming(self, code: str) -> list[ProcedureRef]:
+    def claiming(self, code: str) -> list[Procedure]:
         """Procedures whose front matter claims ``code``, in corpus order."""
-        return [p for p in self.procedures if code in p.exception_codes]
+        wanted = code.upper()
+        return [p for p in self.procedures if wanted in (c.upper() for c in p.exception_codes)]
 
     def search_procedures(self, query: str, *, code: str | None, k: int) -> list[Any]:
         """Procedure search hits, memoised per (query, code, k): the corpus is fixed while we run, and
@@ -105,7 +94,7 @@ class Toolbox:
                 self._hits[key] = cached
         return cached
 
-    def procedure(self, doc_id: str) -> ProcedureRef | None:
+    def procedure(self, doc_id: str) -> Procedure | None:
         return next((p for p in self.procedures if p.doc_id == doc_id), None)
 
     def chat_model(self, spec: str) -> BaseChatModel | None:
@@ -121,27 +110,10 @@ class Toolbox:
             self._models[spec] = model
 
 
-def load_procedure_refs(directory: Any = None) -> list[ProcedureRef]:
-    """Procedures of ``directory`` (default ``corpora/procedures``) with their playbooks parsed."""
-    from tools.retrieval.procedures import load_procedures
-
-    folder = directory or (config.corpora_dir() / "procedures")
-    refs = []
-    for procedure in load_procedures(folder):
-        if procedure.kind != "procedure":
-            continue
-        playbook = Playbook.parse(procedure.playbook, procedure.doc_id) if procedure.playbook else None
-        refs.append(
-            ProcedureRef(
-                doc_id=procedure.doc_id,
-                title=procedure.title,
-                exception_codes=tuple(c.upper() for c in procedure.exception_codes),
-                message_types=tuple(procedure.message_types),
-                playbook=playbook,
-                sections=tuple((s.id, s.heading) for s in procedure.sections),
-            )
-        )
-    return refs
+def load_procedure_refs(directory: Any = None) -> list[Procedure]:
+    """The procedures (not reference documents) of ``directory``, default the product's corpus."""
+    procedures = default_corpus().by_id.values() if directory is None else load_procedures(directory)
+    return [p for p in procedures if p.kind == "procedure"]
 
 
 _default: Toolbox | None = None

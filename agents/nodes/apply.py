@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.expressions import walk
 from agents.repair import repaired_message
 from agents.state import TriageState
 from tools.errors import RepairDeskError
+from tools.procedures.expressions import walk
 
 
 def apply(state: TriageState) -> dict[str, Any]:

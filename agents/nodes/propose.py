@@ -1,6 +1,7 @@
 """propose: turn the plan into the contract's repair proposal (status ``pending_review``).
 
-Adds what the analyst needs around the plan: the citations, the tool calls, the classification,
+Adds what the analyst needs around the plan: the citations (first the decision-table row of the rule
+applied, then the sections retrieval found), the tool calls, the classification,
 the four-eyes flag (amount above the rule's ``four_eyes_above`` or the default threshold) and any
 investigation draft the tools produced. The guard runs next and may still downgrade it.
 """
@@ -21,10 +22,23 @@ def _amount(value: Any) -> Decimal | None:
         return None
 
 
+def _citations(applied: dict[str, Any] | None, retrieved: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rule applied (its decision-table row) first, then the retrieved sections not already cited."""
+    if not applied:
+        return list(retrieved)
+    cited = [applied]
+    for citation in retrieved:
+        if (citation.get("doc_id"), citation.get("section")) != (applied["doc_id"], applied["section"]):
+            cited.append(citation)
+    return cited
+
+
 def propose(state: TriageState) -> dict[str, Any]:
     plan = state["plan"]
     case = state["case"]
-    threshold = _amount(plan.get("four_eyes_above")) or default_four_eyes_threshold()
+    # `is None`, not `or`: a rule's threshold of 0 ("always four-eyes", policy `four_eyes.always`) holds.
+    claimed = _amount(plan.get("four_eyes_above"))
+    threshold = default_four_eyes_threshold() if claimed is None else claimed
     amount = _amount((state.get("payment") or {}).get("amount"))
     drafts = [
         {k: v for k, v in result.items() if k in ("kind", "text", "fields", "ref")}
@@ -42,7 +56,7 @@ def propose(state: TriageState) -> dict[str, Any]:
             for c in plan["changes"]
         ],
         "rationale": plan.get("rationale", ""),
-        "citations": state.get("citations") or [],
+        "citations": _citations(plan.get("citation"), state.get("citations") or []),
         "tool_calls": state.get("tool_calls") or [],
         "confidence": round(
             float(plan.get("confidence", 0.5)) * float(state.get("classification_confidence", 0.0) or 0.0), 2

@@ -2,8 +2,9 @@
 
 Routing for a known code is code, not search: the procedure whose front matter lists the code (the
 one whose ``message_types`` include the payment's type when several do). Procedure search, filtered
-by the code, supplies the cited sections; without a search index the procedure's numbered
-"Procedure" section is cited instead.
+by the code, supplies the sections cited as background; without a search index the procedure's
+numbered "Procedure" section is. The rule applied is cited by ``propose`` (its decision-table row),
+ahead of these.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from langgraph.runtime import Runtime
 from agents.context import Context
 from agents.nodes.common import toolbox_of
 from agents.state import TriageState
-from agents.toolbox import ProcedureRef
+from tools.procedures import Procedure
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ def _message_type_names(payment: dict[str, Any] | None) -> set[str]:
     return {kind, f"MT{kind}", kind.lower(), f"mt{kind}"} if kind else set()
 
 
-def _pick(candidates: list[ProcedureRef], payment: dict[str, Any] | None) -> ProcedureRef | None:
+def _pick(candidates: list[Procedure], payment: dict[str, Any] | None) -> Procedure | None:
     names = _message_type_names(payment)
     for procedure in candidates:
         if names.intersection(procedure.message_types):
@@ -34,7 +35,7 @@ def _pick(candidates: list[ProcedureRef], payment: dict[str, Any] | None) -> Pro
     return candidates[0] if candidates else None
 
 
-def _citations(toolbox: Any, procedure: ProcedureRef, code: str, query: str) -> list[dict[str, Any]]:
+def _citations(toolbox: Any, procedure: Procedure, code: str, query: str) -> list[dict[str, Any]]:
     citations: list[dict[str, Any]] = []
     if toolbox.search is not None:
         try:
@@ -50,7 +51,7 @@ def _citations(toolbox: Any, procedure: ProcedureRef, code: str, query: str) -> 
             if len(citations) == 2:
                 break
     if not citations:
-        section = next((s for s, heading in procedure.sections if "procedure" in heading.lower()), None)
+        section = next((s.id for s in procedure.sections if "procedure" in s.heading.lower()), None)
         citations.append({"doc_id": procedure.doc_id, "section": section or "1"})
     return citations
 

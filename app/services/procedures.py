@@ -1,8 +1,10 @@
-"""Text of a cited procedure section, read from ``corpora/procedures/<doc_id>.md`` (docs/playbook.md).
+"""A cited procedure section for the case page: its text, the decision-table row of the rule applied,
+both rendered to HTML on the server (docs/playbook.md).
 
-``section_text(doc_id, section)`` returns the heading title and the section's Markdown (up to the
-next heading of the same or a higher level), or ``None`` when the file or section is not there.
-Sections are numbered headings (``## 3.``, ``### 3.2 ...``) or, when unnumbered, the heading text.
+Procedures come from the one model (:mod:`tools.procedures`), parsed once per corpus version; this
+module only selects and renders. Markdown is rendered with raw HTML disabled (markdown-it escapes
+it and refuses ``javascript:`` links), so the HTML is safe to insert; text that did not come from
+the corpus (a citation stored with a proposal) is escaped, never rendered.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from tools.config import corpora_dir
+from markdown_it import MarkdownIt
 
-_HEADING = re.compile(r"^(#{1,6})\s+(?:(\d+(?:\.\d+)*)\.?\s*)?(.*)$")
+from tools.errors import RepairDeskError
+from tools.procedures import Procedure, get_procedure, parse_procedure
+
 _DOC_ID = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
 
 
@@ -24,40 +28,57 @@ class Section:
     section: str
     title: str
     text: str
+    html: str
+    row: int | None = None
+    row_text: str | None = None
+    row_html: str | None = None
 
 
-@lru_cache(maxsize=256)
-def _lines(path: Path, mtime: float) -> tuple[str, ...]:
-    text = path.read_text(encoding="utf-8")
-    if text.startswith("---"):
-        end = text.find("\n---", 3)
-        text = text[end + 4 :] if end != -1 else text
-    return tuple(text.splitlines())
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
-def section_text(doc_id: str, section: str, root: Path | None = None) -> Section | None:
+def render_markdown(text: str) -> str:
+    """Markdown to HTML with raw HTML escaped (safe to insert into a page)."""
+    return _markdown().render(text)
+
+
+def _procedure(doc_id: str, root: Path | None) -> Procedure | None:
+    try:
+        if root is None:
+            return get_procedure(doc_id)
+        path = root / f"{doc_id}.md"
+        return parse_procedure(path) if path.is_file() else None
+    except RepairDeskError:
+        return None
+
+
+def section_text(
+    doc_id: str, section: str, root: Path | None = None, row: int | None = None
+) -> Section | None:
+    """The cited section (with its subsections) and, when ``row`` is given, that decision-table row;
+    ``None`` when the procedure or the section is not there."""
     if not _DOC_ID.match(doc_id):
         return None
-    path = (root or corpora_dir() / "procedures") / f"{doc_id}.md"
-    if not path.is_file():
+    procedure = _procedure(doc_id, root)
+    found = procedure.section(section) if procedure else None
+    if procedure is None or found is None:
         return None
-    lines = _lines(path, path.stat().st_mtime)
-    wanted = section.strip().rstrip(".")
-    start, level, title = None, 0, ""
-    in_fence = False
-    for index, line in enumerate(lines):
-        if line.startswith("```"):
-            in_fence = not in_fence
-        if in_fence:
-            continue
-        match = _HEADING.match(line)
-        if not match:
-            continue
-        depth, number, heading = len(match.group(1)), match.group(2), match.group(3).strip()
-        if start is not None and depth <= level:
-            return Section(doc_id, section, title, "\n".join(lines[start:index]).strip())
-        if start is None and (number == wanted or (not number and heading.lower() == wanted.lower())):
-            start, level, title = index + 1, depth, heading or wanted
-    if start is None:
-        return None
-    return Section(doc_id, section, title, "\n".join(lines[start:]).strip())
+    text = procedure.section_markdown(section) or ""
+    table = found.decision_table
+    cited = table.row(row) if table is not None and row is not None else None
+    row_text = None
+    if table is not None and cited is not None:
+        separator = "|" + "|".join("---" for _ in table.header) + "|"
+        row_text = "\n".join(["| " + " | ".join(table.header) + " |", separator, cited.markdown])
+    return Section(
+        doc_id=doc_id,
+        section=section,
+        title=found.heading or section,
+        text=text,
+        html=render_markdown(text),
+        row=cited.number if cited else None,
+        row_text=row_text,
+        row_html=render_markdown(row_text) if row_text else None,
+    )

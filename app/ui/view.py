@@ -126,16 +126,23 @@ def _diff(view: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _citations(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each cited section with its text rendered from the corpus, and the decision-table row of the
+    rule applied (``row``). A citation the corpus cannot resolve keeps its stored text, escaped."""
     cited = []
     for citation in view.get("citations") or []:
         doc_id, section = str(citation.get("doc_id", "")), str(citation.get("section", ""))
-        found = section_text(doc_id, section)
+        row = citation.get("row")
+        row = row if isinstance(row, int) and not isinstance(row, bool) else None
+        found = section_text(doc_id, section, row=row)
         cited.append(
             {
                 "doc_id": doc_id,
                 "section": section,
+                "row": row,
                 "title": found.title if found else citation.get("title", ""),
                 "text": found.text if found else citation.get("text", ""),
+                "html": found.html if found else None,
+                "row_html": found.row_html if found else None,
             }
         )
     return cited

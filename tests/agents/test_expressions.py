@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from agents.expressions import ExpressionError, Scope, compile_condition, evaluate, render, resolve_value
+from tools.procedures.expressions import (
+    ExpressionError,
+    Scope,
+    compile_condition,
+    evaluate,
+    render,
+    resolve_value,
+)
 
 SCOPE = Scope(
     {

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from agents.expressions import ExpressionError, Scope
 from agents.playbook import Playbook, Step, extract_playbook, outcomes, run_steps
+from tools.procedures.expressions import ExpressionError, Scope
 
 BLOCK = """
 # Procedure

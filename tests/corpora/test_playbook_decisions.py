@@ -1,7 +1,7 @@
 """The playbook rules of key procedures decide what their prose says, on representative evidence.
 
 Each scenario binds tool results to the step ids of a procedure's playbook and evaluates the rules in
-order with the agent's own expression language (agents.expressions), so a rule edited into the wrong
+order with the agent's own expression language (tools.procedures.expressions), so a rule edited into the wrong
 order or with a wrong condition changes the decision and fails here.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from agents.expressions import Scope, evaluate, resolve_value, truthy
+from tools.procedures.expressions import Scope, evaluate, resolve_value, truthy
 
 PROCEDURES = Path(__file__).resolve().parents[2] / "corpora" / "procedures"
 IBAN = "DE89370400440532013000"

@@ -35,9 +35,9 @@ def test_front_matter_sections_and_playbook() -> None:
         "3. Procedure",
         "3.2 Repair from the standing settlement instruction",
     ]
-    # The playbook block is parsed into a dict and kept out of the section text.
+    # The playbook block is parsed into the typed playbook and kept out of the section text.
     assert procedure.playbook is not None
-    assert procedure.playbook["steps"][0]["tool"] == "validate_iban"
+    assert procedure.playbook.steps[0].tool == "validate_iban"
     assert "playbook" not in step.text and "rules:" not in step.text
     assert "Four-eyes approval" in step.text
 
