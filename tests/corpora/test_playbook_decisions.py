@@ -1,35 +1,29 @@
 """The playbook rules of key procedures decide what their prose says, on representative evidence.
 
 Each scenario binds tool results to the step ids of a procedure's playbook and evaluates the rules in
-order with the agent's own expression language (tools.procedures.expressions), so a rule edited into the wrong
-order or with a wrong condition changes the decision and fails here.
+order with the agent's own executor (agents.playbook, global policies first), so a rule edited into
+the wrong order or with a wrong condition changes the decision and fails here.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tools.procedures.expressions import Scope, evaluate, resolve_value, truthy
+from agents.playbook import outcomes, policy_scope
+from tools.procedures import get_procedure
+from tools.procedures.expressions import Scope
 
-PROCEDURES = Path(__file__).resolve().parents[2] / "corpora" / "procedures"
 IBAN = "DE89370400440532013000"
 SSI_IBAN = "DE44500105175407324931"
 
 
-def playbook(doc_id: str) -> dict[str, Any]:
-    text = (PROCEDURES / f"{doc_id}.md").read_text(encoding="utf-8")
-    block = text.split("```playbook\n", 1)[1].split("\n```", 1)[0]
-    data = yaml.safe_load(block)
-    assert isinstance(data, dict)
-    return data
-
-
 def decide(doc_id: str, evidence: dict[str, Any], notes: str | None = None) -> tuple[str, dict[str, Any]]:
-    """The first rule that holds: its action and its changes resolved to concrete values."""
+    """The first rule that holds (global policies first, as the agent runs them): its action and its
+    changes resolved to concrete values."""
+    procedure = get_procedure(doc_id)
+    assert procedure.playbook is not None
     payment = {
         "reference": "REF-1",
         "uetr": "8a562c67-ca16-48ba-b074-65581be6f011",
@@ -42,12 +36,10 @@ def decide(doc_id: str, evidence: dict[str, Any], notes: str | None = None) -> t
         "remittance_information": {"references": ["INV-1"]},
     }
     case = {"customer_id": "C-1042", "exception_code": "X", "notes": notes}
-    scope = Scope({"case": case, "payment": payment, "remittance": None, **evidence})
-    for rule in playbook(doc_id)["rules"]:
-        if rule.get("otherwise") or truthy(evaluate(rule["when"], scope)):
-            changes = {c["field"]: resolve_value(c["value"], scope) for c in rule.get("changes", [])}
-            return str(rule["action"]), changes
-    raise AssertionError("no rule fired")
+    policy = policy_scope(case, [])
+    scope = Scope({"case": case, "payment": payment, "remittance": None, "policy": policy, **evidence})
+    decision = outcomes(procedure.playbook, scope)[0]
+    return decision.action, {c["field"]: c["new"] for c in decision.changes}
 
 
 def ssi(**overrides: Any) -> dict[str, Any]:

@@ -35,7 +35,8 @@ FRONT_MATTER_KEYS = (
     "message_types",
     "rails",
 )
-CASE_ROOTS = frozenset({"case", "payment", "remittance"})
+CASE_ROOTS = frozenset({"case", "payment", "remittance", "policy"})
+POLICIES = yaml.safe_load((ROOT / "corpora" / "policies.yaml").read_text(encoding="utf-8"))
 # Codes the contract names plus the coverage list of the corpus issue: each needs a procedure.
 REQUIRED_CODES = frozenset(
     {
@@ -310,10 +311,10 @@ def test_playbooks_follow_the_schema(docs: dict[str, Doc]) -> None:
                 assert name.split(".")[0] in roots, f"{where}: rationale names {name}"
             confidence = rule.get("confidence")
             assert isinstance(confidence, float) and 0.5 <= confidence <= 0.97, f"{where}: confidence"
-            if "four_eyes_above" in rule:
-                assert isinstance(rule["four_eyes_above"], int | float) and rule["four_eyes_above"] >= 0, (
-                    where
-                )
+            assert "four_eyes_above" not in rule, f"{where}: name a four-eyes policy threshold instead"
+            if "four_eyes" in rule:
+                assert rule["four_eyes"] in POLICIES["four_eyes"]["thresholds"], f"{where}: four_eyes"
+            assert isinstance(rule.get("row"), int) and rule["row"] >= 1, f"{where}: no decision-table row"
             changes = rule.get("changes", [])
             assert bool(changes) == (rule["action"] == "repair"), f"{where}: changes iff repair"
             for change in changes:
@@ -341,7 +342,8 @@ def test_prose_and_playbook_agree(docs: dict[str, Doc]) -> None:
             assert f"`{rule['action']}`" in prose, (
                 f"{doc_id}: the prose never names action `{rule['action']}`"
             )
-            for threshold in [rule["four_eyes_above"]] if "four_eyes_above" in rule else []:
+            named = [rule["four_eyes"]] if "four_eyes" in rule else []
+            for threshold in [POLICIES["four_eyes"]["thresholds"][n] for n in named]:
                 assert f"{int(threshold):,}" in prose, (
                     f"{doc_id}: four-eyes threshold {threshold} not in prose"
                 )
@@ -381,10 +383,12 @@ def test_beneficiary_account_repairs_need_a_matching_ssi(docs: dict[str, Doc]) -
                 if change["field"] == "payment.creditor.account.iban":
                     root = change["value"].split(".")[0]
                     assert tools[root] == "get_ssi", doc_id
-                    assert f"{root}.name_score >= 0.85" in rule["when"], f"{doc_id}: SSI name match missing"
-                    assert rule.get("four_eyes_above") == 250000, (
-                        f"{doc_id}: account repair without four-eyes"
+                    assert f"{root}.name_score >= policy.ssi.min_name_score" in rule["when"], (
+                        f"{doc_id}: SSI name match missing"
                     )
+                    assert rule.get("four_eyes") == "standard", f"{doc_id}: account repair without four-eyes"
+    assert POLICIES["ssi"]["min_name_score"] == 0.85
+    assert POLICIES["four_eyes"]["thresholds"]["standard"] == 250000
 
 
 def test_closed_and_blocked_accounts_repair_only_to_an_open_ssi_account(docs: dict[str, Doc]) -> None:
@@ -398,16 +402,38 @@ def test_closed_and_blocked_accounts_repair_only_to_an_open_ssi_account(docs: di
 def test_sanctions_and_regulatory_hits_are_escalated_never_repaired(docs: dict[str, Doc]) -> None:
     for code in ("AM07", "RR04", "FRAD"):
         assert {r["action"] for r in rules_of(docs, code)} == {"escalate"}, code
+    # The sanctions screen is one global policy that the agent applies before any procedure rule
+    # (tests/agents/test_policies.py runs it); no playbook repeats it, and every decision table
+    # that states it names the policy.
+    assert POLICIES["sanctions"]["action"] == "escalate"
     for doc_id, pb in playbooks(docs):
-        repairs = [n for n, r in enumerate(pb["rules"]) if r["action"] == "repair"]
-        screens = [n for n, r in enumerate(pb["rules"]) if "sanction" in r.get("when", "").lower()]
-        if repairs:
-            assert screens and screens[0] < repairs[0], f"{doc_id}: sanctions screen must precede any repair"
-            assert rules_of_action(pb, screens[0]) == "escalate", doc_id
+        for n, rule in enumerate(pb["rules"]):
+            assert "sanction" not in rule.get("when", "").lower(), f"{doc_id} rule {n}: a copy of the policy"
+    for doc in docs.values():
+        for evidence, _action in decision_rows(doc):
+            if evidence.lower().startswith("sanction"):
+                assert "policy `sanctions`" in evidence, f"{doc.doc_id}: sanctions row names no policy"
 
 
-def rules_of_action(pb: dict[str, Any], n: int) -> str:
-    return str(pb["rules"][n]["action"])
+def decision_rows(doc: Doc) -> list[tuple[str, str]]:
+    """(evidence, action cell) of the first table whose last header column is Action."""
+    for table in re.findall(r"^\|.*\|\s*Action\s*\|\s*\n\|[-| ]+\|\s*\n((?:\|.*\n?)+)", doc.prose, re.M):
+        cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in table.splitlines()]
+        return [(c[0], c[-1]) for c in cells if c and c[0]]
+    return []
+
+
+def test_every_rule_names_the_decision_table_row_that_states_it(docs: dict[str, Doc]) -> None:
+    for doc_id, pb in playbooks(docs):
+        rows = decision_rows(docs[doc_id])
+        assert rows, f"{doc_id}: a playbook without a decision table"
+        for n, rule in enumerate(pb["rules"]):
+            assert 1 <= rule["row"] <= len(rows), f"{doc_id} rule {n}: no row {rule['row']}"
+            evidence, action = rows[rule["row"] - 1]
+            assert f"`{rule['action']}`" in action, (
+                f"{doc_id} rule {n} ({rule['action']}) points at row {rule['row']}: {evidence} -> {action}"
+            )
+            assert "policy `" not in evidence, f"{doc_id} rule {n} points at a global policy's row"
 
 
 def test_wrong_amount_and_duplicates_are_never_repaired(docs: dict[str, Doc]) -> None:
