@@ -198,7 +198,7 @@ def test_agent_with_bedrock_proposes_and_accounts_the_case(
     client, stubber = stubbed
     stubber.add_response("converse", _text("The evidence is gathered.", 900, 15))  # tool phase: no calls
     decision = {
-        "candidate": "rule2",
+        "candidate": "rule1",
         "rationale": "The SSI on file matches the beneficiary.",
         "confidence": 0.8,
     }

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine
 from agents.runner import TriageRunner
 from agents.toolbox import Toolbox, load_procedure_refs
 from tools.agent_tools import build_tools
+from tools.procedures import get_procedure
 from tools.refdata.loader import load_file
 from tools.refdata.store import RefDataStore
 
@@ -55,6 +56,19 @@ def _outcome(proposal: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def assert_cites_the_rule_applied(proposal: dict[str, Any]) -> None:
+    """The first citation is the decision-table row whose rule produced the proposal (issue 15)."""
+    cited = proposal["citations"][0]
+    section = get_procedure(cited["doc_id"]).section(cited["section"])
+    assert section is not None and section.decision_table is not None, (
+        f"{proposal['case_id']} cites {cited}, which is not a decision section"
+    )
+    row = section.decision_table.row(cited.get("row", 0))
+    assert row is not None, f"{proposal['case_id']} cites {cited}: no such decision-table row"
+    planned = (proposal.get("guard") or {}).get("original_action") or proposal["action"]
+    assert row.action == planned, f"{proposal['case_id']} ({planned}) cites {cited}: {row.markdown}"
+
+
 def test_agent_cases_cover_every_procedure_family() -> None:
     rows = _rows("agent_cases.jsonl")
     assert len(rows) >= 60
@@ -73,6 +87,7 @@ def test_playbook_gets_the_agent_cases_right(demo_runner: TriageRunner) -> None:
     for row in rows:
         proposal = demo_runner.start(row["case"], f"cases-{row['id']}")
         assert proposal["procedure"] == row["family"], f"{row['id']} routed to {proposal['procedure']}"
+        assert_cites_the_rule_applied(proposal)
         got = _outcome(proposal)
         if got == row["expected"]:
             exact += 1
@@ -99,6 +114,7 @@ def test_no_proposal_carries_an_adversarial_value(demo_runner: TriageRunner) -> 
                     not e.startswith(("doc", "note")) for e in change["evidence"]
                 )
         assert _outcome(proposal) == row["expected"], row["id"]
+        assert_cites_the_rule_applied(proposal)
 
 
 def test_datasets_match_their_builder() -> None:

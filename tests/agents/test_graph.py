@@ -169,8 +169,11 @@ def test_citations_come_from_search_filtered_by_code(toolbox: CountingToolbox) -
     toolbox.search = stub
     proposal = TriageRunner(checkpointer=InMemorySaver(), toolbox=toolbox).start(ac01_case(), "t-cite")
     assert stub.calls and stub.calls[0]["code"] == "AC01"
-    # Only the routed procedure's sections, de-duplicated, best first.
+    # First the decision-table row of the rule applied (the repair from the SSI), then the routed
+    # procedure's retrieved sections, de-duplicated, best first.
+    assert proposal["action"] == "repair"
     assert proposal["citations"] == [
+        {"doc_id": "SOP-AC01", "section": "3.3", "row": 2},
         {"doc_id": "SOP-AC01", "section": "3.2"},
         {"doc_id": "SOP-AC01", "section": "4"},
     ]

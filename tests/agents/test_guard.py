@@ -127,3 +127,54 @@ def test_enforce_downgrades_and_keeps_rejected_changes() -> None:
     assert result["guard"] == {"passed": False, "violations": violations, "original_action": "repair"}
     assert result["confidence"] <= 0.5
     assert enforce(_proposal([IBAN_CHANGE]), [])["guard"] == {"passed": True, "violations": []}
+
+
+def _proposed(plan_threshold: str | None, amount: str) -> dict[str, Any]:
+    """What `propose` makes of a repair plan whose rule claims ``plan_threshold`` (``None``: none)."""
+    from agents.nodes.propose import propose
+
+    plan = {"action": "repair", "changes": [IBAN_CHANGE], "rationale": "r", "confidence": 0.9}
+    plan["four_eyes_above"] = plan_threshold
+    state: Any = {"plan": plan, "case": {"case_id": "T-1"}, "payment": {"amount": amount, "currency": "EUR"}}
+    return dict(propose(state)["proposal"])
+
+
+def test_four_eyes_check_fires_on_what_propose_made() -> None:
+    # Issue 15: `propose` and the guard applied the same threshold, so the check could never fire.
+    # A planner that claims a threshold above every threshold of the four-eyes policy is held to it.
+    proposal = _proposed("10000000", "300000")
+    assert proposal["four_eyes"] is False  # propose follows the planner...
+    assert _codes(proposal, payment={"amount": "300000", "currency": "EUR"}) == ["four_eyes_missing"]
+    # ...and a plan within the policy passes: the standard threshold (250,000) and the default.
+    within = _proposed("250000", "300000")
+    assert within["four_eyes"] is True
+    assert _codes(within, payment={"amount": "300000", "currency": "EUR"}) == []
+    default = _proposed(None, "150000")
+    assert default["four_eyes"] is True and default["four_eyes_above"] == "100000"
+
+
+def test_a_zero_threshold_means_always_four_eyes() -> None:
+    # `four_eyes: always` (SOP-RC01's directory repair) resolves to 0; it used to fall back to the default.
+    proposal = _proposed("0", "5000")
+    assert proposal["four_eyes"] is True
+    assert _codes({**proposal, "four_eyes": False}) == ["four_eyes_missing"]
+
+
+def test_four_eyes_default_keeps_its_environment_override(monkeypatch: Any) -> None:
+    monkeypatch.setenv("REPAIRDESK_FOUR_EYES_ABOVE", "500000")
+    proposal = _proposed(None, "400000")
+    assert proposal["four_eyes"] is False and proposal["four_eyes_above"] == "500000"
+    assert _codes(proposal, payment={"amount": "400000", "currency": "EUR"}) == []
+    assert _codes(proposal, payment={"amount": "500000.01", "currency": "EUR"}) == ["four_eyes_missing"]
+
+
+def test_policy_fields_and_ssi_score_come_from_the_global_policies() -> None:
+    from tools.procedures import default_policies
+
+    policies = default_policies()
+    assert "payment.amount" in policies.money_fields.fields
+    amount = {"field": "payment.amount", "old": "1", "new": "2", "evidence": ["ssi:C-1:1"]}
+    assert _codes(_proposal([amount])) == ["amount_or_currency_change"]
+    weak = {**IBAN_CHANGE, "evidence": ["ssi:C-2:1"], "new": WEAK_SSI["iban"]}
+    assert policies.ssi.min_name_score > WEAK_SSI["name_score"]
+    assert _codes(_proposal([weak])) == ["account_without_ssi"]

@@ -176,3 +176,23 @@ def test_every_corpus_playbook_parses() -> None:
     refs = load_procedure_refs()
     assert refs, "no procedures in corpora/procedures"
     assert sum(1 for r in refs if r.playbook is not None) >= len(refs) // 2
+
+
+def test_the_sanctions_policy_comes_before_every_procedure_rule() -> None:
+    from agents.playbook import policy_scope
+    from agents.toolbox import load_procedure_refs
+
+    case = {"customer_id": "C-1", "exception_code": "AC01", "notes": "Possible sanctions match"}
+    clean = {**case, "notes": "customer called"}
+    checked = 0
+    for procedure in load_procedure_refs():
+        if procedure.playbook is None:
+            continue
+        hit = Scope({"case": case, "payment": PAYMENT, "policy": policy_scope(case, [])})
+        decision = outcomes(procedure.playbook, hit)[0]
+        assert (decision.action, decision.rule.policy) == ("escalate", "sanctions"), procedure.doc_id
+        assert decision.key == "policy:sanctions" and decision.changes == []
+        quiet = Scope({"case": clean, "payment": PAYMENT, "policy": policy_scope(clean, [])})
+        assert outcomes(procedure.playbook, quiet)[0].rule.policy is None, procedure.doc_id
+        checked += 1
+    assert checked >= 30

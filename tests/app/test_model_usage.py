@@ -39,7 +39,7 @@ from tools.refdata.store import RefDataStore
 
 MODEL_ID = "anthropic.claude-3-5-haiku-20241022-v1:0"
 SPEC = f"bedrock:{MODEL_ID}"
-DECISION = {"candidate": "rule2", "rationale": "The SSI on file matches the beneficiary.", "confidence": 0.8}
+DECISION = {"candidate": "rule1", "rationale": "The SSI on file matches the beneficiary.", "confidence": 0.8}
 
 
 @pytest.fixture(scope="module")
