@@ -137,7 +137,9 @@ def test_guard_rejects_what_the_model_chose(toolbox: CountingToolbox) -> None:
         "SOP-BAD",
     )
     toolbox.procedures = [
-        Procedure(doc_id="SOP-BAD", title="Bad", exception_codes=["AC01"], message_types=["MT103"], playbook=bad)
+        Procedure(
+            doc_id="SOP-BAD", title="Bad", exception_codes=["AC01"], message_types=["MT103"], playbook=bad
+        )
     ]
     script = [AIMessage(content="nothing to call"), _decide("rule1", 0.95)]
     proposal = _runner(toolbox, script).start(ac01_case(), "llm-5")

@@ -143,7 +143,8 @@ def test_the_corpus_is_parsed_once_per_version(tmp_path: Path, monkeypatch: pyte
     assert get_procedure("SOP-T").playbook is not None
     # No policies.yaml in this corpus: the product's own policies still hold.
     assert first.policies.ssi.min_name_score == 0.85
-    path.write_text(DOC.replace("ROW", "3").replace("A test procedure", "An edited procedure"), encoding="utf-8")
+    edited = DOC.replace("ROW", "3").replace("A test procedure", "An edited procedure")
+    path.write_text(edited, encoding="utf-8")
     os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 5))
     assert default_corpus() is not first
     assert get_procedure("SOP-T").title == "An edited procedure"
