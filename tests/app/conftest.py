@@ -79,7 +79,10 @@ class StubTriage:
                 }
             ],
             "rationale": "IBAN checksum fails; SSI on file.",
-            "citations": [{"doc_id": "SOP-AC01", "section": "3"}],
+            "citations": [
+                {"doc_id": "SOP-AC01", "section": "3.3", "row": 2},
+                {"doc_id": "SOP-AC01", "section": "3"},
+            ],
             "tool_calls": [
                 {"tool": "get_ssi", "args": {"customer_id": "C-1042"}, "result_ref": "ssi:C-1042:1"}
             ],

@@ -19,7 +19,10 @@ def test_submit_is_202_and_background_triage_stores_the_proposal(api: Api, stub_
     assert view["action"] == "repair"
     assert view["changes"][0]["new"] == "DE89370400440532013000"
     assert view["guard"] == {"passed": True, "violations": []}
-    assert view["citations"] == [{"doc_id": "SOP-AC01", "section": "3"}]
+    assert view["citations"] == [
+        {"doc_id": "SOP-AC01", "section": "3.3", "row": 2},
+        {"doc_id": "SOP-AC01", "section": "3"},
+    ]
     assert stub_triage.started == ["EXC-T1"]
 
 

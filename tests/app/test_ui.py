@@ -66,6 +66,11 @@ def test_case_page_shows_diff_highlights_citations_and_history(api: Api, shared_
     assert "remittance.total_amount" in page
     assert "SOP-AC01 §3" in page
     assert "3.1 Validate the account in the message" in page  # the section's text, read from the corpus
+    # The rule applied: its decision-table row, rendered from the corpus's Markdown on the server.
+    assert "SOP-AC01 §3.3, row 2" in page
+    applied = page.split('data-testid="rule-applied">', 1)[1].split("</div>", 1)[0]
+    assert "<table>" in applied and "<code>repair</code> the creditor IBAN from the SSI" in applied
+    assert "Anything else" not in applied  # only the cited row, under the table's header
     assert "get_ssi" in page and "ssi:C-1042:1" in page
     assert "case_created" in page and "proposed" in page
     sha = api.view(case_id)["documents"][0]["sha256"]

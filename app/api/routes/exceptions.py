@@ -43,7 +43,10 @@ CASE_EXAMPLE = {
         }
     ],
     "rationale": "The IBAN fails its checksum; the customer's SSI gives the account.",
-    "citations": [{"doc_id": "SOP-AC01", "section": "3.2"}],
+    "citations": [
+        {"doc_id": "SOP-AC01", "section": "3.3", "row": 2},
+        {"doc_id": "SOP-AC01", "section": "3.2"},
+    ],
     "tool_calls": [{"tool": "get_ssi", "args": {"customer_id": "C-1042"}, "result_ref": "ssi:C-1042:1"}],
     "confidence": 0.93,
     "guard": {"passed": True, "violations": []},
