@@ -29,7 +29,7 @@ os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
 
 
 def _section_text(doc_id: str, section: str) -> str:
-    from tools.retrieval.procedures import get_procedure
+    from tools.procedures import get_procedure
 
     try:
         found = get_procedure(doc_id).section(section)
@@ -42,13 +42,13 @@ def _reference_tools(row: dict[str, Any]) -> list[str]:
     """The tools the case should call: its own ``expected.tools``, else its procedure's playbook steps."""
     if "tools" in row["expected"]:
         return list(row["expected"]["tools"])
-    from tools.retrieval.procedures import get_procedure
+    from tools.procedures import get_procedure
 
     try:
-        playbook = get_procedure(str(row.get("family", ""))).playbook or {}
+        playbook = get_procedure(str(row.get("family", ""))).playbook
     except Exception:  # a case without a known procedure family has no reference plan
         return []
-    return [str(step["tool"]) for step in playbook.get("steps", [])]
+    return [step.tool for step in playbook.steps] if playbook else []
 
 
 async def _score(metric: Any, sample: Any, multi_turn: bool = False) -> float | None:
