@@ -2,9 +2,9 @@
 
 Contract:
 - The playbook itself is part of the one procedure model (:mod:`tools.procedures`): parsed and
-  validated once with the procedure. :func:`extract_playbook` parses the one fenced
-  ```` ```playbook ```` block of Markdown held in memory (tests, tools that build a block); a bad
-  block raises :class:`ExpressionError` naming the procedure and the reason.
+  validated once with the procedure. :func:`extract_playbook` (the model's parser) reads the one
+  fenced ```` ```playbook ```` block of Markdown held in memory; a bad block raises
+  :class:`ExpressionError` naming the procedure and the reason.
 - :func:`run_steps` runs the steps in order through a caller-supplied ``call`` function; a step whose
   ``when`` is false, or whose required arguments do not resolve, is skipped (its id stays ``None``).
 - :func:`outcomes` evaluates the global policies' rules (:mod:`tools.procedures.policies`: a sanctions
@@ -17,17 +17,13 @@ Contract:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import yaml
-
 from tools.procedures import Playbook, Policies, Rule, Step, default_policies
 from tools.procedures.expressions import (
-    ExpressionError,
     Scope,
     evaluate,
     is_path,
@@ -36,7 +32,8 @@ from tools.procedures.expressions import (
     resolve_value,
     truthy,
 )
-from tools.procedures.parse import DATA_ROOTS, parse_playbook
+from tools.procedures.parse import DATA_ROOTS
+from tools.procedures.parse import parse_playbook_markdown as extract_playbook
 
 __all__ = [
     "DATA_ROOTS",
@@ -51,22 +48,6 @@ __all__ = [
     "resolve_args",
     "run_steps",
 ]
-
-_BLOCK = re.compile(r"^```playbook[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
-
-
-def extract_playbook(markdown: str, source: str) -> Playbook | None:
-    """The procedure's playbook, or ``None`` when it has no block; more than one block is an error."""
-    blocks = _BLOCK.findall(markdown)
-    if not blocks:
-        return None
-    if len(blocks) > 1:
-        raise ExpressionError(f"{len(blocks)} playbook blocks; at most one is allowed", source=source)
-    try:
-        data = yaml.safe_load(blocks[0])
-    except yaml.YAMLError as exc:
-        raise ExpressionError(f"playbook block is not valid YAML: {exc}", source=source) from exc
-    return parse_playbook(data, source)
 
 
 def policy_scope(

@@ -53,11 +53,7 @@ def parse_procedure_text(raw: str, *, source: str, policies: Policies | None = N
     if not isinstance(doc_id, str) or not doc_id.strip():
         raise ValidationError("front matter has no doc_id", source=source)
     sections, playbook_texts = _parse_body(body)
-    if len(playbook_texts) > 1:
-        raise ValidationError(f"{len(playbook_texts)} playbook blocks; at most one allowed", source=source)
-    playbook = None
-    if playbook_texts:
-        playbook = parse_playbook(_load_playbook_yaml(playbook_texts[0], source), source, policies)
+    playbook = _one_playbook(playbook_texts, source, policies)
     title = str(meta.get("title") or next((s.heading for s in sections if s.level == 1), doc_id))
     kind = meta.get("kind", "procedure")
     if kind not in ("procedure", "reference"):
@@ -79,6 +75,19 @@ def parse_procedure_text(raw: str, *, source: str, policies: Policies | None = N
     )
     _check_rows(procedure, source)
     return procedure
+
+
+def parse_playbook_markdown(markdown: str, source: str, policies: Policies | None = None) -> Playbook | None:
+    """The playbook of procedure Markdown without front matter (``None`` when it has no block)."""
+    return _one_playbook(_parse_body(markdown)[1], source, policies)
+
+
+def _one_playbook(blocks: list[str], source: str, policies: Policies | None) -> Playbook | None:
+    if len(blocks) > 1:
+        raise ExpressionError(f"{len(blocks)} playbook blocks; at most one allowed", source=source)
+    if not blocks:
+        return None
+    return parse_playbook(_load_playbook_yaml(blocks[0], source), source, policies)
 
 
 def _check_rows(procedure: Procedure, source: str) -> None:
