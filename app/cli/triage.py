@@ -105,4 +105,5 @@ def _print_summary(name: str, proposal: dict[str, Any]) -> None:
         typer.echo(f"  four-eyes approval required (amount above {proposal['four_eyes_above']})")
     typer.echo(f"  {proposal['rationale']}")
     for citation in proposal["citations"]:
-        typer.echo(f"  see {citation['doc_id']} section {citation['section']}")
+        row = f", decision-table row {citation['row']} (the rule applied)" if citation.get("row") else ""
+        typer.echo(f"  see {citation['doc_id']} section {citation['section']}{row}")
