@@ -23,7 +23,9 @@ _DOC_ID = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
 
 
 @dataclass(frozen=True)
-class Section:
+class CitedSection:
+    """A section as the case page shows it: Markdown and safe HTML, and the cited row (header + row)."""
+
     doc_id: str
     section: str
     title: str
@@ -56,7 +58,7 @@ def _procedure(doc_id: str, root: Path | None) -> Procedure | None:
 
 def section_text(
     doc_id: str, section: str, root: Path | None = None, row: int | None = None
-) -> Section | None:
+) -> CitedSection | None:
     """The cited section (with its subsections) and, when ``row`` is given, that decision-table row;
     ``None`` when the procedure or the section is not there."""
     if not _DOC_ID.match(doc_id):
@@ -72,7 +74,7 @@ def section_text(
     if table is not None and cited is not None:
         separator = "|" + "|".join("---" for _ in table.header) + "|"
         row_text = "\n".join(["| " + " | ".join(table.header) + " |", separator, cited.markdown])
-    return Section(
+    return CitedSection(
         doc_id=doc_id,
         section=section,
         title=found.heading or section,
