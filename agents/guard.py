@@ -16,12 +16,12 @@ to ``rejected_changes`` (kept for the analyst to see, never applied). Rules:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tools import config
 from tools.catalog import ACTIONS, TRUSTED_SOURCES
 
 SSI_NAME_MIN = 0.85
@@ -40,8 +40,9 @@ _SANCTIONS_WORDS = re.compile(r"\b(sanction\w*|ofac|sdn|embargo\w*|asset freeze)
 
 
 def default_four_eyes_threshold() -> Decimal:
-    """``REPAIRDESK_FOUR_EYES_ABOVE`` (default 100000, in the payment's currency)."""
-    return Decimal(os.environ.get("REPAIRDESK_FOUR_EYES_ABOVE", "100000"))
+    """The configured four-eyes threshold (``REPAIRDESK_FOUR_EYES_ABOVE``, default 100000, in the
+    payment's currency; see docs/configuration.md)."""
+    return config.current().four_eyes_above
 
 
 def is_sanctions_case(case: Mapping[str, Any], findings: Iterable[Mapping[str, Any]]) -> bool:

@@ -40,7 +40,7 @@ def build_services(settings: Settings) -> Services:
     return Services(
         settings=settings,
         db=Database(settings.database_url),
-        store=open_store(settings.document_store_location),
+        store=open_store(settings.document_store_location, kms_key_id=settings.document_kms_key_id),
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
     )
 

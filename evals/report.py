@@ -11,10 +11,21 @@ import base64
 import html
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from evals.base import SuiteResult
+
+class SuiteResult(Protocol):
+    """What a report reads of :class:`evals.base.SuiteResult` (a protocol, so that ``evals.base``,
+    which writes the report, and this module do not import each other)."""
+
+    @property
+    def suite(self) -> str: ...
+
+    @property
+    def rows(self) -> list[dict[str, Any]]: ...
+
+    @property
+    def extras(self) -> dict[str, Any]: ...
 
 
 def _figure() -> Any:

@@ -138,7 +138,7 @@ class _LazySearch:
         with self._lock:
             if self._search is None:
                 # Looked up at call time: tools.retrieval may be older or newer than this module.
-                factory = getattr(importlib.import_module("tools.retrieval"), "get_search", None)
+                factory = getattr(importlib.import_module("tools.retrieval"), "open_search", None)
                 if factory is None:
                     raise NotFoundError("procedure search is not available", source="tools.retrieval")
                 self._search = factory()
