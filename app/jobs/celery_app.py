@@ -38,7 +38,7 @@ from app.jobs.job_claims import claim_job
 from app.jobs.queue import HOST
 from app.jobs.triage import TriageBackend, get_runner
 from app.services.document_store import DocumentStore, open_store
-from app.settings import Settings
+from app.settings import Settings, configure_process
 from tools.errors import RepairDeskError
 
 log = logging.getLogger("repairdesk.jobs.celery")
@@ -67,6 +67,7 @@ def worker_context() -> WorkerContext:
     with _context_lock:
         if _context is None:
             settings = Settings()
+            configure_process(settings)  # the worker process's start-up: tools/ and agents/ get it too
             _context = WorkerContext(
                 settings=settings,
                 options=WorkerOptions(),
