@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -98,7 +99,7 @@ def latency(values: list[float], path: Path) -> str:
     return _save(fig, path)
 
 
-def write_report(document: dict[str, Any], results: list[SuiteResult], out_dir: Path) -> Path:
+def write_report(document: dict[str, Any], results: Sequence[SuiteResult], out_dir: Path) -> Path:
     sections: list[str] = []
 
     def image(title: str, encoded: str) -> None:

@@ -42,7 +42,7 @@ def search(
             raise _bad(f"--mode must be one of {', '.join(MODES)}", mode)
         # Bad arguments fail before the index is opened (or built) and the model loaded.
         check_request(query, k=k, mode=mode, code=code)
-        hits = context(ctx).search().search(query, code=code, message_type=message_type, k=k, mode=mode)  # type: ignore[arg-type]
+        hits = context(ctx).search().search(query, code=code, message_type=message_type, k=k, mode=mode)
     except RepairDeskError as exc:
         fail(exc.source or "query", exc.reason)
         raise typer.Exit(1) from None
