@@ -17,7 +17,7 @@ import json
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -194,14 +194,12 @@ BIC_FIELD = "payment.creditor_agent.bic"
 # the specs into cases in file order.
 
 
-def _ac01_generic_typos() -> list[dict[str, Any]]:
+def _ac01_generic_typos() -> Iterator[dict[str, Any]]:
     """AC01/AC03 on the first 12 generic customers with one SSI: a typo of the SSI's IBAN."""
-    cases: list[dict[str, Any]] = []
-    add = cases.append
     for n, ssi in enumerate(single_ssi_customers()[:12]):
         fmt = ("fin", "xml", "payment")[n % 3]
         amount = "1000" if ssi["currency"] == "JPY" else f"{1000 + 137 * n}.50"
-        add(
+        yield (
             entry(
                 f"ac01-generic-{n}",
                 "SOP-AC01",
@@ -221,15 +219,12 @@ def _ac01_generic_typos() -> list[dict[str, Any]]:
                 [(IBAN_FIELD, ssi["iban"])],
             )
         )
-    return cases
 
 
-def _ac04_closed_accounts() -> list[dict[str, Any]]:
+def _ac04_closed_accounts() -> Iterator[dict[str, Any]]:
     """AC04 on closed accounts of generic customers; the repair is their one open SSI."""
-    cases: list[dict[str, Any]] = []
-    add = cases.append
     for n, (account, ssi) in enumerate(generic_with_status("closed")[:5]):
-        add(
+        yield (
             entry(
                 f"ac04-generic-{n}",
                 "SOP-AC04",
@@ -249,16 +244,13 @@ def _ac04_closed_accounts() -> list[dict[str, Any]]:
                 [(IBAN_FIELD, ssi["iban"])],
             )
         )
-    return cases
 
 
-def _blocked_accounts() -> list[dict[str, Any]]:
+def _blocked_accounts() -> Iterator[dict[str, Any]]:
     """AC06/AG01 on blocked accounts of generic customers; the repair is their one open SSI."""
-    cases: list[dict[str, Any]] = []
-    add = cases.append
     for n, (account, ssi) in enumerate(generic_with_status("blocked")[:3]):
         code = ("AC06", "AG01", "AC06")[n]
-        add(
+        yield (
             entry(
                 f"{code.lower()}-generic-{n}",
                 f"SOP-{code}",
@@ -277,19 +269,16 @@ def _blocked_accounts() -> list[dict[str, Any]]:
                 [(IBAN_FIELD, ssi["iban"])],
             )
         )
-    return cases
 
 
-def _bic_typos() -> list[dict[str, Any]]:
+def _bic_typos() -> Iterator[dict[str, Any]]:
     """RC01/FF01: a wrong bank identifier (8-character BICs of generic customers' accounts)."""
-    cases: list[dict[str, Any]] = []
-    add = cases.append
     bic_cases = [s for s in single_ssi_customers()[12:40] if len(ACCOUNTS[s["iban"]]["bic"]) == 8][:6]
     for n, ssi in enumerate(bic_cases):
         right = ACCOUNTS[ssi["iban"]]["bic"]
         wrong = right[:6] + ("XX" if right[6:8] != "XX" else "YY")
         code = ("RC01", "FF01", "RC01")[n % 3]
-        add(
+        yield (
             entry(
                 f"{code.lower()}-generic-{n}",
                 f"SOP-{code}",
@@ -310,16 +299,13 @@ def _bic_typos() -> list[dict[str, Any]]:
                 [(BIC_FIELD, right)],
             )
         )
-    return cases
 
 
-def _be04_rr03_generic() -> list[dict[str, Any]]:
+def _be04_rr03_generic() -> Iterator[dict[str, Any]]:
     """BE04/RR03: a missing creditor address, filled from the customer record."""
-    cases: list[dict[str, Any]] = []
-    add = cases.append
     for n, ssi in enumerate(single_ssi_customers()[40:44]):
         code = ("BE04", "RR03")[n % 2]
-        add(
+        yield (
             entry(
                 f"{code.lower()}-generic-{n}",
                 "SOP-BE04",
@@ -342,18 +328,15 @@ def _be04_rr03_generic() -> list[dict[str, Any]]:
                 ],
             )
         )
-    return cases
 
 
-def _rr02_debtor_address() -> list[dict[str, Any]]:
+def _rr02_debtor_address() -> Iterator[dict[str, Any]]:
     """RR02: a missing debtor address, filled from the ordering customer's record."""
-    cases: list[dict[str, Any]] = []
-    add = cases.append
     for n, cid in enumerate(("C-1031", "C-1014")):
         customer = CUSTOMERS[cid]
         account = next(a for a in DATA["accounts"] if a["customer_id"] == cid and a["status"] == "open")
         debtor = {"name": customer["name"], "account": {"iban": account["iban"]}}
-        add(
+        yield (
             entry(
                 f"rr02-{cid.lower()}",
                 "SOP-RR02",
@@ -376,13 +359,10 @@ def _rr02_debtor_address() -> list[dict[str, Any]]:
                 ],
             )
         )
-    return cases
 
 
-def _remittance_families() -> list[dict[str, Any]]:
+def _remittance_families() -> Iterator[dict[str, Any]]:
     """Remittance mismatches and unapplied cash, one case per table row."""
-    cases: list[dict[str, Any]] = []
-    add = cases.append
     albion = creditor("Our Company", "DE89370400440532013000")
     for cid, code, amount, currency, refs, action in (
         ("rem-c1005-subset", "REMITTANCE_MISMATCH", "2000.50", "GBP", [], "no_action"),
@@ -423,7 +403,7 @@ def _remittance_families() -> list[dict[str, Any]]:
                 "account": {"iban": SSIS[(customer_id, currency)][0]["iban"]},
             },
         )
-        add(
+        yield (
             entry(
                 cid,
                 family,
@@ -438,18 +418,15 @@ def _remittance_families() -> list[dict[str, Any]]:
                 action,
             )
         )
-    return cases
 
 
-def _recall_value_dates() -> list[dict[str, Any]]:
+def _recall_value_dates() -> Iterator[dict[str, Any]]:
     """Recall requests at several distances from the value date (the window decides)."""
-    cases: list[dict[str, Any]] = []
-    add = cases.append
     danube = creditor("Danube Pharma GmbH", "AT403200039171702975")
     for n, (vdate, action) in enumerate(
         (("2026-11-12", "investigate"), ("2026-01-12", "investigate"), ("2025-09-15", "no_action"))
     ):
-        add(
+        yield (
             entry(
                 f"recall-c1015-{n}",
                 "SOP-RCL01",
@@ -463,14 +440,13 @@ def _recall_value_dates() -> list[dict[str, Any]]:
                 action,
             )
         )
-    return cases
 
 
 def _doc(name: str, text: str) -> dict[str, str]:
     return {"name": name, "content_base64": base64.b64encode(text.encode("utf-8")).decode("ascii")}
 
 
-FAMILIES: dict[str, Callable[[], list[dict[str, Any]]]] = {
+FAMILIES: dict[str, Callable[[], Iterator[dict[str, Any]]]] = {
     "ac01_generic_typos": _ac01_generic_typos,
     "ac04_closed_accounts": _ac04_closed_accounts,
     "blocked_accounts": _blocked_accounts,

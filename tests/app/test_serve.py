@@ -19,6 +19,20 @@ pytestmark = pytest.mark.slow
 REPAIRDESK = ROOT / ".venv" / "bin" / "repairdesk"
 
 
+def wait_healthy(server: subprocess.Popen[str] | subprocess.Popen[bytes], base: str) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None:
+            raise AssertionError(server.stderr.read() if server.stderr else "server exited")
+        assert time.monotonic() < deadline, "serve did not come up"
+        time.sleep(0.2)
+
+
 def test_bootstrap_then_serve_shows_the_demo_queue(tmp_path: Path) -> None:
     env = os.environ | {
         "REPAIRDESK_DATA_DIR": str(tmp_path / "var"),
@@ -43,16 +57,7 @@ def test_bootstrap_then_serve_shows_the_demo_queue(tmp_path: Path) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stderr.read() if server.stderr else "server exited"
-            assert time.monotonic() < deadline, "serve did not come up"
-            time.sleep(0.3)
+        wait_healthy(server, base)
         login = httpx.get(f"{base}/ui", follow_redirects=True, timeout=10)
         assert login.status_code == 200 and "Sign in" in login.text
         cookies = {"repairdesk_token": "demo-analyst-token"}
@@ -87,16 +92,7 @@ def test_an_idle_serve_stops_within_two_seconds_of_sigterm(tmp_path: Path) -> No
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, "server exited"
-            assert time.monotonic() < deadline, "serve did not come up"
-            time.sleep(0.2)
+        wait_healthy(server, f"http://127.0.0.1:{port}")
         server.send_signal(signal.SIGTERM)
         started = time.monotonic()
         server.wait(10)
