@@ -99,6 +99,8 @@ class LlamaCppChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "llamacpp"
 
+    # Intended near-copy: LangChain's BaseChatModel._generate signature, which every chat model
+    # (bedrock.py, llamacpp.py, evals/judge.py) overrides in the same words.
     def _generate(
         self,
         messages: list[BaseMessage],

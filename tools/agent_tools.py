@@ -34,6 +34,8 @@ Amount = Decimal | int | str
 DateLike = date | str
 
 
+# One argument model per tool (LangChain shows the model's field names and descriptions to the LLM), so
+# fields such as `country` repeat across models by design.
 class IbanArgs(BaseModel):
     iban: str = Field(description="The IBAN to validate, any spacing or case.")
 

@@ -13,7 +13,7 @@ from typing import Any
 from app.api.ratelimit import RateLimiter
 from app.db.session import Database
 from app.jobs.pool import WorkerPool
-from app.jobs.triage import TriageBackend, get_runner
+from app.jobs.triage import KeptRunner, TriageBackend
 from app.services.auth import Principal
 from app.services.document_store import DocumentStore
 from app.settings import Settings
@@ -31,6 +31,7 @@ class Services:
     # kept for the app's life; tests put their own here.
     procedure_search: Any = None
     _search_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _runner: KeptRunner = field(default_factory=KeptRunner, repr=False)
 
     def search(self) -> Any:
         with self._search_lock:
@@ -41,7 +42,8 @@ class Services:
             return self.procedure_search
 
     def runner(self) -> TriageBackend:
-        return get_runner(self.settings.model, self.settings.database_url, self.settings.data_dir)
+        """The app's triage runner, built on first use (by a worker thread or a decision) and kept."""
+        return self._runner.get(self.settings.model, self.settings.database_url, self.settings.data_dir)
 
     def notify_workers(self, case_id: str | None = None) -> None:
         if self.pool is not None:

@@ -36,7 +36,7 @@ from app.jobs.celery_config import DEAD_LETTER_QUEUE, TRIAGE_QUEUE, WorkerOption
 from app.jobs.celery_wire import EXTRACT_TASK, INDEX_TASK, TRIAGE_TASK, create_celery_app, worker_app
 from app.jobs.job_claims import claim_job
 from app.jobs.queue import HOST
-from app.jobs.triage import TriageBackend, get_runner
+from app.jobs.triage import KeptRunner, TriageBackend
 from app.services.document_store import DocumentStore, open_store
 from app.settings import Settings, configure_process
 from tools.errors import RepairDeskError
@@ -54,8 +54,11 @@ class WorkerContext:
     store: DocumentStore
     worker_id: str = field(default_factory=lambda: f"{HOST}:{os.getpid()}:celery")
 
+    _runner: KeptRunner = field(default_factory=KeptRunner, repr=False)
+
     def runner(self) -> TriageBackend:
-        return get_runner(self.settings.model, self.settings.database_url, self.settings.data_dir)
+        """The process's triage runner, built once (warm start or the first task) and kept."""
+        return self._runner.get(self.settings.model, self.settings.database_url, self.settings.data_dir)
 
 
 _context: WorkerContext | None = None

@@ -19,7 +19,18 @@ pytestmark = pytest.mark.slow
 REPAIRDESK = ROOT / ".venv" / "bin" / "repairdesk"
 
 
-def wait_healthy(server: subprocess.Popen[str] | subprocess.Popen[bytes], base: str) -> None:
+def start_serve(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_healthy(server: subprocess.Popen[str], base: str) -> None:
     deadline = time.monotonic() + 90
     while True:
         try:
@@ -47,14 +58,7 @@ def test_bootstrap_then_serve_shows_the_demo_queue(tmp_path: Path) -> None:
     assert "demo-approver-token" in boot.stdout
 
     port = free_port()
-    server = subprocess.Popen(
-        [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = start_serve(command, env, port)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(server, base)
@@ -84,13 +88,7 @@ def test_an_idle_serve_stops_within_two_seconds_of_sigterm(tmp_path: Path) -> No
     env.pop("DATABASE_URL", None)
     command = [str(REPAIRDESK)] if REPAIRDESK.exists() else [sys.executable, "-m", "app.cli.main"]
     port = free_port()
-    server = subprocess.Popen(
-        [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_serve(command, env, port)
     try:
         wait_healthy(server, f"http://127.0.0.1:{port}")
         server.send_signal(signal.SIGTERM)
