@@ -279,6 +279,8 @@ class GuardedChatBedrock(ChatBedrockConverse):
     ledger: UsageLedger = Field(default_factory=lambda: LEDGER, exclude=True)
     policy: CallPolicy = Field(default_factory=CallPolicy, exclude=True)
 
+    # Intended near-copy: LangChain's BaseChatModel._generate signature, which every chat model
+    # (bedrock.py, llamacpp.py, evals/judge.py) overrides in the same words.
     def _generate(
         self,
         messages: list[BaseMessage],

@@ -5,13 +5,13 @@ so a thread interrupted in one process resumes in another that opens the same fi
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from tools import config
 from tools.config import data_dir
 from tools.db import is_postgres
 
@@ -47,7 +47,7 @@ def postgres_checkpointer(url: str) -> BaseCheckpointSaver[str]:
 
 
 def default_checkpointer() -> BaseCheckpointSaver[str]:
-    url = os.environ.get("DATABASE_URL", "")
+    url = config.current().explicit_database_url
     if url and is_postgres(url):
         return postgres_checkpointer(url)
     return sqlite_checkpointer()

@@ -8,14 +8,15 @@ one lazily. It is typed ``Any`` so LangGraph's server can still derive a JSON sc
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from tools import config
+
 
 def default_model_spec() -> str:
-    """``REPAIRDESK_MODEL`` or ``playbook``."""
-    return os.environ.get("REPAIRDESK_MODEL") or "playbook"
+    """The configured model (``REPAIRDESK_MODEL``, default ``playbook``)."""
+    return config.current().model or "playbook"
 
 
 @dataclass

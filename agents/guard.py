@@ -20,11 +20,11 @@ The policies are defined once, in ``corpora/policies.yaml`` (:mod:`tools.procedu
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tools import config
 from tools.catalog import ACTIONS, TRUSTED_SOURCES
 from tools.procedures import default_policies
 
@@ -32,9 +32,10 @@ ACCOUNT_FIELDS = frozenset({"payment.creditor.account.iban", "payment.creditor.a
 
 
 def default_four_eyes_threshold() -> Decimal:
-    """``REPAIRDESK_FOUR_EYES_ABOVE``, else the four-eyes policy's ``default_above`` (payment currency)."""
-    override = os.environ.get("REPAIRDESK_FOUR_EYES_ABOVE")
-    return Decimal(override) if override else default_policies().four_eyes.default_above
+    """``REPAIRDESK_FOUR_EYES_ABOVE`` (Settings), else the four-eyes policy's ``default_above``
+    (payment currency; see docs/configuration.md)."""
+    override = config.current().four_eyes_above
+    return override if override is not None else default_policies().four_eyes.default_above
 
 
 def four_eyes_ceiling() -> Decimal:

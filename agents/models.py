@@ -17,11 +17,11 @@ package raises one saying what to install. Providers are imported lazily so ``pl
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
+from tools import config
 from tools.errors import ValidationError
 
 PROVIDERS = ("playbook", "bedrock", "openai", "llamacpp")
@@ -58,9 +58,10 @@ def load_chat_model(spec: str) -> BaseChatModel | None:
     if provider == "openai":
         from langchain_openai import ChatOpenAI
 
-        base_url = os.environ.get("OPENAI_BASE_URL") or None
+        settings = config.current()
+        base_url = settings.openai_base_url or None
         # Self-hosted compatible servers ignore the key, but the client insists on one.
-        api_key = os.environ.get("OPENAI_API_KEY") or ("not-needed" if base_url else None)
+        api_key = settings.openai_api_key or ("not-needed" if base_url else None)
         if api_key is None:
             raise ValidationError(
                 "set OPENAI_API_KEY, or OPENAI_BASE_URL for a compatible server", source=spec

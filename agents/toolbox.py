@@ -139,9 +139,9 @@ def build_toolbox(*, store: Any = None, search: Any = None, procedures_dir: Any 
 def default_search() -> Any:
     """The procedure search, or ``None`` when its index has not been built (citations then fall back)."""
     try:
-        from tools.retrieval.search import get_search
+        from tools.retrieval.search import open_search
 
-        return get_search()
+        return open_search()
     except (ImportError, RepairDeskError) as exc:
         log.warning("procedure search unavailable: %s", exc)
         return None

@@ -29,7 +29,7 @@ from app.jobs.pool import WorkerPool
 from app.jobs.triage import TriageBackend
 from app.logs import configure_logging
 from app.services.document_store import open_store
-from app.settings import Settings, get_settings
+from app.settings import Settings, configure_process, get_settings
 
 DESCRIPTION = """Payment-exception repair: submit exception cases, read the agent's proposals,
 approve / edit / reject them (maker-checker), follow the hash-chained audit trail.
@@ -40,7 +40,7 @@ def build_services(settings: Settings) -> Services:
     return Services(
         settings=settings,
         db=Database(settings.database_url),
-        store=open_store(settings.document_store_location),
+        store=open_store(settings.document_store_location, kms_key_id=settings.document_kms_key_id),
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
     )
 
@@ -108,7 +108,10 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
 
 
 def __getattr__(name: str) -> Any:
-    # `uvicorn app.main:app` builds the app from the environment on first access only.
+    # `uvicorn app.main:app` builds the app from the environment on first access only; this is the
+    # process's start-up, so it also hands the settings to tools/ and agents/.
     if name == "app":
-        return create_app()
+        settings = get_settings()
+        configure_process(settings)
+        return create_app(settings)
     raise AttributeError(name)

@@ -1,13 +1,16 @@
-"""Service settings (pydantic-settings), read from the contract's environment variables.
+"""Settings (pydantic-settings): the one place that reads RepairDesk's environment variables.
 
-Defaults come from :mod:`tools.config` so the CLI, the agent and the service agree on where data
-lives. ``get_settings()`` is the process-wide singleton; tests build their own ``Settings`` and pass
-it to :func:`app.main.create_app`.
+Every variable is listed in docs/configuration.md (a test fails when code reads one that is not).
+``tools/`` and ``agents/`` never import ``app/``: they get :meth:`Settings.tool_config`, a plain
+frozen dataclass that :func:`configure_process` installs when a process starts (the CLI, the service,
+a worker). ``get_settings()`` is the process-wide singleton; tests build their own ``Settings`` and
+pass it to :func:`app.main.create_app`.
 """
 
 from __future__ import annotations
 
-import os
+from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,13 +19,45 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tools import config
 
+_DEFAULTS = config.ToolConfig()
+
+
+def _default_data_dir() -> Path:
+    path = _DEFAULTS.data_dir.resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
 
 class Settings(BaseSettings):
     """Everything the service reads from the environment. Unknown variables are ignored."""
 
     model_config = SettingsConfigDict(env_prefix="REPAIRDESK_", extra="ignore", populate_by_name=True)
 
-    data_dir: Path = Field(default_factory=config.data_dir)
+    data_dir: Path = Field(default_factory=lambda: _default_data_dir())
+    corpora_dir: Path = _DEFAULTS.corpora_dir
+    shared_data: Path = _DEFAULTS.shared_data_dir  # read-only outside fixtures
+    # The RDS secret's JSON (AWS Secrets Manager); used when DATABASE_URL is not set
+    database_secret: str | None = Field(
+        default=None, repr=False, validation_alias=AliasChoices("DATABASE_SECRET", "database_secret")
+    )
+    # A fixed "today" (ISO date) for evaluations and demos; unset: the system clock
+    today: date | None = None
+    # Proposals above this amount (payment's currency) need four-eyes approval; unset: the
+    # four-eyes policy's default_above in corpora/policies.yaml
+    four_eyes_above: Decimal | None = Field(default=None, ge=0)
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "openai_base_url")
+    )
+    openai_api_key: str | None = Field(
+        default=None, repr=False, validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key")
+    )
+    llama_threads: int | None = Field(default=None, ge=1)  # None: half the cores
+    doc_max_pages: int = Field(default=50, ge=1)
+    doc_max_pixels: int = Field(default=100_000_000, ge=1)
+    ocr_timeout_s: int = Field(default=30, ge=1)
+    ocr_languages: str = "eng+deu+fra+nld+spa"
+    document_kms_key_id: str | None = None  # SSE-KMS key for the S3 document store
+    eval_datasets: Path | None = None  # None: evals/datasets in the source tree
     # None: the SQLite file in data_dir (filled in by the validator below)
     database_url: str = Field(default="", validation_alias=AliasChoices("DATABASE_URL", "database_url"))
     model: str = "playbook"
@@ -49,15 +84,47 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
         if not self.database_url:
-            from tools.config import url_from_secret
-
-            secret_url = url_from_secret(os.environ.get("DATABASE_SECRET"))
+            secret_url = config.url_from_secret(self.database_secret)
             self.database_url = secret_url or f"sqlite:///{self.data_dir / 'repairdesk.db'}"
         return self
 
     @property
     def document_store_location(self) -> str:
         return self.document_store or str(self.data_dir / "documents")
+
+    def tool_config(self) -> config.ToolConfig:
+        """What ``tools/`` and ``agents/`` run with (see :mod:`tools.config`)."""
+        from tools.clock import clock_for
+
+        explicit = self.database_url
+        if explicit == f"sqlite:///{self.data_dir / 'repairdesk.db'}":
+            explicit = ""  # the default: tools resolve it from the data directory the same way
+        return config.ToolConfig(
+            data_dir=self.data_dir,
+            corpora_dir=self.corpora_dir,
+            shared_data_dir=self.shared_data,
+            explicit_database_url=explicit,
+            model=self.model,
+            four_eyes_above=self.four_eyes_above,
+            openai_base_url=self.openai_base_url or None,
+            openai_api_key=self.openai_api_key or None,
+            llama_threads=self.llama_threads,
+            documents=config.DocumentLimits(
+                max_pages=self.doc_max_pages,
+                max_image_pixels=self.doc_max_pixels,
+                ocr_timeout_s=self.ocr_timeout_s,
+                ocr_languages=self.ocr_languages,
+            ),
+            clock=clock_for(self.today),
+        )
+
+
+def configure_process(settings: Settings) -> config.ToolConfig:
+    """Start-up: install ``settings`` for ``tools/`` and ``agents/`` and keep model hubs offline."""
+    config.offline()
+    tool_config = settings.tool_config()
+    config.configure(tool_config)
+    return tool_config
 
 
 @lru_cache(maxsize=1)

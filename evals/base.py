@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from evals.report import write_report
 from evals.stats import bootstrap_mean, calibration, percentile
 
 
@@ -89,8 +90,6 @@ def write_run(results: list[SuiteResult], out_dir: Path, options: SuiteOptions) 
                     json.dumps({"suite": result.suite, **row}, default=str, ensure_ascii=False) + "\n"
                 )
     (out_dir / "metrics.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
-    from evals.report import write_report
-
     write_report(document, results, out_dir)
     return document
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -17,8 +16,8 @@ from typing import Any, Literal
 from tools.config import REPO_ROOT
 from tools.errors import ValidationError
 
-# REPAIRDESK_EVAL_DATASETS points a run at another dataset folder (tests use tiny hand-checked ones).
-DATASETS_DIR = Path(os.environ.get("REPAIRDESK_EVAL_DATASETS", REPO_ROOT / "evals" / "datasets"))
+# The datasets in the source tree; REPAIRDESK_EVAL_DATASETS points a run elsewhere (datasets_dir).
+DATASETS_DIR = REPO_ROOT / "evals" / "datasets"
 MANIFEST = "manifest.json"
 Origin = Literal["hand-written", "generated", "analyst-decisions", "mixed"]
 
@@ -29,6 +28,14 @@ class DatasetError(ValidationError):
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else hashlib.sha256(b"").hexdigest()
+
+
+def datasets_dir() -> Path:
+    """The folder a run reads: ``REPAIRDESK_EVAL_DATASETS`` (tests use tiny hand-checked ones), else
+    the source tree's."""
+    from app.settings import Settings
+
+    return Settings().eval_datasets or DATASETS_DIR
 
 
 def read_manifest(directory: Path = DATASETS_DIR) -> dict[str, Any]:
@@ -62,7 +69,7 @@ def load(
     name: str, directory: Path | None = None, *, verify: bool = True
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Rows of dataset ``name`` and its manifest entry; raises DatasetError when the hash disagrees."""
-    directory = directory or Path(os.environ.get("REPAIRDESK_EVAL_DATASETS", DATASETS_DIR))
+    directory = directory or datasets_dir()
     entry = read_manifest(directory)["datasets"].get(name)
     if entry is None:
         raise DatasetError(f"dataset {name!r} is not in {directory / MANIFEST}")

@@ -67,6 +67,8 @@ class CachedJudge(BaseChatModel):
         )
         return hashlib.sha256(payload.encode()).hexdigest()
 
+    # Intended near-copy: LangChain's BaseChatModel._generate signature, which every chat model
+    # (bedrock.py, llamacpp.py, evals/judge.py) overrides in the same words.
     def _generate(
         self,
         messages: list[BaseMessage],

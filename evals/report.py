@@ -10,11 +10,23 @@ from __future__ import annotations
 import base64
 import html
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from evals.base import SuiteResult
+
+class SuiteResult(Protocol):
+    """What a report reads of :class:`evals.base.SuiteResult` (a protocol, so that ``evals.base``,
+    which writes the report, and this module do not import each other)."""
+
+    @property
+    def suite(self) -> str: ...
+
+    @property
+    def rows(self) -> list[dict[str, Any]]: ...
+
+    @property
+    def extras(self) -> dict[str, Any]: ...
 
 
 def _figure() -> Any:
@@ -87,7 +99,7 @@ def latency(values: list[float], path: Path) -> str:
     return _save(fig, path)
 
 
-def write_report(document: dict[str, Any], results: list[SuiteResult], out_dir: Path) -> Path:
+def write_report(document: dict[str, Any], results: Sequence[SuiteResult], out_dir: Path) -> Path:
     sections: list[str] = []
 
     def image(title: str, encoded: str) -> None:

@@ -244,4 +244,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    from app.settings import Settings, configure_process
+
+    configure_process(Settings())  # a script's start-up: the environment, read once
     raise SystemExit(main())

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,25 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+
+
+@pytest.fixture(autouse=True)
+def tool_config() -> Iterator[Callable[..., Any]]:
+    """``tool_config(corpora_dir=..., clock=...)`` changes what tools/ and agents/ run with for this
+    test; whatever a test (or a CLI command it invokes in-process) installed is undone afterwards."""
+    from dataclasses import replace
+
+    from tools import config
+
+    previous = config.current()
+
+    def use(**changes: Any) -> Any:
+        changed = replace(config.current(), **changes)
+        config.configure(changed)
+        return changed
+
+    yield use
+    config.configure(previous)
 
 
 def require(condition: bool, reason: str) -> None:

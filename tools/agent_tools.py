@@ -34,6 +34,8 @@ Amount = Decimal | int | str
 DateLike = date | str
 
 
+# One argument model per tool (LangChain shows the model's field names and descriptions to the LLM), so
+# fields such as `country` repeat across models by design.
 class IbanArgs(BaseModel):
     iban: str = Field(description="The IBAN to validate, any spacing or case.")
 
@@ -138,7 +140,7 @@ class _LazySearch:
         with self._lock:
             if self._search is None:
                 # Looked up at call time: tools.retrieval may be older or newer than this module.
-                factory = getattr(importlib.import_module("tools.retrieval"), "get_search", None)
+                factory = getattr(importlib.import_module("tools.retrieval"), "open_search", None)
                 if factory is None:
                     raise NotFoundError("procedure search is not available", source="tools.retrieval")
                 self._search = factory()

@@ -2,24 +2,6 @@
 
 from __future__ import annotations
 
-TOOL_NAMES: frozenset[str] = frozenset(
-    {
-        "validate_iban",
-        "lookup_bic",
-        "search_banks",
-        "get_customer",
-        "find_customer",
-        "lookup_account",
-        "get_ssi",
-        "find_duplicates",
-        "match_invoices",
-        "lookup_reason_code",
-        "search_procedures",
-        "check_recall_window",
-        "draft_investigation",
-    }
-)
-
 # Tools whose results may supply a repair's `new` value. Document and note text never may.
 TRUSTED_SOURCES: frozenset[str] = frozenset(
     {
@@ -30,6 +12,18 @@ TRUSTED_SOURCES: frozenset[str] = frozenset(
         "find_customer",
         "lookup_account",
         "get_ssi",
+    }
+)
+
+# Every tool: the trusted reference-data look-ups and the ones whose results are evidence only.
+TOOL_NAMES: frozenset[str] = TRUSTED_SOURCES | frozenset(
+    {
+        "find_duplicates",
+        "match_invoices",
+        "lookup_reason_code",
+        "search_procedures",
+        "check_recall_window",
+        "draft_investigation",
     }
 )
 

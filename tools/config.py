@@ -1,32 +1,99 @@
-"""Locations and connection settings shared by tools, agents and the app (environment-driven).
+"""The typed configuration that ``tools/`` and ``agents/`` run with (no environment reads here).
 
-The app's pydantic-settings ``Settings`` reads the same variables; this module exists so that
-``tools/`` and ``agents/`` never import ``app/``.
+:class:`app.settings.Settings` is the one place that reads the environment (every variable is in
+docs/configuration.md); it builds a :class:`ToolConfig` and installs it with :func:`configure` when a
+process starts (``repairdesk`` CLI, the service, a worker). ``tools/`` and ``agents/`` never import
+``app/``, so they ask :func:`current` instead. A process that configures nothing (a library user, a
+unit test) runs on the defaults below; tests that need other values build their own ``ToolConfig``.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+from tools.clock import Clock, SystemClock
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+@dataclass(frozen=True)
+class DocumentLimits:
+    """Limits that keep a bad document from hanging or exhausting the service."""
+
+    max_pages: int = 50
+    # 100 megapixels: an A4 page at 600 dpi is 35 MP; anything far larger is a decompression bomb.
+    max_image_pixels: int = 100_000_000
+    ocr_timeout_s: int = 30  # per page
+    ocr_languages: str = "eng+deu+fra+nld+spa"
+
+
+@dataclass(frozen=True)
+class ToolConfig:
+    data_dir: Path = Path("var")
+    corpora_dir: Path = REPO_ROOT / "corpora"
+    shared_data_dir: Path = REPO_ROOT.parent / "shared" / "data"
+    # The database named explicitly (DATABASE_URL or DATABASE_SECRET); "" means the SQLite file
+    # in the data directory (see :func:`database_url`).
+    explicit_database_url: str = ""
+    model: str = "playbook"
+    # Proposals whose amount is above this (in the payment's currency) need a second approver;
+    # None: the four-eyes policy's default_above (corpora/policies.yaml).
+    four_eyes_above: Decimal | None = None
+    openai_base_url: str | None = None
+    openai_api_key: str | None = field(default=None, repr=False)
+    llama_threads: int | None = None  # None: half the cores
+    documents: DocumentLimits = field(default_factory=DocumentLimits)
+    clock: Clock = field(default_factory=SystemClock)
+
+
+_lock = threading.Lock()
+_current: ToolConfig | None = None
+
+
+def configure(config: ToolConfig) -> ToolConfig:
+    """Install ``config`` for this process (start-up code and tests); returns the one it replaced."""
+    global _current
+    with _lock:
+        previous = current()
+        _current = config
+        return previous
+
+
+def current() -> ToolConfig:
+    return _current if _current is not None else _DEFAULT
+
+
+_DEFAULT = ToolConfig()
+
+
+@contextmanager
+def override(**changes: Any) -> Iterator[ToolConfig]:
+    """Run a block with some values changed (an evaluation's fixed clock, a test's folders)."""
+    changed = replace(current(), **changes)
+    previous = configure(changed)
+    try:
+        yield changed
+    finally:
+        configure(previous)
+
+
 def data_dir() -> Path:
-    """``REPAIRDESK_DATA_DIR`` (default ``./var``): SQLite file, index, documents, checkpoints."""
-    path = Path(os.environ.get("REPAIRDESK_DATA_DIR", "var")).resolve()
+    """The data directory (SQLite file, index, documents, checkpoints), created when missing."""
+    path = current().data_dir.resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def database_url() -> str:
-    """``DATABASE_URL``; else a URL built from ``DATABASE_SECRET`` (the JSON that AWS Secrets Manager
-    injects for RDS); else the SQLite file in the data directory."""
-    return (
-        os.environ.get("DATABASE_URL")
-        or url_from_secret(os.environ.get("DATABASE_SECRET"))
-        or f"sqlite:///{data_dir() / 'repairdesk.db'}"
-    )
+    """The configured database; else the SQLite file in the data directory."""
+    return current().explicit_database_url or f"sqlite:///{data_dir() / 'repairdesk.db'}"
 
 
 def url_from_secret(secret: str | None) -> str | None:
@@ -47,7 +114,7 @@ def url_from_secret(secret: str | None) -> str | None:
 
 
 def corpora_dir() -> Path:
-    return Path(os.environ.get("REPAIRDESK_CORPORA_DIR", REPO_ROOT / "corpora"))
+    return current().corpora_dir
 
 
 def prompts_dir() -> Path:
@@ -56,11 +123,14 @@ def prompts_dir() -> Path:
 
 def shared_data_dir() -> Path:
     """The read-only fixtures of other open-source projects (``../shared/data``)."""
-    return Path(os.environ.get("REPAIRDESK_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+    return current().shared_data_dir
+
+
+# Switches of third-party libraries (not RepairDesk settings): no model hub, no telemetry.
+OFFLINE_SWITCHES = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "RAGAS_DO_NOT_TRACK": "true"}
 
 
 def offline() -> None:
     """Make sure nothing tries to reach a model hub: everything ships in packages."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+    for name, value in OFFLINE_SWITCHES.items():
+        os.environ.setdefault(name, value)

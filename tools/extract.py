@@ -11,25 +11,11 @@ from pathlib import Path
 
 from tools.errors import DocumentError, InputTooLargeError, RepairDeskError, UnsupportedDocumentError
 from tools.messages.model import Extraction
+from tools.sniff import sniff
+
+__all__ = ["MAX_INPUT_BYTES", "extract_bytes", "extract_path", "sniff"]
 
 MAX_INPUT_BYTES = 25 * 1024 * 1024
-
-_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"GIF8")
-
-
-def sniff(data: bytes) -> str:
-    """Classify raw bytes: ``pdf``, ``image``, ``xml``, ``fin`` or ``text``."""
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"%PDF") or b"%PDF-" in data[:1024]:
-        return "pdf"
-    if head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
-        return "image"
-    if head.startswith(b"<"):
-        return "xml"
-    text = head.decode("latin-1")
-    if text.startswith(("{1:", "{2:", "{4:", "$", "{")) or "\n:20:" in "\n" + text or ":20:" in text[:200]:
-        return "fin"
-    return "text"
 
 
 def extract_bytes(data: bytes, source: str) -> list[Extraction]:

@@ -6,12 +6,14 @@ through :mod:`app.api.deps`.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.api.ratelimit import RateLimiter
 from app.db.session import Database
 from app.jobs.pool import WorkerPool
-from app.jobs.triage import TriageBackend, get_runner
+from app.jobs.triage import KeptRunner, TriageBackend
 from app.services.auth import Principal
 from app.services.document_store import DocumentStore
 from app.settings import Settings
@@ -25,9 +27,23 @@ class Services:
     limiter: RateLimiter
     pool: WorkerPool | None = None
     token_cache: dict[str, tuple[Principal | None, float]] = field(default_factory=dict)
+    # The procedure search (tools.retrieval ProcedureSearch), opened on the first search request and
+    # kept for the app's life; tests put their own here.
+    procedure_search: Any = None
+    _search_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _runner: KeptRunner = field(default_factory=KeptRunner, repr=False)
+
+    def search(self) -> Any:
+        with self._search_lock:
+            if self.procedure_search is None:
+                from tools.retrieval.search import open_search
+
+                self.procedure_search = open_search()
+            return self.procedure_search
 
     def runner(self) -> TriageBackend:
-        return get_runner(self.settings.model, self.settings.database_url, self.settings.data_dir)
+        """The app's triage runner, built on first use (by a worker thread or a decision) and kept."""
+        return self._runner.get(self.settings.model, self.settings.database_url, self.settings.data_dir)
 
     def notify_workers(self, case_id: str | None = None) -> None:
         if self.pool is not None:

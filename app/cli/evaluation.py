@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.cli.output import emit_json, fail
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -24,17 +27,16 @@ def run(
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
     """Run a suite offline; writes metrics.json, samples.jsonl and report.html."""
-    import os
-
     from evals.base import SuiteOptions
     from evals.runner import default_out_dir, expand, run_suites
+    from tools import config
     from tools.errors import RepairDeskError
 
     try:
         suites = expand(suite)
         out_dir = out or default_out_dir()
         options = SuiteOptions(
-            model=model or os.environ.get("REPAIRDESK_MODEL", "playbook"),
+            model=model or config.current().model,
             judge=judge,
             limit=limit,
             cache_dir=out_dir.parent / ".judge-cache",
@@ -85,11 +87,10 @@ def gate(
     limit: Annotated[int | None, typer.Option(help="Override the baseline's sample limit.")] = None,
 ) -> None:
     """Exit 1 when a metric falls below its baseline beyond its tolerance."""
-    import os
-
     from evals.base import SuiteOptions, read_run
     from evals.gate import check, read_baseline
     from evals.runner import default_out_dir, run_suites
+    from tools import config
     from tools.errors import RepairDeskError
 
     try:
@@ -99,7 +100,7 @@ def gate(
         else:
             out_dir = default_out_dir()
             options = SuiteOptions(
-                model=os.environ.get("REPAIRDESK_MODEL", "playbook"),
+                model=config.current().model,
                 limit=limit if limit is not None else spec.get("limit"),
                 progress=False,
             )
@@ -122,14 +123,37 @@ def gate(
 @app.command("export-corrections")
 def export_corrections(
     out: Annotated[
-        Path | None, typer.Option(help="Dataset file (default evals/datasets/corrections.jsonl).")
+        Path | None,
+        typer.Option(help="Dataset file (default <REPAIRDESK_DATA_DIR>/datasets/corrections.jsonl)."),
     ] = None,
 ) -> None:
     """Append analyst decisions not yet exported to the corrections dataset (new dataset version)."""
-    from app.services.corrections import export_corrections as export
+    from app.db.session import Database
+    from app.services.corrections import default_path
+    from app.settings import get_settings
 
-    count = export(out)
+    settings = get_settings()
+    database = Database(settings.database_url)
+    database.migrate()
+    with database.session() as session:
+        count = export_and_record(session, out or default_path(settings.data_dir))
     typer.echo(f"exported {count} new labelled case(s)")
+
+
+def export_and_record(session: Session, target: Path) -> int:
+    """Export new corrections to ``target`` and record the file as a version in its folder's manifest."""
+    from app.services.corrections import export_corrections as export
+    from evals import datasets
+
+    count = export(session, target)
+    if count:
+        datasets.update(
+            target.stem,
+            origin="analyst-decisions",
+            directory=target.parent,
+            description="Analyst decisions exported by `repairdesk eval export-corrections`",
+        )
+    return count
 
 
 @app.command("manifest")
@@ -142,7 +166,7 @@ def manifest(
     from evals import datasets
 
     if update:
-        for path in sorted(datasets.DATASETS_DIR.glob("*.jsonl")):
+        for path in sorted(datasets.datasets_dir().glob("*.jsonl")):
             datasets.update(path.stem)
     for name, entry in datasets.read_manifest()["datasets"].items():
         typer.echo(

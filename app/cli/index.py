@@ -46,7 +46,6 @@ def build(
     from tools.errors import RepairDeskError
     from tools.retrieval.index_store import build_index
     from tools.retrieval.procedures import default_corpus_dirs
-    from tools.retrieval.search import reset_search
 
     dirs = list(corpus) if corpus else [d for d in default_corpus_dirs() if d.is_dir()]
     columns = (TextColumn("embedding chunks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -62,7 +61,6 @@ def build(
         except RepairDeskError as exc:
             fail(exc.source or ", ".join(map(str, dirs)), exc.reason)
             raise typer.Exit(1) from None
-    reset_search()
     if report.cache_written:
         typer.echo(f"embedding cache rewritten: {report.cache_written} vectors", err=True)
     if as_json:

@@ -6,8 +6,6 @@ Heavy imports (torch, langgraph, fastapi) happen inside commands so `--help` sta
 
 from __future__ import annotations
 
-import os
-
 import typer
 
 from app.cli import (
@@ -25,10 +23,6 @@ from app.cli import (
 )
 from app.cli import jobs as jobs_cli
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
-
 cli = typer.Typer(
     name="repairdesk",
     help="RepairDesk: payment-exception repair with evidence, procedures and human review.",
@@ -36,6 +30,19 @@ cli = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@cli.callback()
+def _start(ctx: typer.Context) -> None:
+    """Every command starts here: the environment is read once (``Settings``), handed to ``tools/``
+    and ``agents/`` (docs/configuration.md), and a lazy :class:`CliContext` built for the command."""
+    from app.cli.context import CliContext
+    from app.settings import Settings, configure_process
+
+    settings = Settings()
+    configure_process(settings)
+    ctx.obj = CliContext(settings)
+
 
 for module in (extract, search, triage, serve, bootstrap, worker):
     module.register(cli)

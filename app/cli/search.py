@@ -20,6 +20,7 @@ def register(cli: typer.Typer) -> None:
 
 
 def search(
+    ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="What you are looking for, in your own words.")],
     code: Annotated[
         str | None, typer.Option("--code", help="Only procedures for this exception code.")
@@ -32,15 +33,16 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of hits.")] = False,
 ) -> None:
     """Search the procedures (builds the index first when there is none)."""
+    from app.cli.context import context
     from tools.errors import RepairDeskError
-    from tools.retrieval.search import MODES, check_request, get_search
+    from tools.retrieval.search import MODES, check_request
 
     try:
         if mode not in MODES:
             raise _bad(f"--mode must be one of {', '.join(MODES)}", mode)
         # Bad arguments fail before the index is opened (or built) and the model loaded.
         check_request(query, k=k, mode=mode, code=code)
-        hits = get_search().search(query, code=code, message_type=message_type, k=k, mode=mode)  # type: ignore[arg-type]
+        hits = context(ctx).search().search(query, code=code, message_type=message_type, k=k, mode=mode)
     except RepairDeskError as exc:
         fail(exc.source or "query", exc.reason)
         raise typer.Exit(1) from None

@@ -41,6 +41,7 @@ def _cases(path: Path) -> list[dict[str, Any]]:
 
 
 def triage(
+    ctx: typer.Context,
     paths: Annotated[
         list[Path], typer.Argument(help="Exception case files (JSON, contract: Exception case).")
     ],
@@ -54,10 +55,13 @@ def triage(
     from langgraph.checkpoint.memory import InMemorySaver
 
     from agents.runner import TriageRunner
+    from app.cli.context import context
     from tools.errors import RepairDeskError
 
+    cli = context(ctx)
     try:
-        runner = TriageRunner(model=model, checkpointer=InMemorySaver())
+        # The search is opened when the first case needs the toolbox (with the NumPy query embedder).
+        runner = TriageRunner(model=model, checkpointer=InMemorySaver(), search=LazySearch(cli))
     except RepairDeskError as exc:
         fail("--model", exc.reason)
         raise typer.Exit(2) from exc
@@ -85,6 +89,17 @@ def triage(
         emit_json(proposals[0] if len(proposals) == 1 else proposals)
     if failed:
         raise typer.Exit(1)
+
+
+class LazySearch:
+    """Opens the command's procedure search on the first query; ``None`` hits when there is none."""
+
+    def __init__(self, cli: Any) -> None:
+        self._cli = cli
+
+    def search(self, query: str, **options: Any) -> list[Any]:
+        search = self._cli.search_or_none()
+        return [] if search is None else list(search.search(query, **options))
 
 
 def _print_summary(name: str, proposal: dict[str, Any]) -> None:

@@ -28,40 +28,20 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from celery import Celery, Task
+from celery import Task
 from celery.signals import setup_logging, worker_init, worker_process_init
 
 from app.db.session import Database
-from app.jobs.celery_config import DEAD_LETTER_QUEUE, TRIAGE_QUEUE, WorkerOptions, celery_config
+from app.jobs.celery_config import DEAD_LETTER_QUEUE, TRIAGE_QUEUE, WorkerOptions
+from app.jobs.celery_wire import EXTRACT_TASK, INDEX_TASK, TRIAGE_TASK, create_celery_app, worker_app
 from app.jobs.job_claims import claim_job
 from app.jobs.queue import HOST
-from app.jobs.triage import TriageBackend, get_runner
+from app.jobs.triage import KeptRunner, TriageBackend
 from app.services.document_store import DocumentStore, open_store
-from app.settings import Settings
+from app.settings import Settings, configure_process
 from tools.errors import RepairDeskError
 
 log = logging.getLogger("repairdesk.jobs.celery")
-
-TRIAGE_TASK = "repairdesk.triage"
-EXTRACT_TASK = "repairdesk.extract_document"
-INDEX_TASK = "repairdesk.build_index"
-
-
-def create_celery_app(options: WorkerOptions | None = None) -> Celery:
-    """A Celery app configured from ``options`` (the environment by default).
-
-    Without a broker the app is configured for kombu's in-memory transport, so importing this
-    module never needs a network; nothing is sent unless a broker is configured."""
-    options = options or WorkerOptions()
-    celery = Celery("repairdesk")
-    if options.broker:
-        celery.conf.update(celery_config(options))
-    else:
-        celery.conf.update(broker_url="memory://", task_default_queue=TRIAGE_QUEUE, task_ignore_result=True)
-    return celery
-
-
-worker_app = create_celery_app()
 
 
 @dataclass
@@ -74,8 +54,11 @@ class WorkerContext:
     store: DocumentStore
     worker_id: str = field(default_factory=lambda: f"{HOST}:{os.getpid()}:celery")
 
+    _runner: KeptRunner = field(default_factory=KeptRunner, repr=False)
+
     def runner(self) -> TriageBackend:
-        return get_runner(self.settings.model, self.settings.database_url, self.settings.data_dir)
+        """The process's triage runner, built once (warm start or the first task) and kept."""
+        return self._runner.get(self.settings.model, self.settings.database_url, self.settings.data_dir)
 
 
 _context: WorkerContext | None = None
@@ -87,11 +70,12 @@ def worker_context() -> WorkerContext:
     with _context_lock:
         if _context is None:
             settings = Settings()
+            configure_process(settings)  # the worker process's start-up: tools/ and agents/ get it too
             _context = WorkerContext(
                 settings=settings,
                 options=WorkerOptions(),
                 db=Database(settings.database_url),
-                store=open_store(settings.document_store_location),
+                store=open_store(settings.document_store_location, kms_key_id=settings.document_kms_key_id),
             )
         return _context
 

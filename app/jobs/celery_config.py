@@ -73,10 +73,6 @@ def _sqs_region(queue_url: str, fallback: str | None) -> str | None:
     return fallback
 
 
-def _queue_name(queue_url: str) -> str:
-    return urlsplit(queue_url).path.rstrip("/").rsplit("/", 1)[-1]
-
-
 def plan_broker(options: WorkerOptions) -> BrokerPlan:
     """Translate ``REPAIRDESK_BROKER`` into kombu terms; ``ValidationError`` for anything else."""
     broker = (options.broker or "").strip()

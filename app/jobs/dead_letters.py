@@ -39,7 +39,7 @@ def dead_letter(
     db: Database, case_id: str, job_id: int, reason: str, *, already_failed: bool = False
 ) -> None:
     """Fail the job and case (unless ``already_failed``) and park the task on the dead-letter queue."""
-    from app.jobs.celery_app import TRIAGE_TASK, worker_app
+    from app.jobs.celery_wire import TRIAGE_TASK, worker_app
     from app.jobs.process import _fail_case
     from app.jobs.queue import finish
 
@@ -94,7 +94,7 @@ def _task_args(body: Any) -> tuple[str, int] | None:
 
 def replay_dead_letters(db: Database, limit: int = 1000, celery: Celery | None = None) -> list[str]:
     """Move up to ``limit`` dead-lettered triage tasks back to work (see the module docstring)."""
-    from app.jobs.celery_app import TRIAGE_TASK, worker_app
+    from app.jobs.celery_wire import TRIAGE_TASK, worker_app
 
     app = celery or worker_app
     replayed: list[str] = []

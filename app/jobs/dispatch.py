@@ -47,7 +47,7 @@ def submit(db: Database, case_id: str, celery: Celery | None = None) -> int | No
     """Publish the open triage job of ``case_id`` to the broker (see the module docstring).
 
     ``celery`` defaults to the process-wide app configured from the environment."""
-    from app.jobs.celery_app import TRIAGE_TASK, worker_app
+    from app.jobs.celery_wire import TRIAGE_TASK, worker_app
 
     with db.session() as session:
         job_id = active_job_id(session, case_id)
@@ -70,14 +70,14 @@ def notify(db: Database, case_id: str) -> bool:
 
 def submit_extraction(sha256: str, name: str, celery: Celery | None = None) -> None:
     """Publish ``repairdesk.extract_document`` for a stored document (cached once extracted)."""
-    from app.jobs.celery_app import EXTRACT_TASK, worker_app
+    from app.jobs.celery_wire import EXTRACT_TASK, worker_app
 
     (celery or worker_app).send_task(EXTRACT_TASK, args=(sha256, name), queue=TRIAGE_QUEUE)
 
 
 def submit_index_build(celery: Celery | None = None) -> None:
     """Publish ``repairdesk.build_index`` (incremental; running it twice re-embeds nothing)."""
-    from app.jobs.celery_app import INDEX_TASK, worker_app
+    from app.jobs.celery_wire import INDEX_TASK, worker_app
 
     (celery or worker_app).send_task(INDEX_TASK, queue=TRIAGE_QUEUE)
 
@@ -85,7 +85,7 @@ def submit_index_build(celery: Celery | None = None) -> None:
 def republish_queued(db: Database, older_than: float = 60.0, celery: Celery | None = None) -> int:
     """Publish a task for each job queued longer than ``older_than`` seconds, and for each job left
     ``running`` under an expired lease (its worker vanished and its message was lost); returns how many."""
-    from app.jobs.celery_app import TRIAGE_TASK, worker_app
+    from app.jobs.celery_wire import TRIAGE_TASK, worker_app
 
     at = now()
     cutoff = at - timedelta(seconds=older_than)
@@ -102,7 +102,7 @@ def republish_queued(db: Database, older_than: float = 60.0, celery: Celery | No
 
 def broker_queue_depth(queue: str = TRIAGE_QUEUE, celery: Celery | None = None) -> int:
     """Messages waiting on a broker queue (0 for a queue the broker does not know)."""
-    from app.jobs.celery_app import worker_app
+    from app.jobs.celery_wire import worker_app
 
     with (celery or worker_app).connection_for_read() as connection:
         simple = connection.SimpleQueue(queue)
@@ -136,7 +136,7 @@ def worker_argv(
 
 def run_celery_worker(concurrency: int = 1, *, loglevel: str = "INFO", node: str | None = None) -> int:
     """Run a Celery worker in this process until it is stopped; returns its exit code."""
-    from app.jobs.celery_app import worker_app
+    from app.jobs.celery_wire import worker_app
 
     try:
         worker_app.worker_main(argv=worker_argv(concurrency, loglevel=loglevel, node=node))
@@ -147,7 +147,7 @@ def run_celery_worker(concurrency: int = 1, *, loglevel: str = "INFO", node: str
 
 def check_worker(settings: Settings, timeout: float = 5.0) -> list[str]:
     """Problems that make this worker unready (broker or database unreachable); empty when ready."""
-    from app.jobs.celery_app import worker_app
+    from app.jobs.celery_wire import worker_app
 
     problems: list[str] = []
     if uses_broker(settings):

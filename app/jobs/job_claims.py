@@ -16,13 +16,13 @@ The claim is one conditional ``UPDATE ... RETURNING`` so two deliveries never bo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Job
-from app.jobs.queue import HOST, ClaimedJob, now, pid_alive
+from app.jobs.queue import HOST, ClaimedJob, now, pid_alive, take_job
 
 
 @dataclass(frozen=True)
@@ -63,23 +63,10 @@ def claim_job(session: Session, job_id: int, worker_id: str, lease_seconds: floa
     if row.status == "running" and holder_is_dead(row.locked_by):
         # Compare-and-set on the dead holder's id, so only one delivery wins the takeover.
         takeover.append(Job.locked_by == row.locked_by)
-    claimed = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.status.in_(("queued", "running")), or_(*takeover))
-        .values(
-            status="running",
-            locked_by=worker_id,
-            lease_until=at + timedelta(seconds=lease_seconds),
-            attempts=Job.attempts + 1,
-            started_at=at,
-        )
-        .returning(Job.id, Job.case_id, Job.attempts)
-    ).first()
-    session.commit()
+    where = [Job.id == job_id, Job.status.in_(("queued", "running")), or_(*takeover)]
+    claimed = take_job(session, where, worker_id, lease_seconds, at)
     if claimed is not None:
-        return ClaimOutcome(
-            "claimed", ClaimedJob(id=claimed.id, case_id=claimed.case_id, attempts=claimed.attempts)
-        )
+        return ClaimOutcome("claimed", claimed)
     current = session.execute(select(Job.status, Job.lease_until).where(Job.id == job_id)).first()
     session.commit()
     if current is None:

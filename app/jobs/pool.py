@@ -3,8 +3,10 @@
 ``WorkerPool.start()`` first requeues jobs orphaned by dead workers of this host, then starts
 ``size`` threads. Each thread claims a job, runs it, and sleeps ``poll_seconds`` only when the queue
 is empty; ``notify()`` (called after an enqueue in this process) wakes the threads at once.
-``stop()`` lets running jobs finish; a job interrupted by a crash is re-claimed after its lease or
-by the next start on this host.
+``stop()`` lets running jobs finish but does not wait for an idle thread, nor for one still loading the
+agent (that took seconds, so an idle ``repairdesk serve`` took 12 s to stop): such a thread claims
+nothing once stopping has begun, and it is a daemon, so it ends with the process. A job interrupted by
+a crash is re-claimed after its lease or by the next start on this host.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ class WorkerPool:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._warned = False
+        # Threads between claiming and finishing a job: stop() waits for these only.
+        self._busy: set[int] = set()
+        self._busy_lock = threading.Lock()
 
     def start(self) -> int:
         """Requeue orphaned jobs, start the threads; returns how many jobs were requeued."""
@@ -70,10 +75,13 @@ class WorkerPool:
         self._wake.set()
 
     def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
+        """Finish the jobs in flight (up to ``timeout`` seconds each); idle threads are not waited for."""
+        with self._busy_lock:
+            self._stop.set()
+            busy = set(self._busy)
         self._wake.set()
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(timeout if thread.ident in busy else 0.05)
         self._threads.clear()
         LIVE_INSTANCES.discard(self.instance)
 
@@ -82,13 +90,22 @@ class WorkerPool:
         worker_id = worker_id or f"{HOST}:{os.getpid()}:{self.instance}"
         # Load the agent before claiming, so an agent that cannot load leaves the jobs queued.
         runner = self.runner_factory()
-        with self.db.session() as session:
-            job = claim(session, worker_id, self.lease_seconds)
-        if job is None:
-            return False
-        with self._heartbeat(job.id, worker_id):
-            run_job(self.db, self.store, runner, job, worker_id=worker_id, max_attempts=self.max_attempts)
-        return True
+        me = threading.get_ident()
+        with self._busy_lock:
+            if self._stop.is_set():
+                return False  # stopping began while the agent loaded: claim nothing
+            self._busy.add(me)
+        try:
+            with self.db.session() as session:
+                job = claim(session, worker_id, self.lease_seconds)
+            if job is None:
+                return False
+            with self._heartbeat(job.id, worker_id):
+                run_job(self.db, self.store, runner, job, worker_id=worker_id, max_attempts=self.max_attempts)
+            return True
+        finally:
+            with self._busy_lock:
+                self._busy.discard(me)
 
     @contextmanager
     def _heartbeat(self, job_id: int, worker_id: str) -> Iterator[None]:

@@ -54,9 +54,19 @@ def claim(session: Session, worker_id: str, lease_seconds: float) -> ClaimedJob 
     candidate = (
         select(Job.id).where(_claimable(at)).order_by(Job.id).limit(1).with_for_update(skip_locked=True)
     ).scalar_subquery()
+    return take_job(session, [Job.id == candidate, _claimable(at)], worker_id, lease_seconds, at)
+
+
+def take_job(
+    session: Session, where: list[ColumnElement[bool]], worker_id: str, lease_seconds: float, at: datetime
+) -> ClaimedJob | None:
+    """The one conditional ``UPDATE ... RETURNING`` that hands a job row to ``worker_id``; commits.
+
+    Shared by the in-process pool's :func:`claim` and the broker's :func:`app.jobs.job_claims.claim_job`,
+    which differ only in which row may be taken (``where``)."""
     row = session.execute(
         update(Job)
-        .where(Job.id == candidate, _claimable(at))
+        .where(*where)
         .values(
             status="running",
             locked_by=worker_id,

@@ -97,7 +97,7 @@ def _check_replay(case: Row[str, str, str, str | None], digest: str, key: str | 
 
 
 def _sniff(data: bytes) -> str:
-    from tools.extract import sniff
+    from tools.sniff import sniff
 
     return sniff(data)
 

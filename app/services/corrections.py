@@ -1,4 +1,8 @@
-"""Decisions into evaluation data: append new labelled cases to ``evals/datasets/corrections.jsonl``.
+"""Decisions into evaluation data: append new labelled cases to a corrections JSONL file.
+
+The file lives under the data directory by default (``<REPAIRDESK_DATA_DIR>/datasets/corrections.jsonl``):
+the service never writes into the source tree and never imports ``evals/``. Recording the file as a
+dataset version in an evaluation manifest is the CLI's part (``repairdesk eval export-corrections``).
 
 Each export is one dataset version (``corrections-v<N>``, N one more than the highest version in the
 file); every appended line carries it. Rows are marked exported in the same transaction, after the
@@ -19,9 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import LabelledCase
-from evals import datasets
 
-DEFAULT_PATH = datasets.DATASETS_DIR / "corrections.jsonl"
 _VERSION = re.compile(r'"dataset_version":\s*"corrections-v(\d+)"')
 
 
@@ -31,25 +33,13 @@ def _last_version(path: Path) -> int:
     return max((int(m.group(1)) for m in _VERSION.finditer(path.read_text(encoding="utf-8"))), default=0)
 
 
-def export_corrections(session: Session | Path | str | None = None, path: Path | str | None = None) -> int:
-    """Append not-yet-exported labelled cases to ``path``; returns how many lines were appended.
-
-    Called as ``export_corrections(session, path)`` inside the service, or as
-    ``export_corrections(path)`` / ``export_corrections()`` from the CLI, which opens the database
-    named by the environment (``DATABASE_URL`` / ``REPAIRDESK_DATA_DIR``).
-    """
-    if not isinstance(session, Session):
-        from app.db.session import Database
-        from app.settings import Settings
-
-        database = Database(Settings().database_url)
-        database.migrate()
-        with database.session() as own:
-            return _export(own, Path(session or path or DEFAULT_PATH))
-    return _export(session, Path(path or DEFAULT_PATH))
+def default_path(data_dir: Path) -> Path:
+    """Where exports go unless told otherwise: under the data directory, never the source tree."""
+    return data_dir / "datasets" / "corrections.jsonl"
 
 
-def _export(session: Session, target: Path) -> int:
+def export_corrections(session: Session, target: Path) -> int:
+    """Append not-yet-exported labelled cases to ``target``; returns how many lines were appended."""
     rows = list(
         session.scalars(
             select(LabelledCase).where(LabelledCase.exported_at.is_(None)).order_by(LabelledCase.id)
@@ -78,12 +68,6 @@ def _export(session: Session, target: Path) -> int:
         update(LabelledCase).where(LabelledCase.id.in_([r.id for r in rows])).values(exported_at=exported_at)
     )
     session.commit()
-    datasets.update(
-        target.stem,
-        origin="analyst-decisions",
-        directory=target.parent,
-        description="Analyst decisions exported by `repairdesk eval export-corrections`",
-    )
     return len(rows)
 
 

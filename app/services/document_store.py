@@ -68,9 +68,9 @@ class LocalDocumentStore:
         return self._path(sha256).exists()
 
 
-def open_store(location: str) -> DocumentStore:
+def open_store(location: str, *, kms_key_id: str | None = None) -> DocumentStore:
     if location.startswith("s3://"):
         from app.services.s3_store import open_s3_store
 
-        return open_s3_store(location)
+        return open_s3_store(location, kms_key_id=kms_key_id)
     return LocalDocumentStore(Path(location))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -114,8 +113,9 @@ class S3DocumentStore:
         return True
 
 
-def open_s3_store(location: str, client: Any = None) -> S3DocumentStore:
-    """The store for ``s3://bucket/prefix``, with a boto3 client built from the standard chain."""
+def open_s3_store(location: str, client: Any = None, *, kms_key_id: str | None = None) -> S3DocumentStore:
+    """The store for ``s3://bucket/prefix``, with a boto3 client built from the standard chain;
+    ``kms_key_id`` (``REPAIRDESK_DOCUMENT_KMS_KEY_ID``): None uses the bucket's default key."""
     bucket, prefix = parse_location(location)
     if client is None:
         import boto3
@@ -129,6 +129,4 @@ def open_s3_store(location: str, client: Any = None) -> S3DocumentStore:
                 retries={"mode": "standard", "max_attempts": 5},
             ),
         )
-    return S3DocumentStore(
-        client, bucket, prefix, kms_key_id=os.environ.get("REPAIRDESK_DOCUMENT_KMS_KEY_ID") or None
-    )
+    return S3DocumentStore(client, bucket, prefix, kms_key_id=kms_key_id or None)

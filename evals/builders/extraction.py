@@ -171,4 +171,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from app.settings import Settings, configure_process
+
+    configure_process(Settings())  # a script's start-up: the environment, read once
     main()

@@ -4,6 +4,9 @@ Expected outcomes come from the data's stories (corpora/demo/README.md) and from
 records themselves (an SSI's IBAN, a customer's address), never from running the agent, so the
 playbook test measures the agent against an independent answer. Deterministic: same data, same file.
 
+The hand-written agent cases are data: ``agent_case_specs.yaml`` (builder calls as YAML, in file
+order); the families derived from the reference data by rule are the ``_<family>`` functions below.
+
 Run: .venv/bin/python evals/datasets/build_agent_cases.py  (``--check`` exits 1 when a file is stale)
 """
 
@@ -14,11 +17,13 @@ import json
 import re
 import sys
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import yaml
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -32,6 +37,7 @@ from tools.messages.swift import write_mt103, write_mt199  # noqa: E402
 DATA = json.loads((ROOT / "corpora/demo/refdata.json").read_text(encoding="utf-8"))
 OUT = ROOT / "evals/datasets/agent_cases.jsonl"
 ADV_OUT = ROOT / "evals/datasets/adversarial_cases.jsonl"
+SPECS = ROOT / "evals/datasets/agent_case_specs.yaml"
 SENDER, RECEIVER = "BANKDEFFXXX", "COBADEFFXXX"
 ORDERING = {
     "name": "Ordering Industries GmbH",
@@ -183,198 +189,17 @@ def generic_with_status(status: str) -> list[tuple[dict[str, Any], dict[str, Any
 IBAN_FIELD = "payment.creditor.account.iban"
 BIC_FIELD = "payment.creditor_agent.bic"
 
+# The cases themselves are data (agent_case_specs.yaml); what follows are the families derived from
+# the reference data by rule (loops over customers and accounts), then the small engine that turns
+# the specs into cases in file order.
 
-def build() -> list[dict[str, Any]]:
-    cases: list[dict[str, Any]] = []
-    add = cases.append
-    # --- AC01: wrong account number ------------------------------------------------------------
-    add(
-        entry(
-            "ac01-c1001-typo",
-            "SOP-AC01",
-            case(
-                "AC01-1001",
-                "AC01",
-                payment(
-                    "PAY-AC01-1001",
-                    "12450.00",
-                    "EUR",
-                    creditor("MUELLER MASCHINENBAU", "DE31370400447986432661"),
-                ),
-                customer="C-1001",
-            ),
-            "repair",
-            [(IBAN_FIELD, "DE31370400447986432616")],
-        )
-    )
-    add(
-        entry(
-            "ac01-c1001-xml",
-            "SOP-AC01",
-            case(
-                "AC01-1001X",
-                "AC01",
-                payment(
-                    "PAY-AC01-1001X",
-                    "980.00",
-                    "EUR",
-                    creditor("Müller Maschinenbau GmbH", "DE31370400447986432661"),
-                ),
-                customer="C-1001",
-                fmt="xml",
-            ),
-            "repair",
-            [(IBAN_FIELD, "DE31370400447986432616")],
-        )
-    )
-    add(
-        entry(
-            "ac01-c1018-typo",
-            "SOP-AC01",
-            case(
-                "AC01-1018",
-                "AC01",
-                payment(
-                    "PAY-AC01-1018",
-                    "3100.00",
-                    "EUR",
-                    creditor("SOCIETE GENERALE DES VINS", "FR7630002005508760049294361"),
-                ),
-                customer="C-1018",
-                fmt="payment",
-            ),
-            "repair",
-            [(IBAN_FIELD, "FR7630002005508760049294316")],
-        )
-    )
-    add(
-        entry(
-            "ac01-c1016-four-eyes",
-            "SOP-AC01",
-            case(
-                "AC01-1016",
-                "AC01",
-                payment(
-                    "PAY-AC01-1016",
-                    "310000.00",
-                    "CHF",
-                    creditor("Kronos Energie AG", "CH9500700830689997589"),
-                ),
-                customer="C-1016",
-            ),
-            "repair",
-            [(IBAN_FIELD, "CH9500700830689997598")],
-        )
-    )
-    add(
-        entry(
-            "ac01-c1009-ambiguous",
-            "SOP-AC01",
-            case(
-                "AC01-1009",
-                "AC01",
-                payment(
-                    "PAY-AC01-1009",
-                    "5000.00",
-                    "EUR",
-                    creditor("Vega Consulting GmbH", "AT000000000000000001"),
-                ),
-                customer="C-1009",
-            ),
-            "request_info",
-        )
-    )
-    add(
-        entry(
-            "ac01-c1020-no-ssi",
-            "SOP-AC01",
-            case(
-                "AC01-1020",
-                "AC01",
-                payment(
-                    "PAY-AC01-1020", "720.00", "EUR", creditor("Alpen Bau GmbH", typo("AT961200029656546615"))
-                ),
-                customer="C-1020",
-            ),
-            "request_info",
-        )
-    )
-    add(
-        entry(
-            "ac01-c1003-homoglyph",
-            "SOP-AC01",
-            case(
-                "AC01-1003",
-                "AC01",
-                payment(
-                    "PAY-AC01-1003",
-                    "8800.00",
-                    "EUR",
-                    creditor("Nordwіnd Logistik GmbH", typo("DE47200505505089353670")),
-                ),
-                customer="C-1003",
-            ),
-            "request_info",
-        )
-    )
-    add(
-        entry(
-            "ac01-c1008-by-name",
-            "SOP-AC01",
-            case(
-                "AC01-1008",
-                "AC01",
-                payment(
-                    "PAY-AC01-1008",
-                    "45000.00",
-                    "SEK",
-                    creditor("Orion Fastigheter AB", typo("SE8280007864886855970180")),
-                ),
-                customer="C-1008",
-            ),
-            "repair",
-            [(IBAN_FIELD, "SE8280007864886855970180")],
-        )
-    )
-    add(
-        entry(
-            "ac01-c1011-usd",
-            "SOP-AC01",
-            case(
-                "AC01-1011",
-                "AC01",
-                payment(
-                    "PAY-AC01-1011", "2500.00", "USD", creditor("Atlas Shipping NV", typo("BE37310429607228"))
-                ),
-                customer="C-1011",
-            ),
-            "repair",
-            [(IBAN_FIELD, "BE37310429607228")],
-        )
-    )
-    add(
-        entry(
-            "ac01-c1001-sanctions",
-            "SOP-AC01",
-            case(
-                "AC01-1001S",
-                "AC01",
-                payment(
-                    "PAY-AC01-1001S",
-                    "1200.00",
-                    "EUR",
-                    creditor("Müller Maschinenbau GmbH", "DE31370400447986432661"),
-                ),
-                customer="C-1001",
-                notes="Screening: possible sanctions match on the ordering party, hold.",
-            ),
-            "escalate",
-        )
-    )
+
+def _ac01_generic_typos() -> Iterator[dict[str, Any]]:
+    """AC01/AC03 on the first 12 generic customers with one SSI: a typo of the SSI's IBAN."""
     for n, ssi in enumerate(single_ssi_customers()[:12]):
         fmt = ("fin", "xml", "payment")[n % 3]
         amount = "1000" if ssi["currency"] == "JPY" else f"{1000 + 137 * n}.50"
-        add(
+        yield (
             entry(
                 f"ac01-generic-{n}",
                 "SOP-AC01",
@@ -394,63 +219,12 @@ def build() -> list[dict[str, Any]]:
                 [(IBAN_FIELD, ssi["iban"])],
             )
         )
-    # --- AC04 / AC06 / AG01: closed, blocked, not allowed ----------------------------------------
-    add(
-        entry(
-            "ac04-c1002",
-            "SOP-AC04",
-            case(
-                "AC04-1002",
-                "AC04",
-                payment(
-                    "PAY-AC04-1002",
-                    "15600.00",
-                    "EUR",
-                    creditor("Lumière Textiles SA", "FR7630004000012243755298473"),
-                ),
-                customer="C-1002",
-                fmt="xml",
-            ),
-            "repair",
-            [(IBAN_FIELD, "FR7630003000101401596556582")],
-        )
-    )
-    add(
-        entry(
-            "ac04-c1019-name",
-            "SOP-AC04",
-            case(
-                "AC04-1019",
-                "AC04",
-                payment(
-                    "PAY-AC04-1019",
-                    "99000.00",
-                    "SEK",
-                    creditor("Fjord Seafood AB", "SE2260024292089677287140"),
-                ),
-                customer="C-1019",
-            ),
-            "repair",
-            [(IBAN_FIELD, "SE7050004176705477559040")],
-        )
-    )
-    add(
-        entry(
-            "ac06-c1004-blocked",
-            "SOP-AC06",
-            case(
-                "AC06-1004",
-                "AC06",
-                payment(
-                    "PAY-AC06-1004", "4300.00", "EUR", creditor("Tulip Trading B.V.", "NL23ABNA6509885777")
-                ),
-                customer="C-1004",
-            ),
-            "return",
-        )
-    )
+
+
+def _ac04_closed_accounts() -> Iterator[dict[str, Any]]:
+    """AC04 on closed accounts of generic customers; the repair is their one open SSI."""
     for n, (account, ssi) in enumerate(generic_with_status("closed")[:5]):
-        add(
+        yield (
             entry(
                 f"ac04-generic-{n}",
                 "SOP-AC04",
@@ -470,9 +244,13 @@ def build() -> list[dict[str, Any]]:
                 [(IBAN_FIELD, ssi["iban"])],
             )
         )
+
+
+def _blocked_accounts() -> Iterator[dict[str, Any]]:
+    """AC06/AG01 on blocked accounts of generic customers; the repair is their one open SSI."""
     for n, (account, ssi) in enumerate(generic_with_status("blocked")[:3]):
         code = ("AC06", "AG01", "AC06")[n]
-        add(
+        yield (
             entry(
                 f"{code.lower()}-generic-{n}",
                 f"SOP-{code}",
@@ -491,33 +269,16 @@ def build() -> list[dict[str, Any]]:
                 [(IBAN_FIELD, ssi["iban"])],
             )
         )
-    # --- RC01 / FF01: wrong bank identifier -------------------------------------------------------
-    add(
-        entry(
-            "rc01-c1013",
-            "SOP-RC01",
-            case(
-                "RC01-1013",
-                "RC01",
-                payment(
-                    "PAY-RC01-1013",
-                    "7400.00",
-                    "EUR",
-                    creditor("Milano Design S.r.l.", "IT87P0200801600472639956488"),
-                    creditor_agent={"bic": "UNCRITMX"},
-                ),
-                customer="C-1013",
-            ),
-            "repair",
-            [(BIC_FIELD, "UNCRITMM")],
-        )
-    )
+
+
+def _bic_typos() -> Iterator[dict[str, Any]]:
+    """RC01/FF01: a wrong bank identifier (8-character BICs of generic customers' accounts)."""
     bic_cases = [s for s in single_ssi_customers()[12:40] if len(ACCOUNTS[s["iban"]]["bic"]) == 8][:6]
     for n, ssi in enumerate(bic_cases):
         right = ACCOUNTS[ssi["iban"]]["bic"]
         wrong = right[:6] + ("XX" if right[6:8] != "XX" else "YY")
         code = ("RC01", "FF01", "RC01")[n % 3]
-        add(
+        yield (
             entry(
                 f"{code.lower()}-generic-{n}",
                 f"SOP-{code}",
@@ -538,27 +299,13 @@ def build() -> list[dict[str, Any]]:
                 [(BIC_FIELD, right)],
             )
         )
-    # --- BE04 / RR03: missing creditor address; BE01 name; RR02 debtor address ------------------
-    add(
-        entry(
-            "be04-c1014",
-            "SOP-BE04",
-            case(
-                "BE04-1014",
-                "BE04",
-                payment("PAY-BE04-1014", "5120.00", "EUR", creditor("Brabant Tools BV", "BE80310928221277")),
-                customer="C-1014",
-            ),
-            "repair",
-            [
-                ("payment.creditor.address_lines", ["Meir 22", "2000 Antwerpen"]),
-                ("payment.creditor.country", "BE"),
-            ],
-        )
-    )
+
+
+def _be04_rr03_generic() -> Iterator[dict[str, Any]]:
+    """BE04/RR03: a missing creditor address, filled from the customer record."""
     for n, ssi in enumerate(single_ssi_customers()[40:44]):
         code = ("BE04", "RR03")[n % 2]
-        add(
+        yield (
             entry(
                 f"{code.lower()}-generic-{n}",
                 "SOP-BE04",
@@ -581,38 +328,15 @@ def build() -> list[dict[str, Any]]:
                 ],
             )
         )
-    add(
-        entry(
-            "be01-c1014-name",
-            "SOP-BE01",
-            case(
-                "BE01-1014",
-                "BE01",
-                payment("PAY-BE01-1014", "410.00", "EUR", creditor("BRABANT TOOLS B.V.", "BE80310928221277")),
-                customer="C-1014",
-            ),
-            "repair",
-            [("payment.creditor.name", "Brabant Tools BV")],
-        )
-    )
-    add(
-        entry(
-            "be01-c1020-no-ssi",
-            "SOP-BE01",
-            case(
-                "BE01-1020",
-                "BE01",
-                payment("PAY-BE01-1020", "410.00", "EUR", creditor("Alpen Bau", "AT961200029656546615")),
-                customer="C-1020",
-            ),
-            "request_info",
-        )
-    )
+
+
+def _rr02_debtor_address() -> Iterator[dict[str, Any]]:
+    """RR02: a missing debtor address, filled from the ordering customer's record."""
     for n, cid in enumerate(("C-1031", "C-1014")):
         customer = CUSTOMERS[cid]
         account = next(a for a in DATA["accounts"] if a["customer_id"] == cid and a["status"] == "open")
         debtor = {"name": customer["name"], "account": {"iban": account["iban"]}}
-        add(
+        yield (
             entry(
                 f"rr02-{cid.lower()}",
                 "SOP-RR02",
@@ -635,111 +359,10 @@ def build() -> list[dict[str, Any]]:
                 ],
             )
         )
-    # --- AM05 / DUPL: duplicates ------------------------------------------------------------------
-    rheinland = creditor("Rheinland Chemie AG", "DE53700202703661185714")
-    add(
-        entry(
-            "am05-c1012-fields",
-            "SOP-AM05",
-            case(
-                "AM05-1",
-                "AM05",
-                payment(
-                    "PAY-AM05-1",
-                    "48250.00",
-                    "EUR",
-                    rheinland,
-                    value_date="2026-11-17",
-                    uetr="a1b2c3d4-0000-4000-8000-000000000001",
-                ),
-                customer="C-1012",
-            ),
-            "return",
-        )
-    )
-    add(
-        entry(
-            "am05-c1012-uetr",
-            "SOP-AM05",
-            case(
-                "AM05-2",
-                "AM05",
-                payment(
-                    "PAY-AM05-2",
-                    "1000.00",
-                    "EUR",
-                    rheinland,
-                    value_date="2026-11-19",
-                    uetr="3f2b8c1e-6a4d-4e1f-9b7a-2c5d8e9f0a11",
-                ),
-                customer="C-1012",
-                fmt="xml",
-            ),
-            "return",
-        )
-    )
-    add(
-        entry(
-            "am05-c1012-none",
-            "SOP-AM05",
-            case(
-                "AM05-3",
-                "AM05",
-                payment(
-                    "PAY-AM05-3",
-                    "777.00",
-                    "EUR",
-                    rheinland,
-                    value_date="2026-11-19",
-                    uetr="a1b2c3d4-0000-4000-8000-000000000003",
-                ),
-                customer="C-1012",
-            ),
-            "no_action",
-        )
-    )
-    add(
-        entry(
-            "am05-c1012-old",
-            "SOP-AM05",
-            case(
-                "AM05-4",
-                "AM05",
-                payment(
-                    "PAY-AM05-4",
-                    "48250.00",
-                    "EUR",
-                    rheinland,
-                    value_date="2026-11-10",
-                    uetr="a1b2c3d4-0000-4000-8000-000000000004",
-                ),
-                customer="C-1012",
-            ),
-            "no_action",
-        )
-    )
-    add(
-        entry(
-            "unknown-notes-duplicate",
-            "SOP-AM05",
-            case(
-                "UNK-DUP",
-                "UNKNOWN",
-                payment(
-                    "PAY-UNK-DUP",
-                    "48250.00",
-                    "EUR",
-                    rheinland,
-                    value_date="2026-11-17",
-                    uetr="a1b2c3d4-0000-4000-8000-000000000005",
-                ),
-                customer="C-1012",
-                notes="Customer says this looks like a duplicate payment.",
-            ),
-            "return",
-        )
-    )
-    # --- Remittance and unapplied cash ------------------------------------------------------------
+
+
+def _remittance_families() -> Iterator[dict[str, Any]]:
+    """Remittance mismatches and unapplied cash, one case per table row."""
     albion = creditor("Our Company", "DE89370400440532013000")
     for cid, code, amount, currency, refs, action in (
         ("rem-c1005-subset", "REMITTANCE_MISMATCH", "2000.50", "GBP", [], "no_action"),
@@ -780,7 +403,7 @@ def build() -> list[dict[str, Any]]:
                 "account": {"iban": SSIS[(customer_id, currency)][0]["iban"]},
             },
         )
-        add(
+        yield (
             entry(
                 cid,
                 family,
@@ -795,12 +418,15 @@ def build() -> list[dict[str, Any]]:
                 action,
             )
         )
-    # --- Recall, investigation, amounts, dates, charges, regulatory -------------------------------
+
+
+def _recall_value_dates() -> Iterator[dict[str, Any]]:
+    """Recall requests at several distances from the value date (the window decides)."""
     danube = creditor("Danube Pharma GmbH", "AT403200039171702975")
     for n, (vdate, action) in enumerate(
         (("2026-11-12", "investigate"), ("2026-01-12", "investigate"), ("2025-09-15", "no_action"))
     ):
-        add(
+        yield (
             entry(
                 f"recall-c1015-{n}",
                 "SOP-RCL01",
@@ -814,290 +440,53 @@ def build() -> list[dict[str, Any]]:
                 action,
             )
         )
-    add(
-        entry(
-            "inv-query",
-            "SOP-INV01",
-            case(
-                "INV-1",
-                "INVESTIGATION_QUERY",
-                payment("PAY-INV-1", "5120.00", "EUR", danube, uetr="a1b2c3d4-0000-4000-8000-000000000010"),
-                customer="C-1015",
-                notes="Beneficiary says funds not received.",
-            ),
-            "investigate",
-        )
-    )
-    add(
-        entry(
-            "inv-query-xml",
-            "SOP-INV01",
-            case(
-                "INV-2",
-                "INVESTIGATION_QUERY",
-                payment("PAY-INV-2", "80.00", "EUR", danube),
-                customer=None,
-                fmt="xml",
-            ),
-            "investigate",
-        )
-    )
-    add(
-        entry(
-            "am09-c1006",
-            "SOP-AM09",
-            case(
-                "AM09-1",
-                "AM09",
-                payment(
-                    "PAY-AM09-1",
-                    "9000.00",
-                    "CHF",
-                    creditor("Helvetia Präzision AG", "CH5300230392125456200"),
-                    references=["INV-6001"],
-                ),
-                customer="C-1006",
-            ),
-            "investigate",
-        )
-    )
-    add(
-        entry(
-            "ms03",
-            "SOP-MS03",
-            case("MS03-1", "MS03", payment("PAY-MS03-1", "250.00", "EUR", danube), customer="C-1015"),
-            "investigate",
-        )
-    )
-    add(
-        entry(
-            "dt01",
-            "SOP-DT01",
-            case(
-                "DT01-1",
-                "DT01",
-                payment("PAY-DT01-1", "250.00", "EUR", danube, value_date="2026-11-13"),
-                customer="C-1015",
-            ),
-            "request_info",
-        )
-    )
-    add(
-        entry(
-            "tm01",
-            "SOP-TM01",
-            case(
-                "TM01-1",
-                "TM01",
-                payment("PAY-TM01-1", "250.00", "EUR", danube, value_date="2026-11-16"),
-                customer="C-1015",
-            ),
-            "request_info",
-        )
-    )
-    add(
-        entry(
-            "chrg-our",
-            "SOP-CHG01",
-            case(
-                "CHRG-1",
-                "CHRG",
-                payment("PAY-CHRG-1", "250.00", "EUR", danube, charge_bearer="DEBT"),
-                customer="C-1015",
-            ),
-            "request_info",
-        )
-    )
-    add(
-        entry(
-            "rr04-regulatory",
-            "SOP-RR04",
-            case("RR04-1", "RR04", payment("PAY-RR04-1", "250.00", "EUR", danube), customer="C-1015"),
-            "escalate",
-        )
-    )
-    add(
-        entry(
-            "am07-sanctions",
-            "SOP-SAN01",
-            case(
-                "AM07-1",
-                "AM07",
-                payment("PAY-AM07-1", "9900.00", "USD", creditor("Atlas Shipping NV", "BE37310429607228")),
-                customer="C-1011",
-            ),
-            "escalate",
-        )
-    )
-    add(
-        entry(
-            "rr05-regulatory",
-            "SOP-RR05",
-            case("RR05-1", "RR05", payment("PAY-RR05-1", "250.00", "EUR", danube), customer="C-1015"),
-            "request_info",
-        )
-    )
-    add(
-        entry(
-            "am04-closed-debtor",
-            "SOP-AM04",
-            case(
-                "AM04-1",
-                "AM04",
-                payment(
-                    "PAY-AM04-1",
-                    "250.00",
-                    "EUR",
-                    danube,
-                    debtor={
-                        "name": "Lumière Textiles SA",
-                        "account": {"iban": "FR7630004000012243755298473"},
-                    },
-                ),
-                customer="C-1002",
-            ),
-            "return",
-        )
-    )
-    add(
-        entry(
-            "rr01-debtor-open",
-            "SOP-RR01",
-            case(
-                "RR01-1",
-                "RR01",
-                payment(
-                    "PAY-RR01-1",
-                    "250.00",
-                    "EUR",
-                    danube,
-                    debtor={"name": "Brabant Tools BV", "account": {"iban": "BE80310928221277"}},
-                ),
-                customer="C-1014",
-            ),
-            "investigate",
-        )
-    )
-    add(
-        entry(
-            "cov-missing-leg",
-            "SOP-MT202COV",
-            case(
-                "COVR-1",
-                "COVR",
-                payment(
-                    "PAY-COVR-1",
-                    "15000.00",
-                    "USD",
-                    creditor("Atlas Shipping NV", "BE37310429607228"),
-                    uetr="a1b2c3d4-0000-4000-8000-000000000020",
-                ),
-                customer="C-1011",
-            ),
-            "investigate",
-        )
-    )
-    add(
-        entry(
-            "frad",
-            "SOP-FRAD",
-            case(
-                "FRAD-1",
-                "FRAD",
-                payment("PAY-FRAD-1", "7300.00", "EUR", danube, value_date="2026-11-12"),
-                customer="C-1015",
-            ),
-            "escalate",
-        )
-    )
-    add(
-        entry(
-            "cust-recall-old",
-            "SOP-CUST",
-            case(
-                "CUST-1",
-                "CUST",
-                payment("PAYRCL0003", "7300.00", "EUR", danube, value_date="2025-09-15"),
-                customer="C-1015",
-            ),
-            "no_action",
-        )
-    )
-    add(
-        entry(
-            "cust-recall-recent",
-            "SOP-CUST",
-            case(
-                "CUST-2",
-                "CUST",
-                payment("PAYRCL0001", "7300.00", "EUR", danube, value_date="2026-11-12"),
-                customer="C-1015",
-            ),
-            "investigate",
-        )
-    )
-    add(
-        entry(
-            "dupl-recall",
-            "SOP-DUPL",
-            case(
-                "DUPL-1",
-                "DUPL",
-                payment("PAY-DUPL-1", "48250.00", "EUR", rheinland, value_date="2026-11-17"),
-                customer="C-1012",
-            ),
-            "return",
-        )
-    )
-    add(
-        entry(
-            "tech-recall",
-            "SOP-TECH",
-            case(
-                "TECH-1",
-                "TECH",
-                payment("PAY-TECH-1", "1000.00", "EUR", rheinland, value_date="2026-11-18"),
-                customer="C-1012",
-            ),
-            "return",
-        )
-    )
-    add(
-        entry(
-            "unknown-nothing",
-            "SOP-UNK01",
-            case(
-                "UNK-1",
-                "UNKNOWN",
-                payment("PAY-UNK-1", "100.00", "EUR", danube),
-                customer="C-1015",
-                notes="Please have a look.",
-            ),
-            "escalate",
-        )
-    )
-    add(
-        entry(
-            "unknown-bad-iban",
-            "SOP-AC01",
-            case(
-                "UNK-2",
-                "UNKNOWN",
-                payment(
-                    "PAY-UNK-2", "12450.00", "EUR", creditor("MUELLER MASCHINENBAU", "DE31370400447986432661")
-                ),
-                customer="C-1001",
-                notes="Beneficiary bank rejected: invalid IBAN.",
-            ),
-            "repair",
-            [(IBAN_FIELD, "DE31370400447986432616")],
-        )
-    )
-    return cases
 
 
 def _doc(name: str, text: str) -> dict[str, str]:
     return {"name": name, "content_base64": base64.b64encode(text.encode("utf-8")).decode("ascii")}
+
+
+FAMILIES: dict[str, Callable[[], Iterator[dict[str, Any]]]] = {
+    "ac01_generic_typos": _ac01_generic_typos,
+    "ac04_closed_accounts": _ac04_closed_accounts,
+    "blocked_accounts": _blocked_accounts,
+    "bic_typos": _bic_typos,
+    "be04_rr03_generic": _be04_rr03_generic,
+    "rr02_debtor_address": _rr02_debtor_address,
+    "remittance_families": _remittance_families,
+    "recall_value_dates": _recall_value_dates,
+}
+CALLS: dict[str, Callable[..., Any]] = {
+    "entry": entry,
+    "case": case,
+    "payment": payment,
+    "creditor": creditor,
+    "typo": typo,
+    "doc": _doc,
+}
+
+
+def realise(node: Any) -> Any:
+    """A spec node as a value: ``{"$name": {kwargs}}`` calls builder ``name``; the rest is data."""
+    if isinstance(node, dict):
+        if len(node) == 1 and next(iter(node)).startswith("$"):
+            name, kwargs = next(iter(node.items()))
+            return CALLS[name[1:]](**{key: realise(value) for key, value in kwargs.items()})
+        return {key: realise(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [realise(value) for value in node]
+    return node
+
+
+def build() -> list[dict[str, Any]]:
+    """The agent cases: the specs of agent_case_specs.yaml, in order, with the families expanded."""
+    cases: list[dict[str, Any]] = []
+    for item in yaml.safe_load(SPECS.read_text(encoding="utf-8")):
+        if "generate" in item:
+            cases.extend(FAMILIES[item["generate"]]())
+        else:
+            cases.append(realise(item))
+    return cases
 
 
 def build_adversarial() -> list[dict[str, Any]]:

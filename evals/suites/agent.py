@@ -7,9 +7,11 @@ among the expected changes: a wrong repair, the failure an operations team canno
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -65,14 +67,28 @@ def run_cases(
 
     from agents.runner import TriageRunner
 
-    os.environ.setdefault("REPAIRDESK_TODAY", DEMO_TODAY)
     runner = TriageRunner(model=options.model, checkpointer=InMemorySaver(), store=demo_store())
     out = []
-    for row in tqdm(rows, desc=desc, disable=not options.progress):
-        started = time.perf_counter()
-        proposal = runner.start(dict(row["case"]), thread_id=f"eval-{row['id']}-{uuid.uuid4().hex[:8]}")
-        out.append((row, proposal, (time.perf_counter() - started) * 1000))
+    with demo_clock():
+        for row in tqdm(rows, desc=desc, disable=not options.progress):
+            started = time.perf_counter()
+            thread_id = f"eval-{row['id']}-{uuid.uuid4().hex[:8]}"
+            proposal = runner.start(dict(row["case"]), thread_id=thread_id)
+            out.append((row, proposal, (time.perf_counter() - started) * 1000))
     return out
+
+
+@contextmanager
+def demo_clock() -> Iterator[None]:
+    """Run on the demo's day, unless the process was given a fixed day (``REPAIRDESK_TODAY``)."""
+    from tools import config
+    from tools.clock import FixedClock
+
+    if isinstance(config.current().clock, FixedClock):
+        yield
+        return
+    with config.override(clock=FixedClock(date.fromisoformat(DEMO_TODAY))):
+        yield
 
 
 def run(options: SuiteOptions) -> SuiteResult:

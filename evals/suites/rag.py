@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,9 @@ from tqdm import tqdm
 
 from evals import datasets
 from evals.base import SuiteOptions, SuiteResult
+from tools import config
 
-os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+config.offline()  # RAGAS_DO_NOT_TRACK among others
 
 
 def _section_text(doc_id: str, section: str) -> str:
@@ -127,7 +127,7 @@ def run(options: SuiteOptions, *, judge_model: Any = None) -> SuiteResult:
     )
 
     from evals.suites.agent import run_cases
-    from tools.retrieval.search import get_search
+    from tools.retrieval.search import open_search
 
     judged: dict[str, Any] = {}
     judge = None
@@ -145,7 +145,7 @@ def run(options: SuiteOptions, *, judge_model: Any = None) -> SuiteResult:
     cases, c_entry = datasets.load("agent_cases")
     if options.limit:
         questions, cases = questions[: options.limit], cases[: options.limit]
-    search = get_search()
+    search = open_search()
     rows: list[dict[str, Any]] = []
     for question in tqdm(questions, desc="rag:retrieval", disable=not options.progress):
         hits = search.search(question["question"], code=question.get("code"), k=5)

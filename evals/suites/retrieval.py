@@ -16,12 +16,12 @@ from evals.retrieval_eval import evaluate
 
 
 def run(options: SuiteOptions) -> SuiteResult:
-    from tools.retrieval.search import get_search
+    from tools.retrieval.search import open_search
 
     rows, entry = datasets.load("retrieval")
     if options.limit:
         rows = rows[: options.limit]
-    search = get_search()
+    search = open_search()
     with tempfile.TemporaryDirectory() as tmp:
         subset = Path(tmp) / "retrieval.jsonl"
         subset.write_text("".join(json.dumps(row) + "\n" for row in rows))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +18,14 @@ from tools.refdata.store import RefDataStore
 
 
 @pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test gets its own data directory (decisions, checkpoints)."""
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tool_config: Callable[..., Any]) -> Path:
+    """Each test gets its own data directory (decisions, checkpoints), SQLite and the playbook model;
+    the environment too, for the commands tests run in-process (their start-up reads it)."""
     folder = tmp_path / "var"
     monkeypatch.setenv("REPAIRDESK_DATA_DIR", str(folder))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("REPAIRDESK_MODEL", raising=False)
+    tool_config(data_dir=folder, explicit_database_url="", model="playbook")
     return folder
 
 

@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from sqlalchemy import create_engine
 from agents.runner import TriageRunner
 from agents.toolbox import Toolbox, load_procedure_refs
 from tools.agent_tools import build_tools
+from tools.clock import FixedClock
 from tools.procedures import get_procedure
 from tools.refdata.loader import load_file
 from tools.refdata.store import RefDataStore
@@ -44,9 +47,9 @@ def demo_runner(tmp_path_factory: pytest.TempPathFactory) -> TriageRunner:
 
 
 @pytest.fixture(autouse=True)
-def demo_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+def demo_clock(tool_config: Callable[..., Any]) -> None:
     # The demo data's dates are relative to 2026-11-20 (corpora/demo/README.md).
-    monkeypatch.setenv("REPAIRDESK_TODAY", "2026-11-20")
+    tool_config(clock=FixedClock(date(2026, 11, 20)))
 
 
 def _outcome(proposal: dict[str, Any]) -> dict[str, Any]:

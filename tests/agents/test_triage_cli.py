@@ -17,7 +17,7 @@ from tools.refdata.store import RefDataStore
 def cli_env(fixture_store: RefDataStore, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{fixture_store.engine.url.database}")
     # Citations fall back to the procedure's own section: no embedding model or index build in this test.
-    monkeypatch.setattr("agents.toolbox.default_search", lambda: None)
+    monkeypatch.setattr("app.cli.context.CliContext.search_or_none", lambda self: None)
 
 
 def test_triage_json_and_text(cli_env: None, tmp_path: Path) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,10 +22,12 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def real_api(tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+def real_api(
+    tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch, tool_config: Callable[..., Any]
+) -> Iterator[Api]:
     data = tmp_path / "var"
-    monkeypatch.setenv("REPAIRDESK_DATA_DIR", str(data))  # the agent's search index and decisions go here
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    tool_config(data_dir=data, explicit_database_url="")  # the agent's search index and decisions go here
     data.mkdir()
     shutil.copyfile(sqlite_template, data / "repairdesk.db")
     triage.set_runner(None)

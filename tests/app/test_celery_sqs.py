@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from app.db.models import Job
 from app.db.session import Database
-from app.jobs import celery_app
+from app.jobs import celery_wire
 from app.jobs.celery_app import TRIAGE_TASK, create_celery_app
 from app.jobs.celery_config import DEAD_LETTER_QUEUE, TRIAGE_QUEUE, WorkerOptions
 from app.jobs.dead_letters import replay_dead_letters
@@ -129,7 +129,7 @@ def test_worker_check_asks_the_sqs_queue_itself(
         (f"sqs://{jobs.rsplit('/', 1)[0]}/no-such-queue", ["broker: QueueDoesNotExist"]),
     ):
         celery = create_celery_app(WorkerOptions(broker=broker, sqs_region=REGION))
-        monkeypatch.setattr(celery_app, "worker_app", celery)
+        monkeypatch.setattr(celery_wire, "worker_app", celery)
         try:
             settings = Settings(broker=broker, database_url=database_url, data_dir=tmp_path)
             assert check_worker(settings) == problems
@@ -189,7 +189,7 @@ def test_repairdesk_worker_consumes_triage_jobs_from_sqs(
         # Jobs published by app.jobs.dispatch (the path the API takes after its commit) ...
         case_ids = deployment.create_cases(40, "SQS")
         # ... and one through the HTTP API itself, whose process-wide Celery app points at SQS.
-        monkeypatch.setattr(celery_app, "worker_app", deployment.celery)
+        monkeypatch.setattr(celery_wire, "worker_app", deployment.celery)
         settings = Settings(
             data_dir=deployment.data_dir,
             database_url=deployment.database_url,

@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import select
 
 from app.db.models import Case, Job
-from app.jobs import celery_app, triage
+from app.jobs import celery_app, celery_wire, triage
 from app.jobs.celery_app import create_celery_app
 from app.jobs.celery_config import DEAD_LETTER_QUEUE, TRIAGE_QUEUE, WorkerOptions, celery_config, plan_broker
 from app.jobs.dead_letters import dead_letter_depth, replay_dead_letters
@@ -225,7 +225,7 @@ def test_node_killed_then_survivor_shut_down_warmly(
 @pytest.mark.slow
 def test_check_reports_broker_and_database(deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(database_url=deployment.database_url, broker=REDIS_URL, data_dir=deployment.data_dir)
-    monkeypatch.setattr(celery_app, "worker_app", deployment.celery)
+    monkeypatch.setattr(celery_wire, "worker_app", deployment.celery)
     assert check_worker(settings) == []
     broken = Settings(
         database_url=f"sqlite:///{deployment.root / 'missing' / 'x.db'}", data_dir=deployment.data_dir
@@ -277,7 +277,7 @@ def test_exhausted_retries_dead_letter_then_replay(tmp_path: Path, monkeypatch: 
         for key, value in deployment.env.items():
             monkeypatch.setenv(key, value)
         monkeypatch.setenv("REPAIRDESK_JOB_MAX_ATTEMPTS", "3")
-        monkeypatch.setattr(celery_app, "worker_app", deployment.celery)
+        monkeypatch.setattr(celery_wire, "worker_app", deployment.celery)
         monkeypatch.setattr(celery_app, "_context", None)
         agent = CrashingAgent()
         triage.set_runner(agent)
@@ -365,7 +365,7 @@ def test_api_with_a_broker_publishes_the_job_and_runs_no_local_pool(
     require(redis_available(DLQ_REDIS_URL), f"Redis not reachable at {DLQ_REDIS_URL}")
     flush_redis(DLQ_REDIS_URL)
     celery = create_celery_app(WorkerOptions(broker=DLQ_REDIS_URL))
-    monkeypatch.setattr(celery_app, "worker_app", celery)
+    monkeypatch.setattr(celery_wire, "worker_app", celery)
     app = create_app(make_settings(broker=DLQ_REDIS_URL, workers=2), configure_logs=False)
     try:
         with TestClient(app) as client:

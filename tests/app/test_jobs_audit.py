@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 from typer.testing import CliRunner
 
+from app.cli.evaluation import export_and_record as export_corrections
 from app.cli.main import cli
 from app.db.models import AuditEvent, AuditHead, Job
 from app.jobs import triage
 from app.jobs.queue import HOST, claim
 from app.main import create_app
 from app.services.audit import verify_chain, verify_events
-from app.services.corrections import export_corrections
 from app.settings import Settings
 from tests.app.conftest import Api, StubTriage, add_tokens
 

@@ -101,8 +101,6 @@ def test_mask_keeps_ordinary_text() -> None:
 
 
 def test_search_route_returns_contract_hits(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    import tools.retrieval.search as search_module
-
     class Hit:
         def __init__(self) -> None:
             self.doc_id, self.section, self.title = "SOP-AC01", "3.2", "Validate the account"
@@ -115,7 +113,7 @@ def test_search_route_returns_contract_hits(api: Api, monkeypatch: pytest.Monkey
             calls.append((q, code, k))
             return [Hit()]
 
-    monkeypatch.setattr(search_module, "get_search", lambda: Search())
+    api.app.state.services.procedure_search = Search()
     response = api.client.get(
         "/v1/search", params={"q": "wrong iban", "code": "ac01", "k": 3}, headers=api.h["analyst"]
     )

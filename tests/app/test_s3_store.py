@@ -50,8 +50,7 @@ def bucket(aws_env: str) -> Iterator[str]:
 
 @pytest.fixture
 def store(bucket: str, kms_key: str, monkeypatch: pytest.MonkeyPatch) -> S3DocumentStore:
-    monkeypatch.setenv("REPAIRDESK_DOCUMENT_KMS_KEY_ID", kms_key)
-    return open_s3_store(f"s3://{bucket}/documents")
+    return open_s3_store(f"s3://{bucket}/documents", kms_key_id=kms_key)
 
 
 def test_put_get_exists_by_content_hash(store: S3DocumentStore, aws_env: str) -> None:
@@ -100,7 +99,6 @@ def test_tampered_object_is_refused(store: S3DocumentStore, aws_env: str) -> Non
 
 
 def test_open_store_selects_s3_for_s3_locations(bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("REPAIRDESK_DOCUMENT_KMS_KEY_ID", raising=False)
     chosen = open_store(f"s3://{bucket}/prefix")
     assert isinstance(chosen, S3DocumentStore)
     digest = chosen.put(b"via open_store")  # bucket default KMS key: no key id sent

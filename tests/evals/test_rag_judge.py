@@ -7,6 +7,7 @@ and returns junk for the faithfulness verdicts, so those must show up as counted
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ class ScriptedJudge(BaseChatModel):
 
 
 @pytest.fixture()
-def tiny_datasets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def tiny_datasets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tool_config: Callable[..., Any]) -> Path:
     folder = tmp_path / "datasets"
     folder.mkdir()
     questions, _ = datasets.load("retrieval")
@@ -76,7 +77,7 @@ def tiny_datasets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     datasets.update("retrieval", directory=folder)
     datasets.update("agent_cases", origin="generated", directory=folder)
     monkeypatch.setenv("REPAIRDESK_EVAL_DATASETS", str(folder))
-    monkeypatch.setenv("REPAIRDESK_DATA_DIR", str(tmp_path / "var"))
+    tool_config(data_dir=tmp_path / "var")  # the search index goes here
     return folder
 
 

@@ -145,11 +145,11 @@ def test_search_is_built_lazily(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 
     built: list[FakeSearch] = []
 
-    def get_search() -> FakeSearch:
+    def open_search() -> FakeSearch:
         built.append(FakeSearch())
         return built[-1]
 
-    monkeypatch.setattr(retrieval, "get_search", get_search, raising=False)
+    monkeypatch.setattr(retrieval, "open_search", open_search, raising=False)
     lazy_tools = build_tools(RefDataStore(get_engine(f"sqlite:///{tmp_path / 'empty.db'}")))
     assert built == []
     lazy_tools["search_procedures"].invoke({"query": "closed account", "code": "AC04", "k": 3})

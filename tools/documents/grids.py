@@ -20,9 +20,9 @@ from tools.documents.document import (
     is_table_header,
     match_tokens,
 )
+from tools.documents.items import ItemHit, cell_value, is_item
 from tools.documents.labels import CARRIED_TOKENS, HEADER_TOKENS, tokens
 from tools.documents.layout import Cell, Grid, Line, Page, Word
-from tools.documents.lines import ItemHit, cell_value, is_item
 
 Strategy = Literal["lines", "text"]
 STRATEGIES: dict[Strategy, dict[str, Any]] = {

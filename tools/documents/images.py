@@ -12,26 +12,26 @@ import io
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from tools.documents.layout import Page
-from tools.documents.limits import MAX_IMAGE_PIXELS, MAX_PAGES
+from tools.documents.limits import limits
 from tools.errors import DocumentError, InputTooLargeError, UnsupportedDocumentError
-
-# PIL warns at this size and raises DecompressionBombError at twice it; we want the error at the limit.
-Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS // 2
 
 
 def load_frames(data: bytes, source: str) -> list[Image.Image]:
+    max_pixels, max_pages = limits().max_image_pixels, limits().max_pages
+    # PIL warns at this size and raises DecompressionBombError at twice it; we want the error at the limit.
+    Image.MAX_IMAGE_PIXELS = max_pixels // 2
     try:
         image = Image.open(io.BytesIO(data))
-        if image.width * image.height > MAX_IMAGE_PIXELS:
+        if image.width * image.height > max_pixels:
             raise InputTooLargeError(
-                f"image of {image.width}x{image.height} pixels is over the limit of {MAX_IMAGE_PIXELS}",
+                f"image of {image.width}x{image.height} pixels is over the limit of {max_pixels}",
                 source=source,
             )
         frames = []
         for index, frame in enumerate(ImageSequence.Iterator(image)):
-            if index >= MAX_PAGES:
-                raise DocumentError(f"image has more than {MAX_PAGES} frames", source=source)
-            if frame.width * frame.height > MAX_IMAGE_PIXELS:
+            if index >= max_pages:
+                raise DocumentError(f"image has more than {max_pages} frames", source=source)
+            if frame.width * frame.height > max_pixels:
                 raise InputTooLargeError(f"frame {index + 1} is over the pixel limit", source=source)
             frames.append(frame.convert("L"))
         return frames

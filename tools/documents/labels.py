@@ -212,6 +212,8 @@ HEADER_LABELS: dict[str, list[str]] = {
 }
 
 # Column headers of line-item tables; a row with two or more of these is a table header.
+# Intended overlap with HEADER_LABELS: a table column and a header field may carry the same words
+# ("Invoice no."), but each list is tuned for its own place (column lists add bare "date", "piece").
 COLUMN_LABELS: dict[str, list[str]] = {
     "invoice_number": [
         "invoice number",

@@ -1,25 +1,24 @@
 """Limits that keep a bad document from hanging or exhausting the service.
 
-Environment variables override the defaults so that operators can tune them without a release.
+The tunable ones (pages, pixels, OCR time and languages) are :class:`tools.config.DocumentLimits`,
+set from the environment by the app's ``Settings`` (docs/configuration.md) so operators can tune
+them without a release; :func:`limits` is what the readers ask. The constants below are the defaults.
 """
 
 from __future__ import annotations
 
-import os
+from tools.config import DocumentLimits, current
 
-
-def _int_env(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
-MAX_PAGES = _int_env("REPAIRDESK_DOC_MAX_PAGES", 50)
-# 100 megapixels: an A4 page at 600 dpi is 35 MP; anything far larger is a decompression bomb.
-MAX_IMAGE_PIXELS = _int_env("REPAIRDESK_DOC_MAX_PIXELS", 100_000_000)
-OCR_TIMEOUT_S = _int_env("REPAIRDESK_OCR_TIMEOUT_S", 30)  # per page
+_DEFAULTS = DocumentLimits()
+MAX_PAGES = _DEFAULTS.max_pages
+MAX_IMAGE_PIXELS = _DEFAULTS.max_image_pixels
+OCR_TIMEOUT_S = _DEFAULTS.ocr_timeout_s
+OCR_LANGUAGES = _DEFAULTS.ocr_languages
 OCR_DPI = 300
-OCR_LANGUAGES = os.environ.get("REPAIRDESK_OCR_LANGUAGES", "eng+deu+fra+nld+spa")
 # A text layer with fewer printable characters than this is treated as absent (scan with no OCR).
 MIN_TEXT_CHARS = 25
+
+
+def limits() -> DocumentLimits:
+    """The limits this process runs with."""
+    return current().documents

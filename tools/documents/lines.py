@@ -12,23 +12,20 @@ are skipped.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tools.documents.document import Document, Hit, column_labels, match_tokens
-from tools.documents.fields import valid_amount, valid_date
+from tools.documents.fields import valid_date
+from tools.documents.grids import grid_items
+from tools.documents.items import ID_RE as _ID_RE
+from tools.documents.items import ItemHit, cell_value, is_item
 from tools.documents.labels import CARRIED_TOKENS, COLUMN_TOKENS, HEADER_TOKENS, INVOICE_MENTIONS, tokens
 from tools.documents.layout import Line, Word
 from tools.documents.normalize import DATE_RE, find_amounts
 
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-_.#]*\d[A-Za-z0-9/\-_.]*$")
+__all__ = ["ItemHit", "cell_value", "find_lines", "is_item", "narrow"]
+
 _TOTAL_TOKENS = HEADER_TOKENS["total_amount"]
-_AMOUNT_COLUMNS = ("amount", "discount", "net_amount")
-
-
-@dataclass
-class ItemHit:
-    values: dict[str, Hit] = field(default_factory=dict)
 
 
 def _starts_with(line: Line, labels: list[tuple[str, ...]], any_segment: bool = False) -> bool:
@@ -38,23 +35,6 @@ def _starts_with(line: Line, labels: list[tuple[str, ...]], any_segment: bool = 
         if any(match_tokens(keys, 0, label) for label in labels):
             return True
     return False
-
-
-def cell_value(doc: Document, name: str, hit: Hit) -> Hit | None:
-    if name == "invoice_number":
-        token = hit.text.split()[0] if hit.text.split() else ""
-        return Hit(token, hit.words[:1], 1.0) if _ID_RE.match(token) else None
-    if name == "invoice_date":
-        return valid_date(doc, hit)
-    if name in _AMOUNT_COLUMNS:
-        return valid_amount(doc, hit)
-    return Hit(hit.text, hit.words, 1.0)
-
-
-def is_item(item: ItemHit) -> bool:
-    """A table row is an item when it names an invoice, or describes something with an amount."""
-    has_amount = any(k in item.values for k in _AMOUNT_COLUMNS)
-    return "invoice_number" in item.values or (has_amount and "description" in item.values)
 
 
 def _assign(words: list[Word], columns: list[tuple[str, float, float]]) -> dict[str, list[Word]]:
@@ -231,9 +211,6 @@ def find_lines(doc: Document, doc_type: str, total: Decimal | None = None) -> li
     total) wins, then the one whose rows agree (gross - discount = net), then the first in that
     order: a ruled grid's cells are the most direct evidence of the table's structure.
     """
-    # Imported here: grids builds on this module's cell reading.
-    from tools.documents.grids import grid_items
-
     readings = [grid_items(doc, "lines"), _table_items(doc), grid_items(doc, "text")]
     ranked = [(_rank(items, total), -index) for index, items in enumerate(readings)]
     best = readings[-max(ranked)[1]]

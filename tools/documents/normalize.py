@@ -143,15 +143,6 @@ def parse_date(text: str, order: str | None = None) -> Parsed | None:
     return None
 
 
-def find_dates(text: str, order: str | None = None) -> list[Parsed]:
-    found = []
-    for match in DATE_RE.finditer(text):
-        result = _date_token(match.group(0), order)
-        if result is not None:
-            found.append(Parsed(result[0], result[1], match.span()))
-    return found
-
-
 def numeric_order_evidence(text: str) -> str | None:
     """``MDY`` or ``DMY`` when some numeric date in ``text`` can only be read one way."""
     votes = {"DMY": 0, "MDY": 0}

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from tools.documents.layout import Word
-from tools.documents.limits import OCR_LANGUAGES, OCR_TIMEOUT_S
+from tools.documents.limits import limits
 from tools.errors import DocumentError
 
 
@@ -111,11 +111,15 @@ def tesseract(image: Image.Image, *, lang: str, psm: int, data: bool, page: int,
             image.save(path, format="BMP")
             if data:
                 return pytesseract.image_to_data(
-                    path, lang=lang, config=config, output_type=pytesseract.Output.DICT, timeout=OCR_TIMEOUT_S
+                    path,
+                    lang=lang,
+                    config=config,
+                    output_type=pytesseract.Output.DICT,
+                    timeout=limits().ocr_timeout_s,
                 )
-            return pytesseract.image_to_string(path, lang=lang, config=config, timeout=OCR_TIMEOUT_S)
+            return pytesseract.image_to_string(path, lang=lang, config=config, timeout=limits().ocr_timeout_s)
     except RuntimeError as exc:  # pytesseract signals its timeout this way
-        raise DocumentError(f"OCR of page {page} ran past {OCR_TIMEOUT_S} s", source=source) from exc
+        raise DocumentError(f"OCR of page {page} ran past {limits().ocr_timeout_s} s", source=source) from exc
     except pytesseract.TesseractNotFoundError as exc:
         raise DocumentError(
             "tesseract is not installed (apt-get install tesseract-ocr)", source=source
@@ -148,7 +152,7 @@ def words_language(words: list[Word], configured: str | None = None) -> str | No
 
     found = language_of([fold(w.text).strip(":.,;") for w in words])
     lang = _TESSERACT_LANG.get(found or "")
-    allowed = (configured or OCR_LANGUAGES).split("+")
+    allowed = (configured or limits().ocr_languages).split("+")
     return lang if lang in allowed else None
 
 
@@ -160,7 +164,7 @@ def choose_language(cleaned: Image.Image, configured: str | None, page: int, sou
     read each other's names, IBANs and figures; what the wrong one loses is accents and umlauts,
     which is why the language is probed rather than fixed.
     """
-    allowed = (configured or OCR_LANGUAGES).split("+")
+    allowed = (configured or limits().ocr_languages).split("+")
     if len(allowed) == 1:
         return allowed[0]
     primary = _TESSERACT_LANG.get(probe_language(cleaned, page, source), "eng")

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tools.documents.layout import Page, Word
-from tools.documents.limits import MAX_PAGES, MIN_TEXT_CHARS, OCR_DPI
+from tools.documents.limits import MIN_TEXT_CHARS, OCR_DPI, limits
 from tools.errors import DocumentError
 
 # Images smaller than this share of the page are logos or signatures, not worth OCR time.
@@ -39,8 +39,8 @@ def open_pdf(data: bytes, source: str) -> Any:
     pages = page_count(document)
     if pages == 0:
         raise DocumentError("PDF has no pages", source=source)
-    if pages > MAX_PAGES:
-        raise DocumentError(f"PDF has {pages} pages, over the limit of {MAX_PAGES}", source=source)
+    if pages > limits().max_pages:
+        raise DocumentError(f"PDF has {pages} pages, over the limit of {limits().max_pages}", source=source)
     return document
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tools.errors import DocumentError, UnsupportedDocumentError
-from tools.extract import sniff
+from tools.sniff import sniff
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from tools.messages.model import Extraction
 
 def read_pages(data: bytes, source: str) -> list[Page]:
     """Pick the reader from the bytes (never the name) and read every page."""
-    from tools.extract import sniff
+    from tools.sniff import sniff
 
     if not data:
         raise DocumentError("empty input (0 bytes)", source=source)

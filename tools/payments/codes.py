@@ -10,7 +10,6 @@ under the shared data folder (``codesets/*.json``) answer instead, with the same
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from typing import Any
 
@@ -26,7 +25,6 @@ _FALLBACK_ORDER = (
     ("investigation", "external_investigation_reason_code.json"),
     ("cancellation-rejection", "external_payment_cancellation_rejection_code.json"),
 )
-_CODE = re.compile(r"^[A-Z0-9_]{2,40}$")
 
 
 def lookup_reason_code(code: str) -> dict[str, Any]:
@@ -40,28 +38,13 @@ def lookup_reason_code(code: str) -> dict[str, Any]:
 
 
 def _fallback_lookup(code: Any) -> dict[str, Any]:
-    if not isinstance(code, str):
-        raise ValidationError("reason code must be text", source=repr(code))
-    normalised = code.strip().upper()
-    if not _CODE.match(normalised):
-        raise ValidationError("not a reason code (2-40 letters, digits or _)", source=code)
+    normalised = retrieval_codes.normalise_code(code)
     entries = [
         {"codeset": codeset, "name": normalised, "definition": table[normalised]}
         for codeset, table in _shared_codesets()
         if normalised in table
     ]
-    if not entries:
-        return {"found": False, "code": normalised}
-    first = entries[0]
-    return {
-        "found": True,
-        "code": normalised,
-        "name": first["name"],
-        "definition": first["definition"],
-        "codeset": first["codeset"],
-        "codesets": entries,
-        "ref": f"code:{first['codeset']}:{normalised}",
-    }
+    return retrieval_codes.answer(normalised, entries)
 
 
 @lru_cache(maxsize=1)

@@ -64,12 +64,6 @@ def to_minor(amount: Decimal, currency: str) -> int:
     return int(scaled)
 
 
-def from_minor(value: int, currency: str) -> Decimal:
-    digits = minor_units(currency)
-    places = 2 if digits is None else digits
-    return Decimal(value).scaleb(-places)
-
-
 def format_amount(amount: Decimal, currency: str) -> str:
     """The canonical text of an amount: exactly the currency's decimals ("1000.00", JPY "5000")."""
     digits = minor_units(currency)
@@ -105,8 +99,3 @@ def normalise_bic(value: Any, name: str = "bic") -> str | None:
     if not _BIC_RE.match(raw):
         return None
     return raw[:8] if raw.endswith("XXX") and len(raw) == 11 else raw
-
-
-def bic11(bic: str) -> str:
-    """The 11-character form used by the registry (head office gets ``XXX``)."""
-    return bic + "XXX" if len(bic) == 8 else bic

@@ -1,17 +1,17 @@
 """Recall windows: 10 business days (SEPA SCT recall for duplicates and technical errors) and
 13 months (recall for fraud), counted on the TARGET2 calendar.
 
-"Today" comes from the ``today`` argument, else ``REPAIRDESK_TODAY`` (an ISO date, so evaluations
-replay with a fixed clock), else the system date.
+"Today" comes from the ``today`` argument, else the configured clock (:mod:`tools.clock`: fixed by
+``REPAIRDESK_TODAY`` so evaluations replay on a known day, else the system date).
 """
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
+from tools import config
 from tools.errors import ValidationError
 from tools.payments.common import date_arg, text_arg
 
@@ -20,9 +20,8 @@ MONTHS = 13
 
 
 def today() -> date:
-    """The evaluation clock: ``REPAIRDESK_TODAY`` when set, else the system date."""
-    fixed = os.environ.get("REPAIRDESK_TODAY")
-    return date_arg(fixed, "REPAIRDESK_TODAY") if fixed else date.today()
+    """Today on the configured clock (see the module docstring)."""
+    return config.current().clock.today()
 
 
 def _easter(year: int) -> date:

@@ -31,6 +31,7 @@ accounts = Table(
     Column("status", String(8), nullable=False),
 )
 
+# Tables repeat column definitions (customer_id, currency, ...) by design: each is its own row shape.
 ssis = Table(
     "ref_ssis",
     metadata,

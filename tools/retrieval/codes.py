@@ -50,22 +50,35 @@ def known_codes(path: Path | None = None) -> frozenset[str]:
 
 def lookup_reason_code(code: str, *, table_path: Path | None = None) -> dict[str, Any]:
     """Name and definition of a reason code; see the module docstring for the result's shape."""
+    normalised = normalise_code(code)
+    return answer(normalised, reference_table(table_path)["codes"].get(normalised, []))
+
+
+def normalise_code(code: Any) -> str:
+    """``code`` upper-cased and stripped; ``ValidationError`` when it cannot be a reason code."""
     if not isinstance(code, str):
         raise ValidationError("reason code must be text", source=repr(code))
     normalised = code.strip().upper()
     if not _CODE.match(normalised):
         raise ValidationError("not a reason code (2-40 letters, digits or _)", source=code)
-    entries: list[dict[str, str]] = reference_table(table_path)["codes"].get(normalised, [])
+    return normalised
+
+
+def answer(code: str, entries: list[dict[str, str]]) -> dict[str, Any]:
+    """The tool's result for ``code`` from its ``{codeset, name, definition}`` entries, first one first.
+
+    Shared by the reference-table look-up here and the shared-code-set fallback in
+    :mod:`tools.payments.codes`, so both answer in exactly the same shape."""
     if not entries:
-        return {"found": False, "code": normalised}
+        return {"found": False, "code": code}
     first = entries[0]
     return {
         "found": True,
-        "code": normalised,
+        "code": code,
         "name": first["name"],
         "definition": first["definition"],
         "codeset": first["codeset"],
-        "ref": f"code:{first['codeset']}:{normalised}",
+        "ref": f"code:{first['codeset']}:{code}",
         "codesets": [
             {"codeset": e["codeset"], "name": e["name"], "definition": e["definition"]} for e in entries
         ],

@@ -9,8 +9,8 @@ Public API (the agent's ``search_procedures`` tool, ``repairdesk search`` and ``
   and vectors in memory. Thread-safe for searching (read-only data; the model sits behind a lock).
   ``search(query, code=, message_type=, k=, mode=)`` returns at most ``k`` hits, best first, one
   per (doc_id, section).
-- :func:`get_search`: the process-wide instance over ``$REPAIRDESK_DATA_DIR/index``, built from the
-  default corpus the first time when absent or out of date.
+- :func:`open_search`: an instance over ``$REPAIRDESK_DATA_DIR/index``, built from the default corpus
+  first when absent or out of date (the caller keeps it: no process-wide instance).
 
 Ranking (``mode="hybrid"``): the BM25 and dense top lists fused by weighted reciprocal rank fusion,
 boosted for exception codes and message types named in the query, and the named code's own procedure
@@ -284,27 +284,16 @@ def _reference_codes() -> frozenset[str]:
         return frozenset()  # no generated reference table: codes from the procedures still work
 
 
-_instance: ProcedureSearch | None = None
-_instance_lock = threading.Lock()
+def open_search(index_dir: Path | None = None, *, embedder: Embedder | None = None) -> ProcedureSearch:
+    """The search over ``index_dir`` (default ``$REPAIRDESK_DATA_DIR/index``), building it
+    (incrementally) from the default corpus first when it is absent or out of date.
 
+    Each call opens a new instance: the service holds one per app, the CLI one per command. The
+    ``embedder`` embeds queries (default: sentence-transformers, loaded on the first dense query)."""
+    from tools.retrieval.procedures import default_corpus_dirs
 
-def get_search() -> ProcedureSearch:
-    """The process-wide search over the default index, built (incrementally) when absent or stale."""
-    global _instance
-    with _instance_lock:
-        if _instance is None:
-            from tools.retrieval.procedures import default_corpus_dirs
-
-            index_dir = index_store.default_index_dir()
-            dirs = [d for d in default_corpus_dirs() if d.is_dir()]
-            if not index_store.is_current(index_dir, dirs):
-                index_store.build_index(dirs, index_dir)
-            _instance = ProcedureSearch.load(index_dir)
-        return _instance
-
-
-def reset_search() -> None:
-    """Forget the process-wide instance (after a rebuild, or between tests)."""
-    global _instance
-    with _instance_lock:
-        _instance = None
+    index_dir = index_dir or index_store.default_index_dir()
+    dirs = [d for d in default_corpus_dirs() if d.is_dir()]
+    if not index_store.is_current(index_dir, dirs):
+        index_store.build_index(dirs, index_dir)
+    return ProcedureSearch.load(index_dir, embedder=embedder)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
+from typing import Any
 
 from tools.documents import extract_document
 
@@ -17,7 +17,7 @@ Total paid: EUR 1,250.00
 """
 
 
-def test_hint_reads_a_sender_specific_label(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hint_reads_a_sender_specific_label(tmp_path: Path, tool_config: Callable[..., Any]) -> None:
     [before] = extract_document(ADVICE, "advice.txt")
     assert before.remittance is not None and before.remittance.payment_reference is None
     (tmp_path / "templates").mkdir()
@@ -27,7 +27,7 @@ def test_hint_reads_a_sender_specific_label(tmp_path: Path, monkeypatch: pytest.
     (tmp_path / "templates" / "other.yaml").write_text(
         'name: other\nmatch: ["Somebody Else"]\nfields:\n  payer: {value: "Wrong"}\n'
     )
-    monkeypatch.setenv("REPAIRDESK_CORPORA_DIR", str(tmp_path))
+    tool_config(corpora_dir=tmp_path)
     [after] = extract_document(ADVICE, "advice.txt")
     assert after.remittance is not None
     assert after.remittance.payment_reference == "ZX-778812"

@@ -6,6 +6,8 @@ from datetime import date
 
 import pytest
 
+from tools import config
+from tools.clock import FixedClock
 from tools.errors import ValidationError
 from tools.payments.duplicates import find_duplicates
 from tools.payments.recall import add_months, business_days_between, check_recall_window, target_holidays
@@ -89,9 +91,9 @@ def test_recall_windows_for_story_payments(value_date: str, within_10: bool, wit
     assert result["ref"] == f"recall:{value_date}:2026-11-20"
 
 
-def test_recall_clock_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("REPAIRDESK_TODAY", "2026-11-20")
-    result = check_recall_window("2026-11-06")
+def test_recall_clock_is_the_configured_one() -> None:
+    with config.override(clock=FixedClock(date(2026, 11, 20))):
+        result = check_recall_window("2026-11-06")
     # 9..20 Nov 2026: 10 business days (two weekends skipped) -> the last day of the window.
     assert result["business_days_since"] == 10 and result["within_10_days"]
     assert result["deadline_10_days"] == "2026-11-20"

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 from app.cli.main import cli
 from tests.tools.retrieval.conftest import write_reference
 from tests.tools.retrieval.corpus import write_corpus
-from tools.retrieval.search import reset_search
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +25,10 @@ def corpora(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def env(corpora: Path, monkeypatch: pytest.MonkeyPatch, embedder: object) -> Iterator[Path]:
     """A data dir and a default corpus of our own (shared by the module, so the index is built once);
-    the process-wide search is reset around each test."""
+    every command opens its own search, so nothing is reset between tests."""
     monkeypatch.setenv("REPAIRDESK_DATA_DIR", str(corpora / "var"))
     monkeypatch.setenv("REPAIRDESK_CORPORA_DIR", str(corpora / "corpora"))
-    reset_search()
     yield corpora
-    reset_search()
 
 
 def test_search_json_builds_the_index_when_absent(env: Path) -> None:

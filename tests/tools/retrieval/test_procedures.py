@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,9 +82,9 @@ def test_load_procedures_skips_readme_and_missing_folder_is_an_error(tmp_path: P
         load_procedures(tmp_path / "missing")
 
 
-def test_get_procedure_reads_the_default_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_get_procedure_reads_the_default_corpus(tmp_path: Path, tool_config: Callable[..., Any]) -> None:
     write_corpus(tmp_path / "procedures")
-    monkeypatch.setenv("REPAIRDESK_CORPORA_DIR", str(tmp_path))
+    tool_config(corpora_dir=tmp_path)
     assert get_procedure("SOP-RECALL").title.startswith("Recall and cancellation")
     with pytest.raises(NotFoundError):
         get_procedure("SOP-NOPE")

@@ -21,23 +21,6 @@ _BIC_SHAPE = re.compile(r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
 _MIN_REGISTRY_BICS = 10
 
 
-def charset_violation(value: str) -> str | None:
-    """The first character outside the SWIFT X set, or None when ``value`` is all X."""
-    m = NOT_X.search(value)
-    return m.group(0) if m else None
-
-
-def check_charset(value: str, tag: str, field: str | None, out: Collector) -> None:
-    bad = charset_violation(value)
-    if bad is not None:
-        out.finding(
-            "CHARSET",
-            "error",
-            f"field {tag} holds {bad!r}, outside the SWIFT X character set",
-            field,
-        )
-
-
 def iban_candidate(account: str) -> str | None:
     """The account, spaces removed, when it has the shape of an IBAN of an IBAN country."""
     compact = account.replace(" ", "").upper()
