@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from agents.guard import check, enforce
+from tools import config
 
 SSI_RESULT = {
     "found": True,
@@ -160,12 +162,13 @@ def test_a_zero_threshold_means_always_four_eyes() -> None:
     assert _codes({**proposal, "four_eyes": False}) == ["four_eyes_missing"]
 
 
-def test_four_eyes_default_keeps_its_environment_override(monkeypatch: Any) -> None:
-    monkeypatch.setenv("REPAIRDESK_FOUR_EYES_ABOVE", "500000")
-    proposal = _proposed(None, "400000")
-    assert proposal["four_eyes"] is False and proposal["four_eyes_above"] == "500000"
-    assert _codes(proposal, payment={"amount": "400000", "currency": "EUR"}) == []
-    assert _codes(proposal, payment={"amount": "500000.01", "currency": "EUR"}) == ["four_eyes_missing"]
+def test_four_eyes_default_keeps_its_configured_override() -> None:
+    # REPAIRDESK_FOUR_EYES_ABOVE reaches the guard through Settings -> ToolConfig.
+    with config.override(four_eyes_above=Decimal("500000")):
+        proposal = _proposed(None, "400000")
+        assert proposal["four_eyes"] is False and proposal["four_eyes_above"] == "500000"
+        assert _codes(proposal, payment={"amount": "400000", "currency": "EUR"}) == []
+        assert _codes(proposal, payment={"amount": "500000.01", "currency": "EUR"}) == ["four_eyes_missing"]
 
 
 def test_policy_fields_and_ssi_score_come_from_the_global_policies() -> None:
