@@ -87,11 +87,14 @@ def _sqlite_file(url: str) -> Path | None:
 class Database:
     """One database: ``session()`` is a context manager that closes (not commits) the session."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, audit_key: object | None = None) -> None:
         self.url = url
         self.engine: Engine = get_engine(url)
         self.is_postgres = is_postgres(url)
-        self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # The audit chain's HMAC key (app.services.audit_keys.AuditKey) travels with each session, so
+        # every append in this process signs with the key its settings name; None: the environment's.
+        self.audit_key = audit_key
+        self._factory = sessionmaker(bind=self.engine, expire_on_commit=False, info={"audit_key": audit_key})
         self._write_lock: AbstractContextManager[object] = (
             nullcontext() if self.is_postgres else SqliteWriteLock(_sqlite_file(url))
         )
