@@ -16,6 +16,7 @@ audit chain and the state verification pass; a reject never ends applied.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -162,10 +163,8 @@ class Rig:
             os._exit(code)
         if kill_after is not None:
             time.sleep(kill_after)
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         _, status = os.waitpid(pid, 0)
         if os.WIFSIGNALED(status):
             return 128 + os.WTERMSIG(status)
@@ -223,7 +222,7 @@ class Rig:
                     )
                 if decided.status not in FINAL_FOR[other]:
                     problems.append(f"{where}: deciding it after the restart gave {decided.status}")
-                return problems + self.check_case(case_id, other) if not problems else problems
+                return problems or self.check_case(case_id, other)
             return problems
         if len(rows) != 1:
             problems.append(f"{where}: decided {len(rows)} times")
