@@ -429,9 +429,7 @@ def decide(
     """Record ``body`` for ``user``/``role`` (one transaction), then run the continuation job outside
     it; returns the case as it stands afterwards."""
     runner = runner_factory()
-    recorded = record_decision(
-        session, store, runner, case_id, body, user=user, role=role, if_match=if_match
-    )
+    recorded = record_decision(session, store, runner, case_id, body, user=user, role=role, if_match=if_match)
     if recorded.job_id is not None:
         database = db or _database_of(session)
         run_decision_job(database, store, runner, case_id, recorded.job_id)
