@@ -85,8 +85,8 @@ class Outcome:
 
 
 class Rig:
-    def __init__(self, root: Path) -> None:
-        self.data_dir = root / "data"
+    def __init__(self, root: Path, data_dir: Path | None = None) -> None:
+        self.data_dir = data_dir or root / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = Settings(
             data_dir=self.data_dir,
