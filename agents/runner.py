@@ -42,6 +42,8 @@ from agents.toolbox import Toolbox, build_toolbox
 from tools.errors import NotFoundError, ValidationError
 from tools.faults import crash_point
 
+AFTER_REVIEW = frozenset({"human_review", "apply", "record"})
+
 
 def _same_decision(taken: dict[str, Any] | None, wanted: dict[str, Any]) -> bool:
     if not taken:
@@ -114,31 +116,32 @@ class TriageRunner:
         if not snapshot.values:
             raise NotFoundError("no triage thread with this id", source=thread_id)
         checked = validate_decision(decision, source=thread_id)
-        values = snapshot.values
-        if values.get("result") and not snapshot.next:
-            if not _same_decision(values["result"].get("decision"), checked):
+        # A crash can stop the thread anywhere after review began: waiting at the interrupt, inside
+        # human_review (the resume value stored, the node's writes not), after it (the decision in
+        # the state), after apply. Each pass moves it on; three suffice, a fourth means it is stuck.
+        for _ in range(4):
+            values = snapshot.values
+            if values.get("result") and not snapshot.next:
+                if not _same_decision(values["result"].get("decision"), checked):
+                    raise ValidationError("the thread was already decided differently", source=thread_id)
+                return dict(values["result"])
+            if not _same_decision(values.get("decision"), checked):
                 raise ValidationError("the thread was already decided differently", source=thread_id)
-            return dict(values["result"])
-        command: Command[Any] | None
-        if snapshot.interrupts:
-            command = Command(resume=checked)
-        elif values.get("decision") and snapshot.next:  # stopped after the decision: run on to the end
-            if not _same_decision(values["decision"], checked):
-                raise ValidationError("the thread was already decided differently", source=thread_id)
-            command = None
-        else:
-            raise ValidationError("the thread is not waiting for a review decision", source=thread_id)
-        # apply and record need no tools: no toolbox, so a fresh process resumes quickly.
-        for update in self.graph.stream(
-            command, config, context=self._context(None), durability="sync", stream_mode="updates"
-        ):
-            for node in update if isinstance(update, dict) else ():
-                crash_point(f"graph.after_{node}")
-        final = self.graph.get_state(config)
-        result = final.values.get("result")
-        if result is None:
-            raise ValidationError("the thread did not finish after the decision", source=thread_id)
-        return dict(result)
+            command: Command[Any] | None
+            if snapshot.interrupts:
+                command = Command(resume=checked)
+            elif snapshot.next and set(snapshot.next) <= AFTER_REVIEW:
+                command = None  # run on from the checkpoint (a stored resume value is used again)
+            else:
+                raise ValidationError("the thread is not waiting for a review decision", source=thread_id)
+            # apply and record need no tools: no toolbox, so a fresh process resumes quickly.
+            for update in self.graph.stream(
+                command, config, context=self._context(None), durability="sync", stream_mode="updates"
+            ):
+                for node in update if isinstance(update, dict) else ():
+                    crash_point(f"graph.after_{node}")
+            snapshot = self.graph.get_state(config)
+        raise ValidationError("the thread did not finish after the decision", source=thread_id)
 
     def check_edit(self, thread_id: str, changes: list[dict[str, Any]]) -> list[dict[str, str]]:
         """See the module docstring."""
