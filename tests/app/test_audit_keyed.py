@@ -232,3 +232,42 @@ def test_the_key_comes_from_settings_and_never_from_the_database(tmp_path: Path)
     )
     with pytest.raises(ValueError, match="16 bytes"):
         resolve_key(Settings(data_dir=tmp_path, database_url="sqlite://", audit_key="short"))
+
+
+def test_anchors_in_an_object_lock_bucket(
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, api: Api
+) -> None:
+    """REPAIRDESK_AUDIT_ANCHOR=s3://...: one object per anchor, under a compliance-mode retention."""
+    import boto3
+
+    from app.services.audit_anchor import S3AnchorStore, open_anchor_store
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ENDPOINT_URL": moto_endpoint,
+    }.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3", region_name="eu-west-1", endpoint_url=moto_endpoint)
+    client.create_bucket(
+        Bucket="repairdesk-anchors",
+        CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
+        ObjectLockEnabledForBucket=True,
+    )
+    store = open_anchor_store("s3://repairdesk-anchors/anchors")
+    assert isinstance(store, S3AnchorStore)
+    key = api.app.state.services.db.audit_key
+    _decided(api)
+    with api.app.state.services.db.session() as session:
+        first = anchor_head(session, store, key)
+    _decided(api)
+    with api.app.state.services.db.session() as session:
+        second = anchor_head(session, store, key)
+    assert first is not None and second is not None and second.seq > first.seq
+    assert anchored_heads(store, [key]) == {first.seq: first.hash, second.seq: second.hash}
+    (item, _) = client.list_objects_v2(Bucket="repairdesk-anchors", Prefix="anchors/")["Contents"]
+    head = client.head_object(Bucket="repairdesk-anchors", Key=item["Key"])
+    assert head["ObjectLockMode"] == "COMPLIANCE"
+    with api.app.state.services.db.session() as session:
+        assert verify_chain(session, anchored=anchored_heads(store, [key])).ok
