@@ -43,7 +43,7 @@ from app import metrics
 from app.api.schemas import DecisionIn
 from app.db.models import Case, Decision, Job, LabelledCase, Proposal
 from app.db.session import Database
-from app.errors import ConflictError, ForbiddenError
+from app.errors import ConflictError, ForbiddenError, UnavailableError
 from app.jobs.job_claims import active_job_id, claim_job
 from app.jobs.queue import HOST, enqueue, finish
 from app.services.audit import append_event
@@ -407,7 +407,17 @@ def run_decision_job(
             outcome = claim_job(session, job_id, worker_id, lease_seconds)
         if outcome.state == "claimed":
             crash_point("continuation.claimed")
-            return apply_decision(db, store, runner, case_id, job_id)
+            try:
+                return apply_decision(db, store, runner, case_id, job_id)
+            except Exception as exc:  # the intent is committed: hand the job to the workers, say so
+                log.exception("decision continuation failed; queued for a worker", extra={"case_id": case_id})
+                with db.session() as session:
+                    finish(session, job_id, status="queued", error=f"{type(exc).__name__}: {exc}"[:2000])
+                    session.commit()
+                raise UnavailableError(
+                    "the decision is recorded; applying it failed and is queued for a retry",
+                    source=f"case {case_id}",
+                ) from exc
         if outcome.state != "busy" or time.monotonic() > deadline:
             with db.session() as session:
                 return str(session.scalar(select(Case.status).where(Case.id == case_id)))
