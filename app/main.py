@@ -81,16 +81,18 @@ def recover_on_startup(services: Services) -> None:
 def start_anchoring(services: Services) -> Any:
     """Anchor the audit head outside the database periodically (app.services.audit_anchor)."""
     from app.services.audit_anchor import Anchorer, open_anchor_store
+    from app.services.audit_keys import AuditKey
 
     settings = services.settings
-    if services.db.audit_key is None:
+    key = services.db.audit_key
+    if not isinstance(key, AuditKey):
         return None
     try:
         store = open_anchor_store(settings.audit_anchor_location)
     except Exception:
         logging.getLogger("repairdesk").exception("audit anchor store unavailable")
         return None
-    anchorer = Anchorer(services.db.session, store, services.db.audit_key, settings.audit_anchor_seconds)
+    anchorer = Anchorer(services.db.session, store, key, settings.audit_anchor_seconds)
     anchorer.start()
     return anchorer
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from app import metrics
@@ -449,7 +449,9 @@ def decide(
 
 def _database_of(session: Session) -> Database:
     """A :class:`Database` on the session's engine (callers that pass only a session: the UI)."""
-    url = session.get_bind().url.render_as_string(hide_password=False)
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    url = engine.url.render_as_string(hide_password=False)
     return Database(url, audit_key=session.info.get("audit_key"))
 
 
@@ -495,9 +497,8 @@ def recover(db: Database, store: DocumentStore, runner_factory: Any) -> Recovery
 
 def _has_pending_review(db: Database) -> bool:
     with db.session() as session:
-        return (
-            session.scalar(select(func.count()).select_from(Case).where(Case.status == "pending_review")) > 0
-        )
+        count = session.scalar(select(func.count()).select_from(Case).where(Case.status == "pending_review"))
+        return bool(count)
 
 
 def _reconcile_checkpoints(db: Database, get_state: Any) -> int:

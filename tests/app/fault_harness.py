@@ -119,6 +119,7 @@ class Rig:
                 session.execute(update(Job).where(Job.case_id == case_id).values(status="done"))
                 session.commit()
             extraction = extract_bytes(message.encode(), "message")[0]
+            assert extraction.payment is not None
             payment = to_json_dict(extraction.payment)
             config: Any = {"configurable": {"thread_id": case_id}}
             graph = self.runner.graph
@@ -147,7 +148,7 @@ class Rig:
         get_engine(self.settings.database_url).dispose(close=False)  # the parent's connections stay its own
         db = Database(self.settings.database_url, audit_key=self.key)
         runner = _runner(self.data_dir)
-        body = DecisionIn(decision=decision, comment="fault run")  # type: ignore[arg-type]
+        body = DecisionIn(decision=decision, comment="fault run")
         with db.session() as session:
             decide(session, self.store, lambda: runner, case_id, body, user=user, role="approver", db=db)
 
@@ -209,7 +210,7 @@ class Rig:
                 other = "reject" if decision == "approve" else "approve"
                 with self.db.session() as session:
                     runner = self.runner
-                    body = DecisionIn(decision=other)  # type: ignore[arg-type]
+                    body = DecisionIn(decision=other)
                     decided = decide(
                         session,
                         self.store,

@@ -115,7 +115,7 @@ def test_the_celery_task_dead_letters_a_job_claimed_past_its_limit(
         monkeypatch.setattr(celery_app, "_context", None)
         task = SimpleNamespace(request=SimpleNamespace(retries=0))
         job_id = _job(db, case_id).id
-        assert celery_app.handle_triage(task, case_id, job_id) == "dead_lettered"  # type: ignore[arg-type]
+        assert celery_app.handle_triage(task, case_id, job_id) == "dead_lettered"
         assert stub.started == []
         case = _case(db, case_id)
         assert case.status == "failed" and "over the limit of 2" in (case.error or "")
