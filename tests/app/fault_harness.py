@@ -32,6 +32,7 @@ from app.db.models import AuditEvent, Case, Decision, Job
 from app.db.session import Database
 from app.jobs.process import _store_proposal
 from app.services.audit import verify_chain
+from app.services.audit_anchor import FileAnchorStore, anchor_head, anchored_heads
 from app.services.audit_keys import resolve_key
 from app.services.audit_state import verify_state
 from app.services.cases import create_case
@@ -243,8 +244,12 @@ class Rig:
         return problems
 
     def check_audit(self) -> list[str]:
+        """What ``repairdesk audit verify`` checks, with the head anchored after each restart."""
+        anchors = FileAnchorStore(self.data_dir / "audit-anchors.jsonl")
         with self.db.session() as session:
-            chain = verify_chain(session, keys=[self.key])
+            anchor_head(session, anchors, self.key)
+        with self.db.session() as session:
+            chain = verify_chain(session, anchored=anchored_heads(anchors, [self.key]), keys=[self.key])
             state = verify_state(session)
         problems = []
         if not chain.ok:

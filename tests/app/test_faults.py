@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from app.db.models import Job
+from app.db.models import Case, Job
 from tests.app.celery_fleet import scratch_dir
 from tests.app.fault_harness import Rig
 from tools.faults import CRASH_POINTS
@@ -109,3 +110,15 @@ def test_a_celery_worker_killed_mid_continuation_leaves_the_case_decided_once(po
         finally:
             fleet.stop(timeout=30)
             deployment.close()
+
+
+def test_a_checkpoint_decided_behind_the_databases_back_is_reconciled_at_start_up(rig: Rig) -> None:
+    # what the old design left after a crash: the graph took an approve, the case row never heard of it
+    case_id = rig.seed(1, prefix="L")[0]
+    rig.runner.resume(case_id, {"decision": "approve", "user": "alice"})
+    rig.restart()
+    with rig.db.session() as session:
+        case = session.scalars(select(Case).where(Case.id == case_id)).one()
+    assert case.status == "failed"  # not left in review, where every decision would be refused
+    assert case.error is not None and "never recorded" in case.error
+    assert rig.check_audit() == []
