@@ -7,7 +7,13 @@ Contract:
 - ``resume(thread_id, decision)`` hands the analyst's decision (``{"decision": "approve|edit|reject",
   "changes": [...], "comment": ..., "user": ...}``) to the waiting thread and returns
   ``{"status", "final_changes", "repaired_message", "proposal", "decision"}``. Idempotent: a finished
-  thread returns its stored result and nothing is applied or recorded twice.
+  thread returns its stored result and nothing is applied or recorded twice. A thread that a crash
+  stopped after it took the decision (between ``human_review``, ``apply`` and ``record``) is run on
+  to its end. A thread that already took a *different* decision raises ``ValidationError``: the
+  caller's record and the checkpoint disagree, and applying either silently would be wrong.
+- ``check_edit(thread_id, changes)`` returns the guard's violations of an analyst's changes against
+  this thread's own trusted tool results (:func:`agents.guard.check`), so an edit is re-guarded with
+  the evidence the agent actually gathered.
 - ``take_usage(thread_id)`` returns the metered model usage of the thread recorded in this process
   (``{"calls", "input_tokens", "output_tokens", "cost_usd", "models"}``, see
   :func:`agents.bedrock.usage_record`) and forgets it; ``None`` for a model that keeps no ledger
@@ -34,6 +40,16 @@ from agents.graph import build_graph
 from agents.models import parse_spec
 from agents.toolbox import Toolbox, build_toolbox
 from tools.errors import NotFoundError, ValidationError
+from tools.faults import crash_point
+
+AFTER_REVIEW = frozenset({"human_review", "apply", "record"})
+
+
+def _same_decision(taken: dict[str, Any] | None, wanted: dict[str, Any]) -> bool:
+    if not taken:
+        return True
+    pairs = lambda d: sorted((c["field"], c["new"]) for c in d.get("changes") or [])  # noqa: E731
+    return bool(taken.get("decision") == wanted["decision"] and pairs(taken) == pairs(wanted))
 
 
 class TriageRunner:
@@ -99,18 +115,51 @@ class TriageRunner:
         snapshot = self.graph.get_state(config)
         if not snapshot.values:
             raise NotFoundError("no triage thread with this id", source=thread_id)
-        if snapshot.values.get("result") and not snapshot.next:
-            return dict(snapshot.values["result"])
-        if not snapshot.interrupts:
-            raise ValidationError("the thread is not waiting for a review decision", source=thread_id)
         checked = validate_decision(decision, source=thread_id)
-        # apply and record need no tools: no toolbox, so a fresh process resumes quickly.
-        self.graph.invoke(Command(resume=checked), config, context=self._context(None), durability="sync")
-        final = self.graph.get_state(config)
-        result = final.values.get("result")
-        if result is None:
-            raise ValidationError("the thread did not finish after the decision", source=thread_id)
-        return dict(result)
+        # A crash can stop the thread anywhere after review began: waiting at the interrupt, inside
+        # human_review (the resume value stored, the node's writes not), after it (the decision in
+        # the state), after apply. Each pass moves it on; three suffice, a fourth means it is stuck.
+        for _ in range(4):
+            values = snapshot.values
+            if values.get("result") and not snapshot.next:
+                if not _same_decision(values["result"].get("decision"), checked):
+                    raise ValidationError("the thread was already decided differently", source=thread_id)
+                return dict(values["result"])
+            if not _same_decision(values.get("decision"), checked):
+                raise ValidationError("the thread was already decided differently", source=thread_id)
+            command: Command[Any] | None
+            if snapshot.interrupts:
+                command = Command(resume=checked)
+            elif snapshot.next and set(snapshot.next) <= AFTER_REVIEW:
+                command = None  # run on from the checkpoint (a stored resume value is used again)
+            else:
+                raise ValidationError("the thread is not waiting for a review decision", source=thread_id)
+            # apply and record need no tools: no toolbox, so a fresh process resumes quickly.
+            for update in self.graph.stream(
+                command, config, context=self._context(None), durability="sync", stream_mode="updates"
+            ):
+                for node in update if isinstance(update, dict) else ():
+                    crash_point(f"graph.after_{node}")
+            snapshot = self.graph.get_state(config)
+        raise ValidationError("the thread did not finish after the decision", source=thread_id)
+
+    def check_edit(self, thread_id: str, changes: list[dict[str, Any]]) -> list[dict[str, str]]:
+        """See the module docstring."""
+        from agents.guard import check
+
+        values = self.graph.get_state(self._config(thread_id)).values
+        if not values:
+            raise NotFoundError("no triage thread with this id", source=thread_id)
+        case = dict(values.get("case") or {})
+        case["exception_code"] = values.get("exception_code")
+        proposal = {"action": "repair", "changes": changes, "four_eyes": True}
+        return check(
+            proposal,
+            case=case,
+            payment=values.get("payment"),
+            findings=values.get("findings") or [],
+            results_by_ref=values.get("results_by_ref") or {},
+        )
 
     def take_usage(self, thread_id: str) -> dict[str, Any] | None:
         """See the module docstring."""

@@ -13,8 +13,10 @@ long as the process (``REPAIRDESK_FREEZE_HEAP=false`` turns it off, as the tests
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import FastAPI
@@ -37,9 +39,11 @@ Authenticate with `Authorization: Bearer <token>` (`repairdesk token create`).""
 
 
 def build_services(settings: Settings) -> Services:
+    from app.services.audit_keys import resolve_key
+
     return Services(
         settings=settings,
-        db=Database(settings.database_url),
+        db=Database(settings.database_url, audit_key=resolve_key(settings)),
         store=open_store(settings.document_store_location, kms_key_id=settings.document_kms_key_id),
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
     )
@@ -60,6 +64,39 @@ def start_pool(services: Services, runner_factory: Callable[[], TriageBackend] |
     return pool
 
 
+def recover_on_startup(services: Services) -> None:
+    """Finish decisions a crash left half-applied, before any request or worker runs
+    (:func:`app.services.decisions.recover`). A failure is logged: the jobs stay queued for workers."""
+    from app.services.decisions import recover
+
+    try:
+        recovery = recover(services.db, services.store, services.runner)
+    except Exception:
+        logging.getLogger("repairdesk").exception("start-up recovery of decisions failed")
+        return
+    if recovery.requeued or recovery.applied or recovery.failed:
+        logging.getLogger("repairdesk").warning("recovered decisions", extra=asdict(recovery))
+
+
+def start_anchoring(services: Services) -> Any:
+    """Anchor the audit head outside the database periodically (app.services.audit_anchor)."""
+    from app.services.audit_anchor import Anchorer, open_anchor_store
+    from app.services.audit_keys import AuditKey
+
+    settings = services.settings
+    key = services.db.audit_key
+    if not isinstance(key, AuditKey):
+        return None
+    try:
+        store = open_anchor_store(settings.audit_anchor_location)
+    except Exception:
+        logging.getLogger("repairdesk").exception("audit anchor store unavailable")
+        return None
+    anchorer = Anchorer(services.db.session, store, key, settings.audit_anchor_seconds)
+    anchorer.start()
+    return anchorer
+
+
 def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> FastAPI:
     settings = settings or get_settings()
     if configure_logs:
@@ -70,6 +107,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_startup:
             services.db.migrate()
+        recover_on_startup(services)
+        anchorer = start_anchoring(services)
         if settings.workers > 0 and not settings.broker:  # with a broker, Celery workers run the jobs
             services.pool = start_pool(services)
         if settings.freeze_heap:
@@ -81,6 +120,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             if services.pool is not None:
                 services.pool.stop()
                 services.pool = None
+            if anchorer is not None:
+                anchorer.stop()
             if services.db.group_commit is not None:
                 services.db.group_commit.close()
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tools import config
@@ -80,6 +80,16 @@ class Settings(BaseSettings):
     freeze_heap: bool = True
     cookie_secure: bool = False
     migrate_on_startup: bool = True
+    # Audit trail (app.services.audit_keys): the HMAC key, from the environment or a file kept apart
+    # from the data; without either, a generated development key in <data_dir>/audit.key
+    audit_key: SecretStr | None = None
+    audit_key_file: Path | None = None
+    # where signed chain heads are appended: a file (default <data_dir>/audit-anchors.jsonl) or
+    # s3://bucket/prefix (an Object Lock bucket, infra/aws); how often the service anchors
+    audit_anchor: str | None = None
+    audit_anchor_seconds: float = Field(default=60.0, gt=0)
+    # Test-only fault injection (app.jobs.crashpoints): REPAIRDESK_CRASH_AT is honoured only when set
+    faults_enabled: bool = False
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
@@ -117,6 +127,10 @@ class Settings(BaseSettings):
             ),
             clock=clock_for(self.today),
         )
+
+    @property
+    def audit_anchor_location(self) -> str:
+        return self.audit_anchor or str(self.data_dir / "audit-anchors.jsonl")
 
 
 def configure_process(settings: Settings) -> config.ToolConfig:

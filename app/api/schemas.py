@@ -91,6 +91,12 @@ class DecisionIn(BaseModel):
     decision: Literal["approve", "edit", "reject"]
     changes: list[ChangeIn] = Field(default_factory=list, max_length=50)
     comment: str = Field(default="", max_length=5000)
+    # The proposal version the decision was made on (GET's `proposal_version`, or `If-Match: "v<N>"`):
+    # a decision on an older version is refused with 409 and changes nothing.
+    proposal_version: int | None = Field(default=None, ge=1, le=1_000_000)
+    # Why a reject, and what should have been done (CONTRACT "Additions"): stored with the decision.
+    reason_code: str | None = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9_.:-]{1,40}$")
+    correct_action: str | None = Field(default=None, max_length=40, pattern=r"^[a-z_]{1,40}$")
 
 
 class QueueItem(BaseModel):

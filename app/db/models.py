@@ -31,6 +31,10 @@ class Base(DeclarativeBase):
 
 class Case(Base):
     __tablename__ = "cases"
+    # An idempotency key belongs to the client that sent it (the token's user), not to everyone.
+    __table_args__ = (
+        UniqueConstraint("created_by", "idempotency_key", name="uq_cases_creator_idempotency_key"),
+    )
 
     # seq gives a stable FIFO order and keyset pagination; id is the client- or server-chosen case id.
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -40,7 +44,7 @@ class Case(Base):
     customer_id: Mapped[str | None] = mapped_column(String(80))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # the case as submitted, documents by hash
     request_hash: Mapped[str] = mapped_column(String(64))
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
     action: Mapped[str | None] = mapped_column(String(20))
     confidence: Mapped[float | None]
     message_extraction: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -77,6 +81,14 @@ class Decision(Base):
     user: Mapped[str] = mapped_column(String(80))
     comment: Mapped[str] = mapped_column(Text, default="")
     changes: Mapped[list[Any]] = mapped_column(JSON)
+    # pending: recorded, the graph's continuation not yet applied (app.services.decisions);
+    # applied: done; first_approval: one of the two approvals analyst-asserted content needs.
+    state: Mapped[str] = mapped_column(String(20), default="applied", server_default="applied", index=True)
+    proposal_version: Mapped[int | None]
+    resume_input: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason_code: Mapped[str | None] = mapped_column(String(40))
+    correct_action: Mapped[str | None] = mapped_column(String(40))
+    applied_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -163,6 +175,7 @@ class AuditEvent(Base):
     created_at: Mapped[str] = mapped_column(String(40))  # ISO text: hashed exactly as stored
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(40))  # HMAC key id; None: legacy unkeyed SHA-256
 
 
 class AuditHead(Base):

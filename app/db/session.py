@@ -87,11 +87,14 @@ def _sqlite_file(url: str) -> Path | None:
 class Database:
     """One database: ``session()`` is a context manager that closes (not commits) the session."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, audit_key: object | None = None) -> None:
         self.url = url
         self.engine: Engine = get_engine(url)
         self.is_postgres = is_postgres(url)
-        self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # The audit chain's HMAC key (app.services.audit_keys.AuditKey) travels with each session, so
+        # every append in this process signs with the key its settings name; None: the environment's.
+        self.audit_key = audit_key
+        self._factory = sessionmaker(bind=self.engine, expire_on_commit=False, info={"audit_key": audit_key})
         self._write_lock: AbstractContextManager[object] = (
             nullcontext() if self.is_postgres else SqliteWriteLock(_sqlite_file(url))
         )
@@ -133,8 +136,36 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (``alembic upgrade head``)."""
-        config = Config(str(ALEMBIC_INI))
-        config.set_main_option("script_location", str(ALEMBIC_INI.parent / "db" / "migrations"))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        run_migrations(self.engine, "head")
+
+
+def run_migrations(engine: Engine, revision: str, *, down: bool = False) -> None:
+    """``alembic upgrade|downgrade revision`` on ``engine``.
+
+    SQLite: a migration that changes a constraint copies the table (Alembic's batch mode), and
+    dropping the old copy with foreign keys on would cascade-delete every row that refers to it
+    (decisions, proposals, jobs of each case). Foreign keys are off while it runs (the pragma only
+    takes effect outside a transaction) and checked afterwards."""
+    config = Config(str(ALEMBIC_INI))
+    config.set_main_option("script_location", str(ALEMBIC_INI.parent / "db" / "migrations"))
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                (command.downgrade if down else command.upgrade)(config, revision)
+            if sqlite:
+                dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                connection.commit()
+                if dangling is not None:
+                    raise RuntimeError(
+                        f"the migration left rows whose foreign keys point nowhere: {dangling}"
+                    )
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()

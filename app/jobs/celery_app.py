@@ -37,6 +37,7 @@ from app.jobs.celery_wire import EXTRACT_TASK, INDEX_TASK, TRIAGE_TASK, create_c
 from app.jobs.job_claims import claim_job
 from app.jobs.queue import HOST
 from app.jobs.triage import KeptRunner, TriageBackend
+from app.services.audit_keys import resolve_key
 from app.services.document_store import DocumentStore, open_store
 from app.settings import Settings, configure_process
 from tools.errors import RepairDeskError
@@ -74,7 +75,7 @@ def worker_context() -> WorkerContext:
             _context = WorkerContext(
                 settings=settings,
                 options=WorkerOptions(),
-                db=Database(settings.database_url),
+                db=Database(settings.database_url, audit_key=resolve_key(settings)),
                 store=open_store(settings.document_store_location, kms_key_id=settings.document_kms_key_id),
             )
         return _context
@@ -194,6 +195,9 @@ def handle_triage(task: Task, case_id: str, job_id: int) -> str:
         ) from exc
     if status == "queued":  # the agent raised and attempts remain: the job row is queued again
         raise task.retry(countdown=backoff_seconds(outcome.job.attempts, ctx.options), max_retries=None)
+    if status == "dead":  # claimed past its attempts (it killed its workers): failed, park the message
+        dead_letter(ctx.db, case_id, job_id, "job claimed past its attempt limit", already_failed=True)
+        return "dead_lettered"
     if status == "failed" and runner.crashed:
         dead_letter(ctx.db, case_id, job_id, "triage failed on every attempt", already_failed=True)
         return "dead_lettered"

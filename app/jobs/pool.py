@@ -27,7 +27,9 @@ from app.services.document_store import DocumentStore
 
 log = logging.getLogger("repairdesk.jobs")
 
-LIVE_INSTANCES: set[str] = set()  # pool instances alive in this process (see queue.requeue_orphans)
+# Pool instances alive in this process (see queue.requeue_orphans); "api" is a request running its
+# own decision job (app.services.decisions.run_decision_job), alive as long as the process is.
+LIVE_INSTANCES: set[str] = {"api"}
 
 
 class WorkerPool:

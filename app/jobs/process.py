@@ -4,6 +4,14 @@ Safe to run twice for the same case (a job re-claimed after a crash): the agent'
 idempotent per thread id (the case id), and a case that already has a proposal is left alone.
 A typed input error fails the case at once; anything else is retried until ``max_attempts``.
 
+Attempts are counted when a job is claimed (:mod:`app.jobs.queue`, :mod:`app.jobs.job_claims`), so a
+job that kills its worker (a runaway document, an out-of-memory kill) counts too: a claim past
+``max_attempts`` is not run again but dead-lettered (:func:`dead_letter_poison`: job ``failed`` with
+its reason, case ``failed`` with the same reason, on the in-process and the Celery back ends).
+
+A ``decision`` job is the graph's continuation after an approve or reject
+(:func:`app.services.decisions.apply_decision`).
+
 The proposal row carries the case's metered model usage (``proposals.model_usage``: LLM calls, tokens
 and cost, from the runner's optional ``take_usage(thread_id)``, see :mod:`agents.runner`), which also
 feeds the ``repairdesk_model_*`` Prometheus counters; a failed case records it in its audit event.
@@ -16,10 +24,10 @@ import logging
 import time
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app import metrics
-from app.db.models import Case, CaseDocument, Document, Proposal
+from app.db.models import Case, CaseDocument, Decision, Document, Job, Proposal
 from app.db.session import Database
 from app.jobs.queue import ClaimedJob, finish
 from app.jobs.triage import TriageBackend
@@ -188,7 +196,23 @@ def run_job(
     worker_id: str,
     max_attempts: int,
 ) -> str:
-    """Process ``job``; returns the job's final status (``done``, ``failed`` or ``queued`` for a retry)."""
+    """Process ``job``; returns the job's final status (``done``, ``failed`` or ``queued`` for a retry,
+    ``dead`` for a job past its attempts, now dead-lettered)."""
+    with db.session() as session:
+        kind, last_error = session.execute(select(Job.kind, Job.last_error).where(Job.id == job.id)).one()
+    if job.attempts > max_attempts:
+        dead_letter_poison(db, job, kind, max_attempts, last_error)
+        return "dead"
+    if kind == "decision":
+        from app.services.decisions import apply_decision
+
+        try:
+            apply_decision(db, store, runner, job.case_id, job.id)
+        except Exception as exc:  # a database error: retried (counted) until the limit
+            log.exception("decision continuation failed", extra={"case_id": job.case_id})
+            _finish(db, job.id, "queued", f"continuation raised {type(exc).__name__}: {exc}"[:2000])
+            return "queued"
+        return "done"
     case = _mark_triaging(db, job.case_id, worker_id, job.attempts)
     if case is None:  # already decided or proposed (a re-run after a crash): nothing left to do
         _finish(db, job.id, "done")
@@ -223,3 +247,39 @@ def _finish(db: Database, job_id: int, status: str, error: str | None = None) ->
     with db.session() as session:
         finish(session, job_id, status=status, error=error)
         session.commit()
+
+
+def poison_reason(kind: str, attempts: int, max_attempts: int, last_error: str | None) -> str:
+    why = f"last error: {last_error}" if last_error else "its worker stopped each time without an error"
+    return f"{kind} job claimed {attempts} times, over the limit of {max_attempts}; {why}"[:2000]
+
+
+def dead_letter_poison(
+    db: Database, job: ClaimedJob, kind: str, max_attempts: int, last_error: str | None
+) -> str:
+    """Fail a job claimed past its attempts, and its case, with the reason (see the module docstring)."""
+    reason = poison_reason(kind, job.attempts, max_attempts, last_error)
+    log.error("job dead-lettered", extra={"case_id": job.case_id, "job_id": job.id, "reason": reason})
+    metrics.JOB_FAILURES.labels(kind="poison").inc()
+    with db.session() as session:
+        finish(session, job.id, status="failed", error=f"dead-lettered: {reason}"[:2000])
+        if kind == "decision":
+            session.execute(
+                update(Decision)
+                .where(Decision.case_id == job.case_id, Decision.state == "pending")
+                .values(state="failed")
+            )
+            case = session.scalar(select(Case).where(Case.id == job.case_id))
+            if case is not None and case.status == "pending_review":
+                case.status, case.error = "failed", reason
+                append_event(
+                    session,
+                    event="decision_failed",
+                    actor="worker",
+                    case_id=job.case_id,
+                    data={"status": "failed", "reason": reason, "job_id": job.id},
+                )
+        session.commit()
+    if kind != "decision":
+        _fail_case(db, job.case_id, reason)
+    return reason

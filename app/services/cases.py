@@ -2,7 +2,9 @@
 
 ``create_case`` stores the documents once by hash, the case, its triage job and an audit event in
 one transaction. A retried POST with the same ``Idempotency-Key`` (or the same client ``case_id``)
-and the same body returns the existing case; the same key with a different body is a 409. The
+and the same body returns the existing case; the same key with a different body is a 409. Keys
+belong to the calling token's user: another client's key is another key, and a client ``case_id``
+taken by another client is a 409 that names nothing of theirs. The
 request is hashed, validated and its documents stored before the write transaction, which is kept
 short: on SQLite it is handed to the database's group commit (:mod:`app.db.group_commit`), which
 batches the inserts of concurrent POSTs into one transaction under the writer lock.
@@ -69,19 +71,21 @@ class CaseRef:
     status: str
 
 
-_REPLAY_COLUMNS = (Case.id, Case.status, Case.request_hash, Case.idempotency_key)
-_BY_KEY = select(*_REPLAY_COLUMNS).where(Case.idempotency_key == bindparam("key"))
+_REPLAY_COLUMNS = (Case.id, Case.status, Case.request_hash, Case.idempotency_key, Case.created_by)
+_BY_KEY = select(*_REPLAY_COLUMNS).where(
+    Case.idempotency_key == bindparam("key"), Case.created_by == bindparam("user")
+)
 _BY_ID = select(*_REPLAY_COLUMNS).where(Case.id == bindparam("case_id"))
 
 
 def _existing(
-    session: Session, key: str | None, case_id: str | None
-) -> Row[str, str, str, str | None] | None:
+    session: Session, key: str | None, case_id: str | None, user: str
+) -> Row[str, str, str, str | None, str] | None:
     # Plain rows on the session's connection, not ORM objects: this runs on every POST, and almost
     # always finds nothing.
     connection = session.connection()
     if key:
-        found = connection.execute(_BY_KEY, {"key": key}).first()
+        found = connection.execute(_BY_KEY, {"key": key, "user": user}).first()
         if found is not None:
             return found
     if case_id:
@@ -89,7 +93,11 @@ def _existing(
     return None
 
 
-def _check_replay(case: Row[str, str, str, str | None], digest: str, key: str | None) -> CaseRef:
+def _check_replay(
+    case: Row[str, str, str, str | None, str], digest: str, key: str | None, user: str
+) -> CaseRef:
+    if case.created_by != user:  # another client's case: say nothing about it
+        raise ConflictError("this case_id is already taken; choose another", source="case_id")
     if case.request_hash != digest:
         what = f"Idempotency-Key {key!r}" if key and case.idempotency_key == key else f"case_id {case.id!r}"
         raise ConflictError(f"{what} was already used with a different request body", source=case.id)
@@ -154,9 +162,9 @@ def create_case(
     if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
         raise ValidationError("must be 1-200 characters", source="Idempotency-Key")
     digest = request_hash(body)
-    found = _existing(session, idempotency_key, body.case_id)
+    found = _existing(session, idempotency_key, body.case_id, user)
     if found is not None:
-        return Created(_check_replay(found, digest, idempotency_key), created=False)
+        return Created(_check_replay(found, digest, idempotency_key, user), created=False)
 
     case_id = body.case_id or f"EXC-{uuid.uuid4().hex[:12].upper()}"
     payload = body.model_dump(mode="json", exclude={"documents"}, exclude_none=True)
@@ -189,10 +197,10 @@ def create_case(
     except IntegrityError:
         # A concurrent retry with the same key or case id won the race: answer with its case.
         session.rollback()
-        found = _existing(session, idempotency_key, body.case_id)
+        found = _existing(session, idempotency_key, body.case_id, user)
         if found is None:
             raise
-        return Created(_check_replay(found, digest, idempotency_key), created=False)
+        return Created(_check_replay(found, digest, idempotency_key, user), created=False)
     return Created(CaseRef(case_id, "queued"), created=True)
 
 

@@ -53,9 +53,12 @@ def test_approve_writes_a_repaired_mt103_that_reparses(
     )
     assert str(reparsed.payment.amount) == "12500.00" and reparsed.payment.currency == "EUR"
     assert len(toolbox.calls) == tools_before  # review and apply run no tools
-    # Idempotent: resuming a finished thread returns the stored result; nothing is recorded twice.
-    again = runner.resume("t-2", {"decision": "reject"})
+    # Idempotent: resuming a finished thread with its decision returns the stored result; nothing is
+    # recorded twice. Another decision is refused: the caller's record and the checkpoint disagree.
+    again = runner.resume("t-2", {"decision": "approve", "user": "checker"})
     assert again == result
+    with pytest.raises(ValidationError, match="decided differently"):
+        runner.resume("t-2", {"decision": "reject"})
     assert [d["id"] for d in read_decisions()] == ["t-2"]
     labelled = read_decisions()[0]
     assert labelled["input"]["case_id"] == "T-AC01" and labelled["status"] == "applied"

@@ -81,9 +81,7 @@ def test_decision_roles(api: Api) -> None:
 def test_edit_by_analyst_then_approve_by_an_approver(api: Api) -> None:
     case_id = api.submit()
     api.wait_status(case_id)
-    edited = [
-        {"field": "payment.creditor.name", "old": "ACME", "new": "ACME GmbH", "evidence": ["customer:C-1"]}
-    ]
+    edited = [{"field": "payment.creditor.name", "old": "ACME", "new": "ACME GmbH", "evidence": []}]
     response = api.client.post(
         f"/v1/exceptions/{case_id}/decision",
         json={"decision": "edit", "changes": edited, "comment": "name from the customer record"},
@@ -95,6 +93,9 @@ def test_edit_by_analyst_then_approve_by_an_approver(api: Api) -> None:
     assert view["changes"] == edited
     assert view["edited_by"] == "ana"
     assert view["proposal_version"] == 2
+    # the edit carries its own guard verdict and rationale, not the agent's
+    assert view["guard"]["checked"] == "edit" and view["guard"]["passed"] is True
+    assert "confidence" not in view and view["rationale"].startswith("Edited by ana")
     approved = api.client.post(
         f"/v1/exceptions/{case_id}/decision", json={"decision": "approve"}, headers=api.h["approver"]
     )

@@ -101,8 +101,15 @@ def test_audit_trail_is_chained_and_tampering_is_detected(api: Api, db_url: str)
     api.wait_status(case_id)
     assert api.decide(case_id, "approver", "approve", comment="ok").status_code == 200
     events = api.client.get(f"/v1/exceptions/{case_id}/audit", headers=api.h["analyst"]).json()["events"]
-    assert [e["event"] for e in events] == ["case_created", "triage_started", "proposed", "decision_approve"]
-    assert events[-1]["actor"] == "alice" and events[-1]["data"]["comment"] == "ok"
+    assert [e["event"] for e in events] == [
+        "case_created",
+        "triage_started",
+        "proposed",
+        "decision_approve",
+        "decision_applied",
+    ]
+    assert events[-2]["actor"] == "alice" and events[-2]["data"]["comment"] == "ok"
+    assert events[-1]["data"]["status"] == "applied"
     for previous, event in itertools.pairwise(events):
         assert event["prev_hash"] == previous["hash"]
     db = api.app.state.services.db
@@ -113,7 +120,7 @@ def test_audit_trail_is_chained_and_tampering_is_detected(api: Api, db_url: str)
     env = {"DATABASE_URL": db_url, "REPAIRDESK_DATA_DIR": str(api.app.state.services.settings.data_dir)}
     ok = runner.invoke(cli, ["audit", "verify"], env=env)
     assert ok.exit_code == 0, ok.output
-    assert "4 events" in ok.output
+    assert "5 events" in ok.output
 
     tampered_seq = events[2]["seq"]
     with db.engine.begin() as conn:
@@ -148,10 +155,11 @@ def test_events_appended_while_verifying_are_not_taken_for_tampering(api: Api) -
     with db.session() as session:
         events = list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq)))
     assert len(events) > head.seq
-    assert verify_events(events, head=(head.seq, head.hash)).ok
+    keys = [db.audit_key]
+    assert verify_events(events, head=(head.seq, head.hash), keys=keys).ok
     # ...but a head that is not on the chain still fails
-    assert not verify_events(events, head=(head.seq, "f" * 64)).ok
-    assert not verify_events(events[: head.seq - 1], head=(head.seq, head.hash)).ok
+    assert not verify_events(events, head=(head.seq, "f" * 64), keys=keys).ok
+    assert not verify_events(events[: head.seq - 1], head=(head.seq, head.hash), keys=keys).ok
 
 
 def test_decisions_become_versioned_corrections(api: Api, tmp_path: Path) -> None:

@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
 from app.db.models import Base
-from app.db.session import ALEMBIC_INI
+from app.db.session import run_migrations
 from tests.conftest import throwaway_postgres
 from tools.db import get_engine
 
@@ -35,11 +33,7 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
 
 
 def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
-    config = Config(str(ALEMBIC_INI))
-    config.set_main_option("script_location", str(ALEMBIC_INI.parent / "db" / "migrations"))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
+    run_migrations(engine, revision, down=down)
 
 
 def _version(engine: Engine) -> str:
@@ -79,7 +73,7 @@ def test_0002_adds_model_usage_to_existing_proposals_and_downgrades(empty_engine
             )
         )
 
-    _migrate(empty_engine, "head")
+    _migrate(empty_engine, "0002")
     assert _version(empty_engine) == "0002"
     assert "model_usage" in _proposal_columns(empty_engine)
     usage = '{"calls": 2, "input_tokens": 2400, "output_tokens": 75, "cost_usd": "0.00222"}'
@@ -101,3 +95,41 @@ def test_0002_adds_model_usage_to_existing_proposals_and_downgrades(empty_engine
         assert connection.execute(text("SELECT count(*) FROM proposals")).scalar_one() == 2
     _migrate(empty_engine, "head")  # and up again
     assert "model_usage" in _proposal_columns(empty_engine)
+
+
+def test_0003_keeps_decisions_and_unkeyed_events_and_scopes_idempotency_keys(empty_engine: Engine) -> None:
+    _migrate(empty_engine, "0002")
+    case = (
+        "INSERT INTO cases (id, exception_code, status, payload, request_hash, created_by, idempotency_key, "
+        "created_at, updated_at) VALUES (:id, 'AC01', 'approved', '{}', 'h', :user, 'k1', CURRENT_TIMESTAMP, "
+        "CURRENT_TIMESTAMP)"
+    )
+    with empty_engine.begin() as connection:
+        connection.execute(text(case), {"id": "EXC-A", "user": "svc-a"})
+        connection.execute(
+            text(
+                'INSERT INTO decisions (case_id, decision, "user", comment, changes, created_at) '
+                "VALUES ('EXC-A', 'approve', 'alice', '', '[]', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO audit_events (seq, case_id, event, actor, data, created_at, prev_hash, hash) "
+                "VALUES (1, 'EXC-A', 'case_created', 'svc-a', '{}', '2026-11-01', :z, :z)"
+            ),
+            {"z": "0" * 64},
+        )
+    _migrate(empty_engine, "head")
+    assert _version(empty_engine) == "0003_crashsafe"
+    with empty_engine.begin() as connection:
+        assert connection.execute(text("SELECT state FROM decisions")).scalar_one() == "applied"
+        assert connection.execute(text("SELECT key_id FROM audit_events")).scalar_one() is None
+        connection.execute(text(case), {"id": "EXC-B", "user": "svc-b"})  # another client, the same key
+    with pytest.raises(Exception, match=r"(?i)unique"), empty_engine.begin() as connection:
+        connection.execute(text(case), {"id": "EXC-C", "user": "svc-a"})  # the same client, the same key
+    with empty_engine.begin() as connection:
+        connection.execute(text("DELETE FROM cases WHERE id = 'EXC-B'"))
+    _migrate(empty_engine, "0002", down=True)
+    assert "state" not in {c["name"] for c in inspect(empty_engine).get_columns("decisions")}
+    _migrate(empty_engine, "head")
+    assert _version(empty_engine) == "0003_crashsafe"

@@ -37,16 +37,21 @@ def _resources(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 
 def test_bucket_is_private_versioned_and_kms_encrypted(template: dict[str, Any]) -> None:
-    (bucket,) = _resources(template, "AWS::S3::Bucket")
-    assert bucket["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True,
-        "BlockPublicPolicy": True,
-        "IgnorePublicAcls": True,
-        "RestrictPublicBuckets": True,
-    }
-    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
-    rule = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
-    assert rule["SSEAlgorithm"] == "aws:kms"
+    buckets = _resources(template, "AWS::S3::Bucket")
+    assert len(buckets) == 2  # documents, audit anchors
+    for bucket in buckets:
+        assert bucket["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+        assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+        sse = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    (locked,) = [b for b in buckets if b.get("ObjectLockEnabled")]
+    retention = locked["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+    assert retention["Mode"] == "COMPLIANCE" and retention["Days"] >= 2555
     policies = _resources(template, "AWS::S3::BucketPolicy")
     assert any("aws:SecureTransport" in json.dumps(p) for p in policies)
 
@@ -97,7 +102,11 @@ def test_iam_is_least_privilege(template: dict[str, Any]) -> None:
 
 
 def test_secrets_logs_alarms_and_autoscaling(template: dict[str, Any]) -> None:
-    assert len(_resources(template, "AWS::SecretsManager::Secret")) >= 2
+    assert len(_resources(template, "AWS::SecretsManager::Secret")) >= 3  # tokens, database, audit key
+    containers = [
+        c for t in _resources(template, "AWS::ECS::TaskDefinition") for c in t["ContainerDefinitions"]
+    ]
+    assert all("REPAIRDESK_AUDIT_KEY" in {s["Name"] for s in c.get("Secrets", [])} for c in containers)
     app_logs = [g for g in _resources(template, "AWS::Logs::LogGroup") if "KmsKeyId" in g]
     assert [g["RetentionInDays"] for g in app_logs] == [90]
     alarm_metrics = {a.get("MetricName") for a in _resources(template, "AWS::CloudWatch::Alarm")}

@@ -131,18 +131,34 @@ async def queue(
     return FastJSONResponse(page)
 
 
+def proposal_etag(view: dict[str, Any]) -> str:
+    """The case's ETag: its proposal version (what a decision must name in ``If-Match``)."""
+    return f'"v{view.get("proposal_version", 0)}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """``If-Match: "v3"`` (or ``W/"v3"``, ``"3"``) -> 3; ``*`` or absent -> None; else 422."""
+    if value is None or value.strip() == "*":
+        return None
+    text = value.strip().removeprefix("W/").strip('"').removeprefix("v")
+    if not text.isdigit() or len(text) > 9:
+        raise ValidationError('expected the ETag of GET, e.g. "v2"', source="If-Match")
+    return int(text)
+
+
 @router.get(
     "/{case_id}",
-    summary="A case with its repair proposal",
+    summary="A case with its repair proposal (ETag: the proposal version)",
     responses={200: {"content": {"application/json": {"example": CASE_EXAMPLE}}}},
 )
-def case(case_id: str, session: SessionDep, principal: CurrentUser) -> dict[str, Any]:
-    return case_view(session, get_case(session, case_id))
+def case(case_id: str, session: SessionDep, principal: CurrentUser) -> JSONResponse:
+    view = case_view(session, get_case(session, case_id))
+    return JSONResponse(view, headers={"ETag": proposal_etag(view)})
 
 
 @router.post(
     "/{case_id}/decision",
-    summary="Approve, edit or reject the proposal (maker-checker applies)",
+    summary="Approve, edit or reject the proposal (maker-checker applies; If-Match: the proposal's ETag)",
     responses={200: {"content": {"application/json": {"example": CASE_EXAMPLE | {"status": "approved"}}}}},
 )
 def decision(
@@ -151,11 +167,21 @@ def decision(
     services: ServicesDep,
     session: SessionDep,
     principal: Annotated[Principal, require_role("approver", "analyst")],
-) -> dict[str, Any]:
+    if_match: Annotated[str | None, Header(alias="If-Match", max_length=100)] = None,
+) -> JSONResponse:
     updated = decide(
-        session, services.store, services.runner, case_id, body, user=principal.user, role=principal.role
+        session,
+        services.store,
+        services.runner,
+        case_id,
+        body,
+        user=principal.user,
+        role=principal.role,
+        if_match=parse_if_match(if_match),
+        db=services.db,
     )
-    return case_view(session, updated)
+    view = case_view(session, updated)
+    return JSONResponse(view, headers={"ETag": proposal_etag(view)})
 
 
 @router.get("/{case_id}/audit", summary="The case's audit events, oldest first, hash-chained")

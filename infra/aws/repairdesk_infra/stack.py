@@ -63,6 +63,32 @@ class RepairDeskStack(Stack):
             removal_policy=RemovalPolicy.RETAIN,
         )
 
+        # Signed audit-chain heads (app/services/audit_anchor.py): Object Lock in compliance mode, so
+        # no one, the task role and the account root included, deletes or rewrites one within retention.
+        audit_anchors = s3.Bucket(
+            self,
+            "AuditAnchors",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            versioned=True,
+            enforce_ssl=True,
+            object_lock_enabled=True,
+            object_lock_default_retention=s3.ObjectLockRetention.compliance(Duration.days(2555)),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # The audit HMAC key: a secret apart from the database it protects (app/services/audit_keys.py).
+        audit_key = secretsmanager.Secret(
+            self,
+            "AuditKey",
+            encryption_key=key,
+            description="RepairDesk audit-chain HMAC key",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+        )
+
         dead_letters = sqs.Queue(
             self,
             "TriageDeadLetters",
@@ -121,10 +147,12 @@ class RepairDeskStack(Stack):
             "REPAIRDESK_DEAD_LETTER_QUEUE_URL": dead_letters.queue_url,  # where exhausted tasks go
             "REPAIRDESK_MODEL": f"bedrock:{cfg.bedrock_model_ids[0]}",
             "REPAIRDESK_DATA_DIR": "/tmp/repairdesk",
+            "REPAIRDESK_AUDIT_ANCHOR": f"s3://{audit_anchors.bucket_name}/anchors",
         }
         secrets = {
             "DATABASE_SECRET": ecs.Secret.from_secrets_manager(database.secret),  # type: ignore[arg-type]
             "REPAIRDESK_TOKEN_SECRET": ecs.Secret.from_secrets_manager(api_tokens),
+            "REPAIRDESK_AUDIT_KEY": ecs.Secret.from_secrets_manager(audit_key),
         }
         image = ecs.ContainerImage.from_registry(cfg.image)
 
@@ -189,6 +217,9 @@ class RepairDeskStack(Stack):
             jobs.grant_consume_messages(task_role)
             dead_letters.grant_send_messages(task_role)
             api_tokens.grant_read(task_role)
+            audit_key.grant_read(task_role)
+            audit_anchors.grant_put(task_role, "anchors/*")  # includes s3:PutObjectRetention
+            audit_anchors.grant_read(task_role, "anchors/*")
             task_role.add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
