@@ -15,8 +15,18 @@ from collections.abc import Iterator
 from typing import Any
 
 from tools.documents.layout import Page, Word
-from tools.documents.limits import MAX_PAGES, MIN_TEXT_CHARS, OCR_DPI
-from tools.errors import DocumentError
+from tools.documents.limits import (
+    MAX_CONTENT_BYTES,
+    MAX_PAGE_CHARS,
+    MAX_PAGE_CONTENT_BYTES,
+    MAX_PAGE_SIDE_PT,
+    MAX_PAGES,
+    MAX_RENDER_PIXELS,
+    MAX_WORDS,
+    MIN_TEXT_CHARS,
+    OCR_DPI,
+)
+from tools.errors import DocumentError, InputTooLargeError
 
 # Images smaller than this share of the page are logos or signatures, not worth OCR time.
 _MIN_IMAGE_SHARE = 0.04
@@ -27,7 +37,7 @@ def open_pdf(data: bytes, source: str) -> Any:
     """Open with pdfium (fast, strict), enforcing the page limit before any page is parsed."""
     import pypdfium2 as pdfium
 
-    from tools.documents.pdfium import open_document, page_count
+    from tools.documents.pdfium import close_document, open_document, page_count, page_size
 
     try:
         document = open_document(data)
@@ -40,8 +50,92 @@ def open_pdf(data: bytes, source: str) -> Any:
     if pages == 0:
         raise DocumentError("PDF has no pages", source=source)
     if pages > MAX_PAGES:
+        close_document(document)
         raise DocumentError(f"PDF has {pages} pages, over the limit of {MAX_PAGES}", source=source)
+    try:
+        for index in range(pages):
+            check_page_size(*page_size(document, index), index + 1, source)
+    except DocumentError:
+        close_document(document)
+        raise
     return document
+
+
+def check_page_size(width: float, height: float, number: int, source: str) -> None:
+    """Refuse an empty or inverted page box (it breaks layout code) and a giant one (it makes the
+    renderer allocate gigabytes), before the page is parsed or rendered."""
+    if not (width > 0 and height > 0):
+        raise DocumentError(
+            f"page {number} has an invalid size ({width:g} x {height:g} points)", source=source
+        )
+    if max(width, height) > MAX_PAGE_SIDE_PT:
+        raise InputTooLargeError(
+            f"page {number} is {width:g} x {height:g} points, over the page-size limit of "
+            f"{MAX_PAGE_SIDE_PT} points a side",
+            source=source,
+        )
+
+
+def render_scale(width: float, height: float, dpi: int) -> float:
+    """``dpi / 72``, lowered when the page would come out over ``MAX_RENDER_PIXELS``."""
+    scale = dpi / 72
+    pixels = width * height * scale * scale
+    if pixels > MAX_RENDER_PIXELS:
+        scale *= (MAX_RENDER_PIXELS / pixels) ** 0.5
+    return scale
+
+
+def _stream_size(stream: Any, budget: int) -> int:
+    """Decompressed size of a PDF stream, decompressing at most ``budget + 1`` bytes (a zip bomb
+    costs no more than the budget); non-Flate filters are decoded by pdfminer (the sandbox bounds them)."""
+    import zlib
+
+    filters = stream.get_filters()
+    names = [str(getattr(f, "name", f)) for f, _ in filters]
+    if not names:
+        return len(stream.rawdata or b"")
+    if names[0] in {"FlateDecode", "Fl"} and len(names) == 1:
+        inflater = zlib.decompressobj()
+        try:
+            out = inflater.decompress(stream.rawdata or b"", budget + 1)
+        except zlib.error:
+            return len(stream.rawdata or b"")  # pdfminer reports the corruption when it reads the page
+        return len(out)
+    return len(stream.get_data() or b"")
+
+
+def check_content_streams(data: bytes, source: str) -> None:
+    """Refuse a PDF whose page content streams decompress past the per-page or per-document limit,
+    before pdfminer interprets them (a content-stream bomb, or millions of text operators)."""
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import resolve1
+
+    total = 0
+    document = PDFDocument(PDFParser(io.BytesIO(data)))
+    for number, page in enumerate(PDFPage.create_pages(document), start=1):
+        if number > MAX_PAGES:
+            break
+        box = [float(v) for v in (resolve1(page.mediabox) or [])][:4]
+        if len(box) == 4:  # as written: pdfplumber and PDFium normalise an inverted box differently
+            check_page_size(box[2] - box[0], box[3] - box[1], number, source)
+        contents = resolve1(page.contents) if page.contents is not None else []
+        size = 0
+        for ref in contents if isinstance(contents, list) else [contents]:
+            stream = resolve1(ref)
+            if hasattr(stream, "get_filters"):
+                size += _stream_size(stream, MAX_PAGE_CONTENT_BYTES - size)
+            if size > MAX_PAGE_CONTENT_BYTES:
+                raise InputTooLargeError(
+                    f"page {number}'s content stream is over the limit of {MAX_PAGE_CONTENT_BYTES} bytes",
+                    source=source,
+                )
+        total += size
+        if total > MAX_CONTENT_BYTES:
+            raise InputTooLargeError(
+                f"content streams are over the document limit of {MAX_CONTENT_BYTES} bytes", source=source
+            )
 
 
 def _merge_kerning_splits(words: list[Word]) -> list[Word]:
@@ -64,7 +158,12 @@ def _merge_kerning_splits(words: list[Word]) -> list[Word]:
     return merged
 
 
-def _text_layer(plumber_page: Any, number: int) -> list[Word]:
+def _text_layer(plumber_page: Any, number: int, source: str) -> list[Word]:
+    chars = len(plumber_page.chars)
+    if chars > MAX_PAGE_CHARS:
+        raise InputTooLargeError(
+            f"page {number} has {chars} characters, over the limit of {MAX_PAGE_CHARS} a page", source=source
+        )
     raw = plumber_page.extract_words(keep_blank_chars=False, use_text_flow=False)
     words = [
         Word(str(w["text"]), float(w["x0"]), float(w["top"]), float(w["x1"]), float(w["bottom"]), number)
@@ -84,7 +183,9 @@ def _usable(words: list[Word]) -> bool:
 
 def read_pdf(data: bytes, source: str) -> list[Page]:
     import pdfplumber
+    from pdfminer.pdfexceptions import PDFException
     from pdfminer.pdfparser import PDFSyntaxError
+    from pdfminer.psexceptions import PSException
 
     from tools.documents.grids import read_grids
     from tools.documents.ocr import OcrJob, ocr_image, ocr_pages
@@ -93,19 +194,27 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
     document = open_pdf(data, source)
     pages: list[Page] = []
     scanned: list[tuple[int, float, float]] = []  # (index, width, height) of pages to OCR
-    scale = 72 / OCR_DPI
+    word_count = 0
 
     def scans() -> Iterator[OcrJob]:
-        for index, _, _ in scanned:
-            image = render_page(document, index, scale=OCR_DPI / 72, grayscale=True)
-            yield OcrJob(image, index + 1, scale)
+        for index, width, height in scanned:
+            render = render_scale(width, height, OCR_DPI)
+            image = render_page(document, index, scale=render, grayscale=True)
+            yield OcrJob(image, index + 1, 1 / render)
 
     try:
+        check_content_streams(data, source)
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             for index, plumber_page in enumerate(pdf.pages):
                 number = index + 1
                 width, height = float(plumber_page.width), float(plumber_page.height)
-                words = _text_layer(plumber_page, number)
+                check_page_size(width, height, number, source)
+                words = _text_layer(plumber_page, number, source)
+                word_count += len(words)
+                if word_count > MAX_WORDS:
+                    raise InputTooLargeError(
+                        f"the text layer is over the limit of {MAX_WORDS} words", source=source
+                    )
                 if not _usable(words):
                     scanned.append((index, width, height))
                     continue
@@ -117,7 +226,9 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
                     >= _MIN_IMAGE_SHARE * width * height
                 ]
                 if big_images:
-                    rendered = render_page(document, index, scale=OCR_DPI / 72, grayscale=True)
+                    render = render_scale(width, height, OCR_DPI)
+                    scale = 1 / render
+                    rendered = render_page(document, index, scale=render, grayscale=True)
                     for img in big_images:
                         box = [max(0.0, float(img[k])) for k in ("x0", "top", "x1", "bottom")]
                         crop = rendered.crop(tuple(int(v / scale) for v in box))
@@ -134,7 +245,15 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
         for (index, width, height), words in zip(scanned, ocr_pages(scans(), source), strict=True):
             pages.append(Page(index + 1, width, height, "pt", "ocr", words))
         pages.sort(key=lambda page: page.number)
-    except (PDFSyntaxError, ValueError, KeyError, TypeError) as exc:
+    except (
+        PDFSyntaxError,
+        PDFException,
+        PSException,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+    ) as exc:
         raise DocumentError(f"corrupt PDF structure ({type(exc).__name__}: {exc})", source=source) from exc
     finally:
         close_document(document)
