@@ -96,9 +96,7 @@ class ExceptionIn(BaseModel):
     @model_validator(mode="after")
     def _has_content(self) -> ExceptionIn:
         if not (self.message and self.message.strip()) and not self.payment and not self.documents:
-            raise ValueError(
-                "a case needs a message, a payment, or documents from which a payment can be read"
-            )
+            raise ValueError("a case needs a message, a payment or at least one document holding a payment")
         return self
 
 
