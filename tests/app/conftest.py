@@ -37,6 +37,7 @@ APP_TABLES = (
     "case_documents",
     "documents",
     "audit_events",
+    "web_sessions",
     "api_tokens",
     "users",
     "cases",
