@@ -47,8 +47,16 @@ def _message(text: str, source: str) -> tuple[dict[str, Any], list[dict[str, Any
 
 
 def _given_payment(payment: Any, source: str) -> dict[str, Any]:
+    from pydantic import ValidationError as PydanticValidationError
+
     try:
         return to_json_dict(Payment.model_validate(payment))
+    except PydanticValidationError as exc:
+        reasons = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'payment'}: {error['msg']}"
+            for error in exc.errors()[:5]
+        )
+        raise ParseError(f"`payment` does not match the contract: {reasons}", source=source) from exc
     except ValueError as exc:
         raise ParseError(f"`payment` does not match the contract: {exc}", source=source) from exc
 
@@ -93,7 +101,7 @@ def read_payment(
     :class:`ValidationError` when they disagree or when nothing yields a payment."""
     message, given = case.get("message"), case.get("payment")
     if message:
-        payment, findings, kind = _message(str(message), source)
+        payment, findings, kind = _message(str(message), f"{source} message")
         if given:
             differing = differing_fields(payment, _given_payment(given, source))
             if differing:

@@ -392,10 +392,18 @@ def case_view(session: Session, case: Case) -> dict[str, Any]:
     view["edited_by"] = case.edited_by
     view["created_at"] = as_utc(case.created_at).isoformat()
     view["updated_at"] = as_utc(case.updated_at).isoformat()
-    docs = session.scalars(
-        select(CaseDocument).where(CaseDocument.case_id == case.id).order_by(CaseDocument.position)
+    docs = session.execute(
+        select(CaseDocument.name, CaseDocument.sha256, CaseDocument.position, Document.extraction_error)
+        .outerjoin(Document, Document.sha256 == CaseDocument.sha256)
+        .where(CaseDocument.case_id == case.id)
+        .order_by(CaseDocument.position)
     )
-    view["documents"] = [{"name": d.name, "sha256": d.sha256, "position": d.position} for d in docs]
+    # A document that could not be read (over a limit, corrupt) says why, where the analyst looks.
+    view["documents"] = [
+        {"name": d.name, "sha256": d.sha256, "position": d.position}
+        | ({"error": d.extraction_error} if d.extraction_error else {})
+        for d in docs
+    ]
     decisions = session.scalars(select(Decision).where(Decision.case_id == case.id).order_by(Decision.id))
     view["decisions"] = [
         {
