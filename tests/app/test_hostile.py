@@ -13,7 +13,6 @@ import hashlib
 import logging
 import re
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,23 +22,16 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from app.main import create_app
 from app.settings import Settings
 from tests.agents.fixtures import mt103
 from tests.app.conftest import StubTriage, add_tokens
+from tests.app.live import serve
 from tests.hostile_documents import HOSTILE, Hostile, giant_page
 
 HEALTH_BOUND_S = 1.0
 ANSWER_BOUND_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Captured(logging.Handler):
@@ -95,21 +87,10 @@ def live(tmp_path: Path, db_url: str, stub_triage: StubTriage) -> Iterator[Live]
     previous = logger.level
     logger.setLevel(logging.INFO)
     logger.addHandler(logs)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
     try:
-        yield Live(f"http://127.0.0.1:{port}", add_tokens(app), logs)
+        with serve(app) as base:
+            yield Live(base, add_tokens(app), logs)
     finally:
-        server.should_exit = True
-        thread.join(10)
         logger.removeHandler(logs)
         logger.setLevel(previous)
 
