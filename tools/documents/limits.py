@@ -35,6 +35,7 @@ MAX_PAGE_CONTENT_BYTES = _int_env("REPAIRDESK_DOC_MAX_PAGE_CONTENT_BYTES", 4 * 1
 MAX_CONTENT_BYTES = _int_env("REPAIRDESK_DOC_MAX_CONTENT_BYTES", 32 * 1024 * 1024)
 # Text layer: a dense page holds some 10,000 characters; an advice or invoice a few thousand words.
 MAX_PAGE_CHARS = _int_env("REPAIRDESK_DOC_MAX_PAGE_CHARS", 60_000)
+MAX_DOCUMENT_CHARS = _int_env("REPAIRDESK_DOC_MAX_CHARS", 500_000)
 MAX_WORDS = _int_env("REPAIRDESK_DOC_MAX_WORDS", 100_000)
 # One document's whole extraction (parse, render, OCR), and the memory its worker process may map.
 DOC_TIMEOUT_S = _int_env("REPAIRDESK_DOC_TIMEOUT_S", 25)

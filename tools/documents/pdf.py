@@ -11,12 +11,14 @@ line-item header also get pdfplumber's tables (``Page.tables``, see :mod:`~.grid
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from tools.documents.layout import Page, Word
 from tools.documents.limits import (
     MAX_CONTENT_BYTES,
+    MAX_DOCUMENT_CHARS,
     MAX_PAGE_CHARS,
     MAX_PAGE_CONTENT_BYTES,
     MAX_PAGE_SIDE_PT,
@@ -85,34 +87,63 @@ def render_scale(width: float, height: float, dpi: int) -> float:
     return scale
 
 
-def _stream_size(stream: Any, budget: int) -> int:
-    """Decompressed size of a PDF stream, decompressing at most ``budget + 1`` bytes (a zip bomb
-    costs no more than the budget); non-Flate filters are decoded by pdfminer (the sandbox bounds them)."""
+def _stream_bytes(stream: Any, budget: int) -> bytes:
+    """A PDF stream's decoded bytes, at most ``budget + 1`` of them for Flate (a zip bomb costs no
+    more than the budget); other filters are decoded by pdfminer (the sandbox bounds those)."""
     import zlib
 
-    filters = stream.get_filters()
-    names = [str(getattr(f, "name", f)) for f, _ in filters]
+    raw = stream.rawdata or b""
+    names = [str(getattr(f, "name", f)) for f, _ in stream.get_filters()]
     if not names:
-        return len(stream.rawdata or b"")
-    if names[0] in {"FlateDecode", "Fl"} and len(names) == 1:
-        inflater = zlib.decompressobj()
+        return bytes(raw[: budget + 1])
+    if names == ["FlateDecode"] or names == ["Fl"]:
         try:
-            out = inflater.decompress(stream.rawdata or b"", budget + 1)
+            return zlib.decompressobj().decompress(raw, budget + 1)
         except zlib.error:
-            return len(stream.rawdata or b"")  # pdfminer reports the corruption when it reads the page
-        return len(out)
-    return len(stream.get_data() or b"")
+            return bytes(raw[: budget + 1])  # pdfminer reports the corruption when it reads the page
+    return bytes((stream.get_data() or b"")[: budget + 1])
+
+
+# String operands of the text operators: literal "(...)" (escapes skipped) and hex "<...>" strings.
+_LITERAL = re.compile(rb"\((?:[^()\\]|\\.)*\)")
+_HEX = re.compile(rb"<[0-9A-Fa-f\s]*>")
+
+
+def text_estimate(content: bytes) -> int:
+    """An upper estimate of the glyphs a content stream shows, without interpreting it: the length
+    of its string operands (hex strings count a glyph per byte). Cheap (regular expressions in C) and
+    never below the real count for one-byte fonts, so a page far over the limit is refused before
+    pdfminer spends seconds building a layout object per character."""
+    literal = sum(len(m) - 2 for m in _LITERAL.findall(content))
+    hexed = sum((len(m) - 2) // 2 for m in _HEX.findall(content))
+    return literal + hexed
+
+
+def check_structure(data: bytes, source: str) -> None:
+    """:func:`check_content_streams` with pdfminer's errors as typed ones: the cheap structural limits,
+    run before anything parses or renders a page."""
+    from pdfminer.pdfexceptions import PDFException
+    from pdfminer.psexceptions import PSException
+
+    try:
+        check_content_streams(data, source)
+    except (PDFException, PSException, ValueError, KeyError, TypeError, AttributeError) as exc:
+        name = type(exc).__name__
+        if "Password" in name or "Encrypt" in name:
+            raise DocumentError("encrypted PDF (a password is required)", source=source) from exc
+        raise DocumentError(f"corrupt PDF structure ({name}: {exc})", source=source) from exc
 
 
 def check_content_streams(data: bytes, source: str) -> None:
-    """Refuse a PDF whose page content streams decompress past the per-page or per-document limit,
-    before pdfminer interprets them (a content-stream bomb, or millions of text operators)."""
+    """Refuse a PDF whose page content streams decompress past the per-page or per-document size
+    limit, or show more characters than the page or document limit, before pdfminer interprets them
+    (a content-stream bomb, or millions of words)."""
     from pdfminer.pdfdocument import PDFDocument
     from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
     from pdfminer.pdftypes import resolve1
 
-    total = 0
+    total = chars = 0
     document = PDFDocument(PDFParser(io.BytesIO(data)))
     for number, page in enumerate(PDFPage.create_pages(document), start=1):
         if number > MAX_PAGES:
@@ -121,20 +152,35 @@ def check_content_streams(data: bytes, source: str) -> None:
         if len(box) == 4:  # as written: pdfplumber and PDFium normalise an inverted box differently
             check_page_size(box[2] - box[0], box[3] - box[1], number, source)
         contents = resolve1(page.contents) if page.contents is not None else []
-        size = 0
+        size = page_chars = 0
         for ref in contents if isinstance(contents, list) else [contents]:
             stream = resolve1(ref)
             if hasattr(stream, "get_filters"):
-                size += _stream_size(stream, MAX_PAGE_CONTENT_BYTES - size)
+                content = _stream_bytes(stream, MAX_PAGE_CONTENT_BYTES - size)
+                size += len(content)
+                if size <= MAX_PAGE_CONTENT_BYTES:
+                    page_chars += text_estimate(content)
             if size > MAX_PAGE_CONTENT_BYTES:
                 raise InputTooLargeError(
                     f"page {number}'s content stream is over the limit of {MAX_PAGE_CONTENT_BYTES} bytes",
                     source=source,
                 )
+        if page_chars > MAX_PAGE_CHARS:
+            raise InputTooLargeError(
+                f"page {number} shows some {page_chars} characters, over the limit of "
+                f"{MAX_PAGE_CHARS} a page",
+                source=source,
+            )
         total += size
+        chars += page_chars
         if total > MAX_CONTENT_BYTES:
             raise InputTooLargeError(
                 f"content streams are over the document limit of {MAX_CONTENT_BYTES} bytes", source=source
+            )
+        if chars > MAX_DOCUMENT_CHARS:
+            raise InputTooLargeError(
+                f"the text layer shows over the document limit of {MAX_DOCUMENT_CHARS} characters",
+                source=source,
             )
 
 
@@ -191,6 +237,7 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
     from tools.documents.ocr import OcrJob, ocr_image, ocr_pages
     from tools.documents.pdfium import close_document, render_page
 
+    check_structure(data, source)  # the cheap structural limits: nothing below runs before they pass
     document = open_pdf(data, source)
     pages: list[Page] = []
     scanned: list[tuple[int, float, float]] = []  # (index, width, height) of pages to OCR
@@ -203,7 +250,6 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
             yield OcrJob(image, index + 1, 1 / render)
 
     try:
-        check_content_streams(data, source)
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             for index, plumber_page in enumerate(pdf.pages):
                 number = index + 1
