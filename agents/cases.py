@@ -20,8 +20,11 @@ def validate_case(case: Any, source: str = "case") -> dict[str, Any]:
     if not isinstance(case, Mapping):
         raise ValidationError("an exception case must be a JSON object", source=source)
     message, payment = case.get("message"), case.get("payment")
-    if not message and not payment:
-        raise ValidationError("the case needs `message` (FIN or XML text) or `payment`", source=source)
+    if not message and not payment and not case.get("documents"):
+        raise ValidationError(
+            "the case needs `message` (FIN or XML text), `payment`, or a document holding a payment",
+            source=source,
+        )
     if message is not None and not isinstance(message, str):
         raise ValidationError("`message` must be the raw FIN or XML text", source=source)
     if payment is not None and not isinstance(payment, Mapping):

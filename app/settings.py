@@ -53,8 +53,18 @@ class Settings(BaseSettings):
     )
     llama_threads: int | None = Field(default=None, ge=1)  # None: half the cores
     doc_max_pages: int = Field(default=50, ge=1)
-    doc_max_pixels: int = Field(default=100_000_000, ge=1)
-    ocr_timeout_s: int = Field(default=30, ge=1)
+    doc_max_page_points: int = Field(default=4000, ge=1)
+    doc_max_pixels: int = Field(default=40_000_000, ge=1)
+    doc_max_render_pixels: int = Field(default=40_000_000, ge=1)
+    doc_max_page_content_bytes: int = Field(default=4 * 1024 * 1024, ge=1)
+    doc_max_content_bytes: int = Field(default=32 * 1024 * 1024, ge=1)
+    doc_max_page_chars: int = Field(default=60_000, ge=1)
+    doc_max_chars: int = Field(default=500_000, ge=1)
+    doc_max_words: int = Field(default=100_000, ge=1)
+    doc_timeout_s: int = Field(default=25, ge=1)
+    doc_memory_mb: int = Field(default=1024, ge=64)
+    doc_workers: int = Field(default=2, ge=1)
+    ocr_timeout_s: int = Field(default=20, ge=1)
     ocr_languages: str = "eng+deu+fra+nld+spa"
     document_kms_key_id: str | None = None  # SSE-KMS key for the S3 document store
     eval_datasets: Path | None = None  # None: evals/datasets in the source tree
@@ -121,7 +131,17 @@ class Settings(BaseSettings):
             llama_threads=self.llama_threads,
             documents=config.DocumentLimits(
                 max_pages=self.doc_max_pages,
+                max_page_side_pt=self.doc_max_page_points,
                 max_image_pixels=self.doc_max_pixels,
+                max_render_pixels=self.doc_max_render_pixels,
+                max_page_content_bytes=self.doc_max_page_content_bytes,
+                max_content_bytes=self.doc_max_content_bytes,
+                max_page_chars=self.doc_max_page_chars,
+                max_document_chars=self.doc_max_chars,
+                max_words=self.doc_max_words,
+                doc_timeout_s=self.doc_timeout_s,
+                doc_memory_mb=self.doc_memory_mb,
+                workers=self.doc_workers,
                 ocr_timeout_s=self.ocr_timeout_s,
                 ocr_languages=self.ocr_languages,
             ),

@@ -327,7 +327,13 @@ def case_body(n: int, run: str) -> dict[str, Any]:
     return {
         "case_id": f"BENCH-{run}-{n}",
         "exception_code": "AC01",
-        "message": f":20:BENCH{n}\n:32A:261122EUR{100 + n},00\n:59:/DE89370400440532013000\nACME GMBH\n",
+        # A whole MT103: the service parses the message when it accepts the case (422 otherwise).
+        "message": (
+            "{1:F01BANKDEFFAXXX0000000000}{2:I103COBADEFFXXXXN}{4:\n"
+            f":20:BENCH{n}\n:23B:CRED\n:32A:261122EUR{100 + n},00\n"
+            ":50K:/DE44500105175407324931\nORDERING CO\n"
+            ":59:/DE89370400440532013000\nACME GMBH\n:71A:SHA\n-}"
+        ),
         "customer_id": "C-1001",
     }
 

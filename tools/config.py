@@ -25,12 +25,23 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 @dataclass(frozen=True)
 class DocumentLimits:
-    """Limits that keep a bad document from hanging or exhausting the service."""
+    """Limits that keep a bad document from hanging or exhausting the service (why each value:
+    tools/documents/limits.py and docs/hostile-inputs.md)."""
 
     max_pages: int = 50
-    # 100 megapixels: an A4 page at 600 dpi is 35 MP; anything far larger is a decompression bomb.
-    max_image_pixels: int = 100_000_000
-    ocr_timeout_s: int = 30  # per page
+    max_page_side_pt: int = 4000  # A0 is 3370 pt; a far larger page only exists to exhaust a renderer
+    # 40 megapixels: an A4 scan at 600 dpi is 35 MP; larger is a decompression bomb or a poster.
+    max_image_pixels: int = 40_000_000
+    max_render_pixels: int = 40_000_000  # a page rendered for OCR or the UI is scaled down below this
+    max_page_content_bytes: int = 4 * 1024 * 1024  # decompressed content stream of one page
+    max_content_bytes: int = 32 * 1024 * 1024
+    max_page_chars: int = 60_000
+    max_document_chars: int = 500_000
+    max_words: int = 100_000
+    doc_timeout_s: int = 25  # one document's whole extraction in the sandbox process
+    doc_memory_mb: int = 1024  # the sandbox process's address-space limit
+    workers: int = 2  # sandbox processes at once per service process
+    ocr_timeout_s: int = 20  # per page
     ocr_languages: str = "eng+deu+fra+nld+spa"
 
 

@@ -1,4 +1,4 @@
-"""ASGI middleware: request ids, latency metrics, access logs and the request-body size limit.
+"""ASGI middleware: request ids, latency metrics, access logs, security headers and the body limit.
 
 Pure ASGI (not BaseHTTPMiddleware) to keep per-request overhead small: request ids are 16 random
 bytes in hex (no UUID object), the latency histogram's children are looked up once per (method,
@@ -23,6 +23,24 @@ from tools.errors import InputTooLargeError
 
 log = logging.getLogger("repairdesk.access")
 
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# Swagger UI and ReDoc pages start with an inline script (FastAPI's page templates).
+_DOCS_CSP = _CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+_DOCS_PATHS = ("/docs", "/redoc", "/docs/oauth2-redirect")
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+def security_headers(path: str) -> list[tuple[bytes, bytes]]:
+    csp = _DOCS_CSP if path in _DOCS_PATHS else _CSP
+    return [*SECURITY_HEADERS, (b"content-security-policy", csp.encode())]
+
 
 class BodyTooLarge(InputTooLargeError):
     pass
@@ -41,7 +59,9 @@ def _observe(method: str, route: str, status: int, seconds: float) -> None:
     child.observe(seconds)
 
 
-async def _send_error(send: Send, status: int, code: str, message: str, request_id: str) -> None:
+async def _send_error(
+    send: Send, status: int, code: str, message: str, request_id: str, path: str = ""
+) -> None:
     body = json.dumps({"error": {"code": code, "message": message}}).encode()
     await send(
         {
@@ -51,6 +71,7 @@ async def _send_error(send: Send, status: int, code: str, message: str, request_
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"x-request-id", request_id.encode()),
+                *security_headers(path),
             ],
         }
     )
@@ -67,6 +88,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        path = str(scope.get("path") or "")
         supplied = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = supplied if 0 < len(supplied) <= 64 and supplied.isprintable() else os.urandom(16).hex()
         token = request_id_var.set(request_id)
@@ -78,25 +100,40 @@ class RequestContextMiddleware:
             if length is not None and length.isdigit() and int(length) > limit:
                 status_holder["status"] = 413
                 await _send_error(
-                    send, 413, "payload_too_large", f"body over the {limit}-byte limit", request_id
+                    send, 413, "payload_too_large", f"body over the {limit}-byte limit", request_id, path
                 )
                 return
             received = 0
+            too_large = False
+            extra = [(b"x-request-id", request_id.encode()), *security_headers(path)]
 
             async def limited_receive() -> Message:
-                nonlocal received
+                nonlocal received, too_large
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
                     if received > limit:
+                        too_large = True
                         raise BodyTooLarge(f"body over the {limit}-byte limit", source="request")
                 return message
 
             async def send_wrapper(message: Message) -> None:
+                if too_large:  # whatever the route made of the broken body, the answer is 413
+                    if message["type"] == "http.response.start":
+                        status_holder["status"] = 413
+                        await _send_error(
+                            send,
+                            413,
+                            "payload_too_large",
+                            f"body over the {limit}-byte limit",
+                            request_id,
+                            path,
+                        )
+                    return
                 if message["type"] == "http.response.start":
                     status_holder["status"] = message["status"]
                     message = dict(message)
-                    message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                    message["headers"] = [*message.get("headers", []), *extra]
                 await send(message)
 
             await self.app(scope, limited_receive, send_wrapper)

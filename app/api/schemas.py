@@ -9,6 +9,32 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$"
+# A payment is some five levels deep; anything far deeper only exists to exhaust a recursive reader.
+MAX_JSON_DEPTH = 32
+MAX_JSON_NODES = 20_000
+
+
+def check_json_shape(value: Any, what: str = "body") -> None:
+    """Refuse JSON nested over ``MAX_JSON_DEPTH``, with over ``MAX_JSON_NODES`` values, or holding a
+    NUL character (PostgreSQL cannot store one): an iterative walk, so depth cannot overflow it."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    nodes = 0
+    while stack:
+        item, depth = stack.pop()
+        nodes += 1
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f"{what} is nested deeper than the limit of {MAX_JSON_DEPTH} levels")
+        if nodes > MAX_JSON_NODES:
+            raise ValueError(f"{what} holds more than the limit of {MAX_JSON_NODES} values")
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if "\x00" in str(key):
+                    raise ValueError(f"{what} holds a NUL character")
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str) and "\x00" in item:
+            raise ValueError(f"{what} holds a NUL character")
 
 
 class DocumentIn(BaseModel):
@@ -56,6 +82,12 @@ class ExceptionIn(BaseModel):
     customer_id: str | None = Field(default=None, max_length=80)
     notes: str | None = Field(default=None, max_length=20_000)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded(cls, value: Any) -> Any:
+        check_json_shape(value, "the case")
+        return value
+
     @field_validator("exception_code")
     @classmethod
     def _upper(cls, value: str) -> str:
@@ -64,7 +96,7 @@ class ExceptionIn(BaseModel):
     @model_validator(mode="after")
     def _has_content(self) -> ExceptionIn:
         if not (self.message and self.message.strip()) and not self.payment and not self.documents:
-            raise ValueError("a case needs a message, a payment or at least one document")
+            raise ValueError("a case needs a message, a payment or at least one document holding a payment")
         return self
 
 
@@ -87,6 +119,12 @@ class DecisionIn(BaseModel):
         extra="forbid",
         json_schema_extra={"examples": [{"decision": "approve", "comment": "SSI matches the advice"}]},
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded(cls, value: Any) -> Any:
+        check_json_shape(value, "the decision")
+        return value
 
     decision: Literal["approve", "edit", "reject"]
     changes: list[ChangeIn] = Field(default_factory=list, max_length=50)

@@ -4,7 +4,8 @@ Tables: ``cases`` (one exception and its current state), ``proposals`` (each tri
 with the model usage that produced it),
 ``decisions`` (approve/edit/reject), ``labelled_cases`` (decisions as evaluation data),
 ``documents`` (stored once by content hash) and ``case_documents``, ``users`` and ``api_tokens``
-(sha256 hashes only), ``jobs`` (the persistent triage queue), ``audit_events`` (hash chain) and
+(sha256 hashes only), ``web_sessions`` (the UI's server-side sessions, sha256 of the id only),
+``jobs`` (the persistent triage queue), ``audit_events`` (hash chain) and
 ``audit_head`` (the one row that serialises appends to the chain).
 """
 
@@ -186,3 +187,18 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class WebSession(Base):
+    """A signed-in analyst UI session: the cookie holds an opaque id, only its sha256 is stored, and
+    the session acts with the API token it was opened with (revoking the token ends the session)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))  # echoed in every form of the session
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

@@ -235,7 +235,7 @@ def triage(self: Task, case_id: str, job_id: int) -> str:
 def extract_document(self: Task, sha256: str, name: str) -> str:
     """Fill ``documents.extraction`` for ``sha256``; ``done`` / ``error`` / ``cached`` / ``missing``."""
     from app.db.models import Document
-    from tools.extract import extract_bytes
+    from tools.documents.sandbox import extract_sandboxed
 
     ctx = worker_context()
     with ctx.db.session() as session:
@@ -246,7 +246,7 @@ def extract_document(self: Task, sha256: str, name: str) -> str:
             return "cached"
         data = ctx.store.get(sha256)
         try:
-            doc.extraction = [e.to_json_dict() for e in extract_bytes(data, name)]
+            doc.extraction = extract_sandboxed(data, name)  # time and memory limits: see the sandbox
             outcome = "done"
         except RepairDeskError as exc:  # the document is bad: record why, do not retry
             doc.extraction_error = str(exc)

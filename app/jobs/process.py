@@ -39,10 +39,11 @@ log = logging.getLogger("repairdesk.jobs")
 
 
 def _extract(data: bytes, source: str) -> tuple[list[dict[str, Any]] | None, str | None]:
-    from tools.extract import extract_bytes
+    """Extract in the document sandbox (time and memory limits): a hostile document fails alone."""
+    from tools.documents.sandbox import extract_sandboxed
 
     try:
-        return [e.to_json_dict() for e in extract_bytes(data, source)], None
+        return extract_sandboxed(data, source), None
     except RepairDeskError as exc:
         return None, str(exc)
     except Exception as exc:  # an extractor bug must not lose the case: record it and go on
@@ -53,9 +54,16 @@ def _extract(data: bytes, source: str) -> tuple[list[dict[str, Any]] | None, str
 def build_case_input(db: Database, store: DocumentStore, case: Case) -> dict[str, Any]:
     """The case as the agent expects it (CONTRACT "Exception case"), documents back in base64.
 
-    Also fills the cached extractions of the documents and of the raw message (for the UI)."""
+    Extract once: each document's extraction is computed at most once (kept on its ``documents``
+    row, shared by every case that holds the same bytes) and the payment parsed when the case was
+    accepted (``cases.message_extraction``); both travel to the agent as ``case["intake"]``, so
+    :func:`agents.nodes.intake.intake` reads nothing again and the UI shows the same results."""
+    from agents.nodes.intake import read_payment
+
     payload = dict(case.payload)
     documents = []
+    extractions: list[dict[str, Any]] = []
+    errors: list[dict[str, str]] = []
     with db.session() as session:
         links = session.scalars(
             select(CaseDocument).where(CaseDocument.case_id == case.id).order_by(CaseDocument.position)
@@ -64,14 +72,30 @@ def build_case_input(db: Database, store: DocumentStore, case: Case) -> dict[str
             data = store.get(link.sha256)
             documents.append({"name": link.name, "content_base64": base64.b64encode(data).decode()})
             doc = session.get(Document, link.sha256)
-            if doc is not None and doc.extraction is None and doc.extraction_error is None:
+            if doc is None:
+                continue
+            if doc.extraction is None and doc.extraction_error is None:
                 doc.extraction, doc.extraction_error = _extract(data, link.name)
+            if doc.extraction is not None:
+                extractions.extend(doc.extraction)
+            else:
+                errors.append({"name": link.name, "reason": doc.extraction_error or "not readable"})
         row = session.get(Case, case.seq)
-        if row is not None and row.message_extraction is None and payload.get("message"):
-            extracted, error = _extract(str(payload["message"]).encode("utf-8"), "message")
-            row.message_extraction = {"extractions": extracted} if extracted is not None else {"error": error}
+        parsed = row.message_extraction if row is not None else None
+        if row is not None and not (isinstance(parsed, dict) and "payment" in parsed):
+            # A case accepted before payments were parsed at acceptance: parse it now, once.
+            try:
+                payment, findings, kind = read_payment(payload, case.id, extractions)
+                parsed = {"payment": payment, "findings": findings, "message_format": kind}
+            except RepairDeskError as exc:
+                parsed = {"error": str(exc)}
+            row.message_extraction = parsed
         session.commit()
     payload["documents"] = documents
+    intake: dict[str, Any] = {"documents": extractions, "document_errors": errors}
+    if isinstance(parsed, dict) and "payment" in parsed:
+        intake.update(parsed)
+    payload["intake"] = intake
     return payload
 
 

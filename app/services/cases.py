@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from sqlalchemy import Connection, Row, Select, Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.api.schemas import ExceptionIn
+from app.api.schemas import CASE_ID_PATTERN, ExceptionIn
 from app.db.group_commit import GroupCommit
 from app.db.models import Case, CaseDocument, Decision, Document, Proposal
 from app.errors import ConflictError
@@ -116,6 +117,30 @@ class Created:
     created: bool
 
 
+def _read_payment(payload: dict[str, Any], case_id: str, doc_refs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The case's one payment, parsed once at acceptance (CONTRACT: 422 naming the reason when the
+    message or payment does not parse, or when they disagree); stored on the case and carried to
+    the agent, so the analyst sees exactly the payment the agent repairs.
+
+    A case with documents only is accepted when one of them yields a payment: they are extracted
+    here, in the document sandbox, and the extractions kept for triage (extract once)."""
+    from agents.nodes.intake import read_payment
+
+    extractions: list[dict[str, Any]] = []
+    if not payload.get("message") and not payload.get("payment"):
+        from tools.documents.sandbox import extract_sandboxed
+        from tools.errors import RepairDeskError
+
+        for ref in doc_refs:
+            try:
+                ref["extraction"] = extract_sandboxed(ref.pop("data"), ref["name"])
+                extractions.extend(ref["extraction"])
+            except RepairDeskError as exc:
+                ref["extraction_error"] = str(exc)
+    payment, findings, kind = read_payment(payload, case_id, extractions)
+    return {"payment": payment, "findings": findings, "message_format": kind}
+
+
 def _insert_case(session: Session, row: dict[str, Any], doc_refs: list[dict[str, Any]], user: str) -> None:
     """The writes of ``create_case``: documents, case, job, audit event; the caller commits.
 
@@ -124,7 +149,15 @@ def _insert_case(session: Session, row: dict[str, Any], doc_refs: list[dict[str,
     new_documents = {ref["sha256"]: ref for ref in doc_refs}  # the same content twice: one row
     for sha, ref in new_documents.items():
         if session.get(Document, sha) is None:
-            session.add(Document(sha256=sha, size=ref["size"], kind=ref["kind"]))
+            session.add(
+                Document(
+                    sha256=sha,
+                    size=ref["size"],
+                    kind=ref["kind"],
+                    extraction=ref.get("extraction"),
+                    extraction_error=ref.get("extraction_error"),
+                )
+            )
     if doc_refs:
         session.flush()
     connection.execute(insert(_CASES), row)
@@ -176,7 +209,11 @@ def create_case(
         kind = _sniff(data)
         doc_refs.append(
             {"name": doc.name, "sha256": sha, "position": position, "size": len(data), "kind": kind}
+            | {"data": data}
         )
+    intake = _read_payment(payload, case_id, doc_refs)
+    for ref in doc_refs:
+        ref.pop("data", None)
     payload["documents"] = [{"name": d["name"], "sha256": d["sha256"]} for d in doc_refs]
     row = {
         "id": case_id,
@@ -187,6 +224,7 @@ def create_case(
         "request_hash": digest,
         "idempotency_key": idempotency_key,
         "created_by": user,
+        "message_extraction": intake,
     }
     try:
         if group_commit is not None:
@@ -205,6 +243,8 @@ def create_case(
 
 
 def get_case(session: Session, case_id: str) -> Case:
+    if not _CASE_ID.fullmatch(case_id):  # never a case id (and a NUL would break PostgreSQL's query)
+        raise NotFoundError("no such case", source=f"case {case_id[:80]!r}")
     case = session.scalar(select(Case).where(Case.id == case_id))
     if case is None:
         raise NotFoundError("no such case", source=f"case {case_id}")
@@ -215,15 +255,22 @@ def encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"s:{seq}".encode()).decode().rstrip("=")
 
 
+_MAX_SEQ = 2**63 - 1  # a BIGINT: a larger cursor would overflow the database's bound parameter
+
+
 def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, value = text.split(":", 1)
-        if kind != "s":
+        if kind != "s" or not value.isdigit() or len(value) > 19 or int(value) > _MAX_SEQ:
             raise ValueError(kind)
         return int(value)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError("not a cursor returned by this API", source="cursor") from exc
+
+
+_CODE = re.compile(r"^[A-Za-z0-9_]{1,40}$")
+_CASE_ID = re.compile(CASE_ID_PATTERN)
 
 
 QUEUE_COLUMNS = (
@@ -257,6 +304,8 @@ def list_cases(
     if status:
         params["status"] = status
     if code:
+        if not _CODE.fullmatch(code):
+            raise ValidationError("an exception code is 1-40 letters, digits or '_'", source="code")
         params["code"] = code.upper()
     if cursor:
         params["after"] = decode_cursor(cursor)
@@ -351,10 +400,18 @@ def case_view(session: Session, case: Case) -> dict[str, Any]:
     view["edited_by"] = case.edited_by
     view["created_at"] = as_utc(case.created_at).isoformat()
     view["updated_at"] = as_utc(case.updated_at).isoformat()
-    docs = session.scalars(
-        select(CaseDocument).where(CaseDocument.case_id == case.id).order_by(CaseDocument.position)
+    docs = session.execute(
+        select(CaseDocument.name, CaseDocument.sha256, CaseDocument.position, Document.extraction_error)
+        .outerjoin(Document, Document.sha256 == CaseDocument.sha256)
+        .where(CaseDocument.case_id == case.id)
+        .order_by(CaseDocument.position)
     )
-    view["documents"] = [{"name": d.name, "sha256": d.sha256, "position": d.position} for d in docs]
+    # A document that could not be read (over a limit, corrupt) says why, where the analyst looks.
+    view["documents"] = [
+        {"name": d.name, "sha256": d.sha256, "position": d.position}
+        | ({"error": d.extraction_error} if d.extraction_error else {})
+        for d in docs
+    ]
     decisions = session.scalars(select(Decision).where(Decision.case_id == case.id).order_by(Decision.id))
     view["decisions"] = [
         {

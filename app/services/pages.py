@@ -35,9 +35,9 @@ def pages(cache_dir: Path, sha256: str, data: bytes, source: str, dpi: int = DPI
     meta = cache_dir / f"{sha256}-{dpi}.json"
     if meta.exists():
         return [PageInfo(**item) for item in json.loads(meta.read_text())]
-    from tools.documents.render import render_pages
+    from tools.documents.sandbox import render_sandboxed
 
-    rendered = render_pages(data, source, dpi=dpi)
+    rendered = render_sandboxed(data, source, dpi=dpi)  # time and memory limits, off the service process
     cache_dir.mkdir(parents=True, exist_ok=True)
     infos = []
     for page in rendered:

@@ -1,7 +1,10 @@
 """The analyst UI at ``/ui``: server-rendered Jinja2 pages with a little vanilla JavaScript.
 
-Sign-in stores the API token in an HttpOnly, SameSite=Strict cookie (the same token and roles as the
-API); every page resolves it like the API does. Errors are rendered in the page, never as raw JSON.
+Sign-in with an API token opens a server-side session (:mod:`app.services.sessions`): the cookie
+holds an opaque session id (HttpOnly, SameSite=Strict, Secure when served over TLS), never the token;
+every page resolves it to the token's user and role. Every POST form carries the session's CSRF
+token (the sign-in form a pre-session one), checked before anything else. Errors are rendered in the
+page, never as raw JSON.
 """
 
 from __future__ import annotations
@@ -26,11 +29,14 @@ from app.services.auth import Principal
 from app.services.cases import QUEUE_COLUMNS, STATUSES, get_case, queue_item
 from app.services.decisions import decide
 from app.services.pages import page_png
+from app.services.sessions import WebUser, end_session, new_secret, open_session, resolve_session, same_secret
 from app.ui.view import case_page, document_kind
 from tools.errors import RepairDeskError
 
 HERE = Path(__file__).resolve().parent
-COOKIE = "repairdesk_token"
+COOKIE = "repairdesk_session"
+LOGIN_COOKIE = "repairdesk_login"  # the sign-in form's pre-session CSRF value
+CSRF_FIELD = "csrf_token"
 SORTS = {
     "age": Case.seq,
     "-age": Case.seq.desc(),
@@ -52,14 +58,24 @@ def _cache_dir(services: Services) -> Path:
     return services.settings.data_dir / "page-cache"
 
 
+def _web_user(request: Request) -> WebUser | None:
+    session_id = request.cookies.get(COOKIE)
+    if not session_id:
+        return None
+    with _services(request).db.session() as session:
+        found = resolve_session(session, session_id)
+    if found is not None:
+        request.state.csrf_token = found.csrf_token
+    return found
+
+
 def _principal(request: Request) -> Principal | None:
-    token = request.cookies.get(COOKIE)
-    if not token:
-        return None
-    try:
-        return authenticate(_services(request), token)
-    except RepairDeskError:
-        return None
+    found = _web_user(request)
+    return found.principal if found is not None else None
+
+
+def _secure(request: Request) -> bool:
+    return _services(request).settings.cookie_secure or request.url.scheme == "https"
 
 
 def _login_redirect() -> RedirectResponse:
@@ -68,7 +84,15 @@ def _login_redirect() -> RedirectResponse:
     return response
 
 
+async def _form_with_csrf(request: Request, expected: str | None) -> Any:
+    """The POSTed form, or None when its CSRF token does not match ``expected``."""
+    form = await request.form()
+    presented = form.get(CSRF_FIELD)
+    return form if same_secret(expected, presented if isinstance(presented, str) else None) else None
+
+
 def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    context.setdefault("csrf_token", getattr(request.state, "csrf_token", ""))
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
@@ -83,37 +107,73 @@ def _age(seconds: float) -> str:
     return f"{minutes}m {secs}s" if minutes else f"{secs}s"
 
 
+def _login_page(request: Request, error: str | None = None, status: int = 200) -> HTMLResponse:
+    """The sign-in form with a fresh pre-session CSRF value, in the form and in a cookie."""
+    value = new_secret()
+    response = _render(request, "login.html", {"error": error, "user": None, "csrf_token": value}, status)
+    response.set_cookie(
+        LOGIN_COOKIE, value, httponly=True, samesite="strict", secure=_secure(request), path="/ui/login"
+    )
+    return response
+
+
 @router.get("/login")
-def login_form(request: Request, error: str | None = None) -> HTMLResponse:
-    return _render(request, "login.html", {"error": error, "user": None})
+def login_form(request: Request) -> HTMLResponse:
+    return _login_page(request)
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    form = await request.form()
+    form = await _form_with_csrf(request, request.cookies.get(LOGIN_COOKIE))
+    if form is None:  # a cross-site or replayed sign-in: refuse before looking at the token
+        return _login_page(
+            request, "The sign-in form expired or did not come from this site; try again.", 403
+        )
     token = str(form.get("token", "")).strip()
     services = _services(request)
     try:
         principal = await run_in_threadpool(authenticate, services, token) if token else None
     except RepairDeskError as exc:
-        return _render(request, "login.html", {"error": exc.reason, "user": None}, status=401)
+        return _login_page(request, exc.reason, 401)
     if principal is None:
-        return _render(request, "login.html", {"error": "Enter your API token.", "user": None}, status=401)
+        return _login_page(request, "Enter your API token.", 401)
+
+    def start() -> str:
+        with services.db.session() as session:
+            session_id, _ = open_session(session, principal)
+            session.commit()
+        return session_id
+
+    session_id = await run_in_threadpool(start)
     response = RedirectResponse("/ui", status_code=303)
     response.set_cookie(
         COOKIE,
-        token,
+        session_id,
         httponly=True,
         samesite="strict",
-        secure=services.settings.cookie_secure,
+        secure=_secure(request),
         path="/ui",
         max_age=12 * 3600,
     )
+    response.delete_cookie(LOGIN_COOKIE, path="/ui/login")
     return response
 
 
 @router.post("/logout")
-def logout() -> Response:
+async def logout(request: Request) -> Response:
+    found = await run_in_threadpool(_web_user, request)
+    if found is None:
+        return _login_redirect()
+    if await _form_with_csrf(request, found.csrf_token) is None:
+        return Response("CSRF token missing or wrong", status_code=403, media_type="text/plain")
+    session_id = request.cookies.get(COOKIE, "")
+
+    def end() -> None:
+        with _services(request).db.session() as session:
+            end_session(session, session_id)
+            session.commit()
+
+    await run_in_threadpool(end)
     return _login_redirect()
 
 
@@ -187,10 +247,15 @@ def _decide(services: Services, case_id: str, body: DecisionIn, principal: Princ
 
 @router.post("/cases/{case_id}/decision")
 async def case_decision(request: Request, case_id: str) -> Response:
-    principal = _principal(request)
-    if principal is None:
+    found = await run_in_threadpool(_web_user, request)
+    if found is None:
         return _login_redirect()
-    form = await request.form()
+    principal = found.principal
+    form = await _form_with_csrf(request, found.csrf_token)
+    if form is None:
+        return _case_response(
+            request, principal, case_id, error="The form expired (CSRF token); reload the page."
+        )
     decision = str(form.get("decision", ""))
     try:
         changes = json.loads(str(form.get("changes") or "[]")) if decision == "edit" else []

@@ -45,6 +45,8 @@ def _payment(case: Case) -> tuple[dict[str, Any] | None, list[dict[str, Any]], s
     """The payment (submitted, else parsed from the message), the message's findings, an error."""
     findings: list[dict[str, Any]] = []
     extraction = case.message_extraction or {}
+    if isinstance(extraction.get("payment"), dict):  # the one parse the agent also reads (intake)
+        return extraction["payment"], list(extraction.get("findings") or []), None
     payment = case.payload.get("payment")
     for item in extraction.get("extractions") or []:
         findings.extend(item.get("findings", []))

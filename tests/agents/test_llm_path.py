@@ -13,11 +13,10 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agents.playbook import Playbook
 from agents.runner import TriageRunner
 from tests.agents.conftest import CountingToolbox
 from tests.agents.fixtures import BAD_IBAN, GOOD_IBAN, OTHER_IBAN, ac01_case
-from tools.procedures import Procedure
+from tools.procedures import Procedure, parse_playbook
 
 SPEC = "openai:scripted"
 
@@ -115,7 +114,7 @@ def test_one_invalid_answer_then_a_valid_one_is_used(toolbox: CountingToolbox) -
 
 def test_guard_rejects_what_the_model_chose(toolbox: CountingToolbox) -> None:
     # A procedure whose rule repairs the account from an account look-up instead of an SSI.
-    bad = Playbook.parse(
+    bad = parse_playbook(
         {
             "steps": [{"id": "acct", "tool": "lookup_account", "args": {"iban": f"={OTHER_IBAN}"}}],
             "rules": [

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from agents.playbook import Playbook, Step, extract_playbook, outcomes, run_steps
+from agents.playbook import Step, extract_playbook, outcomes, run_steps
+from tools.procedures import parse_playbook
 from tools.procedures.expressions import ExpressionError, Scope
 
 BLOCK = """
@@ -97,7 +98,7 @@ def test_step_when_false_skips_and_missing_names_are_none() -> None:
 
 
 def test_unresolvable_required_arg_skips_step() -> None:
-    playbook = Playbook.parse(
+    playbook = parse_playbook(
         {
             "steps": [{"id": "acct", "tool": "lookup_account", "args": {"iban": "ssi.iban"}}],
             "rules": [{"otherwise": True, "action": "escalate"}],
@@ -115,7 +116,7 @@ def test_unresolvable_required_arg_skips_step() -> None:
 
 
 def test_value_from_data_root_is_marked_untrusted() -> None:
-    playbook = Playbook.parse(
+    playbook = parse_playbook(
         {
             "steps": [],
             "rules": [
@@ -167,7 +168,7 @@ def test_value_from_data_root_is_marked_untrusted() -> None:
 )
 def test_bad_blocks_are_refused(data: dict[str, Any], reason: str) -> None:
     with pytest.raises(ExpressionError, match=reason):
-        Playbook.parse(data, "SOP-BAD")
+        parse_playbook(data, "SOP-BAD")
 
 
 def test_every_corpus_playbook_parses() -> None:

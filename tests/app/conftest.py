@@ -25,6 +25,7 @@ from app.jobs import triage
 from app.main import create_app
 from app.services.auth import create_token
 from app.settings import Settings
+from tests.agents.fixtures import mt103
 from tests.conftest import throwaway_postgres
 from tools.db import get_engine
 
@@ -36,6 +37,7 @@ APP_TABLES = (
     "case_documents",
     "documents",
     "audit_events",
+    "web_sessions",
     "api_tokens",
     "users",
     "cases",
@@ -193,7 +195,7 @@ class Api:
         self.app, self.client, self.h = app, client, headers
 
     def submit(self, role: str = "service", **body: Any) -> str:
-        payload = {"exception_code": "AC01", "message": ":20:REF1\n:32A:261122EUR100,00\n"} | body
+        payload = {"exception_code": "AC01", "message": mt103(ref="REF1", amount="100,00")} | body
         response = self.client.post("/v1/exceptions", json=payload, headers=self.h[role])
         assert response.status_code == 202, response.text
         case_id: str = response.json()["case_id"]

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from tests.agents.fixtures import mt103
 from tests.app.conftest import Api, StubTriage
 
 
 def test_submit_is_202_and_background_triage_stores_the_proposal(api: Api, stub_triage: StubTriage) -> None:
     response = api.client.post(
         "/v1/exceptions",
-        json={"case_id": "EXC-T1", "exception_code": "ac01", "message": ":20:R\n", "customer_id": "C-1042"},
+        json={
+            "case_id": "EXC-T1",
+            "exception_code": "ac01",
+            "message": mt103(ref="R"),
+            "customer_id": "C-1042",
+        },
         headers=api.h["service"],
     )
     assert response.status_code == 202
@@ -29,7 +35,7 @@ def test_submit_is_202_and_background_triage_stores_the_proposal(api: Api, stub_
 def test_submit_roles(api: Api) -> None:
     for role, expected in (("service", 202), ("analyst", 202), ("approver", 403), ("admin", 403)):
         response = api.client.post(
-            "/v1/exceptions", json={"exception_code": "AC01", "message": ":20:X\n"}, headers=api.h[role]
+            "/v1/exceptions", json={"exception_code": "AC01", "message": mt103(ref="X")}, headers=api.h[role]
         )
         assert response.status_code == expected, (role, response.text)
         if expected == 403:
@@ -160,7 +166,7 @@ def test_approve_with_different_changes_is_refused(api: Api) -> None:
 
 
 def test_idempotency_key_returns_the_same_case(api: Api) -> None:
-    body = {"exception_code": "AM05", "message": ":20:DUP\n"}
+    body = {"exception_code": "AM05", "message": mt103(ref="DUP")}
     headers = api.h["service"] | {"Idempotency-Key": "wf-123"}
     first = api.client.post("/v1/exceptions", json=body, headers=headers)
     second = api.client.post("/v1/exceptions", json=body, headers=headers)
@@ -177,7 +183,7 @@ def test_client_case_id_reused_with_another_body_is_409(api: Api) -> None:
     api.submit(case_id="EXC-SAME")
     same = api.client.post(
         "/v1/exceptions",
-        json={"case_id": "EXC-SAME", "exception_code": "AC01", "message": ":20:REF1\n:32A:261122EUR100,00\n"},
+        json={"case_id": "EXC-SAME", "exception_code": "AC01", "message": mt103(ref="REF1", amount="100,00")},
         headers=api.h["service"],
     )
     assert same.status_code == 202 and same.json()["case_id"] == "EXC-SAME"

@@ -21,6 +21,7 @@ import uvicorn
 
 from app.main import create_app
 from app.settings import Settings
+from tests.agents.fixtures import mt103
 from tests.app.conftest import StubTriage, add_tokens
 from tests.conftest import ROOT, require
 
@@ -91,7 +92,7 @@ def test_approve_a_case_in_the_browser(
     body = {
         "case_id": "EXC-BROWSER",
         "exception_code": "AC01",
-        "message": ":20:REF1\n:32A:261122EUR279,84\n",
+        "message": mt103(ref="REF1", amount="279,84"),
         "documents": [{"name": "invoice.pdf", "content_base64": base64.b64encode(pdf).decode()}],
     }
     assert (

@@ -33,6 +33,7 @@ from app.jobs.celery_config import DEAD_LETTER_QUEUE, TRIAGE_QUEUE, WorkerOption
 from app.jobs.dead_letters import dead_letter_depth, replay_dead_letters
 from app.jobs.dispatch import broker_queue_depth, check_worker, republish_queued
 from app.settings import Settings
+from tests.agents.fixtures import mt103
 from tests.app.celery_fleet import (
     REDIS_URL,
     Deployment,
@@ -371,7 +372,7 @@ def test_api_with_a_broker_publishes_the_job_and_runs_no_local_pool(
         with TestClient(app) as client:
             headers = add_tokens(app)
             assert app.state.services.pool is None  # Celery workers run the jobs
-            body = {"case_id": "EXC-BROKER-1", "exception_code": "AC01", "message": ":20:REF1\n"}
+            body = {"case_id": "EXC-BROKER-1", "exception_code": "AC01", "message": mt103(ref="REF1")}
             response = client.post("/v1/exceptions", json=body, headers=headers["service"])
             assert response.status_code == 202, response.text
             assert client.get("/readyz").json()["checks"]["workers"] == "celery"

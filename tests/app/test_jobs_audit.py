@@ -22,6 +22,7 @@ from app.jobs.queue import HOST, claim
 from app.main import create_app
 from app.services.audit import verify_chain, verify_events
 from app.settings import Settings
+from tests.agents.fixtures import mt103
 from tests.app.conftest import Api, StubTriage, add_tokens
 
 
@@ -35,7 +36,7 @@ def test_restart_with_jobs_pending_loses_none(make_settings: Callable[..., Setti
             ids = [
                 client.post(
                     "/v1/exceptions",
-                    json={"exception_code": "AC01", "message": f":20:R{n}\n"},
+                    json={"exception_code": "AC01", "message": mt103(ref=f"R{n}")},
                     headers=headers["service"],
                 ).json()["case_id"]
                 for n in range(4)

@@ -64,8 +64,11 @@ def test_bootstrap_then_serve_shows_the_demo_queue(tmp_path: Path) -> None:
         wait_healthy(server, base)
         login = httpx.get(f"{base}/ui", follow_redirects=True, timeout=10)
         assert login.status_code == 200 and "Sign in" in login.text
-        cookies = {"repairdesk_token": "demo-analyst-token"}
-        queue = httpx.get(f"{base}/ui", cookies=cookies, timeout=30)
+        browser = httpx.Client(base_url=base, timeout=30)
+        form = browser.get("/ui/login").text
+        csrf = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        browser.post("/ui/login", data={"token": "demo-analyst-token", "csrf_token": csrf})
+        queue = browser.get("/ui")
         assert queue.status_code == 200
         assert queue.text.count("<tr data-case=") >= 10  # the demo exception queue is there
         assert "AC01-1001" in queue.text

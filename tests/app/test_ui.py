@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 from pathlib import Path
 
@@ -19,17 +20,28 @@ def db_url(tmp_path: Path, sqlite_template: Path) -> str:
     return f"sqlite:///{target}"
 
 
-def sign_in(api: Api, token_key: str) -> None:
+def form_token(html: str) -> str:
+    """The CSRF token a page's forms carry."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no CSRF token"
+    return found.group(1)
+
+
+def sign_in(api: Api, token_key: str) -> str:
+    """Sign in through the form; returns the session's CSRF token."""
     token = api.h[token_key]["Authorization"].split()[1]
-    response = api.client.post("/ui/login", data={"token": token}, follow_redirects=False)
+    csrf = form_token(api.client.get("/ui/login").text)
+    response = api.client.post("/ui/login", data={"token": token, "csrf_token": csrf}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/ui"
     assert "httponly" in response.headers["set-cookie"].lower()
+    return form_token(api.client.get("/ui").text)
 
 
 def test_ui_needs_sign_in_and_rejects_a_wrong_token(api: Api) -> None:
     response = api.client.get("/ui", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/ui/login"
-    bad = api.client.post("/ui/login", data={"token": "wrong"})
+    csrf = form_token(api.client.get("/ui/login").text)
+    bad = api.client.post("/ui/login", data={"token": "wrong", "csrf_token": csrf})
     assert bad.status_code == 401
     assert "unknown or revoked token" in bad.text
     assert 'role="alert"' in bad.text
@@ -83,18 +95,26 @@ def test_case_page_shows_diff_highlights_citations_and_history(api: Api, shared_
 def test_decisions_in_the_ui_show_errors_in_the_page(api: Api) -> None:
     case_id = api.submit(case_id="EXC-UD")
     api.wait_status(case_id)
-    sign_in(api, "analyst")
-    refused = api.client.post(f"/ui/cases/{case_id}/decision", data={"decision": "approve", "comment": "x"})
+    csrf = sign_in(api, "analyst")
+    refused = api.client.post(
+        f"/ui/cases/{case_id}/decision", data={"decision": "approve", "comment": "x", "csrf_token": csrf}
+    )
     assert refused.status_code == 400
     assert "needs the approver role" in refused.text and "<html" in refused.text
-    bad_json = api.client.post(f"/ui/cases/{case_id}/decision", data={"decision": "edit", "changes": "[{"})
+    bad_json = api.client.post(
+        f"/ui/cases/{case_id}/decision", data={"decision": "edit", "changes": "[{", "csrf_token": csrf}
+    )
     assert "not valid JSON" in bad_json.text
     edit = '[{"field": "payment.creditor.name", "new": "ACME GmbH"}]'
-    saved = api.client.post(f"/ui/cases/{case_id}/decision", data={"decision": "edit", "changes": edit})
+    saved = api.client.post(
+        f"/ui/cases/{case_id}/decision", data={"decision": "edit", "changes": edit, "csrf_token": csrf}
+    )
     assert saved.status_code == 200 and "Edit saved" in saved.text
     assert "<ins>ACME GmbH</ins>" in saved.text
-    sign_in(api, "approver")
-    approved = api.client.post(f"/ui/cases/{case_id}/decision", data={"decision": "approve", "comment": "ok"})
+    csrf = sign_in(api, "approver")
+    approved = api.client.post(
+        f"/ui/cases/{case_id}/decision", data={"decision": "approve", "comment": "ok", "csrf_token": csrf}
+    )
     assert "Approved" in approved.text
     assert api.view(case_id)["status"] == "applied"
     assert api.client.get("/ui/cases/EXC-MISSING").status_code == 404

@@ -74,6 +74,9 @@ def test_tools_and_agents_read_no_environment() -> None:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if _READ.search(line)
     ]
+    # The one exception: the test-only fault hook must be armable in any child process a test starts
+    # (workers, the graph in a subprocess), so it reads its two documented switches at the crash point.
+    readers = [r for r in readers if not r.startswith("tools/faults.py:")]
     assert readers == []
 
 

@@ -11,12 +11,13 @@ line-item header also get pdfplumber's tables (``Page.tables``, see :mod:`~.grid
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from tools.documents.layout import Page, Word
 from tools.documents.limits import MIN_TEXT_CHARS, OCR_DPI, limits
-from tools.errors import DocumentError
+from tools.errors import DocumentError, InputTooLargeError
 
 # Images smaller than this share of the page are logos or signatures, not worth OCR time.
 _MIN_IMAGE_SHARE = 0.04
@@ -27,7 +28,7 @@ def open_pdf(data: bytes, source: str) -> Any:
     """Open with pdfium (fast, strict), enforcing the page limit before any page is parsed."""
     import pypdfium2 as pdfium
 
-    from tools.documents.pdfium import open_document, page_count
+    from tools.documents.pdfium import close_document, open_document, page_count, page_size
 
     try:
         document = open_document(data)
@@ -40,8 +41,138 @@ def open_pdf(data: bytes, source: str) -> Any:
     if pages == 0:
         raise DocumentError("PDF has no pages", source=source)
     if pages > limits().max_pages:
+        close_document(document)
         raise DocumentError(f"PDF has {pages} pages, over the limit of {limits().max_pages}", source=source)
+    try:
+        for index in range(pages):
+            check_page_size(*page_size(document, index), index + 1, source)
+    except DocumentError:
+        close_document(document)
+        raise
     return document
+
+
+def check_page_size(width: float, height: float, number: int, source: str) -> None:
+    """Refuse an empty or inverted page box (it breaks layout code) and a giant one (it makes the
+    renderer allocate gigabytes), before the page is parsed or rendered."""
+    if not (width > 0 and height > 0):
+        raise DocumentError(
+            f"page {number} has an invalid size ({width:g} x {height:g} points)", source=source
+        )
+    if max(width, height) > limits().max_page_side_pt:
+        raise InputTooLargeError(
+            f"page {number} is {width:g} x {height:g} points, over the page-size limit of "
+            f"{limits().max_page_side_pt} points a side",
+            source=source,
+        )
+
+
+def render_scale(width: float, height: float, dpi: int) -> float:
+    """``dpi / 72``, lowered when the page would come out over ``limits().max_render_pixels``."""
+    scale = dpi / 72
+    pixels = width * height * scale * scale
+    if pixels > limits().max_render_pixels:
+        scale *= (limits().max_render_pixels / pixels) ** 0.5
+    return scale
+
+
+def _stream_bytes(stream: Any, budget: int) -> bytes:
+    """A PDF stream's decoded bytes, at most ``budget + 1`` of them for Flate (a zip bomb costs no
+    more than the budget); other filters are decoded by pdfminer (the sandbox bounds those)."""
+    import zlib
+
+    raw = stream.rawdata or b""
+    names = [str(getattr(f, "name", f)) for f, _ in stream.get_filters()]
+    if not names:
+        return bytes(raw[: budget + 1])
+    if names == ["FlateDecode"] or names == ["Fl"]:
+        try:
+            return zlib.decompressobj().decompress(raw, budget + 1)
+        except zlib.error:
+            return bytes(raw[: budget + 1])  # pdfminer reports the corruption when it reads the page
+    return bytes((stream.get_data() or b"")[: budget + 1])
+
+
+# String operands of the text operators: literal "(...)" (escapes skipped) and hex "<...>" strings.
+_LITERAL = re.compile(rb"\((?:[^()\\]|\\.)*\)")
+_HEX = re.compile(rb"<[0-9A-Fa-f\s]*>")
+
+
+def text_estimate(content: bytes) -> int:
+    """An upper estimate of the glyphs a content stream shows, without interpreting it: the length
+    of its string operands (hex strings count a glyph per byte). Cheap (regular expressions in C) and
+    never below the real count for one-byte fonts, so a page far over the limit is refused before
+    pdfminer spends seconds building a layout object per character."""
+    literal = sum(len(m) - 2 for m in _LITERAL.findall(content))
+    hexed = sum((len(m) - 2) // 2 for m in _HEX.findall(content))
+    return literal + hexed
+
+
+def check_structure(data: bytes, source: str) -> None:
+    """:func:`check_content_streams` with pdfminer's errors as typed ones: the cheap structural limits,
+    run before anything parses or renders a page."""
+    from pdfminer.pdfexceptions import PDFException
+    from pdfminer.psexceptions import PSException
+
+    try:
+        check_content_streams(data, source)
+    except (PDFException, PSException, ValueError, KeyError, TypeError, AttributeError) as exc:
+        name = type(exc).__name__
+        if "Password" in name or "Encrypt" in name:
+            raise DocumentError("encrypted PDF (a password is required)", source=source) from exc
+        raise DocumentError(f"corrupt PDF structure ({name}: {exc})", source=source) from exc
+
+
+def check_content_streams(data: bytes, source: str) -> None:
+    """Refuse a PDF whose page content streams decompress past the per-page or per-document size
+    limit, or show more characters than the page or document limit, before pdfminer interprets them
+    (a content-stream bomb, or millions of words)."""
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import resolve1
+
+    total = chars = 0
+    document = PDFDocument(PDFParser(io.BytesIO(data)))
+    for number, page in enumerate(PDFPage.create_pages(document), start=1):
+        if number > limits().max_pages:
+            break
+        box = [float(v) for v in (resolve1(page.mediabox) or [])][:4]
+        if len(box) == 4:  # as written: pdfplumber and PDFium normalise an inverted box differently
+            check_page_size(box[2] - box[0], box[3] - box[1], number, source)
+        contents = resolve1(page.contents) if page.contents is not None else []
+        size = page_chars = 0
+        for ref in contents if isinstance(contents, list) else [contents]:
+            stream = resolve1(ref)
+            if hasattr(stream, "get_filters"):
+                content = _stream_bytes(stream, limits().max_page_content_bytes - size)
+                size += len(content)
+                if size <= limits().max_page_content_bytes:
+                    page_chars += text_estimate(content)
+            if size > limits().max_page_content_bytes:
+                raise InputTooLargeError(
+                    f"page {number}'s content stream is over the limit of "
+                    f"{limits().max_page_content_bytes} bytes",
+                    source=source,
+                )
+        if page_chars > limits().max_page_chars:
+            raise InputTooLargeError(
+                f"page {number} shows some {page_chars} characters, over the limit of "
+                f"{limits().max_page_chars} a page",
+                source=source,
+            )
+        total += size
+        chars += page_chars
+        if total > limits().max_content_bytes:
+            raise InputTooLargeError(
+                f"content streams are over the document limit of {limits().max_content_bytes} bytes",
+                source=source,
+            )
+        if chars > limits().max_document_chars:
+            raise InputTooLargeError(
+                f"the text layer shows over the document limit of {limits().max_document_chars} characters",
+                source=source,
+            )
 
 
 def _merge_kerning_splits(words: list[Word]) -> list[Word]:
@@ -64,7 +195,13 @@ def _merge_kerning_splits(words: list[Word]) -> list[Word]:
     return merged
 
 
-def _text_layer(plumber_page: Any, number: int) -> list[Word]:
+def _text_layer(plumber_page: Any, number: int, source: str) -> list[Word]:
+    chars = len(plumber_page.chars)
+    if chars > limits().max_page_chars:
+        raise InputTooLargeError(
+            f"page {number} has {chars} characters, over the limit of {limits().max_page_chars} a page",
+            source=source,
+        )
     raw = plumber_page.extract_words(keep_blank_chars=False, use_text_flow=False)
     words = [
         Word(str(w["text"]), float(w["x0"]), float(w["top"]), float(w["x1"]), float(w["bottom"]), number)
@@ -84,28 +221,38 @@ def _usable(words: list[Word]) -> bool:
 
 def read_pdf(data: bytes, source: str) -> list[Page]:
     import pdfplumber
+    from pdfminer.pdfexceptions import PDFException
     from pdfminer.pdfparser import PDFSyntaxError
+    from pdfminer.psexceptions import PSException
 
     from tools.documents.grids import read_grids
     from tools.documents.ocr import OcrJob, ocr_image, ocr_pages
     from tools.documents.pdfium import close_document, render_page
 
+    check_structure(data, source)  # the cheap structural limits: nothing below runs before they pass
     document = open_pdf(data, source)
     pages: list[Page] = []
     scanned: list[tuple[int, float, float]] = []  # (index, width, height) of pages to OCR
-    scale = 72 / OCR_DPI
+    word_count = 0
 
     def scans() -> Iterator[OcrJob]:
-        for index, _, _ in scanned:
-            image = render_page(document, index, scale=OCR_DPI / 72, grayscale=True)
-            yield OcrJob(image, index + 1, scale)
+        for index, width, height in scanned:
+            render = render_scale(width, height, OCR_DPI)
+            image = render_page(document, index, scale=render, grayscale=True)
+            yield OcrJob(image, index + 1, 1 / render)
 
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             for index, plumber_page in enumerate(pdf.pages):
                 number = index + 1
                 width, height = float(plumber_page.width), float(plumber_page.height)
-                words = _text_layer(plumber_page, number)
+                check_page_size(width, height, number, source)
+                words = _text_layer(plumber_page, number, source)
+                word_count += len(words)
+                if word_count > limits().max_words:
+                    raise InputTooLargeError(
+                        f"the text layer is over the limit of {limits().max_words} words", source=source
+                    )
                 if not _usable(words):
                     scanned.append((index, width, height))
                     continue
@@ -117,7 +264,9 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
                     >= _MIN_IMAGE_SHARE * width * height
                 ]
                 if big_images:
-                    rendered = render_page(document, index, scale=OCR_DPI / 72, grayscale=True)
+                    render = render_scale(width, height, OCR_DPI)
+                    scale = 1 / render
+                    rendered = render_page(document, index, scale=render, grayscale=True)
                     for img in big_images:
                         box = [max(0.0, float(img[k])) for k in ("x0", "top", "x1", "bottom")]
                         crop = rendered.crop(tuple(int(v / scale) for v in box))
@@ -134,7 +283,15 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
         for (index, width, height), words in zip(scanned, ocr_pages(scans(), source), strict=True):
             pages.append(Page(index + 1, width, height, "pt", "ocr", words))
         pages.sort(key=lambda page: page.number)
-    except (PDFSyntaxError, ValueError, KeyError, TypeError) as exc:
+    except (
+        PDFSyntaxError,
+        PDFException,
+        PSException,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+    ) as exc:
         raise DocumentError(f"corrupt PDF structure ({type(exc).__name__}: {exc})", source=source) from exc
     finally:
         close_document(document)

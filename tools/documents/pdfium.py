@@ -25,12 +25,10 @@ def page_count(document: Any) -> int:
 
 
 def page_size(document: Any, index: int) -> tuple[float, float]:
+    """The page's size in points, read from the page tree: the page is not loaded (loading parses its
+    content stream, seconds for a hostile one)."""
     with _LOCK:
-        page = document[index]
-        try:
-            width, height = page.get_size()
-        finally:
-            page.close()
+        width, height = document.get_page_size(index)
     return float(width), float(height)
 
 

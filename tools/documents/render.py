@@ -35,14 +35,15 @@ def render_pages(data: bytes, source: str, dpi: int = 100) -> list[PageImage]:
     kind = sniff(data)
     pages = []
     if kind == "pdf":
-        from tools.documents.pdf import open_pdf
+        from tools.documents.pdf import check_structure, open_pdf, render_scale
         from tools.documents.pdfium import close_document, page_count, page_size, render_page
 
+        check_structure(data, source)
         document = open_pdf(data, source)
         try:
             for index in range(page_count(document)):
                 width, height = page_size(document, index)
-                image = render_page(document, index, scale=dpi / 72)
+                image = render_page(document, index, scale=render_scale(width, height, dpi))
                 pages.append(_page(index + 1, image, width, height, "pt"))
         finally:
             close_document(document)

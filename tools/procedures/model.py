@@ -108,13 +108,6 @@ class Playbook(_Frozen):
     rules: tuple[Rule, ...]
     source: str = ""
 
-    @classmethod
-    def parse(cls, data: Any, source: str) -> Playbook:
-        """Validate a decoded playbook block; raises ``ExpressionError`` naming ``source``."""
-        from tools.procedures.parse import parse_playbook
-
-        return parse_playbook(data, source)
-
     @property
     def step_ids(self) -> frozenset[str]:
         return frozenset(s.id for s in self.steps)

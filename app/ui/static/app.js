@@ -40,7 +40,22 @@
     });
   }
 
+  // Every POST form carries the session's CSRF token: forms that do not write it themselves get it here.
+  function addCsrf() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (!meta) { return; }
+    document.querySelectorAll('form[method="post"]').forEach(function (form) {
+      if (form.querySelector('input[name="csrf_token"]')) { return; }
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "csrf_token";
+      input.value = meta.getAttribute("content");
+      form.appendChild(input);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    addCsrf();
     document.querySelectorAll("table.sortable").forEach(makeSortable);
     document.querySelectorAll("article.document").forEach(linkHighlights);
     document.querySelectorAll("button[data-confirm]").forEach(function (button) {
