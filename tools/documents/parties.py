@@ -20,6 +20,14 @@ CUSTOMER_BLOCK = [
     tokens(t)
     for t in [
         "bill to",
+        "billed to",
+        "buyer",
+        "kaufer",
+        "acheteur",
+        "koper",
+        "comprador",
+        "destinatario",
+        "intestatario",
         "invoice to",
         "sold to",
         "ship to",
@@ -77,7 +85,9 @@ def _in_customer_block(doc: Document, line: Line, x0: float) -> bool:
             break
         for segment in previous.segments:
             keys = [w.key for w in segment.words]
-            if abs(segment.x0 - x0) > 30 and previous is not line:
+            # A heading heads its own column: "Naturalsoft Limited ... Bill to" side by side on
+            # one line puts the name in the other column, not under the heading.
+            if abs(segment.x0 - x0) > 30:
                 continue
             for label in CUSTOMER_BLOCK:
                 if tuple(keys[: len(label)]) == label:
@@ -118,6 +128,8 @@ def _address_head(doc: Document) -> Hit | None:
         first = line.segments[0]
         if any(c.isdigit() for c in first.text) or len(first.text) < 3:
             continue
+        if fold(first.text).strip(" .:") in _TITLE_WORDS:
+            continue  # the document's title ("Invoice"), not a name
         following = doc.lines[index + 1 : index + 4]
         same_column = [seg for nxt in following for seg in nxt.segments if abs(seg.x0 - first.x0) < 10]
         if any(_POSTCODE.search(seg.text) for seg in same_column) and any(

@@ -86,6 +86,7 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
     import pdfplumber
     from pdfminer.pdfparser import PDFSyntaxError
 
+    from tools.documents.glyphs import repair_unmapped
     from tools.documents.grids import read_grids
     from tools.documents.ocr import OcrJob, ocr_image, ocr_pages
     from tools.documents.pdfium import close_document, render_page
@@ -105,7 +106,7 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
             for index, plumber_page in enumerate(pdf.pages):
                 number = index + 1
                 width, height = float(plumber_page.width), float(plumber_page.height)
-                words = _text_layer(plumber_page, number)
+                words = repair_unmapped(_text_layer(plumber_page, number), document, index)
                 if not _usable(words):
                     scanned.append((index, width, height))
                     continue
