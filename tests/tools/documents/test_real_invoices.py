@@ -11,7 +11,7 @@ from pathlib import Path
 
 from evals.builders.extraction import REAL_FLOOR_KEYS, REAL_KEYS, real_invoices
 from evals.suites.extraction import compare, resolve_path
-from tools.documents import extract_document
+from tools.extract import extract_bytes
 
 # The floor of the issue: 0.95 of the floored fields (measured: 98/98 after tuning on all 15 files;
 # the held-out measure is the invoice2data set and documents this project has not seen).
@@ -23,7 +23,7 @@ def _score(shared_data: Path) -> tuple[dict[str, list[bool]], list[str]]:
     misses: list[str] = []
     for row in real_invoices(shared_data):
         path = shared_data / row["input"].split(":", 1)[1]
-        [extraction] = extract_document(path.read_bytes(), path.name)
+        [extraction] = extract_bytes(path.read_bytes(), path.name)
         document = extraction.to_json_dict()
         for name, want in row["expected"].items():
             got = resolve_path(document, name)
