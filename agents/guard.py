@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tools.catalog import ACTIONS, TRUSTED_SOURCES
+from tools.documents.consistency import blocks_no_action
 
 SSI_NAME_MIN = 0.85
 MONEY_FIELDS = frozenset(
@@ -153,6 +154,11 @@ def check(
         violations.append(_violation("changes_without_repair", f"a {action} proposal may not change fields"))
     for change in changes:
         violations.extend(_check_change(change, results_by_ref))
+    findings = list(findings)
+    if action == "no_action":
+        # Attached documents that disagree with the payment: the case does not "match".
+        for message in blocks_no_action(findings):
+            violations.append(_violation("documents_disagree", message))
     if action != "escalate" and is_sanctions_case(case, findings):
         violations.append(_violation("sanctions_case", "a sanctions case is only ever escalated"))
     amount = _amount((payment or {}).get("amount"))

@@ -13,6 +13,7 @@ from typing import Any
 
 from agents.cases import validate_case
 from agents.state import TriageState
+from tools.documents.consistency import check_documents
 from tools.errors import ParseError, RepairDeskError
 from tools.extract import extract_bytes, sniff
 from tools.messages.model import Payment, to_json_dict
@@ -58,6 +59,8 @@ def intake(state: TriageState) -> dict[str, Any]:
     source = str(case.get("case_id") or "case")
     payment, findings, kind = _message(case, source)
     documents, errors = _documents(case, source)
+    # Documents that disagree with the payment (amount, currency, account, references) are findings.
+    findings = findings + check_documents(payment, documents)
     return {
         "payment": payment,
         "findings": findings,
