@@ -22,7 +22,7 @@ Document text is untrusted: these findings only ever stop a proposal (the guard 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -119,15 +119,16 @@ def _check_one(payment: Mapping[str, Any], document: Mapping[str, Any], index: i
             )
         )
     quoted = _quoted(payment)
-    numbers = [remittance.get("invoice_number")] + [
+    candidates = [remittance.get("invoice_number")] + [
         line.get("invoice_number") for line in remittance.get("lines") or []
     ]
-    numbers = [n for n in numbers if n and len(_compact(n)) >= 3]
+    numbers = [str(n) for n in candidates if n and len(_compact(n)) >= 3]
     if quoted and numbers and not any(_compact(n) in quoted for n in numbers):
         found.append(
             _finding(
                 "warning",
-                f"the payment quotes none of the attached {label}'s invoice numbers ({', '.join(numbers[:5])})",
+                f"the payment quotes none of the attached {label}'s invoice numbers"
+                f" ({', '.join(numbers[:5])})",
                 index,
                 "invoice_number",
             )
@@ -169,7 +170,7 @@ def _beneficiary(
 
 
 def check_documents(
-    payment: Mapping[str, Any] | None, documents: list[Mapping[str, Any]]
+    payment: Mapping[str, Any] | None, documents: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, str]]:
     if not payment:
         return []
@@ -184,7 +185,7 @@ def check_documents(
     return findings
 
 
-def blocks_no_action(findings: list[Mapping[str, Any]]) -> list[str]:
+def blocks_no_action(findings: Sequence[Mapping[str, Any]]) -> list[str]:
     """Messages of the findings that forbid closing the case as matching (``no_action``)."""
     return [
         str(f.get("message"))
