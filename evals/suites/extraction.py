@@ -60,11 +60,12 @@ def _folded(text: str) -> str:
 
 
 def same_name(expected: str, actual: Any) -> bool:
-    """Names match by containment after folding ("Au bon moulin" in "Au bon moulin SARL")."""
+    """The expected name is contained in the extracted one after folding ("Au bon moulin" in "Au bon
+    moulin SARL"): the page may add a legal form, but a fragment ("GmbH") is not the name."""
     if actual is None:
         return False
     want, got = _folded(expected), _folded(str(actual))
-    return bool(got) and len(got) >= 3 and (want in got or got in want)
+    return bool(got) and want in got
 
 
 def compare(name: str, expected: str, actual: Any, contains: list[str]) -> bool:

@@ -20,6 +20,7 @@ from tools.documents.fields import VALIDATORS, header_fields, read_field
 from tools.documents.hints import load_hints
 from tools.documents.labels import INVOICE_WORDS, REMITTANCE_WORDS, tokens
 from tools.documents.layout import Page, bbox_of
+from tools.documents.learned import apply_rules, current_rules
 from tools.documents.letter import letter_payment_date
 from tools.documents.lines import find_lines, narrow
 from tools.documents.normalize import find_amounts, fold, mentioned_currencies, parse_currency
@@ -131,7 +132,7 @@ class _Builder:
         )
 
 
-def extract_pages(pages: list[Page], source: str) -> Extraction:
+def extract_pages(pages: list[Page], source: str, *, use_rules: bool = True) -> Extraction:
     doc = Document(pages, source)
     doc_type = classify(doc)
     found = header_fields(doc)
@@ -149,6 +150,11 @@ def extract_pages(pages: list[Page], source: str) -> Extraction:
         payee = payee or guessed_payee
         if payer is not None and payee is not None and payer.text == payee.text:
             payer = None
+    rules = current_rules() if use_rules else []
+    if rules:
+        # Layouts an analyst taught: the issuer's own positions win over the generic reading.
+        apply_rules(doc, found, rules, payee.text if payee is not None else None)
+        payer, payee = found.get("payer", payer), found.get("payee", payee)
     currency = _currency(doc, found)
     total_hit = found.get("total_amount")
     items = find_lines(doc, doc_type, Decimal(total_hit.text) if total_hit is not None else None)

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from tools.documents.document import Document, Hit, LabelMatch
-from tools.documents.labels import HEADER_TOKENS
+from tools.documents.labels import HEADER_TOKENS, LEGAL_FORMS
 from tools.documents.normalize import DATE_RE, find_amounts, parse_currency, parse_date
 
 IBAN_RE = re.compile(r"\b([A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?)\b")
@@ -116,6 +116,7 @@ def valid_reference(doc: Document, hit: Hit) -> Hit | None:
     return _sub(hit, start, start + len(first), first, 1.0)
 
 
+_LEGAL_FORMS = {form.rstrip(".") for form in LEGAL_FORMS}
 _LABEL_WORDS = {" ".join(label) for labels in HEADER_TOKENS.values() for label in labels}
 
 
@@ -177,6 +178,10 @@ def read_field(doc: Document, name: str, labels: list[tuple[str, ...]] | None = 
 
 
 def _first_valid(doc: Document, match: LabelMatch, validate: Validator) -> Hit | None:
+    rest = match.segment.words[match.label_end :]
+    if validate is valid_name and rest and all(w.key.rstrip(".") in _LEGAL_FORMS for w in rest):
+        # "Lieferant GmbH": the label word is the name itself, the legal form says so.
+        return Hit(match.segment.text, list(match.segment.words), 0.9)
     for candidate in doc.value_candidates(match):
         hit = validate(doc, candidate)
         if hit is not None:
