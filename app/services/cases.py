@@ -346,7 +346,9 @@ def case_view(session: Session, case: Case) -> dict[str, Any]:
     docs = session.scalars(
         select(CaseDocument).where(CaseDocument.case_id == case.id).order_by(CaseDocument.position)
     )
-    view["documents"] = [{"name": d.name, "sha256": d.sha256, "position": d.position} for d in docs]
+    view["documents"] = [
+        {"document_id": d.sha256, "name": d.name, "sha256": d.sha256, "position": d.position} for d in docs
+    ]
     decisions = session.scalars(select(Decision).where(Decision.case_id == case.id).order_by(Decision.id))
     view["decisions"] = [
         {

@@ -79,7 +79,7 @@ def test_0002_adds_model_usage_to_existing_proposals_and_downgrades(empty_engine
             )
         )
 
-    _migrate(empty_engine, "head")
+    _migrate(empty_engine, "0002")
     assert _version(empty_engine) == "0002"
     assert "model_usage" in _proposal_columns(empty_engine)
     usage = '{"calls": 2, "input_tokens": 2400, "output_tokens": 75, "cost_usd": "0.00222"}'
@@ -101,3 +101,13 @@ def test_0002_adds_model_usage_to_existing_proposals_and_downgrades(empty_engine
         assert connection.execute(text("SELECT count(*) FROM proposals")).scalar_one() == 2
     _migrate(empty_engine, "head")  # and up again
     assert "model_usage" in _proposal_columns(empty_engine)
+
+
+def test_0005_realdocs_adds_layout_rules_and_downgrades(empty_engine: Engine) -> None:
+    _migrate(empty_engine, "0002")
+    assert "layout_rules" not in inspect(empty_engine).get_table_names()
+    _migrate(empty_engine, "0005_realdocs")
+    columns = {column["name"] for column in inspect(empty_engine).get_columns("layout_rules")}
+    assert {"id", "document_id", "field", "rule", "created_by", "deleted_at"} <= columns
+    _migrate(empty_engine, "0002", down=True)
+    assert "layout_rules" not in inspect(empty_engine).get_table_names()
