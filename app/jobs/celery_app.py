@@ -93,6 +93,9 @@ def worker_context() -> WorkerContext:
                 db=Database(settings.database_url),
                 store=open_store(settings.document_store_location),
             )
+            from app.services.layout_rules import install_provider
+
+            install_provider(_context.db)  # learned document layouts, as in the API process
         return _context
 
 
