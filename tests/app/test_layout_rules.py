@@ -129,3 +129,24 @@ def test_correction_teaches_the_issuer_layout_and_can_be_removed(api: Api) -> No
     assert again.status_code == 404
     events = api.client.get(f"/v1/exceptions/{case_id}/audit", headers=api.h["analyst"]).json()["events"]
     assert any(e["event"] == "layout_rule_removed" for e in events)
+
+
+def test_case_page_form_corrects_a_field_from_a_selected_box(api: Api) -> None:
+    from tests.app.test_ui import sign_in
+
+    taught = _invoice(*ISSUER_A, "A-2001", "10,00", "11,90")
+    case_id = api.submit(documents=[{"name": "a.pdf", "content_base64": base64.b64encode(taught).decode()}])
+    [document] = api.view(case_id)["documents"]
+    sign_in(api, "analyst")
+    page = api.client.get(f"/ui/cases/{case_id}").text
+    assert 'data-testid="correction"' in page and 'data-width="' in page
+    action = f"/ui/cases/{case_id}/documents/{document['document_id']}/corrections"
+    form = {"field": "remittance.total_amount", "value": "11.90", "page": "1"}
+    unselected = api.client.post(action, data=form | {"bbox": ""}, follow_redirects=False)
+    assert unselected.status_code == 400 and "select the value on the page" in unselected.text
+    box = ",".join(f"{v:.1f}" for v in _box_of(taught, "11,90"))
+    saved = api.client.post(action, data=form | {"bbox": box}, follow_redirects=False)
+    assert saved.status_code == 303 and "layout%20rule" in saved.headers["location"].replace(" ", "%20")
+    [rule] = api.client.get("/v1/layout-rules", headers=api.h["analyst"]).json()["rules"]
+    assert rule["field"] == "remittance.total_amount" and rule["document_id"] == document["document_id"]
+    assert _total(_extract(api, _invoice(*ISSUER_A, "A-2002", "20,00", "23,80"), "a3.pdf"))[0] == "23.80"
