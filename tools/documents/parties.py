@@ -139,6 +139,20 @@ def _address_head(doc: Document) -> Hit | None:
     return None
 
 
+def _under_heading(doc: Document) -> Hit | None:
+    """The line right under a bare customer heading ("Bill to" / "Felix Wolf"): a person's name
+    carries no legal form, so the heading is the evidence."""
+    for line in doc.lines:
+        for segment in line.segments:
+            keys = tuple(w.key for w in segment.words)
+            if keys not in CUSTOMER_BLOCK:
+                continue
+            below = doc.below(line, segment)
+            if below is not None and not any(c.isdigit() for c in below.text) and "@" not in below.text:
+                return Hit(below.text, list(below.words), 0.6)
+    return None
+
+
 def find_parties(doc: Document, doc_type: str) -> tuple[Hit | None, Hit | None]:
     candidates = _candidates(doc)
     customers = [hit for hit, _, customer in candidates if customer]
@@ -150,7 +164,7 @@ def find_parties(doc: Document, doc_type: str) -> tuple[Hit | None, Hit | None]:
         issuer = max(others, key=lambda h: counts[h.text]) if others else None
         if issuer is None:
             issuer = _domain_name(doc) or _address_head(doc)
-        customer = customers[0] if customers else None
+        customer = customers[0] if customers else _under_heading(doc)
         if customer is None:
             customer = next((h for h in others if issuer is None or h.text != issuer.text), None)
         return customer, issuer
