@@ -26,6 +26,7 @@ from typing import Any
 
 from tools import config
 from tools.catalog import ACTIONS, TRUSTED_SOURCES
+from tools.documents.consistency import blocks_no_action
 from tools.procedures import default_policies
 
 ACCOUNT_FIELDS = frozenset({"payment.creditor.account.iban", "payment.creditor.account.other"})
@@ -148,6 +149,11 @@ def check(
         violations.append(_violation("changes_without_repair", f"a {action} proposal may not change fields"))
     for change in changes:
         violations.extend(_check_change(change, results_by_ref))
+    findings = list(findings)
+    if action == "no_action":
+        # Attached documents that disagree with the payment: the case does not "match".
+        for message in blocks_no_action(findings):
+            violations.append(_violation("documents_disagree", message))
     if action != "escalate" and is_sanctions_case(case, findings):
         violations.append(_violation("sanctions_case", "a sanctions case is only ever escalated"))
     amount = _amount((payment or {}).get("amount"))

@@ -24,13 +24,14 @@ from fastapi import FastAPI
 from app.api import errors
 from app.api.middleware import RequestContextMiddleware
 from app.api.ratelimit import RateLimiter
-from app.api.routes import documents, exceptions, health, search
+from app.api.routes import documents, exceptions, health, layout, search
 from app.api.state import Services
 from app.db.session import Database
 from app.jobs.pool import WorkerPool
 from app.jobs.triage import TriageBackend
 from app.logs import configure_logging
 from app.services.document_store import open_store
+from app.services.layout_rules import install_provider as install_layout_rules
 from app.settings import Settings, configure_process, get_settings
 
 DESCRIPTION = """Payment-exception repair: submit exception cases, read the agent's proposals,
@@ -139,8 +140,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     )
     app.state.services = services
     errors.install(app)
-    for module in (exceptions, documents, search, health):
+    for module in (exceptions, documents, layout, search, health):
         app.include_router(module.router)
+    install_layout_rules(services.db)  # learned document layouts come from this app's database
     from app.ui import routes as ui_routes
 
     ui_routes.mount(app)

@@ -4,7 +4,11 @@ Runs on the generated remittance advices (six layouts x five languages, see
 evals/generators/remittance.py); tesseract runs single-threaded, so the OCR figure is per core.
 Floors: 10 text pages/s and 3 s per scanned A4 page (medians).
 
-    .venv/bin/python benchmarks/documents.py [--text 60] [--scans 60] [--seed 7]
+    .venv/bin/python benchmarks/documents.py [--text 60] [--scans 60] [--seed 7] [--no-real] [--learning]
+
+Also (unless ``--no-real``) the real invoices side by side with invoice2data 1.0.1 and its own
+templates (benchmarks/real_invoices.py), and with ``--learning`` the accuracy on a stream of
+repeat-issuer documents after one correction per issuer (benchmarks/learning.py).
 """
 
 from __future__ import annotations
@@ -43,7 +47,18 @@ def main() -> int:
     parser.add_argument("--text", type=int, default=60, help="generated text PDFs")
     parser.add_argument("--scans", type=int, default=60, help="generated scans (OCR)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-real", action="store_true", help="skip the real invoices vs invoice2data")
+    parser.add_argument("--learning", action="store_true", help="layouts learned from one correction")
     args = parser.parse_args()
+    if not args.no_real:
+        from benchmarks.real_invoices import run as run_real
+        from tools.config import shared_data_dir
+
+        run_real(shared_data_dir())
+    if args.learning:
+        from benchmarks.learning import run as run_learning
+
+        run_learning(seed=args.seed)
     docs = generate(max(args.text, args.scans), seed=args.seed)
 
     per_page: list[float] = []

@@ -3,6 +3,10 @@
 Contract: ``extract_bytes(data, source)`` returns one or more canonical :class:`Extraction` objects
 (several when a file holds several messages) or raises a :class:`RepairDeskError` subclass naming
 ``source`` and the reason. The file name is never used to decide the type.
+
+E-invoices: a CII or UBL XML is read by :mod:`tools.documents.einvoice` (XPath provenance,
+confidence 1.0); a PDF that carries one as an attachment (ZUGFeRD, Factur-X, XRechnung) gets the
+XML's values, checked against the printed page (``EINVOICE_MISMATCH`` findings).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tools.errors import DocumentError, InputTooLargeError, RepairDeskError, UnsupportedDocumentError
-from tools.messages.model import Extraction
+from tools.messages.model import Extraction, Finding
 from tools.sniff import sniff
 
 __all__ = ["MAX_INPUT_BYTES", "extract_bytes", "extract_path", "sniff"]
@@ -25,6 +29,10 @@ def extract_bytes(data: bytes, source: str) -> list[Extraction]:
         raise InputTooLargeError(f"{len(data)} bytes is over the {MAX_INPUT_BYTES}-byte limit", source=source)
     kind = sniff(data)
     if kind == "xml":
+        from tools.documents.einvoice import is_einvoice_xml, read_einvoice
+
+        if is_einvoice_xml(data):
+            return [read_einvoice(data, source)]
         from tools.messages.iso20022 import parse_xml
 
         return [parse_xml(data, source)]
@@ -37,8 +45,34 @@ def extract_bytes(data: bytes, source: str) -> list[Extraction]:
             from tools.documents import extract_document
         except ImportError as exc:  # pragma: no cover - the documents package ships with the app
             raise UnsupportedDocumentError(f"no reader for {kind} input: {exc}", source=source) from exc
-        return extract_document(data, source)
+        extractions = extract_document(data, source)
+        if kind == "pdf":
+            extractions = _with_einvoice(data, source, extractions)
+        return extractions
     raise UnsupportedDocumentError(f"unrecognised content ({kind})", source=source)
+
+
+def _with_einvoice(data: bytes, source: str, extractions: list[Extraction]) -> list[Extraction]:
+    """A PDF/A-3 e-invoice (ZUGFeRD, Factur-X, XRechnung): the embedded XML's values, checked
+    against the printed page (see :mod:`tools.documents.einvoice_merge`)."""
+    from tools.documents.einvoice import embedded_xml, read_einvoice
+    from tools.documents.einvoice_merge import merge
+
+    if len(extractions) != 1 or extractions[0].remittance is None:
+        return extractions
+    attached = embedded_xml(data)
+    if attached is None:
+        return extractions
+    name, xml = attached
+    try:
+        invoice = read_einvoice(xml, f"{source}:{name}")
+    except RepairDeskError as exc:
+        # An unreadable attachment: the page's reading stands, and the reason is shown.
+        extractions[0].findings.append(
+            Finding(code="EINVOICE_UNREADABLE", severity="warning", message=f"attached {name}: {exc.reason}")
+        )
+        return extractions
+    return [merge(extractions[0], invoice, name)]
 
 
 def extract_path(path: Path) -> list[Extraction]:

@@ -23,6 +23,7 @@ from typing import Any
 
 from agents.cases import validate_case
 from agents.state import TriageState
+from tools.documents.consistency import check_documents
 from tools.errors import ParseError, RepairDeskError, ValidationError
 from tools.extract import extract_bytes, sniff
 from tools.messages.model import Payment, to_json_dict
@@ -155,6 +156,8 @@ def intake(state: TriageState) -> dict[str, Any]:
         kind = str(carried.get("message_format") or "payment")
     else:
         payment, findings, kind = read_payment(case, source, documents)
+    # Documents that disagree with the payment (amount, currency, account, references) are findings.
+    findings = findings + check_documents(payment, documents)
     return {
         "payment": payment,
         "findings": findings,

@@ -202,3 +202,23 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class LayoutRuleRow(Base):
+    """A document layout learned from one analyst correction (tools/documents/learned.py).
+
+    ``rule`` is the :class:`~tools.documents.learned.LayoutRule` as JSON (issuer fingerprint, box,
+    anchor); a removed rule keeps its row with ``deleted_at`` set, so the audit trail can name it.
+    """
+
+    __tablename__ = "layout_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the taught document
+    field: Mapped[str] = mapped_column(String(80))
+    issuer: Mapped[str | None] = mapped_column(String(255))  # the issuer's name or IBAN, for people
+    rule: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_by: Mapped[str | None] = mapped_column(String(80))
+    deleted_at: Mapped[datetime | None]

@@ -78,6 +78,9 @@ def worker_context() -> WorkerContext:
                 db=Database(settings.database_url, audit_key=resolve_key(settings)),
                 store=open_store(settings.document_store_location, kms_key_id=settings.document_kms_key_id),
             )
+            from app.services.layout_rules import install_provider
+
+            install_provider(_context.db)  # learned document layouts, as in the API process
         return _context
 
 

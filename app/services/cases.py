@@ -408,7 +408,7 @@ def case_view(session: Session, case: Case) -> dict[str, Any]:
     )
     # A document that could not be read (over a limit, corrupt) says why, where the analyst looks.
     view["documents"] = [
-        {"name": d.name, "sha256": d.sha256, "position": d.position}
+        {"document_id": d.sha256, "name": d.name, "sha256": d.sha256, "position": d.position}
         | ({"error": d.extraction_error} if d.extraction_error else {})
         for d in docs
     ]

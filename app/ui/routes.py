@@ -25,9 +25,11 @@ from app.api.deps import authenticate
 from app.api.schemas import DecisionIn
 from app.api.state import Services
 from app.db.models import Case
+from app.services import layout_rules
 from app.services.auth import Principal
 from app.services.cases import QUEUE_COLUMNS, STATUSES, get_case, queue_item
 from app.services.decisions import decide
+from app.services.layout_rules import CorrectionIn
 from app.services.pages import page_png
 from app.services.sessions import WebUser, end_session, new_secret, open_session, resolve_session, same_secret
 from app.ui.view import case_page, document_kind
@@ -272,6 +274,44 @@ async def case_decision(request: Request, case_id: str) -> Response:
         return _case_response(request, principal, case_id, error=exc.reason)
     done = {"approve": "Approved", "edit": "Edit saved", "reject": "Rejected"}.get(decision, "Saved")
     return RedirectResponse(f"/ui/cases/{case_id}?notice={done}", status_code=303)
+
+
+def _correct(services: Services, sha256: str, body: CorrectionIn, principal: Principal) -> dict[str, Any]:
+    with services.db.session() as session, services.db.writer():
+        return layout_rules.teach(session, services.store, sha256, body, user=principal.user)
+
+
+@router.post("/cases/{case_id}/documents/{sha256}/corrections")
+async def document_correction(request: Request, case_id: str, sha256: str) -> Response:
+    """The case page's "Correct and learn" form: a field's value and the box selected on the page."""
+    principal = _principal(request)
+    if principal is None:
+        return _login_redirect()
+    if principal.role not in ("analyst", "approver"):
+        return _case_response(
+            request, principal, case_id, error=f"role {principal.role} cannot correct documents"
+        )
+    form = await request.form()
+    try:
+        bbox = [float(v) for v in str(form.get("bbox") or "").split(",") if v.strip()]
+        if len(bbox) != 4:
+            raise ValueError("select the value on the page image first (drag over it)")
+        body = CorrectionIn(
+            field=str(form.get("field", "")),
+            value=str(form.get("value", "")),
+            page=int(str(form.get("page") or 1)),
+            bbox=bbox,
+        )
+        result = await run_in_threadpool(_correct, _services(request), sha256, body, principal)
+    except PydanticValidationError as exc:
+        message = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        return _case_response(request, principal, case_id, error=f"Invalid correction: {message}")
+    except ValueError as exc:
+        return _case_response(request, principal, case_id, error=f"Invalid correction: {exc}")
+    except RepairDeskError as exc:
+        return _case_response(request, principal, case_id, error=exc.reason)
+    notice = f"Correction saved; layout rule {result['rule']['id']} learned for this issuer"
+    return RedirectResponse(f"/ui/cases/{case_id}?notice={notice}", status_code=303)
 
 
 @router.get("/cases/{case_id}/documents/{sha256}/pages/{number}.png")

@@ -105,7 +105,15 @@ def _documents(
                 "fields": fields,
                 "findings": [f for e in extractions for f in e.get("findings", [])],
                 "error": (row.extraction_error if row else None) or render_error,
-                "pages": [{"number": p.number, "boxes": boxes.get(p.number, [])} for p in pages],
+                "pages": [
+                    {
+                        "number": p.number,
+                        "boxes": boxes.get(p.number, []),
+                        "width": p.width,
+                        "height": p.height,
+                    }
+                    for p in pages
+                ],
                 "highlighted": sum(len(b) for b in boxes.values()),
             }
         )

@@ -45,6 +45,42 @@ def _invoices(root: Path) -> list[dict[str, Any]]:
     return rows
 
 
+# Keys of the real set's JSON (see ../shared/data/invoices/real/README.md) -> extraction paths.
+REAL_KEYS = {
+    "amount": "remittance.total_amount",
+    "currency": "remittance.currency",
+    "invoice_number": "remittance.invoice_number",
+    "date": "remittance.invoice_date",
+    "date_due": "remittance.due_date",
+    "iban": "remittance.iban",
+    "issuer": "remittance.payee.name",
+    "bic": "remittance.bic",
+    "buyer": "remittance.payer.name",
+}
+# The fields the real set's accuracy floor is measured on (bic and buyer are reported, not floored).
+REAL_FLOOR_KEYS = ["amount", "currency", "invoice_number", "date", "date_due", "iban", "issuer"]
+# Names are compared by containment after normalising: the page may add a legal form.
+CONTAINS = ["remittance.payee.name", "remittance.payer.name"]
+
+
+def real_invoices(root: Path) -> list[dict[str, Any]]:
+    """The real invoices (``invoices/real``): expectations are the hand-checked JSON beside each PDF."""
+    rows = []
+    for path in sorted((root / "invoices/real").glob("*.json")):
+        truth = json.loads(path.read_text())
+        expected = {REAL_KEYS[key]: str(value) for key, value in truth.items() if key in REAL_KEYS}
+        rows.append(
+            {
+                "id": f"real/{path.stem}",
+                "input": f"shared:invoices/real/{path.stem}.pdf",
+                "doc_type": "invoice",
+                "expected": expected,
+                "contains": [name for name in CONTAINS if name in expected],
+            }
+        )
+    return rows
+
+
 def _camt(root: Path) -> list[dict[str, Any]]:
     rows = []
     for path in sorted((root / "iso20022/camt_genkgo").glob("camt05*.json")):
@@ -161,7 +197,9 @@ def build(root: Path | None = None) -> list[dict[str, Any]]:
     base = root or shared_data_dir()
     # Generated remittance advices (60 text PDFs, 12 scans): truth from the generator, inputs
     # rendered on the fly from their "generated:<spec>" reference.
-    return _invoices(base) + _camt(base) + _pacs008(base) + _mt103(base) + dataset_rows()
+    return (
+        real_invoices(base) + _invoices(base) + _camt(base) + _pacs008(base) + _mt103(base) + dataset_rows()
+    )
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from app.db.models import Case, Decision, Job, Proposal
 from app.main import create_app
 from app.services.decisions import record_decision
 from app.settings import Settings
+from tests.agents.fixtures import mt103
 from tests.app.conftest import Api, StubTriage, add_tokens
 
 IBAN = "payment.creditor.account.iban"
@@ -191,7 +192,7 @@ def test_a_decision_recorded_before_a_crash_is_applied_once_at_start_up(
 
 
 def test_idempotency_keys_belong_to_the_client(api: Api) -> None:
-    body = {"exception_code": "AC01", "message": ":20:REF1\n"}
+    body = {"exception_code": "AC01", "message": mt103(ref="REF1")}
     key = {"Idempotency-Key": "same-key"}
     mine = api.client.post("/v1/exceptions", json=body, headers=api.h["service"] | key)
     theirs = api.client.post("/v1/exceptions", json=body | {"notes": "other"}, headers=api.h["analyst"] | key)

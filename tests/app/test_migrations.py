@@ -119,7 +119,7 @@ def test_0003_keeps_decisions_and_unkeyed_events_and_scopes_idempotency_keys(emp
             ),
             {"z": "0" * 64},
         )
-    _migrate(empty_engine, "head")
+    _migrate(empty_engine, "0003_crashsafe")
     assert _version(empty_engine) == "0003_crashsafe"
     with empty_engine.begin() as connection:
         assert connection.execute(text("SELECT state FROM decisions")).scalar_one() == "applied"
@@ -131,5 +131,15 @@ def test_0003_keeps_decisions_and_unkeyed_events_and_scopes_idempotency_keys(emp
         connection.execute(text("DELETE FROM cases WHERE id = 'EXC-B'"))
     _migrate(empty_engine, "0002", down=True)
     assert "state" not in {c["name"] for c in inspect(empty_engine).get_columns("decisions")}
-    _migrate(empty_engine, "head")
+    _migrate(empty_engine, "0003_crashsafe")
     assert _version(empty_engine) == "0003_crashsafe"
+
+
+def test_0005_realdocs_adds_layout_rules_and_downgrades(empty_engine: Engine) -> None:
+    _migrate(empty_engine, "0002")
+    assert "layout_rules" not in inspect(empty_engine).get_table_names()
+    _migrate(empty_engine, "0005_realdocs")
+    columns = {column["name"] for column in inspect(empty_engine).get_columns("layout_rules")}
+    assert {"id", "document_id", "field", "rule", "created_by", "deleted_at"} <= columns
+    _migrate(empty_engine, "0002", down=True)
+    assert "layout_rules" not in inspect(empty_engine).get_table_names()

@@ -23,13 +23,14 @@ class Hit:
     text: str
     words: list[Word]
     confidence: float = 1.0
+    rule: str | None = None  # the learned layout rule that read it ("layout-rule 3, taught by ana")
 
     def source(self) -> FieldSource:
         if not self.words:
-            return FieldSource()
+            return FieldSource(rule=self.rule)
         page = self.words[0].page
         words = [w for w in self.words if w.page == page]
-        return FieldSource(page=page, bbox=bbox_of(words))
+        return FieldSource(page=page, bbox=bbox_of(words), rule=self.rule)
 
     @property
     def ocr_confidence(self) -> float:

@@ -14,15 +14,18 @@ from decimal import Decimal
 from typing import Any
 
 from tools.documents.checks import check_remittance
+from tools.documents.dates import due_in_terms, header_date
 from tools.documents.document import Document, Hit
 from tools.documents.fields import VALIDATORS, header_fields, read_field
 from tools.documents.hints import load_hints
 from tools.documents.labels import INVOICE_WORDS, REMITTANCE_WORDS, tokens
 from tools.documents.layout import Page, bbox_of
+from tools.documents.learned import apply_rules, current_rules
 from tools.documents.letter import letter_payment_date
 from tools.documents.lines import find_lines, narrow
 from tools.documents.normalize import find_amounts, fold, mentioned_currencies, parse_currency
 from tools.documents.parties import find_parties
+from tools.documents.totals import column_total
 from tools.messages.model import (
     ExtractedField,
     Extraction,
@@ -65,6 +68,20 @@ def _apply_hints(doc: Document, found: dict[str, Hit]) -> None:
                 hit = VALIDATORS[name](doc, Hit(" ".join(w.text for w in words), words)) if words else None
                 if hit is not None:
                     found[name] = hit
+
+
+def _invoice_fallbacks(doc: Document, found: dict[str, Hit]) -> None:
+    """Invoice fields that labels alone miss: a column of totals, dates in terms and letterheads."""
+    if "total_amount" in found:
+        found["total_amount"] = column_total(doc, found["total_amount"])
+    if "due_date" not in found:
+        due = due_in_terms(doc)
+        if due is not None:
+            found["due_date"] = due
+    if "invoice_date" not in found:
+        issued = header_date(doc)
+        if issued is not None:
+            found["invoice_date"] = issued
 
 
 def _currency(doc: Document, found: dict[str, Hit]) -> Hit | None:
@@ -115,7 +132,7 @@ class _Builder:
         )
 
 
-def extract_pages(pages: list[Page], source: str) -> Extraction:
+def extract_pages(pages: list[Page], source: str, *, use_rules: bool = True) -> Extraction:
     doc = Document(pages, source)
     doc_type = classify(doc)
     found = header_fields(doc)
@@ -124,6 +141,8 @@ def extract_pages(pages: list[Page], source: str) -> Extraction:
         dated = letter_payment_date(doc)
         if dated is not None:
             found["payment_date"] = dated
+    if doc_type == "invoice":
+        _invoice_fallbacks(doc, found)
     payer, payee = found.get("payer"), found.get("payee")
     if payer is None or payee is None:
         guessed_payer, guessed_payee = find_parties(doc, doc_type)
@@ -131,6 +150,11 @@ def extract_pages(pages: list[Page], source: str) -> Extraction:
         payee = payee or guessed_payee
         if payer is not None and payee is not None and payer.text == payee.text:
             payer = None
+    rules = current_rules() if use_rules else []
+    if rules:
+        # Layouts an analyst taught: the issuer's own positions win over the generic reading.
+        apply_rules(doc, found, rules, payee.text if payee is not None else None)
+        payer, payee = found.get("payer", payer), found.get("payee", payee)
     currency = _currency(doc, found)
     total_hit = found.get("total_amount")
     items = find_lines(doc, doc_type, Decimal(total_hit.text) if total_hit is not None else None)

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from tools.documents.document import Document, Hit, LabelMatch
-from tools.documents.labels import HEADER_TOKENS
+from tools.documents.labels import HEADER_TOKENS, LEGAL_FORMS
 from tools.documents.normalize import DATE_RE, find_amounts, parse_currency, parse_date
 
 IBAN_RE = re.compile(r"\b([A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?)\b")
@@ -104,15 +104,31 @@ def valid_bic(doc: Document, hit: Hit) -> Hit | None:
 
 
 def valid_reference(doc: Document, hit: Hit) -> Hit | None:
-    first = hit.text.split()[0].rstrip(".,;:)") if hit.text.split() else ""
+    parts = hit.text.split()
+    # A separator printed as its own word ("Beleg-Nr  : KR876...") belongs to the label.
+    skip = 0
+    while skip < len(parts) - 1 and parts[skip] in {":", "-", "#", "|", "="}:
+        skip += 1
+    first = parts[skip].lstrip(":#").rstrip(".,;:)") if parts else ""
     if not REFERENCE_RE.match(first) or not any(c.isdigit() for c in first) or DATE_RE.fullmatch(first):
         return None
-    return _sub(hit, 0, len(first), first, 1.0)
+    start = hit.text.find(first)
+    return _sub(hit, start, start + len(first), first, 1.0)
+
+
+_LEGAL_FORMS = {form.rstrip(".") for form in LEGAL_FORMS}
+_LABEL_WORDS = {" ".join(label) for labels in HEADER_TOKENS.values() for label in labels}
 
 
 def valid_name(doc: Document, hit: Hit) -> Hit | None:
     text = hit.text.strip(" :")
-    if len(text) < 2 or not any(c.isalpha() for c in text):
+    letters = sum(c.isalpha() for c in text)
+    digits = sum(c.isdigit() for c in text)
+    if len(text) < 2 or not letters:
+        return None
+    # Another label ("Lieferant | Käufer" headings side by side) or an identifier line
+    # ("GLN 4333741000005 Lief-Nr: 549910") is not a name.
+    if " ".join(w.key for w in hit.words) in _LABEL_WORDS or digits > letters:
         return None
     return Hit(text, hit.words, 1.0)
 
@@ -162,6 +178,10 @@ def read_field(doc: Document, name: str, labels: list[tuple[str, ...]] | None = 
 
 
 def _first_valid(doc: Document, match: LabelMatch, validate: Validator) -> Hit | None:
+    rest = match.segment.words[match.label_end :]
+    if validate is valid_name and rest and all(w.key.rstrip(".") in _LEGAL_FORMS for w in rest):
+        # "Lieferant GmbH": the label word is the name itself, the legal form says so.
+        return Hit(match.segment.text, list(match.segment.words), 0.9)
     for candidate in doc.value_candidates(match):
         hit = validate(doc, candidate)
         if hit is not None:

@@ -1,4 +1,4 @@
-"""Field labels in English, German, French, Dutch and Spanish.
+"""Field labels in English, German, French, Dutch, Spanish and Italian.
 
 Labels are matched token by token on folded text (lower case, accents removed, surrounding
 punctuation stripped), so ``Facture n°``, ``FACTURE N°:`` and an OCR'd ``Facture n`` all match.
@@ -31,6 +31,13 @@ HEADER_LABELS: dict[str, list[str]] = {
         "pagador",
         "ordenante",
         "deudor",
+        "buyer",
+        "kaufer",
+        "acheteur",
+        "koper",
+        "comprador",
+        "acquirente",
+        "committente",
     ],
     "payee": [
         "payee",
@@ -54,6 +61,8 @@ HEADER_LABELS: dict[str, list[str]] = {
         "beneficiario",
         "proveedor",
         "acreedor",
+        "fornitore",
+        "beneficiario del pagamento",
     ],
     "payment_reference": [
         "payment reference",
@@ -109,6 +118,21 @@ HEADER_LABELS: dict[str, list[str]] = {
     "currency": ["currency", "wahrung", "devise", "monnaie", "valuta", "munt", "moneda", "divisa"],
     "total_amount": [
         "total amount paid",
+        "rechnungssumme brutto",
+        "gesamtsumme brutto",
+        "summe brutto",
+        "gesamtbetrag brutto",
+        "rechnungsendbetrag",
+        "endbetrag",
+        "total incl. vat",
+        "total including vat",
+        "total incl. tax",
+        "totale fattura",
+        "totale documento",
+        "importo totale",
+        "totale da pagare",
+        "totaal incl. btw",
+        "totaalbedrag incl. btw",
         "total amount",
         "total paid",
         "amount paid",
@@ -144,6 +168,7 @@ HEADER_LABELS: dict[str, list[str]] = {
         "importe pagado",
         "importe del pago",
         "total a pagar",
+        "totale",
         "total",
     ],
     "invoice_number": [
@@ -151,11 +176,29 @@ HEADER_LABELS: dict[str, list[str]] = {
         "invoice no",
         "invoice nr",
         "invoice #",
+        "credit note number",
+        "credit note no",
+        "credit note",
         "invoice",
         "rechnungsnummer",
+        "rechnungs-nr",
+        "gutschriftsnummer",
+        "gutschrift nr",
+        "gutschrift",
+        "beleg-nr",
+        "belegnummer",
+        "numero d'avoir",
+        "avoir n",
+        "avoir",
+        "creditnota",
+        "creditnotanummer",
+        "numero fattura",
+        "fattura n",
+        "nota di credito",
+        "fattura",
+        "numero de nota de credito",
         "rechnungsnr",
         "rechnung nr",
-        "rechnungs-nr",
         "rechnung",
         "numero de facture",
         "n de facture",
@@ -174,7 +217,21 @@ HEADER_LABELS: dict[str, list[str]] = {
     "invoice_date": [
         "invoice date",
         "date of invoice",
+        "date of issue",
+        "issue date",
+        "date issued",
         "rechnungsdatum",
+        "beleg-datum",
+        "belegdatum",
+        "ausstellungsdatum",
+        "gutschriftsdatum",
+        "date d'emission",
+        "date de l'avoir",
+        "date d'avoir",
+        "fecha de emision",
+        "data fattura",
+        "data documento",
+        "data di emissione",
         "date de facture",
         "date facture",
         "factuurdatum",
@@ -184,7 +241,17 @@ HEADER_LABELS: dict[str, list[str]] = {
     ],
     "due_date": [
         "due date",
+        "date due",
         "payment due",
+        "payable by",
+        "zahlbar bis",
+        "zahlungsziel bis",
+        "date limite de paiement",
+        "date limite",
+        "a payer avant le",
+        "scadenza",
+        "data di scadenza",
+        "vervaldag",
         "falligkeitsdatum",
         "fallig am",
         "zahlungsziel",
@@ -197,6 +264,9 @@ HEADER_LABELS: dict[str, list[str]] = {
     ],
     "iban": [
         "iban",
+        "iban-nr",
+        "iban nr",
+        "iban-nummer",
         "bank account",
         "account number",
         "konto",
@@ -375,7 +445,18 @@ REMITTANCE_WORDS = [
     "aviso de transferencia",
     "notificacion de pago",
 ]
-INVOICE_WORDS = ["invoice", "rechnung", "facture", "factuur", "factura", "tax invoice"]
+INVOICE_WORDS = [
+    "invoice",
+    "rechnung",
+    "facture",
+    "factuur",
+    "factura",
+    "fattura",
+    "tax invoice",
+    "credit note",
+    "gutschrift",
+    "creditnota",
+]
 
 # Invoice-number words used in running text ("we paid invoice 123 of ...").
 INVOICE_MENTIONS = [
@@ -399,6 +480,7 @@ LANGUAGE_WORDS: dict[str, list[str]] = {
     "fr": ["paiement", "facture", "montant", "beneficiaire", "devise", "escompte", "madame", "libelle"],
     "nl": ["betaal", "betaling", "factuur", "bedrag", "begunstigde", "valuta", "korting", "geachte"],
     "es": ["pago", "factura", "importe", "beneficiario", "moneda", "descuento", "estimados", "fecha"],
+    "it": ["pagamento", "fattura", "importo", "scadenza", "totale", "spett", "imponibile", "iva"],
 }
 
 

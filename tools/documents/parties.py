@@ -20,6 +20,14 @@ CUSTOMER_BLOCK = [
     tokens(t)
     for t in [
         "bill to",
+        "billed to",
+        "buyer",
+        "kaufer",
+        "acheteur",
+        "koper",
+        "comprador",
+        "destinatario",
+        "intestatario",
         "invoice to",
         "sold to",
         "ship to",
@@ -77,7 +85,9 @@ def _in_customer_block(doc: Document, line: Line, x0: float) -> bool:
             break
         for segment in previous.segments:
             keys = [w.key for w in segment.words]
-            if abs(segment.x0 - x0) > 30 and previous is not line:
+            # A heading heads its own column: "Naturalsoft Limited ... Bill to" side by side on
+            # one line puts the name in the other column, not under the heading.
+            if abs(segment.x0 - x0) > 30:
                 continue
             for label in CUSTOMER_BLOCK:
                 if tuple(keys[: len(label)]) == label:
@@ -118,12 +128,28 @@ def _address_head(doc: Document) -> Hit | None:
         first = line.segments[0]
         if any(c.isdigit() for c in first.text) or len(first.text) < 3:
             continue
+        if fold(first.text).strip(" .:") in _TITLE_WORDS:
+            continue  # the document's title ("Invoice"), not a name
         following = doc.lines[index + 1 : index + 4]
         same_column = [seg for nxt in following for seg in nxt.segments if abs(seg.x0 - first.x0) < 10]
         if any(_POSTCODE.search(seg.text) for seg in same_column) and any(
             re.search(r"\d", seg.text) for seg in same_column[:1]
         ):
             return Hit(first.text, list(first.words), 0.6)
+    return None
+
+
+def _under_heading(doc: Document) -> Hit | None:
+    """The line right under a bare customer heading ("Bill to" / "Felix Wolf"): a person's name
+    carries no legal form, so the heading is the evidence."""
+    for line in doc.lines:
+        for segment in line.segments:
+            keys = tuple(w.key for w in segment.words)
+            if keys not in CUSTOMER_BLOCK:
+                continue
+            below = doc.below(line, segment)
+            if below is not None and not any(c.isdigit() for c in below.text) and "@" not in below.text:
+                return Hit(below.text, list(below.words), 0.6)
     return None
 
 
@@ -138,7 +164,7 @@ def find_parties(doc: Document, doc_type: str) -> tuple[Hit | None, Hit | None]:
         issuer = max(others, key=lambda h: counts[h.text]) if others else None
         if issuer is None:
             issuer = _domain_name(doc) or _address_head(doc)
-        customer = customers[0] if customers else None
+        customer = customers[0] if customers else _under_heading(doc)
         if customer is None:
             customer = next((h for h in others if issuer is None or h.text != issuer.text), None)
         return customer, issuer

@@ -225,6 +225,7 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
     from pdfminer.pdfparser import PDFSyntaxError
     from pdfminer.psexceptions import PSException
 
+    from tools.documents.glyphs import repair_unmapped
     from tools.documents.grids import read_grids
     from tools.documents.ocr import OcrJob, ocr_image, ocr_pages
     from tools.documents.pdfium import close_document, render_page
@@ -247,7 +248,7 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
                 number = index + 1
                 width, height = float(plumber_page.width), float(plumber_page.height)
                 check_page_size(width, height, number, source)
-                words = _text_layer(plumber_page, number, source)
+                words = repair_unmapped(_text_layer(plumber_page, number, source), document, index)
                 word_count += len(words)
                 if word_count > limits().max_words:
                     raise InputTooLargeError(

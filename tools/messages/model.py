@@ -183,6 +183,7 @@ class FieldSource(Model):
     xpath: str | None = None
     page: int | None = None
     bbox: list[float] | None = None
+    rule: str | None = None  # a learned document layout rule that read the value, and who taught it
 
 
 class ExtractedField(Model):

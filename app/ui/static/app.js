@@ -54,8 +54,46 @@
     });
   }
 
+  // Drag over a value on a page image: its box (in the document's units) goes into the correction form.
+  function selectBoxes(doc) {
+    var form = doc.querySelector("form.correction");
+    if (!form) { return; }
+    doc.querySelectorAll(".page[data-page]").forEach(function (page) {
+      var start = null, mark = null;
+      function point(event) {
+        var r = page.getBoundingClientRect();
+        return { x: Math.min(Math.max(event.clientX - r.left, 0), r.width), y: Math.min(Math.max(event.clientY - r.top, 0), r.height), w: r.width, h: r.height };
+      }
+      page.addEventListener("mousedown", function (event) {
+        event.preventDefault();
+        start = point(event);
+        if (mark) { mark.remove(); }
+        mark = document.createElement("div");
+        mark.className = "hl selection";
+        page.appendChild(mark);
+      });
+      page.addEventListener("mousemove", function (event) {
+        if (!start) { return; }
+        var p = point(event);
+        mark.style.left = (100 * Math.min(start.x, p.x) / p.w) + "%";
+        mark.style.top = (100 * Math.min(start.y, p.y) / p.h) + "%";
+        mark.style.width = (100 * Math.abs(p.x - start.x) / p.w) + "%";
+        mark.style.height = (100 * Math.abs(p.y - start.y) / p.h) + "%";
+      });
+      page.addEventListener("mouseup", function (event) {
+        if (!start) { return; }
+        var p = point(event), sx = parseFloat(page.dataset.width) / p.w, sy = parseFloat(page.dataset.height) / p.h;
+        var box = [Math.min(start.x, p.x) * sx, Math.min(start.y, p.y) * sy, Math.max(start.x, p.x) * sx, Math.max(start.y, p.y) * sy];
+        form.elements.page.value = page.dataset.page;
+        form.elements.bbox.value = box.map(function (v) { return v.toFixed(1); }).join(",");
+        start = null;
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     addCsrf();
+    document.querySelectorAll("article.document").forEach(selectBoxes);
     document.querySelectorAll("table.sortable").forEach(makeSortable);
     document.querySelectorAll("article.document").forEach(linkHighlights);
     document.querySelectorAll("button[data-confirm]").forEach(function (button) {

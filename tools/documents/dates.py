@@ -1,0 +1,83 @@
+"""Invoice dates that no label names: the due date in payment terms, the issue date in the header.
+
+Contract: :func:`due_in_terms` reads "Zahlbar ... bis 04.04.2013", "$19.00 due April 16, 2023",
+"wird am 20.03.2014 ... per SEPA-Lastschrift eingezogen" (a payment-terms sentence with a date);
+:func:`header_date` is the first date in the top part of the first page that no other date label
+(delivery, service period, order) claims: the date a letterhead prints beside the place name.
+Both return a :class:`Hit` at lower confidence than a labelled value, or None.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tools.documents.document import Document, Hit
+from tools.documents.fields import valid_date
+from tools.documents.layout import Word
+from tools.documents.normalize import DATE_RE, fold
+
+# Words of a payment-terms sentence, folded; the date that follows is when payment falls due.
+_TERMS = re.compile(
+    r"\b(zahlbar|fallig|payable|due|faellig|eingezogen|abgebucht|lastschrift|debited|collected"
+    r"|echeance|a payer|preleve|vencimiento|pagadero|scadenza|pagabile|betaalbaar|vervalt|uiterlijk)\b"
+)
+# Other dates a header prints; a line naming one of these does not hold the issue date.
+_OTHER_DATES = re.compile(
+    r"(liefer|leistung|delivery|service|period|zeitraum|order|bestell|auftrag|commande|levering|"
+    r"entrega|consegna|due|fallig|echeance|vencimiento|scadenza|vervaldatum|vertrag|contract|from|bis|"
+    r"valid|gultig)"
+)
+
+
+def due_in_terms(doc: Document) -> Hit | None:
+    for index, line in enumerate(doc.lines):
+        folded = fold(line.text)
+        following = doc.lines[index + 1] if index + 1 < len(doc.lines) else None
+        window = folded
+        if following is not None and following.page == line.page:
+            window += " " + fold(following.text)
+        match = _TERMS.search(window)
+        if match is None:
+            continue
+        # The date after the keyword when the keyword is on this line; else this line's first date.
+        start = match.end() if match.start() < len(folded) else 0
+        for date_match in DATE_RE.finditer(line.text):
+            if date_match.start() < start:
+                continue
+            hit = valid_date(doc, _span_hit(line.words, line.text, date_match.span()))
+            if hit is not None:
+                hit.confidence = round(hit.confidence * 0.85, 3)
+                return hit
+            break
+    return None
+
+
+def header_date(doc: Document) -> Hit | None:
+    if not doc.pages:
+        return None
+    first = doc.pages[0]
+    for line in first.lines:
+        if line.top > 0.4 * first.height:
+            break
+        for segment in line.segments:
+            match = DATE_RE.search(segment.text)
+            if match is None:
+                continue
+            if _OTHER_DATES.search(fold(line.text)):
+                break
+            hit = valid_date(doc, _span_hit(list(segment.words), segment.text, match.span()))
+            if hit is not None:
+                hit.confidence = round(hit.confidence * 0.7, 3)
+                return hit
+    return None
+
+
+def _span_hit(words: list[Word], text: str, span: tuple[int, int]) -> Hit:
+    """The words of ``text`` (words joined by single spaces) that cover ``span``."""
+    chosen, position = [], 0
+    for word in words:
+        end = position + len(word.text)
+        if end > span[0] and position < span[1]:
+            chosen.append(word)
+        position = end + 1
+    return Hit(" ".join(w.text for w in chosen), chosen or words)
