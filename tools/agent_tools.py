@@ -137,11 +137,14 @@ class _LazySearch:
     def get(self) -> Any:
         with self._lock:
             if self._search is None:
-                # Looked up at call time: tools.retrieval may be older or newer than this module.
-                factory = getattr(importlib.import_module("tools.retrieval"), "get_search", None)
-                if factory is None:
-                    raise NotFoundError("procedure search is not available", source="tools.retrieval")
-                self._search = factory()
+                # Imported at call time: loading the search module pulls in numpy and the index code.
+                try:
+                    module = importlib.import_module("tools.retrieval.search")
+                except ImportError as exc:
+                    raise NotFoundError(
+                        "procedure search is not available", source="tools.retrieval.search"
+                    ) from exc
+                self._search = module.get_search()
             return self._search
 
 
