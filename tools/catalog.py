@@ -9,6 +9,7 @@ TOOL_NAMES: frozenset[str] = frozenset(
         "search_banks",
         "get_customer",
         "find_customer",
+        "resolve_party",
         "lookup_account",
         "get_ssi",
         "find_duplicates",
