@@ -158,12 +158,10 @@ def classify(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any]:
     if code != "UNKNOWN" and _known(code):
         confidence = 0.99 if toolbox.claiming(code) else 0.9
         return {"exception_code": code, "classification_confidence": confidence, "classified_from": ["given"]}
-    found, confidence, reasons = classify_unknown(
-        state.get("findings") or [],
-        state.get("documents") or [],
-        str(case.get("notes") or ""),
-        default_classifier(),
-    )
+    documents, notes = state.get("documents") or [], str(case.get("notes") or "")
+    # The classifier (and its embedding model) is loaded only when there is text to read.
+    reader = default_classifier() if narrative_text(notes, documents) else None
+    found, confidence, reasons = classify_unknown(state.get("findings") or [], documents, notes, reader)
     if code != "UNKNOWN":
         reasons.insert(0, f"given code {code!r} is not a known reason code")
     return {"exception_code": found, "classification_confidence": confidence, "classified_from": reasons}
