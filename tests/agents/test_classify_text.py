@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from agents.nodes.classify import classify, classify_unknown, narrative_text
 from agents.toolbox import load_procedure_refs
@@ -100,13 +102,13 @@ class HashEmbedder:
 
     name = "hash-bow"
 
-    def embed(self, texts: list[str], *, batch_size: int = 32) -> Any:
+    def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> NDArray[np.float32]:
         out = np.zeros((len(texts), 256), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in text.lower().split():
                 out[row, int(hashlib.sha256(word.encode()).hexdigest(), 16) % 256] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms == 0, 1, norms)
+        return (out / np.where(norms == 0, 1, norms)).astype(np.float32)
 
 
 def test_the_head_trains_saves_and_loads(tmp_path: Path) -> None:
@@ -119,11 +121,11 @@ def test_the_head_trains_saves_and_loads(tmp_path: Path) -> None:
     head.save(path)
     loaded = Head.load(path)
     assert loaded.classes == head.classes and np.allclose(loaded.weights, head.weights)
-    reader = NarrativeClassifier(loaded, HashEmbedder())  # type: ignore[arg-type]
+    reader = NarrativeClassifier(loaded, HashEmbedder())
     right = sum(reader.rank(text)[0][0] == label for text, label in examples)
     assert right / len(examples) > 0.9
     with pytest.raises(ValueError, match="trained on"):
-        NarrativeClassifier(loaded, SimpleNamespace(name="other"))  # type: ignore[arg-type]
+        NarrativeClassifier(loaded, SimpleNamespace(name="other"))
 
 
 def test_teacher_data_covers_every_label_from_code_sets_and_procedures() -> None:

@@ -67,19 +67,18 @@ def resolve_party(
         owners = [owner.customer_id] if owner else []
         owners += [s.customer_id for s in store.ssis_with_iban(account)]
         for customer_id in owners:
-            customer = store.get_customer(customer_id)
-            if customer is not None:
-                pool[customer_id] = customer
+            owned = store.get_customer(customer_id)
+            if owned is not None:
+                pool[customer_id] = owned
 
     scored = [_score(store, customer, query, account, lines, wanted_country) for customer in pool.values()]
     scored.sort(key=lambda c: (-c["score"], c["customer_id"]))
     candidates = scored[:_MAX_CANDIDATES]
     best = candidates[0] if candidates else None
     rival = candidates[1]["score"] if len(candidates) > 1 else 0.0
-    ambiguous = bool(best) and best["score"] - rival < MARGIN  # type: ignore[index]
-    corroborated = bool(best) and (
-        (best["account"] or 0.0) >= ACCOUNT_NEAR  # type: ignore[index]
-        or (best["address"] or 0.0) >= ADDRESS_MIN  # type: ignore[index]
+    ambiguous = best is not None and best["score"] - rival < MARGIN
+    corroborated = best is not None and (
+        (best["account"] or 0.0) >= ACCOUNT_NEAR or (best["address"] or 0.0) >= ADDRESS_MIN
     )
     resolved = bool(
         best and best["name"] >= NAME_MIN and not best["homoglyph"] and corroborated and not ambiguous
