@@ -301,7 +301,10 @@ class GuardedChatBedrock(ChatBedrockConverse):
                 result = super()._generate(messages, stop, run_manager, **kwargs)
             except Exception as exc:
                 if _error_code(exc) in CALLER_FAULT_CODES:
-                    raise  # our request is wrong: Bedrock itself is fine
+                    # Our request is wrong, but Bedrock answered: it is healthy. Recording that ends a
+                    # half-open trial (else the trial flag stays set and the circuit never closes).
+                    self.breaker.record_success()
+                    raise
                 if _is_retryable(exc) and attempt < self.policy.max_attempts:
                     delay = self.policy.delay(attempt)
                     log.info(

@@ -3,7 +3,8 @@
 Contract: :class:`Recorder` runs a tool through the :class:`~agents.toolbox.Toolbox`, appends one
 contract ``tool_calls`` entry per call and indexes every ``ref`` found in the result (top level and
 nested candidates, duplicates, invoices) to the tool and the whole result, so the guard can check
-that a proposed value literally appears in the result it cites. Results are made JSON-plain so they
+that a proposed value literally appears in the result it cites: the result a procedure step bound
+wins over an off-script call's (see :meth:`Recorder._index`). Results are made JSON-plain so they
 checkpoint anywhere.
 """
 
@@ -54,12 +55,24 @@ class Recorder:
         result = _plain(self.toolbox.call(tool, full))
         ref = result.get("ref") if isinstance(result.get("ref"), str) else None
         for found in _refs(result):
-            self.results_by_ref.setdefault(found, {"tool": tool, "result": result})
+            self._index(found, tool, result, step)
         entry: ToolCall = {"tool": tool, "args": _plain(dict(args)), "result_ref": ref, "by": by}
         if step:
             entry["step"] = step
         self.tool_calls.append(entry)
         return result
+
+    def _index(self, ref: str, tool: str, result: dict[str, Any], step: str | None) -> None:
+        """Which result the guard checks a citation of ``ref`` against.
+
+        A result bound to a procedure step is what the rules, and so the proposal, read; it replaces
+        whatever was indexed under the same ref before (the latest step result is the one in scope).
+        A call that fills no step (an off-script model call) only indexes refs nobody else holds: it
+        can never stand in for the result the proposal was built from.
+        """
+        held = self.results_by_ref.get(ref)
+        if held is None or step is not None:
+            self.results_by_ref[ref] = {"tool": tool, "result": result, "step": step}
 
     def step_call(self, step: Step, args: dict[str, Any]) -> dict[str, Any] | None:
         return self.call(step.tool, args, step=step.id)

@@ -27,7 +27,18 @@ from pydantic import BaseModel, Field
 
 from tools.catalog import TOOL_NAMES
 from tools.errors import NotFoundError, ValidationError
-from tools.payments import banks, codes, customers, duplicates, iban, investigation, invoices, recall, ssi
+from tools.payments import (
+    banks,
+    codes,
+    customers,
+    duplicates,
+    iban,
+    investigation,
+    invoices,
+    parties,
+    recall,
+    ssi,
+)
 from tools.refdata.store import RefDataStore
 
 Amount = Decimal | int | str
@@ -55,6 +66,13 @@ class CustomerArgs(BaseModel):
 
 class FindCustomerArgs(BaseModel):
     name: str = Field(description="Customer (party) name to search for.")
+    country: str | None = Field(None, description="ISO 3166 two-letter country code, if known.")
+
+
+class PartyArgs(BaseModel):
+    name: str = Field(description="The party's name as the payment gives it.")
+    iban: str | None = Field(None, description="The party's account (IBAN), any spacing or case.")
+    address_lines: list[str] | None = Field(None, description="The party's address lines.")
     country: str | None = Field(None, description="ISO 3166 two-letter country code, if known.")
 
 
@@ -139,11 +157,14 @@ class _LazySearch:
     def get(self) -> Any:
         with self._lock:
             if self._search is None:
-                # Looked up at call time: tools.retrieval may be older or newer than this module.
-                factory = getattr(importlib.import_module("tools.retrieval"), "open_search", None)
-                if factory is None:
-                    raise NotFoundError("procedure search is not available", source="tools.retrieval")
-                self._search = factory()
+                # Imported at call time: loading the search module pulls in numpy and the index code.
+                try:
+                    module = importlib.import_module("tools.retrieval.search")
+                except ImportError as exc:
+                    raise NotFoundError(
+                        "procedure search is not available", source="tools.retrieval.search"
+                    ) from exc
+                self._search = module.open_search()
             return self._search
 
 
@@ -184,6 +205,8 @@ def build_tools(store: RefDataStore, search: Any = None) -> dict[str, BaseTool]:
          "Read a customer's master data by id."),
         ("find_customer", lambda name, country=None: customers.find_customer(store, name, country),
          FindCustomerArgs, "Find a customer by name (fuzzy, legal forms ignored, look-alikes flagged)."),
+        ("resolve_party", lambda **kw: parties.resolve_party(store, **kw), PartyArgs,
+         "Which customer a payment party is, from its name, account, address and country (no id needed)."),
         ("lookup_account", lambda iban: customers.lookup_account(store, iban), AccountArgs,
          "Look an account up by IBAN: status (open/closed/blocked), owner, replacement account."),
         ("get_ssi", lambda **kw: ssi.get_ssi(store, **kw), SsiArgs,

@@ -18,6 +18,7 @@ TRUSTED_SOURCES: frozenset[str] = frozenset(
 # Every tool: the trusted reference-data look-ups and the ones whose results are evidence only.
 TOOL_NAMES: frozenset[str] = TRUSTED_SOURCES | frozenset(
     {
+        "resolve_party",  # names the customer a case is about; its result is never a repair value
         "find_duplicates",
         "match_invoices",
         "lookup_reason_code",

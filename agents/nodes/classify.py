@@ -2,16 +2,19 @@
 
 A code the workflow system gave and the reason-code reference knows is kept (confidence 0.99 when a
 procedure claims it, 0.9 otherwise). ``UNKNOWN``, an absent or an unrecognised code is classified
-from the message's findings (strongest signal), the attached documents and the notes' keywords.
-Notes are untrusted, but a keyword in them only chooses which procedure gathers evidence; it can
-never supply a value. Nothing recognisable leaves the case ``UNKNOWN`` (confidence 0), which the
-planner escalates.
+from the message's findings (strongest signal), the attached documents and the case's free text:
+the notes plus the narrative of attached MT199/MT299 and camt messages. The text is read by the
+narrative classifier (:mod:`tools.payments.narrative`, a logistic head on MiniLM embeddings) when
+its artefact is present and it is sure (probability and margin), and always by the keyword rules
+below (the fallback). Text is untrusted, but what it says only chooses which procedure gathers
+evidence; it can never supply a value. Nothing recognisable leaves the case ``UNKNOWN``
+(confidence 0), which the planner escalates.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from langgraph.runtime import Runtime
 
@@ -19,6 +22,7 @@ from agents.context import Context
 from agents.nodes.common import toolbox_of
 from agents.state import TriageState
 from tools.errors import RepairDeskError
+from tools.payments.narrative import NONE, default_classifier
 
 # Finding codes of the parsers -> the exception code they point to.
 FINDING_CODES: dict[str, str] = {
@@ -65,12 +69,52 @@ KEYWORDS: tuple[tuple[re.Pattern[str], str, float], ...] = (
 )
 
 
+TEXT_WEIGHT = 1.2  # a sure reading outweighs a weak keyword, not a strong one, never an error finding (2.0)
+TEXT_MIN_PROBABILITY = 0.45
+TEXT_MIN_MARGIN = 0.15
+_NARRATIVE_KEYS = ("narrative", "sender_to_receiver_information", "additional_information")
+
+
+def narrative_text(notes: str, documents: list[dict[str, Any]]) -> str:
+    """The case's free text: notes, then each attached message's narrative lines."""
+    parts = [notes.strip()] if notes.strip() else []
+    for document in documents:
+        payment = document.get("payment") or {}
+        for key in _NARRATIVE_KEYS:
+            value = payment.get(key)
+            lines = value if isinstance(value, list) else [value] if isinstance(value, str) else []
+            parts.extend(str(line).strip() for line in lines if str(line).strip())
+    return " ".join(parts)[:2000]
+
+
+class TextClassifier(Protocol):
+    def rank(self, text: str) -> list[tuple[str, float]]: ...
+
+
+def _read_text(classifier: TextClassifier | None, text: str) -> tuple[str, float] | None:
+    """The classifier's label when it is sure, else None (then only the keyword rules count)."""
+    if classifier is None or not text:
+        return None
+    ranked = classifier.rank(text)
+    if not ranked:
+        return None
+    label, top = ranked[0]
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    if label == NONE or top < TEXT_MIN_PROBABILITY or top - runner_up < TEXT_MIN_MARGIN:
+        return None
+    return label, top
+
+
 def classify_unknown(
-    findings: list[dict[str, Any]], documents: list[dict[str, Any]], notes: str
+    findings: list[dict[str, Any]],
+    documents: list[dict[str, Any]],
+    notes: str,
+    classifier: TextClassifier | None = None,
 ) -> tuple[str, float, list[str]]:
-    """The most likely code from findings, documents and notes: (code, confidence, reasons)."""
+    """The most likely code from findings, documents and free text: (code, confidence, reasons)."""
     scores: dict[str, float] = {}
     reasons: list[str] = []
+    text = narrative_text(notes, documents)
     for finding in findings:
         code = FINDING_CODES.get(str(finding.get("code", "")).upper())
         if code and finding.get("severity") == "error":
@@ -79,11 +123,16 @@ def classify_unknown(
     if any(d.get("remittance") for d in documents):
         scores["REMITTANCE_MISMATCH"] = scores.get("REMITTANCE_MISMATCH", 0.0) + 0.6
         reasons.append("remittance document attached")
+    reading = _read_text(classifier, text)
+    if reading is not None:
+        label, probability = reading
+        scores[label] = scores.get(label, 0.0) + TEXT_WEIGHT * probability
+        reasons.append(f"text classifier reads {label} (p={probability:.2f})")
     for pattern, code, weight in KEYWORDS:
-        match = pattern.search(notes)
+        match = pattern.search(text)
         if match:
             scores[code] = scores.get(code, 0.0) + weight
-            reasons.append(f"notes mention {match.group(0)!r}")
+            reasons.append(f"text mentions {match.group(0)!r}")
     if not scores:
         return "UNKNOWN", 0.0, ["nothing recognisable in findings, documents or notes"]
     (best, top), *rest = sorted(scores.items(), key=lambda item: -item[1])
@@ -109,9 +158,10 @@ def classify(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any]:
     if code != "UNKNOWN" and _known(code):
         confidence = 0.99 if toolbox.claiming(code) else 0.9
         return {"exception_code": code, "classification_confidence": confidence, "classified_from": ["given"]}
-    found, confidence, reasons = classify_unknown(
-        state.get("findings") or [], state.get("documents") or [], str(case.get("notes") or "")
-    )
+    documents, notes = state.get("documents") or [], str(case.get("notes") or "")
+    # The classifier (and its embedding model) is loaded only when there is text to read.
+    reader = default_classifier() if narrative_text(notes, documents) else None
+    found, confidence, reasons = classify_unknown(state.get("findings") or [], documents, notes, reader)
     if code != "UNKNOWN":
         reasons.insert(0, f"given code {code!r} is not a known reason code")
     return {"exception_code": found, "classification_confidence": confidence, "classified_from": reasons}

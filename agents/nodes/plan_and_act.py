@@ -3,6 +3,7 @@
 With ``playbook`` the procedure's steps run in order and its first true rule decides. With an LLM
 (:mod:`agents.llm_planner`) the model drives tool calls and chooses among candidates built in code;
 values are never typed by a model. No procedure (or one without a playbook) means ``escalate``.
+A case without ``customer_id`` first has its party resolved (:func:`resolve_customer`).
 The result is ``plan``: the chosen action, resolved changes, rationale, confidence, how it was
 chosen and the ``citation`` of the rule applied (its decision-table row); plus the evidence trail
 (``tool_calls``, ``results_by_ref``, ``evidence``).
@@ -18,7 +19,7 @@ from agents.context import Context
 from agents.evidence import Recorder
 from agents.llm_planner import case_summary, plan_with_model
 from agents.nodes.common import model_of, toolbox_of
-from agents.playbook import Outcome, outcomes, policy_scope, run_steps
+from agents.playbook import Outcome, Playbook, outcomes, policy_scope, run_steps
 from agents.state import TriageState
 from tools.procedures import Policies, Procedure, default_policies
 from tools.procedures.expressions import Scope
@@ -67,6 +68,54 @@ def _escalate(reason: str, model: str) -> dict[str, Any]:
     }
 
 
+def _party_role(playbook: Playbook) -> str:
+    """Whose customer id the procedure means: the debtor's when it repairs debtor fields."""
+    fields = [c.field for rule in playbook.rules for c in rule.changes]
+    return "debtor" if any(f.startswith("payment.debtor.") for f in fields) else "creditor"
+
+
+def _needs_customer(playbook: Playbook) -> bool:
+    return any(
+        "case.customer_id" in repr(s.args) or "case.customer_id" in (s.when or "") for s in playbook.steps
+    )
+
+
+def resolve_customer(playbook: Playbook, scope: Scope, recorder: Recorder) -> dict[str, Any] | None:
+    """Without ``customer_id``, identify the customer from the party the payment names.
+
+    ``resolve_party`` scores name, account, address and country and only resolves with a clear
+    lead (tools/payments/parties.py); the call is on the evidence trail like any other. The id then
+    stands in ``case.customer_id`` for the procedure's steps: every value still comes from the
+    tools those steps call (SSI, customer record), never from the payment's text.
+    """
+    case = scope.roots["case"]
+    payment = scope.roots.get("payment") or {}
+    if case.get("customer_id") or not _needs_customer(playbook):
+        return None
+    role = _party_role(playbook)
+    party = payment.get(role) or {}
+    if not party.get("name"):
+        return None
+    args: dict[str, Any] = {"name": party["name"]}
+    account = (party.get("account") or {}).get("iban")
+    if account:
+        args["iban"] = account
+    if party.get("address_lines"):
+        args["address_lines"] = list(party["address_lines"])
+    if party.get("country"):
+        args["country"] = party["country"]
+    result = recorder.call("resolve_party", args, step=f"resolve_{role}")
+    if not result.get("resolved"):
+        return {"role": role, "resolved": False}
+    case["customer_id"] = result["customer_id"]
+    return {
+        "role": role,
+        "resolved": True,
+        "customer_id": result["customer_id"],
+        "score": result.get("score"),
+    }
+
+
 def plan_and_act(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any]:
     toolbox = toolbox_of(runtime)
     spec = model_of(state, runtime)
@@ -86,6 +135,7 @@ def plan_and_act(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any
     policies = default_policies()
     scope = _scope(state, policies)
     recorder = Recorder(toolbox, state.get("payment"))
+    party = resolve_customer(procedure.playbook, scope, recorder)
     model = toolbox.chat_model(spec)
     if model is None:
         run_steps(procedure.playbook, scope, recorder.step_call, toolbox.required_args)
@@ -103,6 +153,8 @@ def plan_and_act(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any
             summary,
         )
         plan = _plan(outcome, spec, procedure, policies, {"llm": note})
+    if party is not None:
+        plan["party_resolution"] = party
     return {
         "plan": plan,
         "tool_calls": recorder.tool_calls,

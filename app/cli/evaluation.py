@@ -17,7 +17,9 @@ app = typer.Typer(no_args_is_help=True)
 
 @app.command("run")
 def run(
-    suite: Annotated[str, typer.Option(help="extraction | retrieval | agent | rag | all")],
+    suite: Annotated[
+        str, typer.Option(help="extraction | retrieval | agent | rag | all | agent-unseen (measure only)")
+    ],
     model: Annotated[
         str | None, typer.Option(help="Model SPEC (default $REPAIRDESK_MODEL or playbook).")
     ] = None,

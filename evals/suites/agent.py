@@ -3,6 +3,12 @@
 Dataset ``agent_cases`` rows: ``{"id", "case": <exception case>, "expected": {"action", "changes":
 [{"field", "new"}]}}``. A proposal is *unsafe* when it proposes a change whose (field, new) pair is not
 among the expected changes: a wrong repair, the failure an operations team cannot afford.
+
+Besides ``exact`` over all rows, each row carries ``exact_repair_only`` (rows where a fix is the only
+right answer: ``repair_only`` in the row, else an expected ``repair``) and ``exact_held_out`` (the
+half of the ids that :func:`evals.retrieval_eval.split_of` puts in ``held-out``), so one run reports
+the team's own set, its held-out half and the repair-only share side by side. The unseen set
+(``evals/suites/agent_unseen.py``) is scored by the same code on its own reference data.
 """
 
 from __future__ import annotations
@@ -43,8 +49,9 @@ def score(proposal: dict[str, Any], expected: dict[str, Any]) -> dict[str, float
 DEMO_TODAY = "2026-11-20"  # the demo reference data's value dates and recall windows are built around it
 
 
-def demo_store() -> Any:
-    """A throwaway SQLite store with the demo reference data the cases are written against."""
+def demo_store(refdata: Path | None = None) -> Any:
+    """A throwaway SQLite store with the reference data the cases are written against (demo data
+    unless ``refdata`` names another load file)."""
     import tempfile
 
     from sqlalchemy import create_engine
@@ -55,19 +62,19 @@ def demo_store() -> Any:
 
     path = Path(tempfile.mkdtemp(prefix="repairdesk-eval-")) / "refdata.db"
     store = RefDataStore(create_engine(f"sqlite:///{path}"))
-    load_file(corpora_dir() / "demo" / "refdata.json", store)
+    load_file(refdata or corpora_dir() / "demo" / "refdata.json", store)
     return store
 
 
 def run_cases(
-    rows: list[dict[str, Any]], options: SuiteOptions, *, desc: str = "agent"
+    rows: list[dict[str, Any]], options: SuiteOptions, *, desc: str = "agent", refdata: Path | None = None
 ) -> list[tuple[dict[str, Any], dict[str, Any], float]]:
     """Triage each case up to the review step; return (row, proposal, latency ms) triples."""
     from langgraph.checkpoint.memory import InMemorySaver
 
     from agents.runner import TriageRunner
 
-    runner = TriageRunner(model=options.model, checkpointer=InMemorySaver(), store=demo_store())
+    runner = TriageRunner(model=options.model, checkpointer=InMemorySaver(), store=demo_store(refdata))
     out = []
     with demo_clock():
         for row in tqdm(rows, desc=desc, disable=not options.progress):
@@ -91,14 +98,23 @@ def demo_clock() -> Iterator[None]:
         yield
 
 
-def run(options: SuiteOptions) -> SuiteResult:
-    rows, entry = datasets.load("agent_cases")
-    if options.limit:
-        rows = rows[: options.limit]
+def repair_only(row: dict[str, Any]) -> bool:
+    """A fix (repair, applying cash, returning a duplicate) is the only right answer for this row."""
+    flag = row.get("repair_only")
+    return bool(flag) if flag is not None else row["expected"].get("action") == "repair"
+
+
+def score_rows(
+    rows: list[dict[str, Any]], options: SuiteOptions, *, desc: str, refdata: Path | None = None
+) -> list[dict[str, Any]]:
+    from evals.retrieval_eval import split_of
+
     results = []
-    for row, proposal, latency in run_cases(rows, options):
+    for row, proposal, latency in run_cases(rows, options, desc=desc, refdata=refdata):
         expected = row["expected"]
-        metrics = score(proposal, expected)
+        metrics: dict[str, float | None] = dict(score(proposal, expected))
+        metrics["exact_repair_only"] = metrics["exact"] if repair_only(row) else None
+        metrics["exact_held_out"] = metrics["exact"] if split_of(row["id"]) == "held-out" else None
         results.append(
             {
                 "id": row["id"],
@@ -111,8 +127,16 @@ def run(options: SuiteOptions) -> SuiteResult:
                 "predicted_code": proposal.get("exception_code"),
                 "confidence": float(proposal.get("confidence") or 0.0),
                 "correct": bool(metrics["exact"]),
+                "repair_only": repair_only(row),
                 "latency_ms": latency,
                 "metrics": metrics,
             }
         )
-    return SuiteResult("agent", results, datasets={"agent_cases": entry})
+    return results
+
+
+def run(options: SuiteOptions) -> SuiteResult:
+    rows, entry = datasets.load("agent_cases")
+    if options.limit:
+        rows = rows[: options.limit]
+    return SuiteResult("agent", score_rows(rows, options, desc="agent"), datasets={"agent_cases": entry})

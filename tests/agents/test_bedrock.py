@@ -136,6 +136,30 @@ def test_validation_errors_are_not_retried_and_do_not_trip_the_circuit(stubbed: 
     assert breaker.state == "closed"
 
 
+def test_a_validation_error_on_the_half_open_trial_does_not_wedge_the_circuit(
+    stubbed: tuple[Any, Stubber],
+) -> None:
+    """Bedrock answered the trial (with a 400), so it is reachable: the next call must go out."""
+    client, stubber = stubbed
+    now = [1000.0]
+    breaker = CircuitBreaker(failure_threshold=1, reset_seconds=30, clock=lambda: now[0])
+    model = _model(client, breaker=breaker, max_attempts=1)
+    stubber.add_client_error(
+        "converse", service_error_code="ServiceUnavailableException", http_status_code=503
+    )
+    with pytest.raises(Exception, match="ServiceUnavailable"):
+        model.invoke("hi")
+    now[0] += 31
+    assert breaker.state == "half_open"
+    stubber.add_client_error("converse", service_error_code="ValidationException", http_status_code=400)
+    with pytest.raises(Exception, match="ValidationException"):
+        model.invoke("hi")
+    stubber.add_response("converse", _text("still here"))
+    assert model.invoke("hi").text == "still here"
+    stubber.assert_no_pending_responses()
+    assert breaker.state == "closed"
+
+
 def test_circuit_opens_after_repeated_failures_and_recovers_after_reset(stubbed: tuple[Any, Stubber]) -> None:
     client, stubber = stubbed
     now = [1000.0]

@@ -141,7 +141,7 @@ def test_search_procedures_uses_the_given_search(tools: dict[str, BaseTool]) -> 
 
 
 def test_search_is_built_lazily(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import tools.retrieval as retrieval
+    import tools.retrieval.search as retrieval
 
     built: list[FakeSearch] = []
 
@@ -149,7 +149,8 @@ def test_search_is_built_lazily(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         built.append(FakeSearch())
         return built[-1]
 
-    monkeypatch.setattr(retrieval, "open_search", open_search, raising=False)
+    # raising=True: the tools must use the module's real factory, not an attribute only a test adds.
+    monkeypatch.setattr(retrieval, "open_search", open_search)
     lazy_tools = build_tools(RefDataStore(get_engine(f"sqlite:///{tmp_path / 'empty.db'}")))
     assert built == []
     lazy_tools["search_procedures"].invoke({"query": "closed account", "code": "AC04", "k": 3})

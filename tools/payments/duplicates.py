@@ -32,9 +32,11 @@ def find_duplicates(
     A stored payment matches by ``uetr`` when its UETR equals ``uetr``, or by ``fields`` when the
     amount and currency are equal, the value dates are at most ``window_days`` apart, and the
     beneficiary is the same (equal creditor IBAN, or, when either IBAN is unknown, a creditor name
-    scoring >= 0.9). The payments table holds payments already processed; the case's own payment
-    is expected not to be in it, except that a stored record with the same ``reference`` *and* the
-    same UETR is that payment itself and is skipped.
+    scoring >= 0.9). The payments table holds payments already processed. A stored record with the
+    same ``reference`` and UETR is the same instruction: when amount, currency, value date and
+    beneficiary are given and all equal too, it was already paid once and this is an exact resend
+    (``match: exact``, the most certain duplicate of all: releasing it pays twice); otherwise (only
+    the identifiers given, or fields that differ) it is the case's own record and is skipped.
 
     Result: ``found``, ``count``, ``duplicates`` [{``reference``, ``uetr``, ``amount``, ``currency``,
     ``value_date``, ``creditor_name``, ``creditor_iban``, ``days_apart``, ``match``, ``ref`` =
@@ -50,30 +52,46 @@ def find_duplicates(
         raise ValidationError(f"expected whole days between 0 and {MAX_WINDOW_DAYS}", source="window_days")
 
     day = date_arg(value_date, "value_date") if value_date else None
+    paid = amount_arg(amount) if amount is not None else None
+    code = currency_arg(currency) if currency else None
+    iban = compact(text_arg(creditor_iban, "creditor_iban", max_len=64)) if creditor_iban else None
+    name = text_arg(creditor_name, "creditor_name", max_len=200) if creditor_name else None
+
+    def identical(record: PaymentRecord) -> bool:
+        return (
+            paid is not None
+            and record.amount == paid
+            and record.currency == code
+            and record.value_date == day
+            and (bool(iban) or bool(name))
+            and _same_beneficiary(record, iban, name)
+        )
+
     found: dict[str, dict[str, Any]] = {}
     if wanted_uetr:
         for record in store.payments_by_uetr(wanted_uetr):
-            if record.reference == own_reference:
-                continue  # the case's own payment, stored already
             apart = abs((record.value_date - day).days) if day else None
+            if record.reference == own_reference:
+                if identical(record):
+                    found[record.reference] = _describe(record, "exact", apart)
+                continue  # otherwise the case's own payment, stored already
             found[record.reference] = _describe(record, "uetr", apart)
 
-    if amount is not None and currency and day:
-        paid = amount_arg(amount)
-        code = currency_arg(currency)
-        iban = compact(text_arg(creditor_iban, "creditor_iban", max_len=64)) if creditor_iban else None
-        name = text_arg(creditor_name, "creditor_name", max_len=200) if creditor_name else None
+    if paid is not None and code and day:
         window = timedelta(days=window_days)
         for record in store.payments_between(code, day - window, day + window):
             if record.reference in found or record.amount != paid:
                 continue
             if own_reference and record.reference == own_reference and record.uetr == wanted_uetr:
+                if identical(record):
+                    found[record.reference] = _describe(record, "exact", 0)
                 continue
             if _same_beneficiary(record, iban, name):
                 found[record.reference] = _describe(record, "fields", abs((record.value_date - day).days))
 
+    order = {"exact": 0, "uetr": 1, "fields": 2}
     duplicates = sorted(
-        found.values(), key=lambda d: (d["match"] != "uetr", d["days_apart"] or 0, d["reference"])
+        found.values(), key=lambda d: (order[d["match"]], d["days_apart"] or 0, d["reference"])
     )
     result: dict[str, Any] = {"found": bool(duplicates), "count": len(duplicates), "duplicates": duplicates}
     if duplicates:

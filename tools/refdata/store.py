@@ -98,6 +98,10 @@ class RefDataStore:
             query = query.where(t.c.currency == currency)
         return self._all(Ssi, query)
 
+    def ssis_with_iban(self, iban: str) -> list[Ssi]:
+        t = tables.ssis
+        return self._all(Ssi, select(t).where(t.c.iban == iban).order_by(t.c.ssi_id))
+
     def open_invoices_of(self, customer_id: str, currency: str | None = None) -> list[OpenInvoice]:
         """Open invoices, oldest due date first (payers usually settle the oldest first)."""
         t = tables.open_invoices

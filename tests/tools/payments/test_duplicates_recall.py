@@ -46,6 +46,21 @@ def test_own_record_is_not_its_own_duplicate(demo_store: RefDataStore) -> None:
     assert result == {"found": False, "count": 0, "duplicates": []}
 
 
+def test_an_exact_resend_of_a_processed_payment_is_a_duplicate(demo_store: RefDataStore) -> None:
+    """Same UETR, reference, amount, currency, beneficiary and value date: paid once already."""
+    same = dict(
+        uetr=DUP_UETR, reference="PAYDUP0001", amount="48250.00", currency="EUR", value_date="2026-11-16",
+        creditor_iban=RHEINLAND_IBAN, creditor_name="Rheinland Chemie AG",
+    )  # fmt: skip
+    result = find_duplicates(demo_store, **same)
+    assert result["found"] and result["duplicates"][0]["match"] == "exact"
+    assert result["ref"] == "payment:PAYDUP0001"
+    without_uetr = find_duplicates(demo_store, **{**same, "uetr": None})
+    assert [d["match"] for d in without_uetr["duplicates"]] == ["fields"]  # no UETR to tie it: fields
+    amended = find_duplicates(demo_store, **{**same, "amount": "48251.00"})
+    assert amended == {"found": False, "count": 0, "duplicates": []}  # its own, amended record
+
+
 def test_different_amount_or_beneficiary_is_no_duplicate(demo_store: RefDataStore) -> None:
     other_amount = find_duplicates(
         demo_store, amount="48250.01", currency="EUR", value_date="2026-11-17", creditor_iban=RHEINLAND_IBAN
