@@ -15,6 +15,7 @@ from sqlalchemy import create_engine
 
 from agents.runner import TriageRunner
 from agents.toolbox import Toolbox, load_procedure_refs
+from app.settings import Settings, configure_process
 from tests.agents.fixtures import ac01_case
 from tools.agent_tools import build_tools
 from tools.refdata.store import RefDataStore
@@ -22,6 +23,7 @@ from tools.refdata.store import RefDataStore
 
 def main() -> None:
     command, thread_id, refdata_db = sys.argv[1:4]
+    configure_process(Settings())  # this process's start-up: the environment names the data dir and DB
     if command == "start":
         store = RefDataStore(create_engine(f"sqlite:///{refdata_db}"))
         toolbox = Toolbox(tools=build_tools(store), procedures=load_procedure_refs(), search=None)

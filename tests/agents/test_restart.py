@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from agents.decisions import read_decisions
 from agents.runner import TriageRunner
 from tests.agents.fixtures import GOOD_IBAN
+from tools import config
 from tools.refdata.store import RefDataStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,9 +59,7 @@ def _restart_cycle(fixture_store: RefDataStore, data_dir: Path, database_url: st
     assert result["status"] == "applied" and f":59:/{GOOD_IBAN}" in result["repaired_message"]
     assert result["proposal"]["status"] == "applied"
     # A third process (this one) sees the finished thread: same result, nothing applied or recorded twice.
-    os.environ["REPAIRDESK_DATA_DIR"] = str(data_dir)
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
+    config.configure(replace(config.current(), data_dir=data_dir, explicit_database_url=database_url or ""))
     runner = TriageRunner()
     assert runner.resume("restart-1", {"decision": "reject"}) == result
     state = runner.get_state("restart-1")
