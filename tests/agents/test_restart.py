@@ -15,6 +15,7 @@ from agents.decisions import read_decisions
 from agents.runner import TriageRunner
 from tests.agents.fixtures import GOOD_IBAN
 from tools import config
+from tools.errors import ValidationError
 from tools.refdata.store import RefDataStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,7 +62,10 @@ def _restart_cycle(fixture_store: RefDataStore, data_dir: Path, database_url: st
     # A third process (this one) sees the finished thread: same result, nothing applied or recorded twice.
     config.configure(replace(config.current(), data_dir=data_dir, explicit_database_url=database_url or ""))
     runner = TriageRunner()
-    assert runner.resume("restart-1", {"decision": "reject"}) == result
+    assert runner.resume("restart-1", {"decision": "approve", "user": "restart-test"}) == result
+    # A different decision on a decided thread is refused: a reject never ends `applied`.
+    with pytest.raises(ValidationError, match="already decided differently"):
+        runner.resume("restart-1", {"decision": "reject"})
     state = runner.get_state("restart-1")
     assert state is not None and state["status"] == "applied"
     assert [d["id"] for d in read_decisions()] == ["restart-1"]
