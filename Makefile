@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two stamps: what running needs (`make run`), then the dev extras on top (`make test`). The dev stamp
+# keeps its old name: scripts wait for it as "fully installed".
+RUN_STAMP := $(VENV)/.run-stamp
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -13,22 +16,33 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export RAGAS_DO_NOT_TRACK := true
 
-.PHONY: install system-deps run test test-fast lint bench clean
+.PHONY: install install-run system-deps system-deps-run run test test-fast lint bench clean
+
+# `make run` installs only the runtime: no llama.cpp compile, CDK, moto, mypy or playwright.
+install-run: system-deps-run $(RUN_STAMP)
 
 install: system-deps $(STAMP)
+
+system-deps-run:
+	@bash infra/setup/system-deps.sh run
 
 system-deps:
 	@bash infra/setup/system-deps.sh
 
 # torch is pinned in pyproject.toml and installed in the same pip call as sentence-transformers,
-# so pip takes the CPU wheel instead of a multi-GB CUDA build.
-$(STAMP): pyproject.toml
+# so pip takes the CPU wheel instead of a multi-GB CUDA build. No --upgrade of pip: on a warm cache
+# it is one more network round trip and download for nothing.
+$(RUN_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
+	@touch $(RUN_STAMP)
+
+# The dev extras on top of the runtime: after `make run`, pip installs only these.
+$(STAMP): $(RUN_STAMP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-run: install
+run: install-run
 	$(BIN)/repairdesk bootstrap
 	$(BIN)/repairdesk serve --host $(HOST) --port $(PORT)
 
