@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from app.api import errors
 from app.api.middleware import RequestContextMiddleware
 from app.api.ratelimit import RateLimiter
-from app.api.routes import documents, exceptions, health, search
+from app.api.routes import desk, documents, exceptions, health, search
 from app.api.state import Services
 from app.db.session import Database
 from app.jobs.pool import WorkerPool
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     )
     app.state.services = services
     errors.install(app)
-    for module in (exceptions, documents, search, health):
+    for module in (exceptions, desk, documents, search, health):
         app.include_router(module.router)
     from app.ui import routes as ui_routes
 

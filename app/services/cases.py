@@ -30,13 +30,14 @@ from app.db.models import Case, CaseDocument, Decision, Document, Proposal
 from app.errors import ConflictError
 from app.jobs.queue import enqueue
 from app.services.audit import append_event
+from app.services.desk import payment_columns
 from app.services.document_store import DocumentStore
 from tools.errors import NotFoundError, ValidationError
 
 _CASES = cast(Table, Case.__table__)
 _CASE_DOCUMENTS = cast(Table, CaseDocument.__table__)
 PRE_PROPOSAL = ("queued", "triaging")
-STATUSES = ("queued", "triaging", "pending_review", "approved", "rejected", "applied", "failed")
+STATUSES = ("queued", "triaging", "pending_review", "approved", "rejected", "applied", "failed", "manual")
 PROPOSAL_KEYS = (
     "exception_code",
     "classification_confidence",
@@ -179,6 +180,7 @@ def create_case(
         "request_hash": digest,
         "idempotency_key": idempotency_key,
         "created_by": user,
+        **payment_columns(body.payment),  # the desk's queue columns; a message's once it is parsed
     }
     try:
         if group_commit is not None:
@@ -339,6 +341,8 @@ def case_view(session: Session, case: Case) -> dict[str, Any]:
     if case.error:
         view["error"] = case.error
     view["customer_id"] = case.customer_id
+    view["assignee"] = case.assignee
+    view["triage_model"] = case.triage_model
     view["submitted_by"] = case.created_by
     view["edited_by"] = case.edited_by
     view["created_at"] = as_utc(case.created_at).isoformat()

@@ -23,10 +23,11 @@ from app import metrics
 from app.api.schemas import DecisionIn
 from app.db.models import Case, Decision, LabelledCase, Proposal
 from app.errors import ConflictError, ForbiddenError
-from app.jobs.triage import TriageBackend
+from app.jobs.triage import TriageBackend, get_runner
 from app.services.audit import append_event
 from app.services.cases import get_case, latest_proposal
 from app.services.document_store import DocumentStore
+from tools import config
 from tools.errors import ValidationError
 
 ROLES_FOR = {"approve": {"approver"}, "reject": {"approver"}, "edit": {"approver", "analyst"}}
@@ -136,14 +137,19 @@ def decide(
         case.edited_by = user
         outcome = {"status": case.status, "proposal_version": version}
     else:
-        runner: TriageBackend = runner_factory()
+        # A re-triaged case waits on its own agent thread, maybe of another model.
+        runner: TriageBackend = (
+            get_runner(case.triage_model, session.get_bind().url.render_as_string(False), config.data_dir())
+            if case.triage_model
+            else runner_factory()
+        )
         resume_input = {
             "decision": "edit" if (body.decision == "approve" and case.edited_by) else body.decision,
             "changes": current if body.decision == "approve" else changes,
             "comment": body.comment,
             "user": user,
         }
-        result = runner.resume(case.id, resume_input)
+        result = runner.resume(case.triage_thread or case.id, resume_input)
         status = str(result.get("status") or ("approved" if body.decision == "approve" else "rejected"))
         case.status = status
         case.final_changes = result.get("final_changes")
@@ -154,6 +160,7 @@ def decide(
         "comment": body.comment,
         "changes": changes,
         "status": case.status,
+        **{k: v for k in ("reason_code", "correct_action") if (v := getattr(body, k)) is not None},
     }
     append_event(session, event=f"decision_{body.decision}", actor=user, case_id=case.id, data=event_data)
     _label(session, store, case, decision, outcome)

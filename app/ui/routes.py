@@ -9,35 +9,34 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import authenticate
 from app.api.schemas import DecisionIn
 from app.api.state import Services
-from app.db.models import Case
+from app.services import case_actions
 from app.services.auth import Principal
-from app.services.cases import QUEUE_COLUMNS, STATUSES, get_case, queue_item
-from app.services.decisions import decide
+from app.services.bulk import bulk_approve
+from app.services.case_actions import DESK_ROLES
+from app.services.cases import STATUSES, get_case
+from app.services.decisions import ROLES_FOR, decide
+from app.services.desk import CORRECT_ACTIONS, REJECT_REASONS
 from app.services.pages import page_png
+from app.services.repaired import repaired_message
+from app.ui.queue import SORT_KEYS, SORT_LABELS, QueueQuery, next_case
 from app.ui.view import case_page, document_kind
-from tools.errors import RepairDeskError
+from tools.errors import RepairDeskError, ValidationError
+from tools.messages.currencies import minor_units
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "repairdesk_token"
-SORTS = {
-    "age": Case.seq,
-    "-age": Case.seq.desc(),
-    "code": Case.exception_code,
-    "status": Case.status,
-    "confidence": Case.confidence.desc(),
-}
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -118,37 +117,40 @@ def logout() -> Response:
 
 
 @router.get("")
-def queue(
-    request: Request, status: str | None = None, code: str | None = None, sort: str = "age"
-) -> Response:
+def queue(request: Request) -> Response:
     principal = _principal(request)
     if principal is None:
         return _login_redirect()
     services = _services(request)
-    error = None
-    query = select(*QUEUE_COLUMNS).limit(500)
-    if status:
-        if status in STATUSES:
-            query = query.where(Case.status == status)
-        else:
-            error = f"Unknown status {status!r}."
-    if code:
-        query = query.where(Case.exception_code == code.strip().upper())
-    query = query.order_by(SORTS.get(sort, Case.seq), Case.seq)
-    with services.db.session() as session:
-        items = [queue_item(row) for row in session.execute(query)]
+    query = QueueQuery.from_params(dict(request.query_params), principal.user)
+    with services.db.connect() as connection:
+        items, total = query.page_rows(connection, services.settings)
     for item in items:
         item["age"] = _age(item["age_seconds"])
+        item["amount_text"] = format_amount(item["amount"], item["currency"])
+    pages = max(1, -(-total // query.size))
     context = {
         "user": principal,
         "items": items,
+        "total": total,
+        "q": query,
+        "pages": pages,
         "statuses": STATUSES,
-        "status": status or "",
-        "code": code or "",
-        "sort": sort if sort in SORTS else "age",
-        "error": error,
+        "sort_keys": SORT_KEYS,
+        "sort_labels": SORT_LABELS,
+        "link": lambda **kw: "/ui?" + urlencode(query.params(**kw)),
+        "error": " ".join(query.errors) or None,
+        "notice": request.query_params.get("notice"),
+        "can_bulk": principal.role == "approver",
     }
     return _render(request, "queue.html", context)
+
+
+def format_amount(amount: float | None, currency: str | None) -> str:
+    if amount is None:
+        return ""
+    digits = minor_units(currency or "")
+    return f"{amount:,.{2 if digits is None else digits}f}"
 
 
 def _case_response(
@@ -158,6 +160,7 @@ def _case_response(
     *,
     error: str | None = None,
     notice: str | None = None,
+    form: dict[str, str] | None = None,
 ) -> HTMLResponse:
     services = _services(request)
     with services.db.session() as session:
@@ -166,7 +169,23 @@ def _case_response(
         except RepairDeskError as exc:
             return _render(request, "error.html", {"user": principal, "error": str(exc)}, status=404)
         page = case_page(session, services.store, _cache_dir(services), case)
-    page.update(user=principal, error=error, notice=notice)
+        with services.db.connect() as connection:
+            page["next_case"] = next_case(connection, case.id, principal.user)
+    role = principal.role
+    page.update(
+        user=principal,
+        error=error,
+        notice=notice,
+        form=form or {},
+        reasons=REJECT_REASONS,
+        correct_actions=CORRECT_ACTIONS,
+        can={
+            "approve": role in ROLES_FOR["approve"],
+            "reject": role in ROLES_FOR["reject"],
+            "edit": role in ROLES_FOR["edit"],
+            "act": role in DESK_ROLES,
+        },
+    )
     return _render(request, "case.html", page, status=200 if error is None else 400)
 
 
@@ -185,28 +204,145 @@ def _decide(services: Services, case_id: str, body: DecisionIn, principal: Princ
         )
 
 
+def _after_decision(services: Services, case_id: str, user: str, go_next: bool) -> str | None:
+    if not go_next:
+        return None
+    with services.db.connect() as connection:
+        return next_case(connection, case_id, user)
+
+
 @router.post("/cases/{case_id}/decision")
 async def case_decision(request: Request, case_id: str) -> Response:
     principal = _principal(request)
     if principal is None:
         return _login_redirect()
     form = await request.form()
-    decision = str(form.get("decision", ""))
+    fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    decision = fields.get("decision", "")
+    comment = fields.get("comment", "").strip()
+    reason_code = fields.get("reason_code") or None
+    correct_action = fields.get("correct_action") or None
+    if decision == "reject" and not (comment or reason_code):
+        return _case_response(
+            request, principal, case_id, error="A rejection needs a reason code or a comment.", form=fields
+        )
+    services = _services(request)
     try:
-        changes = json.loads(str(form.get("changes") or "[]")) if decision == "edit" else []
-        body = DecisionIn(decision=decision, changes=changes, comment=str(form.get("comment", "")))
-        await run_in_threadpool(_decide, _services(request), case_id, body, principal)
+        changes = json.loads(fields.get("changes") or "[]") if decision == "edit" else []
+        extra = {"reason_code": reason_code, "correct_action": correct_action} if decision == "reject" else {}
+        body = DecisionIn(decision=decision, changes=changes, comment=comment, **extra)
+        await run_in_threadpool(_decide, services, case_id, body, principal)
     except json.JSONDecodeError as exc:
         return _case_response(
-            request, principal, case_id, error=f"The edited changes are not valid JSON: {exc}"
+            request, principal, case_id, error=f"The edited changes are not valid JSON: {exc}", form=fields
         )
     except PydanticValidationError as exc:
         message = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-        return _case_response(request, principal, case_id, error=f"Invalid decision: {message}")
+        return _case_response(request, principal, case_id, error=f"Invalid decision: {message}", form=fields)
     except RepairDeskError as exc:
-        return _case_response(request, principal, case_id, error=exc.reason)
+        return _case_response(request, principal, case_id, error=exc.reason, form=fields)
     done = {"approve": "Approved", "edit": "Edit saved", "reject": "Rejected"}.get(decision, "Saved")
+    # Keyboard flow: after approve or reject, open the next case of the queue (the notice names this one).
+    upcoming = await run_in_threadpool(
+        _after_decision, services, case_id, principal.user, decision != "edit" and fields.get("next") == "1"
+    )
+    if upcoming:
+        return RedirectResponse(
+            f"/ui/cases/{upcoming}?" + urlencode({"notice": f"{done} {case_id}"}), status_code=303
+        )
     return RedirectResponse(f"/ui/cases/{case_id}?notice={done}", status_code=303)
+
+
+def _act(services: Services, case_id: str, action: str, fields: dict[str, str], principal: Principal) -> str:
+    user, role = principal.user, principal.role
+    comment = fields.get("comment", "").strip()
+    with services.db.session() as session:
+        if action == "assign":
+            case_actions.assign(session, case_id, user, user=user, role=role)
+            return "Assigned to you"
+        if action == "unassign":
+            case_actions.assign(session, case_id, None, user=user, role=role)
+            return "Unassigned"
+        if action == "retry":
+            case_actions.retry(session, case_id, user=user, role=role, comment=comment)
+            services.notify_workers(case_id)
+            return "Retry queued"
+        if action == "retriage":
+            model = fields.get("model", "").strip() or None
+            case_actions.retriage(session, case_id, user=user, role=role, model=model, comment=comment)
+            services.notify_workers(case_id)
+            return "Re-triage queued"
+        if action == "manual":
+            case_actions.hand_off(session, case_id, user=user, role=role, comment=comment)
+            return "Handed off to manual handling"
+    raise ValidationError(f"unknown action {action!r}", source="action")
+
+
+@router.post("/cases/{case_id}/actions/{action}")
+async def case_action(request: Request, case_id: str, action: str) -> Response:
+    principal = _principal(request)
+    if principal is None:
+        return _login_redirect()
+    form = await request.form()
+    fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    try:
+        done = await run_in_threadpool(_act, _services(request), case_id, action, fields, principal)
+    except RepairDeskError as exc:
+        return _case_response(request, principal, case_id, error=exc.reason, form=fields)
+    back = fields.get("back") == "queue"
+    target = "/ui" if back else f"/ui/cases/{case_id}"
+    return RedirectResponse(f"{target}?" + urlencode({"notice": f"{done}: {case_id}"}), status_code=303)
+
+
+def _bulk(
+    services: Services, case_ids: list[str], comment: str, principal: Principal
+) -> list[dict[str, Any]]:
+    with services.db.session() as session:
+        return bulk_approve(
+            session, services, case_ids, comment=comment, user=principal.user, role=principal.role
+        )
+
+
+@router.post("/bulk-approve")
+async def bulk_approve_cases(request: Request) -> Response:
+    principal = _principal(request)
+    if principal is None:
+        return _login_redirect()
+    form = await request.form()
+    case_ids = [str(v) for v in form.getlist("case_id")][:200]
+    if principal.role != "approver":
+        return RedirectResponse("/ui?" + urlencode({"notice": "Bulk approve needs the approver role."}), 303)
+    if not case_ids:
+        return RedirectResponse("/ui?" + urlencode({"notice": "Select cases to approve."}), 303)
+    results = await run_in_threadpool(
+        _bulk, _services(request), case_ids, str(form.get("comment", "")), principal
+    )
+    approved = [r["case_id"] for r in results if r["approved"]]
+    refused = [f"{r['case_id']} ({r['reason']})" for r in results if not r["approved"]]
+    notice = f"Approved {len(approved)} of {len(results)}."
+    if refused:
+        notice += " Not approved: " + "; ".join(refused[:10])
+    return RedirectResponse("/ui?" + urlencode({"notice": notice}), status_code=303)
+
+
+@router.get("/cases/{case_id}/repaired-message")
+def repaired_download(request: Request, case_id: str, format: str | None = None) -> Response:
+    principal = _principal(request)
+    if principal is None:
+        return Response(status_code=401)
+    services = _services(request)
+    try:
+        with services.db.session() as session:
+            message = repaired_message(
+                get_case(session, case_id), format if format in {"mt103", "pacs008"} else None
+            )
+    except RepairDeskError as exc:
+        return _render(request, "error.html", {"user": principal, "error": str(exc)}, status=404)
+    return Response(
+        message.content,
+        media_type=message.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{message.filename}"'},
+    )
 
 
 @router.get("/cases/{case_id}/documents/{sha256}/pages/{number}.png")

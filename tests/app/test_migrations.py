@@ -79,7 +79,7 @@ def test_0002_adds_model_usage_to_existing_proposals_and_downgrades(empty_engine
             )
         )
 
-    _migrate(empty_engine, "head")
+    _migrate(empty_engine, "0002")
     assert _version(empty_engine) == "0002"
     assert "model_usage" in _proposal_columns(empty_engine)
     usage = '{"calls": 2, "input_tokens": 2400, "output_tokens": 75, "cost_usd": "0.00222"}'
