@@ -19,7 +19,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.api import errors
+from app.api import errors, openapi
 from app.api.middleware import RequestContextMiddleware
 from app.api.ratelimit import RateLimiter
 from app.api.routes import desk, documents, exceptions, health, search
@@ -89,6 +89,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from local assets by app.api.openapi (no CDN)
+        redoc_url=None,
         openapi_tags=[
             {"name": "exceptions", "description": "Exception cases, proposals, decisions, audit."},
             {"name": "documents", "description": "Canonical extraction."},
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     )
     app.state.services = services
     errors.install(app)
+    openapi.install(app)
     for module in (exceptions, desk, documents, search, health):
         app.include_router(module.router)
     from app.ui import routes as ui_routes

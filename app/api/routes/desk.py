@@ -46,14 +46,24 @@ def bulk(
     return {"results": results}
 
 
-@router.post("/{case_id}/assign", response_model=CaseOut, summary="Assign the case (or unassign)")
+@router.post(
+    "/{case_id}/assign",
+    response_model=CaseOut,
+    response_model_exclude_none=True,
+    summary="Assign the case (or unassign)",
+)
 def assign(case_id: str, body: AssignIn, session: SessionDep, principal: Desk) -> dict[str, Any]:
     assignee = principal.user if body.assignee == "me" else body.assignee
     case = case_actions.assign(session, case_id, assignee, user=principal.user, role=principal.role)
     return case_view(session, case)
 
 
-@router.post("/{case_id}/retry", response_model=CaseOut, summary="Retry a failed triage")
+@router.post(
+    "/{case_id}/retry",
+    response_model=CaseOut,
+    response_model_exclude_none=True,
+    summary="Retry a failed triage",
+)
 def retry(
     case_id: str, body: RetryIn, services: ServicesDep, session: SessionDep, principal: Desk
 ) -> dict[str, Any]:
@@ -65,7 +75,10 @@ def retry(
 
 
 @router.post(
-    "/{case_id}/retriage", response_model=CaseOut, summary="Triage again, optionally with another model"
+    "/{case_id}/retriage",
+    response_model=CaseOut,
+    response_model_exclude_none=True,
+    summary="Triage again, optionally with another model",
 )
 def retriage(
     case_id: str, body: RetriageIn, services: ServicesDep, session: SessionDep, principal: Desk
@@ -77,7 +90,12 @@ def retriage(
     return case_view(session, case)
 
 
-@router.post("/{case_id}/manual", response_model=CaseOut, summary="Hand the case off to manual handling")
+@router.post(
+    "/{case_id}/manual",
+    response_model=CaseOut,
+    response_model_exclude_none=True,
+    summary="Hand the case off to manual handling",
+)
 def manual(case_id: str, body: HandOffIn, session: SessionDep, principal: Desk) -> dict[str, Any]:
     case = case_actions.hand_off(
         session, case_id, user=principal.user, role=principal.role, comment=body.comment

@@ -16,7 +16,15 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CurrentUser, ServicesDep, SessionDep, require_role
 from app.api.responses import FastJSONResponse
-from app.api.schemas import ERROR_RESPONSES, CaseAccepted, DecisionIn, ExceptionIn, QueuePage
+from app.api.schemas import (
+    ERROR_RESPONSES,
+    AuditTrail,
+    CaseAccepted,
+    CaseOut,
+    DecisionIn,
+    ExceptionIn,
+    QueuePage,
+)
 from app.api.state import Services
 from app.db.session import Database
 from app.errors import UnsupportedMediaError
@@ -131,6 +139,8 @@ async def queue(
 @router.get(
     "/{case_id}",
     summary="A case with its repair proposal",
+    response_model=CaseOut,
+    response_model_exclude_none=True,  # the contract omits absent values (case_view drops them)
     responses={200: {"content": {"application/json": {"example": CASE_EXAMPLE}}}},
 )
 def case(case_id: str, session: SessionDep, principal: CurrentUser) -> dict[str, Any]:
@@ -140,6 +150,8 @@ def case(case_id: str, session: SessionDep, principal: CurrentUser) -> dict[str,
 @router.post(
     "/{case_id}/decision",
     summary="Approve, edit or reject the proposal (maker-checker applies)",
+    response_model=CaseOut,
+    response_model_exclude_none=True,  # the contract omits absent values (case_view drops them)
     responses={200: {"content": {"application/json": {"example": CASE_EXAMPLE | {"status": "approved"}}}}},
 )
 def decision(
@@ -155,7 +167,11 @@ def decision(
     return case_view(session, updated)
 
 
-@router.get("/{case_id}/audit", summary="The case's audit events, oldest first, hash-chained")
+@router.get(
+    "/{case_id}/audit",
+    summary="The case's audit events, oldest first, hash-chained",
+    response_model=AuditTrail,
+)
 def audit_trail(case_id: str, session: SessionDep, principal: CurrentUser) -> dict[str, Any]:
     get_case(session, case_id)
     return {
