@@ -36,7 +36,7 @@ COLUMNS = (
     Case.assignee,
     Case.created_at,
 )
-SORT_KEYS = ("age", "code", "status", "action", "confidence", "amount", "currency", "beneficiary",
+SORT_KEYS = ("age", "case", "code", "status", "action", "confidence", "amount", "currency", "beneficiary",
              "value_date", "cutoff", "assignee")  # fmt: skip
 SORT_LABELS = {"age": "age (oldest first)", "value_date": "value date", "cutoff": "time to cut-off"}
 
@@ -44,6 +44,7 @@ SORT_LABELS = {"age": "age (oldest first)", "value_date": "value date", "cutoff"
 def _sort_columns(key: str, settings: Settings) -> list[ColumnElement[Any]]:
     by: dict[str, list[Any]] = {
         "age": [Case.seq],
+        "case": [Case.id],
         "code": [Case.exception_code],
         "status": [Case.status],
         "action": [Case.action],
