@@ -13,10 +13,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from evals import datasets
 from evals.base import SuiteOptions, SuiteResult
+from evals.progress import track
 
 ESCALATIONS = {"escalate", "request_info"}
 
@@ -68,7 +67,7 @@ def run_cases(
     os.environ.setdefault("REPAIRDESK_TODAY", DEMO_TODAY)
     runner = TriageRunner(model=options.model, checkpointer=InMemorySaver(), store=demo_store())
     out = []
-    for row in tqdm(rows, desc=desc, disable=not options.progress):
+    for row in track(rows, desc, enabled=options.progress):
         started = time.perf_counter()
         proposal = runner.start(dict(row["case"]), thread_id=f"eval-{row['id']}-{uuid.uuid4().hex[:8]}")
         out.append((row, proposal, (time.perf_counter() - started) * 1000))
