@@ -108,6 +108,11 @@ class QueueItem(BaseModel):
     created_at: str
     updated_at: str
     age_seconds: float
+    amount: float | None = None
+    currency: str | None = None
+    beneficiary: str | None = None
+    value_date: str | None = None
+    assignee: str | None = None
 
 
 class QueuePage(BaseModel):

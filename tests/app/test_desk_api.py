@@ -246,3 +246,35 @@ def test_typed_case_view_keeps_every_field(api: Api) -> None:
     assert view["proposal_version"] == 1 and view["proposal_source"] == "agent"
     assert view["changes"][0]["evidence"] == ["ssi:C-1042:1"]
     assert view["guard"] == {"passed": True, "violations": []}
+
+
+def test_api_queue_carries_the_desk_columns_and_filters_on_them(api: Api) -> None:
+    euro = api.submit(case_id="EXC-QA1", payment=PAYMENT)
+    dollar = api.submit(case_id="EXC-QA2", payment=PAYMENT | {"currency": "USD"})
+    api.wait_status(euro)
+    api.wait_status(dollar)
+    api.client.post(f"/v1/exceptions/{dollar}/assign", json={"assignee": "me"}, headers=api.h["analyst"])
+    items = {i["case_id"]: i for i in api.queue()["items"]}
+    assert items[euro] | {"age_seconds": 0, "created_at": "", "updated_at": ""} == {
+        "case_id": euro,
+        "status": "pending_review",
+        "exception_code": "AC01",
+        "action": "repair",
+        "confidence": 0.93,
+        "customer_id": None,
+        "created_at": "",
+        "updated_at": "",
+        "age_seconds": 0,
+        "amount": 2500.0,
+        "currency": "EUR",
+        "beneficiary": "Acme Widgets GmbH",
+        "value_date": "2026-12-04",
+        "assignee": None,
+    }
+    assert [i["case_id"] for i in api.queue(currency="usd")["items"]] == [dollar]
+    assert [i["case_id"] for i in api.queue(assignee="me")["items"]] == [dollar]
+    assert [i["case_id"] for i in api.queue(role="approver", assignee="me")["items"]] == []
+    assert [i["case_id"] for i in api.queue(assignee="none")["items"]] == [euro]
+    assert [i["case_id"] for i in api.queue(assignee="ana", currency="USD")["items"]] == [dollar]
+    bad = api.client.get("/v1/exceptions", params={"currency": "EURO"}, headers=api.h["analyst"])
+    assert bad.status_code == 422

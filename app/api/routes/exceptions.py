@@ -102,10 +102,12 @@ def submit(
 
 
 def _queue_page(
-    db: Database, status: str | None, code: str | None, limit: int, cursor: str | None
+    db: Database, status: str | None, code: str | None, limit: int, cursor: str | None, **filters: str | None
 ) -> dict[str, Any]:
     with db.connect() as connection:
-        rows, next_cursor = list_cases(connection, status=status, code=code, limit=limit, cursor=cursor)
+        rows, next_cursor = list_cases(
+            connection, status=status, code=code, limit=limit, cursor=cursor, **filters
+        )
     return {"items": queue_items(rows), "next_cursor": next_cursor}
 
 
@@ -122,16 +124,21 @@ async def queue(
     code: Annotated[str | None, Query(max_length=40, description="exception code, e.g. AC01")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    assignee: Annotated[
+        str | None, Query(max_length=80, description='a user, "me", or "none" (unassigned)')
+    ] = None,
+    currency: Annotated[str | None, Query(pattern="^[A-Za-z]{3}$", description="ISO 4217, e.g. EUR")] = None,
 ) -> JSONResponse:
     if status is not None and status not in STATUSES:
         raise ValidationError(
             f"unknown status {status!r}; expected one of {', '.join(STATUSES)}", source="status"
         )
     db: Database = request.app.state.services.db
+    filters = {"assignee": principal.user if assignee == "me" else assignee, "currency": currency}
     if db.inline_reads:
-        page = _queue_page(db, status, code, limit, cursor)
+        page = _queue_page(db, status, code, limit, cursor, **filters)
     else:
-        page = await run_in_threadpool(_queue_page, db, status, code, limit, cursor)
+        page = await run_in_threadpool(lambda: _queue_page(db, status, code, limit, cursor, **filters))
     # Returned as a response, not re-validated: the hot path of the queue (QueuePage documents it).
     return FastJSONResponse(page)
 
