@@ -139,7 +139,9 @@ def decide(
     else:
         # A re-triaged case waits on its own agent thread, maybe of another model.
         runner: TriageBackend = (
-            get_runner(case.triage_model, session.get_bind().url.render_as_string(False), config.data_dir())
+            get_runner(
+                case.triage_model, session.get_bind().engine.url.render_as_string(False), config.data_dir()
+            )
             if case.triage_model
             else runner_factory()
         )

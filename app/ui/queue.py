@@ -166,7 +166,7 @@ class QueueQuery:
     def page_rows(self, connection: Connection, settings: Settings) -> tuple[list[dict[str, Any]], int]:
         where = self.conditions()
         total = int(connection.execute(select(func.count()).select_from(Case).where(*where)).scalar_one())
-        order = [c.desc() if self.descending else c for c in _sort_columns(self.sort, settings)]
+        order: list[Any] = [c.desc() if self.descending else c for c in _sort_columns(self.sort, settings)]
         if self.sort != "age":
             order.append(Case.seq)  # a stable order within equal values
         query = (
@@ -176,7 +176,7 @@ class QueueQuery:
             .limit(self.size)
             .offset((self.page - 1) * self.size)
         )
-        rows = connection.execute(query).all()
+        rows = list(connection.execute(query).all())
         return items(connection, rows, settings), total
 
 
