@@ -63,6 +63,8 @@ def _sort_columns(key: str, settings: Settings) -> list[ColumnElement[Any]]:
 class QueueQuery:
     status: str = ""
     code: str = ""
+    action: str = ""
+    confidence_min: float | None = None
     currency: str = ""
     assignee: str = ""  # a user name, "me", "none"
     beneficiary: str = ""
@@ -85,6 +87,8 @@ class QueueQuery:
             q.errors.append(f"Unknown status {q.status!r}.")
             q.status = ""
         q.code = get("code").upper()[:40]
+        q.action = get("action").lower()[:20]
+        q.confidence_min = q._number(get("confidence_min"), "minimum confidence")
         q.currency = get("currency").upper()[:3]
         assignee = get("assignee")
         q.assignee = user if assignee == "me" else assignee[:80]
@@ -128,6 +132,10 @@ class QueueQuery:
             where.append(Case.status == self.status)
         if self.code:
             where.append(Case.exception_code == self.code)
+        if self.action:
+            where.append(Case.action == self.action)
+        if self.confidence_min is not None:
+            where.append(Case.confidence >= self.confidence_min)
         if self.currency:
             where.append(Case.currency == self.currency)
         if self.assignee == "none":
@@ -151,6 +159,8 @@ class QueueQuery:
         values = {
             "status": self.status,
             "code": self.code,
+            "action": self.action,
+            "confidence_min": "" if self.confidence_min is None else f"{self.confidence_min:g}",
             "currency": self.currency,
             "assignee": self.assignee,
             "beneficiary": self.beneficiary,

@@ -23,6 +23,9 @@ def test_unknown_type_exits_1_naming_the_file(tmp_path: Path) -> None:
 def test_a_known_file_still_extracts_and_a_mixed_run_fails(tmp_path: Path) -> None:
     fin = tmp_path / "pay.fin"
     fin.write_text(
+        "{1:F01BANKDEFFAXXX0000000000}{2:I103BANKGB2LXXXXN}{4:\n:20:REF1\n:23B:CRED\n"
+        ":32A:261122EUR100,00\n:59:/DE89370400440532013000\nACME GMBH\n:71A:SHA\n-}"
+    )
         "{1:F01BANKDEFFAXXX0000000000}{2:I103BANKGB2LXXXXN}{4:\n:20:REF1\n:23B:CRED\n:32A:261122EUR100,00\n:59:/DE89370400440532013000\nACME GMBH\n:71A:SHA\n-}"
     )
     ok = CliRunner().invoke(cli, ["extract", "--json", str(fin)])

@@ -133,6 +133,9 @@ def test_queue_columns_filters_sort_and_pages(api: Api) -> None:
         "EXC-Q0"
     ]
     assert queue_ids(api.client.get("/ui", params={"value_to": "2026-12-03"}).text) == []
+    assert queue_ids(api.client.get("/ui", params={"action": "return"}).text) == []
+    assert queue_ids(api.client.get("/ui", params={"action": "repair", "confidence_min": "0.9"}).text) == ids
+    assert queue_ids(api.client.get("/ui", params={"confidence_min": "0.95"}).text) == []
     # One value date: by the currency's cut-off (EUR and JPY 16:00, USD 21:00), then FIFO.
     assert queue_ids(api.client.get("/ui", params={"sort": "cutoff"}).text) == ["EXC-Q0", "EXC-Q2", "EXC-Q1"]
     paged = api.client.get("/ui", params={"size": "2", "page": "2"}).text
