@@ -26,8 +26,6 @@ def test_a_known_file_still_extracts_and_a_mixed_run_fails(tmp_path: Path) -> No
         "{1:F01BANKDEFFAXXX0000000000}{2:I103BANKGB2LXXXXN}{4:\n:20:REF1\n:23B:CRED\n"
         ":32A:261122EUR100,00\n:59:/DE89370400440532013000\nACME GMBH\n:71A:SHA\n-}"
     )
-        "{1:F01BANKDEFFAXXX0000000000}{2:I103BANKGB2LXXXXN}{4:\n:20:REF1\n:23B:CRED\n:32A:261122EUR100,00\n:59:/DE89370400440532013000\nACME GMBH\n:71A:SHA\n-}"
-    )
     ok = CliRunner().invoke(cli, ["extract", "--json", str(fin)])
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.stdout)["payment"]["currency"] == "EUR"
