@@ -36,16 +36,19 @@ def _display(value: Any) -> str:
 def resolve(connection: Connection, refs: list[str]) -> dict[str, dict[str, Any]]:
     """``{ref: {"ref", "label", "record": [(column, value), ...] | None}}`` for each distinct ref."""
     out: dict[str, dict[str, Any]] = {}
+    readable = True
     for ref in dict.fromkeys(r for part in refs for r in str(part).split("+") if r):
         kind, _, key = ref.partition(":")
         entry: dict[str, Any] = {"ref": ref, "label": kind, "record": None}
         if kind in KINDS and key:
             table, column, label = KINDS[kind]
             entry["label"] = label
+            row = None
             try:
-                row = connection.execute(select(table).where(table.c[column] == key)).mappings().first()
-            except SQLAlchemyError:  # no refdata tables in this database: show the id alone
-                row = None
+                if readable:
+                    row = connection.execute(select(table).where(table.c[column] == key)).mappings().first()
+            except SQLAlchemyError:  # no refdata tables in this database: show the ids alone
+                readable = False
             if row is not None:
                 entry["record"] = [
                     (name, _display(value)) for name, value in row.items() if value not in (None, [], "")

@@ -166,7 +166,10 @@ def case_page(session: Session, store: DocumentStore, cache_dir: Path, case: Cas
     events = [audit.event_to_json(e) for e in audit.case_events(session, case.id)]
     refs = [str(r) for c in view.get("changes") or [] for r in c.get("evidence") or []]
     refs += [str(c.get("result_ref")) for c in view.get("tool_calls") or [] if c.get("result_ref")]
-    evidence = resolve_evidence(session.connection(), refs)
+    # Its own connection: a failed read (no refdata tables yet) must not abort the session's
+    # transaction on PostgreSQL.
+    with session.get_bind().engine.connect() as connection:
+        evidence = resolve_evidence(connection, refs)
     return {
         "case": view,
         "payment_rows": flatten(payment) if payment else [],
