@@ -29,17 +29,20 @@ system-deps-run:
 system-deps:
 	@bash infra/setup/system-deps.sh
 
-# torch is pinned in pyproject.toml and installed in the same pip call as sentence-transformers,
-# so pip takes the CPU wheel instead of a multi-GB CUDA build. No --upgrade of pip: on a warm cache
-# it is one more network round trip and download for nothing.
-$(RUN_STAMP): pyproject.toml
+# The runtime from the lock (infra/setup/lock_run.py): exact pins, --no-deps, so pip resolves nothing;
+# `pip check` then proves the set complete, and a stale lock falls back to the resolving install.
+# torch is pinned and locked as 2.13.0, so pip takes the CPU wheel as it did before the lock.
+# No --upgrade of pip: one more download for nothing.
+PIP := $(BIN)/python -m pip install -q --disable-pip-version-check
+$(RUN_STAMP): pyproject.toml infra/setup/run.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
+	( $(PIP) --no-deps -r infra/setup/run.lock && $(PIP) --no-deps -e . && $(BIN)/python -m pip check >/dev/null ) \
+	  || $(PIP) -e .
 	@touch $(RUN_STAMP)
 
 # The dev extras on top of the runtime: after `make run`, pip installs only these.
 $(STAMP): $(RUN_STAMP)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(PIP) -e '.[dev]'
 	@touch $(STAMP)
 
 run: install-run
