@@ -113,7 +113,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
     site = next((repo / ".venv" / "lib").glob("python*/site-packages"), None)
-    present = sorted(name for name in DEV_ONLY if site is not None and any(site.glob(f"{name}*")))
+    # import packages, as directories: "mypy*" would also match the runtime's mypy_extensions.py
+    present = sorted(name for name in DEV_ONLY if site is not None and (site / name).is_dir())
     result = {
         "commit": commit,
         "seconds": phases,
