@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two stamps: what running needs (`make run`), then the dev extras on top (`make test`). The dev stamp
+# keeps its old name: scripts wait for it as "fully installed".
+RUN_STAMP := $(VENV)/.run-stamp
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -13,22 +16,36 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export RAGAS_DO_NOT_TRACK := true
 
-.PHONY: install system-deps run test test-fast lint bench clean
+.PHONY: install install-run system-deps system-deps-run run test test-fast lint bench bench-setup clean
+
+# `make run` installs only the runtime: no llama.cpp compile, CDK, moto, mypy or playwright.
+install-run: system-deps-run $(RUN_STAMP)
 
 install: system-deps $(STAMP)
+
+system-deps-run:
+	@bash infra/setup/system-deps.sh run
 
 system-deps:
 	@bash infra/setup/system-deps.sh
 
-# torch is pinned in pyproject.toml and installed in the same pip call as sentence-transformers,
-# so pip takes the CPU wheel instead of a multi-GB CUDA build.
-$(STAMP): pyproject.toml
+# The runtime from the lock (infra/setup/lock_run.py): exact pins, --no-deps, so pip resolves nothing;
+# `pip check` then proves the set complete, and a stale lock falls back to the resolving install.
+# torch is pinned and locked as 2.13.0, so pip takes the CPU wheel as it did before the lock.
+# No --upgrade of pip: one more download for nothing.
+PIP := $(BIN)/python -m pip install -q --disable-pip-version-check
+$(RUN_STAMP): pyproject.toml infra/setup/run.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	( $(PIP) --no-deps -r infra/setup/run.lock && $(PIP) --no-deps -e . && $(BIN)/python -m pip check >/dev/null ) \
+	  || $(PIP) -e .
+	@touch $(RUN_STAMP)
+
+# The dev extras on top of the runtime: after `make run`, pip installs only these.
+$(STAMP): $(RUN_STAMP)
+	$(PIP) -e '.[dev]'
 	@touch $(STAMP)
 
-run: install
+run: install-run
 	$(BIN)/repairdesk bootstrap
 	$(BIN)/repairdesk serve --host $(HOST) --port $(PORT)
 
@@ -43,8 +60,12 @@ lint: install
 	$(BIN)/ruff format --check --exclude '*.md' .
 	$(BIN)/mypy
 
+# setup_time.py clones and installs a fresh copy (many minutes): its own target, `make bench-setup`.
 bench: install
-	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
+	for script in benchmarks/*.py; do [ "$$script" = benchmarks/setup_time.py ] || $(BIN)/python $$script || exit 1; done
+
+bench-setup:
+	$(PYTHON) benchmarks/setup_time.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

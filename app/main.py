@@ -21,10 +21,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.api import errors
+from app.api import errors, openapi
 from app.api.middleware import RequestContextMiddleware
 from app.api.ratelimit import RateLimiter
-from app.api.routes import documents, exceptions, health, layout, search
+from app.api.routes import desk, documents, exceptions, health, layout, search
 from app.api.state import Services
 from app.db.session import Database
 from app.jobs.pool import WorkerPool
@@ -131,6 +131,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from local assets by app.api.openapi (no CDN)
+        redoc_url=None,
         openapi_tags=[
             {"name": "exceptions", "description": "Exception cases, proposals, decisions, audit."},
             {"name": "documents", "description": "Canonical extraction."},
@@ -140,7 +142,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     )
     app.state.services = services
     errors.install(app)
-    for module in (exceptions, documents, layout, search, health):
+    openapi.install(app)
+    for module in (exceptions, desk, documents, layout, search, health):
         app.include_router(module.router)
     install_layout_rules(services.db)  # learned document layouts come from this app's database
     from app.ui import routes as ui_routes

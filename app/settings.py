@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tools import config
@@ -89,6 +89,15 @@ class Settings(BaseSettings):
     # tests that build many apps in one process, where frozen objects would never be collected
     freeze_heap: bool = True
     cookie_secure: bool = False
+    # The desk (app.services.desk): the day's cut-off time (UTC, HH:MM) per currency, for the queue's
+    # "time to cut-off"; JSON in REPAIRDESK_CUTOFFS, e.g. {"EUR": "16:00", "USD": "21:00"}.
+    cutoffs: dict[str, str] = Field(
+        default_factory=lambda: {"EUR": "16:00", "GBP": "15:30", "USD": "21:00", "CHF": "14:00"}
+    )
+    cutoff_default: str = "16:00"
+    # Straight-through eligibility for bulk approve: the one rule is app.services.desk.stp_check.
+    stp_min_confidence: float = Field(default=0.9, ge=0, le=1)
+    stp_max_amount: float = Field(default=10_000.0, ge=0)
     migrate_on_startup: bool = True
     # Audit trail (app.services.audit_keys): the HMAC key, from the environment or a file kept apart
     # from the data; without either, a generated development key in <data_dir>/audit.key
@@ -100,6 +109,15 @@ class Settings(BaseSettings):
     audit_anchor_seconds: float = Field(default=60.0, gt=0)
     # Test-only fault injection (app.jobs.crashpoints): REPAIRDESK_CRASH_AT is honoured only when set
     faults_enabled: bool = False
+
+    @field_validator("cutoffs", "cutoff_default")
+    @classmethod
+    def _hhmm(cls, value: dict[str, str] | str) -> dict[str, str] | str:
+        from datetime import time
+
+        for text in value.values() if isinstance(value, dict) else [value]:
+            time.fromisoformat(text)  # ValueError names the text: "Invalid isoformat string: '25:00'"
+        return {k.upper(): v for k, v in value.items()} if isinstance(value, dict) else value
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from evals.progress import track
 from tools.errors import ValidationError
 
 Pair = tuple[str, str]  # (doc_id, section)
@@ -170,17 +171,18 @@ def evaluate(
     *,
     modes: Sequence[str] = MODES,
     use_code_filter: bool = False,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Run each mode on every question of the dataset (see the module docstring for the result).
 
     ``use_code_filter`` passes a question's ``code`` as the search filter; off by default because
-    the analyst questions are typed without one.
+    the analyst questions are typed without one. ``progress`` draws a bar on stderr.
     """
     questions = load_questions(Path(dataset_path))
     depth = max(DEPTH, *ks)
     rows: list[dict[str, Any]] = []
     totals: dict[str, dict[str, float]] = {mode: {} for mode in modes}
-    for question in questions:
+    for question in track(questions, "retrieval", enabled=progress):
         row: dict[str, Any] = {
             "id": question["id"],
             "question": question["question"],

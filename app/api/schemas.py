@@ -133,8 +133,15 @@ class DecisionIn(BaseModel):
     # a decision on an older version is refused with 409 and changes nothing.
     proposal_version: int | None = Field(default=None, ge=1, le=1_000_000)
     # Why a reject, and what should have been done (CONTRACT "Additions"): stored with the decision.
-    reason_code: str | None = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9_.:-]{1,40}$")
-    correct_action: str | None = Field(default=None, max_length=40, pattern=r"^[a-z_]{1,40}$")
+    reason_code: str | None = Field(
+        default=None, max_length=40, pattern=r"^[A-Za-z0-9_.:-]{1,40}$", examples=["wrong_account"]
+    )
+    correct_action: str | None = Field(
+        default=None,
+        max_length=40,
+        pattern=r"^[a-z_]{1,40}$",
+        examples=["return", "escalate", "manual_repair"],
+    )
 
 
 class QueueItem(BaseModel):
@@ -147,6 +154,11 @@ class QueueItem(BaseModel):
     created_at: str
     updated_at: str
     age_seconds: float
+    amount: float | None = None
+    currency: str | None = None
+    beneficiary: str | None = None
+    value_date: str | None = None
+    assignee: str | None = None
 
 
 class QueuePage(BaseModel):
@@ -185,3 +197,198 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         429: "Rate limit exceeded",
     }.items()
 }
+
+
+class ChangeOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    field: str
+    old: str | None = None
+    new: str | None = None
+    evidence: list[str] = Field(default_factory=list)
+
+
+class Guard(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    passed: bool
+    violations: list[Any] = Field(default_factory=list)
+
+
+class DecisionOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    decision: str
+    user: str
+    comment: str = ""
+    changes: list[Any] = Field(default_factory=list)
+    created_at: str
+
+
+class CaseDocumentOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    sha256: str
+    position: int
+
+
+class CaseOut(BaseModel):
+    """A case with its repair proposal (CONTRACT "Repair proposal"); fields absent until known.
+
+    Further keys (model usage, versions, ...) pass through: the contract only ever adds names."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_id": "EXC-2026-0001",
+                    "status": "pending_review",
+                    "exception_code": "AC01",
+                    "classification_confidence": 0.97,
+                    "action": "repair",
+                    "changes": [
+                        {
+                            "field": "payment.creditor.account.iban",
+                            "old": "DE89370400440532013001",
+                            "new": "DE89370400440532013000",
+                            "evidence": ["ssi:C-1042:1"],
+                        }
+                    ],
+                    "rationale": "The IBAN fails its checksum; the customer's SSI gives the account.",
+                    "citations": [{"doc_id": "SOP-AC01", "section": "3.2"}],
+                    "tool_calls": [
+                        {"tool": "get_ssi", "args": {"customer_id": "C-1042"}, "result_ref": "ssi:C-1042:1"}
+                    ],
+                    "confidence": 0.93,
+                    "guard": {"passed": True, "violations": []},
+                    "model": "playbook",
+                    "assignee": "ana",
+                    "submitted_by": "svc-bot",
+                    "created_at": "2026-12-03T09:00:00+00:00",
+                    "updated_at": "2026-12-03T09:00:02+00:00",
+                    "documents": [],
+                    "decisions": [],
+                }
+            ]
+        },
+    )
+
+    case_id: str
+    status: str = Field(
+        description="queued, triaging, pending_review, approved, rejected, applied, failed, manual"
+    )
+    exception_code: str
+    classification_confidence: float | None = None
+    action: str | None = None
+    changes: list[ChangeOut] | None = None
+    rationale: str | None = None
+    citations: list[dict[str, Any]] | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    confidence: float | None = None
+    guard: Guard | None = None
+    model: str | None = None
+    error: str | None = Field(default=None, description="Why the case failed, when it did.")
+    final_changes: list[Any] | None = None
+    repaired_message: str | None = None
+    assignee: str | None = None
+    customer_id: str | None = None
+    submitted_by: str | None = None
+    edited_by: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    documents: list[CaseDocumentOut] = Field(default_factory=list)
+    decisions: list[DecisionOut] = Field(default_factory=list)
+
+
+class AuditEventOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    seq: int
+    event: str = Field(examples=["decision_approve"])
+    actor: str = Field(examples=["bruno"])
+    data: dict[str, Any]
+    created_at: str
+    prev_hash: str
+    hash: str
+
+
+class AuditTrail(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_id": "EXC-2026-0001",
+                    "events": [
+                        {
+                            "seq": 1,
+                            "event": "case_created",
+                            "actor": "svc-bot",
+                            "data": {"exception_code": "AC01", "documents": 0, "status": "queued"},
+                            "created_at": "2026-12-03T09:00:00.000000+00:00",
+                            "prev_hash": "0" * 64,
+                            "hash": "5f" * 32,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    case_id: str
+    events: list[AuditEventOut]
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"assignee": "me"}]})
+
+    assignee: str | None = Field(
+        default="me", max_length=80, description='A user name, "me" (the caller), or null to unassign.'
+    )
+
+
+class RetryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field(default="", max_length=5000)
+
+
+class RetriageIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"model": "playbook", "comment": "LLM timed out"}]}
+    )
+
+    model: str | None = Field(
+        default=None, max_length=200, description="A model spec; default: the service's."
+    )
+    comment: str = Field(default="", max_length=5000)
+
+
+class HandOffIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"comment": "Needs a call to the beneficiary bank"}]}
+    )
+
+    comment: str = Field(min_length=1, max_length=5000)
+
+
+class BulkApproveIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"case_ids": ["EXC-1", "EXC-2"], "comment": "STP batch"}]},
+    )
+
+    case_ids: list[str] = Field(min_length=1, max_length=200)
+    comment: str = Field(default="", max_length=5000)
+
+
+class BulkResult(BaseModel):
+    case_id: str
+    approved: bool
+    status: str | None = None
+    reason: str = Field(description="Why the case was not approved, or what made it eligible.")
+
+
+class BulkApproveOut(BaseModel):
+    results: list[BulkResult]

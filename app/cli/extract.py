@@ -10,6 +10,11 @@ import typer
 
 from app.cli.output import emit_json, fail
 
+UNKNOWN_TYPE = (
+    "cannot tell the document type: not a SWIFT MT or ISO 20022 message, a statement, an invoice "
+    "or a remittance advice"
+)
+
 
 def register(cli: typer.Typer) -> None:
     cli.command("extract")(extract)
@@ -19,7 +24,9 @@ def extract(
     paths: Annotated[list[Path], typer.Argument(help="Files to read: FIN, ISO 20022 XML, PDF or image.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (an array when several).")] = False,
 ) -> None:
-    """Detect each document's type from its content and print the canonical extraction."""
+    """Detect each document's type from its content and print the canonical extraction.
+
+    Exits 1 when any file cannot be read or its type cannot be told (the error names the file)."""
     from tools.errors import RepairDeskError
     from tools.extract import extract_path
 
@@ -32,11 +39,17 @@ def extract(
             fail(str(path), exc.reason)
             failed = True
             continue
-        for extraction in extractions:
+        known = [e for e in extractions if e.doc_type != "unknown"]
+        if not known:
+            # Nothing recognised: an error naming the file, not an empty result and exit 0.
+            fail(str(path), UNKNOWN_TYPE)
+            failed = True
+            continue
+        for extraction in known:
             results.append(extraction.to_json_dict())
             if not as_json:
                 _print_summary(extraction.to_json_dict())
-    if as_json:
+    if as_json and (results or not failed):
         emit_json(results[0] if len(results) == 1 else results)
     if failed:
         raise typer.Exit(1)

@@ -11,10 +11,22 @@ with the model usage that produced it),
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -35,6 +47,7 @@ class Case(Base):
     # An idempotency key belongs to the client that sent it (the token's user), not to everyone.
     __table_args__ = (
         UniqueConstraint("created_by", "idempotency_key", name="uq_cases_creator_idempotency_key"),
+        Index("ix_cases_status_seq", "status", "seq"),
     )
 
     # seq gives a stable FIFO order and keyset pagination; id is the client- or server-chosen case id.
@@ -56,6 +69,16 @@ class Case(Base):
     edited_by: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The desk's queue columns (migration 0006_desk), copied from the payment once it is known
+    # (app.services.desk.payment_columns) so the queue sorts and filters on indexes.
+    assignee: Mapped[str | None] = mapped_column(String(80), index=True)
+    amount: Mapped[float | None] = mapped_column(Numeric(20, 5, asdecimal=False), index=True)
+    currency: Mapped[str | None] = mapped_column(String(3), index=True)
+    beneficiary: Mapped[str | None] = mapped_column(String(140), index=True)
+    value_date: Mapped[date | None] = mapped_column(Date, index=True)
+    # Set by a re-triage: the agent thread (None: the case id) and model spec (None: the service's).
+    triage_thread: Mapped[str | None] = mapped_column(String(120))
+    triage_model: Mapped[str | None] = mapped_column(String(200))
 
 
 class Proposal(Base):

@@ -30,9 +30,11 @@ from app import metrics
 from app.db.models import Case, CaseDocument, Decision, Document, Job, Proposal
 from app.db.session import Database
 from app.jobs.queue import ClaimedJob, finish
-from app.jobs.triage import TriageBackend
+from app.jobs.triage import TriageBackend, get_runner
 from app.services.audit import append_event
+from app.services.desk import message_payment, payment_columns
 from app.services.document_store import DocumentStore
+from tools import config
 from tools.errors import RepairDeskError
 
 log = logging.getLogger("repairdesk.jobs")
@@ -90,6 +92,9 @@ def build_case_input(db: Database, store: DocumentStore, case: Case) -> dict[str
             except RepairDeskError as exc:
                 parsed = {"error": str(exc)}
             row.message_extraction = parsed
+        if row is not None and row.amount is None and row.currency is None:  # the desk's queue columns
+            for key, value in payment_columns(message_payment(row.message_extraction)).items():
+                setattr(row, key, value)
         session.commit()
     payload["documents"] = documents
     intake: dict[str, Any] = {"documents": extractions, "document_errors": errors}
@@ -242,11 +247,15 @@ def run_job(
         _finish(db, job.id, "done")
         return "done"
     started = time.perf_counter()
+    # A re-triage (app.services.case_actions) names a fresh agent thread and maybe another model.
+    thread = case.triage_thread or case.id
+    if case.triage_model:
+        runner = get_runner(case.triage_model, db.url, config.data_dir())
     try:
         case_input = build_case_input(db, store, case)
-        proposal = runner.start(case_input, case.id)
+        proposal = runner.start(case_input, thread)
     except RepairDeskError as exc:
-        _fail_case(db, case.id, str(exc), take_usage(runner, case.id))
+        _fail_case(db, case.id, str(exc), take_usage(runner, thread))
         _finish(db, job.id, "failed", str(exc))
         metrics.JOB_FAILURES.labels(kind="input").inc()
         return "failed"
@@ -255,13 +264,13 @@ def run_job(
         metrics.JOB_FAILURES.labels(kind="error").inc()
         reason = f"triage raised {type(exc).__name__}: {exc}"[:2000]
         if job.attempts >= max_attempts:
-            _fail_case(db, case.id, reason, take_usage(runner, case.id))
+            _fail_case(db, case.id, reason, take_usage(runner, thread))
             _finish(db, job.id, "failed", reason)
             return "failed"
         # The usage so far stays in this process's ledger: a retry here adds to it and stores the total.
         _finish(db, job.id, "queued", reason)
         return "queued"
-    _store_proposal(db, case.id, proposal, time.perf_counter() - started, take_usage(runner, case.id))
+    _store_proposal(db, case.id, proposal, time.perf_counter() - started, take_usage(runner, thread))
     _finish(db, job.id, "done")
     log.info("proposal stored", extra={"case_id": case.id, "action": proposal.get("action")})
     return "done"

@@ -33,13 +33,14 @@ from app.db.models import Case, CaseDocument, Decision, Document, Proposal
 from app.errors import ConflictError
 from app.jobs.queue import enqueue
 from app.services.audit import append_event
+from app.services.desk import message_payment, payment_columns
 from app.services.document_store import DocumentStore
 from tools.errors import NotFoundError, ValidationError
 
 _CASES = cast(Table, Case.__table__)
 _CASE_DOCUMENTS = cast(Table, CaseDocument.__table__)
 PRE_PROPOSAL = ("queued", "triaging")
-STATUSES = ("queued", "triaging", "pending_review", "approved", "rejected", "applied", "failed")
+STATUSES = ("queued", "triaging", "pending_review", "approved", "rejected", "applied", "failed", "manual")
 PROPOSAL_KEYS = (
     "exception_code",
     "classification_confidence",
@@ -225,6 +226,8 @@ def create_case(
         "idempotency_key": idempotency_key,
         "created_by": user,
         "message_extraction": intake,
+        # the desk's queue columns, from the payment parsed at acceptance (or the one submitted)
+        **payment_columns(message_payment(intake) or body.payment),
     }
     try:
         if group_commit is not None:
@@ -283,6 +286,11 @@ QUEUE_COLUMNS = (
     Case.customer_id,
     Case.created_at,
     Case.updated_at,
+    Case.amount,
+    Case.currency,
+    Case.beneficiary,
+    Case.value_date,
+    Case.assignee,
 )
 
 
@@ -293,6 +301,8 @@ def list_cases(
     code: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    assignee: str | None = None,
+    currency: str | None = None,
 ) -> tuple[list[Any], str | None]:
     """One page of the queue, oldest first (FIFO), with an opaque cursor for the next page.
 
@@ -309,13 +319,29 @@ def list_cases(
         params["code"] = code.upper()
     if cursor:
         params["after"] = decode_cursor(cursor)
-    rows = list(db.execute(_queue_query(bool(status), bool(code), bool(cursor)), params).all())
+    if assignee and assignee != "none":
+        params["assignee"] = assignee
+    if currency:
+        params["currency"] = currency.upper()
+    query = _queue_query(bool(status), bool(code), bool(cursor), assignee or "", bool(currency))
+    rows = list(db.execute(query, params).all())
     next_cursor = encode_cursor(rows[limit - 1].seq) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 
-@lru_cache(maxsize=8)
-def _queue_query(status: bool, code: bool, cursor: bool) -> Select[*tuple[Any, ...]]:
+def _queue_query(
+    status: bool, code: bool, cursor: bool, assignee: str, currency: bool
+) -> Select[*tuple[Any, ...]]:
+    # "none" (unassigned) is its own statement; any other assignee is a bound parameter
+    return _cached_queue_query(
+        status, code, cursor, "none" if assignee == "none" else bool(assignee), currency
+    )
+
+
+@lru_cache(maxsize=64)
+def _cached_queue_query(
+    status: bool, code: bool, cursor: bool, assignee: bool | str, currency: bool
+) -> Select[*tuple[Any, ...]]:
     query: Select[*tuple[Any, ...]] = select(*QUEUE_COLUMNS).order_by(Case.seq).limit(bindparam("limit"))
     if status:
         query = query.where(Case.status == bindparam("status"))
@@ -323,6 +349,12 @@ def _queue_query(status: bool, code: bool, cursor: bool) -> Select[*tuple[Any, .
         query = query.where(Case.exception_code == bindparam("code"))
     if cursor:
         query = query.where(Case.seq > bindparam("after"))
+    if assignee == "none":
+        query = query.where(Case.assignee.is_(None))
+    elif assignee:
+        query = query.where(Case.assignee == bindparam("assignee"))
+    if currency:
+        query = query.where(Case.currency == bindparam("currency"))
     return query
 
 
@@ -333,7 +365,8 @@ def _iso(value: datetime) -> str:
 
 def _queue_item(row: Any, now: datetime, naive_now: datetime) -> dict[str, Any]:
     if isinstance(row, Row):  # QUEUE_COLUMNS, unpacked: faster than attribute look-ups by name
-        _, case_id, status, code, action, confidence, customer_id, created, updated = row
+        (_, case_id, status, code, action, confidence, customer_id, created, updated,
+         amount, currency, beneficiary, value_date, assignee) = row  # fmt: skip
     else:
         case_id, status, code, action = row.id, row.status, row.exception_code, row.action
         confidence, customer_id, created, updated = (
@@ -342,6 +375,8 @@ def _queue_item(row: Any, now: datetime, naive_now: datetime) -> dict[str, Any]:
             row.created_at,
             row.updated_at,
         )
+        amount, currency, beneficiary = row.amount, row.currency, row.beneficiary
+        value_date, assignee = row.value_date, row.assignee
     age = (naive_now - created) if created.tzinfo is None else (now - created)
     return {
         "case_id": case_id,
@@ -353,6 +388,11 @@ def _queue_item(row: Any, now: datetime, naive_now: datetime) -> dict[str, Any]:
         "created_at": _iso(created),
         "updated_at": _iso(updated),
         "age_seconds": round(age.total_seconds(), 3),
+        "amount": amount,
+        "currency": currency,
+        "beneficiary": beneficiary,
+        "value_date": value_date.isoformat() if value_date else None,
+        "assignee": assignee,
     }
 
 
@@ -396,6 +436,8 @@ def case_view(session: Session, case: Case) -> dict[str, Any]:
     if case.error:
         view["error"] = case.error
     view["customer_id"] = case.customer_id
+    view["assignee"] = case.assignee
+    view["triage_model"] = case.triage_model
     view["submitted_by"] = case.created_by
     view["edited_by"] = case.edited_by
     view["created_at"] = as_utc(case.created_at).isoformat()

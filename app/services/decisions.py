@@ -46,10 +46,12 @@ from app.db.session import Database
 from app.errors import ConflictError, ForbiddenError, UnavailableError
 from app.jobs.job_claims import active_job_id, claim_job
 from app.jobs.queue import HOST, enqueue, finish
+from app.jobs.triage import get_runner
 from app.services.audit import append_event
 from app.services.cases import get_case, latest_proposal
 from app.services.document_store import DocumentStore
 from app.services.edits import guard_edit, validate_changes
+from tools import config
 from tools.errors import RepairDeskError, ValidationError
 from tools.faults import crash_point
 
@@ -337,12 +339,16 @@ def apply_decision(
                 session.commit()
             return str(session.scalar(select(Case.status).where(Case.id == case_id)) or "missing")
         decision_id, resume_input, kind = decision.id, dict(decision.resume_input or {}), decision.decision
+        thread_id, triage_model = _thread_of(session, case_id)
         session.rollback()
     crash_point("continuation.before_resume")
     error: str | None = None
     result: dict[str, Any] = {}
     try:
-        result = runner.resume(case_id, resume_input)
+        # A re-triaged case waits on its own agent thread, maybe of another model (the desk's re-triage).
+        if triage_model:
+            runner = get_runner(triage_model, db.url, config.data_dir())
+        result = runner.resume(thread_id, resume_input)
     except RepairDeskError as exc:  # the thread is gone or was decided otherwise: fail, never guess
         error = f"the decision could not be applied: {exc}"
     crash_point("continuation.after_resume")
@@ -501,12 +507,26 @@ def _has_pending_review(db: Database) -> bool:
         return bool(count)
 
 
+def _thread_of(session: Session, case_id: str) -> tuple[str, str | None]:
+    """The agent thread a case waits on and its model: its own id unless it was re-triaged."""
+    row = session.execute(
+        select(Case.triage_thread, Case.triage_model).where(Case.id == case_id)
+    ).one_or_none()
+    if row is None:
+        return case_id, None
+    return row.triage_thread or case_id, row.triage_model
+
+
 def _reconcile_checkpoints(db: Database, get_state: Any) -> int:
     failed = 0
     with db.session() as session:
-        ids = session.scalars(select(Case.id).where(Case.status == "pending_review")).all()
-    for case_id in ids:
-        state = get_state(case_id)
+        rows = session.execute(
+            select(Case.id, Case.triage_thread, Case.triage_model).where(Case.status == "pending_review")
+        ).all()
+    for case_id, thread_id, triage_model in rows:
+        if triage_model:
+            continue  # waits on another model's runner: its checkpoint is not this runner's to judge
+        state = get_state(thread_id or case_id)
         if state is None or state.get("status") == "pending_review":
             continue
         if state.get("status") == "running" and not (

@@ -12,40 +12,36 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import authenticate
 from app.api.schemas import DecisionIn
 from app.api.state import Services
-from app.db.models import Case
 from app.services import layout_rules
 from app.services.auth import Principal
-from app.services.cases import QUEUE_COLUMNS, STATUSES, get_case, queue_item
-from app.services.decisions import decide
+from app.services.case_actions import DESK_ROLES
+from app.services.cases import STATUSES, get_case
+from app.services.decisions import ROLES_FOR, decide
+from app.services.desk import CORRECT_ACTIONS, REJECT_REASONS
 from app.services.layout_rules import CorrectionIn
 from app.services.pages import page_png
 from app.services.sessions import WebUser, end_session, new_secret, open_session, resolve_session, same_secret
+from app.ui.queue import SORT_KEYS, SORT_LABELS, QueueQuery, next_case
 from app.ui.view import case_page, document_kind
 from tools.errors import RepairDeskError
+from tools.messages.currencies import minor_units
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "repairdesk_session"
 LOGIN_COOKIE = "repairdesk_login"  # the sign-in form's pre-session CSRF value
 CSRF_FIELD = "csrf_token"
-SORTS = {
-    "age": Case.seq,
-    "-age": Case.seq.desc(),
-    "code": Case.exception_code,
-    "status": Case.status,
-    "confidence": Case.confidence.desc(),
-}
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -91,6 +87,18 @@ async def _form_with_csrf(request: Request, expected: str | None) -> Any:
     form = await request.form()
     presented = form.get(CSRF_FIELD)
     return form if same_secret(expected, presented if isinstance(presented, str) else None) else None
+
+
+async def session_form(request: Request) -> tuple[Principal, Any] | Response:
+    """A signed-in user's POSTed form whose CSRF token matches the session's; otherwise the response
+    to send (the sign-in page, or 403 for a missing or wrong token). Every UI form goes through it."""
+    found = await run_in_threadpool(_web_user, request)
+    if found is None:
+        return _login_redirect()
+    form = await _form_with_csrf(request, found.csrf_token)
+    if form is None:
+        return HTMLResponse("The form expired (CSRF token); go back and reload the page.", status_code=403)
+    return found.principal, form
 
 
 def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
@@ -180,37 +188,40 @@ async def logout(request: Request) -> Response:
 
 
 @router.get("")
-def queue(
-    request: Request, status: str | None = None, code: str | None = None, sort: str = "age"
-) -> Response:
+def queue(request: Request) -> Response:
     principal = _principal(request)
     if principal is None:
         return _login_redirect()
     services = _services(request)
-    error = None
-    query = select(*QUEUE_COLUMNS).limit(500)
-    if status:
-        if status in STATUSES:
-            query = query.where(Case.status == status)
-        else:
-            error = f"Unknown status {status!r}."
-    if code:
-        query = query.where(Case.exception_code == code.strip().upper())
-    query = query.order_by(SORTS.get(sort, Case.seq), Case.seq)
-    with services.db.session() as session:
-        items = [queue_item(row) for row in session.execute(query)]
+    query = QueueQuery.from_params(dict(request.query_params), principal.user)
+    with services.db.connect() as connection:
+        items, total = query.page_rows(connection, services.settings)
     for item in items:
         item["age"] = _age(item["age_seconds"])
+        item["amount_text"] = format_amount(item["amount"], item["currency"])
+    pages = max(1, -(-total // query.size))
     context = {
         "user": principal,
         "items": items,
+        "total": total,
+        "q": query,
+        "pages": pages,
         "statuses": STATUSES,
-        "status": status or "",
-        "code": code or "",
-        "sort": sort if sort in SORTS else "age",
-        "error": error,
+        "sort_keys": SORT_KEYS,
+        "sort_labels": SORT_LABELS,
+        "link": lambda **kw: "/ui?" + urlencode(query.params(**kw)),
+        "error": " ".join(query.errors) or None,
+        "notice": request.query_params.get("notice"),
+        "can_bulk": principal.role == "approver",
     }
     return _render(request, "queue.html", context)
+
+
+def format_amount(amount: float | None, currency: str | None) -> str:
+    if amount is None:
+        return ""
+    digits = minor_units(currency or "")
+    return f"{amount:,.{2 if digits is None else digits}f}"
 
 
 def _case_response(
@@ -220,6 +231,7 @@ def _case_response(
     *,
     error: str | None = None,
     notice: str | None = None,
+    form: dict[str, str] | None = None,
 ) -> HTMLResponse:
     services = _services(request)
     with services.db.session() as session:
@@ -228,7 +240,23 @@ def _case_response(
         except RepairDeskError as exc:
             return _render(request, "error.html", {"user": principal, "error": str(exc)}, status=404)
         page = case_page(session, services.store, _cache_dir(services), case)
-    page.update(user=principal, error=error, notice=notice)
+        with services.db.connect() as connection:
+            page["next_case"] = next_case(connection, case.id, principal.user)
+    role = principal.role
+    page.update(
+        user=principal,
+        error=error,
+        notice=notice,
+        form=form or {},
+        reasons=REJECT_REASONS,
+        correct_actions=CORRECT_ACTIONS,
+        can={
+            "approve": role in ROLES_FOR["approve"],
+            "reject": role in ROLES_FOR["reject"],
+            "edit": role in ROLES_FOR["edit"],
+            "act": role in DESK_ROLES,
+        },
+    )
     return _render(request, "case.html", page, status=200 if error is None else 400)
 
 
@@ -247,6 +275,13 @@ def _decide(services: Services, case_id: str, body: DecisionIn, principal: Princ
         )
 
 
+def _after_decision(services: Services, case_id: str, user: str, go_next: bool) -> str | None:
+    if not go_next:
+        return None
+    with services.db.connect() as connection:
+        return next_case(connection, case_id, user)
+
+
 @router.post("/cases/{case_id}/decision")
 async def case_decision(request: Request, case_id: str) -> Response:
     found = await run_in_threadpool(_web_user, request)
@@ -258,21 +293,39 @@ async def case_decision(request: Request, case_id: str) -> Response:
         return _case_response(
             request, principal, case_id, error="The form expired (CSRF token); reload the page."
         )
-    decision = str(form.get("decision", ""))
+    fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    decision = fields.get("decision", "")
+    comment = fields.get("comment", "").strip()
+    reason_code = fields.get("reason_code") or None
+    correct_action = fields.get("correct_action") or None
+    if decision == "reject" and not (comment or reason_code):
+        return _case_response(
+            request, principal, case_id, error="A rejection needs a reason code or a comment.", form=fields
+        )
+    services = _services(request)
     try:
-        changes = json.loads(str(form.get("changes") or "[]")) if decision == "edit" else []
-        body = DecisionIn(decision=decision, changes=changes, comment=str(form.get("comment", "")))
-        await run_in_threadpool(_decide, _services(request), case_id, body, principal)
+        changes = json.loads(fields.get("changes") or "[]") if decision == "edit" else []
+        extra = {"reason_code": reason_code, "correct_action": correct_action} if decision == "reject" else {}
+        body = DecisionIn(decision=decision, changes=changes, comment=comment, **extra)
+        await run_in_threadpool(_decide, services, case_id, body, principal)
     except json.JSONDecodeError as exc:
         return _case_response(
-            request, principal, case_id, error=f"The edited changes are not valid JSON: {exc}"
+            request, principal, case_id, error=f"The edited changes are not valid JSON: {exc}", form=fields
         )
     except PydanticValidationError as exc:
         message = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-        return _case_response(request, principal, case_id, error=f"Invalid decision: {message}")
+        return _case_response(request, principal, case_id, error=f"Invalid decision: {message}", form=fields)
     except RepairDeskError as exc:
-        return _case_response(request, principal, case_id, error=exc.reason)
+        return _case_response(request, principal, case_id, error=exc.reason, form=fields)
     done = {"approve": "Approved", "edit": "Edit saved", "reject": "Rejected"}.get(decision, "Saved")
+    # Keyboard flow: after approve or reject, open the next case of the queue (the notice names this one).
+    upcoming = await run_in_threadpool(
+        _after_decision, services, case_id, principal.user, decision != "edit" and fields.get("next") == "1"
+    )
+    if upcoming:
+        return RedirectResponse(
+            f"/ui/cases/{upcoming}?" + urlencode({"notice": f"{done} {case_id}"}), status_code=303
+        )
     return RedirectResponse(f"/ui/cases/{case_id}?notice={done}", status_code=303)
 
 
@@ -284,14 +337,14 @@ def _correct(services: Services, sha256: str, body: CorrectionIn, principal: Pri
 @router.post("/cases/{case_id}/documents/{sha256}/corrections")
 async def document_correction(request: Request, case_id: str, sha256: str) -> Response:
     """The case page's "Correct and learn" form: a field's value and the box selected on the page."""
-    principal = _principal(request)
-    if principal is None:
-        return _login_redirect()
+    checked = await session_form(request)
+    if isinstance(checked, Response):
+        return checked
+    principal, form = checked
     if principal.role not in ("analyst", "approver"):
         return _case_response(
             request, principal, case_id, error=f"role {principal.role} cannot correct documents"
         )
-    form = await request.form()
     try:
         bbox = [float(v) for v in str(form.get("bbox") or "").split(",") if v.strip()]
         if len(bbox) != 4:
@@ -332,7 +385,10 @@ def page_image(request: Request, case_id: str, sha256: str, number: int) -> Resp
 
 
 def mount(app: FastAPI) -> None:
+    from app.ui import actions  # its routes use this module's helpers
+
     app.include_router(router)
+    app.include_router(actions.router)
     app.mount("/ui/static", StaticFiles(directory=str(HERE / "static")), name="ui-static")
 
     @app.get("/", include_in_schema=False)

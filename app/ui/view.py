@@ -21,6 +21,8 @@ from app.services.cases import case_view
 from app.services.document_store import DocumentStore
 from app.services.pages import pages as page_list
 from app.services.procedures import section_text
+from app.ui.chardiff import char_diff
+from app.ui.evidence import resolve as resolve_evidence
 from tools.errors import RepairDeskError
 
 
@@ -120,16 +122,22 @@ def _documents(
     return docs
 
 
-def _diff(view: dict[str, Any]) -> list[dict[str, Any]]:
+def _diff(view: dict[str, Any], evidence: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for change in view.get("changes") or []:
+        old, new = change.get("old"), change.get("new")
+        before, after = char_diff(None if old is None else str(old), None if new is None else str(new))
+        refs = change.get("evidence") or []
         rows.append(
             {
                 "field": change.get("field"),
-                "old": change.get("old"),
-                "new": change.get("new"),
-                "evidence": change.get("evidence") or [],
-                "changed": change.get("old") != change.get("new"),
+                "old": old,
+                "new": new,
+                "old_runs": before,
+                "new_runs": after,
+                "evidence": refs,
+                "records": [evidence[r] for part in refs for r in str(part).split("+") if r in evidence],
+                "changed": old != new,
             }
         )
     return rows
@@ -170,6 +178,12 @@ def case_page(session: Session, store: DocumentStore, cache_dir: Path, case: Cas
         for call in view.get("tool_calls") or []
     ]
     events = [audit.event_to_json(e) for e in audit.case_events(session, case.id)]
+    refs = [str(r) for c in view.get("changes") or [] for r in c.get("evidence") or []]
+    refs += [str(c.get("result_ref")) for c in view.get("tool_calls") or [] if c.get("result_ref")]
+    # Its own connection: a failed read (no refdata tables yet) must not abort the session's
+    # transaction on PostgreSQL.
+    with session.get_bind().engine.connect() as connection:
+        evidence = resolve_evidence(connection, refs)
     return {
         "case": view,
         "payment_rows": flatten(payment) if payment else [],
@@ -177,7 +191,8 @@ def case_page(session: Session, store: DocumentStore, cache_dir: Path, case: Cas
         "documents": documents,
         "findings": findings,
         "tool_calls": tool_calls,
-        "diff": _diff(view),
+        "diff": _diff(view, evidence),
+        "evidence": evidence,
         "changes_json": json.dumps(view.get("changes") or [], indent=2, ensure_ascii=False),
         "citations": _citations(view),
         "events": events,

@@ -21,10 +21,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from evals import datasets
 from evals.base import SuiteOptions, SuiteResult
+from evals.progress import track
 
 ESCALATIONS = {"escalate", "request_info"}
 
@@ -77,7 +76,7 @@ def run_cases(
     runner = TriageRunner(model=options.model, checkpointer=InMemorySaver(), store=demo_store(refdata))
     out = []
     with demo_clock():
-        for row in tqdm(rows, desc=desc, disable=not options.progress):
+        for row in track(rows, desc, enabled=options.progress):
             started = time.perf_counter()
             thread_id = f"eval-{row['id']}-{uuid.uuid4().hex[:8]}"
             proposal = runner.start(dict(row["case"]), thread_id=thread_id)

@@ -17,10 +17,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from evals import datasets
 from evals.base import SuiteOptions, SuiteResult
+from evals.progress import track
 from tools.config import shared_data_dir
 
 _INDEX = re.compile(r"^(\w+)\[(\d+)\]$")
@@ -92,7 +91,7 @@ def run(options: SuiteOptions) -> SuiteResult:
     if options.limit:
         rows = rows[: options.limit]
     results = []
-    for sample in tqdm(rows, desc="extraction", disable=not options.progress):
+    for sample in track(rows, "extraction", enabled=options.progress):
         data, source = load_input(sample["input"])
         started = time.perf_counter()
         error = None

@@ -19,10 +19,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from evals import datasets
 from evals.base import SuiteOptions, SuiteResult
+from evals.progress import track
 from tools import config
 
 config.offline()  # RAGAS_DO_NOT_TRACK among others
@@ -147,7 +146,7 @@ def run(options: SuiteOptions, *, judge_model: Any = None) -> SuiteResult:
         questions, cases = questions[: options.limit], cases[: options.limit]
     search = open_search()
     rows: list[dict[str, Any]] = []
-    for question in tqdm(questions, desc="rag:retrieval", disable=not options.progress):
+    for question in track(questions, "rag:retrieval", enabled=options.progress):
         hits = search.search(question["question"], code=question.get("code"), k=5)
         gold = question["gold"]
         sample = SingleTurnSample(

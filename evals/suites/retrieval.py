@@ -12,6 +12,7 @@ from pathlib import Path
 
 from evals import datasets
 from evals.base import SuiteOptions, SuiteResult
+from evals.progress import status
 from evals.retrieval_eval import evaluate
 
 
@@ -21,11 +22,12 @@ def run(options: SuiteOptions) -> SuiteResult:
     rows, entry = datasets.load("retrieval")
     if options.limit:
         rows = rows[: options.limit]
-    search = open_search()
+    with status("retrieval: loading the index and the embedding model", enabled=options.progress):
+        search = open_search()
     with tempfile.TemporaryDirectory() as tmp:
         subset = Path(tmp) / "retrieval.jsonl"
         subset.write_text("".join(json.dumps(row) + "\n" for row in rows))
-        result = evaluate(subset, search, ks=(1, 5))
+        result = evaluate(subset, search, ks=(1, 5), progress=options.progress)
     samples = []
     for row in result["rows"]:
         metrics = {

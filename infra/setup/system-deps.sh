@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Debian packages RepairDesk needs at run and test time: tesseract (OCR) with the label languages,
 # and chromium for the browser tests. Installs what is missing when root; otherwise says what to run.
+# `system-deps.sh run`: only what serving needs (no chromium), for `make run`.
 set -euo pipefail
+mode="${1:-all}"
 need=()
 command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
 for lang in deu fra nld spa; do
   [ -n "$(ls /usr/share/tesseract-ocr/*/tessdata/${lang}.traineddata 2>/dev/null)" ] || need+=("tesseract-ocr-${lang}")
 done
-[ -x /usr/bin/chromium ] || need+=(chromium)
+[ "$mode" = "run" ] || [ -x /usr/bin/chromium ] || need+=(chromium)
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

@@ -13,7 +13,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -146,3 +148,151 @@ def test_approve_a_case_in_the_browser(
         finally:
             browser.close()
     assert (ARTIFACTS / "case-page.png").stat().st_size > 10_000
+
+
+PAYMENT = {
+    "reference": "REF-BR",
+    "amount": "1250.00",
+    "currency": "EUR",
+    "value_date": "2026-12-04",
+    "creditor": {"name": "Acme Widgets GmbH", "account": {"iban": "DE89370400440532013001"}},
+}
+
+
+def _submit_and_wait(
+    base: str, headers: dict[str, dict[str, str]], status: str = "pending_review", **body: Any
+) -> str:
+    response = httpx.post(
+        f"{base}/v1/exceptions", json={"exception_code": "AC01"} | body, headers=headers["service"]
+    )
+    assert response.status_code == 202, response.text
+    case_id: str = response.json()["case_id"]
+    deadline = time.monotonic() + 30
+    while httpx.get(f"{base}/v1/exceptions/{case_id}", headers=headers["service"]).json()["status"] != status:
+        assert time.monotonic() < deadline, f"{case_id} did not reach {status}"
+        time.sleep(0.1)
+    return case_id
+
+
+@contextmanager
+def _browser_page(base: str, headers: dict[str, dict[str, str]], who: str) -> Iterator[Any]:
+    require(CHROMIUM.exists(), f"{CHROMIUM} missing (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.goto(f"{base}/ui/login")
+            page.fill("#token", headers[who]["Authorization"].split()[1])
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/ui")
+            yield page
+        finally:
+            browser.close()
+
+
+def test_queue_columns_keyboard_and_assign_to_me(live_server: tuple[str, dict[str, dict[str, str]]]) -> None:
+    base, headers = live_server
+    first = _submit_and_wait(base, headers, case_id="EXC-BQ1", payment=PAYMENT)
+    second = _submit_and_wait(base, headers, case_id="EXC-BQ2", payment=PAYMENT | {"currency": "USD"})
+    with _browser_page(base, headers, "analyst") as page:
+        row = page.locator(f"tr[data-case={first}]")
+        assert row.locator("[data-testid=amount]").inner_text() == "1,250.00"
+        assert "Acme Widgets GmbH" in row.inner_text() and "2026-12-04" in row.inner_text()
+        assert row.locator("[data-testid=cutoff]").inner_text() != ""
+        assert page.locator("[data-testid=bulk-approve]").count() == 0  # analysts do not bulk approve
+        page.screenshot(path=str(ARTIFACTS / "queue.png"), full_page=True)
+        page.keyboard.press("j")  # select the second row, then assign it to me with "a"
+        assert "selected" in (page.locator(f"tr[data-case={second}]").get_attribute("class") or "")
+        page.keyboard.press("a")
+        page.wait_for_url("**/ui?notice=*")
+        assert page.locator("[data-testid=notice]").inner_text() == f"Assigned to you: {second}"
+        assert page.locator(f"tr[data-case={second}] [data-testid=assignee]").inner_text() == "ana"
+        page.click(f"tr[data-case={first}] [data-assign]")
+        page.wait_for_url("**/ui?notice=*")
+        page.select_option("select[name=sort]", "-amount")
+        page.fill("input[name=assignee]", "me")
+        page.click("form.filters button[type=submit]")
+        page.wait_for_url("**/ui?*assignee=me*")
+        assert page.locator("tbody tr[data-case]").count() == 2
+        page.keyboard.press("Enter")  # opens the selected (first) case
+        page.wait_for_url(f"**/ui/cases/{first}")
+        assert page.locator("[data-testid=assignee]").first.inner_text() == "ana"
+        # an analyst is offered no approve or reject
+        assert page.locator("button[value=approve]").count() == 0
+        assert page.locator("button[value=reject]").count() == 0
+        page.screenshot(path=str(ARTIFACTS / "case-analyst.png"), full_page=True)
+
+
+def test_bulk_approve_in_the_browser(live_server: tuple[str, dict[str, dict[str, str]]]) -> None:
+    base, headers = live_server
+    small = [_submit_and_wait(base, headers, case_id=f"EXC-BB{i}", payment=PAYMENT) for i in range(3)]
+    large = _submit_and_wait(base, headers, case_id="EXC-BBX", payment=PAYMENT | {"amount": "50000.00"})
+    with _browser_page(base, headers, "approver2") as page:
+        page.on("dialog", lambda dialog: dialog.accept())
+        assert page.locator("input[data-eligible]").count() == 3
+        assert page.locator(f"tr[data-case={large}] input[type=checkbox]").count() == 0
+        page.click("[data-select-eligible]")
+        page.fill("input[name=comment]", "STP batch")
+        page.screenshot(path=str(ARTIFACTS / "bulk-approve-selected.png"), full_page=True)
+        page.click("[data-testid=bulk-approve]")
+        page.wait_for_url("**/ui?notice=*")
+        assert page.locator("[data-testid=notice]").inner_text() == "Approved 3 of 3."
+        for case_id in small:
+            assert page.locator(f"tr[data-case={case_id}] .badge").inner_text() == "applied"
+        assert page.locator(f"tr[data-case={large}] .badge").inner_text() == "pending_review"
+        page.screenshot(path=str(ARTIFACTS / "bulk-approve-done.png"), full_page=True)
+
+
+def test_reject_with_a_reason_then_the_next_case(live_server: tuple[str, dict[str, dict[str, str]]]) -> None:
+    base, headers = live_server
+    first = _submit_and_wait(base, headers, case_id="EXC-BR1", payment=PAYMENT)
+    second = _submit_and_wait(base, headers, case_id="EXC-BR2", payment=PAYMENT)
+    with _browser_page(base, headers, "approver2") as page:
+        alerts: list[str] = []
+        page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.accept()))
+        page.goto(f"{base}/ui/cases/{first}")
+        # the changed IBAN character is marked
+        assert page.locator("[data-testid=diff] del mark").first.inner_text() == "1"
+        assert page.locator("[data-testid=diff] ins mark").first.inner_text() == "0"
+        page.click("button[value=reject]")  # no reason, no comment: the page refuses
+        assert alerts == ["Choose a reject reason or write a comment."]
+        assert page.url.endswith(f"/ui/cases/{first}")
+        page.select_option("#reason_code", "insufficient_evidence")
+        page.select_option("#correct_action", "return")
+        page.screenshot(path=str(ARTIFACTS / "reject-reason.png"), full_page=True)
+        page.click("button[value=reject]")
+        page.wait_for_url(f"**/ui/cases/{second}?notice=*")  # the next case opens
+        assert page.locator("[data-testid=notice]").inner_text() == f"Rejected {first}"
+        page.goto(f"{base}/ui/cases/{first}")
+        assert page.locator("[data-testid=status]").inner_text() == "rejected"
+        history = page.locator("[data-testid=audit] tr[data-event=decision_reject]").inner_text()
+        assert "insufficient_evidence → return" in history and "bruno" in history
+        page.screenshot(path=str(ARTIFACTS / "rejected.png"), full_page=True)
+
+
+def test_failure_shows_its_reason_then_retry(live_server: tuple[str, dict[str, dict[str, str]]]) -> None:
+    from app.jobs import triage
+    from tests.app.test_desk_api import FailingOnce
+
+    base, headers = live_server
+    triage.set_runner(FailingOnce())  # the first triage of each case fails with a reason
+    case_id = _submit_and_wait(base, headers, "failed", case_id="EXC-BF1", payment=PAYMENT)
+    with _browser_page(base, headers, "analyst") as page:
+        page.goto(f"{base}/ui/cases/{case_id}")
+        assert "the model answered with no proposal" in page.locator("[data-testid=failure]").inner_text()
+        assert page.locator("[data-testid=status]").inner_text() == "failed"
+        page.screenshot(path=str(ARTIFACTS / "failed-case.png"), full_page=True)
+        page.click("[data-testid=retry]")
+        page.wait_for_url(f"**/ui/cases/{case_id}?notice=*")
+        assert page.locator("[data-testid=notice]").inner_text() == f"Retry queued: {case_id}"
+        deadline = time.monotonic() + 20
+        while page.locator("[data-testid=status]").inner_text() != "pending_review":
+            assert time.monotonic() < deadline, "the retried triage did not finish"
+            time.sleep(0.2)
+            page.reload()
+        assert page.locator("[data-testid=failure]").count() == 0
+        history = page.locator("[data-testid=audit]").inner_text()
+        assert "triage_failed" in history and "retry_requested" in history
+        page.screenshot(path=str(ARTIFACTS / "retried-case.png"), full_page=True)

@@ -143,3 +143,34 @@ def test_0005_realdocs_adds_layout_rules_and_downgrades(empty_engine: Engine) ->
     assert {"id", "document_id", "field", "rule", "created_by", "deleted_at"} <= columns
     _migrate(empty_engine, "0002", down=True)
     assert "layout_rules" not in inspect(empty_engine).get_table_names()
+
+
+def _case_columns(engine: Engine) -> set[str]:
+    return {column["name"] for column in inspect(engine).get_columns("cases")}
+
+
+def test_0006_desk_adds_the_queue_columns_to_existing_cases_and_downgrades(empty_engine: Engine) -> None:
+    _migrate(empty_engine, "0002")
+    with empty_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO cases (id, exception_code, status, payload, request_hash, created_by, "
+                "created_at, updated_at) VALUES ('EXC-OLD', 'AC01', 'pending_review', '{}', 'h', 'svc', "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+    _migrate(empty_engine, "0006_desk")
+    desk = {"assignee", "amount", "currency", "beneficiary", "value_date", "triage_thread", "triage_model"}
+    assert desk <= _case_columns(empty_engine)
+    indexes = {index["name"] for index in inspect(empty_engine).get_indexes("cases")}
+    assert {"ix_cases_assignee", "ix_cases_amount", "ix_cases_value_date", "ix_cases_status_seq"} <= indexes
+    with empty_engine.begin() as connection:
+        old = connection.execute(
+            text("SELECT status, assignee, amount FROM cases WHERE id = 'EXC-OLD'")
+        ).one()
+        assert tuple(old) == ("pending_review", None, None)  # kept; the new columns empty
+        connection.execute(text("UPDATE cases SET assignee = 'ana', amount = 12.5 WHERE id = 'EXC-OLD'"))
+    _migrate(empty_engine, "0002", down=True)
+    assert not desk & _case_columns(empty_engine)
+    with empty_engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM cases")).scalar_one() == 1

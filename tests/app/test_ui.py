@@ -72,8 +72,9 @@ def test_case_page_shows_diff_highlights_citations_and_history(api: Api, shared_
     api.wait_status(case_id)
     sign_in(api, "approver2")
     page = api.client.get(f"/ui/cases/{case_id}").text
-    assert "<del>DE89370400440532013001</del>" in page
-    assert "<ins>DE89370400440532013000</ins>" in page
+    # The IBAN's changed character is highlighted, not the whole value.
+    assert "<del>DE8937040044053201300<mark>1</mark></del>" in page
+    assert "<ins>DE8937040044053201300<mark>0</mark></ins>" in page
     assert page.count('class="hl"') >= 3  # extracted invoice fields highlighted on the page image
     assert "remittance.total_amount" in page
     assert "SOP-AC01 §3" in page
@@ -110,7 +111,7 @@ def test_decisions_in_the_ui_show_errors_in_the_page(api: Api) -> None:
         f"/ui/cases/{case_id}/decision", data={"decision": "edit", "changes": edit, "csrf_token": csrf}
     )
     assert saved.status_code == 200 and "Edit saved" in saved.text
-    assert "<ins>ACME GmbH</ins>" in saved.text
+    assert "<mark>ACME GmbH</mark></ins>" in saved.text
     csrf = sign_in(api, "approver")
     approved = api.client.post(
         f"/ui/cases/{case_id}/decision", data={"decision": "approve", "comment": "ok", "csrf_token": csrf}
@@ -118,3 +119,146 @@ def test_decisions_in_the_ui_show_errors_in_the_page(api: Api) -> None:
     assert "Approved" in approved.text
     assert api.view(case_id)["status"] == "applied"
     assert api.client.get("/ui/cases/EXC-MISSING").status_code == 404
+
+
+PAYMENT = {
+    "reference": "REF-UI",
+    "amount": "1234.5",
+    "currency": "EUR",
+    "value_date": "2026-12-04",
+    "creditor": {"name": "Acme Widgets GmbH"},
+}
+
+
+def queue_ids(html: str) -> list[str]:
+    return re.findall(r'<tr data-case="([^"]+)"', html)
+
+
+def test_queue_columns_filters_sort_and_pages(api: Api) -> None:
+    ids = []
+    for index, (amount, currency, name) in enumerate(
+        [("1234.5", "EUR", "Acme Widgets GmbH"), ("99", "USD", "Globex Corp"), ("5000", "JPY", "Initech KK")]
+    ):
+        payment = PAYMENT | {"amount": amount, "currency": currency, "creditor": {"name": name}}
+        ids.append(api.submit(case_id=f"EXC-Q{index}", payment=payment))
+    for case_id in ids:
+        api.wait_status(case_id)
+    sign_in(api, "analyst")
+    page = api.client.get("/ui").text
+    assert queue_ids(page) == ids
+    row = page[page.index('<tr data-case="EXC-Q0"') :].split("</tr>")[0]
+    for shown in ("1,234.50", "EUR", "Acme Widgets GmbH", "2026-12-04", 'data-testid="cutoff"'):
+        assert shown in row, shown
+    assert "5,000<" in page  # JPY has no minor units
+    assert queue_ids(api.client.get("/ui", params={"sort": "-amount"}).text) == ["EXC-Q2", "EXC-Q0", "EXC-Q1"]
+    assert queue_ids(api.client.get("/ui", params={"currency": "usd"}).text) == ["EXC-Q1"]
+    assert queue_ids(api.client.get("/ui", params={"beneficiary": "widgets"}).text) == ["EXC-Q0"]
+    assert queue_ids(api.client.get("/ui", params={"amount_min": "100", "amount_max": "2000"}).text) == [
+        "EXC-Q0"
+    ]
+    assert queue_ids(api.client.get("/ui", params={"value_to": "2026-12-03"}).text) == []
+    assert queue_ids(api.client.get("/ui", params={"action": "return"}).text) == []
+    assert queue_ids(api.client.get("/ui", params={"action": "repair", "confidence_min": "0.9"}).text) == ids
+    assert queue_ids(api.client.get("/ui", params={"confidence_min": "0.95"}).text) == []
+    # One value date: by the currency's cut-off (EUR and JPY 16:00, USD 21:00), then FIFO.
+    assert queue_ids(api.client.get("/ui", params={"sort": "cutoff"}).text) == ["EXC-Q0", "EXC-Q2", "EXC-Q1"]
+    paged = api.client.get("/ui", params={"size": "2", "page": "2"}).text
+    assert queue_ids(paged) == ["EXC-Q2"] and "Page 2 of 2" in paged and 'rel="prev"' in paged
+    bad = api.client.get("/ui", params={"amount_min": "lots", "sort": "color"})
+    assert bad.status_code == 200 and "is not a number" in bad.text and "Unknown sort" in bad.text
+
+
+def test_assign_to_me_from_the_queue_and_filter_mine(api: Api) -> None:
+    first, second = api.submit(case_id="EXC-AS1"), api.submit(case_id="EXC-AS2")
+    api.wait_status(first)
+    api.wait_status(second)
+    sign_in(api, "analyst")
+    done = api.client.post(f"/ui/cases/{first}/actions/assign", data={"back": "queue"}, follow_redirects=True)
+    assert "Assigned to you: EXC-AS1" in done.text
+    assert queue_ids(api.client.get("/ui", params={"assignee": "me"}).text) == [first]
+    assert queue_ids(api.client.get("/ui", params={"assignee": "none"}).text) == [second]
+    case_page = api.client.get(f"/ui/cases/{first}").text
+    assert '<dd data-testid="assignee">ana</dd>' in case_page and "Unassign" in case_page
+
+
+def test_analyst_sees_no_approve_or_reject_and_reject_needs_a_reason(api: Api) -> None:
+    case_id = api.wait_status(api.submit(case_id="EXC-RJ"))["case_id"]
+    sign_in(api, "analyst")
+    page = api.client.get(f"/ui/cases/{case_id}").text
+    assert 'value="approve"' not in page and 'value="reject"' not in page and 'value="edit"' in page
+    sign_in(api, "approver")
+    page = api.client.get(f"/ui/cases/{case_id}").text
+    assert 'value="approve"' in page and 'value="reject"' in page and 'name="reason_code"' in page
+    empty = api.client.post(f"/ui/cases/{case_id}/decision", data={"decision": "reject", "comment": " "})
+    assert empty.status_code == 400 and "needs a reason code or a comment" in empty.text
+    assert api.view(case_id)["status"] == "pending_review"
+    rejected = api.client.post(
+        f"/ui/cases/{case_id}/decision",
+        data={"decision": "reject", "reason_code": "insufficient_evidence", "correct_action": "return"},
+    )
+    assert "Rejected" in rejected.text
+    assert api.view(case_id)["status"] == "rejected"
+    assert "[insufficient_evidence → return]" in rejected.text  # in the history
+
+
+def test_after_a_decision_the_next_case_opens(api: Api) -> None:
+    first, second = api.submit(case_id="EXC-N1"), api.submit(case_id="EXC-N2")
+    api.wait_status(first)
+    api.wait_status(second)
+    sign_in(api, "approver")
+    response = api.client.post(
+        f"/ui/cases/{first}/decision", data={"decision": "approve", "next": "1"}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/ui/cases/EXC-N2?notice=Approved+EXC-N1"
+
+
+def test_bulk_approve_in_the_ui(api: Api) -> None:
+    eligible = api.submit(case_id="EXC-UB1", payment=PAYMENT)
+    too_big = api.submit(case_id="EXC-UB2", payment=PAYMENT | {"amount": "99999"})
+    api.wait_status(eligible)
+    api.wait_status(too_big)
+    sign_in(api, "analyst")
+    assert 'data-testid="bulk-approve"' not in api.client.get("/ui").text
+    sign_in(api, "approver")
+    page = api.client.get("/ui").text
+    assert 'name="case_id" value="EXC-UB1"' in page and 'name="case_id" value="EXC-UB2"' not in page
+    done = api.client.post("/ui/bulk-approve", data={"case_id": [eligible, too_big]}, follow_redirects=True)
+    assert "Approved 1 of 2." in done.text and "EXC-UB2 (amount unknown or not under 10000)" in done.text
+    assert api.view(eligible)["status"] == "applied" and api.view(too_big)["status"] == "pending_review"
+
+
+def test_evidence_records_inline_and_repaired_message(api: Api) -> None:
+    from tools.db import get_engine
+    from tools.refdata.schema import RefDataFile
+    from tools.refdata.store import RefDataStore
+
+    store = RefDataStore(get_engine(api.app.state.services.settings.database_url))
+    store.upsert(
+        RefDataFile.model_validate(
+            {
+                "customers": [{"customer_id": "C-1042", "name": "Acme Widgets GmbH", "country": "DE"}],
+                "ssis": [
+                    {
+                        "ssi_id": "C-1042:1",
+                        "customer_id": "C-1042",
+                        "beneficiary_name": "Acme Widgets GmbH",
+                        "iban": "DE89370400440532013000",
+                        "currency": "EUR",
+                    }
+                ],
+            }
+        )
+    )
+    case_id = api.wait_status(api.submit(case_id="EXC-EV"))["case_id"]
+    sign_in(api, "approver2")
+    page = api.client.get(f"/ui/cases/{case_id}").text
+    evidence = page[page.index('data-testid="evidence"') :].split("</td>")[0]
+    assert "Standing settlement instruction" in evidence
+    assert "<dt>beneficiary_name</dt><dd>Acme Widgets GmbH</dd>" in evidence
+    assert "<dt>iban</dt><dd>DE89370400440532013000</dd>" in evidence
+    approved = api.client.post(f"/ui/cases/{case_id}/decision", data={"decision": "approve"})
+    assert 'data-testid="repaired"' in approved.text and ":20:REPAIRED" in approved.text
+    download = api.client.get(f"/ui/cases/{case_id}/repaired-message")
+    assert download.status_code == 200 and download.text == ":20:REPAIRED"
+    assert "attachment" in download.headers["content-disposition"]

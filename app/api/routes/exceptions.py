@@ -16,7 +16,15 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CurrentUser, ServicesDep, SessionDep, require_role
 from app.api.responses import FastJSONResponse
-from app.api.schemas import ERROR_RESPONSES, CaseAccepted, DecisionIn, ExceptionIn, QueuePage
+from app.api.schemas import (
+    ERROR_RESPONSES,
+    AuditTrail,
+    CaseAccepted,
+    CaseOut,
+    DecisionIn,
+    ExceptionIn,
+    QueuePage,
+)
 from app.api.state import Services
 from app.db.session import Database
 from app.errors import UnsupportedMediaError
@@ -97,10 +105,12 @@ def submit(
 
 
 def _queue_page(
-    db: Database, status: str | None, code: str | None, limit: int, cursor: str | None
+    db: Database, status: str | None, code: str | None, limit: int, cursor: str | None, **filters: str | None
 ) -> dict[str, Any]:
     with db.connect() as connection:
-        rows, next_cursor = list_cases(connection, status=status, code=code, limit=limit, cursor=cursor)
+        rows, next_cursor = list_cases(
+            connection, status=status, code=code, limit=limit, cursor=cursor, **filters
+        )
     return {"items": queue_items(rows), "next_cursor": next_cursor}
 
 
@@ -117,16 +127,21 @@ async def queue(
     code: Annotated[str | None, Query(max_length=40, description="exception code, e.g. AC01")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    assignee: Annotated[
+        str | None, Query(max_length=80, description='a user, "me", or "none" (unassigned)')
+    ] = None,
+    currency: Annotated[str | None, Query(pattern="^[A-Za-z]{3}$", description="ISO 4217, e.g. EUR")] = None,
 ) -> JSONResponse:
     if status is not None and status not in STATUSES:
         raise ValidationError(
             f"unknown status {status!r}; expected one of {', '.join(STATUSES)}", source="status"
         )
     db: Database = request.app.state.services.db
+    filters = {"assignee": principal.user if assignee == "me" else assignee, "currency": currency}
     if db.inline_reads:
-        page = _queue_page(db, status, code, limit, cursor)
+        page = _queue_page(db, status, code, limit, cursor, **filters)
     else:
-        page = await run_in_threadpool(_queue_page, db, status, code, limit, cursor)
+        page = await run_in_threadpool(lambda: _queue_page(db, status, code, limit, cursor, **filters))
     # Returned as a response, not re-validated: the hot path of the queue (QueuePage documents it).
     return FastJSONResponse(page)
 
@@ -149,6 +164,8 @@ def parse_if_match(value: str | None) -> int | None:
 @router.get(
     "/{case_id}",
     summary="A case with its repair proposal (ETag: the proposal version)",
+    response_model=CaseOut,
+    response_model_exclude_none=True,  # the contract omits absent values (case_view drops them)
     responses={200: {"content": {"application/json": {"example": CASE_EXAMPLE}}}},
 )
 def case(case_id: str, session: SessionDep, principal: CurrentUser) -> JSONResponse:
@@ -159,6 +176,8 @@ def case(case_id: str, session: SessionDep, principal: CurrentUser) -> JSONRespo
 @router.post(
     "/{case_id}/decision",
     summary="Approve, edit or reject the proposal (maker-checker applies; If-Match: the proposal's ETag)",
+    response_model=CaseOut,
+    response_model_exclude_none=True,  # the contract omits absent values (case_view drops them)
     responses={200: {"content": {"application/json": {"example": CASE_EXAMPLE | {"status": "approved"}}}}},
 )
 def decision(
@@ -184,7 +203,11 @@ def decision(
     return JSONResponse(view, headers={"ETag": proposal_etag(view)})
 
 
-@router.get("/{case_id}/audit", summary="The case's audit events, oldest first, hash-chained")
+@router.get(
+    "/{case_id}/audit",
+    summary="The case's audit events, oldest first, hash-chained",
+    response_model=AuditTrail,
+)
 def audit_trail(case_id: str, session: SessionDep, principal: CurrentUser) -> dict[str, Any]:
     get_case(session, case_id)
     return {

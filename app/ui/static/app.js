@@ -91,9 +91,62 @@
     });
   }
 
+  function typing(event) {
+    var tag = (event.target && event.target.tagName) || "";
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || event.ctrlKey || event.metaKey || event.altKey;
+  }
+
+  // The queue: j/k move the selection, Enter opens the case, a assigns it to me.
+  function queueKeys(table) {
+    var rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr[data-case]"));
+    if (!rows.length) { return; }
+    var index = 0;
+    function select(i) {
+      rows[index].classList.remove("selected");
+      index = Math.max(0, Math.min(rows.length - 1, i));
+      rows[index].classList.add("selected");
+      rows[index].scrollIntoView({ block: "nearest" });
+    }
+    select(0);
+    document.addEventListener("keydown", function (event) {
+      if (typing(event)) { return; }
+      if (event.key === "j" || event.key === "ArrowDown") { select(index + 1); event.preventDefault(); }
+      else if (event.key === "k" || event.key === "ArrowUp") { select(index - 1); event.preventDefault(); }
+      else if (event.key === "Enter") { window.location.href = rows[index].getAttribute("data-href"); }
+      else if (event.key === "a") {
+        var assign = rows[index].querySelector("[data-assign]");
+        if (assign) { assign.click(); }
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     addCsrf();
     document.querySelectorAll("article.document").forEach(selectBoxes);
+    document.querySelectorAll("table.queue").forEach(queueKeys);
+    var nextLink = document.querySelector("[data-key-next]");
+    if (nextLink) {
+      document.addEventListener("keydown", function (event) {
+        if (!typing(event) && event.key === "n") { window.location.href = nextLink.getAttribute("href"); }
+      });
+    }
+    document.querySelectorAll("[data-select-eligible]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        document.querySelectorAll("input[data-eligible]").forEach(function (box) { box.checked = true; });
+      });
+    });
+    // A rejection needs a reason code or a comment (the server checks it too).
+    document.querySelectorAll("button[data-reject]").forEach(function (button) {
+      button.addEventListener("click", function (event) {
+        var form = button.form;
+        var reason = form.querySelector("#reason_code"), comment = form.querySelector("#comment");
+        if (!(reason && reason.value) && !(comment && comment.value.trim())) {
+          event.preventDefault();
+          event.stopImmediatePropagation();
+          window.alert("Choose a reject reason or write a comment.");
+        }
+      });
+    });
     document.querySelectorAll("table.sortable").forEach(makeSortable);
     document.querySelectorAll("article.document").forEach(linkHighlights);
     document.querySelectorAll("button[data-confirm]").forEach(function (button) {
