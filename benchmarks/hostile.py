@@ -171,7 +171,7 @@ def main() -> int:
                     f"server idle RSS {idle:.0f} MB; floors: answer < {ANSWER_FLOOR_S:.0f} s, "
                     f"peak memory < {MEMORY_FLOOR_MB:.0f} MB, health < {HEALTH_FLOOR_S:.0f} s"
                 )
-                header = f"{'document':<20} {'bytes':>8} {'answer':<28} {'seconds':>8} {'server MB':>10} "
+                header = f"{'document':<20} {'bytes':>8} {'answer':<28} {'max s':>8} {'server MB':>10} "
                 print(header + f"{'tree MB':>8} {'health max ms':>14}")
                 for hostile, data in documents:
                     sampler, health = Sampler(process.pid), Health(base)

@@ -69,7 +69,7 @@ def _lookup(services: Services, token: str, digest: str) -> Principal | None:
     return principal
 
 
-def _admit(services: Services, principal: Principal | None) -> Principal:
+def admit(services: Services, principal: Principal | None) -> Principal:
     if principal is None:
         raise UnauthorizedError("unknown or revoked token", source="Authorization")
     wait = services.limiter.allow(principal.token_id)
@@ -84,7 +84,7 @@ def authenticate(services: Services, token: str) -> Principal:
     """Map a clear token to its principal (401 if unknown), then apply the rate limit (429)."""
     digest = hash_token(token)
     hit, principal = _cached(services, digest)
-    return _admit(services, principal if hit else _lookup(services, token, digest))
+    return admit(services, principal if hit else _lookup(services, token, digest))
 
 
 async def current_user(request: Request) -> Principal:
@@ -98,7 +98,7 @@ async def current_user(request: Request) -> Principal:
     hit, principal = _cached(services, digest)
     if not hit:  # a database look-up: off the event loop
         principal = await run_in_threadpool(_lookup, services, token, digest)
-    admitted = _admit(services, principal)
+    admitted = admit(services, principal)
     request.state.principal = admitted
     return admitted
 

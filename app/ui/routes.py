@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError as PydanticValidationError
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import authenticate
+from app.api.deps import admit, authenticate
 from app.api.schemas import DecisionIn
 from app.api.state import Services
 from app.services import layout_rules
@@ -60,9 +60,11 @@ def _web_user(request: Request) -> WebUser | None:
     session_id = request.cookies.get(COOKIE)
     if not session_id:
         return None
-    with _services(request).db.session() as session:
+    services = _services(request)
+    with services.db.session() as session:
         found = resolve_session(session, session_id)
     if found is not None:
+        admit(services, found.principal)  # the token's rate limit applies to its sessions too (429)
         request.state.csrf_token = found.csrf_token
     return found
 

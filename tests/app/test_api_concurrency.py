@@ -18,6 +18,7 @@ from app.db.session import Database
 from app.services.audit import verify_chain
 from app.services.cases import Created, create_case
 from app.services.document_store import LocalDocumentStore
+from tests.agents.fixtures import mt103
 from tests.app.conftest import Api
 
 PER_PROCESS = 20
@@ -29,7 +30,7 @@ def _submit_many(url: str, docs: str, prefix: str, start: Any) -> None:
     store = LocalDocumentStore(Path(docs))
     start.wait(30)
     for n in range(PER_PROCESS):
-        body = ExceptionIn(case_id=f"{prefix}-{n}", exception_code="AC01", message=f":20:{prefix}{n}\n")
+        body = ExceptionIn(case_id=f"{prefix}-{n}", exception_code="AC01", message=mt103(ref=f"{prefix}{n}"))
         with db.session() as session:
             create_case(session, store, body, user=prefix, idempotency_key=None, group_commit=db.group_commit)
     db.engine.dispose()
@@ -85,7 +86,7 @@ def test_the_sqlite_writer_lock_excludes_another_process(tmp_path: Path) -> None
 def test_the_same_case_posted_at_once_is_created_once(api: Api) -> None:
     # No write lock here: like two server processes on PostgreSQL, the database's unique index decides.
     services = api.app.state.services
-    body = ExceptionIn(case_id="EXC-RACE", exception_code="AC01", message=":20:RACE\n")
+    body = ExceptionIn(case_id="EXC-RACE", exception_code="AC01", message=mt103(ref="RACE"))
     barrier = threading.Barrier(6)
     results: list[Created | BaseException] = []
 

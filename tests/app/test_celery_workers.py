@@ -418,7 +418,7 @@ def test_claim_rules_for_redelivered_messages(db_url: str, tmp_path: Path) -> No
         create_case(
             session,
             LocalDocumentStore(tmp_path / "docs"),
-            ExceptionIn(case_id="EXC-CLAIM", exception_code="AC01", message=":20:X\n"),
+            ExceptionIn(case_id="EXC-CLAIM", exception_code="AC01", message=mt103(ref="X")),
             user="svc",
             idempotency_key=None,
         )

@@ -23,6 +23,7 @@ from app.main import create_app
 from app.services.audit import verify_chain
 from app.services.cases import Created, create_case
 from app.settings import Settings
+from tests.agents.fixtures import mt103
 from tests.app.conftest import Api
 
 _ROWS = Table("rows", MetaData(), Column("id", Integer, primary_key=True), Column("who", String))
@@ -152,9 +153,9 @@ def test_concurrent_posts_through_group_commit_keep_one_chain_and_dedupe_races(a
     db: Database = services.db
     assert db.group_commit is not None
     bodies = [
-        ExceptionIn(case_id=f"GC-{i}", exception_code="AC01", message=f":20:GC{i}\n") for i in range(12)
+        ExceptionIn(case_id=f"GC-{i}", exception_code="AC01", message=mt103(ref=f"GC{i}")) for i in range(12)
     ]
-    race = ExceptionIn(case_id="GC-RACE", exception_code="AC01", message=":20:RACE\n")
+    race = ExceptionIn(case_id="GC-RACE", exception_code="AC01", message=mt103(ref="RACE"))
 
     def post(i: int) -> Created:
         body = race if i >= 12 else bodies[i]
