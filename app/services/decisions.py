@@ -507,12 +507,10 @@ def _reconcile_checkpoints(db: Database, get_state: Any) -> int:
         ids = session.scalars(select(Case.id).where(Case.status == "pending_review")).all()
     for case_id in ids:
         state = get_state(case_id)
-        if state is None or state.get("status") == "pending_review":
+        if state is None or state.get("status") in ("pending_review", None):
             continue
-        if state.get("status") == "running" and not (
-            state.get("next") and "human_review" not in state["next"]
-        ):
-            continue  # still before review (a triage re-run), not a lost decision
+        if state.get("status") == "running" and not set(state.get("next") or ()) <= {"apply", "record"}:
+            continue  # waiting in or before review: still decidable through the graph
         reason = "the graph took a decision that the database never recorded (a crash); resubmit the case"
         with db.session() as session:
             case = get_case(session, case_id)
