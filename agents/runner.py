@@ -122,7 +122,7 @@ class TriageRunner:
         # pass moves it on; three suffice, a fourth means it is stuck.
         for _ in range(4):
             values = snapshot.values
-            if values.get("result") and not snapshot.next:
+            if values.get("result") and not snapshot.next and not snapshot.tasks:  # finished
                 if not _same_decision(values["result"].get("decision"), checked):
                     raise ValidationError("the thread was already decided differently", source=thread_id)
                 return dict(values["result"])
@@ -132,7 +132,7 @@ class TriageRunner:
             if snapshot.interrupts:
                 command = Command(resume=checked)
             elif (snapshot.next and set(snapshot.next) <= AFTER_REVIEW) or (
-                not snapshot.next and values.get("decision")
+                not snapshot.next and (values.get("decision") or values.get("result"))
             ):
                 # Run on from the checkpoint: a stored resume value is used again, and a step whose
                 # task writes were saved before its checkpoint (next is then empty, the writes already
