@@ -14,14 +14,25 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from tools import config
 from tools.config import data_dir
 from tools.db import is_postgres
+from tools.faults import crash_point
+
+
+class CrashPointSqliteSaver(SqliteSaver):
+    """SqliteSaver with the crash point ``checkpoint.before_put`` (tools.faults): a kill after a step's
+    task writes were saved and before the step's checkpoint, the gap a crash can fall into."""
+
+    def put(self, config, checkpoint, metadata, new_versions):
+        crash_point("checkpoint.before_put")
+        return super().put(config, checkpoint, metadata, new_versions)
 
 
 def sqlite_checkpointer(path: Path | str | None = None) -> SqliteSaver:
+    """The SQLite checkpointer (inert crash point included: see :class:`CrashPointSqliteSaver`)."""
     target = Path(path) if path else data_dir() / "checkpoints.sqlite"
     target.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(target), check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")  # readers (the API) do not block the writing worker
-    saver = SqliteSaver(conn)
+    saver = CrashPointSqliteSaver(conn)
     saver.setup()
     return saver
 

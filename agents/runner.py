@@ -117,11 +117,12 @@ class TriageRunner:
             raise NotFoundError("no triage thread with this id", source=thread_id)
         checked = validate_decision(decision, source=thread_id)
         # A crash can stop the thread anywhere after review began: waiting at the interrupt, inside
-        # human_review (the resume value stored, the node's writes not), after it (the decision in
-        # the state), after apply. Each pass moves it on; three suffice, a fourth means it is stuck.
+        # human_review (the resume value stored, the node's writes not), between a node's saved
+        # writes and its step's checkpoint, after it (the decision in the state), after apply. Each
+        # pass moves it on; three suffice, a fourth means it is stuck.
         for _ in range(4):
             values = snapshot.values
-            if values.get("result") and not snapshot.next:
+            if values.get("result") and not snapshot.next and not snapshot.tasks:  # finished
                 if not _same_decision(values["result"].get("decision"), checked):
                     raise ValidationError("the thread was already decided differently", source=thread_id)
                 return dict(values["result"])
@@ -130,10 +131,18 @@ class TriageRunner:
             command: Command[Any] | None
             if snapshot.interrupts:
                 command = Command(resume=checked)
-            elif snapshot.next and set(snapshot.next) <= AFTER_REVIEW:
-                command = None  # run on from the checkpoint (a stored resume value is used again)
+            elif (snapshot.next and set(snapshot.next) <= AFTER_REVIEW) or (
+                not snapshot.next and (values.get("decision") or values.get("result"))
+            ):
+                # Run on from the checkpoint: a stored resume value is used again, and a step whose
+                # task writes were saved before its checkpoint (next is then empty, the writes already
+                # in the values) is completed without running the task twice.
+                command = None
             else:
-                raise ValidationError("the thread is not waiting for a review decision", source=thread_id)
+                where = ", ".join(snapshot.next) or "nothing"
+                raise ValidationError(
+                    f"the thread is not waiting for a review decision (next: {where})", source=thread_id
+                )
             # apply and record need no tools: no toolbox, so a fresh process resumes quickly.
             for update in self.graph.stream(
                 command, config, context=self._context(None), durability="sync", stream_mode="updates"

@@ -146,9 +146,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     for module in (exceptions, desk, documents, layout, search, health):
         app.include_router(module.router)
     install_layout_rules(services.db)  # learned document layouts come from this app's database
-    from app.ui import routes as ui_routes
+    from app.ui.mount import mount as mount_ui
 
-    ui_routes.mount(app)
+    mount_ui(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_request_bytes)
     return app
 

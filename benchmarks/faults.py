@@ -7,7 +7,7 @@ and checks the invariants of ``tests/app/fault_harness.py``: every case undecide
 decided exactly once; decisions, audit, checkpoints and case state agree; the keyed audit chain and
 the state verification pass; no reject ends applied. The floor for violations is 0.
 
-    .venv/bin/python benchmarks/faults.py [--runs 300] [--random-share 0.5] [--max-kill-ms 150] [--disk]
+    .venv/bin/python benchmarks/faults.py [--runs 300] [--random-share 0.5] [--max-kill-ms MS] [--disk]
 
 Recovery time is the wall time of the restart (building the runner and the recovery pass, which
 finishes the decision the crash interrupted), as median and p95 over the runs; the baseline printed
@@ -42,7 +42,12 @@ def main() -> int:
     parser.add_argument(
         "--random-share", type=float, default=0.5, help="share of runs killed at random times"
     )
-    parser.add_argument("--max-kill-ms", type=float, default=150.0, help="random kills fall in [0, this)")
+    parser.add_argument(
+        "--max-kill-ms",
+        type=float,
+        default=None,
+        help="random kills fall in [0, this); default 1.2 x a decision",
+    )
     parser.add_argument("--disk", action="store_true", help="keep the data on disk, not tmpfs")
     args = parser.parse_args()
     context = (
@@ -59,6 +64,7 @@ def main() -> int:
     killed = sum(n for label, n in outcome.exits.items() if label.endswith(":137"))
     print(f"runs                  {outcome.runs}")
     print(f"processes killed      {killed} (the rest finished before their random kill)")
+    print(f"random kill window    0-{outcome.max_kill_ms:.0f} ms")
     print(f"invariant violations  {len(outcome.violations)}")
     for violation in outcome.violations[:20]:
         print(f"  - {violation}")

@@ -21,6 +21,7 @@ CRASH_POINTS = (
     "decision.after_commit",  # intent and job committed; the continuation not started
     "continuation.claimed",  # the job is claimed by this process
     "continuation.before_resume",
+    "checkpoint.before_put",  # human_review's writes saved, its step's checkpoint not (agents.checkpoints)
     "graph.after_human_review",  # the graph took the decision, apply has not run
     "graph.after_apply",
     "graph.after_record",

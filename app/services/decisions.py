@@ -527,12 +527,10 @@ def _reconcile_checkpoints(db: Database, get_state: Any) -> int:
         if triage_model:
             continue  # waits on another model's runner: its checkpoint is not this runner's to judge
         state = get_state(thread_id or case_id)
-        if state is None or state.get("status") == "pending_review":
+        if state is None or state.get("status") in ("pending_review", None):
             continue
-        if state.get("status") == "running" and not (
-            state.get("next") and "human_review" not in state["next"]
-        ):
-            continue  # still before review (a triage re-run), not a lost decision
+        if state.get("status") == "running" and not set(state.get("next") or ()) <= {"apply", "record"}:
+            continue  # waiting in or before review: still decidable through the graph
         reason = "the graph took a decision that the database never recorded (a crash); resubmit the case"
         with db.session() as session:
             case = get_case(session, case_id)

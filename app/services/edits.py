@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tools.errors import ValidationError
+from tools.errors import RepairDeskError, ValidationError
 from tools.messages.currencies import is_currency
 
 ANALYST_ASSERTED = "analyst-asserted"
@@ -135,7 +135,11 @@ def guard_edit(
     if to_check:
         check = getattr(runner, "check_edit", None)
         if callable(check):
-            violations.extend(check(thread_id, to_check))
+            try:
+                violations.extend(check(thread_id, to_check))
+            except RepairDeskError as exc:  # no agent state to check against: nothing is trusted
+                message = f"the cited evidence cannot be checked: {exc.reason}"
+                violations.append({"code": "untrusted_source", "message": message, "field": "changes"})
         else:  # a backend without the agent's state: evidence must at least be refs of its own tool calls
             refs = {str(t.get("result_ref")) for t in (agent_proposal or {}).get("tool_calls") or []}
             for change in to_check:

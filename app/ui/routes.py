@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError as PydanticValidationError
 from starlette.concurrency import run_in_threadpool
@@ -384,15 +383,3 @@ def page_image(request: Request, case_id: str, sha256: str, number: int) -> Resp
     except RepairDeskError:
         return Response(status_code=404)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
-
-
-def mount(app: FastAPI) -> None:
-    from app.ui import actions  # its routes use this module's helpers
-
-    app.include_router(router)
-    app.include_router(actions.router)
-    app.mount("/ui/static", StaticFiles(directory=str(HERE / "static")), name="ui-static")
-
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/ui", status_code=307)

@@ -195,7 +195,9 @@ class Api:
         self.app, self.client, self.h = app, client, headers
 
     def submit(self, role: str = "service", **body: Any) -> str:
-        payload = {"exception_code": "AC01", "message": mt103(ref="REF1", amount="100,00")} | body
+        # A whole MT103 unless the test gives its own payment (one payment per case: not both).
+        default = {} if "payment" in body else {"message": mt103(ref="REF1", amount="100,00")}
+        payload = {"exception_code": "AC01", **default} | body
         response = self.client.post("/v1/exceptions", json=payload, headers=self.h[role])
         assert response.status_code == 202, response.text
         case_id: str = response.json()["case_id"]

@@ -83,6 +83,7 @@ class Outcome:
     violations: list[str] = field(default_factory=list)
     recovery_seconds: list[float] = field(default_factory=list)
     exits: dict[str, int] = field(default_factory=dict)
+    max_kill_ms: float = 0.0
 
 
 class Rig:
@@ -231,8 +232,8 @@ class Rig:
         row = rows[0]
         if row.decision != decision:
             problems.append(f"{where}: the stored decision is {row.decision}")
-        if case.status not in FINAL_FOR[row.decision]:
-            problems.append(f"{where}: a {row.decision} ended {case.status}")
+        if case.status not in FINAL_FOR[row.decision] or case.status == "failed":
+            problems.append(f"{where}: a {row.decision} ended {case.status} ({case.error})")
         if row.decision == "reject" and case.status == "applied":
             problems.append(f"{where}: a reject ended applied")
         if applied_events != 1:
@@ -258,12 +259,26 @@ class Rig:
             problems.append(f"audit state: {state.disagreement}")
         return problems
 
-    def campaign(self, runs: int, *, random_share: float = 0.4, max_kill_ms: float = 120.0) -> Outcome:
+    def calibrate(self, prefix: str) -> float:
+        """Seconds a whole decision takes in a child here (median of three uncrashed runs)."""
+        took = []
+        for index in range(3):
+            case_id = self.seed(1, prefix=f"{prefix}-cal{index}")[0]
+            started = time.perf_counter()
+            self.kill_run(case_id, "approve", crash_at=None, kill_after=None)
+            took.append(time.perf_counter() - started)
+        return sorted(took)[1]
+
+    def campaign(self, runs: int, *, random_share: float = 0.4, max_kill_ms: float | None = None) -> Outcome:
         """``runs`` runs: the named crash points in turn, then random kill timings; see the module
-        docstring. Decisions alternate approve / reject."""
+        docstring. Decisions alternate approve / reject. Random kills fall in ``[0, max_kill_ms)``;
+        by default 1.2 times a whole decision measured here, so they cover the entire path."""
         named = round(runs * (1 - random_share))
         prefix = f"F{self._rng.randrange(10**6)}"
         outcome = Outcome()
+        if max_kill_ms is None:
+            max_kill_ms = 1200 * self.calibrate(prefix)
+        outcome.max_kill_ms = max_kill_ms
         for index in range(runs):
             # one case at a time: the recovery pass looks at every case still in review
             case_id = self.seed(1, prefix=f"{prefix}-{index}")[0]

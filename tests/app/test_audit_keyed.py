@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import stat
+import uuid
 from pathlib import Path
 
 import pytest
@@ -250,12 +251,13 @@ def test_anchors_in_an_object_lock_bucket(
     }.items():
         monkeypatch.setenv(name, value)
     client = boto3.client("s3", region_name="eu-west-1", endpoint_url=moto_endpoint)
+    bucket = f"repairdesk-anchors-{uuid.uuid4().hex[:8]}"  # the moto server lives for the module
     client.create_bucket(
-        Bucket="repairdesk-anchors",
+        Bucket=bucket,
         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
         ObjectLockEnabledForBucket=True,
     )
-    store = open_anchor_store("s3://repairdesk-anchors/anchors")
+    store = open_anchor_store(f"s3://{bucket}/anchors")
     assert isinstance(store, S3AnchorStore)
     key = api.app.state.services.db.audit_key
     _decided(api)
@@ -266,8 +268,8 @@ def test_anchors_in_an_object_lock_bucket(
         second = anchor_head(session, store, key)
     assert first is not None and second is not None and second.seq > first.seq
     assert anchored_heads(store, [key]) == {first.seq: first.hash, second.seq: second.hash}
-    (item, _) = client.list_objects_v2(Bucket="repairdesk-anchors", Prefix="anchors/")["Contents"]
-    head = client.head_object(Bucket="repairdesk-anchors", Key=item["Key"])
+    (item, _) = client.list_objects_v2(Bucket=bucket, Prefix="anchors/")["Contents"]
+    head = client.head_object(Bucket=bucket, Key=item["Key"])
     assert head["ObjectLockMode"] == "COMPLIANCE"
     with api.app.state.services.db.session() as session:
         assert verify_chain(session, anchored=anchored_heads(store, [key])).ok

@@ -151,6 +151,7 @@ def test_approve_a_case_in_the_browser(
 
 
 PAYMENT = {
+    "message_type": "pacs.008",
     "reference": "REF-BR",
     "amount": "1250.00",
     "currency": "EUR",

@@ -15,6 +15,7 @@ from tests.app.conftest import Api, StubTriage, add_tokens
 from tools.errors import ValidationError
 
 PAYMENT = {
+    "message_type": "pacs.008",
     "reference": "REF-PAY-1",
     "amount": "2500.00",
     "currency": "EUR",

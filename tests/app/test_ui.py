@@ -122,6 +122,7 @@ def test_decisions_in_the_ui_show_errors_in_the_page(api: Api) -> None:
 
 
 PAYMENT = {
+    "message_type": "pacs.008",
     "reference": "REF-UI",
     "amount": "1234.5",
     "currency": "EUR",
@@ -143,7 +144,7 @@ def test_queue_columns_filters_sort_and_pages(api: Api) -> None:
         ids.append(api.submit(case_id=f"EXC-Q{index}", payment=payment))
     for case_id in ids:
         api.wait_status(case_id)
-    sign_in(api, "analyst")
+    csrf = sign_in(api, "analyst")
     page = api.client.get("/ui").text
     assert queue_ids(page) == ids
     row = page[page.index('<tr data-case="EXC-Q0"') :].split("</tr>")[0]
@@ -172,8 +173,10 @@ def test_assign_to_me_from_the_queue_and_filter_mine(api: Api) -> None:
     first, second = api.submit(case_id="EXC-AS1"), api.submit(case_id="EXC-AS2")
     api.wait_status(first)
     api.wait_status(second)
-    sign_in(api, "analyst")
-    done = api.client.post(f"/ui/cases/{first}/actions/assign", data={"back": "queue"}, follow_redirects=True)
+    csrf = sign_in(api, "analyst")
+    done = api.client.post(
+        f"/ui/cases/{first}/actions/assign", data={"csrf_token": csrf, "back": "queue"}, follow_redirects=True
+    )
     assert "Assigned to you: EXC-AS1" in done.text
     assert queue_ids(api.client.get("/ui", params={"assignee": "me"}).text) == [first]
     assert queue_ids(api.client.get("/ui", params={"assignee": "none"}).text) == [second]
@@ -183,18 +186,25 @@ def test_assign_to_me_from_the_queue_and_filter_mine(api: Api) -> None:
 
 def test_analyst_sees_no_approve_or_reject_and_reject_needs_a_reason(api: Api) -> None:
     case_id = api.wait_status(api.submit(case_id="EXC-RJ"))["case_id"]
-    sign_in(api, "analyst")
+    csrf = sign_in(api, "analyst")
     page = api.client.get(f"/ui/cases/{case_id}").text
     assert 'value="approve"' not in page and 'value="reject"' not in page and 'value="edit"' in page
-    sign_in(api, "approver")
+    csrf = sign_in(api, "approver")
     page = api.client.get(f"/ui/cases/{case_id}").text
     assert 'value="approve"' in page and 'value="reject"' in page and 'name="reason_code"' in page
-    empty = api.client.post(f"/ui/cases/{case_id}/decision", data={"decision": "reject", "comment": " "})
+    empty = api.client.post(
+        f"/ui/cases/{case_id}/decision", data={"csrf_token": csrf, "decision": "reject", "comment": " "}
+    )
     assert empty.status_code == 400 and "needs a reason code or a comment" in empty.text
     assert api.view(case_id)["status"] == "pending_review"
     rejected = api.client.post(
         f"/ui/cases/{case_id}/decision",
-        data={"decision": "reject", "reason_code": "insufficient_evidence", "correct_action": "return"},
+        data={
+            "csrf_token": csrf,
+            "decision": "reject",
+            "reason_code": "insufficient_evidence",
+            "correct_action": "return",
+        },
     )
     assert "Rejected" in rejected.text
     assert api.view(case_id)["status"] == "rejected"
@@ -205,9 +215,11 @@ def test_after_a_decision_the_next_case_opens(api: Api) -> None:
     first, second = api.submit(case_id="EXC-N1"), api.submit(case_id="EXC-N2")
     api.wait_status(first)
     api.wait_status(second)
-    sign_in(api, "approver")
+    csrf = sign_in(api, "approver")
     response = api.client.post(
-        f"/ui/cases/{first}/decision", data={"decision": "approve", "next": "1"}, follow_redirects=False
+        f"/ui/cases/{first}/decision",
+        data={"csrf_token": csrf, "decision": "approve", "next": "1"},
+        follow_redirects=False,
     )
     assert response.status_code == 303
     assert response.headers["location"] == "/ui/cases/EXC-N2?notice=Approved+EXC-N1"
@@ -218,12 +230,14 @@ def test_bulk_approve_in_the_ui(api: Api) -> None:
     too_big = api.submit(case_id="EXC-UB2", payment=PAYMENT | {"amount": "99999"})
     api.wait_status(eligible)
     api.wait_status(too_big)
-    sign_in(api, "analyst")
+    csrf = sign_in(api, "analyst")
     assert 'data-testid="bulk-approve"' not in api.client.get("/ui").text
-    sign_in(api, "approver")
+    csrf = sign_in(api, "approver")
     page = api.client.get("/ui").text
     assert 'name="case_id" value="EXC-UB1"' in page and 'name="case_id" value="EXC-UB2"' not in page
-    done = api.client.post("/ui/bulk-approve", data={"case_id": [eligible, too_big]}, follow_redirects=True)
+    done = api.client.post(
+        "/ui/bulk-approve", data={"csrf_token": csrf, "case_id": [eligible, too_big]}, follow_redirects=True
+    )
     assert "Approved 1 of 2." in done.text and "EXC-UB2 (amount unknown or not under 10000)" in done.text
     assert api.view(eligible)["status"] == "applied" and api.view(too_big)["status"] == "pending_review"
 
@@ -251,13 +265,15 @@ def test_evidence_records_inline_and_repaired_message(api: Api) -> None:
         )
     )
     case_id = api.wait_status(api.submit(case_id="EXC-EV"))["case_id"]
-    sign_in(api, "approver2")
+    csrf = sign_in(api, "approver2")
     page = api.client.get(f"/ui/cases/{case_id}").text
     evidence = page[page.index('data-testid="evidence"') :].split("</td>")[0]
     assert "Standing settlement instruction" in evidence
     assert "<dt>beneficiary_name</dt><dd>Acme Widgets GmbH</dd>" in evidence
     assert "<dt>iban</dt><dd>DE89370400440532013000</dd>" in evidence
-    approved = api.client.post(f"/ui/cases/{case_id}/decision", data={"decision": "approve"})
+    approved = api.client.post(
+        f"/ui/cases/{case_id}/decision", data={"csrf_token": csrf, "decision": "approve"}
+    )
     assert 'data-testid="repaired"' in approved.text and ":20:REPAIRED" in approved.text
     download = api.client.get(f"/ui/cases/{case_id}/repaired-message")
     assert download.status_code == 200 and download.text == ":20:REPAIRED"
