@@ -137,11 +137,11 @@ def test_case_page_form_corrects_a_field_from_a_selected_box(api: Api) -> None:
     taught = _invoice(*ISSUER_A, "A-2001", "10,00", "11,90")
     case_id = api.submit(documents=[{"name": "a.pdf", "content_base64": base64.b64encode(taught).decode()}])
     [document] = api.view(case_id)["documents"]
-    sign_in(api, "analyst")
+    csrf = sign_in(api, "analyst")
     page = api.client.get(f"/ui/cases/{case_id}").text
     assert 'data-testid="correction"' in page and 'data-width="' in page
     action = f"/ui/cases/{case_id}/documents/{document['document_id']}/corrections"
-    form = {"field": "remittance.total_amount", "value": "11.90", "page": "1"}
+    form = {"field": "remittance.total_amount", "value": "11.90", "page": "1", "csrf_token": csrf}
     unselected = api.client.post(action, data=form | {"bbox": ""}, follow_redirects=False)
     assert unselected.status_code == 400 and "select the value on the page" in unselected.text
     box = ",".join(f"{v:.1f}" for v in _box_of(taught, "11,90"))

@@ -71,6 +71,27 @@ def _limit_self(memory_mb: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 2))
 
 
+def _adopt(state: tuple[Any, Any] | None) -> None:
+    """The child is forked from the fork server, not from the caller: take over the caller's
+    configuration (document limits, folders) and the layout rules it has learned."""
+    if state is None:
+        return
+    from tools import config
+    from tools.documents import learned
+
+    tool_config, rules = state
+    config.configure(tool_config)
+    learned.set_provider(lambda: rules)
+
+
+def _caller_state(operation: str) -> tuple[Any, Any]:
+    from tools import config
+    from tools.documents import learned
+
+    rules = list(learned.current_rules()) if operation == "extract" else []
+    return config.current(), rules
+
+
 def _work(operation: str, data: bytes, source: str, dpi: int) -> Any:
     if operation == "extract":
         from tools.extract import extract_bytes
@@ -84,10 +105,18 @@ def _work(operation: str, data: bytes, source: str, dpi: int) -> Any:
 
 
 def _child(
-    conn: Connection, operation: str, data: bytes, source: str, dpi: int, memory_mb: int, cpu: int
+    conn: Connection,
+    operation: str,
+    data: bytes,
+    source: str,
+    dpi: int,
+    memory_mb: int,
+    cpu: int,
+    state: tuple[Any, Any] | None = None,
 ) -> None:
     """Runs in the forked child: set the limits, do the work, send ``("ok", result)`` or an error."""
     try:
+        _adopt(state)
         _limit_self(memory_mb, cpu)
         result: tuple[Any, ...] = ("ok", _work(operation, data, source, dpi))
     except RepairDeskError as exc:
@@ -137,7 +166,7 @@ def run_sandboxed(
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(
             target=_child,
-            args=(sender, operation, data, source, dpi, memory, int(timeout) + 1),
+            args=(sender, operation, data, source, dpi, memory, int(timeout) + 1, _caller_state(operation)),
             name=f"repairdesk-doc-{operation}",
             daemon=True,
         )

@@ -47,3 +47,19 @@ def test_work_past_the_memory_limit_fails_typed_and_names_it() -> None:
 def test_rendering_runs_in_the_sandbox_too() -> None:
     pages = run_sandboxed("render", raw_pdf([("0 0 612 792", b"BT /F1 12 Tf 72 720 Td (Hi) Tj ET")]), "a.pdf")
     assert len(pages) == 1 and pages[0].png.startswith(b"\x89PNG")
+
+
+def test_the_child_reads_with_the_callers_configured_limits() -> None:
+    # The child comes from the fork server, not from this process: the limits Settings configured
+    # here (REPAIRDESK_DOC_*) must still reach it.
+    from dataclasses import replace
+
+    from tools import config
+
+    page = ("0 0 595 842", b"0 0 m 10 10 l S")
+    two_pages = raw_pdf([page, page])
+    current = config.current()
+    with config.override(documents=replace(current.documents, max_pages=1)):
+        with pytest.raises(DocumentError) as caught:
+            extract_sandboxed(two_pages, "two.pdf")
+    assert "over the limit of 1" in str(caught.value)
