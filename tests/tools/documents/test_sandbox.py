@@ -59,7 +59,7 @@ def test_the_child_reads_with_the_callers_configured_limits() -> None:
     page = ("0 0 595 842", b"0 0 m 10 10 l S")
     two_pages = raw_pdf([page, page])
     current = config.current()
-    with config.override(documents=replace(current.documents, max_pages=1)):
-        with pytest.raises(DocumentError) as caught:
-            extract_sandboxed(two_pages, "two.pdf")
+    limited = config.override(documents=replace(current.documents, max_pages=1))
+    with limited, pytest.raises(DocumentError) as caught:
+        extract_sandboxed(two_pages, "two.pdf")
     assert "over the limit of 1" in str(caught.value)
