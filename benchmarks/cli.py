@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,14 +35,17 @@ def case_file(folder: Path) -> Path:
     return path
 
 
-def run(root: Path, argv: list[str], env: dict[str, str]) -> float:
+def run(root: Path, argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child): CPU time barely moves on a busy machine, wall does."""
     command = [sys.executable, "-c", "from app.cli.main import main; main()", *argv]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, cwd=root, env=env | {"PYTHONPATH": str(root)}, capture_output=True)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{root}: {' '.join(argv)} exited {done.returncode}: {done.stderr.decode()[-500:]}")
-    return elapsed
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -63,17 +67,20 @@ def main() -> None:
     for root in roots.values():  # untimed: builds the index once, warms the page cache
         for argv in commands.values():
             run(root, argv, env)
-    times: dict[tuple[str, str], list[float]] = {}
+    times: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for _ in range(args.runs):
         for label, root in roots.items():
             for name, argv in commands.items():
                 times.setdefault((label, name), []).append(run(root, argv, env))
     for name in commands:
-        new = statistics.median(times[("new", name)])
-        line = f"{name:<7} median wall {new:6.2f} s over {args.runs} runs"
+        wall, cpu = (statistics.median(t[i] for t in times[("new", name)]) for i in (0, 1))
+        line = f"{name:<7} median wall {wall:6.2f} s  cpu {cpu:6.2f} s  over {args.runs} runs"
         if args.baseline_root:
-            base = statistics.median(times[("baseline", name)])
-            line += f"   baseline {base:6.2f} s   ratio {new / base:.2f}"
+            base_wall, base_cpu = (statistics.median(t[i] for t in times[("baseline", name)]) for i in (0, 1))
+            line += (
+                f"   baseline wall {base_wall:6.2f} s  cpu {base_cpu:6.2f} s"
+                f"   ratio wall {wall / base_wall:.2f}  cpu {cpu / base_cpu:.2f}"
+            )
         print(line)
 
 

@@ -37,7 +37,9 @@ def worker(
             raise typer.Exit(1 if problems else 0)
         configure_logging(settings.log_level, settings.log_json)
         build_services(settings).db.migrate()
-        raise typer.Exit(run_celery_worker(threads, loglevel=settings.log_level))
+        from app.jobs.celery_app import worker_app  # the app with the tasks registered
+
+        raise typer.Exit(run_celery_worker(worker_app, threads, loglevel=settings.log_level))
     configure_logging(settings.log_level, settings.log_json)
     services = build_services(settings)
     services.db.migrate()

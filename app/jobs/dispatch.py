@@ -12,7 +12,7 @@ Contract:
 - ``republish_queued(db, older_than)``: publish a task for every job still ``queued`` after
   ``older_than`` seconds (a crash between commit and publish) or ``running`` under an expired lease;
   the runbook's repair for a stuck queue.
-- ``run_celery_worker(concurrency, ...)``: run a Celery worker in this process until SIGTERM/SIGINT
+- ``run_celery_worker(celery, concurrency, ...)``: run a Celery worker in this process until SIGTERM/SIGINT
   (warm shutdown: the running task finishes; a task cut off later is redelivered thanks to late
   acknowledgement). Returns the worker's exit code.
 - ``check_worker(settings)``: readiness for the worker container: the broker (its triage queue, so
@@ -134,12 +134,15 @@ def worker_argv(
     ]
 
 
-def run_celery_worker(concurrency: int = 1, *, loglevel: str = "INFO", node: str | None = None) -> int:
-    """Run a Celery worker in this process until it is stopped; returns its exit code."""
-    from app.jobs.celery_wire import worker_app
+def run_celery_worker(
+    celery: Celery, concurrency: int = 1, *, loglevel: str = "INFO", node: str | None = None
+) -> int:
+    """Run a Celery worker of ``celery`` in this process until it is stopped; returns its exit code.
 
+    ``celery`` is :data:`app.jobs.celery_app.worker_app`, passed in by the caller: that module
+    registers the tasks and imports this one, so importing it here would close an import cycle."""
     try:
-        worker_app.worker_main(argv=worker_argv(concurrency, loglevel=loglevel, node=node))
+        celery.worker_main(argv=worker_argv(concurrency, loglevel=loglevel, node=node))
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else 1
     return 0

@@ -50,7 +50,7 @@ def test_bootstrap_then_serve_shows_the_demo_queue(tmp_path: Path) -> None:
         "REPAIRDESK_WORKERS": "0",
     }  # agent: test_agent_integration
     env.pop("DATABASE_URL", None)
-    command = [str(REPAIRDESK)] if REPAIRDESK.exists() else ["python", "-m", "app.cli.main"]
+    command = [str(REPAIRDESK)] if REPAIRDESK.exists() else [sys.executable, "-m", "app.cli.main"]
     boot = subprocess.run(
         [*command, "bootstrap", "--no-index"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
     )
