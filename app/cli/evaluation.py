@@ -12,6 +12,8 @@ from app.cli.output import emit_json, fail
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from app.services.corrections import Export
+
 app = typer.Typer(no_args_is_help=True)
 
 
@@ -126,36 +128,28 @@ def gate(
 def export_corrections(
     out: Annotated[
         Path | None,
-        typer.Option(help="Dataset file (default <REPAIRDESK_DATA_DIR>/datasets/corrections.jsonl)."),
+        typer.Option(help="Dataset folder (default <REPAIRDESK_DATA_DIR>/datasets/corrections)."),
     ] = None,
 ) -> None:
-    """Append analyst decisions not yet exported to the corrections dataset (new dataset version)."""
+    """Write the decided cases (one gold label per case) as a new versioned dataset with a manifest."""
     from app.db.session import Database
-    from app.services.corrections import default_path
+    from app.services.corrections import default_root
     from app.settings import get_settings
 
     settings = get_settings()
     database = Database(settings.database_url)
     database.migrate()
     with database.session() as session:
-        count = export_and_record(session, out or default_path(settings.data_dir))
-    typer.echo(f"exported {count} new labelled case(s)")
+        result = export_and_record(session, out or default_root(settings.data_dir))
+    state = "new version" if result.created else "unchanged, latest version"
+    typer.echo(f"exported {result.count} labelled case(s): {state} v{result.version} at {result.path}")
 
 
-def export_and_record(session: Session, target: Path) -> int:
-    """Export new corrections to ``target`` and record the file as a version in its folder's manifest."""
-    from app.services.corrections import export_corrections as export
-    from evals import datasets
+def export_and_record(session: Session, root: Path) -> Export:
+    """Export the labelled cases under ``root`` as a dataset version (``root/v<N>``, with its manifest)."""
+    from app.services.corrections import export_dataset
 
-    count = export(session, target)
-    if count:
-        datasets.update(
-            target.stem,
-            origin="analyst-decisions",
-            directory=target.parent,
-            description="Analyst decisions exported by `repairdesk eval export-corrections`",
-        )
-    return count
+    return export_dataset(session, root)
 
 
 @app.command("manifest")
