@@ -20,7 +20,11 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("run")
 def run(
     suite: Annotated[
-        str, typer.Option(help="extraction | retrieval | agent | rag | all | agent-unseen (measure only)")
+        str,
+        typer.Option(
+            help="extraction | retrieval | agent | rag | adversarial | corrections | all"
+            " | agent-unseen (measure only)"
+        ),
     ],
     model: Annotated[
         str | None, typer.Option(help="Model SPEC (default $REPAIRDESK_MODEL or playbook).")
@@ -28,16 +32,22 @@ def run(
     judge: Annotated[str | None, typer.Option(help="Judge SPEC: adds the LLM-judged RAGAS metrics.")] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory (default evals/runs/<timestamp>).")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N samples of each dataset.")] = None,
+    corrections: Annotated[
+        Path | None,
+        typer.Option(help="Corrections export to replay (default: the latest under the data directory)."),
+    ] = None,
+    refdata: Annotated[
+        Path | None, typer.Option(help="Reference data file the agent suites replay against (default: demo).")
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
     """Run a suite offline; writes metrics.json, samples.jsonl and report.html."""
     from evals.base import SuiteOptions
-    from evals.runner import default_out_dir, expand, run_suites
+    from evals.runner import OPTIONAL_SUITES, default_out_dir, expand, run_suites, skipped
     from tools import config
     from tools.errors import RepairDeskError
 
     try:
-        suites = expand(suite)
         out_dir = out or default_out_dir()
         options = SuiteOptions(
             model=model or config.current().model,
@@ -45,7 +55,13 @@ def run(
             limit=limit,
             cache_dir=out_dir.parent / ".judge-cache",
             progress=not quiet,
+            corrections=corrections,
+            refdata=refdata,
         )
+        suites = expand(suite, options)
+        if suite == "all":
+            for reason in filter(None, (skipped(name, options) for name in OPTIONAL_SUITES)):
+                typer.echo(f"skipped {reason}", err=True)
         document = run_suites(suites, options, out_dir)
     except RepairDeskError as exc:
         fail(exc.source or "eval run", exc.reason)
@@ -89,6 +105,9 @@ def gate(
         Path | None, typer.Option("--run", help="Check this finished run instead of running.")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Override the baseline's sample limit.")] = None,
+    corrections: Annotated[
+        Path | None, typer.Option(help="Corrections export (default: the latest under the data directory).")
+    ] = None,
 ) -> None:
     """Exit 1 when a metric falls below its baseline beyond its tolerance."""
     from evals.base import SuiteOptions, read_run
@@ -107,6 +126,7 @@ def gate(
                 model=config.current().model,
                 limit=limit if limit is not None else spec.get("limit"),
                 progress=False,
+                corrections=corrections,
             )
             suites = spec.get("suites") or sorted({name.split(".", 1)[0] for name in spec["metrics"]})
             document = run_suites(suites, options, out_dir)
