@@ -11,11 +11,13 @@ rejected). Metrics are also broken down by segment. Replays run against ``SuiteO
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from evals.base import SuiteOptions, SuiteResult
+from evals.datasets import DatasetError
 from evals.segments import breakdown, segments_of
 from evals.suites.agent import change_set, run_cases, score
 from tools.errors import NotFoundError
@@ -42,7 +44,13 @@ def load(options: SuiteOptions) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             source=str(options.corrections or "corrections"),
         )
     manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    text = (folder / manifest["file"]).read_text(encoding="utf-8")
+    data = (folder / manifest["file"]).read_bytes()
+    if hashlib.sha256(data).hexdigest() != manifest.get("sha256"):
+        raise DatasetError(
+            f"{manifest['file']} does not match its manifest's sha256; export again rather than edit it",
+            source=str(folder),
+        )
+    text = data.decode("utf-8")
     rows = [json.loads(line) for line in text.splitlines() if line.strip()]
     entry = {k: manifest[k] for k in ("version", "sha256", "count", "date_range", "origin") if k in manifest}
     return rows, entry | {"file": str(folder / manifest["file"])}
