@@ -14,8 +14,12 @@ from typing import Any
 
 _MT_AMOUNT = re.compile(r":32A:\d{6}([A-Z]{3})([\d,]+)")
 _MX_AMOUNT = re.compile(r'Ccy="([A-Z]{3})"\s*>\s*([\d.]+)\s*<')
-BANDS = ((Decimal(1_000), "<1k"), (Decimal(10_000), "1k-10k"), (Decimal(100_000), "10k-100k"))
-BANDS += ((Decimal(1_000_000), "100k-1M"),)
+BANDS: tuple[tuple[Decimal, str], ...] = (
+    (Decimal(1_000), "<1k"),
+    (Decimal(10_000), "1k-10k"),
+    (Decimal(100_000), "10k-100k"),
+    (Decimal(1_000_000), "100k-1M"),
+)
 
 
 def message_format(case: dict[str, Any]) -> str:
