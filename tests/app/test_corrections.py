@@ -14,9 +14,11 @@ from typer.testing import CliRunner
 
 from app.cli.evaluation import export_and_record
 from app.cli.main import cli
+from app.db.models import Decision
 from app.services.cases import get_case
 from app.services.corrections import decision_record, labelled_records
 from app.settings import get_settings
+from evals.segments import breakdown, segments_of
 from tests.app.conftest import Api
 
 AGENT_IBAN = "DE89370400440532013000"  # what StubTriage proposes
@@ -168,3 +170,57 @@ def test_cli_export_writes_under_the_data_dir_never_the_source_tree(api: Api, tm
     _invoke(["eval", "export-corrections", "--out", str(out)], env)
     assert (out / "v1" / "manifest.json").exists()
     assert _tree_state(ROOT) == before
+
+
+def test_the_last_applied_decision_wins_and_a_failed_one_is_no_label(api: Api) -> None:
+    case_id = api.submit(case_id="EXC-L1")
+    api.wait_status(case_id)
+    _decided(api, case_id, "approve")
+    api.wait_status(case_id, "applied")
+    db = api.app.state.services.db
+    with db.session() as session:  # the case was reopened and rejected later (e.g. a recall)
+        session.add(
+            Decision(
+                case_id=case_id,
+                decision="reject",
+                user="bruno",
+                comment="recalled",
+                changes=[],
+                state="applied",
+                reason_code="FRAD",
+                correct_action="escalate",
+            )
+        )
+        get_case(session, case_id).status = "rejected"
+        session.commit()
+        (record,) = labelled_records(session)
+        assert (record["label"]["decision"], record["label"]["action"]) == ("reject", "escalate")
+        assert [d["decision"] for d in record["decisions"]] == ["approve", "reject"]
+        get_case(session, case_id).status = "failed"  # the last decision did not apply: no label
+        session.commit()
+        assert labelled_records(session) == []
+
+
+def test_segments_read_from_the_case() -> None:
+    mt = {"exception_code": "AC01", "message": ":20:X\n:32A:261119EUR12450,00\n"}
+    mx = {"exception_code": "RR03", "message": '<Document><IntrBkSttlmAmt Ccy="USD">250.5</IntrBkSttlmAmt>'}
+    js = {"exception_code": "AM04", "payment": {"amount": "2000000", "currency": "GBP"}, "documents": [{}]}
+    assert segments_of(mt) == {
+        "exception_code": "AC01",
+        "format": "MT",
+        "documents": "no",
+        "currency": "EUR",
+        "amount_band": "10k-100k",
+    }
+    assert (segments_of(mx)["format"], segments_of(mx)["currency"], segments_of(mx)["amount_band"]) == (
+        "MX",
+        "USD",
+        "<1k",
+    )
+    assert segments_of(js)["format"] == "JSON" and segments_of(js)["amount_band"] == ">=1M"
+    assert segments_of(js)["documents"] == "yes"
+    rows = [
+        {"segments": segments_of(mt), "metrics": {"exact": 1.0}},
+        {"segments": segments_of(mx), "metrics": {"exact": 0.0}},
+    ]
+    assert breakdown(rows)["format"] == {"MT": {"n": 1, "exact": 1.0}, "MX": {"n": 1, "exact": 0.0}}
