@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 from agents.runner import TriageRunner
 from app.cli.main import cli
 from app.settings import get_settings
+from evals.base import SuiteOptions
+from evals.runner import expand, skipped
 from tests.app.conftest import Api
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -133,7 +135,11 @@ def test_a_tampered_export_or_none_at_all_is_a_clear_error(api: Api, tmp_path: P
     }
     run = ["eval", "run", "--suite", "corrections", "--out", str(tmp_path / "run"), "--quiet"]
     assert "export-corrections" in _cli(run, env, code=1)  # nothing exported yet
+    root = tmp_path / "data" / "datasets" / "corrections"
+    assert "corrections" not in expand("all", SuiteOptions(corrections=root))
+    assert "no export" in (skipped("corrections", SuiteOptions(corrections=root)) or "")
     _cli(["eval", "export-corrections"], env)
+    assert expand("all", SuiteOptions(corrections=root))[-2:] == ["adversarial", "corrections"]
     dataset = tmp_path / "data" / "datasets" / "corrections" / "v1" / "corrections.jsonl"
     record = json.loads(dataset.read_text())
     record["label"]["action"] = "repair"  # someone "fixes" a label by hand
