@@ -26,6 +26,8 @@ class SuiteOptions:
     limit: int | None = None  # first N samples of each dataset: the fast gate runs a subset
     cache_dir: Path | None = None
     progress: bool = True
+    corrections: Path | None = None  # an exported corrections version (default: the latest export)
+    refdata: Path | None = None  # reference data the agent suites replay against (default: the demo's)
 
 
 @dataclass

@@ -12,13 +12,19 @@ from app.cli.output import emit_json, fail
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from app.services.corrections import Export
+
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("run")
 def run(
     suite: Annotated[
-        str, typer.Option(help="extraction | retrieval | agent | rag | all | agent-unseen (measure only)")
+        str,
+        typer.Option(
+            help="extraction | retrieval | agent | rag | adversarial | corrections | all"
+            " | agent-unseen (measure only)"
+        ),
     ],
     model: Annotated[
         str | None, typer.Option(help="Model SPEC (default $REPAIRDESK_MODEL or playbook).")
@@ -26,16 +32,22 @@ def run(
     judge: Annotated[str | None, typer.Option(help="Judge SPEC: adds the LLM-judged RAGAS metrics.")] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory (default evals/runs/<timestamp>).")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N samples of each dataset.")] = None,
+    corrections: Annotated[
+        Path | None,
+        typer.Option(help="Corrections export to replay (default: the latest under the data directory)."),
+    ] = None,
+    refdata: Annotated[
+        Path | None, typer.Option(help="Reference data file the agent suites replay against (default: demo).")
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
     """Run a suite offline; writes metrics.json, samples.jsonl and report.html."""
     from evals.base import SuiteOptions
-    from evals.runner import default_out_dir, expand, run_suites
+    from evals.runner import OPTIONAL_SUITES, default_out_dir, expand, run_suites, skipped
     from tools import config
     from tools.errors import RepairDeskError
 
     try:
-        suites = expand(suite)
         out_dir = out or default_out_dir()
         options = SuiteOptions(
             model=model or config.current().model,
@@ -43,7 +55,13 @@ def run(
             limit=limit,
             cache_dir=out_dir.parent / ".judge-cache",
             progress=not quiet,
+            corrections=corrections,
+            refdata=refdata,
         )
+        suites = expand(suite, options)
+        if suite == "all":
+            for reason in filter(None, (skipped(name, options) for name in OPTIONAL_SUITES)):
+                typer.echo(f"skipped {reason}", err=True)
         document = run_suites(suites, options, out_dir)
     except RepairDeskError as exc:
         fail(exc.source or "eval run", exc.reason)
@@ -87,6 +105,9 @@ def gate(
         Path | None, typer.Option("--run", help="Check this finished run instead of running.")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Override the baseline's sample limit.")] = None,
+    corrections: Annotated[
+        Path | None, typer.Option(help="Corrections export (default: the latest under the data directory).")
+    ] = None,
 ) -> None:
     """Exit 1 when a metric falls below its baseline beyond its tolerance."""
     from evals.base import SuiteOptions, read_run
@@ -105,6 +126,7 @@ def gate(
                 model=config.current().model,
                 limit=limit if limit is not None else spec.get("limit"),
                 progress=False,
+                corrections=corrections,
             )
             suites = spec.get("suites") or sorted({name.split(".", 1)[0] for name in spec["metrics"]})
             document = run_suites(suites, options, out_dir)
@@ -126,36 +148,28 @@ def gate(
 def export_corrections(
     out: Annotated[
         Path | None,
-        typer.Option(help="Dataset file (default <REPAIRDESK_DATA_DIR>/datasets/corrections.jsonl)."),
+        typer.Option(help="Dataset folder (default <REPAIRDESK_DATA_DIR>/datasets/corrections)."),
     ] = None,
 ) -> None:
-    """Append analyst decisions not yet exported to the corrections dataset (new dataset version)."""
+    """Write the decided cases (one gold label per case) as a new versioned dataset with a manifest."""
     from app.db.session import Database
-    from app.services.corrections import default_path
+    from app.services.corrections import default_root
     from app.settings import get_settings
 
     settings = get_settings()
     database = Database(settings.database_url)
     database.migrate()
     with database.session() as session:
-        count = export_and_record(session, out or default_path(settings.data_dir))
-    typer.echo(f"exported {count} new labelled case(s)")
+        result = export_and_record(session, out or default_root(settings.data_dir))
+    state = "new version" if result.created else "unchanged, latest version"
+    typer.echo(f"exported {result.count} labelled case(s): {state} v{result.version} at {result.path}")
 
 
-def export_and_record(session: Session, target: Path) -> int:
-    """Export new corrections to ``target`` and record the file as a version in its folder's manifest."""
-    from app.services.corrections import export_corrections as export
-    from evals import datasets
+def export_and_record(session: Session, root: Path) -> Export:
+    """Export the labelled cases under ``root`` as a dataset version (``root/v<N>``, with its manifest)."""
+    from app.services.corrections import export_dataset
 
-    count = export(session, target)
-    if count:
-        datasets.update(
-            target.stem,
-            origin="analyst-decisions",
-            directory=target.parent,
-            description="Analyst decisions exported by `repairdesk eval export-corrections`",
-        )
-    return count
+    return export_dataset(session, root)
 
 
 @app.command("manifest")

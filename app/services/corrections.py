@@ -1,90 +1,252 @@
-"""Decisions into evaluation data: append new labelled cases to a corrections JSONL file.
+"""Decisions into evaluation data: one decision record per case, derived from the database only.
 
-The file lives under the data directory by default (``<REPAIRDESK_DATA_DIR>/datasets/corrections.jsonl``):
-the service never writes into the source tree and never imports ``evals/``. Recording the file as a
-dataset version in an evaluation manifest is the CLI's part (``repairdesk eval export-corrections``).
+The record of a case is read from the service's own tables (``cases``, ``proposals``, ``decisions``):
+the agent's proposal as made (with the versions that made it, where the proposal names them), every
+edit (who, when, what, the edit's guard verdict), every decision with its structured reason
+(``reason_code``, ``correct_action``), the changes actually applied and the outcome.
 
-Each export is one dataset version (``corrections-v<N>``, N one more than the highest version in the
-file); every appended line carries it. Rows are marked exported in the same transaction, after the
-file is written and flushed, so a crash can duplicate a batch but never drop one; lines carry the
-``decision_id`` so a reader can de-duplicate.
+Gold labels derive from the final *applied* outcome only (issue 13): one label per case, the last
+applied approve/reject wins; an edit nobody approved is part of the record but never a label, and an
+approval's gold changes are the ones the graph applied (``cases.final_changes``), not the agent's
+proposal it may have overridden. A rejection's gold action is the analyst's ``correct_action``.
+
+:func:`export_dataset` writes every labelled case as one immutable dataset version
+``<root>/v<N>/{corrections.jsonl,manifest.json}`` (content hash, counts, date range, versions); the
+root is under the data directory unless the caller names another (never the source tree). An export
+whose content equals the latest version writes nothing new.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import LabelledCase
+from app.db.models import Case, Decision, LabelledCase, Proposal
 
-_VERSION = re.compile(r'"dataset_version":\s*"corrections-v(\d+)"')
+DATASET = "corrections"
+SCHEMA_VERSION = 1
+FINAL_DECISIONS = ("approve", "reject")
+# Case statuses that are a final applied outcome; a failed application is no label.
+LABELLED_STATUSES = {"approve": {"applied", "approved"}, "reject": {"rejected"}}
+_VERSION_DIR = re.compile(r"^v(\d+)$")
 
 
-def _last_version(path: Path) -> int:
-    if not path.exists():
-        return 0
-    return max((int(m.group(1)) for m in _VERSION.finditer(path.read_text(encoding="utf-8"))), default=0)
-
-
-def default_path(data_dir: Path) -> Path:
+def default_root(data_dir: Path) -> Path:
     """Where exports go unless told otherwise: under the data directory, never the source tree."""
-    return data_dir / "datasets" / "corrections.jsonl"
+    return data_dir / "datasets" / DATASET
 
 
-def export_corrections(session: Session, target: Path) -> int:
-    """Append not-yet-exported labelled cases to ``target``; returns how many lines were appended."""
-    rows = list(
-        session.scalars(
-            select(LabelledCase).where(LabelledCase.exported_at.is_(None)).order_by(LabelledCase.id)
-        )
-    )
-    if not rows:
-        return 0
-    version = f"corrections-v{_last_version(target) + 1}"
-    exported_at = datetime.now(UTC)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("a", encoding="utf-8") as handle:
-        for row in rows:
-            line = {
-                "id": f"{row.case_id}#{row.decision_id}",
-                "expected": gold_label(row.record),
-                "dataset_version": version,
-                "source": "analyst_decision",
-                "decision_id": row.decision_id,
-                "exported_at": exported_at.isoformat(),
-                **row.record,
-            }
-            handle.write(json.dumps(line, ensure_ascii=False, sort_keys=True, default=str) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    session.execute(
-        update(LabelledCase).where(LabelledCase.id.in_([r.id for r in rows])).values(exported_at=exported_at)
-    )
-    session.commit()
-    return len(rows)
-
-
-def gold_label(record: dict[str, Any]) -> dict[str, Any] | None:
-    """What the analyst decided, as an agent-suite ``expected``: approvals confirm the proposal, edits
-    make the analyst's changes gold, rejections say only which action was wrong (no gold action)."""
-    decision = str(record.get("decision") or record.get("outcome") or "")
-    proposal = record.get("proposal") or {}
-    if decision.startswith("approve"):
-        return {"action": proposal.get("action"), "changes": _field_new(proposal.get("changes"))}
-    if decision.startswith("edit"):
-        return {"action": "repair", "changes": _field_new(record.get("changes"))}
-    return {
-        "rejected_action": proposal.get("action"),
-        "rejected_changes": _field_new(proposal.get("changes")),
-    }
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 def _field_new(changes: Any) -> list[dict[str, Any]]:
     return [{"field": c.get("field"), "new": c.get("new")} for c in changes or [] if isinstance(c, dict)]
+
+
+def _case_input(session: Session, case: Case) -> dict[str, Any]:
+    """The case as submitted; the last labelled snapshot carries the documents' bytes for replay."""
+    snapshot = session.scalar(
+        select(LabelledCase).where(LabelledCase.case_id == case.id).order_by(LabelledCase.id.desc()).limit(1)
+    )
+    if snapshot is not None and isinstance(snapshot.record.get("case"), dict):
+        return dict(snapshot.record["case"])
+    return dict(case.payload)
+
+
+def decision_record(session: Session, case: Case) -> dict[str, Any]:
+    """Everything decided about ``case``, and its gold label (``None`` unless finally decided)."""
+    proposals = list(
+        session.scalars(select(Proposal).where(Proposal.case_id == case.id).order_by(Proposal.version))
+    )
+    decisions = list(
+        session.scalars(select(Decision).where(Decision.case_id == case.id).order_by(Decision.id))
+    )
+    agent = next((p for p in reversed(proposals) if p.source == "agent"), None)
+    by_version = {p.version: p for p in proposals}
+    edit_decisions = [d for d in decisions if d.decision == "edit"]
+    edits = []
+    for proposal in (p for p in proposals if p.source == "edit"):
+        made_by = next((d for d in edit_decisions if d.proposal_version == proposal.version - 1), None)
+        edits.append(
+            {
+                "user": proposal.author,
+                "at": _iso(proposal.created_at),
+                "proposal_version": proposal.version,
+                "changes": proposal.payload.get("changes", []),
+                "guard": proposal.payload.get("guard"),
+                "comment": made_by.comment if made_by else "",
+            }
+        )
+    history = [
+        {
+            "decision": d.decision,
+            "user": d.user,
+            "at": _iso(d.created_at),
+            "state": d.state,
+            "proposal_version": d.proposal_version,
+            "reason_code": d.reason_code,
+            "correct_action": d.correct_action,
+            "comment": d.comment,
+        }
+        for d in decisions
+    ]
+    final = next(
+        (d for d in reversed(decisions) if d.decision in FINAL_DECISIONS and d.state == "applied"), None
+    )
+    decided = by_version.get(final.proposal_version or 0) if final else None
+    decided = decided or (proposals[-1] if proposals else None)
+    record: dict[str, Any] = {
+        "case_id": case.id,
+        "exception_code": case.exception_code,
+        "case": _case_input(session, case),
+        "proposal": (
+            {
+                "version": agent.version,
+                "payload": agent.payload,
+                "versions": agent.payload.get("versions") or {"model": agent.payload.get("model")},
+                "model_usage": agent.model_usage,
+                "at": _iso(agent.created_at),
+            }
+            if agent
+            else None
+        ),
+        "edits": edits,
+        "decisions": history,
+        "final": history[decisions.index(final)] if final else None,
+        "applied_changes": list(case.final_changes or []),
+        "outcome": {"status": case.status, "error": case.error},
+    }
+    record["label"] = _label(final, decided, case) if final else None
+    return record
+
+
+def _label(final: Decision, decided: Proposal | None, case: Case) -> dict[str, Any] | None:
+    if case.status not in LABELLED_STATUSES[final.decision]:
+        return None  # the decision did not end in an applied outcome (e.g. applying it failed)
+    payload = decided.payload if decided else {}
+    if final.decision == "approve":
+        return {
+            "decision": "approve",
+            "action": payload.get("action"),
+            "changes": _field_new(case.final_changes),
+            "edited": bool(decided and decided.source == "edit"),
+        }
+    return {
+        "decision": "reject",
+        "action": final.correct_action,
+        "changes": [],
+        "reason_code": final.reason_code,
+        "rejected_action": payload.get("action"),
+        "rejected_changes": _field_new(payload.get("changes")),
+    }
+
+
+def labelled_records(session: Session) -> list[dict[str, Any]]:
+    """One record per finally decided case, ordered by case id (stable content for hashing)."""
+    case_ids = session.scalars(
+        select(Decision.case_id)
+        .where(Decision.decision.in_(FINAL_DECISIONS), Decision.state == "applied")
+        .distinct()
+    ).all()
+    records = []
+    for case_id in sorted(case_ids):
+        case = session.scalar(select(Case).where(Case.id == case_id))
+        if case is None:
+            continue
+        record = decision_record(session, case)
+        if record["label"] is not None:
+            records.append(record)
+    return records
+
+
+@dataclass(frozen=True)
+class Export:
+    """One dataset version: its folder, version number, rows, and whether this call wrote it."""
+
+    path: Path
+    version: int
+    count: int
+    sha256: str
+    created: bool
+
+
+def _versions(root: Path) -> list[int]:
+    if not root.is_dir():
+        return []
+    return sorted(int(m.group(1)) for p in root.iterdir() if (m := _VERSION_DIR.match(p.name)))
+
+
+def latest(root: Path) -> Path | None:
+    """The newest dataset version folder under ``root`` (``None`` when nothing was exported)."""
+    found = _versions(root)
+    return root / f"v{found[-1]}" if found else None
+
+
+def _manifest(records: list[dict[str, Any]], digest: str, version: int) -> dict[str, Any]:
+    times = [r["final"]["at"] for r in records if r.get("final") and r["final"].get("at")]
+    versions: dict[str, set[str]] = {}
+    for record in records:
+        for key, value in ((record.get("proposal") or {}).get("versions") or {}).items():
+            if value:
+                versions.setdefault(key, set()).add(str(value))
+    return {
+        "name": DATASET,
+        "version": version,
+        "schema": SCHEMA_VERSION,
+        "file": f"{DATASET}.jsonl",
+        "sha256": digest,
+        "count": len(records),
+        "counts": {
+            "decision": dict(Counter(r["label"]["decision"] for r in records)),
+            "exception_code": dict(Counter(r["exception_code"] for r in records)),
+            "edited": sum(1 for r in records if r["edits"]),
+        },
+        "date_range": {"first": min(times, default=None), "last": max(times, default=None)},
+        "versions": {key: sorted(values) for key, values in sorted(versions.items())},
+        "created_at": datetime.now(UTC).isoformat(),
+        "origin": "analyst-decisions",
+    }
+
+
+def export_dataset(session: Session, root: Path) -> Export:
+    """Write the labelled cases as a new dataset version under ``root`` unless unchanged since the last."""
+    records = labelled_records(session)
+    body = "".join(
+        json.dumps(r, ensure_ascii=False, sort_keys=True, default=str) + "\n" for r in records
+    ).encode()
+    digest = hashlib.sha256(body).hexdigest()
+    previous = latest(root)
+    if previous is not None:
+        manifest = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("sha256") == digest:
+            return Export(previous, int(manifest["version"]), int(manifest["count"]), digest, False)
+    version = (_versions(root) or [0])[-1] + 1
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=root))
+    try:
+        (staging / f"{DATASET}.jsonl").write_bytes(body)
+        manifest_text = json.dumps(_manifest(records, digest, version), indent=2, sort_keys=True)
+        (staging / "manifest.json").write_text(manifest_text + "\n", encoding="utf-8")
+        for name in (f"{DATASET}.jsonl", "manifest.json"):
+            with (staging / name).open("rb") as handle:
+                os.fsync(handle.fileno())
+        os.rename(staging, root / f"v{version}")  # a version appears whole or not at all
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return Export(root / f"v{version}", version, len(records), digest, True)

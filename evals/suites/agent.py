@@ -24,6 +24,7 @@ from typing import Any
 from evals import datasets
 from evals.base import SuiteOptions, SuiteResult
 from evals.progress import track
+from evals.segments import breakdown, segments_of
 
 ESCALATIONS = {"escalate", "request_info"}
 
@@ -128,6 +129,7 @@ def score_rows(
                 "correct": bool(metrics["exact"]),
                 "repair_only": repair_only(row),
                 "latency_ms": latency,
+                "segments": segments_of(row["case"]),
                 "metrics": metrics,
             }
         )
@@ -138,4 +140,7 @@ def run(options: SuiteOptions) -> SuiteResult:
     rows, entry = datasets.load("agent_cases")
     if options.limit:
         rows = rows[: options.limit]
-    return SuiteResult("agent", score_rows(rows, options, desc="agent"), datasets={"agent_cases": entry})
+    results = score_rows(rows, options, desc="agent")
+    return SuiteResult(
+        "agent", results, datasets={"agent_cases": entry}, extras={"segments": breakdown(results)}
+    )

@@ -1,4 +1,4 @@
-"""Persistent queue across restarts, the audit hash chain (and tampering), corrections export."""
+"""Persistent queue across restarts and the audit hash chain (and tampering)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 from typer.testing import CliRunner
 
-from app.cli.evaluation import export_and_record as export_corrections
 from app.cli.main import cli
 from app.db.models import AuditEvent, AuditHead, Job
 from app.jobs import triage
@@ -161,52 +159,6 @@ def test_events_appended_while_verifying_are_not_taken_for_tampering(api: Api) -
     # ...but a head that is not on the chain still fails
     assert not verify_events(events, head=(head.seq, "f" * 64), keys=keys).ok
     assert not verify_events(events[: head.seq - 1], head=(head.seq, head.hash), keys=keys).ok
-
-
-def test_decisions_become_versioned_corrections(api: Api, tmp_path: Path) -> None:
-    target = tmp_path / "corrections.jsonl"
-    first = api.submit(case_id="EXC-C1")
-    second = api.submit(case_id="EXC-C2")
-    api.wait_status(first)
-    api.wait_status(second)
-    api.decide(first, "approver", "approve", comment="good")
-    api.decide(second, "approver", "reject", comment="wrong account")
-    db = api.app.state.services.db
-    with db.session() as session:
-        assert export_corrections(session, target) == 2
-        assert export_corrections(session, target) == 0  # nothing new
-    lines = [json.loads(line) for line in target.read_text().splitlines()]
-    assert [(r["case_id"], r["decision"], r["dataset_version"]) for r in lines] == [
-        ("EXC-C1", "approve", "corrections-v1"),
-        ("EXC-C2", "reject", "corrections-v1"),
-    ]
-    assert lines[0]["outcome"]["status"] == "applied"
-    assert lines[0]["proposal"]["action"] == "repair"
-    assert lines[1]["comment"] == "wrong account"
-    # approvals confirm the proposal as gold; a rejection only says which action was wrong
-    assert lines[0]["expected"]["action"] == "repair"
-    assert lines[0]["expected"]["changes"] == [
-        {"field": c["field"], "new": c["new"]} for c in lines[0]["proposal"]["changes"]
-    ]
-    assert lines[1]["expected"] == {
-        "rejected_action": lines[1]["proposal"]["action"],
-        "rejected_changes": [{"field": c["field"], "new": c["new"]} for c in lines[1]["proposal"]["changes"]],
-    }
-    manifest = json.loads((tmp_path / "manifest.json").read_text())["datasets"]["corrections"]
-    assert (manifest["version"], manifest["count"], manifest["origin"]) == (1, 2, "analyst-decisions")
-    third = api.submit(case_id="EXC-C3")
-    api.wait_status(third)
-    api.decide(third, "analyst", "edit", changes=[{"field": "payment.purpose", "new": "SUPP"}])
-    with db.session() as session:
-        assert export_corrections(session, target) == 1
-    last = json.loads(target.read_text().splitlines()[-1])
-    assert (last["case_id"], last["decision"], last["dataset_version"]) == (
-        "EXC-C3",
-        "edit",
-        "corrections-v2",
-    )
-    assert last["expected"] == {"action": "repair", "changes": [{"field": "payment.purpose", "new": "SUPP"}]}
-    assert json.loads((tmp_path / "manifest.json").read_text())["datasets"]["corrections"]["version"] == 2
 
 
 def test_a_running_job_keeps_its_lease(make_settings: Callable[..., Settings]) -> None:
