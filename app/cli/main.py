@@ -24,6 +24,7 @@ from app.cli import (
     worker,
 )
 from app.cli import jobs as jobs_cli
+from app.cli import model as model_cli
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -45,6 +46,7 @@ cli.add_typer(evaluation.app, name="eval", help="Offline evaluation: run, compar
 cli.add_typer(token.app, name="token", help="API tokens.")
 cli.add_typer(audit.app, name="audit", help="Audit trail.")
 cli.add_typer(jobs_cli.app, name="jobs", help="Broker queue: status, republish, replay dead letters.")
+cli.add_typer(model_cli.app, name="model", help="Model registry: list, train, promote (gated), rollback.")
 
 
 def main() -> None:
