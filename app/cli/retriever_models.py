@@ -210,18 +210,7 @@ def train(
     )
     if options.negatives:
         say(f"mining hard negatives for {len(pairs)} pairs from the champion's index (v{champion.version})")
-        current = search_for(registry, champion, dirs)
-        by_id = {c.chunk_id: i for i, c in enumerate(current.chunks)}
-        order = [by_id.get(c.chunk_id) for c in chunks]
-        if None in order:
-            raise ValidationError("the champion's index does not match the corpus", source=str(dirs))
-        back = {i: j for j, i in enumerate(order)}
-
-        def rank(text: str) -> list[int]:
-            ids, _ = current.dense_candidates(text, 10)
-            return [back[i] for i in ids if i in back]
-
-        pairs = td.mine_negatives(pairs, chunks, rank)
+        pairs = td.mine_negatives(pairs, chunks, _dense_ranker(registry, champion, dirs, chunks, pairs))
     manifest = td.dataset_manifest(
         pairs,
         questions_file=path.name,
@@ -377,6 +366,38 @@ def deploy(registry: ModelRegistry, info: ModelVersionInfo, corpus: Sequence[Pat
             )
         )
     reset_search()
+
+
+def _dense_ranker(
+    registry: ModelRegistry,
+    champion: ModelVersionInfo,
+    dirs: Sequence[Path],
+    chunks: Sequence[Any],
+    pairs: Sequence[Any],
+) -> Callable[[str], list[int]]:
+    """Rank chunks for each anchor by the champion's dense similarity (anchors embedded in one batch).
+
+    Chunk ids are positions in ``chunks`` (the corpus as read now); the champion's index must hold
+    the same chunks (it is brought up to date first).
+    """
+    import numpy as np
+
+    from tools.retrieval.active_model import index_dir_for
+    from tools.retrieval.index_store import build_index, read_chunks, read_embeddings
+
+    embedder = embedder_of(registry, champion)
+    index_dir = index_dir_for(embedder_name(champion))
+    build_index(dirs, index_dir, embedder=embedder)
+    position = {c.chunk_id: i for i, c in enumerate(read_chunks(index_dir))}
+    missing = [c.chunk_id for c in chunks if c.chunk_id not in position]
+    if missing:
+        raise ValidationError(f"the champion's index lacks {len(missing)} chunks", source=str(index_dir))
+    vectors = read_embeddings(index_dir)[[position[c.chunk_id] for c in chunks]]
+    anchors = sorted({p.anchor for p in pairs})
+    embedded = embedder.embed(anchors, batch_size=64)
+    top = np.argsort(-(embedded @ vectors.T), axis=1)[:, :10]
+    ranked = {anchor: top[i].tolist() for i, anchor in enumerate(anchors)}
+    return lambda text: ranked[text]
 
 
 def _definitions() -> dict[str, str]:
