@@ -118,6 +118,8 @@ def finetune(
     epoch_losses: list[float] = []
     model.train()
     for epoch in range(cfg.epochs):
+        if step >= steps_total:
+            break  # max_steps reached: the last epoch's losses stay for the report
         rng.shuffle(order)
         epoch_losses = []
         for start in range(0, len(order), cfg.batch_size):
