@@ -24,12 +24,15 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel
 
 from tools import config
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 STUDENT_FILE = "student.json"
 WEIGHTS = "weights.int8.safetensors"
@@ -190,7 +193,7 @@ class StudentEmbedder:
 
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        out: NDArray[np.float32] = np.zeros((len(texts), self.dim), dtype=np.float32)
         # Longest first: a batch is padded to its longest text.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         with self._lock, torch.inference_mode():
