@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python benchmarks/retrieval.py [--queries 100] [--scale 200000] [--skip-build]
                                                  [--threads 1] [--out var/bench/retrieval.json]
+                                                 [--models]
 
 1. Build: the real corpus into a fresh index with every chunk embedded (seconds and CPU seconds per
    1,000 chunks), then again with the committed embedding cache (a fresh checkout's build).
@@ -9,6 +10,11 @@ Usage: .venv/bin/python benchmarks/retrieval.py [--queries 100] [--scale 200000]
 3. Scale: ``--scale`` synthetic chunks (clustered random unit vectors, random jargon text: see
    tools/retrieval/synthetic.py) behind the IVF index; the same questions, real query embeddings,
    hybrid search. Issue 4 requires p50 < 50 ms there on one core (torch and faiss single-threaded).
+4. ``--models``: the shipped base model and the promoted retriever (``repairdesk model promote``;
+   tools/retrieval/active_model.py), each over its own index, in the same run: BM25/dense/hybrid
+   metrics on the held-out half of evals/datasets/retrieval.jsonl against the floors of issue 20
+   (dense recall@5 >= 0.90; hybrid recall@1 >= 0.75, MRR >= 0.85, recall@5 >= 0.97), and hybrid
+   query latency of each (the promoted model must be no slower than the base one).
 """
 
 from __future__ import annotations
@@ -133,6 +139,46 @@ def bench_scale(count: int, texts: list[str]) -> dict[str, float | str]:
     }
 
 
+FLOORS = {
+    "dense.recall@5": 0.90,
+    "hybrid.recall@1": 0.75,
+    "hybrid.mrr": 0.85,
+    "hybrid.recall@5": 0.97,
+}
+
+
+def bench_models(texts: list[str]) -> dict[str, object]:
+    """Base model against the promoted one: held-out metrics and query latency, same run."""
+    from evals.retrieval_eval import evaluate
+    from tools.retrieval.active_model import active_model, index_dir_for
+    from tools.retrieval.embeddings import MODEL_NAME, default_embedder, embedder_for
+    from tools.retrieval.index_store import build_index
+    from tools.retrieval.procedures import default_corpus_dirs
+    from tools.retrieval.search import ProcedureSearch
+
+    dirs = [d for d in default_corpus_dirs() if d.is_dir()]
+    dataset = ROOT / "evals" / "datasets" / "retrieval.jsonl"
+    active = active_model()
+    models = [("base", MODEL_NAME)] + ([("promoted", active.name)] if active else [])
+    out: dict[str, object] = {}
+    for label, name in models:
+        embedder = default_embedder() if name == MODEL_NAME else embedder_for(name)
+        build_index(dirs, index_dir_for(name), embedder=embedder)
+        search = ProcedureSearch.load(index_dir_for(name), embedder=embedder)
+        held = evaluate(dataset, search)["splits"]["held-out"]
+        metrics = {f"{m}.{k}": round(v, 3) for m, vals in held["modes"].items() for k, v in vals.items()}
+        floors = {k: metrics[k] >= v for k, v in FLOORS.items()}
+        out[label] = {
+            "model": name,
+            "version": active.version if label == "promoted" and active else None,
+            "held_out_questions": held["questions"],
+            "metrics": metrics,
+            "floors_met": floors,
+            "latency": time_queries(search, texts),
+        }
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -142,6 +188,7 @@ def main() -> int:
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--threads", type=int, default=1, help="torch and faiss threads")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "retrieval.json")
+    parser.add_argument("--models", action="store_true", help="base against the promoted retriever")
     args = parser.parse_args()
 
     import faiss
@@ -156,6 +203,10 @@ def main() -> int:
         print("build", results["build"], flush=True)
     results["real"] = bench_real(texts)
     print("real corpus", results["real"], flush=True)
+    if args.models:
+        results["models"] = bench_models(texts)
+        for label, figures in results["models"].items():  # type: ignore[union-attr]
+            print(label, json.dumps(figures), flush=True)
     if args.scale:
         results["scale"] = bench_scale(args.scale, texts)
         print("scale", results["scale"], flush=True)

@@ -228,6 +228,134 @@ def format_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+GATE_MODES: tuple[str, ...] = ("dense", "hybrid")
+GATE_NO_LOSS: tuple[str, ...] = ("recall@5",)
+GATE_GAIN: tuple[str, ...] = ("recall@1", "mrr")
+
+
+def model_gate(
+    champion: dict[str, Any], challenger: dict[str, Any], *, split: str = "held-out", seed: int = 0
+) -> dict[str, Any]:
+    """Champion against challenger on the same questions of ``split``, paired per question.
+
+    Both arguments are :func:`evaluate` results over the same dataset. The challenger passes when it
+    loses nothing on recall@5 (mean paired difference >= 0, dense and hybrid alike) and gains on
+    recall@1 or MRR (the lower end of the paired bootstrap 95% interval above 0, dense or hybrid).
+    Returns ``{"passed", "split", "questions", "comparisons": {"<mode>.<metric>": {"champion",
+    "challenger", "diff", "ci95"}}, "reasons": [...]}``.
+    """
+    from evals.stats import paired_bootstrap
+
+    a = {r["id"]: r for r in champion["rows"] if r["split"] == split}
+    b = {r["id"]: r for r in challenger["rows"] if r["split"] == split}
+    if set(a) != set(b) or not a:
+        raise ValidationError(
+            f"champion and challenger were scored on different {split} questions", source="gate"
+        )
+    ids = sorted(a)
+    comparisons: dict[str, dict[str, Any]] = {}
+    for mode in GATE_MODES:
+        for metric in (*GATE_NO_LOSS, *GATE_GAIN):
+            old = [a[i]["modes"][mode]["metrics"][metric] for i in ids]
+            new = [b[i]["modes"][mode]["metrics"][metric] for i in ids]
+            estimate = paired_bootstrap(old, new, seed=seed)
+            comparisons[f"{mode}.{metric}"] = {
+                "champion": sum(old) / len(old),
+                "challenger": sum(new) / len(new),
+                "diff": estimate.value,
+                "ci95": [estimate.ci95[0], estimate.ci95[1]],
+            }
+    reasons: list[str] = []
+    for mode in GATE_MODES:
+        for metric in GATE_NO_LOSS:
+            diff = comparisons[f"{mode}.{metric}"]["diff"]
+            if diff < -1e-12:
+                reasons.append(f"{mode} {metric} drops by {-diff:.3f}")
+    gains = [
+        key
+        for key, value in comparisons.items()
+        if key.split(".", 1)[1] in GATE_GAIN and value["ci95"][0] > 0
+    ]
+    if not gains:
+        reasons.append("no significant gain on recall@1 or MRR (every paired 95% interval reaches 0)")
+    return {
+        "passed": not reasons,
+        "split": split,
+        "questions": len(ids),
+        "comparisons": comparisons,
+        "gains": gains,
+        "reasons": reasons,
+    }
+
+
+def format_gate(gate: dict[str, Any]) -> str:
+    lines = [f"gate on {gate['questions']} {gate['split']} questions (paired bootstrap 95%)"]
+    lines.append("metric | champion | challenger | diff | ci95")
+    for key, v in gate["comparisons"].items():
+        low, high = v["ci95"]
+        interval = f"[{low:+.3f}, {high:+.3f}]"
+        lines.append(f"{key} | {v['champion']:.3f} | {v['challenger']:.3f} | {v['diff']:+.3f} | {interval}")
+    lines.append("PASS" if gate["passed"] else "FAIL: " + "; ".join(gate["reasons"]))
+    return "\n".join(lines)
+
+
+FUSION_GRID: dict[str, tuple[float, ...]] = {
+    "rrf_k": (5, 10, 20),
+    "dense": (0.3, 0.5, 0.7, 1.0, 1.3),
+}
+
+
+def tune_fusion(
+    search: Any, questions: Sequence[dict[str, Any]], grid: dict[str, tuple[float, ...]] | None = None
+) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Grid-search fusion weights on ``questions`` (pass the tuning half only); best hybrid recall@5,
+    then MRR, then recall@1. ``search`` is a ProcedureSearch whose ``weights`` are set per point;
+    give it a :class:`MemoEmbedder` so that each question is embedded once for the whole grid."""
+    import dataclasses
+    import itertools
+
+    grid = grid or FUSION_GRID
+    original = search.weights
+    table: list[dict[str, Any]] = []
+    try:
+        for values in itertools.product(*grid.values()):
+            point = dict(zip(grid, values, strict=True))
+            cast = {k: type(getattr(original, k))(v) for k, v in point.items()}
+            search.weights = dataclasses.replace(original, **cast)
+            sums = {"recall@1": 0.0, "recall@5": 0.0, "mrr": 0.0}
+            for q in questions:
+                found = search.search(q["question"], k=DEPTH, mode="hybrid")
+                hits = [(h.doc_id, h.section) for h in found]
+                sums["recall@1"] += recall_at(hits, q["gold"], 1)
+                sums["recall@5"] += recall_at(hits, q["gold"], 5)
+                sums["mrr"] += reciprocal_rank(hits, q["gold"])
+            n = max(len(questions), 1)
+            table.append({**point, **{k: v / n for k, v in sums.items()}})
+    finally:
+        search.weights = original
+    best = max(table, key=lambda r: (round(r["recall@5"], 6), round(r["mrr"], 6), round(r["recall@1"], 6)))
+    return {k: float(best[k]) for k in grid}, table
+
+
+class MemoEmbedder:
+    """An embedder that remembers the vectors of texts it has embedded (grid search re-asks)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self._seen: dict[str, Any] = {}
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> Any:
+        import numpy as np
+
+        missing = [t for t in texts if t not in self._seen]
+        if missing:
+            for text, vector in zip(missing, self.inner.embed(missing, batch_size=batch_size), strict=True):
+                self._seen[text] = vector
+        return np.stack([self._seen[t] for t in texts]) if texts else self.inner.embed(texts)
+
+
 def main() -> int:
     """``python -m evals.retrieval_eval``: the table over the shipped corpus's index (built if needed)."""
     import sys

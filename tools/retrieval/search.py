@@ -33,9 +33,10 @@ from pydantic import BaseModel, Field
 
 from tools.errors import ValidationError
 from tools.retrieval import index_store
+from tools.retrieval.active_model import fusion_weights_for
 from tools.retrieval.bm25 import BM25Index
 from tools.retrieval.chunking import Chunk
-from tools.retrieval.embeddings import Embedder, default_embedder
+from tools.retrieval.embeddings import Embedder, embedder_for
 from tools.retrieval.fusion import FusionWeights, fuse, promote
 from tools.retrieval.synonyms import Lexicon, load_lexicon
 from tools.retrieval.tokenize import codes_in, message_types_in, normalise_message_type, tokenize
@@ -84,6 +85,7 @@ class ProcedureSearch:
         vectors: NDArray[np.float32] | None = None,
         weights: FusionWeights | None = None,
         lexicon: Lexicon | None = None,
+        model_name: str = "",
     ) -> None:
         if index.ntotal != len(chunks):
             raise ValidationError(
@@ -101,6 +103,7 @@ class ProcedureSearch:
         # Jargon expansion of queries ("bene acct" -> beneficiary account); Lexicon([]) turns it off.
         self.lexicon = lexicon if lexicon is not None else load_lexicon()
         self.known_codes = (known_codes or frozenset()) | frozenset(self._by_code)
+        self.model_name = model_name  # the model whose vectors the index holds ("" = the base model)
 
     @classmethod
     def load(cls, index_dir: Path | None = None, *, embedder: Embedder | None = None) -> ProcedureSearch:
@@ -114,7 +117,18 @@ class ProcedureSearch:
             raise ValidationError(
                 f"no usable index ({exc}); run `repairdesk index build`", source=str(index_dir)
             ) from exc
-        return cls(chunks, index, embedder=embedder, known_codes=_reference_codes(), vectors=vectors)
+        # The index is keyed by the model that embedded it: queries must be embedded by the same
+        # model, and the fusion weights tuned for it apply (tools/retrieval/active_model.py).
+        model_name = str((index_store.read_manifest(index_dir) or {}).get("model", ""))
+        return cls(
+            chunks,
+            index,
+            embedder=embedder,
+            known_codes=_reference_codes(),
+            vectors=vectors,
+            weights=fusion_weights_for(model_name),
+            model_name=model_name,
+        )
 
     @property
     def embedder(self) -> Embedder:
@@ -122,7 +136,7 @@ class ProcedureSearch:
         with self._lock:
             embedder = self._embedder
             if embedder is None:
-                embedder = self._embedder = default_embedder()
+                embedder = self._embedder = embedder_for(self.model_name)
             return embedder
 
     def search(

@@ -1,0 +1,157 @@
+"""`repairdesk model list|train|promote|rollback`: the model registry from the command line.
+
+The registry is MLflow (tools/registry): a SQLite store under the data directory unless
+``MLFLOW_TRACKING_URI`` names another. ``train`` and ``promote`` exist for the models that have a
+trainer and a gate (today: ``retriever``); ``list`` and ``rollback`` work for any registered model.
+Exit 0 on success, 1 with one line naming the input and the reason (an unknown model, a gate that
+refuses: the champion stays), as every command of this CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.cli.output import emit_json, fail
+
+app = typer.Typer(no_args_is_help=True)
+
+TRAINABLE = ("retriever",)
+SHOWN_METRICS = (
+    "heldout.dense.recall_at_5",
+    "heldout.hybrid.recall_at_1",
+    "heldout.hybrid.mrr",
+    "heldout.hybrid.recall_at_5",
+)
+
+
+def _require_trainable(name: str) -> None:
+    if name not in TRAINABLE:
+        fail(name, f"no trainer or gate for this model (trainable: {', '.join(TRAINABLE)})")
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_models(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Registered models: name, version, alias (champion/challenger), metrics, dataset hash."""
+    from tools.registry import ModelRegistry
+
+    versions = ModelRegistry().versions()
+    if as_json:
+        emit_json([v.model_dump() for v in versions])
+        return
+    if not versions:
+        typer.echo("no registered models")
+        return
+    for v in versions:
+        metrics = ", ".join(f"{k}={v.metrics[k]:.3f}" for k in SHOWN_METRICS if k in v.metrics)
+        alias = ",".join(v.aliases) or "-"
+        typer.echo(
+            f"{v.name} v{v.version} [{alias}] {v.tags.get('kind', '')} data={v.dataset_hash[:12] or '-'} "
+            f"commit={v.git_commit[:12] or '-'} {metrics}"
+        )
+
+
+@app.command("train")
+def train(
+    name: Annotated[str, typer.Argument(help="Model to train: retriever.")],
+    method: Annotated[str, typer.Option(help="full or lora (peft).")] = "full",
+    epochs: Annotated[int, typer.Option(min=1)] = 2,
+    max_steps: Annotated[int, typer.Option(min=0, help="Stop after N steps (0: all epochs).")] = 0,
+    batch_size: Annotated[int, typer.Option(min=2)] = 32,
+    learning_rate: Annotated[float, typer.Option()] = 3e-5,
+    layers: Annotated[int, typer.Option(min=0, help="Keep only the first N layers (0: all).")] = 0,
+    seed: Annotated[int, typer.Option()] = 13,
+    threads: Annotated[int, typer.Option(min=1)] = 2,
+    questions: Annotated[Path | None, typer.Option(help="Retrieval questions (JSONL).")] = None,
+    corpus: Annotated[list[Path] | None, typer.Option("--corpus", help="Corpus folder (repeatable).")] = None,
+    no_fusion: Annotated[bool, typer.Option("--no-fusion", help="Keep the default fusion weights.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Train a challenger on the tuning half, register it, score it on the held-out half."""
+    from app.cli.retriever_models import TrainOptions
+    from app.cli.retriever_models import train as run_train
+    from tools.errors import RepairDeskError
+
+    _require_trainable(name)
+    if method not in ("full", "lora"):
+        fail("--method", "must be full or lora")
+        raise typer.Exit(1)
+    options = TrainOptions(
+        method=method, epochs=epochs, max_steps=max_steps, batch_size=batch_size,
+        learning_rate=learning_rate, layers=layers, seed=seed, threads=threads,
+        questions=questions, corpus=corpus, tune_fusion=not no_fusion,
+    )  # fmt: skip
+    try:
+        result = run_train(options, log=lambda m: typer.echo(m, err=True))
+    except RepairDeskError as exc:
+        fail(exc.source or name, exc.reason)
+        raise typer.Exit(1) from None
+    if as_json:
+        emit_json(result.model_dump())
+        return
+    held = result.held_out
+    typer.echo(
+        f"registered {name} v{result.version.version} as challenger (data {result.dataset['hash'][:12]}, "
+        f"{result.dataset['pairs']} pairs, {result.training['steps']} steps, {result.seconds:.0f} s); "
+        f"held-out dense recall@5 {held['dense']['recall@5']:.3f}, hybrid recall@1 "
+        f"{held['hybrid']['recall@1']:.3f} MRR {held['hybrid']['mrr']:.3f} "
+        f"recall@5 {held['hybrid']['recall@5']:.3f}"
+    )
+
+
+@app.command("promote")
+def promote(
+    name: Annotated[str, typer.Argument(help="Model to promote: retriever.")],
+    version: Annotated[int | None, typer.Option(help="Version to promote (default: the challenger).")] = None,
+    questions: Annotated[Path | None, typer.Option(help="Retrieval questions (JSONL).")] = None,
+    corpus: Annotated[list[Path] | None, typer.Option("--corpus", help="Corpus folder (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Promote the challenger only if the gate passes on the held-out half (exit 1 when it refuses)."""
+    from app.cli.retriever_models import promote as run_promote
+    from evals.retrieval_eval import format_gate
+    from tools.errors import RepairDeskError
+
+    _require_trainable(name)
+    try:
+        result = run_promote(version, questions=questions, corpus=corpus)
+    except RepairDeskError as exc:
+        fail(exc.source or name, exc.reason)
+        raise typer.Exit(1) from None
+    if as_json:
+        emit_json(result.model_dump())
+    else:
+        typer.echo(format_gate(result.gate))
+    if not result.passed:
+        fail(
+            f"{name} v{result.challenger.version}",
+            f"gate refused; v{result.champion.version} stays champion ({'; '.join(result.gate['reasons'])})",
+        )
+        raise typer.Exit(1)
+    if not as_json:
+        typer.echo(f"{name} v{result.challenger.version} is the champion (was v{result.champion.version})")
+
+
+@app.command("rollback")
+def rollback(
+    name: Annotated[str, typer.Argument(help="Registered model name.")],
+    corpus: Annotated[list[Path] | None, typer.Option("--corpus", help="Corpus folder (repeatable).")] = None,
+) -> None:
+    """Return to the previous champion (for the retriever: its model and its index serve again)."""
+    from tools.errors import RepairDeskError
+    from tools.registry import ModelRegistry
+
+    try:
+        if name == "retriever":
+            from app.cli.retriever_models import rollback as run_rollback
+
+            info = run_rollback(corpus=corpus)
+        else:
+            info = ModelRegistry().rollback(name)
+    except RepairDeskError as exc:
+        fail(exc.source or name, exc.reason)
+        raise typer.Exit(1) from None
+    typer.echo(f"{name} v{info.version} is the champion again")
