@@ -27,10 +27,15 @@ class CliContext:
         """The procedure search (built first when the index is absent or stale); queries are embedded
         by :mod:`tools.retrieval.minilm`, the same vectors without importing torch."""
         if self._search is None:
-            from tools.retrieval.minilm import query_embedder
+            from tools.retrieval.active_model import active_model
             from tools.retrieval.search import open_search
 
-            self._search = open_search(embedder=query_embedder())
+            if active_model() is not None:  # a promoted retriever: its own (torch) embedder
+                self._search = open_search()
+            else:
+                from tools.retrieval.minilm import query_embedder
+
+                self._search = open_search(embedder=query_embedder())
         return self._search
 
     def search_or_none(self) -> Any:

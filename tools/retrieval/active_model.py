@@ -23,8 +23,8 @@ from pydantic import ValidationError as PydanticValidationError
 
 from tools import config
 from tools.errors import ValidationError
-from tools.retrieval.embeddings import MODEL_NAME
 from tools.retrieval.fusion import FusionWeights
+from tools.retrieval.minilm import MODEL_NAME
 
 POINTER = "active.json"
 

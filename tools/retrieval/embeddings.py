@@ -20,11 +20,10 @@ import numpy as np
 
 from tools import config
 from tools.errors import ValidationError
+from tools.retrieval.minilm import MODEL_NAME  # one name for the base model
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
-
-MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 class Embedder(Protocol):
