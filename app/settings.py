@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "openai_base_url")
     )
+    # The model registry's tracking store; unset: SQLite under the data directory
+    mlflow_tracking_uri: str | None = Field(
+        default=None, validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "mlflow_tracking_uri")
+    )
     openai_api_key: str | None = Field(
         default=None, repr=False, validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key")
     )
@@ -145,6 +149,7 @@ class Settings(BaseSettings):
             model=self.model,
             four_eyes_above=self.four_eyes_above,
             openai_base_url=self.openai_base_url or None,
+            mlflow_tracking_uri=self.mlflow_tracking_uri or None,
             openai_api_key=self.openai_api_key or None,
             llama_threads=self.llama_threads,
             documents=config.DocumentLimits(

@@ -58,6 +58,7 @@ class ToolConfig:
     # None: the four-eyes policy's default_above (corpora/policies.yaml).
     four_eyes_above: Decimal | None = None
     openai_base_url: str | None = None
+    mlflow_tracking_uri: str | None = None  # None: the SQLite store under the data directory
     openai_api_key: str | None = field(default=None, repr=False)
     llama_threads: int | None = None  # None: half the cores
     documents: DocumentLimits = field(default_factory=DocumentLimits)

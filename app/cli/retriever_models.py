@@ -350,7 +350,6 @@ def deploy(registry: ModelRegistry, info: ModelVersionInfo, corpus: Sequence[Pat
     """Make ``info`` the serving model: its index up to date first, then the pointer, then the cache."""
     from tools.retrieval.active_model import ActiveModel, set_active
     from tools.retrieval.embeddings import MODEL_NAME
-    from tools.retrieval.search import reset_search
 
     name = embedder_name(info)
     search_for(registry, info, corpus_dirs(corpus))  # builds its index when absent or stale
@@ -365,7 +364,7 @@ def deploy(registry: ModelRegistry, info: ModelVersionInfo, corpus: Sequence[Pat
                 fusion=fusion_of(info) or None,
             )
         )
-    reset_search()
+    # Searches opened from now on (each command, each service start) read the new pointer.
 
 
 def _dense_ranker(

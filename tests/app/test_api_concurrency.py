@@ -126,6 +126,12 @@ def test_queue_items_carry_utc_iso_times_and_ages(api: Api) -> None:
         "created_at",
         "updated_at",
         "age_seconds",
+        # the desk's queue columns (amount, currency, beneficiary, value date, assignee)
+        "amount",
+        "currency",
+        "beneficiary",
+        "value_date",
+        "assignee",
     }
     created = datetime.fromisoformat(item["created_at"])
     assert created.utcoffset() == timedelta(0)

@@ -50,7 +50,7 @@ def _weak_model(folder: Path) -> Path:
 def test_train_register_gate_promote_and_roll_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tools.registry import ModelRegistry
     from tools.retrieval.active_model import active_model, index_dir_for
-    from tools.retrieval.search import get_search, reset_search
+    from tools.retrieval.search import open_search
 
     data = tmp_path / "var"
     corpora = tmp_path / "corpora"
@@ -59,7 +59,6 @@ def test_train_register_gate_promote_and_roll_back(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("REPAIRDESK_DATA_DIR", str(data))
     monkeypatch.setenv("REPAIRDESK_CORPORA_DIR", str(corpora))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    reset_search()
     scope = [
         "--corpus", str(procedures), "--corpus", str(corpora / "reference"),
         "--questions", str(write_questions(tmp_path / "questions.jsonl")),
@@ -106,8 +105,7 @@ def test_train_register_gate_promote_and_roll_back(tmp_path: Path, monkeypatch: 
     serving = active_model()
     assert serving is not None and serving.version == 2
     # Queries now go through v2's own index (keyed by its version) and v2's model.
-    reset_search()
-    search = get_search()
+    search = open_search()
     assert search.model_name == serving.name
     assert (index_dir_for(serving.name) / "manifest.json").is_file()
     assert search.search("claim a refund of deducted fees", k=3, mode="dense")
@@ -125,7 +123,6 @@ def test_train_register_gate_promote_and_roll_back(tmp_path: Path, monkeypatch: 
     assert active_model() is None
     nothing = _run("model", "rollback", "retriever")
     assert nothing.exit_code == 1 and "no previous champion" in nothing.stderr
-    reset_search()
 
 
 def test_models_without_a_trainer_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

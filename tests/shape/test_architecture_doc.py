@@ -42,5 +42,5 @@ def test_the_map_covers_the_data_path() -> None:
         "app.services.decisions",
     ):
         assert step in named
-    assert "app.services.corrections" in named and "evals.datasets" in named
+    assert "app.services.corrections" in named and "evals.runner" in named
     assert len(named) >= 30

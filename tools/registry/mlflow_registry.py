@@ -65,8 +65,8 @@ class ModelVersionInfo(BaseModel):
 
 
 def default_tracking_uri() -> str:
-    """``MLFLOW_TRACKING_URI`` or the SQLite store in the data directory."""
-    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    """``MLFLOW_TRACKING_URI`` (through Settings) or the SQLite store in the data directory."""
+    uri = config.current().mlflow_tracking_uri
     if uri:
         return uri
     folder = config.data_dir() / "mlflow"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from tools import config
 from tools.errors import ValidationError
 from tools.procedures import default_corpus, get_procedure, load_policies, parse_procedure_text
 from tools.procedures.expressions import ExpressionError
@@ -137,7 +139,8 @@ def test_the_corpus_is_parsed_once_per_version(tmp_path: Path, monkeypatch: pyte
     folder.mkdir()
     path = folder / "SOP-T.md"
     path.write_text(DOC.replace("ROW", "3"), encoding="utf-8")
-    monkeypatch.setenv("REPAIRDESK_CORPORA_DIR", str(tmp_path))
+    # the autouse tool_config fixture restores the configuration after the test
+    config.configure(replace(config.current(), corpora_dir=tmp_path))
     first = default_corpus()
     assert default_corpus() is first  # nothing changed: the same parsed objects
     assert get_procedure("SOP-T").playbook is not None

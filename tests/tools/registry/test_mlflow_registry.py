@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,9 +19,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def registry(store: Path, monkeypatch: pytest.MonkeyPatch) -> ModelRegistry:
-    monkeypatch.setenv("REPAIRDESK_DATA_DIR", str(store))
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+def registry(store: Path, tool_config: Any) -> ModelRegistry:
+    tool_config(data_dir=store, mlflow_tracking_uri=None)
     return ModelRegistry()
 
 
@@ -34,10 +34,14 @@ def _artefact(tmp_path: Path, text: str) -> Path:
 def test_the_default_store_is_sqlite_in_the_data_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from app.settings import Settings, configure_process  # how a process reads its environment
+
     monkeypatch.setenv("REPAIRDESK_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    configure_process(Settings())
     assert default_tracking_uri() == f"sqlite:///{(tmp_path / 'var' / 'mlflow' / 'mlflow.db').resolve()}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////elsewhere/db.sqlite")
+    configure_process(Settings())
     assert default_tracking_uri() == "sqlite:////elsewhere/db.sqlite"
 
 
