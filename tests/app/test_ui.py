@@ -144,7 +144,7 @@ def test_queue_columns_filters_sort_and_pages(api: Api) -> None:
         ids.append(api.submit(case_id=f"EXC-Q{index}", payment=payment))
     for case_id in ids:
         api.wait_status(case_id)
-    csrf = sign_in(api, "analyst")
+    sign_in(api, "analyst")
     page = api.client.get("/ui").text
     assert queue_ids(page) == ids
     row = page[page.index('<tr data-case="EXC-Q0"') :].split("</tr>")[0]
