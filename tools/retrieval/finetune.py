@@ -93,7 +93,8 @@ def finetune(
             target_modules=LORA_TARGETS,
             bias="none",
         )
-        transformer.auto_model = get_peft_model(transformer.auto_model, lora)
+        base: Any = transformer.auto_model  # torch's stubs type module attributes as Tensor | Module
+        transformer.auto_model = get_peft_model(base, lora)
     params = [p for p in model.parameters() if p.requires_grad]
     trainable = sum(p.numel() for p in params)
     total = sum(p.numel() for p in model.parameters())
@@ -139,7 +140,8 @@ def finetune(
                 log(f"epoch {epoch + 1} step {step}/{steps_total} loss {loss_value:.4f}")
     model.eval()
     if cfg.method == "lora":
-        transformer.auto_model = transformer.auto_model.merge_and_unload()
+        peft_model: Any = transformer.auto_model
+        transformer.auto_model = peft_model.merge_and_unload()
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
     return FinetuneReport(

@@ -90,7 +90,7 @@ def distill(
         ).clone()
     student = SentenceTransformer(str(teacher_path), device="cpu")
     student.max_seq_length = cfg.max_seq_length
-    auto_model = student[0].auto_model
+    auto_model: Any = student[0].auto_model  # a transformers BertModel (torch's stubs say Tensor | Module)
     total_layers = len(auto_model.encoder.layer)
     kept = _spread(total_layers, cfg.layers)
     auto_model.encoder.layer = torch.nn.ModuleList([auto_model.encoder.layer[i] for i in kept])
