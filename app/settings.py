@@ -76,6 +76,19 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", validation_alias=AliasChoices("DATABASE_URL", "database_url"))
     model: str = "playbook"
     broker: str | None = None
+    # Distributed workers (app.jobs.celery_config.WorkerOptions is built from these).
+    # Longer than the slowest task (OCR of a long scan plus an LLM triage stays under 10 minutes).
+    visibility_timeout: float = Field(default=900.0, gt=0)
+    # How often a worker looks for messages whose holder vanished (Redis); a fraction of the timeout.
+    restore_interval: float = Field(default=10.0, gt=0)
+    retry_backoff_seconds: float = Field(default=2.0, ge=0)
+    retry_backoff_max_seconds: float = Field(default=300.0, ge=0)
+    dead_letter_queue_url: str | None = None  # SQS only: where exhausted tasks go
+    sqs_region: str | None = None
+    warm_start: bool = True  # load the agent when a worker process starts, not on its first task
+    # How long a new prefork process may take to come up (warm start takes seconds to a minute on a
+    # small or busy machine; Celery's default of 4 s kills such a process and forks another, forever).
+    process_start_timeout: float = Field(default=300.0, gt=0)
     document_store: str | None = None  # None: <data_dir>/documents; "s3://..." later
     workers: int = Field(default=2, ge=0, le=64)  # in-process triage threads; 0 = API only
     job_lease_seconds: float = Field(default=600.0, gt=0)

@@ -74,7 +74,7 @@ def worker_context() -> WorkerContext:
             configure_process(settings)  # the worker process's start-up: tools/ and agents/ get it too
             _context = WorkerContext(
                 settings=settings,
-                options=WorkerOptions(),
+                options=WorkerOptions.from_settings(settings),
                 db=Database(settings.database_url, audit_key=resolve_key(settings)),
                 store=open_store(settings.document_store_location, kms_key_id=settings.document_kms_key_id),
             )
@@ -110,7 +110,7 @@ def _init_process(**_: Any) -> None:
     load the agent and its tools, so the first task is not slow and "ready" means ready."""
     global _context
     _context = None  # a forked pool process must not share the parent's database connections
-    if not WorkerOptions().warm_start:
+    if not WorkerOptions.from_settings().warm_start:
         return
     try:
         runner = worker_context().runner()

@@ -22,22 +22,23 @@ A bad broker URL raises :class:`tools.errors.ValidationError` naming it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field
 
 from tools.errors import ValidationError
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 TRIAGE_QUEUE = "repairdesk-triage"
 DEAD_LETTER_QUEUE = "repairdesk-dead-letters"
 
 
-class WorkerOptions(BaseSettings):
-    """The distributed-worker knobs (``REPAIRDESK_*``); the service's own settings stay in app.settings."""
-
-    model_config = SettingsConfigDict(env_prefix="REPAIRDESK_", extra="ignore")
+class WorkerOptions(BaseModel):
+    """The distributed-worker knobs. Only :class:`app.settings.Settings` reads the environment
+    (``REPAIRDESK_*``); :meth:`from_settings` copies them here, tests build their own."""
 
     broker: str | None = None
     # Longer than the slowest task (OCR of a long scan plus an LLM triage stays under 10 minutes).
@@ -49,10 +50,15 @@ class WorkerOptions(BaseSettings):
     dead_letter_queue_url: str | None = None  # SQS only: where exhausted tasks go
     sqs_region: str | None = None
     warm_start: bool = True  # load the agent when a worker process starts, not on its first task
-    # How long a new prefork process may take to come up. Warm start (imports, index, embedding model)
-    # takes seconds to a minute on a small or busy machine; Celery's default (4 s) kills such a process
-    # and forks another, forever.
     process_start_timeout: float = Field(default=300.0, gt=0)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> WorkerOptions:
+        """The options ``settings`` holds (by default a fresh read of the environment)."""
+        from app.settings import Settings
+
+        source = settings if settings is not None else Settings()
+        return cls(**{name: getattr(source, name) for name in cls.model_fields})
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ def create_celery_app(options: WorkerOptions | None = None) -> Celery:
 
     Without a broker the app is configured for kombu's in-memory transport, so importing this
     module never needs a network; nothing is sent unless a broker is configured."""
-    options = options or WorkerOptions()
+    options = options or WorkerOptions.from_settings()
     celery = Celery("repairdesk")
     if options.broker:
         celery.conf.update(celery_config(options))

@@ -49,7 +49,7 @@ def dead_letter(
             session.commit()
         _fail_case(db, case_id, reason)
     log.error("triage job dead-lettered", extra={"case_id": case_id, "job_id": job_id, "reason": reason})
-    if not _can_publish(WorkerOptions()):
+    if not _can_publish(WorkerOptions.from_settings()):
         return
     try:
         worker_app.send_task(

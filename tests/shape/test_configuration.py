@@ -1,7 +1,7 @@
 """Every environment variable the code reads is in docs/configuration.md, and only Settings reads them.
 
 Names are found in the source: ``os.environ.get("X")``, ``os.environ["X"]``, ``os.getenv("X")``,
-``environ.setdefault("X", ...)`` and the fields of the two pydantic-settings classes (their prefix and
+``environ.setdefault("X", ...)`` and the fields of the one pydantic-settings class, Settings (its prefix and
 aliases). ``tools/`` and ``agents/`` may only *set* the documented third-party switches.
 """
 
@@ -40,11 +40,10 @@ def names_in_code() -> dict[str, str]:
 def settings_variables() -> set[str]:
     from pydantic import AliasChoices
 
-    from app.jobs.celery_config import WorkerOptions
     from app.settings import Settings
 
     names: set[str] = set()
-    for model in (Settings, WorkerOptions):
+    for model in (Settings,):
         prefix = model.model_config.get("env_prefix", "")
         for field_name, info in model.model_fields.items():
             alias = info.validation_alias
@@ -94,3 +93,23 @@ def test_the_scanner_finds_reads() -> None:
 
 def test_the_readme_points_at_the_table() -> None:
     assert "docs/configuration.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_settings_is_the_only_settings_class() -> None:
+    """Other option models (the Celery workers' WorkerOptions) are copied from Settings."""
+    classes = [
+        str(path.relative_to(ROOT))
+        for path in source_files()
+        if re.search(r"class \w+\(BaseSettings\)", path.read_text(encoding="utf-8"))
+    ]
+    assert classes == ["app/settings.py"]
+
+
+def test_worker_options_come_from_settings() -> None:
+    from app.jobs.celery_config import WorkerOptions
+    from app.settings import Settings
+
+    settings = Settings(broker="redis://127.0.0.1:6379/9", visibility_timeout=120, warm_start=False)
+    options = WorkerOptions.from_settings(settings)
+    assert (options.broker, options.visibility_timeout, options.warm_start) == (settings.broker, 120, False)
+    assert set(WorkerOptions.model_fields) <= set(Settings.model_fields)
