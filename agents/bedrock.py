@@ -13,8 +13,8 @@ Contract: ``bedrock_chat_model(model_id)`` returns a LangChain chat model
   treats that error like any provider failure: it falls back to the playbook and records the
   fallback on the proposal (``proposal["fallback"]``);
 - records input/output tokens and their cost (:data:`PRICES`, USD per 1,000 tokens) of each
-  *successful* call (throttled and failed attempts are not billed) in the :class:`UsageLedger` under
-  the case being triaged: the graph's ``thread_id`` (the case id), or the id set with
+  *successful* call (throttled and failed attempts are not billed) in the model's own :class:`UsageLedger`
+  under the case being triaged: the graph's ``thread_id`` (the case id), or the id set with
   :func:`case_scope`. Each call also logs one ``bedrock_usage`` line. The worker that stores the case's
   proposal takes the case's totals (:meth:`UsageLedger.take`, through
   :meth:`agents.runner.TriageRunner.take_usage`) and persists them with it (``proposals.model_usage``).
@@ -159,9 +159,6 @@ class UsageLedger:
         return usage_record(found) if found else None
 
 
-LEDGER = UsageLedger()
-
-
 @contextmanager
 def case_scope(case_id: str) -> Iterator[None]:
     """Attribute Bedrock calls made inside the block to ``case_id`` (when no graph thread id is known)."""
@@ -276,7 +273,9 @@ class GuardedChatBedrock(ChatBedrockConverse):
     model_config = ConfigDict(arbitrary_types_allowed=True, populate_by_name=True)
 
     breaker: CircuitBreaker = Field(default_factory=CircuitBreaker, exclude=True)
-    ledger: UsageLedger = Field(default_factory=lambda: LEDGER, exclude=True)
+    # The model's own ledger: the model is built once per toolbox (so once per runner, which is built
+    # at start-up and kept), and TriageRunner.take_usage reads this model's ledger; no process global.
+    ledger: UsageLedger = Field(default_factory=UsageLedger, exclude=True)
     policy: CallPolicy = Field(default_factory=CallPolicy, exclude=True)
 
     # Intended near-copy: LangChain's BaseChatModel._generate signature, which every chat model
@@ -381,6 +380,6 @@ def bedrock_chat_model(
         max_tokens=max_tokens,
         disable_streaming=True,
         breaker=breaker or breaker_for(model_id),
-        ledger=ledger or LEDGER,
+        ledger=ledger if ledger is not None else UsageLedger(),
         policy=policy or CallPolicy(),
     )
