@@ -5,7 +5,10 @@ by catalogue name), the procedures of ``corpora/procedures`` (the typed model of
 :mod:`tools.procedures`, parsed once per corpus version) and the procedure search.
 :meth:`Toolbox.call` runs one tool and always returns a dict: a tool that raises yields
 ``{"found": False, "error": ...}`` so one bad look-up never aborts a case.
-:func:`default_toolbox` builds (once per process) the toolbox over the default store and search.
+:func:`langgraph_server_toolbox` is the lazy fallback for runs that carry no toolbox in their context
+(LangGraph's own server and Studio, which import ``agents/graph.py:graph`` by name and pass no context);
+the service, CLI and workers each keep one ``TriageRunner``, which passes its own toolbox in every run's
+context.
 """
 
 from __future__ import annotations
@@ -116,8 +119,8 @@ def load_procedure_refs(directory: Any = None) -> list[Procedure]:
     return [p for p in procedures if p.kind == "procedure"]
 
 
-_default: Toolbox | None = None
-_default_lock = threading.Lock()
+_server_toolbox: Toolbox | None = None
+_server_toolbox_lock = threading.Lock()
 
 
 def build_toolbox(*, store: Any = None, search: Any = None, procedures_dir: Any = None) -> Toolbox:
@@ -147,9 +150,14 @@ def default_search() -> Any:
         return None
 
 
-def default_toolbox() -> Toolbox:
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = build_toolbox()
-        return _default
+def langgraph_server_toolbox() -> Toolbox:
+    """The toolbox for a run whose context carries none: built on first use, then kept.
+
+    Why a lazy module-level factory: ``infra/langgraph.json`` points LangGraph's server (and Studio) at
+    ``agents/graph.py:graph``; that server owns start-up and hands the nodes no context of ours, so there
+    is no start-up of ours to build the toolbox in. Every run we start ourselves passes its own."""
+    global _server_toolbox
+    with _server_toolbox_lock:
+        if _server_toolbox is None:
+            _server_toolbox = build_toolbox()
+        return _server_toolbox

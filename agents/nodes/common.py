@@ -6,15 +6,15 @@ from langgraph.runtime import Runtime
 
 from agents.context import Context, default_model_spec
 from agents.state import TriageState
-from agents.toolbox import Toolbox, default_toolbox
+from agents.toolbox import Toolbox, langgraph_server_toolbox
 
 
 def toolbox_of(runtime: Runtime[Context] | None) -> Toolbox:
-    """The run's toolbox, or the process default (LangGraph server and Studio runs carry none)."""
+    """The run's toolbox, or the LangGraph server's (its and Studio's runs carry none in their context)."""
     context = runtime.context if runtime is not None else None
     if context is not None and context.toolbox is not None:
         return context.toolbox
-    return default_toolbox()
+    return langgraph_server_toolbox()
 
 
 def model_of(state: TriageState, runtime: Runtime[Context] | None) -> str:
