@@ -151,6 +151,7 @@ class CaseDocument(Base):
     sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"))
 
 
+# Intended same-shape classes: one mapped class per table, each spelling out its own columns.
 class User(Base):
     __tablename__ = "users"
 

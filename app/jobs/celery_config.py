@@ -40,6 +40,8 @@ class WorkerOptions(BaseModel):
     """The distributed-worker knobs. Only :class:`app.settings.Settings` reads the environment
     (``REPAIRDESK_*``); :meth:`from_settings` copies them here, tests build their own."""
 
+    # Intended copy of Settings' worker fields (meanings there): tests build options without the
+    # environment; tests/shape/test_configuration.py keeps names and defaults in step.
     broker: str | None = None
     # Longer than the slowest task (OCR of a long scan plus an LLM triage stays under 10 minutes).
     visibility_timeout: float = Field(default=900.0, gt=0)

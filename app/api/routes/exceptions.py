@@ -36,6 +36,8 @@ from tools.errors import ValidationError
 
 router = APIRouter(prefix="/v1/exceptions", tags=["exceptions"], responses=ERROR_RESPONSES)
 
+# Intended near-copy of CaseView's schema example (app/api/schemas.py), with a row citation; tests and
+# benchmarks keep their own literal case so an edit here cannot change what they assert.
 CASE_EXAMPLE = {
     "case_id": "EXC-2026-0001",
     "status": "pending_review",

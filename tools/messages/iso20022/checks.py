@@ -168,6 +168,7 @@ def bic_finding(bic: str, field: str) -> Finding | None:
     return Finding(code="BIC_INVALID", severity="error", field=field, message=problem)
 
 
+# Intended near-copy of tools/messages/swift/checks.py:_iban_problem: each format names its own finding codes.
 # schwifty's checks are pure functions of the value and the same BICs and IBANs recur across
 # messages: remember the verdicts (findings are built fresh each time, they are mutable models).
 @lru_cache(maxsize=8192)

@@ -18,6 +18,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Intended same-shape blocks (here, in other migrations and in app.db.models): a migration spells out
+# its tables' columns itself and never imports the models, which change after it is written.
 def upgrade() -> None:
     op.create_table(
         "web_sessions",
