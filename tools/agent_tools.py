@@ -47,6 +47,7 @@ DateLike = date | str
 
 # One argument model per tool (LangChain shows the model's field names and descriptions to the LLM), so
 # fields such as `country` repeat across models by design.
+# Intended same-shape classes: one pydantic args schema per LangChain tool (the model reads each one).
 class IbanArgs(BaseModel):
     iban: str = Field(description="The IBAN to validate, any spacing or case.")
 

@@ -65,6 +65,7 @@ class RepairDeskStack(Stack):
 
         # Signed audit-chain heads (app/services/audit_anchor.py): Object Lock in compliance mode, so
         # no one, the task role and the account root included, deletes or rewrites one within retention.
+        # Intended same settings as the documents bucket: both are private, encrypted, versioned buckets.
         audit_anchors = s3.Bucket(
             self,
             "AuditAnchors",
