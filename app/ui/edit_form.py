@@ -72,11 +72,13 @@ def changes_from_form(
 ) -> list[dict[str, Any]]:
     """The ``edit`` decision's changes from the posted per-field form (see the module docstring)."""
     built: list[dict[str, Any]] = [c for c in changes if str(c.get("field")) not in FIELDS]
-    for field, _, _ in EDITABLE:
+    for field, _, check in EDITABLE:
         value = form.get(f"value:{field}")
         if value is None:
             continue
         value = value.strip()
+        if check in ("iban", "bic", "currency"):  # typed in groups of four or lower case: stored compact
+            value = value.replace(" ", "").upper()
         current = _lookup(payment, field)
         if value == current:
             continue
