@@ -257,7 +257,12 @@ def test_reject_with_a_reason_then_the_next_case(live_server: tuple[str, dict[st
     second = _submit_and_wait(base, headers, case_id="EXC-BR2", payment=PAYMENT)
     with _browser_page(base, headers, "approver2") as page:
         alerts: list[str] = []
-        page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.accept()))
+
+        def on_dialog(dialog: Any) -> None:
+            alerts.append(dialog.message)
+            dialog.accept()
+
+        page.on("dialog", on_dialog)
         page.goto(f"{base}/ui/cases/{first}")
         # the changed IBAN character is marked
         assert page.locator("[data-testid=diff] del mark").first.inner_text() == "1"
