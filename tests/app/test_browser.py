@@ -122,14 +122,7 @@ def test_approve_a_case_in_the_browser(
             page.click("a[href='/ui/cases/EXC-BROWSER']")
             page.wait_for_url(f"{base}/ui/cases/EXC-BROWSER")
 
-            # The page image loads lazily: bring it into view. Polled from here: wait_for_function's
-            # in-page polling evals a string, which the page's CSP (script-src 'self') refuses.
-            page.locator(".page img").first.scroll_into_view_if_needed()
-            image_ready = "Array.from(document.querySelectorAll('.page img')).some(i => i.complete)"
-            deadline = time.monotonic() + 20
-            while not page.evaluate(image_ready):
-                assert time.monotonic() < deadline, "the page image did not load"
-                time.sleep(0.05)
+            wait_for_page_image(page)
             highlights = page.locator(".page .hl")
             assert highlights.count() >= 3
             box = highlights.first.bounding_box()
@@ -178,6 +171,18 @@ def _submit_and_wait(
         assert time.monotonic() < deadline, f"{case_id} did not reach {status}"
         time.sleep(0.1)
     return case_id
+
+
+def wait_for_page_image(page: Any) -> None:
+    """The first document page image, loaded. It loads lazily: bring it into view. Polled from here:
+    wait_for_function's in-page polling evals a string, which the page's CSP (script-src 'self')
+    refuses."""
+    page.locator(".page img").first.scroll_into_view_if_needed()
+    ready = "Array.from(document.querySelectorAll('.page img')).some(i => i.complete)"
+    deadline = time.monotonic() + 20
+    while not page.evaluate(ready):
+        assert time.monotonic() < deadline, "the page image did not load"
+        time.sleep(0.05)
 
 
 @contextmanager
