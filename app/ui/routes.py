@@ -32,8 +32,9 @@ from app.services.desk import CORRECT_ACTIONS, REJECT_REASONS
 from app.services.layout_rules import CorrectionIn
 from app.services.pages import page_png
 from app.services.sessions import WebUser, end_session, new_secret, open_session, resolve_session, same_secret
+from app.ui.edit_form import changes_from_form
 from app.ui.queue import SORT_KEYS, SORT_LABELS, QueueQuery, next_case
-from app.ui.view import case_page, document_kind
+from app.ui.view import case_page, document_kind, edit_basis
 from tools.errors import RepairDeskError
 from tools.messages.currencies import minor_units
 
@@ -283,6 +284,14 @@ def _after_decision(services: Services, case_id: str, user: str, go_next: bool) 
         return next_case(connection, case_id, user)
 
 
+def _form_changes(services: Services, case_id: str, fields: dict[str, str]) -> list[dict[str, Any]]:
+    """The per-field edit form's changes, against the case's current proposal and payment."""
+    with services.db.session() as session:
+        case = get_case(session, case_id)
+        changes, payment = edit_basis(session, case)
+    return changes_from_form(fields, changes, payment)
+
+
 @router.post("/cases/{case_id}/decision")
 async def case_decision(request: Request, case_id: str) -> Response:
     found = await run_in_threadpool(_web_user, request)
@@ -296,6 +305,8 @@ async def case_decision(request: Request, case_id: str) -> Response:
         )
     fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     decision = fields.get("decision", "")
+    raw_json = decision == "edit_json"  # the JSON textarea's button: the API's format, kept for compatibility
+    decision = "edit" if raw_json else decision
     comment = fields.get("comment", "").strip()
     reason_code = fields.get("reason_code") or None
     correct_action = fields.get("correct_action") or None
@@ -305,7 +316,10 @@ async def case_decision(request: Request, case_id: str) -> Response:
         )
     services = _services(request)
     try:
-        changes = json.loads(fields.get("changes") or "[]") if decision == "edit" else []
+        if decision == "edit" and not raw_json and fields.get("edit_form") == "1":
+            changes = await run_in_threadpool(_form_changes, services, case_id, fields)
+        else:
+            changes = json.loads(fields.get("changes") or "[]") if decision == "edit" else []
         extra = {"reason_code": reason_code, "correct_action": correct_action} if decision == "reject" else {}
         body = DecisionIn(decision=decision, changes=changes, comment=comment, **extra)
         await run_in_threadpool(_decide, services, case_id, body, principal)
@@ -317,7 +331,10 @@ async def case_decision(request: Request, case_id: str) -> Response:
         message = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
         return _case_response(request, principal, case_id, error=f"Invalid decision: {message}", form=fields)
     except RepairDeskError as exc:
-        return _case_response(request, principal, case_id, error=exc.reason, form=fields)
+        # An edit's refusal names the change (``changes[0].payment.creditor.account.iban: ...``).
+        where = exc.source if exc.source and exc.source.startswith("changes[") else None
+        message = f"{where}: {exc.reason}" if where else exc.reason
+        return _case_response(request, principal, case_id, error=message, form=fields)
     done = {"approve": "Approved", "edit": "Edit saved", "reject": "Rejected"}.get(decision, "Saved")
     # Keyboard flow: after approve or reject, open the next case of the queue (the notice names this one).
     upcoming = await run_in_threadpool(

@@ -22,6 +22,7 @@ from app.services.document_store import DocumentStore
 from app.services.pages import pages as page_list
 from app.services.procedures import section_text
 from app.ui.chardiff import char_diff
+from app.ui.edit_form import currency_codes, edit_rows
 from app.ui.evidence import resolve as resolve_evidence
 from tools.errors import RepairDeskError
 
@@ -166,6 +167,11 @@ def _citations(view: dict[str, Any]) -> list[dict[str, Any]]:
     return cited
 
 
+def edit_basis(session: Session, case: Case) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The current proposal's changes and the payment, which the per-field edit form edits."""
+    return list(case_view(session, case).get("changes") or []), _payment(case)[0]
+
+
 def case_page(session: Session, store: DocumentStore, cache_dir: Path, case: Case) -> dict[str, Any]:
     view = case_view(session, case)
     payment, message_findings, message_error = _payment(case)
@@ -198,6 +204,13 @@ def case_page(session: Session, store: DocumentStore, cache_dir: Path, case: Cas
         "events": events,
         "notes": case.payload.get("notes"),
         "guard": view.get("guard") or {},
+        "payment": payment,
+        "edit_rows": edit_rows(
+            list(view.get("changes") or []),
+            payment,
+            [str(c["result_ref"]) for c in view.get("tool_calls") or [] if c.get("result_ref")],
+        ),
+        "currency_codes": " ".join(currency_codes()),
     }
 
 

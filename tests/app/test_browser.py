@@ -122,9 +122,7 @@ def test_approve_a_case_in_the_browser(
             page.click("a[href='/ui/cases/EXC-BROWSER']")
             page.wait_for_url(f"{base}/ui/cases/EXC-BROWSER")
 
-            page.wait_for_function(
-                "document.querySelector('.page img') && document.querySelector('.page img').complete"
-            )
+            wait_for_page_image(page)
             highlights = page.locator(".page .hl")
             assert highlights.count() >= 3
             box = highlights.first.bounding_box()
@@ -173,6 +171,18 @@ def _submit_and_wait(
         assert time.monotonic() < deadline, f"{case_id} did not reach {status}"
         time.sleep(0.1)
     return case_id
+
+
+def wait_for_page_image(page: Any) -> None:
+    """The first document page image, loaded. It loads lazily: bring it into view. Polled from here:
+    wait_for_function's in-page polling evals a string, which the page's CSP (script-src 'self')
+    refuses."""
+    page.locator(".page img").first.scroll_into_view_if_needed()
+    ready = "Array.from(document.querySelectorAll('.page img')).some(i => i.complete)"
+    deadline = time.monotonic() + 20
+    while not page.evaluate(ready):
+        assert time.monotonic() < deadline, "the page image did not load"
+        time.sleep(0.05)
 
 
 @contextmanager
@@ -252,7 +262,12 @@ def test_reject_with_a_reason_then_the_next_case(live_server: tuple[str, dict[st
     second = _submit_and_wait(base, headers, case_id="EXC-BR2", payment=PAYMENT)
     with _browser_page(base, headers, "approver2") as page:
         alerts: list[str] = []
-        page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.accept()))
+
+        def on_dialog(dialog: Any) -> None:
+            alerts.append(dialog.message)
+            dialog.accept()
+
+        page.on("dialog", on_dialog)
         page.goto(f"{base}/ui/cases/{first}")
         # the changed IBAN character is marked
         assert page.locator("[data-testid=diff] del mark").first.inner_text() == "1"
@@ -297,3 +312,35 @@ def test_failure_shows_its_reason_then_retry(live_server: tuple[str, dict[str, d
         history = page.locator("[data-testid=audit]").inner_text()
         assert "triage_failed" in history and "retry_requested" in history
         page.screenshot(path=str(ARTIFACTS / "retried-case.png"), full_page=True)
+
+
+def test_edit_with_an_invalid_iban_then_a_valid_one(
+    live_server: tuple[str, dict[str, dict[str, str]]],
+) -> None:
+    base, headers = live_server
+    case_id = _submit_and_wait(base, headers, case_id="EXC-BE1", payment=PAYMENT)
+    iban = "input[name='value:payment.creditor.account.iban']"
+    with _browser_page(base, headers, "analyst") as page:
+        page.goto(f"{base}/ui/cases/{case_id}")
+        row = page.locator("tr[data-edit-field='payment.creditor.account.iban']")
+        page.fill(iban, "DE89370400440532013009")  # one digit off: the mod-97 checksum fails
+        assert row.locator("[data-field-error]").inner_text() == "invalid IBAN checksum (mod 97)"
+        page.fill("#comment", "beneficiary confirmed by phone")
+        page.click("[data-testid=save-edit]")  # refused in the page: nothing is posted, nothing lost
+        assert page.url.endswith(f"/ui/cases/{case_id}")
+        assert page.input_value(iban) == "DE89370400440532013009"
+        page.screenshot(path=str(ARTIFACTS / "edit-invalid-iban.png"), full_page=True)
+        page.fill(iban, "GB82 WEST 1234 5698 7654 32")
+        assert row.locator("[data-field-error]").inner_text() == ""
+        page.select_option("select[name='source:payment.creditor.account.iban']", "analyst-asserted")
+        page.click("[data-testid=save-edit]")
+        page.wait_for_url(f"**/ui/cases/{case_id}?notice=*")
+        assert page.locator("[data-testid=notice]").inner_text() == "Edit saved"
+        assert (
+            "analyst-asserted: payment.creditor.account.iban"
+            in page.locator("[data-testid=guard]").inner_text()
+        )
+        page.screenshot(path=str(ARTIFACTS / "edit-saved.png"), full_page=True)
+    changes = httpx.get(f"{base}/v1/exceptions/{case_id}", headers=headers["service"]).json()["changes"]
+    edited = {c["field"]: c for c in changes}["payment.creditor.account.iban"]
+    assert edited["new"] == "GB82WEST12345698765432" and edited["evidence"] == ["analyst-asserted"]

@@ -10,7 +10,14 @@ import httpx
 import pytest
 
 from tests.agents.fixtures import mt103
-from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, db_url, free_port, live_server  # noqa: F401
+from tests.app.test_browser import (  # noqa: F401
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    db_url,
+    free_port,
+    live_server,
+    wait_for_page_image,
+)
 from tests.app.test_layout_rules import ISSUER_A, _box_of, _invoice
 from tests.conftest import require
 
@@ -49,9 +56,7 @@ def test_drag_a_box_and_teach_the_total(live_server: tuple[str, dict[str, dict[s
             page.click("button[type=submit]")
             page.wait_for_url(f"{base}/ui")
             page.goto(f"{base}/ui/cases/EXC-TEACH")
-            page.wait_for_function(
-                "document.querySelector('.page img') && document.querySelector('.page img').complete"
-            )
+            wait_for_page_image(page)
             sheet = page.locator(".page[data-page='1']")
             sheet.scroll_into_view_if_needed()
             frame = sheet.bounding_box()

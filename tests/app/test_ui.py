@@ -278,3 +278,55 @@ def test_evidence_records_inline_and_repaired_message(api: Api) -> None:
     download = api.client.get(f"/ui/cases/{case_id}/repaired-message")
     assert download.status_code == 200 and download.text == ":20:REPAIRED"
     assert "attachment" in download.headers["content-disposition"]
+
+
+def test_field_edit_with_an_invalid_iban_keeps_the_typed_values_and_shows_why(api: Api) -> None:
+    case_id = api.submit(case_id="EXC-FE1")
+    api.wait_status(case_id)
+    csrf = sign_in(api, "analyst")
+    page = api.client.get(f"/ui/cases/{case_id}").text
+    assert 'data-testid="edit-form"' in page and 'data-currencies="' in page and " EUR " in page
+    assert 'name="value:payment.creditor.account.iban"' in page
+    form = {
+        "decision": "edit",
+        "edit_form": "1",
+        "csrf_token": csrf,
+        "comment": "beneficiary phoned in the new account",
+        "value:payment.creditor.account.iban": "DE00 1234 5678 9012 3456 78",
+        "source:payment.creditor.account.iban": "analyst-asserted",
+        "value:payment.creditor.name": "Typed Name Ltd",
+    }
+    before = api.view(case_id)
+    refused = api.client.post(f"/ui/cases/{case_id}/decision", data=form)
+    assert refused.status_code == 400
+    assert "changes[" in refused.text and "not a valid IBAN" in refused.text
+    assert 'value="DE00 1234 5678 9012 3456 78"' in refused.text  # the analyst's text is kept
+    assert 'value="Typed Name Ltd"' in refused.text
+    assert "beneficiary phoned in the new account" in refused.text
+    assert api.view(case_id).get("changes") == before.get("changes")  # nothing stored
+
+
+def test_field_edit_saves_the_value_with_its_source(api: Api) -> None:
+    case_id = api.submit(case_id="EXC-FE2")
+    api.wait_status(case_id)
+    csrf = sign_in(api, "analyst")
+    form = {
+        "decision": "edit",
+        "edit_form": "1",
+        "csrf_token": csrf,
+        "comment": "name as on the invoice",
+        "value:payment.creditor.name": "ACME Typed GmbH",
+        "source:payment.creditor.name": "analyst-asserted",
+    }
+    saved = api.client.post(f"/ui/cases/{case_id}/decision", data=form)
+    assert saved.status_code == 200 and "Edit saved" in saved.text
+    changes = {c["field"]: c for c in api.view(case_id)["changes"]}
+    assert changes["payment.creditor.name"]["new"] == "ACME Typed GmbH"
+    assert changes["payment.creditor.name"]["evidence"] == ["analyst-asserted"]
+    diff = saved.text[saved.text.index('data-testid="diff"') :].split("</section>")[0]
+    assert "<code>payment.creditor.name</code>" in diff and "analyst-asserted" in diff
+    # the approver sees the guard verdict of this edited version, not the agent's
+    sign_in(api, "approver")
+    page = api.client.get(f"/ui/cases/{case_id}").text
+    guard = page[page.index('data-testid="guard"') :].split("</dd>")[0]
+    assert "on the edited version" in guard and "analyst-asserted: payment.creditor.name" in guard

@@ -120,7 +120,62 @@
     });
   }
 
+  // As-you-type checks of the per-field edit form; the server re-validates (schwifty) on save.
+  var IBAN_LENGTHS = {AD: 24, AE: 23, AT: 20, BE: 16, BG: 22, CH: 21, CY: 28, CZ: 24, DE: 22, DK: 18,
+    EE: 20, ES: 24, FI: 18, FR: 27, GB: 22, GR: 27, HR: 21, HU: 28, IE: 22, IS: 26, IT: 27, LI: 21,
+    LT: 20, LU: 20, LV: 21, MC: 27, MT: 31, NL: 18, NO: 15, PL: 28, PT: 25, RO: 24, SA: 24, SE: 24,
+    SI: 19, SK: 24, SM: 27, TR: 26};
+
+  function ibanProblem(value) {
+    var iban = value.replace(/\s+/g, "").toUpperCase();
+    if (!/^[A-Z]{2}[0-9]{2}[A-Z0-9]{8,30}$/.test(iban)) { return "not an IBAN: country code, 2 check digits, then 8 to 30 letters or digits"; }
+    var expected = IBAN_LENGTHS[iban.slice(0, 2)];
+    if (expected && iban.length !== expected) { return "a " + iban.slice(0, 2) + " IBAN has " + expected + " characters, this has " + iban.length; }
+    var moved = iban.slice(4) + iban.slice(0, 4), remainder = 0;
+    for (var i = 0; i < moved.length; i++) {
+      var code = moved.charCodeAt(i);
+      var digits = code >= 65 ? String(code - 55) : moved[i];
+      for (var j = 0; j < digits.length; j++) { remainder = (remainder * 10 + Number(digits[j])) % 97; }
+    }
+    return remainder === 1 ? "" : "invalid IBAN checksum (mod 97)";
+  }
+
+  function fieldProblem(check, value, currencies) {
+    if (!value.trim()) { return "the value is empty"; }
+    if (check === "iban") { return ibanProblem(value); }
+    if (check === "bic") {
+      return /^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/.test(value.replace(/\s+/g, "").toUpperCase()) ? "" : "a BIC is 8 or 11 characters: bank (4 letters), country (2 letters), location (2), branch (3, optional)";
+    }
+    if (check === "currency") { return currencies.indexOf(value.trim().toUpperCase()) >= 0 ? "" : "not an ISO 4217 currency code"; }
+    return "";
+  }
+
+  function wireEditForm(fieldset) {
+    var currencies = (fieldset.getAttribute("data-currencies") || "").split(" ");
+    var inputs = fieldset.querySelectorAll("input[data-check]");
+    function check(input) {
+      var unchanged = input.value.trim() === (input.getAttribute("data-current") || "");
+      var problem = unchanged ? "" : fieldProblem(input.getAttribute("data-check"), input.value, currencies);
+      var box = input.parentNode.querySelector("[data-field-error]");
+      box.textContent = problem;
+      input.setAttribute("aria-invalid", problem ? "true" : "false");
+      return !problem;
+    }
+    inputs.forEach(function (input) {
+      input.addEventListener("input", function () { check(input); });
+    });
+    var save = fieldset.querySelector("button[value=edit]");
+    if (save) {
+      save.addEventListener("click", function (event) {
+        var ok = true;
+        inputs.forEach(function (input) { ok = check(input) && ok; });
+        if (!ok) { event.preventDefault(); }  // the typed text stays in place to be corrected
+      });
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("fieldset[data-currencies]").forEach(wireEditForm);
     addCsrf();
     document.querySelectorAll("article.document").forEach(selectBoxes);
     document.querySelectorAll("table.queue").forEach(queueKeys);
