@@ -10,6 +10,7 @@ reader is :func:`tools.documents.lines.find_lines`' job.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from tools.documents.document import (
@@ -65,10 +66,13 @@ def _regions(page: Page) -> list[tuple[float, float]]:
     return regions
 
 
-def read_grids(plumber_page: Any, page: Page) -> list[Grid]:
+def read_grids(open_page: Callable[[], Any], page: Page) -> list[Grid]:
+    """``open_page`` returns the pdfplumber page; it is called (pdfminer parses the page, the slow
+    part of reading a PDF) only when the word layout shows a table."""
     regions = _regions(page)
     if not regions:
         return []
+    plumber_page = open_page()
     ruled = _grids(plumber_page, page.number, "lines")
     if any(_header_line(page.lines, grid) is not None for grid in ruled):
         return ruled  # a ruled table with a header: the text strategy would only re-read it

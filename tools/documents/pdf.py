@@ -1,10 +1,12 @@
-"""PDF reader: the text layer through pdfplumber, OCR through pypdfium2 + tesseract where it is missing.
+"""PDF reader: the text layer through PDFium (:mod:`~.textlayer`), OCR (pypdfium2 + tesseract) where it
+is missing.
 
 Contract: :func:`read_pdf` returns one :class:`Page` per PDF page, coordinates in PDF points (top-left
 origin). A page whose text layer is empty or unusable is rendered at 300 dpi and OCR'd (such pages
 two at a time, see :func:`~.ocr.ocr_pages`); a page with a text layer that also carries large images
 (company details pasted as a picture) gets those image areas OCR'd too. Text pages that show a
-line-item header also get pdfplumber's tables (``Page.tables``, see :mod:`~.grids`). Raises
+line-item header also get pdfplumber's tables (``Page.tables``, see :mod:`~.grids`); pdfplumber (pdfminer,
+slow) is opened only for those. Raises
 :class:`DocumentError` for encrypted, corrupt, empty or over-long PDFs.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from tools.documents.layout import Page, Word
@@ -195,28 +198,27 @@ def _merge_kerning_splits(words: list[Word]) -> list[Word]:
     return merged
 
 
-def _text_layer(plumber_page: Any, number: int, source: str) -> list[Word]:
-    chars = len(plumber_page.chars)
-    if chars > limits().max_page_chars:
+def _text_layer(document: Any, index: int, source: str) -> list[Word]:
+    from tools.documents.textlayer import page_chars, words_from_chars
+
+    number = index + 1
+    chars = page_chars(document, index)
+    if len(chars) > limits().max_page_chars:
         raise InputTooLargeError(
-            f"page {number} has {chars} characters, over the limit of {limits().max_page_chars} a page",
+            f"page {number} has {len(chars)} characters, over the limit of {limits().max_page_chars} a page",
             source=source,
         )
-    raw = plumber_page.extract_words(keep_blank_chars=False, use_text_flow=False)
-    words = [
-        Word(str(w["text"]), float(w["x0"]), float(w["top"]), float(w["x1"]), float(w["bottom"]), number)
-        for w in raw
-        if str(w["text"]).strip()
-    ]
-    return _merge_kerning_splits(words)
+    return _merge_kerning_splits(words_from_chars(chars, number))
 
 
 def _usable(words: list[Word]) -> bool:
     text = "".join(w.text for w in words)
     if len(text) < MIN_TEXT_CHARS:
         return False
-    # Fonts without a Unicode map come out as "(cid:12)" runs: no better than no text layer.
-    return text.count("(cid:") * 6 < len(text) / 2
+    # Fonts without a Unicode map come out as "(cid:12)" runs (pdfminer) or replacement and control
+    # characters (PDFium): no better than no text layer.
+    unmapped = text.count("(cid:") * 6 + sum(ch == "\ufffd" or ch < " " for ch in text)
+    return unmapped < len(text) / 2
 
 
 def read_pdf(data: bytes, source: str) -> list[Page]:
@@ -228,7 +230,8 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
     from tools.documents.glyphs import repair_unmapped
     from tools.documents.grids import read_grids
     from tools.documents.ocr import OcrJob, ocr_image, ocr_pages
-    from tools.documents.pdfium import close_document, render_page
+    from tools.documents.pdfium import close_document, page_count, page_size, render_page
+    from tools.documents.textlayer import image_boxes
 
     check_structure(data, source)  # the cheap structural limits: nothing below runs before they pass
     document = open_pdf(data, source)
@@ -242,44 +245,49 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
             image = render_page(document, index, scale=render, grayscale=True)
             yield OcrJob(image, index + 1, 1 / render)
 
+    plumber: list[Any] = []  # pdfplumber's document, opened only when a page has a table to read
+
+    def plumber_page(index: int) -> Any:
+        if not plumber:
+            plumber.append(pdfplumber.open(io.BytesIO(data)))
+        return plumber[0].pages[index]
+
     try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            for index, plumber_page in enumerate(pdf.pages):
-                number = index + 1
-                width, height = float(plumber_page.width), float(plumber_page.height)
-                check_page_size(width, height, number, source)
-                words = repair_unmapped(_text_layer(plumber_page, number, source), document, index)
-                word_count += len(words)
-                if word_count > limits().max_words:
-                    raise InputTooLargeError(
-                        f"the text layer is over the limit of {limits().max_words} words", source=source
+        for index in range(page_count(document)):
+            number = index + 1
+            width, height = page_size(document, index)
+            check_page_size(width, height, number, source)
+            words = repair_unmapped(_text_layer(document, index, source), document, index)
+            word_count += len(words)
+            if word_count > limits().max_words:
+                raise InputTooLargeError(
+                    f"the text layer is over the limit of {limits().max_words} words", source=source
+                )
+            if not _usable(words):
+                scanned.append((index, width, height))
+                continue
+            reader: Any = "text"
+            big_images = [
+                box
+                for box in image_boxes(document, index)
+                if (box[2] - box[0]) * (box[3] - box[1]) >= _MIN_IMAGE_SHARE * width * height
+            ]
+            if big_images:
+                render = render_scale(width, height, OCR_DPI)
+                scale = 1 / render
+                rendered = render_page(document, index, scale=render, grayscale=True)
+                for image_box in big_images:
+                    box = [max(0.0, float(v)) for v in image_box]
+                    crop = rendered.crop(tuple(int(v / scale) for v in box))
+                    # An embedded picture is level and clean: no deskew or binarisation needed.
+                    found = ocr_image(
+                        crop, number, scale=scale, offset=(box[0], box[1]), source=source, deskew=False
                     )
-                if not _usable(words):
-                    scanned.append((index, width, height))
-                    continue
-                reader: Any = "text"
-                big_images = [
-                    img
-                    for img in plumber_page.images
-                    if (img["x1"] - img["x0"]) * (img["bottom"] - img["top"])
-                    >= _MIN_IMAGE_SHARE * width * height
-                ]
-                if big_images:
-                    render = render_scale(width, height, OCR_DPI)
-                    scale = 1 / render
-                    rendered = render_page(document, index, scale=render, grayscale=True)
-                    for img in big_images:
-                        box = [max(0.0, float(img[k])) for k in ("x0", "top", "x1", "bottom")]
-                        crop = rendered.crop(tuple(int(v / scale) for v in box))
-                        # An embedded picture is level and clean: no deskew or binarisation needed.
-                        found = ocr_image(
-                            crop, number, scale=scale, offset=(box[0], box[1]), source=source, deskew=False
-                        )
-                        words += [w for w in found if w.confidence >= 0.5]
-                    reader = "text+ocr"
-                page = Page(number, width, height, "pt", reader, words)
-                page.tables = read_grids(plumber_page, page)
-                pages.append(page)
+                    words += [w for w in found if w.confidence >= 0.5]
+                reader = "text+ocr"
+            page = Page(number, width, height, "pt", reader, words)
+            page.tables = read_grids(partial(plumber_page, index), page)
+            pages.append(page)
         # Scanned pages are OCR'd together: two at a time, the language probed once.
         for (index, width, height), words in zip(scanned, ocr_pages(scans(), source), strict=True):
             pages.append(Page(index + 1, width, height, "pt", "ocr", words))
@@ -295,5 +303,7 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
     ) as exc:
         raise DocumentError(f"corrupt PDF structure ({type(exc).__name__}: {exc})", source=source) from exc
     finally:
+        if plumber:
+            plumber[0].close()
         close_document(document)
     return pages
