@@ -29,7 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.hostile_documents import HOSTILE  # noqa: E402
+from tests.hostile_documents import HOSTILE, HealthWatch  # noqa: E402
 
 ANSWER_FLOOR_S = 30.0
 MEMORY_FLOOR_MB = 1024.0
@@ -85,28 +85,6 @@ class Sampler(threading.Thread):
             self.server_peak = max(self.server_peak, rss_mb(self.pid))
             self.tree_peak = max(self.tree_peak, sum(rss_mb(p) for p in tree(self.pid)))
             self.stop.wait(0.02)
-
-
-class Health(threading.Thread):
-    """GET /healthz every 50 ms; the slowest answer and the failures."""
-
-    def __init__(self, base: str) -> None:
-        super().__init__(daemon=True)
-        self.base, self.slowest, self.failures, self.checks = base, 0.0, 0, 0
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        with httpx.Client(base_url=self.base, timeout=10) as client:
-            while not self.stop.is_set():
-                started = time.perf_counter()
-                try:
-                    ok = client.get("/healthz").status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                self.slowest = max(self.slowest, time.perf_counter() - started)
-                self.failures += not ok
-                self.checks += 1
-                self.stop.wait(0.05)
 
 
 def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
@@ -174,20 +152,18 @@ def main() -> int:
                 header = f"{'document':<20} {'bytes':>8} {'answer':<28} {'max s':>8} {'server MB':>10} "
                 print(header + f"{'tree MB':>8} {'health max ms':>14}")
                 for hostile, data in documents:
-                    sampler, health = Sampler(process.pid), Health(base)
+                    sampler = Sampler(process.pid)
                     sampler.start()
-                    health.start()
                     times, answer = [], ""
-                    for _ in range(args.repeat):
-                        started = time.perf_counter()
-                        response = client.post("/v1/documents", files={"file": (hostile.name, data)})
-                        times.append(time.perf_counter() - started)
-                        code = response.json().get("error", {}).get("code", "ok")
-                        answer = f"{response.status_code} {code}"
+                    with HealthWatch(base) as health:
+                        for _ in range(args.repeat):
+                            started = time.perf_counter()
+                            response = client.post("/v1/documents", files={"file": (hostile.name, data)})
+                            times.append(time.perf_counter() - started)
+                            code = response.json().get("error", {}).get("code", "ok")
+                            answer = f"{response.status_code} {code}"
                     sampler.stop.set()
-                    health.stop.set()
                     sampler.join()
-                    health.join()
                     seconds = statistics.median(times)
                     memory = f"{sampler.server_peak:>10.0f} {sampler.tree_peak:>8.0f}"
                     print(

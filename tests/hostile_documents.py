@@ -8,6 +8,8 @@ attack tests (``tests/app/test_hostile.py``) and ``benchmarks/hostile.py``.
 from __future__ import annotations
 
 import io
+import threading
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,3 +94,36 @@ HOSTILE: list[Hostile] = [
     Hostile("million-words.pdf", million_words, 413, "limit"),
     Hostile("huge.tiff", huge_tiff, 413, "pixel"),
 ]
+
+
+class HealthWatch:
+    """GET /healthz every 50 ms on its own connection while an attack runs; records the slowest
+    answer and the failures (the attack suite asserts on them, benchmarks/hostile.py prints them)."""
+
+    def __init__(self, base: str) -> None:
+        self.base, self.slowest, self.failures, self.checks = base, 0.0, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import httpx
+
+        with httpx.Client(base_url=self.base, timeout=10) as client:
+            while not self._stop.is_set():
+                started = time.perf_counter()
+                try:
+                    ok = client.get("/healthz").status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                self.slowest = max(self.slowest, time.perf_counter() - started)
+                self.failures += not ok
+                self.checks += 1
+                self._stop.wait(0.05)
+
+    def __enter__(self) -> HealthWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)

@@ -13,7 +13,6 @@ import hashlib
 import logging
 import re
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from app.settings import Settings
 from tests.agents.fixtures import mt103
 from tests.app.conftest import StubTriage, add_tokens
 from tests.app.live import serve
-from tests.hostile_documents import HOSTILE, Hostile, giant_page
+from tests.hostile_documents import HOSTILE, HealthWatch, Hostile, giant_page
 
 HEALTH_BOUND_S = 1.0
 ANSWER_BOUND_S = 30.0
@@ -95,37 +94,6 @@ def live(tmp_path: Path, db_url: str, stub_triage: StubTriage) -> Iterator[Live]
         logger.setLevel(previous)
 
 
-class HealthWatch:
-    """GET /healthz every 50 ms on its own connection while an attack runs; records the slowest."""
-
-    def __init__(self, base: str) -> None:
-        self.base, self.slowest, self.failures = base, 0.0, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        with httpx.Client(base_url=self.base, timeout=5) as client:
-            while not self._stop.is_set():
-                started = time.perf_counter()
-                try:
-                    ok = client.get("/healthz").status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                self.slowest = max(self.slowest, time.perf_counter() - started)
-                self.failures += not ok
-                self._stop.wait(0.05)
-
-    def __enter__(self) -> HealthWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(10)
-        assert self.failures == 0, f"{self.failures} health checks failed"
-        assert self.slowest < HEALTH_BOUND_S, f"slowest health check {self.slowest:.2f} s"
-
-
 def _error(response: httpx.Response, status: int) -> str:
     assert response.status_code == status, response.text
     body = response.json()
@@ -143,12 +111,14 @@ def test_dangerous_document_is_refused_naming_the_limit_and_health_stays_fast(
     live: Live, hostile: Hostile
 ) -> None:
     data = hostile.build()
-    with HealthWatch(live.base):
+    with HealthWatch(live.base) as health:
         started = time.perf_counter()
         response = live.client.post(
             "/v1/documents", files={"file": (hostile.name, data)}, headers=live.headers["analyst"]
         )
         elapsed = time.perf_counter() - started
+    assert health.failures == 0, f"{health.failures} health checks failed"
+    assert health.slowest < HEALTH_BOUND_S, f"slowest health check {health.slowest:.2f} s"
     message = _error(response, hostile.status)
     assert hostile.names in message and hostile.name in message
     assert elapsed < ANSWER_BOUND_S
