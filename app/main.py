@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Any
@@ -29,7 +29,7 @@ from app.api.routes import desk, documents, exceptions, health, layout, search
 from app.api.state import Services
 from app.db.session import Database
 from app.jobs.pool import WorkerPool
-from app.jobs.triage import TriageBackend
+from app.jobs.triage import TriageRunners
 from app.logs import configure_logging
 from app.services.document_store import open_store
 from app.services.layout_rules import install_provider as install_layout_rules
@@ -40,7 +40,8 @@ approve / edit / reject them (maker-checker), follow the hash-chained audit trai
 Authenticate with `Authorization: Bearer <token>` (`repairdesk token create`)."""
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, runners: TriageRunners | None = None) -> Services:
+    """The app's (or a ``repairdesk worker``'s) parts; ``runners`` defaults to the agent of ``settings``."""
     from app.services.audit_keys import resolve_key
 
     return Services(
@@ -48,15 +49,16 @@ def build_services(settings: Settings) -> Services:
         db=Database(settings.database_url, audit_key=resolve_key(settings)),
         store=open_store(settings.document_store_location, kms_key_id=settings.document_kms_key_id),
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+        runners=runners or TriageRunners.agent(settings),
     )
 
 
-def start_pool(services: Services, runner_factory: Callable[[], TriageBackend] | None = None) -> WorkerPool:
+def start_pool(services: Services) -> WorkerPool:
     settings = services.settings
     pool = WorkerPool(
         services.db,
         services.store,
-        runner_factory or services.runner,
+        services.runners,
         size=settings.workers,
         lease_seconds=settings.job_lease_seconds,
         poll_seconds=settings.job_poll_seconds,
@@ -72,7 +74,7 @@ def recover_on_startup(services: Services) -> None:
     from app.services.decisions import recover
 
     try:
-        recovery = recover(services.db, services.store, services.runner)
+        recovery = recover(services.db, services.store, services.runners)
     except Exception:
         logging.getLogger("repairdesk").exception("start-up recovery of decisions failed")
         return
@@ -125,11 +127,15 @@ WARM_PACS008 = (
 )
 
 
-def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, configure_logs: bool = True, runners: TriageRunners | None = None
+) -> FastAPI:
+    """The app for ``settings``; its triage backends are ``runners`` (tests and benchmarks bring their
+    own) or, by default, the agent of ``settings.model``, built here and kept on ``app.state.services``."""
     settings = settings or get_settings()
     if configure_logs:
         configure_logging(settings.log_level, settings.log_json)
-    services = build_services(settings)
+    services = build_services(settings, runners)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -36,7 +36,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from app.db.models import Case, Proposal  # noqa: E402
-from app.jobs import triage  # noqa: E402
+from app.jobs.triage import TriageRunners  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.services.auth import create_token  # noqa: E402
 from app.settings import Settings  # noqa: E402
@@ -141,7 +141,7 @@ QUEUE_VIEWS = {
 
 
 def queue_figures(cases: int, repeat: int, tmp: Path) -> dict[str, dict[str, float]]:
-    app = create_app(settings(tmp / f"q{cases}", workers=0), configure_logs=False)
+    app = bench_app(tmp / f"q{cases}", workers=0)
     with TestClient(app) as client:
         fill(app, cases)
         signed_in(app, client)
@@ -175,7 +175,7 @@ def pdf(pages: int) -> bytes:
 
 
 def case_page_figures(pages: int, repeat: int, tmp: Path) -> dict[str, float]:
-    app = create_app(settings(tmp / f"p{pages}", workers=1), configure_logs=False)
+    app = bench_app(tmp / f"p{pages}", workers=1)
     with TestClient(app) as client:
         signed_in(app, client)
         body = {
@@ -212,6 +212,13 @@ def create_service_token(app: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def bench_app(data_dir: Path, workers: int) -> Any:
+    """The app under measurement, its triage backend the fixed one (injected at start-up)."""
+    return create_app(
+        settings(data_dir, workers), configure_logs=False, runners=TriageRunners.fixed(FixedTriage())
+    )
+
+
 def settings(data_dir: Path, workers: int) -> Settings:
     return Settings(
         data_dir=data_dir,
@@ -236,7 +243,6 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
     args = parser.parse_args()
-    triage.set_runner(FixedTriage())
     with tempfile.TemporaryDirectory(prefix="ui-bench-") as name:
         tmp = Path(name)
         queue = queue_figures(args.cases, args.repeat, tmp)

@@ -1,4 +1,4 @@
-"""What a running app holds: settings, database, document store, worker pool, auth caches.
+"""What a running app holds: settings, database, document store, triage runners, worker pool, auth caches.
 
 One ``Services`` per app instance lives on ``app.state.services``; route dependencies reach it
 through :mod:`app.api.deps`.
@@ -13,7 +13,7 @@ from typing import Any
 from app.api.ratelimit import RateLimiter
 from app.db.session import Database
 from app.jobs.pool import WorkerPool
-from app.jobs.triage import KeptRunner, TriageBackend
+from app.jobs.triage import TriageRunners
 from app.services.auth import Principal
 from app.services.document_store import DocumentStore
 from app.settings import Settings
@@ -25,13 +25,15 @@ class Services:
     db: Database
     store: DocumentStore
     limiter: RateLimiter
+    # The triage backends, built with the app (the agent of settings.model unless the caller brings
+    # its own: tests, benchmarks); worker threads, decisions and the start-up recovery use these.
+    runners: TriageRunners
     pool: WorkerPool | None = None
     token_cache: dict[str, tuple[Principal | None, float]] = field(default_factory=dict)
     # The procedure search (tools.retrieval ProcedureSearch), opened on the first search request and
     # kept for the app's life; tests put their own here.
     procedure_search: Any = None
     _search_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _runner: KeptRunner = field(default_factory=KeptRunner, repr=False)
 
     def search(self) -> Any:
         with self._search_lock:
@@ -40,10 +42,6 @@ class Services:
 
                 self.procedure_search = open_search()
             return self.procedure_search
-
-    def runner(self) -> TriageBackend:
-        """The app's triage runner, built on first use (by a worker thread or a decision) and kept."""
-        return self._runner.get(self.settings.model, self.settings.database_url, self.settings.data_dir)
 
     def notify_workers(self, case_id: str | None = None) -> None:
         if self.pool is not None:

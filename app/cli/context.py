@@ -5,23 +5,39 @@ The root callback (:mod:`app.cli.main`) reads the environment once (``Settings``
 opens only the procedure index and a NumPy query embedder (no agent, no torch); ``triage`` builds the
 agent with that same search, and no service, database engine or document store. Heavy imports stay
 inside the methods so that ``--help`` and the light commands stay instant.
+
+``build_runners`` says how the triage runners of a command that runs jobs (``worker``) are built: the
+agent by default; a harness that starts the CLI in a process of its own passes another
+(``cli(obj=CliContext(settings, build_runners=...))``, as ``tests/app/failing_worker.py`` does).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 if TYPE_CHECKING:
+    from app.jobs.triage import TriageRunners
     from app.settings import Settings
 
 
 @dataclass
 class CliContext:
     settings: Settings
+    build_runners: Callable[[Settings], TriageRunners] | None = None
     _search: Any = field(default=None, repr=False)
+
+    def runners(self, settings: Settings | None = None) -> TriageRunners:
+        """The triage runners for ``settings`` (the command's own by default)."""
+        settings = settings or self.settings
+        if self.build_runners is not None:
+            return self.build_runners(settings)
+        from app.jobs.triage import TriageRunners
+
+        return TriageRunners.agent(settings)
 
     def search(self) -> Any:
         """The procedure search (built first when the index is absent or stale); queries are embedded

@@ -36,13 +36,14 @@ cli = typer.Typer(
 @cli.callback()
 def _start(ctx: typer.Context) -> None:
     """Every command starts here: the environment is read once (``Settings``), handed to ``tools/``
-    and ``agents/`` (docs/configuration.md), and a lazy :class:`CliContext` built for the command."""
+    and ``agents/`` (docs/configuration.md), and a lazy :class:`CliContext` built for the command
+    (unless the caller brought one: ``cli(obj=CliContext(...))``)."""
     from app.cli.context import CliContext
     from app.settings import Settings, configure_process
 
-    settings = Settings()
-    configure_process(settings)
-    ctx.obj = CliContext(settings)
+    if not isinstance(ctx.obj, CliContext):
+        ctx.obj = CliContext(Settings())
+    configure_process(ctx.obj.settings)
 
 
 for module in (extract, search, triage, serve, bootstrap, worker):

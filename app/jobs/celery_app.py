@@ -25,6 +25,7 @@ import logging
 import os
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,7 @@ from app.jobs.celery_config import DEAD_LETTER_QUEUE, TRIAGE_QUEUE, WorkerOption
 from app.jobs.celery_wire import EXTRACT_TASK, INDEX_TASK, TRIAGE_TASK, create_celery_app, worker_app
 from app.jobs.job_claims import claim_job
 from app.jobs.queue import HOST
-from app.jobs.triage import KeptRunner, TriageBackend
+from app.jobs.triage import Runners, TriageBackend, TriageRunners
 from app.services.audit_keys import resolve_key
 from app.services.document_store import DocumentStore, open_store
 from app.settings import Settings, configure_process
@@ -47,41 +48,62 @@ log = logging.getLogger("repairdesk.jobs.celery")
 
 @dataclass
 class WorkerContext:
-    """What one worker process holds: settings, database, document store (built once per process)."""
+    """What one worker process holds: settings, database, document store and triage runners, built
+    once at its start-up (:class:`WorkerProcess`); tests build their own and pass it to the task body."""
 
     settings: Settings
     options: WorkerOptions
     db: Database
     store: DocumentStore
+    runners: Runners
     worker_id: str = field(default_factory=lambda: f"{HOST}:{os.getpid()}:celery")
 
-    _runner: KeptRunner = field(default_factory=KeptRunner, repr=False)
+    @classmethod
+    def build(cls, settings: Settings, runners: Runners | None = None) -> WorkerContext:
+        """The context for ``settings``; ``runners`` defaults to the agent of ``settings.model``."""
+        return cls(
+            settings=settings,
+            options=WorkerOptions.from_settings(settings),
+            db=Database(settings.database_url, audit_key=resolve_key(settings)),
+            store=open_store(settings.document_store_location, kms_key_id=settings.document_kms_key_id),
+            runners=runners or TriageRunners.agent(settings),
+        )
 
-    def runner(self) -> TriageBackend:
-        """The process's triage runner, built once (warm start or the first task) and kept."""
-        return self._runner.get(self.settings.model, self.settings.database_url, self.settings.data_dir)
+
+class WorkerProcess:
+    """The start-up of the worker process that runs the tasks: its :class:`WorkerContext`, built on
+    first use there and dropped after a fork (a prefork child must not share the parent's database
+    connections). Celery's tasks and signal handlers reach nothing but module names, so this one
+    holder (:data:`worker_process`) is where that start-up lives; ``repairdesk worker`` sets
+    ``build_runners`` before the worker starts (the agent by default); a test builds its own holder."""
+
+    def __init__(self, build_runners: Callable[[Settings], Runners] = TriageRunners.agent) -> None:
+        self.build_runners = build_runners
+        self._context: WorkerContext | None = None
+        self._lock = threading.Lock()
+
+    def context(self) -> WorkerContext:
+        with self._lock:
+            if self._context is None:
+                settings = Settings()
+                configure_process(settings)  # the worker process's start-up: tools/ and agents/ get it too
+                self._context = WorkerContext.build(settings, self.build_runners(settings))
+                from app.services.layout_rules import install_provider
+
+                install_provider(self._context.db)  # learned document layouts, as in the API process
+            return self._context
+
+    def forget(self) -> None:
+        """Drop the context (after a fork, or when a test changed the environment)."""
+        with self._lock:
+            self._context = None
 
 
-_context: WorkerContext | None = None
-_context_lock = threading.Lock()
+worker_process = WorkerProcess()
 
 
 def worker_context() -> WorkerContext:
-    global _context
-    with _context_lock:
-        if _context is None:
-            settings = Settings()
-            configure_process(settings)  # the worker process's start-up: tools/ and agents/ get it too
-            _context = WorkerContext(
-                settings=settings,
-                options=WorkerOptions.from_settings(settings),
-                db=Database(settings.database_url, audit_key=resolve_key(settings)),
-                store=open_store(settings.document_store_location, kms_key_id=settings.document_kms_key_id),
-            )
-            from app.services.layout_rules import install_provider
-
-            install_provider(_context.db)  # learned document layouts, as in the API process
-        return _context
+    return worker_process.context()
 
 
 @setup_logging.connect
@@ -108,12 +130,11 @@ def _preload_modules(**_: Any) -> None:
 def _init_process(**_: Any) -> None:
     """In each process that runs tasks (the solo worker, or each prefork child): start clean, then
     load the agent and its tools, so the first task is not slow and "ready" means ready."""
-    global _context
-    _context = None  # a forked pool process must not share the parent's database connections
+    worker_process.forget()  # a forked pool process must not share the parent's database connections
     if not WorkerOptions.from_settings().warm_start:
         return
     try:
-        runner = worker_context().runner()
+        runner = worker_context().runners.get()
         toolbox = getattr(runner, "toolbox", None)  # TriageRunner builds its toolbox on first use
         embedder = getattr(getattr(toolbox, "search", None), "embedder", None)
         if embedder is not None:
@@ -133,11 +154,21 @@ def backoff_seconds(attempt: int, options: WorkerOptions) -> float:
 
 
 class _Recorder:
-    """Wraps the agent to tell an input error (final) from a crash (retried, then dead-lettered)."""
+    """Wraps the worker's runners for one delivery, to tell an input error (final) from a crash
+    (retried, then dead-lettered) of whichever backend the case uses."""
 
-    def __init__(self, inner: TriageBackend) -> None:
-        self.inner = inner
+    def __init__(self, runners: Runners) -> None:
+        self.runners = runners
         self.crashed = False
+
+    def get(self, model: str | None = None) -> TriageBackend:
+        return _Recording(self, self.runners.get(model))
+
+
+class _Recording:
+    def __init__(self, recorder: _Recorder, inner: TriageBackend) -> None:
+        self.recorder = recorder
+        self.inner = inner
 
     def start(self, case: dict[str, Any], thread_id: str) -> dict[str, Any]:
         try:
@@ -145,7 +176,7 @@ class _Recorder:
         except RepairDeskError:
             raise
         except Exception:
-            self.crashed = True
+            self.recorder.crashed = True
             raise
 
     def resume(self, thread_id: str, decision: dict[str, Any]) -> dict[str, Any]:
@@ -156,16 +187,18 @@ class _Recorder:
         return take(thread_id) if callable(take) else None
 
 
-def handle_triage(task: Task, case_id: str, job_id: int) -> str:
-    """One delivery of ``repairdesk.triage``; returns what happened (for logs and tests)."""
+def handle_triage(task: Task, case_id: str, job_id: int, ctx: WorkerContext | None = None) -> str:
+    """One delivery of ``repairdesk.triage`` in ``ctx`` (this process's by default); returns what
+    happened (for logs and tests)."""
     from app.jobs.dead_letters import dead_letter
     from app.jobs.process import run_job
 
-    ctx = worker_context()
+    ctx = ctx or worker_context()
     retries = int(task.request.retries or 0)
     claimed: int | None = None
     try:
-        runner = _Recorder(ctx.runner())  # before claiming: an agent that cannot load leaves the job queued
+        runner = _Recorder(ctx.runners)
+        runner.get()  # before claiming: an agent that cannot load leaves the job queued
         with ctx.db.session() as session:
             outcome = claim_job(session, job_id, ctx.worker_id, ctx.settings.job_lease_seconds)
         if outcome.state in {"missing", "finished"}:
@@ -281,4 +314,5 @@ __all__ = [
     "handle_triage",
     "worker_app",
     "worker_context",
+    "worker_process",
 ]

@@ -15,14 +15,14 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from app.db.session import Database
 from app.errors import UnavailableError
 from app.jobs.process import run_job
 from app.jobs.queue import HOST, claim, extend_lease, requeue_orphans
-from app.jobs.triage import TriageBackend
+from app.jobs.triage import Runners
 from app.services.document_store import DocumentStore
 
 log = logging.getLogger("repairdesk.jobs")
@@ -37,7 +37,7 @@ class WorkerPool:
         self,
         db: Database,
         store: DocumentStore,
-        runner_factory: Callable[[], TriageBackend],
+        runners: Runners,
         *,
         size: int = 2,
         lease_seconds: float = 600.0,
@@ -46,7 +46,7 @@ class WorkerPool:
     ) -> None:
         self.db = db
         self.store = store
-        self.runner_factory = runner_factory
+        self.runners = runners
         self.size = size
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
@@ -91,7 +91,7 @@ class WorkerPool:
         """Claim and run one job; ``False`` when the queue was empty."""
         worker_id = worker_id or f"{HOST}:{os.getpid()}:{self.instance}"
         # Load the agent before claiming, so an agent that cannot load leaves the jobs queued.
-        runner = self.runner_factory()
+        self.runners.get()
         me = threading.get_ident()
         with self._busy_lock:
             if self._stop.is_set():
@@ -103,7 +103,14 @@ class WorkerPool:
             if job is None:
                 return False
             with self._heartbeat(job.id, worker_id):
-                run_job(self.db, self.store, runner, job, worker_id=worker_id, max_attempts=self.max_attempts)
+                run_job(
+                    self.db,
+                    self.store,
+                    self.runners,
+                    job,
+                    worker_id=worker_id,
+                    max_attempts=self.max_attempts,
+                )
             return True
         finally:
             with self._busy_lock:

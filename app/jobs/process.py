@@ -30,11 +30,10 @@ from app import metrics
 from app.db.models import Case, CaseDocument, Decision, Document, Job, Proposal
 from app.db.session import Database
 from app.jobs.queue import ClaimedJob, finish
-from app.jobs.triage import TriageBackend, get_runner
+from app.jobs.triage import Runners, TriageBackend
 from app.services.audit import append_event
 from app.services.desk import message_payment, payment_columns
 from app.services.document_store import DocumentStore
-from tools import config
 from tools.errors import RepairDeskError
 
 log = logging.getLogger("repairdesk.jobs")
@@ -219,14 +218,14 @@ def _mark_triaging(db: Database, case_id: str, worker_id: str, attempt: int) -> 
 def run_job(
     db: Database,
     store: DocumentStore,
-    runner: TriageBackend,
+    runners: Runners,
     job: ClaimedJob,
     *,
     worker_id: str,
     max_attempts: int,
 ) -> str:
     """Process ``job``; returns the job's final status (``done``, ``failed`` or ``queued`` for a retry,
-    ``dead`` for a job past its attempts, now dead-lettered)."""
+    ``dead`` for a job past its attempts, now dead-lettered). ``runners`` gives the case's backend."""
     with db.session() as session:
         kind, last_error = session.execute(select(Job.kind, Job.last_error).where(Job.id == job.id)).one()
     if job.attempts > max_attempts:
@@ -236,7 +235,7 @@ def run_job(
         from app.services.decisions import apply_decision
 
         try:
-            apply_decision(db, store, runner, job.case_id, job.id)
+            apply_decision(db, store, runners, job.case_id, job.id)
         except Exception as exc:  # a database error: retried (counted) until the limit
             log.exception("decision continuation failed", extra={"case_id": job.case_id})
             _finish(db, job.id, "queued", f"continuation raised {type(exc).__name__}: {exc}"[:2000])
@@ -249,8 +248,7 @@ def run_job(
     started = time.perf_counter()
     # A re-triage (app.services.case_actions) names a fresh agent thread and maybe another model.
     thread = case.triage_thread or case.id
-    if case.triage_model:
-        runner = get_runner(case.triage_model, db.url, config.data_dir())
+    runner = runners.get(case.triage_model)
     try:
         case_input = build_case_input(db, store, case)
         proposal = runner.start(case_input, thread)

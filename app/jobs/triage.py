@@ -1,23 +1,30 @@
 """The one seam between the service and the agent (``agents.runner.TriageRunner``).
 
-``get_runner(model, database_url, data_dir)`` builds a runner with the contract
-``start(case, thread_id) -> proposal`` (runs to the human-review interrupt; idempotent per thread)
-and ``resume(thread_id, decision) -> {"status", "final_changes", "repaired_message", "proposal"}``;
-optionally ``take_usage(thread_id) -> dict | None`` (the thread's metered model usage, stored with the
-proposal by :mod:`app.jobs.process`).
-The caller keeps it for its life: one per app (:class:`app.api.state.Services`), one per Celery worker
-process (``app.jobs.celery_app.WorkerContext``); nothing is cached here. Tests and the benchmark
-install their own backend with ``set_runner``.
+A triage backend has the contract ``start(case, thread_id) -> proposal`` (runs to the human-review
+interrupt; idempotent per thread) and ``resume(thread_id, decision) -> {"status", "final_changes",
+"repaired_message", "proposal"}``; optionally ``take_usage(thread_id) -> dict | None`` (the thread's
+metered model usage, stored with the proposal by :mod:`app.jobs.process`).
+
+:class:`TriageRunners` is what a process holds to reach its backends: ``get()`` the default one
+(built on first use, then kept), ``get(model)`` one for a re-triage's model. It is built at start-up
+and passed in: one per app (:class:`app.api.state.Services`, from :func:`app.main.create_app`), one
+per Celery worker process (``app.jobs.celery_app.WorkerContext``), one per ``repairdesk`` command
+(:class:`app.cli.context.CliContext`). Nothing here is global: tests and benchmarks build their own
+with :meth:`TriageRunners.fixed` and inject it.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from app.errors import UnavailableError
 from tools.db import get_engine, is_postgres
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 
 class TriageBackend(Protocol):
@@ -26,30 +33,47 @@ class TriageBackend(Protocol):
     def resume(self, thread_id: str, decision: dict[str, Any]) -> dict[str, Any]: ...
 
 
-_override: TriageBackend | None = None
+class Runners(Protocol):
+    """What the job and decision code asks for a case's backend (:class:`TriageRunners`, or a
+    wrapper of it such as the Celery task's crash recorder)."""
+
+    def get(self, model: str | None = None) -> TriageBackend: ...
 
 
-def set_runner(runner: TriageBackend | None) -> None:
-    """Use ``runner`` for every model spec (``None`` restores the agent)."""
-    global _override
-    _override = runner
+BuildBackend: TypeAlias = Callable[[str | None], TriageBackend]
 
 
-class KeptRunner:
-    """The runner of one app or one worker process: built on first use, then kept (thread-safe).
-    A backend installed with :func:`set_runner` wins over the kept one."""
+class TriageRunners:
+    """The triage backends of one app, worker process or command.
 
-    def __init__(self) -> None:
-        self._runner: TriageBackend | None = None
+    ``build(model)`` makes a backend for a model spec. The default model's backend is built on first
+    use (loading the agent takes seconds) and kept (thread-safe); another model's (a re-triage) is
+    built for each call, as its cases are rare."""
+
+    def __init__(self, build: BuildBackend, model: str | None = None) -> None:
+        self._build = build
+        self._model = model
+        self._default: TriageBackend | None = None
         self._lock = threading.Lock()
 
-    def get(self, model: str | None, database_url: str, data_dir: Path) -> TriageBackend:
-        if _override is not None:
-            return _override
+    @classmethod
+    def agent(cls, settings: Settings) -> TriageRunners:
+        """The agent of ``settings.model``, its checkpoints and reference data in the service's database."""
+        database_url, data_dir = settings.database_url, settings.data_dir
+        return cls(lambda model: build_agent(model, database_url, data_dir), settings.model)
+
+    @classmethod
+    def fixed(cls, backend: TriageBackend) -> TriageRunners:
+        """``backend`` for every model spec (tests, benchmarks, a command that brings its own)."""
+        return cls(lambda _model: backend)
+
+    def get(self, model: str | None = None) -> TriageBackend:
+        if model:
+            return self._build(model)
         with self._lock:
-            if self._runner is None:
-                self._runner = get_runner(model, database_url, data_dir)
-            return self._runner
+            if self._default is None:
+                self._default = self._build(self._model)
+            return self._default
 
 
 def _checkpointer(database_url: str, data_dir: Path) -> Any:
@@ -60,10 +84,8 @@ def _checkpointer(database_url: str, data_dir: Path) -> Any:
     return sqlite_checkpointer(data_dir / "checkpoints.sqlite")
 
 
-def get_runner(model: str | None, database_url: str, data_dir: Path) -> TriageBackend:
+def build_agent(model: str | None, database_url: str, data_dir: Path) -> TriageBackend:
     """The agent for ``model`` whose checkpoints and reference data live in the service's database."""
-    if _override is not None:
-        return _override
     try:
         from agents.runner import TriageRunner
         from tools.refdata.store import RefDataStore

@@ -47,7 +47,7 @@ def bulk_approve(
             body = DecisionIn(
                 decision="approve", comment=comment or "bulk approve: straight-through eligible"
             )
-            updated = decide(session, services.store, services.runner, case.id, body, user=user, role=role)
+            updated = decide(session, services.store, services.runners, case.id, body, user=user, role=role)
             results.append(
                 {"case_id": case_id, "approved": True, "status": updated.status, "reason": check.reason}
             )

@@ -46,12 +46,11 @@ from app.db.session import Database
 from app.errors import ConflictError, ForbiddenError, UnavailableError
 from app.jobs.job_claims import active_job_id, claim_job
 from app.jobs.queue import HOST, enqueue, finish
-from app.jobs.triage import get_runner
+from app.jobs.triage import Runners
 from app.services.audit import append_event
 from app.services.cases import get_case, latest_proposal
 from app.services.document_store import DocumentStore
 from app.services.edits import guard_edit, validate_changes
-from tools import config
 from tools.errors import RepairDeskError, ValidationError
 from tools.faults import crash_point
 
@@ -321,7 +320,7 @@ def _fail_decision(session: Session, case: Case, decision: Decision, reason: str
 
 
 def apply_decision(
-    db: Database, store: DocumentStore, runner: Any, case_id: str, job_id: int | None = None
+    db: Database, store: DocumentStore, runners: Runners, case_id: str, job_id: int | None = None
 ) -> str:
     """Run the graph's continuation for the case's pending decision and commit its outcome, once.
 
@@ -346,9 +345,7 @@ def apply_decision(
     result: dict[str, Any] = {}
     try:
         # A re-triaged case waits on its own agent thread, maybe of another model (the desk's re-triage).
-        if triage_model:
-            runner = get_runner(triage_model, db.url, config.data_dir())
-        result = runner.resume(thread_id, resume_input)
+        result = runners.get(triage_model).resume(thread_id, resume_input)
     except RepairDeskError as exc:  # the thread is gone or was decided otherwise: fail, never guess
         error = f"the decision could not be applied: {exc}"
     crash_point("continuation.after_resume")
@@ -403,7 +400,12 @@ API_WORKER = "api"  # the pool instance name of a request that runs its own deci
 
 
 def run_decision_job(
-    db: Database, store: DocumentStore, runner: Any, case_id: str, job_id: int, lease_seconds: float = 600.0
+    db: Database,
+    store: DocumentStore,
+    runners: Runners,
+    case_id: str,
+    job_id: int,
+    lease_seconds: float = 600.0,
 ) -> str:
     """Claim the decision job and run it here; if another live worker holds it, wait for it."""
     worker_id = f"{HOST}:{os.getpid()}:{API_WORKER}"
@@ -414,7 +416,7 @@ def run_decision_job(
         if outcome.state == "claimed":
             crash_point("continuation.claimed")
             try:
-                return apply_decision(db, store, runner, case_id, job_id)
+                return apply_decision(db, store, runners, case_id, job_id)
             except Exception as exc:  # the intent is committed: hand the job to the workers, say so
                 log.exception("decision continuation failed; queued for a worker", extra={"case_id": case_id})
                 with db.session() as session:
@@ -433,7 +435,7 @@ def run_decision_job(
 def decide(
     session: Session,
     store: DocumentStore,
-    runner_factory: Any,
+    runners: Runners,
     case_id: str,
     body: DecisionIn,
     *,
@@ -444,11 +446,12 @@ def decide(
 ) -> Case:
     """Record ``body`` for ``user``/``role`` (one transaction), then run the continuation job outside
     it; returns the case as it stands afterwards."""
-    runner = runner_factory()
-    recorded = record_decision(session, store, runner, case_id, body, user=user, role=role, if_match=if_match)
+    recorded = record_decision(
+        session, store, runners.get(), case_id, body, user=user, role=role, if_match=if_match
+    )
     if recorded.job_id is not None:
         database = db or _database_of(session)
-        run_decision_job(database, store, runner, case_id, recorded.job_id)
+        run_decision_job(database, store, runners, case_id, recorded.job_id)
     session.expire_all()
     return get_case(session, case_id)
 
@@ -468,7 +471,7 @@ class Recovery:
     failed: int
 
 
-def recover(db: Database, store: DocumentStore, runner_factory: Any) -> Recovery:
+def recover(db: Database, store: DocumentStore, runners: Runners) -> Recovery:
     """Start-up pass: finish every recorded decision whose continuation did not commit, and fail
     (with the reason) cases whose checkpoint took a decision the database never recorded (a crash
     before this design), so that no case is left undecidable."""
@@ -489,11 +492,11 @@ def recover(db: Database, store: DocumentStore, runner_factory: Any) -> Recovery
             .where(Job.kind == DECISION_JOB, Job.status.in_(("queued", "running")))
             .order_by(Job.id)
         ).all()
-    runner = runner_factory() if (jobs or _has_pending_review(db)) else None
+    runner = runners.get() if (jobs or _has_pending_review(db)) else None
     for job_id, case_id in jobs:
         with db.session() as session:
             outcome = claim_job(session, job_id, f"{HOST}:{os.getpid()}:{API_WORKER}", 600.0)
-        if outcome.state == "claimed" and apply_decision(db, store, runner, case_id, job_id) != "failed":
+        if outcome.state == "claimed" and apply_decision(db, store, runners, case_id, job_id) != "failed":
             applied += 1
     get_state = getattr(runner, "get_state", None)
     if callable(get_state):

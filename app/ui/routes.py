@@ -273,7 +273,7 @@ def case_detail(request: Request, case_id: str, notice: str | None = None) -> Re
 def _decide(services: Services, case_id: str, body: DecisionIn, principal: Principal) -> None:
     with services.db.session() as session:
         decide(
-            session, services.store, services.runner, case_id, body, user=principal.user, role=principal.role
+            session, services.store, services.runners, case_id, body, user=principal.user, role=principal.role
         )
 
 

@@ -4,6 +4,8 @@
 test session on 127.0.0.1:5432, emptied between tests, dropped at the end; ``require`` fails in CI
 when PostgreSQL is not there). ``StubTriage`` stands in for the agent so API tests exercise the
 service (queue, roles, audit) quickly; the real agent runs in ``test_agent_integration.py``.
+Nothing is swapped globally: ``make_app(backend)`` builds an app with the triage backend injected
+(``create_app(..., runners=TriageRunners.fixed(backend))``), the stub by default.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app.db.session import Database
-from app.jobs import triage
+from app.jobs.triage import TriageBackend, TriageRunners
 from app.main import create_app
 from app.services.auth import create_token
 from app.settings import Settings
@@ -109,11 +111,17 @@ class StubTriage:
 
 
 @pytest.fixture
-def stub_triage() -> Iterator[StubTriage]:
-    stub = StubTriage()
-    triage.set_runner(stub)
-    yield stub
-    triage.set_runner(None)
+def stub_triage() -> StubTriage:
+    """The triage backend of the test's apps (``make_app``, ``api``)."""
+    return StubTriage()
+
+
+def celery_context(backend: TriageBackend) -> Any:
+    """What a Celery worker process builds at its start-up (from the environment), with ``backend``
+    as its triage backend (a ``WorkerContext``); pass it to ``handle_triage``."""
+    from app.jobs.celery_app import WorkerProcess
+
+    return WorkerProcess(lambda _settings: TriageRunners.fixed(backend)).context()
 
 
 @pytest.fixture(scope="session")
@@ -229,8 +237,20 @@ class Api:
 
 
 @pytest.fixture
-def api(make_settings: Callable[..., Settings], stub_triage: StubTriage) -> Iterator[Api]:
-    app = create_app(make_settings(), configure_logs=False)
+def make_app(make_settings: Callable[..., Settings], stub_triage: StubTriage) -> Callable[..., FastAPI]:
+    """``make_app(backend=None, **settings)``: an app on the test's database whose triage backend is
+    ``backend`` (``stub_triage`` by default), injected at its start-up."""
+
+    def make(backend: TriageBackend | None = None, **overrides: Any) -> FastAPI:
+        runners = TriageRunners.fixed(stub_triage if backend is None else backend)
+        return create_app(make_settings(**overrides), configure_logs=False, runners=runners)
+
+    return make
+
+
+@pytest.fixture
+def api(make_app: Callable[..., FastAPI]) -> Iterator[Api]:
+    app = make_app()
     with TestClient(app) as client:
         yield Api(app, client, add_tokens(app))
 

@@ -1,13 +1,15 @@
 """``repairdesk worker`` whose agent raises on every case (a provider outage, a bug in a node), for the
 dead-letter tests: ``python -m tests.app.failing_worker worker --threads 1`` (solo pool, so the agent
-installed here is the one the tasks run)."""
+this command brings is the one the tasks run)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.cli.main import main
-from app.jobs import triage
+from app.cli.context import CliContext
+from app.cli.main import cli
+from app.jobs.triage import TriageRunners
+from app.settings import Settings
 
 
 class OutageAgent:
@@ -19,5 +21,4 @@ class OutageAgent:
 
 
 if __name__ == "__main__":
-    triage.set_runner(OutageAgent())
-    main()
+    cli(obj=CliContext(Settings(), build_runners=lambda _settings: TriageRunners.fixed(OutageAgent())))

@@ -31,6 +31,7 @@ from app.api.schemas import DecisionIn, ExceptionIn
 from app.db.models import AuditEvent, Case, Decision, Job
 from app.db.session import Database
 from app.jobs.process import _store_proposal
+from app.jobs.triage import TriageRunners
 from app.services.audit import verify_chain
 from app.services.audit_anchor import FileAnchorStore, anchor_head, anchored_heads
 from app.services.audit_keys import resolve_key
@@ -152,7 +153,16 @@ class Rig:
         runner = _runner(self.data_dir)
         body = DecisionIn(decision=decision, comment="fault run")
         with db.session() as session:
-            decide(session, self.store, lambda: runner, case_id, body, user=user, role="approver", db=db)
+            decide(
+                session,
+                self.store,
+                TriageRunners.fixed(runner),
+                case_id,
+                body,
+                user=user,
+                role="approver",
+                db=db,
+            )
 
     def kill_run(self, case_id: str, decision: str, *, crash_at: str | None, kill_after: float | None) -> int:
         """Fork a child that decides ``case_id``; returns its exit status (137: killed)."""
@@ -178,7 +188,7 @@ class Rig:
         started = time.perf_counter()
         self.runner = _runner(self.data_dir)
         runner = self.runner
-        recover(self.db, self.store, lambda: runner)
+        recover(self.db, self.store, TriageRunners.fixed(runner))
         return time.perf_counter() - started
 
     # -- invariants ------------------------------------------------------------------------------
@@ -216,7 +226,7 @@ class Rig:
                     decided = decide(
                         session,
                         self.store,
-                        lambda: runner,
+                        TriageRunners.fixed(runner),
                         case_id,
                         body,
                         user=APPROVERS[1],

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.jobs import triage
 from app.main import create_app
 from app.settings import Settings
 from tests.app.conftest import Api, add_tokens
@@ -30,7 +29,6 @@ def real_api(
     tool_config(data_dir=data, explicit_database_url="")  # the agent's search index and decisions go here
     data.mkdir()
     shutil.copyfile(sqlite_template, data / "repairdesk.db")
-    triage.set_runner(None)
     settings = Settings(data_dir=data, workers=1, job_poll_seconds=0.05, migrate_on_startup=False)
     app = create_app(settings, configure_logs=False)
     from tools.db import get_engine

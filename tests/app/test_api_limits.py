@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.main import create_app
-from app.settings import Settings
-from tests.app.conftest import Api, StubTriage, add_tokens
+from tests.app.conftest import Api, add_tokens
 
 
 def _error(response: Any, status: int, code: str) -> str:
@@ -78,8 +77,8 @@ def test_unknown_case_is_404(api: Api) -> None:
     _error(api.client.get("/v1/nothing-here", headers=api.h["analyst"]), 404, "not_found")
 
 
-def test_body_over_the_limit_is_413(make_settings: Callable[..., Settings], stub_triage: StubTriage) -> None:
-    app = create_app(make_settings(max_request_bytes=2000, max_upload_bytes=1000), configure_logs=False)
+def test_body_over_the_limit_is_413(make_app: Callable[..., FastAPI]) -> None:
+    app = make_app(max_request_bytes=2000, max_upload_bytes=1000)
     with TestClient(app) as client:
         headers = add_tokens(app)
         big = {"exception_code": "AC01", "message": "x" * 5000}
@@ -120,8 +119,8 @@ def test_documents_extracts_a_message_and_refuses_what_it_cannot_read(api: Api, 
     _error(empty, 422, "document_error")
 
 
-def test_rate_limit_per_token_is_429(make_settings: Callable[..., Settings], stub_triage: StubTriage) -> None:
-    app = create_app(make_settings(rate_limit_per_second=0.5, rate_limit_burst=3), configure_logs=False)
+def test_rate_limit_per_token_is_429(make_app: Callable[..., FastAPI]) -> None:
+    app = make_app(rate_limit_per_second=0.5, rate_limit_burst=3)
     with TestClient(app) as client:
         headers = add_tokens(app)
         statuses = [client.get("/v1/exceptions", headers=headers["analyst"]).status_code for _ in range(4)]

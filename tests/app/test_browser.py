@@ -21,10 +21,12 @@ import httpx
 import pytest
 import uvicorn
 
+from app.jobs.triage import TriageRunners
 from app.main import create_app
 from app.settings import Settings
 from tests.agents.fixtures import mt103
 from tests.app.conftest import StubTriage, add_tokens
+from tests.app.test_desk_api import FailingOnce
 from tests.conftest import ROOT, require
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -65,7 +67,7 @@ def live_server(
         job_poll_seconds=0.05,
         migrate_on_startup=False,
     )
-    app = create_app(settings, configure_logs=False)
+    app = create_app(settings, configure_logs=False, runners=TriageRunners.fixed(stub_triage))
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
@@ -288,12 +290,10 @@ def test_reject_with_a_reason_then_the_next_case(live_server: tuple[str, dict[st
         page.screenshot(path=str(ARTIFACTS / "rejected.png"), full_page=True)
 
 
+# The server's triage backend: the first triage of each case fails with a reason.
+@pytest.mark.parametrize("stub_triage", [FailingOnce()], ids=["failing-once"])
 def test_failure_shows_its_reason_then_retry(live_server: tuple[str, dict[str, dict[str, str]]]) -> None:
-    from app.jobs import triage
-    from tests.app.test_desk_api import FailingOnce
-
     base, headers = live_server
-    triage.set_runner(FailingOnce())  # the first triage of each case fails with a reason
     case_id = _submit_and_wait(base, headers, "failed", case_id="EXC-BF1", payment=PAYMENT)
     with _browser_page(base, headers, "analyst") as page:
         page.goto(f"{base}/ui/cases/{case_id}")

@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import select
 
 from app.db.models import Case, Job
-from app.jobs import celery_app, celery_wire, triage
+from app.jobs import celery_app, celery_wire
 from app.jobs.celery_app import create_celery_app
 from app.jobs.celery_config import DEAD_LETTER_QUEUE, TRIAGE_QUEUE, WorkerOptions, celery_config, plan_broker
 from app.jobs.dead_letters import dead_letter_depth, replay_dead_letters
@@ -43,6 +43,7 @@ from tests.app.celery_fleet import (
     redis_available,
     scratch_dir,
 )
+from tests.app.conftest import celery_context
 from tests.conftest import require
 from tools.errors import ValidationError
 
@@ -279,9 +280,8 @@ def test_exhausted_retries_dead_letter_then_replay(tmp_path: Path, monkeypatch: 
             monkeypatch.setenv(key, value)
         monkeypatch.setenv("REPAIRDESK_JOB_MAX_ATTEMPTS", "3")
         monkeypatch.setattr(celery_wire, "worker_app", deployment.celery)
-        monkeypatch.setattr(celery_app, "_context", None)
         agent = CrashingAgent()
-        triage.set_runner(agent)
+        worker = celery_context(agent)
         [case_id] = deployment.create_cases(1, "DLQ", publish=False)
         with deployment.db.session() as session:
             job_id = session.scalar(select(Job.id).where(Job.case_id == case_id))
@@ -290,7 +290,7 @@ def test_exhausted_retries_dead_letter_then_replay(tmp_path: Path, monkeypatch: 
         outcomes = []
         for _ in range(5):
             try:
-                outcomes.append(celery_app.handle_triage(delivery, case_id, job_id))
+                outcomes.append(celery_app.handle_triage(delivery, case_id, job_id, worker))
                 break
             except Retried:
                 outcomes.append("retry")
@@ -300,7 +300,7 @@ def test_exhausted_retries_dead_letter_then_replay(tmp_path: Path, monkeypatch: 
         assert deployment.statuses([case_id]) == {case_id: "failed"}
         assert dead_letter_depth(deployment.celery) == 1
         # A duplicate delivery of the failed job is acknowledged without running the agent.
-        assert celery_app.handle_triage(FakeDelivery(), case_id, job_id) == "finished"
+        assert celery_app.handle_triage(FakeDelivery(), case_id, job_id, worker) == "finished"
         assert agent.starts == 3
 
         replayed = replay_dead_letters(deployment.db, celery=deployment.celery)
@@ -315,7 +315,6 @@ def test_exhausted_retries_dead_letter_then_replay(tmp_path: Path, monkeypatch: 
         assert broker_queue_depth(TRIAGE_QUEUE, deployment.celery) == 1
         assert republish_queued(deployment.db, older_than=0, celery=deployment.celery) == 1
     finally:
-        triage.set_runner(None)
         deployment.close()
 
 
@@ -328,7 +327,7 @@ def test_extract_document_task_caches_the_extraction(tmp_path: Path, monkeypatch
     try:
         for key, value in deployment.env.items():
             monkeypatch.setenv(key, value)
-        monkeypatch.setattr(celery_app, "_context", None)
+        celery_app.worker_process.forget()  # the task's process context is built from this environment
         good, bad = mt103().encode(), b"\x00\x01 not a document"
         digests = [deployment.store.put(data) for data in (good, bad)]
         with deployment.db.session() as session:
@@ -350,6 +349,7 @@ def test_extract_document_task_caches_the_extraction(tmp_path: Path, monkeypatch
                 junk is not None and junk.extraction is None and "junk.bin" in (junk.extraction_error or "")
             )
     finally:
+        celery_app.worker_process.forget()
         deployment.close()
 
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.api.schemas import DecisionIn
 from app.db.models import Case, Decision, Job, Proposal
-from app.main import create_app
 from app.services.decisions import record_decision
-from app.settings import Settings
 from tests.agents.fixtures import mt103
 from tests.app.conftest import Api, StubTriage, add_tokens
 
@@ -159,9 +158,9 @@ def test_a_reject_stores_its_reason_code_and_correct_action(api: Api) -> None:
 
 
 def test_a_decision_recorded_before_a_crash_is_applied_once_at_start_up(
-    make_settings: Callable[..., Settings], stub_triage: StubTriage
+    make_app: Callable[..., FastAPI], stub_triage: StubTriage
 ) -> None:
-    first = create_app(make_settings(), configure_logs=False)
+    first = make_app()
     with TestClient(first) as client:
         api = Api(first, client, add_tokens(first))
         case_id = api.submit()
@@ -180,7 +179,7 @@ def test_a_decision_recorded_before_a_crash_is_applied_once_at_start_up(
             )
         assert api.view(case_id)["status"] == "pending_review"
         assert api.decide(case_id, "approver2", "approve").status_code == 409  # no second decision meanwhile
-    second = create_app(make_settings(workers=0), configure_logs=False)
+    second = make_app(workers=0)
     with TestClient(second) as client:  # start-up recovery applies it
         api = Api(second, client, add_tokens(second))
         assert api.view(case_id)["status"] == "rejected"

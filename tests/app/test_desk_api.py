@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.jobs import triage
-from app.main import create_app
 from tests.app.conftest import Api, StubTriage, add_tokens
 from tools.errors import ValidationError
 
@@ -69,15 +67,11 @@ class FailingOnce(StubTriage):
 
 
 @pytest.fixture
-def flaky_api(make_settings: Any) -> Iterator[tuple[Api, FailingOnce]]:
+def flaky_api(make_app: Any) -> Iterator[tuple[Api, FailingOnce]]:
     stub = FailingOnce()
-    triage.set_runner(stub)
-    app = create_app(make_settings(), configure_logs=False)
-    try:
-        with TestClient(app) as client:
-            yield Api(app, client, add_tokens(app)), stub
-    finally:
-        triage.set_runner(None)
+    app = make_app(stub)
+    with TestClient(app) as client:
+        yield Api(app, client, add_tokens(app)), stub
 
 
 def test_failure_shows_its_reason_then_retry_succeeds(flaky_api: tuple[Api, FailingOnce]) -> None:

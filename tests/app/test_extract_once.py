@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from app.jobs import triage
 from tests.agents.fixtures import mt103
 from tests.app.conftest import Api, StubTriage
 from tests.hostile_documents import giant_page
@@ -32,11 +31,16 @@ class Capturing(StubTriage):
         return super().start(case, thread_id)
 
 
+@pytest.fixture
+def stub_triage() -> Capturing:
+    """The triage backend of this module's apps (``api``): it keeps what it was given."""
+    return Capturing()
+
+
 def test_the_agent_gets_the_stored_extractions_and_the_payment_parsed_at_acceptance(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    api: Api, stub_triage: Capturing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    capturing = Capturing()
-    triage.set_runner(capturing)
+    capturing = stub_triage
     calls: list[str] = []
     from tools.documents import sandbox
 

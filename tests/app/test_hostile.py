@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.jobs.triage import TriageRunners
 from app.main import create_app
 from app.settings import Settings
 from tests.agents.fixtures import mt103
@@ -80,7 +81,7 @@ def live(tmp_path: Path, db_url: str, stub_triage: StubTriage) -> Iterator[Live]
         max_upload_bytes=2 * 1024 * 1024,
         max_request_bytes=4 * 1024 * 1024,
     )
-    app = create_app(settings, configure_logs=False)
+    app = create_app(settings, configure_logs=False, runners=TriageRunners.fixed(stub_triage))
     logs = Captured()
     logger = logging.getLogger("repairdesk")
     previous = logger.level

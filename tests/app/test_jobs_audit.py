@@ -9,26 +9,23 @@ import threading
 import time
 from collections.abc import Callable
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 from typer.testing import CliRunner
 
 from app.cli.main import cli
 from app.db.models import AuditEvent, AuditHead, Job
-from app.jobs import triage
 from app.jobs.queue import HOST, claim
-from app.main import create_app
 from app.services.audit import verify_chain, verify_events
-from app.settings import Settings
 from tests.agents.fixtures import mt103
 from tests.app.conftest import Api, StubTriage, add_tokens
 
 
-def test_restart_with_jobs_pending_loses_none(make_settings: Callable[..., Settings]) -> None:
+def test_restart_with_jobs_pending_loses_none(make_app: Callable[..., FastAPI]) -> None:
     gate = threading.Event()  # the first "process" never finishes a triage
-    triage.set_runner(StubTriage(gate))
     try:
-        first = create_app(make_settings(workers=0), configure_logs=False)
+        first = make_app(StubTriage(gate), workers=0)
         with TestClient(first) as client:
             headers = add_tokens(first)
             ids = [
@@ -45,8 +42,7 @@ def test_restart_with_jobs_pending_loses_none(make_settings: Callable[..., Setti
             assert claimed is not None and claimed.case_id == ids[0]
         gate.set()
         stub = StubTriage()
-        triage.set_runner(stub)
-        second = create_app(make_settings(workers=2), configure_logs=False)
+        second = make_app(stub, workers=2)
         with TestClient(second) as client:
             api = Api(second, client, add_tokens(second))
             for case_id in ids:
@@ -56,7 +52,7 @@ def test_restart_with_jobs_pending_loses_none(make_settings: Callable[..., Setti
             assert sorted(jobs) == sorted((case_id, "done") for case_id in ids)
             assert sorted(stub.started) == sorted(ids)
     finally:
-        triage.set_runner(None)
+        gate.set()
 
 
 def test_an_expired_lease_is_claimed_again_and_a_live_one_is_not(api: Api) -> None:
@@ -73,26 +69,20 @@ def test_an_expired_lease_is_claimed_again_and_a_live_one_is_not(api: Api) -> No
     assert again is not None and again.id == first.id and again.attempts == 2
 
 
-def test_failing_triage_is_retried_then_marks_the_case_failed(
-    make_settings: Callable[..., Settings],
-) -> None:
+def test_failing_triage_is_retried_then_marks_the_case_failed(make_app: Callable[..., FastAPI]) -> None:
     class Broken(StubTriage):
         def start(self, case: dict[str, object], thread_id: str) -> dict[str, object]:
             self.started.append(thread_id)
             raise RuntimeError("model endpoint down")
 
     broken = Broken()
-    triage.set_runner(broken)
-    try:
-        app = create_app(make_settings(job_max_attempts=2), configure_logs=False)
-        with TestClient(app) as client:
-            api = Api(app, client, add_tokens(app))
-            case_id = api.submit()
-            view = api.wait_status(case_id, "failed")
-            assert "model endpoint down" in view["error"]
-            assert broken.started == [case_id, case_id]
-    finally:
-        triage.set_runner(None)
+    app = make_app(broken, job_max_attempts=2)
+    with TestClient(app) as client:
+        api = Api(app, client, add_tokens(app))
+        case_id = api.submit()
+        view = api.wait_status(case_id, "failed")
+        assert "model endpoint down" in view["error"]
+        assert broken.started == [case_id, case_id]
 
 
 def test_audit_trail_is_chained_and_tampering_is_detected(api: Api, db_url: str) -> None:
@@ -161,11 +151,10 @@ def test_events_appended_while_verifying_are_not_taken_for_tampering(api: Api) -
     assert not verify_events(events[: head.seq - 1], head=(head.seq, head.hash), keys=keys).ok
 
 
-def test_a_running_job_keeps_its_lease(make_settings: Callable[..., Settings]) -> None:
+def test_a_running_job_keeps_its_lease(make_app: Callable[..., FastAPI]) -> None:
     gate = threading.Event()
-    triage.set_runner(StubTriage(gate))
     try:
-        app = create_app(make_settings(job_lease_seconds=0.6), configure_logs=False)
+        app = make_app(StubTriage(gate), job_lease_seconds=0.6)
         with TestClient(app) as client:
             api = Api(app, client, add_tokens(app))
             case_id = api.submit()
@@ -178,4 +167,4 @@ def test_a_running_job_keeps_its_lease(make_settings: Callable[..., Settings]) -
             gate.set()
             api.wait_status(case_id)
     finally:
-        triage.set_runner(None)
+        gate.set()

@@ -27,12 +27,10 @@ from agents.runner import TriageRunner
 from agents.toolbox import Toolbox, load_procedure_refs
 from app.db.models import AuditEvent, Job, Proposal
 from app.db.session import Database
-from app.jobs import celery_app, triage
-from app.main import create_app
-from app.settings import Settings
+from app.jobs import celery_app
 from tests.agents.fixtures import GOOD_IBAN, REFDATA, ac01_case
 from tests.agents.test_bedrock import _text, _tool_use
-from tests.app.conftest import add_tokens
+from tests.app.conftest import add_tokens, celery_context
 from tools.agent_tools import build_tools
 from tools.refdata.loader import load
 from tools.refdata.store import RefDataStore
@@ -59,7 +57,7 @@ def stubber() -> Iterator[Stubber]:
 
 
 @pytest.fixture
-def bedrock_agent(stubber: Stubber, refdata: RefDataStore) -> Iterator[TriageRunner]:
+def bedrock_agent(stubber: Stubber, refdata: RefDataStore) -> TriageRunner:
     """The real agent whose ``bedrock:`` model talks to the stubbed client (no sleeping between retries)."""
     model = bedrock_chat_model(
         MODEL_ID,
@@ -70,10 +68,7 @@ def bedrock_agent(stubber: Stubber, refdata: RefDataStore) -> Iterator[TriageRun
     )
     toolbox = Toolbox(tools=build_tools(refdata), procedures=load_procedure_refs(), search=None)
     toolbox.set_chat_model(SPEC, model)
-    runner = TriageRunner(model=SPEC, checkpointer=InMemorySaver(), toolbox=toolbox)
-    triage.set_runner(runner)
-    yield runner
-    triage.set_runner(None)
+    return TriageRunner(model=SPEC, checkpointer=InMemorySaver(), toolbox=toolbox)
 
 
 def _expected(tokens_in: int, tokens_out: int, calls: int) -> dict[str, Any]:
@@ -117,7 +112,7 @@ def _stored(db: Database, case_id: str) -> tuple[Proposal, dict[str, Any]]:
 
 
 def test_the_api_worker_stores_the_cases_bedrock_usage_with_its_proposal(
-    make_settings: Callable[..., Settings], bedrock_agent: TriageRunner, stubber: Stubber
+    make_app: Callable[..., FastAPI], bedrock_agent: TriageRunner, stubber: Stubber
 ) -> None:
     # The tool phase, then the decision: throttled twice (retried, not billed), then answered.
     stubber.add_response("converse", _text("The evidence is gathered.", 900, 15))
@@ -130,7 +125,7 @@ def test_the_api_worker_stores_the_cases_bedrock_usage_with_its_proposal(
         "calls": _counter("repairdesk_model_calls_total"),
         "cost": _counter("repairdesk_model_cost_usd_total"),
     }
-    app = create_app(make_settings(model=SPEC), configure_logs=False)
+    app = make_app(bedrock_agent, model=SPEC)
     view, metrics_text = _submit_and_triage(app, "EXC-BEDROCK")
     stubber.assert_no_pending_responses()
 
@@ -171,7 +166,6 @@ def test_the_celery_task_stores_the_cases_bedrock_usage(
         "REPAIRDESK_MODEL": SPEC,
     }.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setattr(celery_app, "_context", None)
     with db.session() as session:
         create_case(
             session,
@@ -187,9 +181,9 @@ def test_the_celery_task_stores_the_cases_bedrock_usage(
     try:
         # The task body of one delivery (no retry is expected, so the bound task needs only its request).
         delivery: Any = SimpleNamespace(request=SimpleNamespace(retries=0))
-        assert celery_app.handle_triage(delivery, "EXC-CELERY-BEDROCK", job_id) == "done"
+        worker = celery_context(bedrock_agent)
+        assert celery_app.handle_triage(delivery, "EXC-CELERY-BEDROCK", job_id, worker) == "done"
     finally:
-        monkeypatch.setattr(celery_app, "_context", None)
         db.engine.dispose()
     stubber.assert_no_pending_responses()
     proposal, event = _stored(db, "EXC-CELERY-BEDROCK")
@@ -198,15 +192,11 @@ def test_the_celery_task_stores_the_cases_bedrock_usage(
 
 
 def test_a_playbook_proposal_has_no_model_usage(
-    make_settings: Callable[..., Settings], refdata: RefDataStore
+    make_app: Callable[..., FastAPI], refdata: RefDataStore
 ) -> None:
     toolbox = Toolbox(tools=build_tools(refdata), procedures=load_procedure_refs(), search=None)
-    triage.set_runner(TriageRunner(model="playbook", checkpointer=InMemorySaver(), toolbox=toolbox))
-    try:
-        app = create_app(make_settings(), configure_logs=False)
-        view, _ = _submit_and_triage(app, "EXC-PLAYBOOK")
-    finally:
-        triage.set_runner(None)
+    app = make_app(TriageRunner(model="playbook", checkpointer=InMemorySaver(), toolbox=toolbox))
+    view, _ = _submit_and_triage(app, "EXC-PLAYBOOK")
     assert view["status"] == "pending_review" and view["model"] == "playbook"
     assert "model_usage" not in view
     proposal, event = _stored(app.state.services.db, "EXC-PLAYBOOK")

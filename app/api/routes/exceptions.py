@@ -193,7 +193,7 @@ def decision(
     updated = decide(
         session,
         services.store,
-        services.runner,
+        services.runners,
         case_id,
         body,
         user=principal.user,
