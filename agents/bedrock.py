@@ -371,6 +371,7 @@ def bedrock_chat_model(
 ) -> GuardedChatBedrock:
     """The guarded chat model for ``bedrock:<model_id>`` (see the module docstring)."""
     client = client if client is not None else bedrock_client()
+    # Keyword arguments: alike in shape to other constructors' calls, not shared logic.
     return GuardedChatBedrock(
         model_id=model_id,
         client=client,

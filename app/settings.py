@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     # How long a new prefork process may take to come up (warm start takes seconds to a minute on a
     # small or busy machine; Celery's default of 4 s kills such a process and forks another, forever).
     process_start_timeout: float = Field(default=300.0, gt=0)
+    # Field declarations, one per environment variable: alike in shape by design.
     document_store: str | None = None  # None: <data_dir>/documents; "s3://..." later
     workers: int = Field(default=2, ge=0, le=64)  # in-process triage threads; 0 = API only
     job_lease_seconds: float = Field(default=600.0, gt=0)

@@ -35,6 +35,8 @@ DEV_ONLY = ("llama_cpp", "aws_cdk", "moto", "mypy", "playwright")
 TARGET_SECONDS = 300.0
 
 
+# Intended copy of tests/app/live.py's free_port (benchmarks/api.py has one too): this script runs on
+# the system python against a fresh clone and imports nothing of the tree.
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

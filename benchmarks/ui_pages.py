@@ -43,6 +43,7 @@ from app.settings import Settings  # noqa: E402
 
 CURRENCIES = ("EUR", "EUR", "EUR", "USD", "GBP", "CHF", "JPY")
 NAMES = ("Acme Widgets GmbH", "Globex Corp", "Initech KK", "Umbrella plc", "Stark Industries", "Wayne Ltd")
+# Intended copy of a proposal (app.api.schemas' example): the benchmark keeps its own literal.
 PROPOSAL = {
     "action": "repair",
     "changes": [

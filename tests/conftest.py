@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -37,6 +39,15 @@ def tool_config() -> Iterator[Callable[..., Any]]:
 
     yield use
     config.configure(previous)
+
+
+def load_script(path: Path, name: str) -> ModuleType:
+    """Import the script at ``path`` (a benchmark, a builder, an infra tool: not in a package) as ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def require(condition: bool, reason: str) -> None:

@@ -39,6 +39,7 @@ FINDING_CODES: dict[str, str] = {
     "DUPLICATE": "AM05",
 }
 # Keywords in notes (and document kinds) -> the exception code, with a weight.
+# A table: its rows are alike by design.
 KEYWORDS: tuple[tuple[re.Pattern[str], str, float], ...] = (
     (re.compile(r"\b(recall|cancel(l?ation)?|camt\.056|mt192)\b", re.I), "RECALL_REQUEST", 1.0),
     (re.compile(r"\b(duplicat\w*|paid twice|double payment|sent twice)\b", re.I), "AM05", 1.0),

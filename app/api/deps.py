@@ -117,3 +117,7 @@ def require_role(*roles: str) -> Any:
         return principal
 
     return Depends(check)
+
+
+# The desk's people: analysts and approvers (case actions, document corrections, layout rules).
+DeskUser = Annotated[Principal, require_role("analyst", "approver")]

@@ -144,6 +144,7 @@ class DecisionIn(BaseModel):
     )
 
 
+# Field declarations of the API's contract: alike in shape to other models by design.
 class QueueItem(BaseModel):
     case_id: str
     status: str

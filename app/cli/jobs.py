@@ -9,7 +9,8 @@ Exit 1 with one line on stderr when the broker or the database cannot be reached
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from app.settings import Settings
 
 app = typer.Typer(no_args_is_help=True)
+T = TypeVar("T")
 
 
 def _services() -> tuple[Settings, Database]:
@@ -36,6 +38,22 @@ def _require_broker(settings: Settings) -> None:
         raise typer.Exit(1)
 
 
+def _answer(source: str, ask: Callable[[], T]) -> T:
+    """``ask()``, or exit 1 with one line naming ``source`` (never a traceback)."""
+    try:
+        return ask()
+    except Exception as exc:
+        fail(source, f"{type(exc).__name__}: {exc}"[:300])
+        raise typer.Exit(1) from None
+
+
+def _on_broker(operate: Callable[[Database], T]) -> T:
+    """``operate(db)`` on the configured broker: exit 1 without one, or when it does not answer."""
+    settings, db = _services()
+    _require_broker(settings)
+    return _answer("broker", lambda: operate(db))
+
+
 @app.command("status")
 def status() -> None:
     """Print jobs by state and the dead-letter queue's depth as JSON."""
@@ -44,21 +62,17 @@ def status() -> None:
     from app.db.models import Job
 
     settings, db = _services()
-    try:
+
+    def count() -> list[tuple[str, int]]:
         with db.session() as session:
             rows = session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
-    except Exception as exc:  # one line, never a traceback
-        fail("database", f"{type(exc).__name__}: {exc}"[:300])
-        raise typer.Exit(1) from None
-    report: dict[str, object] = {"jobs": {str(s): int(n) for s, n in rows}}
+        return [(str(s), int(n)) for s, n in rows]
+
+    report: dict[str, object] = {"jobs": dict(_answer("database", count))}
     if settings.broker:
         from app.jobs.dead_letters import dead_letter_depth
 
-        try:
-            report["dead_letters"] = dead_letter_depth()
-        except Exception as exc:
-            fail("broker", f"{type(exc).__name__}: {exc}"[:300])
-            raise typer.Exit(1) from None
+        report["dead_letters"] = _answer("broker", dead_letter_depth)
     emit_json(report)
 
 
@@ -71,13 +85,7 @@ def republish(
     """Publish a triage task for every job still queued after --older-than seconds."""
     from app.jobs.dispatch import republish_queued
 
-    settings, db = _services()
-    _require_broker(settings)
-    try:
-        count = republish_queued(db, older_than)
-    except Exception as exc:
-        fail("broker", f"{type(exc).__name__}: {exc}"[:300])
-        raise typer.Exit(1) from None
+    count = _on_broker(lambda db: republish_queued(db, older_than))
     typer.echo(f"republished {count} queued jobs")
 
 
@@ -88,11 +96,5 @@ def replay(
     """Requeue dead-lettered triage jobs (cases back to `queued`, audit event `triage_requeued`)."""
     from app.jobs.dead_letters import replay_dead_letters
 
-    settings, db = _services()
-    _require_broker(settings)
-    try:
-        cases = replay_dead_letters(db, limit)
-    except Exception as exc:
-        fail("broker", f"{type(exc).__name__}: {exc}"[:300])
-        raise typer.Exit(1) from None
+    cases = _on_broker(lambda db: replay_dead_letters(db, limit))
     typer.echo(f"replayed {len(cases)} dead-lettered jobs" + (f": {', '.join(cases[:20])}" if cases else ""))

@@ -222,6 +222,7 @@ def train(
     say(f"{manifest['pairs']} pairs {manifest['by_source']}, dataset {manifest['hash'][:12]}")
     staging = models_dir() / "staging" / time.strftime("%Y%m%dT%H%M%S")
     out = staging / "model"
+    # Keyword arguments: alike in shape to other calls, not shared logic.
     cfg = FinetuneConfig(
         method=options.method,
         epochs=options.epochs,

@@ -67,6 +67,8 @@ def triage(
         raise typer.Exit(2) from exc
     proposals: list[dict[str, Any]] = []
     failed = False
+    # Intended same shape as `repairdesk extract`: each input fails alone (one line on stderr), the rest go
+    # on.
     for path in paths:
         try:
             cases = _cases(path)

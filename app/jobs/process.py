@@ -146,6 +146,7 @@ def _store_proposal(
             session.scalar(select(func.max(Proposal.version)).where(Proposal.case_id == case_id)) or 0
         ) + 1
         session.add(
+            # Keyword arguments: alike in shape to other calls (the tests), not shared logic.
             Proposal(
                 case_id=case_id,
                 version=version,

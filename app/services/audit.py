@@ -98,6 +98,7 @@ def append_event(
     bumped, head = connection.execute(_BUMP_HEAD).one()  # the head row is created by the initial migration
     created_at = datetime.now(UTC).isoformat(timespec="microseconds")
     key = session_key(session)
+    # Keyword arguments: alike in shape to other calls (the tests, the chain check), not shared logic.
     digest = event_hash(
         seq=bumped,
         case_id=case_id,

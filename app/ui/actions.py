@@ -53,6 +53,7 @@ def _act(services: Services, case_id: str, action: str, fields: dict[str, str], 
 
 @router.post("/cases/{case_id}/actions/{action}")
 async def case_action(request: Request, case_id: str, action: str) -> Response:
+    # The form-post preamble every UI action shares (session_form does the work): alike by design.
     checked = await session_form(request)
     if isinstance(checked, Response):
         return checked

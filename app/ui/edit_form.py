@@ -17,6 +17,7 @@ from tools.messages.currencies import MINOR_UNITS
 
 # (field, label, client-side check) — the scalar fields an analyst repairs; lists (address lines,
 # remittance lines) are not fields of the canonical payment's edit contract yet.
+# A table: its rows are alike by design.
 EDITABLE: tuple[tuple[str, str, str], ...] = (
     ("payment.creditor.account.iban", "Creditor IBAN", "iban"),
     ("payment.creditor_agent.bic", "Creditor agent BIC", "bic"),

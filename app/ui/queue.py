@@ -22,6 +22,7 @@ from app.settings import Settings
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+# Intended near-copy of app.services.cases.QUEUE_COLUMNS: the UI's table reads its own columns by name.
 COLUMNS = (
     Case.seq,
     Case.id,

@@ -73,6 +73,7 @@ SECTORS = [
     "Systems", "Energie", "Bau", "Transports", "Vins", "Software", "Metals", "Chemie", "Optics",
     "Packaging", "Robotics", "Agrar", "Marine", "Electronics", "Design", "Medical", "Papier",
 ]  # fmt: skip
+# Data tables, one row per country: alike by design.
 CITIES = {
     "DE": [("10115", "Berlin"), ("20095", "Hamburg"), ("80331", "München"), ("50667", "Köln")],
     "FR": [("75008", "Paris"), ("69002", "Lyon"), ("33000", "Bordeaux"), ("13001", "Marseille")],

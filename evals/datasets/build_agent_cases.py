@@ -277,6 +277,7 @@ def _bic_typos() -> Iterator[dict[str, Any]]:
     for n, ssi in enumerate(bic_cases):
         right = ACCOUNTS[ssi["iban"]]["bic"]
         wrong = right[:6] + ("XX" if right[6:8] != "XX" else "YY")
+        # Intended same shape as the families above: one entry per case, each with its own values.
         code = ("RC01", "FF01", "RC01")[n % 3]
         yield (
             entry(

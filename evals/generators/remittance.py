@@ -47,6 +47,7 @@ L: dict[str, dict[str, str]] = {
         item="invoice {inv} of {idate} for {amount}",
         regards="Kind regards,",
     ),
+    # Intended same shape per language: the templates are data, one dict per language.
     "de": dict(
         title="Zahlungsavis",
         payer="Zahler",

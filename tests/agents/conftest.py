@@ -1,4 +1,5 @@
-"""Fixtures of the agent tests: a reference-data store over tests/agents/fixtures.py and a toolbox."""
+"""Fixtures of the agent tests: a reference-data store over tests/agents/fixtures.py, a toolbox, and the
+playbook agent over the demo's reference data (``demo_runner``, one per test module)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langgraph.checkpoint.memory import InMemorySaver
 from sqlalchemy import create_engine
 
+from agents.runner import TriageRunner
 from agents.toolbox import Toolbox, load_procedure_refs
 from tests.agents.fixtures import REFDATA
-from tests.conftest import throwaway_postgres
+from tests.conftest import ROOT, throwaway_postgres
 from tools.agent_tools import build_tools
-from tools.refdata.loader import load
+from tools.refdata.loader import load, load_file
 from tools.refdata.store import RefDataStore
 
 
@@ -29,12 +32,21 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tool_config: Calla
     return folder
 
 
+# Intended same shape as tests/tools/payments' demo_store: each suite loads its own reference data.
 @pytest.fixture(scope="session")
 def fixture_store(tmp_path_factory: pytest.TempPathFactory) -> RefDataStore:
     path = tmp_path_factory.mktemp("refdata") / "ref.db"
     store = RefDataStore(create_engine(f"sqlite:///{path}"))
     load(REFDATA, store)
     return store
+
+
+@pytest.fixture(scope="module")
+def demo_runner(tmp_path_factory: pytest.TempPathFactory) -> TriageRunner:
+    store = RefDataStore(create_engine(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"))
+    load_file(ROOT / "corpora" / "demo" / "refdata.json", store)
+    toolbox = Toolbox(tools=build_tools(store), procedures=load_procedure_refs(), search=None)
+    return TriageRunner(checkpointer=InMemorySaver(), toolbox=toolbox)
 
 
 class CountingToolbox(Toolbox):

@@ -15,16 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langgraph.checkpoint.memory import InMemorySaver
-from sqlalchemy import create_engine
 
 from agents.runner import TriageRunner
-from agents.toolbox import Toolbox, load_procedure_refs
-from tools.agent_tools import build_tools
+from agents.toolbox import load_procedure_refs
+from tests.conftest import load_script
 from tools.clock import FixedClock
 from tools.procedures import get_procedure
-from tools.refdata.loader import load_file
-from tools.refdata.store import RefDataStore
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASETS = ROOT / "evals" / "datasets"
@@ -36,14 +32,6 @@ def _rows(name: str) -> list[dict[str, Any]]:
         for line in (DATASETS / name).read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
-
-
-@pytest.fixture(scope="module")
-def demo_runner(tmp_path_factory: pytest.TempPathFactory) -> TriageRunner:
-    store = RefDataStore(create_engine(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"))
-    load_file(ROOT / "corpora" / "demo" / "refdata.json", store)
-    toolbox = Toolbox(tools=build_tools(store), procedures=load_procedure_refs(), search=None)
-    return TriageRunner(checkpointer=InMemorySaver(), toolbox=toolbox)
 
 
 @pytest.fixture(autouse=True)
@@ -121,13 +109,7 @@ def test_no_proposal_carries_an_adversarial_value(demo_runner: TriageRunner) -> 
 
 
 def test_datasets_match_their_builder() -> None:
-    import importlib.util
-
-    path = DATASETS / "build_agent_cases.py"
-    spec = importlib.util.spec_from_file_location("build_agent_cases", path)
-    assert spec is not None and spec.loader is not None
-    builder = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(builder)
+    builder = load_script(DATASETS / "build_agent_cases.py", "build_agent_cases")
     assert builder.build() == _rows("agent_cases.jsonl"), (
         "agent_cases.jsonl is stale: run build_agent_cases.py"
     )

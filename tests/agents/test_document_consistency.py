@@ -12,24 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langgraph.checkpoint.memory import InMemorySaver
-from sqlalchemy import create_engine
 
 from agents.runner import TriageRunner
-from agents.toolbox import Toolbox, load_procedure_refs
-from tools.agent_tools import build_tools
-from tools.refdata.loader import load_file
-from tools.refdata.store import RefDataStore
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def demo_runner(tmp_path_factory: pytest.TempPathFactory) -> TriageRunner:
-    store = RefDataStore(create_engine(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"))
-    load_file(ROOT / "corpora" / "demo" / "refdata.json", store)
-    toolbox = Toolbox(tools=build_tools(store), procedures=load_procedure_refs(), search=None)
-    return TriageRunner(checkpointer=InMemorySaver(), toolbox=toolbox)
 
 
 @pytest.fixture(autouse=True)

@@ -92,6 +92,7 @@ def test_reject_and_edit(runner: TriageRunner) -> None:
         },
     )
     assert edited["status"] == "applied"
+    # Intended: the applied change is spelled out again, as the proposal's was.
     assert edited["final_changes"] == [
         {
             "field": "payment.creditor.account.iban",

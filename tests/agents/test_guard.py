@@ -98,6 +98,7 @@ def test_amount_and_currency_are_never_changed() -> None:
 def test_account_repair_needs_a_matching_ssi() -> None:
     weak = {**IBAN_CHANGE, "evidence": ["ssi:C-2:1"]}
     assert _codes(_proposal([weak])) == ["account_without_ssi"]
+    # Test data: one change per case, alike by design.
     from_bank = {
         "field": "payment.creditor.account.iban",
         "new": "COBADEFFXXX",

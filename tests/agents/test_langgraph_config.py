@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 from langgraph.graph.state import CompiledStateGraph
 
 from agents.context import Context
+from tests.conftest import load_script
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 
@@ -18,11 +18,7 @@ def test_config_points_at_the_compiled_graph() -> None:
     module_path, _, attribute = config["graphs"]["triage"].partition(":")
     path = (INFRA / module_path).resolve()
     assert path.is_file()
-    spec = importlib.util.spec_from_file_location("langgraph_config_graph", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    graph = getattr(module, attribute)
+    graph = getattr(load_script(path, "langgraph_config_graph"), attribute)
     assert isinstance(graph, CompiledStateGraph)
     assert list(graph.get_graph().nodes) == [
         "__start__", "intake", "classify", "retrieve", "plan_and_act", "propose", "guard",

@@ -10,6 +10,7 @@ from agents.playbook import Step, extract_playbook, outcomes, run_steps
 from tools.procedures import parse_playbook
 from tools.procedures.expressions import ExpressionError, Scope
 
+# Test data: a playbook block like the retrieval tests' corpus, kept here so each suite owns its data.
 BLOCK = """
 # Procedure
 ```playbook

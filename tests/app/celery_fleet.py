@@ -169,20 +169,16 @@ class Deployment:
             )
 
     def job_attempts(self, case_ids: list[str]) -> dict[str, int]:
-        with self.db.session() as session:
-            return dict(
-                session.execute(select(Job.case_id, Job.attempts).where(Job.case_id.in_(case_ids)))
-                .tuples()
-                .all()
-            )
+        return self._of_jobs(Job.attempts, case_ids)
 
     def job_statuses(self, case_ids: list[str]) -> dict[str, str]:
+        return self._of_jobs(Job.status, case_ids)
+
+    def _of_jobs(self, column: Any, case_ids: list[str]) -> dict[str, Any]:
+        """``column`` of each case's job."""
         with self.db.session() as session:
-            return dict(
-                session.execute(select(Job.case_id, Job.status).where(Job.case_id.in_(case_ids)))
-                .tuples()
-                .all()
-            )
+            rows = session.execute(select(Job.case_id, column).where(Job.case_id.in_(case_ids))).tuples()
+            return dict(rows.all())
 
     def events_per_case(self, case_ids: list[str], event: str) -> dict[str, int]:
         """How many audit events named ``event`` each case has."""

@@ -54,6 +54,7 @@ def _runner(data_dir: Path) -> Any:
     return TriageRunner(model="playbook", checkpointer=sqlite_checkpointer(data_dir / "checkpoints.sqlite"))
 
 
+# Intended copy of a proposal (app.api.schemas' example): the harness keeps its own literal.
 def _proposal(case_id: str) -> dict[str, Any]:
     return {
         "case_id": case_id,

@@ -58,6 +58,7 @@ def _rehash_all_unkeyed(api: Api, change: str, params: dict[str, object]) -> Non
         prev = "0" * 64
         for seq, case_id, event, actor, data, created_at in rows:
             payload = json.loads(data) if isinstance(data, str) else data
+            # Intended: the test recomputes each hash itself, independent of the code under test.
             digest = event_hash(
                 seq=seq,
                 case_id=case_id,
@@ -198,6 +199,7 @@ def test_an_unkeyed_chain_from_before_0003_keeps_verifying_and_its_rewrite_is_ca
         )
         old2 = conn.execute(text("SELECT data, created_at FROM audit_events WHERE seq = 2")).one()
         d2 = json.loads(old2[0]) if isinstance(old2[0], str) else old2[0]
+        # Intended same shape as h1: each event's hash is computed by hand.
         h2 = event_hash(
             seq=2,
             case_id=None,

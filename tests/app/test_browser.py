@@ -8,24 +8,19 @@ A screenshot of the case page is saved under test-artifacts/.
 from __future__ import annotations
 
 import base64
-import shutil
-import socket
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
+from fastapi import FastAPI
 
-from app.jobs.triage import TriageRunners
-from app.main import create_app
-from app.settings import Settings
 from tests.agents.fixtures import mt103
-from tests.app.conftest import StubTriage, add_tokens
+from tests.app.conftest import add_tokens
+from tests.app.live import serve
 from tests.app.test_desk_api import FailingOnce
 from tests.conftest import ROOT, require
 
@@ -42,48 +37,16 @@ CHROMIUM_ARGS = [
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+@pytest.fixture
+def db_url(sqlite_db_url: str) -> str:
+    return sqlite_db_url  # SQLite only: one browser run is enough; the API tests cover PostgreSQL
 
 
 @pytest.fixture
-def db_url(tmp_path: Path, sqlite_template: Path) -> str:
-    target = tmp_path / "repairdesk.db"
-    shutil.copyfile(sqlite_template, target)
-    return f"sqlite:///{target}"
-
-
-@pytest.fixture
-def live_server(
-    tmp_path: Path, db_url: str, stub_triage: StubTriage
-) -> Iterator[tuple[str, dict[str, dict[str, str]]]]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=db_url,
-        workers=1,
-        job_poll_seconds=0.05,
-        migrate_on_startup=False,
-    )
-    app = create_app(settings, configure_logs=False, runners=TriageRunners.fixed(stub_triage))
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
+def live_server(make_app: Callable[..., FastAPI]) -> Iterator[tuple[str, dict[str, dict[str, str]]]]:
+    app = make_app()
+    with serve(app) as base:
         yield base, add_tokens(app)
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def test_approve_a_case_in_the_browser(
@@ -93,22 +56,13 @@ def test_approve_a_case_in_the_browser(
     sync_api = pytest.importorskip("playwright.sync_api")
     base, headers = live_server
     pdf = (shared_data / "invoices" / "invoice2data" / "AzureInterior.pdf").read_bytes()
-    body = {
-        "case_id": "EXC-BROWSER",
-        "exception_code": "AC01",
-        "message": mt103(ref="REF1", amount="279,84"),
-        "documents": [{"name": "invoice.pdf", "content_base64": base64.b64encode(pdf).decode()}],
-    }
-    assert (
-        httpx.post(f"{base}/v1/exceptions", json=body, headers=headers["service"], timeout=30).status_code
-        == 202
+    submit_and_wait(
+        base,
+        headers,
+        case_id="EXC-BROWSER",
+        message=mt103(ref="REF1", amount="279,84"),
+        documents=[{"name": "invoice.pdf", "content_base64": base64.b64encode(pdf).decode()}],
     )
-    deadline = time.monotonic() + 30
-    while httpx.get(f"{base}/v1/exceptions/EXC-BROWSER", headers=headers["service"]).json()["status"] != (
-        "pending_review"
-    ):
-        assert time.monotonic() < deadline, "triage did not finish"
-        time.sleep(0.1)
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as playwright:
@@ -160,12 +114,12 @@ PAYMENT = {
 }
 
 
-def _submit_and_wait(
+def submit_and_wait(
     base: str, headers: dict[str, dict[str, str]], status: str = "pending_review", **body: Any
 ) -> str:
-    response = httpx.post(
-        f"{base}/v1/exceptions", json={"exception_code": "AC01"} | body, headers=headers["service"]
-    )
+    """Submit a case (AC01 unless ``body`` says otherwise); returns its id once it reaches ``status``."""
+    payload = {"exception_code": "AC01"} | body
+    response = httpx.post(f"{base}/v1/exceptions", json=payload, headers=headers["service"], timeout=30)
     assert response.status_code == 202, response.text
     case_id: str = response.json()["case_id"]
     deadline = time.monotonic() + 30
@@ -207,8 +161,8 @@ def _browser_page(base: str, headers: dict[str, dict[str, str]], who: str) -> It
 
 def test_queue_columns_keyboard_and_assign_to_me(live_server: tuple[str, dict[str, dict[str, str]]]) -> None:
     base, headers = live_server
-    first = _submit_and_wait(base, headers, case_id="EXC-BQ1", payment=PAYMENT)
-    second = _submit_and_wait(base, headers, case_id="EXC-BQ2", payment=PAYMENT | {"currency": "USD"})
+    first = submit_and_wait(base, headers, case_id="EXC-BQ1", payment=PAYMENT)
+    second = submit_and_wait(base, headers, case_id="EXC-BQ2", payment=PAYMENT | {"currency": "USD"})
     with _browser_page(base, headers, "analyst") as page:
         row = page.locator(f"tr[data-case={first}]")
         assert row.locator("[data-testid=amount]").inner_text() == "1,250.00"
@@ -240,8 +194,8 @@ def test_queue_columns_keyboard_and_assign_to_me(live_server: tuple[str, dict[st
 
 def test_bulk_approve_in_the_browser(live_server: tuple[str, dict[str, dict[str, str]]]) -> None:
     base, headers = live_server
-    small = [_submit_and_wait(base, headers, case_id=f"EXC-BB{i}", payment=PAYMENT) for i in range(3)]
-    large = _submit_and_wait(base, headers, case_id="EXC-BBX", payment=PAYMENT | {"amount": "50000.00"})
+    small = [submit_and_wait(base, headers, case_id=f"EXC-BB{i}", payment=PAYMENT) for i in range(3)]
+    large = submit_and_wait(base, headers, case_id="EXC-BBX", payment=PAYMENT | {"amount": "50000.00"})
     with _browser_page(base, headers, "approver2") as page:
         page.on("dialog", lambda dialog: dialog.accept())
         assert page.locator("input[data-eligible]").count() == 3
@@ -260,8 +214,8 @@ def test_bulk_approve_in_the_browser(live_server: tuple[str, dict[str, dict[str,
 
 def test_reject_with_a_reason_then_the_next_case(live_server: tuple[str, dict[str, dict[str, str]]]) -> None:
     base, headers = live_server
-    first = _submit_and_wait(base, headers, case_id="EXC-BR1", payment=PAYMENT)
-    second = _submit_and_wait(base, headers, case_id="EXC-BR2", payment=PAYMENT)
+    first = submit_and_wait(base, headers, case_id="EXC-BR1", payment=PAYMENT)
+    second = submit_and_wait(base, headers, case_id="EXC-BR2", payment=PAYMENT)
     with _browser_page(base, headers, "approver2") as page:
         alerts: list[str] = []
 
@@ -294,7 +248,7 @@ def test_reject_with_a_reason_then_the_next_case(live_server: tuple[str, dict[st
 @pytest.mark.parametrize("stub_triage", [FailingOnce()], ids=["failing-once"])
 def test_failure_shows_its_reason_then_retry(live_server: tuple[str, dict[str, dict[str, str]]]) -> None:
     base, headers = live_server
-    case_id = _submit_and_wait(base, headers, "failed", case_id="EXC-BF1", payment=PAYMENT)
+    case_id = submit_and_wait(base, headers, "failed", case_id="EXC-BF1", payment=PAYMENT)
     with _browser_page(base, headers, "analyst") as page:
         page.goto(f"{base}/ui/cases/{case_id}")
         assert "the model answered with no proposal" in page.locator("[data-testid=failure]").inner_text()
@@ -318,7 +272,7 @@ def test_edit_with_an_invalid_iban_then_a_valid_one(
     live_server: tuple[str, dict[str, dict[str, str]]],
 ) -> None:
     base, headers = live_server
-    case_id = _submit_and_wait(base, headers, case_id="EXC-BE1", payment=PAYMENT)
+    case_id = submit_and_wait(base, headers, case_id="EXC-BE1", payment=PAYMENT)
     iban = "input[name='value:payment.creditor.account.iban']"
     with _browser_page(base, headers, "analyst") as page:
         page.goto(f"{base}/ui/cases/{case_id}")

@@ -4,7 +4,6 @@ save; the issuer's layout rule is learned (Debian chromium through Playwright, h
 from __future__ import annotations
 
 import base64
-import time
 
 import httpx
 import pytest
@@ -14,8 +13,8 @@ from tests.app.test_browser import (  # noqa: F401
     CHROMIUM,
     CHROMIUM_ARGS,
     db_url,
-    free_port,
     live_server,
+    submit_and_wait,
     wait_for_page_image,
 )
 from tests.app.test_layout_rules import ISSUER_A, _box_of, _invoice
@@ -29,22 +28,14 @@ def test_drag_a_box_and_teach_the_total(live_server: tuple[str, dict[str, dict[s
     sync_api = pytest.importorskip("playwright.sync_api")
     base, headers = live_server
     pdf = _invoice(*ISSUER_A, "A-3001", "100,00", "119,00")
-    body = {
-        "case_id": "EXC-TEACH",
-        "exception_code": "AC01",
-        "message": mt103(ref="REF1", amount="119,00"),
-        "documents": [{"name": "invoice.pdf", "content_base64": base64.b64encode(pdf).decode()}],
-    }
-    assert (
-        httpx.post(f"{base}/v1/exceptions", json=body, headers=headers["service"], timeout=30).status_code
-        == 202
+    # Same call as test_browser's approve test, with this test's case.
+    submit_and_wait(
+        base,
+        headers,
+        case_id="EXC-TEACH",
+        message=mt103(ref="REF1", amount="119,00"),
+        documents=[{"name": "invoice.pdf", "content_base64": base64.b64encode(pdf).decode()}],
     )
-    deadline = time.monotonic() + 30
-    while httpx.get(f"{base}/v1/exceptions/EXC-TEACH", headers=headers["service"]).json()["status"] != (
-        "pending_review"
-    ):
-        assert time.monotonic() < deadline, "triage did not finish"
-        time.sleep(0.1)
     x0, top, x1, bottom = _box_of(pdf, "119,00")
 
     with sync_api.sync_playwright() as playwright:

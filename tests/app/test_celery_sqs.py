@@ -305,6 +305,7 @@ def _wait_for_depth(sqs: Any, url: str, done: Any, timeout: float) -> tuple[int,
         time.sleep(0.25)
 
 
+# Intended same shape as the test above: each SQS test opens its own deployment.
 @pytest.mark.slow
 def test_node_killed_holding_jobs_on_sqs_loses_none_and_proposes_once(
     sqs: Any, short_visibility_deployment: tuple[Deployment, str, str]

@@ -318,6 +318,7 @@ def test_exhausted_retries_dead_letter_then_replay(tmp_path: Path, monkeypatch: 
         deployment.close()
 
 
+# Intended same set-up as the test above: each test opens its own deployment.
 def test_extract_document_task_caches_the_extraction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from app.db.models import Document
     from tests.agents.fixtures import mt103

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,10 +13,8 @@ from tests.hostile_documents import giant_page
 
 
 @pytest.fixture
-def db_url(tmp_path: Path, sqlite_template: Path) -> str:
-    target = tmp_path / "repairdesk.db"
-    shutil.copyfile(sqlite_template, target)
-    return f"sqlite:///{target}"
+def db_url(sqlite_db_url: str) -> str:
+    return sqlite_db_url  # SQLite only: extraction does not depend on the database
 
 
 class Capturing(StubTriage):

@@ -12,21 +12,17 @@ import base64
 import hashlib
 import logging
 import re
-import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
-from app.jobs.triage import TriageRunners
-from app.main import create_app
-from app.settings import Settings
 from tests.agents.fixtures import mt103
-from tests.app.conftest import StubTriage, add_tokens
+from tests.app.conftest import add_tokens
 from tests.app.live import serve
 from tests.hostile_documents import HOSTILE, HealthWatch, Hostile, giant_page
 
@@ -62,26 +58,13 @@ class Live:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path, sqlite_template: Path) -> str:
-    target = tmp_path / "repairdesk.db"
-    shutil.copyfile(sqlite_template, target)
-    return f"sqlite:///{target}"
+def db_url(sqlite_db_url: str) -> str:
+    return sqlite_db_url  # SQLite only: the attacks are on the HTTP surface; the API tests cover PostgreSQL
 
 
 @pytest.fixture
-def live(tmp_path: Path, db_url: str, stub_triage: StubTriage) -> Iterator[Live]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=db_url,
-        workers=1,
-        job_poll_seconds=0.05,
-        migrate_on_startup=False,
-        freeze_heap=False,
-        token_cache_seconds=0,
-        max_upload_bytes=2 * 1024 * 1024,
-        max_request_bytes=4 * 1024 * 1024,
-    )
-    app = create_app(settings, configure_logs=False, runners=TriageRunners.fixed(stub_triage))
+def live(make_app: Callable[..., FastAPI]) -> Iterator[Live]:
+    app = make_app(max_upload_bytes=2 * 1024 * 1024, max_request_bytes=4 * 1024 * 1024)
     logs = Captured()
     logger = logging.getLogger("repairdesk")
     previous = logger.level

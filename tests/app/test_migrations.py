@@ -32,6 +32,14 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
         yield get_engine(url)
 
 
+# A case as revision 0001 stored it (the columns every later revision keeps).
+OLD_CASE = text(
+    "INSERT INTO cases (id, exception_code, status, payload, request_hash, created_by, "
+    "created_at, updated_at) VALUES ('EXC-OLD', 'AC01', 'pending_review', '{}', 'h', 'svc', "
+    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+)
+
+
 def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
     run_migrations(engine, revision, down=down)
 
@@ -59,13 +67,7 @@ def test_0002_adds_model_usage_to_existing_proposals_and_downgrades(empty_engine
     _migrate(empty_engine, "0001")
     assert "model_usage" not in _proposal_columns(empty_engine)
     with empty_engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO cases (id, exception_code, status, payload, request_hash, created_by, "
-                "created_at, updated_at) VALUES ('EXC-OLD', 'AC01', 'pending_review', '{}', 'h', 'svc', "
-                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-            )
-        )
+        connection.execute(OLD_CASE)
         connection.execute(
             text(
                 "INSERT INTO proposals (case_id, version, source, author, payload, created_at) "
@@ -152,13 +154,7 @@ def _case_columns(engine: Engine) -> set[str]:
 def test_0006_desk_adds_the_queue_columns_to_existing_cases_and_downgrades(empty_engine: Engine) -> None:
     _migrate(empty_engine, "0002")
     with empty_engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO cases (id, exception_code, status, payload, request_hash, created_by, "
-                "created_at, updated_at) VALUES ('EXC-OLD', 'AC01', 'pending_review', '{}', 'h', 'svc', "
-                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-            )
-        )
+        connection.execute(OLD_CASE)
     _migrate(empty_engine, "0006_desk")
     desk = {"assignee", "amount", "currency", "beneficiary", "value_date", "triage_thread", "triage_model"}
     assert desk <= _case_columns(empty_engine)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,11 +14,9 @@ from tests.app.conftest import Api
 
 
 @pytest.fixture
-def db_url(tmp_path: Path, sqlite_template: Path) -> str:
+def db_url(sqlite_db_url: str) -> str:
     """Operations do not depend on the database kind: SQLite only here."""
-    target = tmp_path / "repairdesk.db"
-    shutil.copyfile(sqlite_template, target)
-    return f"sqlite:///{target}"
+    return sqlite_db_url
 
 
 def test_health_ready_and_metrics(api: Api) -> None:

@@ -48,6 +48,7 @@ def test_a_job_that_kills_its_worker_is_dead_lettered_in_process(
     # SQLite only: forked worker processes share the file (the claim SQL is the same on PostgreSQL,
     # where the Celery test below runs too)
     shutil.copyfile(sqlite_template, tmp_path / "repairdesk.db")
+    # Its own Settings, not make_settings: forked worker processes share this one SQLite file.
     settings = Settings(
         data_dir=tmp_path / "data",
         database_url=f"sqlite:///{tmp_path / 'repairdesk.db'}",

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.app.test_browser import free_port
+from tests.app.live import free_port
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow

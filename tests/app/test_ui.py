@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,9 @@ from tests.app.conftest import Api
 
 
 @pytest.fixture
-def db_url(tmp_path: Path, sqlite_template: Path) -> str:
+def db_url(sqlite_db_url: str) -> str:
     """UI rendering does not depend on the database kind (the API tests cover both)."""
-    target = tmp_path / "repairdesk.db"
-    shutil.copyfile(sqlite_template, target)
-    return f"sqlite:///{target}"
+    return sqlite_db_url
 
 
 def form_token(html: str) -> str:
@@ -211,6 +208,7 @@ def test_analyst_sees_no_approve_or_reject_and_reject_needs_a_reason(api: Api) -
     assert "[insufficient_evidence → return]" in rejected.text  # in the history
 
 
+# Intended same start as the assign test: two triaged cases.
 def test_after_a_decision_the_next_case_opens(api: Api) -> None:
     first, second = api.submit(case_id="EXC-N1"), api.submit(case_id="EXC-N2")
     api.wait_status(first)

@@ -3,7 +3,6 @@ closure as installed, and hold none of the dev extras (`make run` must not compi
 
 from __future__ import annotations
 
-import importlib.util
 import tomllib
 from pathlib import Path
 from types import ModuleType
@@ -11,16 +10,14 @@ from types import ModuleType
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from tests.conftest import load_script
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "infra" / "setup" / "lock_run.py"
 
 
 def _module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("lock_run", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, "lock_run")
 
 
 def _lock() -> dict[str, str]:

@@ -62,14 +62,9 @@ def valid_currency(doc: Document, hit: Hit) -> Hit | None:
 
 
 def _checksum_ok(iban: str) -> bool:
-    from schwifty import IBAN
-    from schwifty.exceptions import SchwiftyException
+    from tools.payments.iban import iban_error
 
-    try:
-        IBAN(iban)
-    except SchwiftyException:
-        return False
-    return True
+    return iban_error(iban) is None
 
 
 def valid_iban(doc: Document, hit: Hit) -> Hit | None:

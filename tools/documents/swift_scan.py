@@ -117,8 +117,7 @@ def fix_bic(value: str) -> str:
 
 
 def fix_iban(value: str) -> str:
-    from schwifty import IBAN
-    from schwifty.exceptions import SchwiftyException
+    from tools.payments.iban import iban_error
 
     compact = value.replace(" ", "").upper()
     if len(compact) < 15 or (not compact[:2].isalpha() and not compact[:2].translate(_TO_LETTER).isalpha()):
@@ -126,11 +125,7 @@ def fix_iban(value: str) -> str:
     candidate = _letters(compact[:2]) + _digits(compact[2:4]) + compact[4:]
 
     def valid(text: str) -> bool:
-        try:
-            IBAN(text)
-        except SchwiftyException:
-            return False
-        return True
+        return iban_error(text) is None
 
     if valid(candidate):
         return candidate

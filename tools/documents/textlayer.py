@@ -11,6 +11,7 @@ pdfminer's, in PDF points with a top-left origin. All calls hold :mod:`~.pdfium`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tools.documents.layout import Word
@@ -103,28 +104,26 @@ def words_from_chars(chars: list[Char], number: int) -> list[Word]:
     return words
 
 
-def _lines(chars: list[Char]) -> list[list[Char]]:
-    """Characters clustered by top: sorted tops chained while each is within the tolerance."""
-    lines: list[list[Char]] = []
+def _clusters(chars: list[Char], position: Callable[[Char], float]) -> list[list[Char]]:
+    """Characters sorted by ``position``, chained while each is within the tolerance of the one before."""
+    clusters: list[list[Char]] = []
     last = None
-    for char in sorted(chars, key=lambda c: c[2]):
-        if last is None or char[2] - last > _Y_TOLERANCE:
-            lines.append([])
-        lines[-1].append(char)
-        last = char[2]
-    return lines
+    for char in sorted(chars, key=position):
+        if last is None or position(char) - last > _Y_TOLERANCE:
+            clusters.append([])
+        clusters[-1].append(char)
+        last = position(char)
+    return clusters
+
+
+def _lines(chars: list[Char]) -> list[list[Char]]:
+    """Characters clustered by top."""
+    return _clusters(chars, lambda c: c[2])
 
 
 def _columns(chars: list[Char]) -> list[list[Char]]:
     """Turned characters as runs: clustered by left edge, each run one word from top to bottom."""
-    runs: list[list[Char]] = []
-    last = None
-    for char in sorted(chars, key=lambda c: c[1]):
-        if last is None or char[1] - last > _Y_TOLERANCE:
-            runs.append([])
-        runs[-1].append(char)
-        last = char[1]
-    return [sorted(run, key=lambda c: c[2]) for run in runs]
+    return [sorted(run, key=lambda c: c[2]) for run in _clusters(chars, lambda c: c[1])]
 
 
 def _flush(chars: list[Char], number: int, words: list[Word]) -> None:

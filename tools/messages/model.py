@@ -45,6 +45,7 @@ class Party(Model):
     post_code: str | None = None
 
 
+# Field declarations of the canonical model: alike in shape by design.
 class Agent(Model):
     bic: str | None = None
     name: str | None = None

@@ -26,6 +26,8 @@ import yaml
 from tools.catalog import ACTIONS, TOOL_NAMES
 from tools.errors import ValidationError
 from tools.procedures.expressions import ExpressionError, compile_condition, is_path
+
+# The model's names, as tools/procedures/__init__.py lists them too (imports, one per line).
 from tools.procedures.model import (
     ChangeSpec,
     DecisionRow,

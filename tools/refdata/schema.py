@@ -148,6 +148,7 @@ class PaymentRecord(Record):
     _currency = field_validator("currency")(_check_currency)
     _amount = field_validator("amount")(_check_amount)
 
+    # Intended same shape as _check_country: each validator normalises and matches its own pattern.
     @field_validator("uetr")
     @classmethod
     def _uetr(cls, value: str | None) -> str | None:

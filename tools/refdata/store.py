@@ -90,6 +90,7 @@ class RefDataStore:
             query = query.where(t.c.currency == currency)
         return self._all(Account, query)
 
+    # Intended same shape as accounts_of: each table's own query and order.
     def ssis_of(self, customer_id: str, currency: str | None = None) -> list[Ssi]:
         """The customer's SSIs in id order (``C-1042:1`` before ``C-1042:2``)."""
         t = tables.ssis

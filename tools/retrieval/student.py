@@ -39,6 +39,8 @@ WEIGHTS = "weights.int8.safetensors"
 MAX_SEQ_LENGTH = 256
 
 
+# Training options alike in name to retriever_models.TrainOptions and finetune.FinetuneConfig: each is its
+# own recipe's.
 class StudentConfig(BaseModel):
     layers: int = 3
     epochs: int = 3

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+# Module regexes: alike in shape to other modules' constants, not shared logic.
 _TOKEN = re.compile(r"[a-z0-9]+(?:[._/][a-z0-9]+)*")
 _MT = re.compile(r"^(mt|mx)(\d{3})([a-z]*)$")
 _HAS_DIGIT = re.compile(r"\d")

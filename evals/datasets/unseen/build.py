@@ -618,6 +618,8 @@ def build() -> None:
             other = make_iban(ctry, 95 + i)[1]
         account(cid, ib, bc, ccy)
         amount = ["41000.00", "3100.00", "770.00", "12345.67", "5600.00", "250.00", "98000.00"][i]
+        # Intended near-copies (here and in the families above): each branch is one hand-written case
+        # with its own ids, codes and values.
         if i == 0:
             add(
                 "rc01-wrong-bic-mt",

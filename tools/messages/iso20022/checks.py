@@ -23,6 +23,7 @@ _UETR = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 _BIC_SHAPE = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")
 
 # Required elements per message, relative to the message element. "A//B" means: for each A, B.
+# Data: each message type lists its own mandatory paths, overlapping by design.
 MANDATORY: dict[str, tuple[str, ...]] = {
     "pacs.008": (
         "GrpHdr/MsgId",

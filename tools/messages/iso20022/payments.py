@@ -325,6 +325,7 @@ def _investigation_resolution(rec: Recorder, msg: Node, kw: dict[str, Any]) -> N
     _original_tx(rec, kw, tx)
 
 
+# Intended same shape as _credit_transfer: each message kind reads its own paths.
 def _initiation(rec: Recorder, msg: Node, kw: dict[str, Any]) -> None:
     """pain.001: the first transaction of the first payment information block."""
     grp = msg.child("GrpHdr")

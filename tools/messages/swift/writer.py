@@ -26,6 +26,7 @@ from tools.messages.model import Account, Agent, Party, Payment
 _BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
 _NOT_X = re.compile(r"[^A-Za-z0-9/\-?:().,'+ ]")
 _CHARGE_CODES = {"DEBT": "OUR", "CRED": "BEN", "SHAR": "SHA"}
+# A table: its rows are alike by design.
 _AGENT_TAGS = (
     ("instructing_agent", "51", "A"),
     ("debtor_agent", "52", "AD"),

@@ -26,6 +26,7 @@ revision: str = "0003_crashsafe"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+# Intended same shape as every migration's header (alembic's template).
 
 # 0001 created the unique constraint without a name: SQLite's batch mode names it by this
 # convention when it copies the table; PostgreSQL named it <table>_<column>_key.

@@ -21,6 +21,7 @@ revision: str = "0006_desk"
 down_revision: str | None = "0005_realdocs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+# Intended same shape as every migration's header (alembic's template).
 
 COLUMNS = ("assignee", "amount", "currency", "beneficiary", "value_date")
 

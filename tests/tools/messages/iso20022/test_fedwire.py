@@ -48,6 +48,7 @@ def _check_party(
         assert (got.account.iban, got.account.other) == (iban, None if iban else other)
 
 
+# Intended same shape as _check_party: each checks its own element.
 def _check_agent(got: Agent | None, block: StdET.Element | None, ns: dict[str, str]) -> None:
     if block is None:
         assert got is None

@@ -53,6 +53,7 @@ def test_header_written_when_bics_known() -> None:
         currency="EUR",
         value_date="2026-01-15",
         charge_bearer="SHAR",
+        # Intended: the same kind of payment as the MT writer's test, written for this format.
         sender_bic="DEUTDEFFXXX",
         receiver_bic="BNPAFRPPXXX",
         debtor=Party(
