@@ -47,8 +47,14 @@ def test_restart_with_jobs_pending_loses_none(make_app: Callable[..., FastAPI]) 
             api = Api(second, client, add_tokens(second))
             for case_id in ids:
                 assert api.wait_status(case_id)["action"] == "repair"
-            with second.state.services.db.session() as session:
-                jobs = session.execute(select(Job.case_id, Job.status)).all()
+            # A job is marked done just after its proposal is stored: wait for the last one.
+            deadline = time.monotonic() + 10
+            while True:
+                with second.state.services.db.session() as session:
+                    jobs = session.execute(select(Job.case_id, Job.status)).all()
+                if all(status == "done" for _, status in jobs) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
             assert sorted(jobs) == sorted((case_id, "done") for case_id in ids)
             assert sorted(stub.started) == sorted(ids)
     finally:
