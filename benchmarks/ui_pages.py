@@ -20,6 +20,7 @@ import base64
 import io
 import json
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -113,7 +114,11 @@ def signed_in(app: Any, client: TestClient) -> None:
     with app.state.services.db.session() as session:
         token = create_token(session, "bruno", "approver", "bench-approver-token")
         session.commit()
-    assert client.post("/ui/login", data={"token": token}, follow_redirects=False).status_code == 303
+    # The sign-in form carries a CSRF value (its hidden input, matched by a cookie).
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/ui/login").text)
+    assert found, "no CSRF token on the sign-in page"
+    form = {"token": token, "csrf_token": found.group(1)}
+    assert client.post("/ui/login", data=form, follow_redirects=False).status_code == 303
 
 
 def timed(get: Callable[[], Any], repeat: int) -> dict[str, float]:
