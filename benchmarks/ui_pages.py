@@ -43,6 +43,12 @@ from app.services.auth import create_token  # noqa: E402
 from app.settings import Settings  # noqa: E402
 
 CURRENCIES = ("EUR", "EUR", "EUR", "USD", "GBP", "CHF", "JPY")
+# A whole MT103 (POST /v1/exceptions refuses a message that does not parse with 422).
+MT103 = (
+    "{1:F01BANKDEFFAXXX0000000000}{2:I103COBADEFFXXXXN}{4:\n:20:REF1\n:23B:CRED\n:32A:261122EUR1250,00\n"
+    ":50K:/DE89370400440532013000\nOrdering Co KG\nBerlin\n:59:/DE89370400440532013001\nAcme Widgets GmbH\n"
+    ":71A:SHA\n-}"
+)
 NAMES = ("Acme Widgets GmbH", "Globex Corp", "Initech KK", "Umbrella plc", "Stark Industries", "Wayne Ltd")
 PROPOSAL = {
     "action": "repair",
@@ -186,7 +192,7 @@ def case_page_figures(pages: int, repeat: int, tmp: Path) -> dict[str, float]:
         body = {
             "case_id": "EXC-DOC",
             "exception_code": "AC01",
-            "message": ":20:REF1\n:32A:261122EUR1250,00\n",
+            "message": MT103,
             "documents": [
                 {"name": f"advice-{pages}p.pdf", "content_base64": base64.b64encode(pdf(pages)).decode()}
             ],
