@@ -398,7 +398,7 @@ def page_image(request: Request, case_id: str, sha256: str, number: int) -> Resp
     if kind not in {"pdf", "image"}:
         return Response(status_code=404)
     try:
-        png = page_png(_cache_dir(services), sha256, services.store.get(sha256), sha256, number)
+        png = page_png(_cache_dir(services), sha256, lambda: services.store.get(sha256), sha256, number)
     except RepairDeskError:
         return Response(status_code=404)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})

@@ -9,6 +9,7 @@ their text, the decisions and the audit history.
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,7 @@ def _documents(
         kind = row.kind if row else "unknown"
         if kind in {"pdf", "image"} and store.exists(ref["sha256"]):
             try:
-                pages = page_list(cache_dir, ref["sha256"], store.get(ref["sha256"]), ref["name"])
+                pages = page_list(cache_dir, ref["sha256"], partial(store.get, ref["sha256"]), ref["name"])
             except RepairDeskError as exc:  # shown in the page; the fields are still listed
                 render_error = exc.reason
         boxes = _boxes(fields, pages)
