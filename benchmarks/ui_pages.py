@@ -29,20 +29,18 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
-
-from app.db.models import Case, Proposal  # noqa: E402
-from app.jobs import triage  # noqa: E402
-from app.main import create_app  # noqa: E402
-from app.services.auth import create_token  # noqa: E402
-from app.settings import Settings  # noqa: E402
+# The app is imported inside the functions: document work runs in forkserver children, and each child
+# imports the main module (this script) again, so a heavy module level would cost every page render
+# here a second that `repairdesk serve` does not pay.
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 CURRENCIES = ("EUR", "EUR", "EUR", "USD", "GBP", "CHF", "JPY")
 # A whole MT103 (POST /v1/exceptions refuses a message that does not parse with 422).
@@ -81,6 +79,10 @@ class FixedTriage:
 
 
 def fill(app: Any, count: int, seed: int = 7) -> None:
+    from sqlalchemy import insert
+
+    from app.db.models import Case, Proposal
+
     rng = random.Random(seed)
     now = datetime.now(UTC)
     cases, proposals = [], []
@@ -118,7 +120,9 @@ def fill(app: Any, count: int, seed: int = 7) -> None:
         session.commit()
 
 
-def signed_in(app: Any, client: TestClient) -> None:
+def signed_in(app: Any, client: Any) -> None:
+    from app.services.auth import create_token
+
     with app.state.services.db.session() as session:
         token = create_token(session, "bruno", "approver", "bench-approver-token")
         session.commit()
@@ -154,13 +158,17 @@ QUEUE_VIEWS = {
 
 
 def queue_figures(cases: int, repeat: int, tmp: Path) -> dict[str, dict[str, float]]:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
     app = create_app(settings(tmp / f"q{cases}", workers=0), configure_logs=False)
     with TestClient(app) as client:
         fill(app, cases)
         signed_in(app, client)
         client.get("/ui")  # warm-up: templates compiled, statements cached
         return {
-            name: timed(lambda p=params: client.get("/ui", params=p), repeat)
+            name: timed(partial(client.get, "/ui", params=params), repeat)
             for name, params in QUEUE_VIEWS.items()
         }
 
@@ -188,6 +196,10 @@ def pdf(pages: int) -> bytes:
 
 
 def case_page_figures(pages: int, repeat: int, tmp: Path) -> dict[str, float]:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
     app = create_app(settings(tmp / f"p{pages}", workers=1), configure_logs=False)
     with TestClient(app) as client:
         signed_in(app, client)
@@ -227,6 +239,8 @@ def case_page_figures(pages: int, repeat: int, tmp: Path) -> dict[str, float]:
 
 
 def create_service_token(app: Any) -> dict[str, str]:
+    from app.services.auth import create_token
+
     with app.state.services.db.session() as session:
         token = create_token(session, "svc-bot", "service", "bench-service-token")
         session.commit()
@@ -234,6 +248,8 @@ def create_service_token(app: Any) -> dict[str, str]:
 
 
 def settings(data_dir: Path, workers: int) -> Settings:
+    from app.settings import Settings
+
     return Settings(
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'repairdesk.db'}",
@@ -257,6 +273,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
     args = parser.parse_args()
+    from app.jobs import triage
+
     triage.set_runner(FixedTriage())
     with tempfile.TemporaryDirectory(prefix="ui-bench-") as name:
         tmp = Path(name)
