@@ -76,8 +76,8 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", validation_alias=AliasChoices("DATABASE_URL", "database_url"))
     model: str = "playbook"
     broker: str | None = None
-    # A running server the CLI's `triage` and `search` ask instead of loading the agent and the index
-    # themselves (POST /v1/triage, GET /v1/search), with a token of the service or analyst role.
+    # A running server `repairdesk triage` asks (POST /v1/triage) instead of loading the agent itself,
+    # with a token of the service or analyst role.
     api_url: str | None = None
     api_token: str | None = Field(default=None, repr=False)
     # Distributed workers (app.jobs.celery_config.WorkerOptions is built from these).

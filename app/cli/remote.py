@@ -1,12 +1,13 @@
-"""The CLI asking a running server (``REPAIRDESK_API_URL``) instead of loading the agent and the index.
+"""``repairdesk triage`` asking a running server (``REPAIRDESK_API_URL``) instead of loading the agent.
 
-``repairdesk triage`` and ``repairdesk search`` spend most of their time importing the agent and
-opening the procedure index; a server has them loaded. When ``REPAIRDESK_API_URL`` is set they send
-each case to ``POST /v1/triage`` (nothing is stored there) or the query to ``GET /v1/search`` with
-``REPAIRDESK_API_TOKEN``, and print the answer as they would their own. A server that does not
-answer (not running, a 5xx) is not an error: the command says so on stderr and works locally. A 4xx
-is the server's verdict on the input (a case that does not validate, a bad token) and is reported
-like a local failure. Only ``httpx`` is imported here, so this path stays light.
+The command spends most of its time importing the agent (LangGraph) and opening the procedure index
+and the bank registry; a server has them loaded. When ``REPAIRDESK_API_URL`` is set, each case goes
+to ``POST /v1/triage`` (nothing is stored there) with ``REPAIRDESK_API_TOKEN``, and the answer is
+printed as the command prints its own. A server that does not answer (not running, a 5xx) is not an
+error: the command says so on stderr and works locally. A 4xx is the server's verdict on the input
+(a case that does not validate, a bad token) and is reported like a local failure. Only ``httpx`` is
+imported here, so this path stays light. ``repairdesk search`` stays local: it loads no agent, and
+its own index read costs less than the round trip would save.
 """
 
 from __future__ import annotations
@@ -70,14 +71,6 @@ class Remote:
         body = self._request("POST", "/v1/triage", json=case)
         if not isinstance(body, dict):
             raise Unreachable("the answer is not a proposal")
-        return body
-
-    def search(self, query: str, *, code: str | None, k: int) -> list[dict[str, Any]]:
-        """The server's hits (the contract's five fields each)."""
-        params: dict[str, Any] = {"q": query, "k": k} | ({"code": code} if code else {})
-        body = self._request("GET", "/v1/search", params=params)
-        if not isinstance(body, list):
-            raise Unreachable("the answer is not a list of hits")
         return body
 
     def note_local(self, reason: str) -> None:

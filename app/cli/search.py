@@ -8,7 +8,7 @@ it from).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -42,10 +42,7 @@ def search(
             raise _bad(f"--mode must be one of {', '.join(MODES)}", mode)
         # Bad arguments fail before the index is opened (or built) and the model loaded.
         check_request(query, k=k, mode=mode, code=code)
-        cli = context(ctx)
-        hits = _remote_hits(cli, query, code=code, message_type=message_type, k=k, mode=mode)
-        if hits is None:
-            hits = cli.search().search(query, code=code, message_type=message_type, k=k, mode=mode)
+        hits = context(ctx).search().search(query, code=code, message_type=message_type, k=k, mode=mode)
     except RepairDeskError as exc:
         fail(exc.source or "query", exc.reason)
         raise typer.Exit(1) from None
@@ -59,28 +56,6 @@ def search(
         typer.echo(f"{rank}. {hit.doc_id} §{hit.section}  {hit.title}  ({hit.score:.4f})")
         if first:
             typer.echo(f"   {first[:120]}")
-
-
-def _remote_hits(
-    cli: Any, query: str, *, code: str | None, message_type: str | None, k: int, mode: str
-) -> Any:
-    """The hits of ``REPAIRDESK_API_URL``'s ``GET /v1/search`` (hybrid ranking, no message-type filter:
-    what that route offers), or ``None`` to search locally."""
-    from app.cli.remote import Refused, Remote, Unreachable
-
-    remote = Remote.from_settings(cli.settings)
-    if remote is None or mode != "hybrid" or message_type:
-        return None
-    try:
-        answer = remote.search(query, code=code, k=k)
-    except Refused as exc:
-        raise _bad(exc.reason, "query") from None
-    except Unreachable as exc:
-        remote.note_local(str(exc))
-        return None
-    from tools.retrieval.search import Hit
-
-    return [Hit.model_validate(hit) for hit in answer]
 
 
 def _bad(reason: str, source: str) -> Exception:

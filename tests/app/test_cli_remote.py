@@ -1,5 +1,5 @@
-"""`repairdesk triage` and `search` asking a running server (REPAIRDESK_API_URL): the same output, the
-server's 4xx reported like a local failure, nothing stored there, and local work when it is down."""
+"""`repairdesk triage` asking a running server (REPAIRDESK_API_URL): the same output, the server's 4xx
+reported like a local failure, nothing stored there, and local work when it is down."""
 
 from __future__ import annotations
 
@@ -26,20 +26,6 @@ from tests.app.conftest import StubTriage, add_tokens
 from tests.app.test_browser import free_port
 from tools.refdata.loader import load
 from tools.refdata.store import RefDataStore
-from tools.retrieval.search import Hit
-
-HIT = Hit(
-    doc_id="SOP-AC01", section="3.1", title="Incorrect creditor account", text="Run validate_iban", score=0.5
-)
-
-
-class OneHitSearch:
-    def __init__(self) -> None:
-        self.queries: list[tuple[str, str | None, int]] = []
-
-    def search(self, query: str, *, code: str | None = None, k: int = 5, **_: Any) -> list[Hit]:
-        self.queries.append((query, code, k))
-        return [HIT]
 
 
 @pytest.fixture
@@ -58,7 +44,6 @@ def server(
     app.state.preview_runner = TriageRunner(
         model="playbook", checkpointer=InMemorySaver(), toolbox=build_toolbox(store=refdata, search=None)
     )
-    app.state.services.procedure_search = OneHitSearch()
     port = free_port()
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
     thread = threading.Thread(target=uv.run, daemon=True)
@@ -86,10 +71,9 @@ def _no_local_agent(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("the command loaded the agent itself")
 
     monkeypatch.setattr("agents.runner.TriageRunner.__init__", refuse)
-    monkeypatch.setattr("app.cli.context.CliContext.search", refuse)
 
 
-def test_triage_and_search_are_answered_by_the_server(
+def test_triage_is_answered_by_the_server(
     server: tuple[str, dict[str, dict[str, str]], Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, headers, app = server
@@ -110,10 +94,6 @@ def test_triage_and_search_are_answered_by_the_server(
     queue = httpx.get(f"{url}/v1/exceptions", headers=headers["service"]).json()
     assert queue["items"] == []
     assert list(app.state.preview_runner.checkpointer.list(None)) == []
-    found = CliRunner().invoke(cli, ["search", "wrong IBAN", "--code", "ac01", "-k", "3", "--json"])
-    assert found.exit_code == 0, found.output
-    assert json.loads(found.stdout) == [HIT.model_dump()]
-    assert app.state.services.procedure_search.queries == [("wrong IBAN", "AC01", 3)]
 
 
 def test_a_bad_token_is_named_and_a_server_that_is_down_means_local_work(
