@@ -139,3 +139,37 @@ def test_an_approved_list_change_is_written_and_reads_back(fmt: str) -> None:
     validate_changes(changes, fmt)
     text = repaired_message(payment, changes, fmt)
     assert "Hauptstrasse 12" in text and "INV-2" in text
+
+
+def test_a_line_the_server_refuses_is_named_in_the_page_and_the_lines_stay(api: Api) -> None:
+    from tests.app.test_ui import sign_in
+
+    case_id = api.submit(case_id="EXC-LINES")  # an MT103: the SWIFT X character set
+    api.wait_status(case_id)
+    csrf = sign_in(api, "analyst")
+    form = {
+        "csrf_token": csrf,
+        "decision": "edit",
+        "edit_form": "1",
+        "comment": "address from the beneficiary's letter",
+        f"lines:{ADDRESS}": "1",
+        f"line:{ADDRESS}:0": "Hauptstraße 1",  # 'ß' is not in the X set: the page's check was bypassed
+        f"line:{ADDRESS}:1": "Hinterhaus",
+        f"source:{ADDRESS}": "analyst-asserted",
+    }
+    refused = api.client.post(f"/ui/cases/{case_id}/decision", data=form)
+    assert refused.status_code == 400
+    assert f"changes[0].{ADDRESS}: line 1: &#39;ß&#39; is not in the SWIFT X character set" in refused.text
+    assert 'value="Hauptstraße 1"' in refused.text and 'value="Hinterhaus"' in refused.text  # not lost
+    assert api.view(case_id)["proposal_version"] == 1
+    saved = api.client.post(
+        f"/ui/cases/{case_id}/decision", data=form | {f"line:{ADDRESS}:0": "Hauptstrasse 1"}
+    )
+    assert saved.status_code == 200 and "Edit saved" in saved.text
+    change = {c["field"]: c for c in api.view(case_id)["changes"]}[ADDRESS]
+    assert change == {
+        "field": ADDRESS,
+        "old": ["Hauptstr. 1"],
+        "new": ["Hauptstrasse 1", "Hinterhaus"],
+        "evidence": ["analyst-asserted"],
+    }
