@@ -37,7 +37,7 @@ def refdata(tmp_path: Path) -> RefDataStore:
 
 @pytest.fixture
 def server(
-    make_settings: Any, stub_triage: StubTriage, refdata: RefDataStore, monkeypatch: pytest.MonkeyPatch
+    make_settings: Any, stub_triage: StubTriage, refdata: RefDataStore
 ) -> Iterator[tuple[str, dict[str, dict[str, str]], Any]]:
     app = create_app(make_settings(), configure_logs=False)
     # The server's agent, over the test's reference data (no index: citations from the procedure).
