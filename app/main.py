@@ -25,7 +25,7 @@ from fastapi import FastAPI
 from app.api import errors, openapi
 from app.api.middleware import RequestContextMiddleware
 from app.api.ratelimit import RateLimiter
-from app.api.routes import desk, documents, exceptions, health, layout, search
+from app.api.routes import desk, documents, exceptions, health, layout, preview, search
 from app.api.state import Services
 from app.db.session import Database
 from app.jobs.pool import WorkerPool
@@ -177,7 +177,7 @@ def create_app(
     app.state.services = services
     errors.install(app)
     openapi.install(app)
-    for module in (exceptions, desk, documents, layout, search, health):
+    for module in (exceptions, desk, documents, layout, search, preview, health):
         app.include_router(module.router)
     install_layout_rules(services.db)  # learned document layouts come from this app's database
     from app.ui.mount import mount as mount_ui

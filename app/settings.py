@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", validation_alias=AliasChoices("DATABASE_URL", "database_url"))
     model: str = "playbook"
     broker: str | None = None
+    # A running server `repairdesk triage` asks (POST /v1/triage) instead of loading the agent itself,
+    # with a token of the service or analyst role.
+    api_url: str | None = None
+    api_token: str | None = Field(default=None, repr=False)
     # Distributed workers (app.jobs.celery_config.WorkerOptions is built from these).
     # Longer than the slowest task (OCR of a long scan plus an LLM triage stays under 10 minutes).
     visibility_timeout: float = Field(default=900.0, gt=0)

@@ -6,7 +6,9 @@ Each command runs ``--runs`` times as a fresh process (what a user types); the m
 printed. One untimed run first builds the index and warms the page cache, so the figures are those
 of a warm machine (issue 16 asks for under 3 s). ``--baseline-root`` names another checkout (e.g.
 ``git archive`` of the previous commit); its commands run in the same loop, interleaved, and the
-ratio new/baseline is printed. Both use the same data directory (one index).
+ratio new/baseline is printed. Both use the same data directory (one index). With
+``REPAIRDESK_API_URL`` and ``REPAIRDESK_API_TOKEN`` in the environment, ``triage`` asks that running
+server (``POST /v1/triage``) and the figure is the CLI's side of that round trip.
 """
 
 from __future__ import annotations

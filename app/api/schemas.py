@@ -109,8 +109,9 @@ class ChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     field: str = Field(min_length=1, max_length=200, examples=["payment.creditor.account.iban"])
-    old: str | None = None
-    new: str | None = Field(default=None, examples=["DE89370400440532013000"])
+    # A list for the line-by-line fields (address lines, remittance lines).
+    old: str | list[str] | None = None
+    new: str | list[str] | None = Field(default=None, examples=["DE89370400440532013000"])
     evidence: list[str] = Field(default_factory=list, examples=[["ssi:C-1042:1"]])
 
 
@@ -204,8 +205,8 @@ class ChangeOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     field: str
-    old: str | None = None
-    new: str | None = None
+    old: str | list[str] | None = None
+    new: str | list[str] | None = None
     evidence: list[str] = Field(default_factory=list)
 
 

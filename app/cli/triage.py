@@ -52,13 +52,22 @@ def triage(
     ] = None,
 ) -> None:
     """Triage exception cases and print each repair proposal (nothing is applied)."""
+    from app.cli.context import context
+    from app.cli.remote import Remote, Unreachable
+
+    cli = context(ctx)
+    remote = Remote.from_settings(cli.settings) if model is None else None
+    if remote is not None:  # REPAIRDESK_API_URL: a running server has the agent loaded already
+        try:
+            _triage_remote(remote, paths, as_json)
+            return
+        except Unreachable as exc:
+            remote.note_local(str(exc))
     from langgraph.checkpoint.memory import InMemorySaver
 
     from agents.runner import TriageRunner
-    from app.cli.context import context
     from tools.errors import RepairDeskError
 
-    cli = context(ctx)
     try:
         # The search is opened when the first case needs the toolbox (with the NumPy query embedder).
         runner = TriageRunner(model=model, checkpointer=InMemorySaver(), search=LazySearch(cli))
@@ -84,6 +93,46 @@ def triage(
                 fail(name, exc.reason)
                 failed = True
                 continue
+            proposals.append(proposal)
+            if not as_json:
+                _print_summary(name, proposal)
+    if as_json:
+        emit_json(proposals[0] if len(proposals) == 1 else proposals)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _triage_remote(remote: Any, paths: list[Path], as_json: bool) -> None:
+    """As the local loop, each case answered by the server; raises ``Unreachable`` before printing
+    anything when the server does not answer the first case (the command then runs locally)."""
+    from app.cli.remote import Refused, Unreachable
+    from tools.errors import RepairDeskError
+
+    proposals: list[dict[str, Any]] = []
+    failed = False
+    answered = False
+    for path in paths:
+        try:
+            cases = _cases(path)
+        except RepairDeskError as exc:
+            fail(str(path), exc.reason)
+            failed = True
+            continue
+        for index, case in enumerate(cases):
+            name = str(path) if len(cases) == 1 else f"{path}[{index}]"
+            try:
+                proposal = remote.triage(case)
+            except Refused as exc:
+                fail(name, exc.reason)
+                failed = answered = True
+                continue
+            except Unreachable as exc:
+                if not answered:
+                    raise
+                fail(name, f"{remote.url} stopped answering: {exc}")
+                failed = True
+                continue
+            answered = True
             proposals.append(proposal)
             if not as_json:
                 _print_summary(name, proposal)

@@ -50,7 +50,12 @@ from app.jobs.triage import Runners
 from app.services.audit import append_event
 from app.services.cases import get_case, latest_proposal
 from app.services.document_store import DocumentStore
+<<<<<<< HEAD
 from app.services.edits import guard_edit, validate_changes
+=======
+from app.services.edits import guard_edit, message_format, validate_changes
+from tools import config
+>>>>>>> desk16
 from tools.errors import RepairDeskError, ValidationError
 from tools.faults import crash_point
 
@@ -231,7 +236,7 @@ def record_decision(
     changes = [c.model_dump(exclude_none=True) for c in body.changes]
     if body.decision == "edit":
         try:
-            validate_changes(changes)
+            validate_changes(changes, message_format(case.payload))
         except RepairDeskError as exc:
             _refuse(session, exc)
     decision = Decision(

@@ -6,18 +6,28 @@ Each editable field is one input (``value:<field>``) and one source select (``so
 listed evidence; the server's guard checks that the value really appears there). A field left at the
 payment's own value is no change. A proposed change to a field the form does not offer is kept as
 proposed, so saving the form never silently drops part of the agent's proposal.
+
+The list fields (address lines, remittance lines) are one input per line (``line:<field>:<n>``, lines
+added and removed on the page), a marker ``lines:<field>`` and the same source select; a line left
+blank is a removed line, and the lines in their posted order are the new value. Each row carries the
+line rules of the message format the repair is written in (:data:`app.services.edits.LINE_RULES`) for
+the as-you-type check; the server checks them again on save.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.services.edits import ANALYST_ASSERTED
+from app.services.edits import ANALYST_ASSERTED, LINE_RULES
 from tools.messages.currencies import MINOR_UNITS
 
+<<<<<<< HEAD
 # (field, label, client-side check) — the scalar fields an analyst repairs; lists (address lines,
 # remittance lines) are not fields of the canonical payment's edit contract yet.
 # A table: its rows are alike by design.
+=======
+# (field, label, client-side check) — the scalar fields an analyst repairs.
+>>>>>>> desk16
 EDITABLE: tuple[tuple[str, str, str], ...] = (
     ("payment.creditor.account.iban", "Creditor IBAN", "iban"),
     ("payment.creditor_agent.bic", "Creditor agent BIC", "bic"),
@@ -28,7 +38,12 @@ EDITABLE: tuple[tuple[str, str, str], ...] = (
     ("payment.currency", "Currency", "currency"),
     ("payment.purpose", "Purpose / remittance", "text"),
 )
-FIELDS = frozenset(field for field, _, _ in EDITABLE)
+# (field, label, kind of lines) — the list fields, edited line by line.
+LINE_EDITABLE: tuple[tuple[str, str, str], ...] = (
+    ("payment.creditor.address_lines", "Creditor address lines", "address"),
+    ("payment.remittance_information.unstructured", "Remittance lines", "remittance"),
+)
+FIELDS = frozenset(field for field, _, _ in EDITABLE) | frozenset(f for f, _, _ in LINE_EDITABLE)
 
 
 def currency_codes() -> list[str]:
@@ -36,24 +51,39 @@ def currency_codes() -> list[str]:
     return sorted(MINOR_UNITS)
 
 
-def _lookup(payment: dict[str, Any] | None, field: str) -> str:
+def _raw(payment: dict[str, Any] | None, field: str) -> Any:
     value: Any = payment or {}
     for part in field.split(".")[1:]:
         value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _lookup(payment: dict[str, Any] | None, field: str) -> str:
+    value = _raw(payment, field)
     return "" if value is None else str(value)
 
 
+def _lines(value: Any) -> list[str]:
+    return [str(line) for line in value] if isinstance(value, list) else []
+
+
+def _source(change: dict[str, Any] | None, refs: list[str]) -> tuple[str, list[str]]:
+    """The proposed change's source (its evidence, else analyst-asserted) and the select's options."""
+    evidence = [str(e) for e in (change or {}).get("evidence") or []]
+    source = " ".join(evidence) if evidence else ANALYST_ASSERTED
+    return source, list(dict.fromkeys([ANALYST_ASSERTED, *refs, *([source] if evidence else [])]))
+
+
 def edit_rows(
-    changes: list[dict[str, Any]], payment: dict[str, Any] | None, refs: list[str]
+    changes: list[dict[str, Any]], payment: dict[str, Any] | None, refs: list[str], fmt: str = "fin"
 ) -> list[dict[str, Any]]:
-    """One row per editable field: label, check, current value, proposed value and its source."""
+    """One row per editable field: label, check, current value, proposed value and its source; a
+    list field's row has ``lines`` (current and proposed) and its line rule instead."""
     proposed = {str(c.get("field")): c for c in changes}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for field, label, check in EDITABLE:
         change = proposed.get(field)
-        evidence = [str(e) for e in (change or {}).get("evidence") or []]
-        source = " ".join(evidence) if evidence else ANALYST_ASSERTED
-        options = list(dict.fromkeys([ANALYST_ASSERTED, *refs, *([source] if evidence else [])]))
+        source, options = _source(change, refs)
         rows.append(
             {
                 "field": field,
@@ -65,7 +95,48 @@ def edit_rows(
                 "options": options,
             }
         )
+    for field, label, kind in LINE_EDITABLE:
+        change = proposed.get(field)
+        source, options = _source(change, refs)
+        rule = LINE_RULES[("xml" if fmt == "xml" else "fin", kind)]
+        current = _lines(_raw(payment, field))
+        rows.append(
+            {
+                "field": field,
+                "label": label,
+                "check": "lines",
+                "current_lines": current,
+                "lines": _lines(change.get("new")) if change else current,
+                "max_length": rule.max_length,
+                "max_lines": rule.max_lines or "",
+                "charset": "x" if fmt != "xml" else "",
+                "rule": rule.name,
+                "source": source,
+                "options": options,
+            }
+        )
     return rows
+
+
+def posted_lines(form: dict[str, str], field: str) -> list[str] | None:
+    """The lines posted for a list field in page order, blank ones dropped (``None``: not posted)."""
+    if f"lines:{field}" not in form:
+        return None
+    prefix = f"line:{field}:"
+    numbered = []
+    for key, value in form.items():
+        if key.startswith(prefix) and key[len(prefix) :].isdigit():
+            numbered.append((int(key[len(prefix) :]), value.strip()))
+    return [value for _, value in sorted(numbered) if value]
+
+
+def with_posted(rows: list[dict[str, Any]], form: dict[str, str]) -> list[dict[str, Any]]:
+    """The rows showing what was posted (a refused save keeps the analyst's lines in place)."""
+    shown = []
+    for row in rows:
+        lines = posted_lines(form, row["field"]) if row["check"] == "lines" else None
+        shown.append(row if lines is None else dict(row, lines=lines))
+    return shown
 
 
 def changes_from_form(
@@ -85,4 +156,13 @@ def changes_from_form(
             continue
         source = form.get(f"source:{field}", "").split() or [ANALYST_ASSERTED]
         built.append({"field": field, "old": current or None, "new": value, "evidence": source})
+    for field, _, _ in LINE_EDITABLE:
+        lines = posted_lines(form, field)
+        if lines is None:
+            continue
+        current_lines = _lines(_raw(payment, field))
+        if lines == current_lines:
+            continue
+        source = form.get(f"source:{field}", "").split() or [ANALYST_ASSERTED]
+        built.append({"field": field, "old": current_lines or None, "new": lines, "evidence": source})
     return built

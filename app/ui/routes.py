@@ -32,7 +32,7 @@ from app.services.desk import CORRECT_ACTIONS, REJECT_REASONS
 from app.services.layout_rules import CorrectionIn
 from app.services.pages import page_png
 from app.services.sessions import WebUser, end_session, new_secret, open_session, resolve_session, same_secret
-from app.ui.edit_form import changes_from_form
+from app.ui.edit_form import changes_from_form, with_posted
 from app.ui.queue import SORT_KEYS, SORT_LABELS, QueueQuery, next_case
 from app.ui.view import case_page, document_kind, edit_basis
 from tools.errors import RepairDeskError
@@ -244,6 +244,8 @@ def _case_response(
         page = case_page(session, services.store, _cache_dir(services), case)
         with services.db.connect() as connection:
             page["next_case"] = next_case(connection, case.id, principal.user)
+    if form:  # a refused save shows the analyst's lines again, not the proposal's
+        page["edit_rows"] = with_posted(page["edit_rows"], form)
     role = principal.role
     page.update(
         user=principal,
@@ -396,7 +398,7 @@ def page_image(request: Request, case_id: str, sha256: str, number: int) -> Resp
     if kind not in {"pdf", "image"}:
         return Response(status_code=404)
     try:
-        png = page_png(_cache_dir(services), sha256, services.store.get(sha256), sha256, number)
+        png = page_png(_cache_dir(services), sha256, lambda: services.store.get(sha256), sha256, number)
     except RepairDeskError:
         return Response(status_code=404)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})

@@ -9,6 +9,7 @@ their text, the decisions and the audit history.
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from app.db.models import Case, Document
 from app.services import audit
 from app.services.cases import case_view
 from app.services.document_store import DocumentStore
+from app.services.edits import message_format
 from app.services.pages import pages as page_list
 from app.services.procedures import section_text
 from app.ui.chardiff import char_diff
@@ -95,7 +97,7 @@ def _documents(
         kind = row.kind if row else "unknown"
         if kind in {"pdf", "image"} and store.exists(ref["sha256"]):
             try:
-                pages = page_list(cache_dir, ref["sha256"], store.get(ref["sha256"]), ref["name"])
+                pages = page_list(cache_dir, ref["sha256"], partial(store.get, ref["sha256"]), ref["name"])
             except RepairDeskError as exc:  # shown in the page; the fields are still listed
                 render_error = exc.reason
         boxes = _boxes(fields, pages)
@@ -123,11 +125,18 @@ def _documents(
     return docs
 
 
+def _shown(value: Any) -> str | None:
+    """A change's value as text: list fields (address, remittance lines) one line after another."""
+    if value is None:
+        return None
+    return " / ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
 def _diff(view: dict[str, Any], evidence: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for change in view.get("changes") or []:
         old, new = change.get("old"), change.get("new")
-        before, after = char_diff(None if old is None else str(old), None if new is None else str(new))
+        before, after = char_diff(_shown(old), _shown(new))
         refs = change.get("evidence") or []
         rows.append(
             {
@@ -209,6 +218,7 @@ def case_page(session: Session, store: DocumentStore, cache_dir: Path, case: Cas
             list(view.get("changes") or []),
             payment,
             [str(c["result_ref"]) for c in view.get("tool_calls") or [] if c.get("result_ref")],
+            message_format(case.payload),
         ),
         "currency_codes": " ".join(currency_codes()),
     }

@@ -298,3 +298,47 @@ def test_edit_with_an_invalid_iban_then_a_valid_one(
     changes = httpx.get(f"{base}/v1/exceptions/{case_id}", headers=headers["service"]).json()["changes"]
     edited = {c["field"]: c for c in changes}["payment.creditor.account.iban"]
     assert edited["new"] == "GB82WEST12345698765432" and edited["evidence"] == ["analyst-asserted"]
+
+
+def test_edit_an_address_line_too_long_then_added_and_saved(
+    live_server: tuple[str, dict[str, dict[str, str]]],
+) -> None:
+    base, headers = live_server
+    creditor = {
+        "name": "Acme Widgets GmbH",
+        "address_lines": ["Hauptstr. 1", "10115 Berlin"],
+        "account": {"iban": "DE89370400440532013001"},
+    }
+    payment = PAYMENT | {"creditor": creditor}  # pacs.008: address lines of up to 70 characters
+    case_id = _submit_and_wait(base, headers, case_id="EXC-BL1", payment=payment)
+    field = "payment.creditor.address_lines"
+    first = f"input[name='line:{field}:0']"
+    with _browser_page(base, headers, "analyst") as page:
+        page.goto(f"{base}/ui/cases/{case_id}")
+        row = page.locator(f"tr[data-edit-field='{field}']")
+        assert row.locator("ol[data-lines] input").count() == 2
+        assert page.input_value(first) == "Hauptstr. 1"
+        page.fill(first, "Hauptstrasse 1, Hinterhaus, Aufgang B, 3. Obergeschoss, links, bei Mueller")
+        assert row.locator("[data-field-error]").inner_text() == "line 1 has 74 characters; at most 70 a line"
+        page.click("[data-testid=save-edit]")  # refused in the page: nothing is posted
+        assert page.url.endswith(f"/ui/cases/{case_id}")
+        page.screenshot(path=str(ARTIFACTS / "edit-address-too-long.png"), full_page=True)
+        page.fill(first, "Hauptstrasse 1")
+        row.locator("[data-add-line]").click()
+        row.locator("ol[data-lines] li").last.locator("input").fill("Hinterhaus")
+        row.locator("ol[data-lines] li").nth(1).locator("[data-remove-line]").click()  # "10115 Berlin"
+        assert row.locator("[data-field-error]").inner_text() == ""
+        page.select_option(f"select[name='source:{field}']", "analyst-asserted")
+        page.fill("#comment", "new address confirmed by the beneficiary")
+        page.click("[data-testid=save-edit]")
+        page.wait_for_url(f"**/ui/cases/{case_id}?notice=*")
+        assert page.locator("[data-testid=notice]").inner_text() == "Edit saved"
+        assert f"analyst-asserted: {field}" in page.locator("[data-testid=guard]").inner_text()
+        diff = page.locator("[data-testid=diff]").inner_text()
+        assert "Hauptstr. 1 / 10115 Berlin" in diff and "Hauptstrasse 1 / Hinterhaus" in diff
+        lines = page.locator(f"tr[data-edit-field='{field}'] ol[data-lines] input")
+        assert [lines.nth(i).input_value() for i in range(lines.count())] == ["Hauptstrasse 1", "Hinterhaus"]
+        page.screenshot(path=str(ARTIFACTS / "edit-address-saved.png"), full_page=True)
+    changes = httpx.get(f"{base}/v1/exceptions/{case_id}", headers=headers["service"]).json()["changes"]
+    edited = {c["field"]: c for c in changes}[field]
+    assert edited["new"] == ["Hauptstrasse 1", "Hinterhaus"] and edited["evidence"] == ["analyst-asserted"]

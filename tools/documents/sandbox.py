@@ -1,8 +1,10 @@
 """Document work in a worker process that a runaway cannot take the service down with.
 
 Contract: :func:`extract_sandboxed` ``(data, source) -> list[dict]`` (canonical extractions as JSON
-dicts) and :func:`render_sandboxed` ``(data, source, dpi) -> list[PageImage]`` do what
-:func:`tools.extract.extract_bytes` and :func:`tools.documents.render_pages` do, in a child process
+dicts), :func:`render_sandboxed` ``(data, source, dpi, pages=None) -> list[PageImage]`` and
+:func:`page_sizes_sandboxed` ``(data, source) -> [(number, width, height)]`` do what
+:func:`tools.extract.extract_bytes`, :func:`tools.documents.render_pages` and
+:func:`tools.documents.render.page_sizes` do, in a child process
 that runs under an address-space limit (``RLIMIT_AS``, ``doc_memory_mb``) and a CPU-time limit, and
 is killed when it runs past ``doc_timeout_s`` of wall time. They raise the same typed errors as the
 in-process functions; a child killed for time, memory or a crash becomes a :class:`DocumentError`
@@ -92,7 +94,7 @@ def _caller_state(operation: str) -> tuple[Any, Any]:
     return config.current(), rules
 
 
-def _work(operation: str, data: bytes, source: str, dpi: int) -> Any:
+def _work(operation: str, data: bytes, source: str, dpi: int, pages: list[int] | None = None) -> Any:
     if operation == "extract":
         from tools.extract import extract_bytes
 
@@ -100,7 +102,11 @@ def _work(operation: str, data: bytes, source: str, dpi: int) -> Any:
     if operation == "render":
         from tools.documents.render import render_pages
 
-        return render_pages(data, source, dpi=dpi)
+        return render_pages(data, source, dpi=dpi, pages=pages)
+    if operation == "sizes":
+        from tools.documents.render import page_sizes
+
+        return page_sizes(data, source)
     raise ValueError(operation)
 
 
@@ -113,12 +119,13 @@ def _child(
     memory_mb: int,
     cpu: int,
     state: tuple[Any, Any] | None = None,
+    pages: list[int] | None = None,
 ) -> None:
     """Runs in the forked child: set the limits, do the work, send ``("ok", result)`` or an error."""
     try:
         _adopt(state)
         _limit_self(memory_mb, cpu)
-        result: tuple[Any, ...] = ("ok", _work(operation, data, source, dpi))
+        result: tuple[Any, ...] = ("ok", _work(operation, data, source, dpi, pages))
     except RepairDeskError as exc:
         result = ("error", type(exc).__name__, exc.reason, exc.source)
     except MemoryError:
@@ -157,8 +164,10 @@ def run_sandboxed(
     dpi: int = 100,
     timeout_s: float | None = None,
     memory_mb: int | None = None,
+    pages: list[int] | None = None,
 ) -> Any:
-    """Run ``operation`` (``extract`` or ``render``) on ``data`` in a limited child; see the module."""
+    """Run ``operation`` (``extract``, ``render`` or ``sizes``) on ``data`` in a limited child; see the
+    module. ``pages`` limits ``render`` to those 1-based page numbers."""
     timeout = float(timeout_s if timeout_s is not None else limits.limits().doc_timeout_s)
     memory = int(memory_mb if memory_mb is not None else limits.limits().doc_memory_mb)
     context = _context()
@@ -166,7 +175,17 @@ def run_sandboxed(
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(
             target=_child,
-            args=(sender, operation, data, source, dpi, memory, int(timeout) + 1, _caller_state(operation)),
+            args=(
+                sender,
+                operation,
+                data,
+                source,
+                dpi,
+                memory,
+                int(timeout) + 1,
+                _caller_state(operation),
+                pages,
+            ),
             name=f"repairdesk-doc-{operation}",
             daemon=True,
         )
@@ -210,4 +229,10 @@ def extract_sandboxed(data: bytes, source: str, **kwargs: Any) -> list[dict[str,
 def render_sandboxed(data: bytes, source: str, dpi: int = 100, **kwargs: Any) -> list[Any]:
     """Page images of ``data`` (:class:`tools.documents.render.PageImage`), rendered in a limited child."""
     result: list[Any] = run_sandboxed("render", data, source, dpi=dpi, **kwargs)
+    return result
+
+
+def page_sizes_sandboxed(data: bytes, source: str, **kwargs: Any) -> list[tuple[int, float, float]]:
+    """Each page's ``(number, width, height)`` (:func:`tools.documents.render.page_sizes`), in a child."""
+    result: list[tuple[int, float, float]] = run_sandboxed("sizes", data, source, **kwargs)
     return result

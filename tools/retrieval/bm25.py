@@ -6,14 +6,25 @@ returns ``(ids, scores)`` of at most ``top_n`` documents with a positive score, 
 query costs the same on 2,000 or 200,000 chunks up to the length of those postings (rank-bm25 scores
 every document on every query, too slow at 200k). A query word that is not in the vocabulary
 (a typo: "benficiary") is replaced by the closest vocabulary word within one or two edits.
+
+:meth:`BM25Index.cached` keeps the built arrays beside the search index (``bm25-<key>/*.npy``,
+memory-mapped when read back), keyed by the texts, the parameters and this module's and the
+tokenizer's source, so a command that searches once does not tokenize the whole corpus first; a
+folder it cannot write to only means building in memory, as before.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import shutil
+import sys
+import uuid
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rapidfuzz import process
@@ -49,6 +60,72 @@ class BM25Index:
         self._docs = np.array(doc_ids, dtype=np.int64)
         self._weights = np.array(weights, dtype=np.float32)
         self._terms = list(self.vocabulary)
+
+    _ARRAYS = ("offsets", "docs", "weights", "terms")
+
+    @classmethod
+    def cached(
+        cls,
+        folder: Path,
+        texts: Sequence[str],
+        tokenize: Callable[[str], Sequence[str]],
+        *,
+        k1: float = 1.2,
+        b: float = 0.75,
+    ) -> BM25Index:
+        """The index of ``texts`` (tokenized by ``tokenize``), read from ``folder`` when it was built
+        there before with the same inputs, else built and written there (see the module docstring)."""
+        digest = hashlib.sha256(f"{k1}|{b}|{len(texts)}".encode())
+        tokenizer_file = getattr(sys.modules.get(getattr(tokenize, "__module__", "")), "__file__", None)
+        for module in (__file__, tokenizer_file):
+            if module and Path(module).is_file():
+                digest.update(Path(module).read_bytes())
+        for text in texts:
+            digest.update(text.encode("utf-8", "surrogatepass") + b"\x00")
+        target = folder / f"bm25-{digest.hexdigest()[:24]}"
+        loaded = cls._read(target, len(texts))
+        if loaded is not None:
+            return loaded
+        built = cls([tokenize(text) for text in texts], k1=k1, b=b)
+        built._write(target)
+        return built
+
+    @classmethod
+    def _read(cls, target: Path, size: int) -> BM25Index | None:
+        try:
+            arrays = {name: np.load(target / f"{name}.npy", mmap_mode="r") for name in cls._ARRAYS}
+        except (OSError, ValueError):
+            return None
+        index = cls.__new__(cls)
+        index.size = size
+        index._terms = [str(t) for t in arrays["terms"].tolist()]
+        index.vocabulary = {term: term_id for term_id, term in enumerate(index._terms)}
+        index._offsets, index._docs, index._weights = arrays["offsets"], arrays["docs"], arrays["weights"]
+        if len(index._offsets) != len(index._terms) + 1:
+            return None
+        return index
+
+    def _write(self, target: Path) -> None:
+        """Written to a private folder, then renamed into place: a reader never sees half a cache."""
+        staging = target.with_name(f"{target.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            staging.mkdir(parents=True)
+            terms = np.array(self._terms, dtype=str) if self._terms else np.zeros(0, dtype="<U1")
+            arrays: dict[str, NDArray[Any]] = {
+                "offsets": self._offsets,
+                "docs": self._docs,
+                "weights": self._weights,
+                "terms": terms,
+            }
+            for name, array in arrays.items():
+                np.save(staging / f"{name}.npy", array)
+            os.rename(staging, target)
+        except OSError:  # read-only, full, or another process got there first: the memory copy serves
+            shutil.rmtree(staging, ignore_errors=True)
+            return
+        for old in target.parent.glob("bm25-*"):  # caches of earlier corpora
+            if old != target and not old.name.endswith(".tmp"):
+                shutil.rmtree(old, ignore_errors=True)
 
     def resolve(self, token: str) -> str | None:
         """The vocabulary word for a query token: itself, a near spelling, or None."""

@@ -86,6 +86,7 @@ class ProcedureSearch:
         weights: FusionWeights | None = None,
         lexicon: Lexicon | None = None,
         model_name: str = "",
+        bm25: BM25Index | None = None,
     ) -> None:
         if index.ntotal != len(chunks):
             raise ValidationError(
@@ -96,7 +97,7 @@ class ProcedureSearch:
         self._embedder: Embedder | None = embedder
         self._vectors = vectors  # row i = chunk i; lets a narrow filter score its rows exactly
         self._lock = threading.Lock()
-        self._bm25 = BM25Index([tokenize(c.lexical_text()) for c in self.chunks], b=BM25_B)
+        self._bm25 = bm25 or BM25Index([tokenize(c.lexical_text()) for c in self.chunks], b=BM25_B)
         self._by_code = _postings(self.chunks, lambda c: c.exception_codes)
         self._by_type = _postings(self.chunks, lambda c: c.message_types)
         self.weights = weights or FusionWeights()
@@ -113,6 +114,7 @@ class ProcedureSearch:
             chunks = index_store.read_chunks(index_dir)
             index = load_index(index_dir / index_store.VECTORS)
             vectors = np.load(index_dir / index_store.EMBEDDINGS, mmap_mode="r")
+            bm25 = BM25Index.cached(index_dir, [c.lexical_text() for c in chunks], tokenize, b=BM25_B)
         except (OSError, RuntimeError, ValueError) as exc:
             raise ValidationError(
                 f"no usable index ({exc}); run `repairdesk index build`", source=str(index_dir)
@@ -128,6 +130,7 @@ class ProcedureSearch:
             vectors=vectors,
             weights=fusion_weights_for(model_name),
             model_name=model_name,
+            bm25=bm25,
         )
 
     @property

@@ -150,9 +150,77 @@
     return "";
   }
 
+  // A list field's lines (address, remittance): the rules of the message the repair is written in.
+  function linesProblem(list) {
+    var lines = [];
+    list.querySelectorAll("input").forEach(function (input) {
+      if (input.value.trim()) { lines.push(input.value.trim()); }
+    });
+    if (lines.join("\n") === (list.getAttribute("data-current") || "")) { return ""; }
+    if (!lines.length) { return "at least one line is needed"; }
+    var maxLines = parseInt(list.getAttribute("data-max-lines"), 10);
+    var maxLength = parseInt(list.getAttribute("data-max-length"), 10);
+    var swiftX = list.getAttribute("data-charset") === "x";
+    if (maxLines && lines.length > maxLines) { return lines.length + " lines; at most " + maxLines + " here"; }
+    for (var i = 0; i < lines.length; i++) {
+      var line = lines[i], where = "line " + (i + 1);
+      if (/[\u0000-\u001f\u007f-\u009f]/.test(line)) { return where + " holds a control character"; }
+      if (line.length > maxLength) { return where + " has " + line.length + " characters; at most " + maxLength + " a line"; }
+      if (swiftX && !/^[A-Za-z0-9\/\-?:().,'+ ]*$/.test(line)) {
+        return where + ": only letters, digits, space and / - ? : ( ) . , ' + in an MT message";
+      }
+      if (swiftX && /^[:\-]/.test(line)) { return where + " may not start with : or - in an MT message"; }
+    }
+    return "";
+  }
+
+  function wireLines(list) {
+    var row = list.parentNode;
+    var box = row.querySelector("[data-field-error]");
+    function check() {
+      var problem = linesProblem(list);
+      box.textContent = problem;
+      list.querySelectorAll("input").forEach(function (input) {
+        input.setAttribute("aria-invalid", problem ? "true" : "false");
+      });
+      return !problem;
+    }
+    function wireItem(item) {
+      item.querySelector("input").addEventListener("input", check);
+      item.querySelector("[data-remove-line]").addEventListener("click", function () {
+        item.remove();
+        check();
+      });
+    }
+    list.querySelectorAll("li").forEach(wireItem);
+    row.querySelector("[data-add-line]").addEventListener("click", function () {
+      var next = parseInt(list.getAttribute("data-next"), 10) || 0;
+      list.setAttribute("data-next", String(next + 1));
+      var item = document.createElement("li");
+      var input = document.createElement("input");
+      input.name = "line:" + list.getAttribute("data-field") + ":" + next;
+      input.autocomplete = "off";
+      input.size = 30;
+      input.setAttribute("aria-label", "new line " + (list.children.length + 1));
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.textContent = "Remove";
+      remove.setAttribute("data-remove-line", "");
+      item.appendChild(input);
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(remove);
+      list.appendChild(item);
+      wireItem(item);
+      input.focus();
+    });
+    return check;
+  }
+
   function wireEditForm(fieldset) {
     var currencies = (fieldset.getAttribute("data-currencies") || "").split(" ");
     var inputs = fieldset.querySelectorAll("input[data-check]");
+    var lineChecks = [];
+    fieldset.querySelectorAll("ol[data-lines]").forEach(function (list) { lineChecks.push(wireLines(list)); });
     function check(input) {
       var unchanged = input.value.trim() === (input.getAttribute("data-current") || "");
       var problem = unchanged ? "" : fieldProblem(input.getAttribute("data-check"), input.value, currencies);
@@ -169,6 +237,7 @@
       save.addEventListener("click", function (event) {
         var ok = true;
         inputs.forEach(function (input) { ok = check(input) && ok; });
+        lineChecks.forEach(function (checkLines) { ok = checkLines() && ok; });
         if (!ok) { event.preventDefault(); }  // the typed text stays in place to be corrected
       });
     }

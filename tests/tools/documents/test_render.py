@@ -8,6 +8,7 @@ from PIL import Image
 
 from tests.tools.documents.generator import generate
 from tools.documents import extract_document, render_pages
+from tools.documents.render import page_sizes
 
 
 def test_render_pdf_pages_match_box_units() -> None:
@@ -33,3 +34,15 @@ def test_render_image_in_pixels() -> None:
     [page] = render_pages(buffer.getvalue(), "scan.png", dpi=150)
     assert page.unit == "px" and (page.width, page.height) == (1200, 900)
     assert (page.png_width, page.png_height) == (600, 450)
+
+
+def test_page_sizes_render_nothing_and_one_page_renders_alone() -> None:
+    doc = next(d for d in generate(6, seed=5) if d.pages > 1)
+    every = render_pages(doc.pdf, "advice.pdf", dpi=30)
+    assert page_sizes(doc.pdf, "advice.pdf") == [(p.page, p.width, p.height) for p in every]
+    [last] = render_pages(doc.pdf, "advice.pdf", dpi=30, pages=[doc.pages])
+    assert last == every[-1]
+    assert render_pages(doc.pdf, "advice.pdf", dpi=30, pages=[doc.pages + 1]) == []
+    buffer = io.BytesIO()
+    Image.new("L", (1200, 900), 255).save(buffer, format="PNG")
+    assert page_sizes(buffer.getvalue(), "scan.png") == [(1, 1200.0, 900.0)]
