@@ -28,8 +28,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
 
 from app.db.models import Case, Decision, Proposal
 from app.services.drift import CONFIDENCE_BOUNDS, confidence_bins, psi
@@ -129,10 +129,12 @@ class WindowFigures:
                 source=source,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise MonitorError(f"{source}: not a monitoring window ({type(exc).__name__}: {exc})") from exc
+            raise MonitorError(
+                f"not a monitoring window ({type(exc).__name__}: {exc})", source=source
+            ) from exc
         if len(figures.confidence) != len(CONFIDENCE_BOUNDS):
             raise MonitorError(
-                f"{source}: {len(figures.confidence)} confidence bins, expected {len(CONFIDENCE_BOUNDS)}"
+                f"{len(figures.confidence)} confidence bins, expected {len(CONFIDENCE_BOUNDS)}", source=source
             )
         return figures
 
@@ -145,7 +147,7 @@ def window_figures(session: Session, start: datetime, end: datetime) -> WindowFi
     """The figures of ``[start, end)`` from the database."""
     start, end = utc(start), utc(end)
     if end <= start:
-        raise MonitorError(f"empty window: {start.isoformat()} is not before {end.isoformat()}")
+        raise MonitorError(f"{start.isoformat()} is not before {end.isoformat()}", source="window")
     figures = WindowFigures(start=start, end=end)
     created = _in(Case.created_at, start, end)
     figures.codes = {
@@ -183,41 +185,50 @@ def _proposal_figures(session: Session, figures: WindowFigures, created: Any) ->
 
 
 def _decision_figures(session: Session, figures: WindowFigures, start: datetime, end: datetime) -> None:
-    edit = aliased(Decision)
-    edited = exists().where(
-        edit.case_id == Decision.case_id,
-        edit.decision == "edit",
-        edit.state == "applied",
-        edit.id < Decision.id,
-    )
     in_window = and_(
         _in(Decision.created_at, start, end),
         Decision.decision.in_(("approve", "reject", "edit")),
         Decision.state.in_(QA_STATES),
     )
+    decided_cases = select(Decision.case_id).where(in_window)
     rows = session.execute(
         select(
-            Decision.case_id, Decision.decision, Decision.state, Decision.user, Case.exception_code, edited
+            Decision.id,
+            Decision.case_id,
+            Decision.decision,
+            Decision.state,
+            Decision.user,
+            Case.exception_code,
         )
         .join(Case, Case.id == Decision.case_id)
         .where(in_window)
         .order_by(Decision.id)
     ).all()
+    # the first applied edit of each of these cases, whenever it was made (a correlated EXISTS
+    # makes SQLite walk the state index per row: seconds on 10,000 cases)
+    first_edit = dict(
+        session.execute(
+            select(Decision.case_id, func.min(Decision.id))
+            .where(
+                Decision.decision == "edit", Decision.state == "applied", Decision.case_id.in_(decided_cases)
+            )
+            .group_by(Decision.case_id)
+        ).all()
+    )
     stp_cases = {
         case_id
-        for case_id, (_, stp) in _agent_flags(
-            session, Proposal.case_id.in_(select(Decision.case_id).where(in_window))
-        ).items()
+        for case_id, (_, stp) in _agent_flags(session, Proposal.case_id.in_(decided_cases)).items()
         if stp
     }
     final: dict[str, tuple[str, str]] = {}  # case -> (code, outcome), the last one wins
     qa: dict[str, str] = {}  # straight-through case -> the last human decision on it
-    for case_id, decision, state, user, code, was_edited in rows:
+    for decision_id, case_id, decision, state, user, code in rows:
         if case_id in stp_cases:
             if user not in SYSTEM_MAKERS:
                 qa[case_id] = decision
         elif state == "applied" and decision != "edit":
-            outcome = "rejected" if decision == "reject" else ("edited" if was_edited else "approved")
+            edited = first_edit.get(case_id, decision_id) < decision_id
+            outcome = "rejected" if decision == "reject" else ("edited" if edited else "approved")
             final[case_id] = (code, outcome)
     outcomes: dict[str, dict[str, int]] = {}
     for code, outcome in final.values():
@@ -253,11 +264,11 @@ def load_reference(path: Path) -> WindowFigures:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise MonitorError(f"{path}: cannot read the reference snapshot ({exc})") from exc
+        raise MonitorError(f"cannot read the reference snapshot ({exc})", source=str(path)) from exc
     if isinstance(data, dict) and isinstance(data.get("current"), dict):
         data = data["current"]
     if not isinstance(data, dict):
-        raise MonitorError(f"{path}: not a monitoring window (a JSON object is expected)")
+        raise MonitorError("not a monitoring window (a JSON object is expected)", source=str(path))
     return WindowFigures.from_dict(data, source=str(path))
 
 
@@ -274,7 +285,9 @@ def reference_window(
     end = min(start + timedelta(days=days), utc(before))
     if end <= start:
         end = start + timedelta(seconds=1)
-    return window_figures(session, start, end)
+    figures = window_figures(session, start, end)
+    figures.source = f"first {days:g} days of data"
+    return figures
 
 
 def drift(current: WindowFigures, reference: WindowFigures | None, min_cases: int) -> dict[str, float | None]:
@@ -308,7 +321,7 @@ def snapshot(
     now = utc(now)
     start = utc(since) if since is not None else now - timedelta(days=window_days)
     if start >= now:
-        raise MonitorError(f"--since {start.isoformat()} is not before now ({now.isoformat()})")
+        raise MonitorError(f"{start.isoformat()} is not before now ({now.isoformat()})", source="since")
     current = window_figures(session, start, now)
     reference = reference_window(session, days=reference_days, stored=reference_file, before=now)
     return Snapshot(current, reference, drift(current, reference, min_cases), min_cases, now)
