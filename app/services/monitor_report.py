@@ -115,7 +115,7 @@ def _figure() -> Any:
 def _png(fig: Any) -> str:
     fig.tight_layout()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")  # legends below the axes stay in
     _figure().close(fig)
     return base64.b64encode(buffer.getvalue()).decode()
 
@@ -174,7 +174,7 @@ def outcome_plot(snapshot: Snapshot) -> str:
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of decided cases (current window)")
     ax.set_title("Decisions by exception code", fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(OUTCOMES))
     return _png(fig)
 
 

@@ -9,10 +9,12 @@ One :class:`WindowFigures` per time window, computed with a handful of aggregate
 - **approval / edit / reject rates** by exception code: the last final decision (approve or reject,
   applied) *made* in the window per case; ``edited`` is an approval after an applied edit. Cases
   applied straight through are not in these rates: their human decisions are QA reviews;
-- **STP share**: the share of agent proposals (cases created in the window) marked
-  ``straight_through`` (CONTRACT "Additions": applied without a human decision; absent means false);
-- **QA disagreement**: the human decisions made in the window on straight-through cases; a review
-  disagrees unless its last decision approves the applied proposal unchanged.
+- **STP share**: the share of agent proposals (cases created in the window) applied straight
+  through: the proposal's ``straight_through`` flag (CONTRACT "Additions"; absent means false) or an
+  approval by the system maker (``system`` or ``system:<part>``, e.g. ``system:stp``);
+- **QA disagreement**: the QA reviews made in the window of straight-through cases, the last per
+  case: a ``qa`` decision disagrees when it names a ``correct_action``; a person's own
+  approve/edit/reject on such a case agrees only when it approves.
 
 :class:`Snapshot` puts the current window beside a reference window (the first
 ``monitor_reference_days`` of data, or a stored snapshot named by ``REPAIRDESK_MONITOR_REFERENCE``:
@@ -28,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Case, Decision, Proposal
@@ -40,9 +42,12 @@ if TYPE_CHECKING:
 
 OUTCOMES = ("approved", "edited", "rejected")
 ALL = "ALL"  # the label of the all-codes aggregate
-# Who makes a straight-through application (the STP policy names the system as maker): never a QA review.
-SYSTEM_MAKERS = frozenset({"system", "stp", "repairdesk"})
-QA_STATES = ("applied", "first_approval")
+# The maker of a straight-through application is the system (``system`` or ``system:<part>``, e.g.
+# ``system:stp``): its approval marks the case straight through and is never a human decision.
+SYSTEM_MAKER = "system"
+QA_DECISION = "qa"  # a person's QA verdict on a straight-through case; a disagreement names correct_action
+COUNTED_DECISIONS = ("approve", "reject", "edit", QA_DECISION)
+COUNTED_STATES = ("applied", "first_approval")
 
 
 class MonitorError(RepairDeskError):
@@ -161,8 +166,8 @@ def window_figures(session: Session, start: datetime, end: datetime) -> WindowFi
     return figures
 
 
-def _agent_flags(session: Session, case_filter: Any) -> dict[str, tuple[float | None, bool]]:
-    """Latest agent proposal per case: ``(confidence, straight_through)``."""
+def _agent_proposals(session: Session, case_filter: Any) -> dict[str, tuple[float | None, bool]]:
+    """Latest agent proposal per case: ``(confidence, straight_through flag of the proposal)``."""
     rows = session.execute(
         select(
             Proposal.case_id,
@@ -175,11 +180,28 @@ def _agent_flags(session: Session, case_filter: Any) -> dict[str, tuple[float | 
     return {case_id: (confidence, bool(stp)) for case_id, confidence, stp in rows}
 
 
+def _by_system() -> Any:
+    return or_(Decision.user == SYSTEM_MAKER, Decision.user.like(f"{SYSTEM_MAKER}:%"))
+
+
+def _straight_through(
+    session: Session, case_ids: Any, proposals: dict[str, tuple[float | None, bool]]
+) -> set[str]:
+    """Cases applied straight through: the proposal says so, or the system approved the case."""
+    approved_by_system = session.scalars(
+        select(Decision.case_id)
+        .where(Decision.decision == "approve", _by_system(), Decision.case_id.in_(case_ids))
+        .distinct()
+    )
+    return {case_id for case_id, (_, flag) in proposals.items() if flag} | set(approved_by_system)
+
+
 def _proposal_figures(session: Session, figures: WindowFigures, created: Any) -> None:
-    flags = _agent_flags(session, Proposal.case_id.in_(select(Case.id).where(created)))
-    figures.proposals = len(flags)
-    figures.straight_through = sum(1 for _, stp in flags.values() if stp)
-    values = [float(c) for c, _ in flags.values() if c is not None]
+    created_ids = select(Case.id).where(created)
+    proposals = _agent_proposals(session, Proposal.case_id.in_(created_ids))
+    figures.proposals = len(proposals)
+    figures.straight_through = len(_straight_through(session, created_ids, proposals) & set(proposals))
+    values = [float(c) for c, _ in proposals.values() if c is not None]
     figures.confidence = confidence_bins(values)
     figures.confidence_sum = round(sum(values), 6)
 
@@ -187,8 +209,8 @@ def _proposal_figures(session: Session, figures: WindowFigures, created: Any) ->
 def _decision_figures(session: Session, figures: WindowFigures, start: datetime, end: datetime) -> None:
     in_window = and_(
         _in(Decision.created_at, start, end),
-        Decision.decision.in_(("approve", "reject", "edit")),
-        Decision.state.in_(QA_STATES),
+        Decision.decision.in_(COUNTED_DECISIONS),
+        Decision.state.in_(COUNTED_STATES),
     )
     decided_cases = select(Decision.case_id).where(in_window)
     rows = session.execute(
@@ -198,6 +220,7 @@ def _decision_figures(session: Session, figures: WindowFigures, start: datetime,
             Decision.decision,
             Decision.state,
             Decision.user,
+            Decision.correct_action,
             Case.exception_code,
         )
         .join(Case, Case.id == Decision.case_id)
@@ -215,17 +238,17 @@ def _decision_figures(session: Session, figures: WindowFigures, start: datetime,
             .group_by(Decision.case_id)
         ).all()
     )
-    stp_cases = {
-        case_id
-        for case_id, (_, stp) in _agent_flags(session, Proposal.case_id.in_(decided_cases)).items()
-        if stp
-    }
+    stp_cases = _straight_through(
+        session, decided_cases, _agent_proposals(session, Proposal.case_id.in_(decided_cases))
+    )
     final: dict[str, tuple[str, str]] = {}  # case -> (code, outcome), the last one wins
-    qa: dict[str, str] = {}  # straight-through case -> the last human decision on it
-    for decision_id, case_id, decision, state, user, code in rows:
-        if case_id in stp_cases:
-            if user not in SYSTEM_MAKERS:
-                qa[case_id] = decision
+    qa: dict[str, bool] = {}  # straight-through case -> whether its last QA review disagreed
+    for decision_id, case_id, decision, state, user, correct_action, code in rows:
+        if decision == QA_DECISION:
+            qa[case_id] = correct_action is not None
+        elif case_id in stp_cases:
+            if user != SYSTEM_MAKER and not user.startswith(f"{SYSTEM_MAKER}:"):
+                qa[case_id] = decision != "approve"  # a person re-decided an auto-applied case
         elif state == "applied" and decision != "edit":
             edited = first_edit.get(case_id, decision_id) < decision_id
             outcome = "rejected" if decision == "reject" else ("edited" if edited else "approved")
@@ -236,7 +259,7 @@ def _decision_figures(session: Session, figures: WindowFigures, start: datetime,
         counts[outcome] = counts.get(outcome, 0) + 1
     figures.outcomes = dict(sorted(outcomes.items()))
     figures.qa_reviews = len(qa)
-    figures.qa_disagreements = sum(1 for decision in qa.values() if decision != "approve")
+    figures.qa_disagreements = sum(qa.values())
 
 
 @dataclass

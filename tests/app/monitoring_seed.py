@@ -2,7 +2,9 @@
 
 Rows are written the way the service writes them (an agent proposal per case, an ``edit`` decision
 that is ``applied``, a final ``approve``/``reject``), with chosen timestamps so that tests place them
-in a reference or a current window. A case is straight through when its agent proposal says so.
+in a reference or a current window. A straight-through case is approved by the system maker
+(``system:stp``), with or without the proposal's ``straight_through`` flag; its QA review is a ``qa``
+decision (a disagreement names the correct action) or, the older way, a person's approve/edit/reject.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ class Seed:
     at: datetime
     confidence: float | None = 0.92
     outcome: str | None = None  # approved, edited, rejected; None: undecided
-    straight_through: bool | None = None  # None: the proposal has no such key (before STP)
-    qa: str | None = None  # a human decision on a straight-through case: approve, edit, reject
+    straight_through: bool | None = None  # the proposal's flag; None: no such key
+    auto_applied_by: str | None = None  # the system maker that approved it (straight through)
+    qa: str | None = None  # agree, disagree (a ``qa`` decision), or a person's approve, edit, reject
     decided_after: timedelta = timedelta(hours=1)
 
 
@@ -58,9 +61,11 @@ def add(session: Session, seed: Seed) -> str:
     )
     decided = seed.at + seed.decided_after
     steps: list[tuple[str, str]] = []
-    if seed.straight_through:
-        steps.append(("approve", "system"))
-        if seed.qa:
+    if seed.straight_through or seed.auto_applied_by:
+        steps.append(("approve", seed.auto_applied_by or "system"))
+        if seed.qa in ("agree", "disagree"):
+            steps.append(("qa", "qa-reviewer" if seed.qa == "agree" else "qa-disagrees"))
+        elif seed.qa:
             steps.append((seed.qa, "qa-reviewer"))
     elif seed.outcome == "edited":
         steps += [("edit", "ana"), ("approve", "alice")]
@@ -76,6 +81,7 @@ def add(session: Session, seed: Seed) -> str:
                 changes=[],
                 state="applied",
                 proposal_version=1,
+                correct_action="return" if user == "qa-disagrees" else None,
                 created_at=decided + timedelta(minutes=offset),
             )
         )

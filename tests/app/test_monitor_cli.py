@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from app.cli.main import cli
 from app.db.session import Database
@@ -17,7 +17,7 @@ from tests.app.test_monitoring import CURRENT, SHIFTED, START, STEADY
 runner = CliRunner()
 
 
-def _run(data_dir: Path, *args: str, **env: str) -> object:
+def _run(data_dir: Path, *args: str, **env: str) -> Result:
     environment = {"REPAIRDESK_DATA_DIR": str(data_dir), "DATABASE_URL": "", "REPAIRDESK_TODAY": "2026-11-20"}
     return runner.invoke(cli, ["monitor", "report", *args], env=environment | env)
 
@@ -31,8 +31,8 @@ def _images(page: Path) -> list[str]:
 def test_a_fresh_data_directory_gets_an_empty_report(tmp_path: Path) -> None:
     data = tmp_path / "fresh"
     result = _run(data)
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    output = result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 0, result.output
+    output = result.output
     assert "0 cases, 0 decided" in output and "reference window none yet" in output
     assert "PSI exception_code n/a (fewer than 50 cases in a window)" in output
     page = data / "monitor" / "report.html"
@@ -57,8 +57,8 @@ def seeded(tmp_path: Path) -> Path:
 def test_seeded_decisions_print_rates_and_a_shifted_psi(seeded: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
     result = _run(seeded, "--out", str(out))
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    lines = result.output.splitlines()  # type: ignore[attr-defined]
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
     assert lines[0].startswith("current window   2026-11-13T12:00:00+00:00 .. 2026-11-20T12:00:00+00:00")
     assert "100 cases, 100 decided" in lines[0]
     assert lines[1].startswith("reference window 2026-09-01T00:00:00+00:00 .. 2026-09-15T00:00:00+00:00")
@@ -68,9 +68,9 @@ def test_seeded_decisions_print_rates_and_a_shifted_psi(seeded: Path, tmp_path: 
     assert rows["RR03"] == ["RR03", "50", "50.0%", "15.0%", "50", "0.0%", "0.0%", "100.0%", "100.0%"]
     assert rows["AM05"][:4] == ["AM05", "30", "30.0%", "n/a"]
     assert rows["ALL"][1] == "100" and rows["ALL"][7] == "100.0%"
-    psi = dict(re.findall(r"^PSI (\w+)\s+([0-9.]+) \w+$", result.output, re.M))  # type: ignore[attr-defined]
+    psi = dict(re.findall(r"^PSI (\w+)\s+([0-9.]+) \w+$", result.output, re.M))
     assert float(psi["exception_code"]) > 0.25 and float(psi["confidence"]) > 0.25
-    assert re.search(r"^PSI exception_code +[0-9.]+ shifted$", result.output, re.M)  # type: ignore[attr-defined]
+    assert re.search(r"^PSI exception_code +[0-9.]+ shifted$", result.output, re.M)
     assert len(_images(out / "report.html")) == 3
     figures = json.loads((out / "figures.json").read_text())
     assert figures["current"]["codes"] == SHIFTED and figures["psi"]["exception_code"] > 0.25
@@ -78,17 +78,17 @@ def test_seeded_decisions_print_rates_and_a_shifted_psi(seeded: Path, tmp_path: 
 
 def test_since_narrows_the_window_and_a_stored_reference_is_used(seeded: Path, tmp_path: Path) -> None:
     first = _run(seeded, "--out", str(tmp_path / "week"), "--json")
-    assert first.exit_code == 0, first.output  # type: ignore[attr-defined]
+    assert first.exit_code == 0, first.output
     # the shifted week stored as the reference: against itself, no drift
     reference = str(tmp_path / "week" / "figures.json")
     again = _run(seeded, "--json", "--out", str(tmp_path / "again"), REPAIRDESK_MONITOR_REFERENCE=reference)
-    assert again.exit_code == 0, again.output  # type: ignore[attr-defined]
-    figures = json.loads(again.output)  # type: ignore[attr-defined]
+    assert again.exit_code == 0, again.output
+    figures = json.loads(again.output)
     assert figures["psi"]["exception_code"] == pytest.approx(0.0)
     assert figures["reference"]["source"] == reference
     narrow = _run(seeded, "--since", "2026-11-19T12:00:00Z", "--json", "--out", str(tmp_path / "day"))
-    assert narrow.exit_code == 0, narrow.output  # type: ignore[attr-defined]
-    day = json.loads(narrow.output)  # type: ignore[attr-defined]
+    assert narrow.exit_code == 0, narrow.output
+    day = json.loads(narrow.output)
     assert (
         day["current"]["start"] == "2026-11-19T12:00:00+00:00"
         and 0 < sum(day["current"]["codes"].values()) < 30
@@ -113,12 +113,12 @@ def test_bad_input_exits_1_with_a_clear_message(
 ) -> None:
     result = _run(tmp_path / "data", *args, **env)
     assert result.exit_code == 1
-    assert message in result.output  # type: ignore[attr-defined]
-    assert "Traceback" not in result.output  # type: ignore[attr-defined]
+    assert message in result.output
+    assert "Traceback" not in result.output
 
 
 def test_an_unwritable_out_folder_exits_1(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     result = _run(tmp_path / "data", "--out", str(blocker / "report"))
-    assert result.exit_code == 1 and f"error: {blocker / 'report'}: cannot write the report" in result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 1 and f"error: {blocker / 'report'}: cannot write the report" in result.output

@@ -86,7 +86,11 @@ def test_rates_by_code_stp_share_and_qa_disagreement(db: Database) -> None:
         Seed("AC01", day, outcome="rejected"),
         *(Seed("AM04", day, outcome="rejected") for _ in range(2)),
         Seed("AM04", day),  # undecided: in the mix, not in the rates
-        # straight through: in the STP share, not in the rates; the human decisions are QA reviews
+        # straight through: in the STP share, not in the rates; QA verdicts are `qa` decisions ...
+        Seed("AC01", day, auto_applied_by="system:stp", qa="agree"),
+        Seed("AC01", day, auto_applied_by="system:stp", qa="disagree"),
+        Seed("AM04", day, auto_applied_by="system:stp"),
+        # ... or, where only the proposal says so, a person's later decision
         Seed("AC01", day, straight_through=True, qa="approve"),
         Seed("AC01", day, straight_through=True, qa="reject"),
         Seed("AC01", day, straight_through=True, qa="edit"),
@@ -96,14 +100,15 @@ def test_rates_by_code_stp_share_and_qa_disagreement(db: Database) -> None:
     with db.session() as session:
         add_all(session, seeds)
         figures = window_figures(session, CURRENT, NOW)
-    assert figures.codes == {"AC01": 15, "AM04": 3}
+    assert figures.codes == {"AC01": 17, "AM04": 4}
     assert figures.outcomes == {"AC01": {"approved": 7, "edited": 3, "rejected": 1}, "AM04": {"rejected": 2}}
     assert figures.rates("AC01") == pytest.approx({"approved": 7 / 11, "edited": 3 / 11, "rejected": 1 / 11})
     assert figures.rates("AM04") == {"approved": 0.0, "edited": 0.0, "rejected": 1.0}
     assert figures.decided() == 13 and figures.rates()["approved"] == pytest.approx(7 / 13)
-    assert figures.proposals == 18 and figures.straight_through == 4
-    assert figures.stp_share == pytest.approx(4 / 18)
-    assert (figures.qa_reviews, figures.qa_disagreements) == (3, 2)
+    assert figures.proposals == 21 and figures.straight_through == 7
+    assert figures.stp_share == pytest.approx(7 / 21)
+    assert (figures.qa_reviews, figures.qa_disagreements) == (5, 3)
+    assert figures.qa_disagreement_rate == pytest.approx(3 / 5)
 
 
 def test_decisions_count_in_the_window_they_were_made(db: Database) -> None:
