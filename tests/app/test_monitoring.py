@@ -4,6 +4,7 @@ the gauges on /metrics, and a stored reference snapshot."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -209,3 +210,20 @@ def test_metrics_endpoint_reports_a_decided_case(api: Api) -> None:
     assert 'repairdesk_decision_rate{code="AC01",outcome="approved",window="current"} 1.0' in text
     assert 'repairdesk_stp_share{window="current"} 0.0' in text
     assert 'repairdesk_proposal_confidence_bucket{le="0.95",window="current"} 1.0' in text
+
+
+def test_a_failing_refresh_keeps_the_last_figures(db: Database, db_url: str, tmp_path: Path) -> None:
+    _seed(db, SHIFTED)
+    good = Settings(data_dir=tmp_path, database_url=db_url, today=NOW.date())
+    drift_metrics.refresh(db, good, force=True)
+    before = drift_metrics.COLLECTOR.snapshot
+    errors = REGISTRY.get_sample_value("repairdesk_monitor_refresh_errors_total") or 0.0
+    broken = good.model_copy(update={"monitor_reference": tmp_path / "missing.json"})
+    drift_metrics.refresh(db, broken, force=True)
+    assert REGISTRY.get_sample_value("repairdesk_monitor_refresh_errors_total") == errors + 1
+    assert drift_metrics.COLLECTOR.snapshot is before
+    assert _scraped()[("repairdesk_window_cases", (("window", "current"),))] == 100
+    # within the refresh interval a scrape serves the last figures without touching the database
+    drift_metrics.COLLECTOR.refreshed_at = time.monotonic()
+    drift_metrics.refresh(db, broken.model_copy(update={"monitor_refresh_seconds": 3600}))
+    assert REGISTRY.get_sample_value("repairdesk_monitor_refresh_errors_total") == errors + 1
