@@ -48,7 +48,7 @@ def report(
     """Rates by exception code, STP share, QA disagreement and PSI drift; writes an HTML page with plots."""
     from app.db.session import Database
     from app.services.monitor_report import summary_lines, write_report
-    from app.services.monitoring import MonitorError, settings_snapshot
+    from app.services.monitoring import MonitorError, settings_snapshot, timeline
 
     settings = context(ctx).settings
     start = parse_since(since) if since is not None else None
@@ -63,11 +63,12 @@ def report(
     try:
         with database.session() as session:
             snapshot = settings_snapshot(session, settings, since=start)
+            points = timeline(session, snapshot)
     except MonitorError as exc:
         fail("--since" if exc.source == "since" else exc.source or "monitor", exc.reason)
         raise typer.Exit(1) from None
     try:
-        page = write_report(snapshot, folder)
+        page = write_report(snapshot, points, folder)
     except OSError as exc:
         fail(str(folder), f"cannot write the report ({exc.strerror or exc})")
         raise typer.Exit(1) from None

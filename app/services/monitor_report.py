@@ -15,8 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from app.services.drift import bin_labels, reading
-from app.services.monitoring import ALL, OUTCOMES, Snapshot, WindowFigures
+from app.services.drift import MOVED, STABLE, bin_labels, reading
+from app.services.monitoring import ALL, OUTCOMES, Snapshot, TimelinePoint, WindowFigures
 
 COLOURS = {"current": "#3b6ea5", "reference": "#b0b0b0"}
 OUTCOME_COLOURS = {"approved": "#3f8f4f", "edited": "#d9a13b", "rejected": "#b5473a"}
@@ -178,6 +178,48 @@ def outcome_plot(snapshot: Snapshot) -> str:
     return _png(fig)
 
 
+def timeline_plot(points: list[TimelinePoint]) -> str:
+    """Rates and PSI step by step through the current window (gaps where a step is too small)."""
+    plt = _figure()
+    fig, (rates, drift) = plt.subplots(2, 1, figsize=(8, 5.5), sharex=True)
+    when = [p.figures.start for p in points]
+
+    def line(axis: Any, values: list[float | None], label: str, colour: str) -> None:
+        axis.plot(
+            when,
+            [float("nan") if v is None else v for v in values],
+            marker="o",
+            ms=3,
+            label=label,
+            color=colour,
+        )
+
+    line(
+        rates,
+        [p.figures.rates()["approved"] for p in points],
+        "approved unchanged",
+        OUTCOME_COLOURS["approved"],
+    )
+    line(rates, [p.figures.stp_share for p in points], "STP share", COLOURS["current"])
+    line(
+        rates,
+        [p.figures.qa_disagreement_rate for p in points],
+        "QA disagreement",
+        OUTCOME_COLOURS["rejected"],
+    )
+    rates.set_ylim(0, 1)
+    rates.set_ylabel("share")
+    rates.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 1.22), ncol=3)
+    line(drift, [p.psi["exception_code"] for p in points], "PSI code mix", "#6b4c9a")
+    line(drift, [p.psi["confidence"] for p in points], "PSI confidence", "#2a8c8c")
+    for threshold in (STABLE, MOVED):
+        drift.axhline(threshold, color="#999", linestyle="--", linewidth=0.8)
+    drift.set_ylabel("PSI against the reference")
+    drift.legend(fontsize=8)
+    fig.autofmt_xdate()
+    return _png(fig)
+
+
 def _psi(snapshot: Snapshot, feature: str) -> str:
     value = snapshot.psi.get(feature)
     return "n/a" if value is None else f"{value:.3f}, {reading(value)}"
@@ -197,7 +239,7 @@ STYLE = (
 )
 
 
-def render_html(snapshot: Snapshot) -> str:
+def render_html(snapshot: Snapshot, points: list[TimelinePoint]) -> str:
     """The whole page as one string (plots embedded)."""
     current, reference = snapshot.current, snapshot.reference
     psi_rows = [[f, "n/a" if v is None else f"{v:.3f}", reading(v)] for f, v in snapshot.psi.items()]
@@ -232,22 +274,28 @@ def render_html(snapshot: Snapshot) -> str:
             ],
         ),
     ]
-    for title, encoded in (
+    plots = [
         ("Exception-code mix", code_mix_plot(snapshot)),
         ("Proposal confidence", confidence_plot(snapshot)),
         ("Decisions by exception code", outcome_plot(snapshot)),
-    ):
+    ]
+    if points:
+        plots.append(("Through the current window", timeline_plot(points)))
+    for title, encoded in plots:
         parts.append(f"<h2>{title}</h2><img alt='{title}' src='data:image/png;base64,{encoded}'>")
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def write_report(snapshot: Snapshot, out_dir: Path) -> Path:
-    """``report.html`` and ``figures.json`` in ``out_dir`` (created); returns the page's path."""
+def write_report(snapshot: Snapshot, points: list[TimelinePoint], out_dir: Path) -> Path:
+    """Write ``report.html`` and ``figures.json`` (snapshot and timeline) to ``out_dir``; the page."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    figures = snapshot.to_dict() | {
+        "timeline": [{"psi": p.psi, **p.figures.to_dict()} for p in points],
+    }
     (out_dir / "figures.json").write_text(
-        json.dumps(snapshot.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
     page = out_dir / "report.html"
-    page.write_text(render_html(snapshot), encoding="utf-8")
+    page.write_text(render_html(snapshot, points), encoding="utf-8")
     return page

@@ -25,6 +25,7 @@ PSI is ``None`` while either window has fewer than ``monitor_min_cases`` cases (
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -348,6 +349,27 @@ def snapshot(
     current = window_figures(session, start, now)
     reference = reference_window(session, days=reference_days, stored=reference_file, before=now)
     return Snapshot(current, reference, drift(current, reference, min_cases), min_cases, now)
+
+
+@dataclass(frozen=True)
+class TimelinePoint:
+    """One step of the current window (a day, or longer for long windows) against the reference."""
+
+    figures: WindowFigures
+    psi: dict[str, float | None]
+
+
+def timeline(session: Session, snapshot: Snapshot, *, max_points: int = 60) -> list[TimelinePoint]:
+    """The current window cut into days (longer steps beyond ``max_points`` days), each with its PSI."""
+    start, end = snapshot.current.start, snapshot.current.end
+    step = timedelta(days=max(1, math.ceil((end - start) / timedelta(days=max_points))))
+    points = []
+    while start < end:
+        upper = min(start + step, end)
+        figures = window_figures(session, start, upper)
+        points.append(TimelinePoint(figures, drift(figures, snapshot.reference, snapshot.min_cases)))
+        start = upper
+    return points
 
 
 def settings_snapshot(session: Session, settings: Settings, *, since: datetime | None = None) -> Snapshot:

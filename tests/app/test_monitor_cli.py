@@ -36,7 +36,7 @@ def test_a_fresh_data_directory_gets_an_empty_report(tmp_path: Path) -> None:
     assert "0 cases, 0 decided" in output and "reference window none yet" in output
     assert "PSI exception_code n/a (fewer than 50 cases in a window)" in output
     page = data / "monitor" / "report.html"
-    assert len(_images(page)) == 3
+    assert len(_images(page)) == 4  # code mix, confidence, decisions by code, the window day by day
     figures = json.loads((data / "monitor" / "figures.json").read_text())
     assert figures["reference"] is None and figures["psi"] == {"exception_code": None, "confidence": None}
 
@@ -71,9 +71,12 @@ def test_seeded_decisions_print_rates_and_a_shifted_psi(seeded: Path, tmp_path: 
     psi = dict(re.findall(r"^PSI (\w+)\s+([0-9.]+) \w+$", result.output, re.M))
     assert float(psi["exception_code"]) > 0.25 and float(psi["confidence"]) > 0.25
     assert re.search(r"^PSI exception_code +[0-9.]+ shifted$", result.output, re.M)
-    assert len(_images(out / "report.html")) == 3
+    assert len(_images(out / "report.html")) == 4
     figures = json.loads((out / "figures.json").read_text())
     assert figures["current"]["codes"] == SHIFTED and figures["psi"]["exception_code"] > 0.25
+    days = figures["timeline"]
+    assert len(days) == 7 and sum(sum(day["codes"].values()) for day in days) == 100
+    assert all(day["psi"]["exception_code"] is None for day in days)  # ~15 cases a day: under 50
 
 
 def test_since_narrows_the_window_and_a_stored_reference_is_used(seeded: Path, tmp_path: Path) -> None:

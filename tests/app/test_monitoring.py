@@ -20,6 +20,7 @@ from app.services.monitoring import (
     Snapshot,
     load_reference,
     snapshot,
+    timeline,
     window_figures,
 )
 from app.settings import Settings
@@ -227,3 +228,18 @@ def test_a_failing_refresh_keeps_the_last_figures(db: Database, db_url: str, tmp
     drift_metrics.COLLECTOR.refreshed_at = time.monotonic()
     drift_metrics.refresh(db, broken.model_copy(update={"monitor_refresh_seconds": 3600}))
     assert REGISTRY.get_sample_value("repairdesk_monitor_refresh_errors_total") == errors + 1
+
+
+def test_the_timeline_cuts_the_window_into_days_with_their_psi(db: Database) -> None:
+    _seed(db, {code: 4 * n for code, n in SHIFTED.items()})  # 400 cases over 6.5 days
+    figures = _snapshot(db)
+    with db.session() as session:
+        days = timeline(session, figures)
+        long = timeline(session, _snapshot(db, since=START), max_points=10)
+    assert [d.figures.start for d in days] == [CURRENT + timedelta(days=i) for i in range(7)]
+    assert sum(d.figures.cases for d in days) == 400
+    assert all(d.psi["exception_code"] is not None and d.psi["exception_code"] > 0.25 for d in days[:6])
+    # 80.5 days in at most 10 steps: 9-day steps, the last one shorter
+    assert len(long) == 9 and long[0].figures.end - long[0].figures.start == timedelta(days=9)
+    assert long[-1].figures.end == NOW
+    assert long[0].psi["exception_code"] == pytest.approx(0.0, abs=0.05)  # the reference period itself
