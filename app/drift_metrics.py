@@ -15,10 +15,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from prometheus_client import REGISTRY, Counter
+from prometheus_client import REGISTRY
+from prometheus_client import Counter as PromCounter
 from prometheus_client.core import GaugeHistogramMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -31,15 +34,41 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("repairdesk.monitoring")
 
-REFRESH_ERRORS = Counter(
+REFRESH_ERRORS = PromCounter(
     "repairdesk_monitor_refresh_errors_total", "Monitoring refreshes that failed (the last figures stay)."
 )
+
+
+# Exception codes are client input (any 2-40 alphanumerics): only the busiest become label values, the
+# rest are summed under OTHER, so a flood of made-up codes cannot flood Prometheus with series.
+MAX_CODE_LABELS = 40
+OTHER = "OTHER"
+
+
+def _grouped(figures: WindowFigures, keep: set[str]) -> WindowFigures:
+    """``figures`` with every code outside ``keep`` summed under :data:`OTHER`."""
+    codes: dict[str, int] = {}
+    outcomes: dict[str, dict[str, int]] = {}
+    for code, count in figures.codes.items():
+        label = code if code in keep else OTHER
+        codes[label] = codes.get(label, 0) + count
+    for code, counts in figures.outcomes.items():
+        merged = outcomes.setdefault(code if code in keep else OTHER, {})
+        for outcome, count in counts.items():
+            merged[outcome] = merged.get(outcome, 0) + count
+    return replace(figures, codes=codes, outcomes=outcomes)
 
 
 def _families(snapshot: Snapshot) -> Iterator[Metric]:
     windows = [("current", snapshot.current)]
     if snapshot.reference is not None:
         windows.append(("reference", snapshot.reference))
+    volume: Counter[str] = Counter()
+    for _, figures in windows:
+        volume.update(figures.codes)
+        volume.update({code: sum(counts.values()) for code, counts in figures.outcomes.items()})
+    keep = {code for code, _ in volume.most_common(MAX_CODE_LABELS)}
+    windows = [(name, _grouped(figures, keep)) for name, figures in windows]
     cases = GaugeMetricFamily("repairdesk_window_cases", "Cases created in the window.", labels=["window"])
     share = GaugeMetricFamily(
         "repairdesk_exception_code_share",

@@ -243,3 +243,20 @@ def test_the_timeline_cuts_the_window_into_days_with_their_psi(db: Database) -> 
     assert len(long) == 9 and long[0].figures.end - long[0].figures.start == timedelta(days=9)
     assert long[-1].figures.end == NOW
     assert long[0].psi["exception_code"] == pytest.approx(0.0, abs=0.05)  # the reference period itself
+
+
+def test_made_up_codes_are_summed_under_other_in_the_labels(
+    db: Database, db_url: str, tmp_path: Path
+) -> None:
+    day = CURRENT + timedelta(days=1)
+    flood = [Seed(f"X{i:03d}", day, outcome="rejected") for i in range(drift_metrics.MAX_CODE_LABELS + 20)]
+    with db.session() as session:
+        add_all(session, [*(Seed("AC01", day, outcome="approved") for _ in range(5)), *flood])
+    drift_metrics.refresh(db, Settings(data_dir=tmp_path, database_url=db_url, today=NOW.date()), force=True)
+    samples = _scraped()
+    shares = {dict(labels)["code"] for name, labels in samples if name == "repairdesk_exception_code_share"}
+    assert len(shares) == drift_metrics.MAX_CODE_LABELS + 1 and {"AC01", "OTHER"} <= shares
+    other = (("code", "OTHER"), ("window", "current"))
+    assert samples[("repairdesk_decided_cases", other)] == 21  # 61 codes: 40 kept (AC01 first), 21 summed
+    assert samples[("repairdesk_decision_rate", (*other[:1], ("outcome", "rejected"), other[1]))] == 1.0
+    assert samples[("repairdesk_decided_cases", (("code", "ALL"), ("window", "current")))] == 65
