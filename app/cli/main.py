@@ -14,6 +14,7 @@ from app.cli import (
     evaluation,
     extract,
     index,
+    monitor,
     refdata,
     search,
     serve,
@@ -23,7 +24,6 @@ from app.cli import (
 )
 from app.cli import jobs as jobs_cli
 from app.cli import model as model_cli
-from app.cli import monitor as monitor_cli
 
 cli = typer.Typer(
     name="repairdesk",
@@ -51,11 +51,11 @@ for module in (extract, search, triage, serve, bootstrap, worker):
 cli.add_typer(index.app, name="index", help="Build the procedure index.")
 cli.add_typer(refdata.app, name="refdata", help="Load reference data.")
 cli.add_typer(evaluation.app, name="eval", help="Offline evaluation: run, compare, gate, export-corrections.")
+cli.add_typer(monitor.app, name="monitor", help="Drift and model monitoring: report.")
 cli.add_typer(token.app, name="token", help="API tokens.")
 cli.add_typer(audit.app, name="audit", help="Audit trail.")
 cli.add_typer(jobs_cli.app, name="jobs", help="Broker queue: status, republish, replay dead letters.")
 cli.add_typer(model_cli.app, name="model", help="Model registry: list, train, promote (gated), rollback.")
-cli.add_typer(monitor_cli.app, name="monitor", help="Drift and model monitoring: report.")
 
 
 def main() -> None:
