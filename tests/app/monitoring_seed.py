@@ -12,13 +12,19 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from app.db.models import Case, Decision, Proposal
 
 _ids = itertools.count(1)
+
+START = datetime(2026, 9, 1, tzinfo=UTC)  # the reference: the first 14 days
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)  # the current window: the 7 days before
+CURRENT = NOW - timedelta(days=7)
+STEADY = {"AC01": 60, "AM04": 25, "RR03": 15}
+SHIFTED = {"AC01": 10, "AM04": 10, "RR03": 50, "AM05": 30}  # duplicates sent as RR03, a new code
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,7 @@ from typer.testing import CliRunner, Result
 
 from app.cli.main import cli
 from app.db.session import Database
-from tests.app.monitoring_seed import add_all, spread
-from tests.app.test_monitoring import CURRENT, SHIFTED, START, STEADY
+from tests.app.monitoring_seed import CURRENT, SHIFTED, START, STEADY, add_all, spread
 
 runner = CliRunner()
 

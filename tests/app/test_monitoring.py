@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,13 +25,7 @@ from app.services.monitoring import (
 )
 from app.settings import Settings
 from tests.app.conftest import Api
-from tests.app.monitoring_seed import Seed, add_all, spread
-
-START = datetime(2026, 9, 1, tzinfo=UTC)  # the reference: the first 14 days
-NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)  # the current window: the 7 days before
-CURRENT = NOW - timedelta(days=7)
-STEADY = {"AC01": 60, "AM04": 25, "RR03": 15}
-SHIFTED = {"AC01": 10, "AM04": 10, "RR03": 50, "AM05": 30}  # duplicates sent as RR03, a new code
+from tests.app.monitoring_seed import CURRENT, NOW, SHIFTED, START, STEADY, Seed, add_all, spread
 
 
 def _snapshot(db: Database, **overrides: object) -> Snapshot:
