@@ -121,6 +121,14 @@ class Settings(BaseSettings):
     stp_min_confidence: float = Field(default=0.9, ge=0, le=1)
     stp_max_amount: float = Field(default=10_000.0, ge=0)
     migrate_on_startup: bool = True
+    # Drift monitoring (app.services.monitoring): the current window, the reference it is compared
+    # with (the first N days of data, or a stored snapshot: a `monitor report`'s figures.json), the
+    # fewest cases a PSI is computed on, and how often /metrics recomputes the figures.
+    monitor_window_days: float = Field(default=7.0, gt=0)
+    monitor_reference_days: float = Field(default=14.0, gt=0)
+    monitor_reference: Path | None = None
+    monitor_min_cases: int = Field(default=50, ge=1)
+    monitor_refresh_seconds: float = Field(default=60.0, ge=0)
     # Audit trail (app.services.audit_keys): the HMAC key, from the environment or a file kept apart
     # from the data; without either, a generated development key in <data_dir>/audit.key
     audit_key: SecretStr | None = None

@@ -14,6 +14,7 @@ from app.cli import (
     evaluation,
     extract,
     index,
+    monitor,
     refdata,
     search,
     serve,
@@ -51,6 +52,7 @@ for module in (extract, search, triage, serve, bootstrap, worker):
 cli.add_typer(index.app, name="index", help="Build the procedure index.")
 cli.add_typer(refdata.app, name="refdata", help="Load reference data.")
 cli.add_typer(evaluation.app, name="eval", help="Offline evaluation: run, compare, gate, export-corrections.")
+cli.add_typer(monitor.app, name="monitor", help="Drift and model monitoring: report.")
 cli.add_typer(token.app, name="token", help="API tokens.")
 cli.add_typer(audit.app, name="audit", help="Audit trail.")
 cli.add_typer(jobs_cli.app, name="jobs", help="Broker queue: status, republish, replay dead letters.")

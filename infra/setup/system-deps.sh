@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages RepairDesk needs at run and test time: tesseract (OCR) with the label languages,
-# and chromium for the browser tests. Installs what is missing when root; otherwise says what to run.
-# `system-deps.sh run`: only what serving needs (no chromium), for `make run`.
+# chromium for the browser tests, and promtool (Debian package prometheus) for the alert-rule tests.
+# Installs what is missing when root; otherwise says what to run.
+# `system-deps.sh run`: only what serving needs (no chromium, no promtool), for `make run`.
 set -euo pipefail
 mode="${1:-all}"
 need=()
@@ -10,6 +11,7 @@ for lang in deu fra nld spa; do
   [ -n "$(ls /usr/share/tesseract-ocr/*/tessdata/${lang}.traineddata 2>/dev/null)" ] || need+=("tesseract-ocr-${lang}")
 done
 [ "$mode" = "run" ] || [ -x /usr/bin/chromium ] || need+=(chromium)
+[ "$mode" = "run" ] || command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

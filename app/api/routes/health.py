@@ -1,4 +1,5 @@
-"""Operations: `/healthz` (up), `/readyz` (database reachable, schema current), `/metrics`."""
+"""Operations: `/healthz` (up), `/readyz` (database reachable, schema current), `/metrics` (with the
+drift gauges of :mod:`app.drift_metrics`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from app import metrics
+from app import drift_metrics, metrics
 from app.api.deps import ServicesDep
 from app.jobs.queue import queue_depth
 
@@ -48,4 +49,5 @@ def prometheus_metrics(services: ServicesDep) -> Response:
             metrics.QUEUE_DEPTH.set(queue_depth(session))
     except Exception:  # keep serving the other metrics when the database is down
         metrics.QUEUE_DEPTH.set(float("nan"))
+    drift_metrics.refresh(services.db, services.settings)  # throttled; never raises
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
