@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from app.api.schemas import CASE_ID_PATTERN, ExceptionIn
 from app.db.group_commit import GroupCommit
-from app.db.models import Case, CaseDocument, Decision, Document, Proposal
+from app.db.models import Case, CaseDocument, Decision, Document, Proposal, StpApplication
 from app.errors import ConflictError
 from app.jobs.queue import enqueue
 from app.services.audit import append_event
@@ -291,6 +291,8 @@ QUEUE_COLUMNS = (
     Case.beneficiary,
     Case.value_date,
     Case.assignee,
+    Case.straight_through,
+    Case.qa_status,
 )
 
 
@@ -366,7 +368,7 @@ def _iso(value: datetime) -> str:
 def _queue_item(row: Any, now: datetime, naive_now: datetime) -> dict[str, Any]:
     if isinstance(row, Row):  # QUEUE_COLUMNS, unpacked: faster than attribute look-ups by name
         (_, case_id, status, code, action, confidence, customer_id, created, updated,
-         amount, currency, beneficiary, value_date, assignee) = row  # fmt: skip
+         amount, currency, beneficiary, value_date, assignee, straight_through, qa_status) = row  # fmt: skip
     else:
         case_id, status, code, action = row.id, row.status, row.exception_code, row.action
         confidence, customer_id, created, updated = (
@@ -377,6 +379,7 @@ def _queue_item(row: Any, now: datetime, naive_now: datetime) -> dict[str, Any]:
         )
         amount, currency, beneficiary = row.amount, row.currency, row.beneficiary
         value_date, assignee = row.value_date, row.assignee
+        straight_through, qa_status = row.straight_through, row.qa_status
     age = (naive_now - created) if created.tzinfo is None else (now - created)
     return {
         "case_id": case_id,
@@ -393,6 +396,8 @@ def _queue_item(row: Any, now: datetime, naive_now: datetime) -> dict[str, Any]:
         "beneficiary": beneficiary,
         "value_date": value_date.isoformat() if value_date else None,
         "assignee": assignee,
+        "straight_through": bool(straight_through),
+        "qa_status": qa_status,
     }
 
 
@@ -417,6 +422,21 @@ def latest_proposal(session: Session, case_id: str, source: str | None = None) -
     return session.scalar(query.order_by(Proposal.version.desc()).limit(1))
 
 
+def stp_details(session: Session, case: Case) -> dict[str, Any]:
+    """What a straight-through case was applied under, and its QA state (``qa_status``)."""
+    row = session.scalar(select(StpApplication).where(StpApplication.case_id == case.id))
+    details: dict[str, Any] = {"qa_status": case.qa_status}
+    if row is not None:
+        details |= {
+            "policy_version": row.policy_version,
+            "confidence": row.confidence,
+            "threshold": row.threshold,
+            "upper_bound": row.upper_bound,
+            "qa_sampled": row.qa_sampled,
+        }
+    return details
+
+
 def case_view(session: Session, case: Case) -> dict[str, Any]:
     """The contract's repair proposal for the case, plus its documents, decisions and history fields."""
     view: dict[str, Any] = {"case_id": case.id, "status": case.status, "exception_code": case.exception_code}
@@ -429,6 +449,10 @@ def case_view(session: Session, case: Case) -> dict[str, Any]:
         view["proposal_version"] = proposal.version
         view["proposal_source"] = proposal.source
         view["model_usage"] = proposal.model_usage  # LLM calls, tokens, cost; absent for the playbook
+        # CONTRACT "Additions": every proposal says whether it was applied without a human decision
+        view["straight_through"] = bool(case.straight_through)
+    if case.straight_through:
+        view["stp"] = stp_details(session, case)
     if case.final_changes is not None:
         view["final_changes"] = case.final_changes
     if case.repaired_message:
