@@ -274,9 +274,9 @@ def run_job(
         _finish(db, job.id, "queued", reason)
         return "queued"
     _store_proposal(db, case.id, proposal, time.perf_counter() - started, take_usage(runner, thread))
-    _finish(db, job.id, "done")
-    if stp is not None and stp.enabled:
+    if stp is not None and stp.enabled:  # before the job is done: a finished job means STP has spoken
         _straight_through(db, store, runner, case.id, stp)
+    _finish(db, job.id, "done")
     log.info("proposal stored", extra={"case_id": case.id, "action": proposal.get("action")})
     return "done"
 
