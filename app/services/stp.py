@@ -260,7 +260,7 @@ def status(session: Session, options: StpOptions) -> dict[str, Any]:
         "kill_switch": {
             "engaged": ctl.kill_switch,
             "changed_by": ctl.changed_by,
-            "changed_at": ctl.changed_at.isoformat() if ctl.changed_at else None,
+            "changed_at": _utc(ctl.changed_at).isoformat() if ctl.changed_at else None,
             "reason": ctl.reason,
         },
         "active": options.enabled and not ctl.kill_switch and policy is not None,
@@ -270,8 +270,12 @@ def status(session: Session, options: StpOptions) -> dict[str, Any]:
     }
 
 
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite hands back naive UTC values
+
+
 def policy_json(row: StpPolicy) -> dict[str, Any]:
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    created = _utc(row.created_at)
     return {
         "version": row.version,
         "created_by": row.created_by,
