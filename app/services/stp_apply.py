@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import metrics
 from app.db.models import Case, Decision, StpApplication
 from app.db.session import Database
 from app.errors import ConflictError, ForbiddenError
@@ -52,6 +53,7 @@ def qa_sampled(case_id: str, share: float) -> bool:
 
 
 def _decline(session: Session, case_id: str, reason: str, policy_version: int | None) -> None:
+    metrics.STP.labels(outcome="declined").inc()
     append_event(
         session,
         event="stp_declined",
@@ -108,6 +110,7 @@ def auto_apply(
             _decline(session, case_id, checked.reason, version)
             return False
         job_id = _record_intent(session, case, current.version, proposal.payload, checked, version, options)
+    metrics.STP.labels(outcome="applied").inc()
     try:
         run_decision_job(db, store, runner, case_id, job_id)
     except RepairDeskError:  # the intent is committed: recovery or a worker applies it

@@ -14,15 +14,17 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from app.cli.main import cli
 from app.db.models import AuditEvent, Case, Decision, Job, StpApplication
 from app.db.session import Database
 from app.jobs import celery_app
 from app.main import create_app
-from app.services.corrections import decision_record
-from app.services.stp import SYSTEM_MAKER, StpOptions, build_policy, store_policy, verdict
+from app.services.corrections import decision_record, labelled_records
+from app.services.stp import SYSTEM_MAKER, StpOptions, build_policy, decision_points, store_policy, verdict
 from app.services.stp_apply import qa_sampled
-from app.settings import Settings
+from app.settings import Settings, get_settings
 from tests.app.conftest import Api, StubTriage, add_tokens
 
 GOOD = {"passed": True, "violations": []}
@@ -350,3 +352,60 @@ def test_the_qa_sample_is_reproducible_and_near_its_share() -> None:
     assert sampled == [qa_sampled(i, 0.1) for i in ids]
     assert 0.08 < sum(sampled) / len(ids) < 0.12
     assert not any(qa_sampled(i, 0.0) for i in ids) and all(qa_sampled(i, 1.0) for i in ids)
+
+
+def test_a_policy_is_fitted_from_decided_cases_and_shown(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Approved unchanged: right; edited then approved, or rejected: wrong. `repairdesk stp fit`
+    stores the policy as the next version; `show` prints it; `kill-switch` is audited."""
+    approved, rejected, edited = (api.submit(case_id=f"EXC-FIT-{n}") for n in range(3))
+    for case_id in (approved, rejected, edited):
+        api.wait_status(case_id)
+    assert api.decide(approved, "approver", "approve").status_code == 200
+    body = {"reason_code": "wrong_value", "correct_action": "return", "comment": "no"}
+    assert api.decide(rejected, "approver", "reject", **body).status_code == 200
+    new = [
+        {
+            "field": "payment.creditor.account.iban",
+            "new": "GB82WEST12345698765432",
+            "evidence": ["analyst-asserted"],
+        }
+    ]
+    assert api.decide(edited, "analyst", "edit", changes=new, comment="phone").status_code == 200
+    assert api.decide(edited, "approver", "approve").status_code == 200
+    assert api.decide(edited, "approver2", "approve").status_code == 200  # analyst-asserted: two approvers
+    db: Database = api.app.state.services.db
+    with db.session() as session:
+        points = decision_points(labelled_records(session))
+    assert {p["id"]: p["wrong"] for p in points} == {approved: False, rejected: True, edited: True}
+    assert {(p["exception_code"], p["action"], p["confidence"]) for p in points} == {("AC01", "repair", 0.93)}
+    assert decision_points(labelled_records_of(db), calibrator="cal-v2") == []  # other versions left out
+
+    settings: Settings = api.app.state.services.settings
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("REPAIRDESK_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        fitted = runner.invoke(cli, ["stp", "fit", "--min-count", "2"])
+        assert fitted.exit_code == 0, fitted.output
+        assert "AC01/repair" in fitted.output and "policy v1 in force" in fitted.output
+        # 1 right in 3: far over a 1% bound, so nothing is eligible
+        state = api.client.get("/v1/stp", headers=api.h["analyst"]).json()
+        (rule,) = state["policy"]["rules"]
+        assert (rule["n"], rule["eligible"], rule["threshold"]) == (3, False, None)
+        assert state["policy"]["source"]["kind"] == "decisions"
+        shown = runner.invoke(cli, ["stp", "show"])
+        assert shown.exit_code == 0 and "policy v1 by cli" in shown.output
+        switched = runner.invoke(cli, ["stp", "kill-switch", "--on", "--reason", "drill"])
+        assert switched.exit_code == 0 and "ON" in switched.output
+        assert [e.actor for e in _events(db, event="stp_kill_switch")] == ["cli"]
+        assert [e.data["version"] for e in _events(db, event="stp_policy")] == [1]
+        missing = runner.invoke(cli, ["stp", "show", "--version", "7"])
+        assert missing.exit_code == 1 and "no such STP policy version" in missing.output
+    finally:
+        get_settings.cache_clear()
+
+
+def labelled_records_of(db: Database) -> list[dict[str, Any]]:
+    with db.session() as session:
+        return labelled_records(session)
