@@ -9,6 +9,8 @@ Gold labels derive from the final *applied* outcome only (issue 13): one label p
 applied approve/reject wins; an edit nobody approved is part of the record but never a label, and an
 approval's gold changes are the ones the graph applied (``cases.final_changes``), not the agent's
 proposal it may have overridden. A rejection's gold action is the analyst's ``correct_action``.
+A case the system applied straight-through (``system:stp``) has a label only once a person's QA
+verdict exists: agreement keeps the approval, disagreement is a rejection with their correct action.
 
 :func:`export_dataset` writes every labelled case as one immutable dataset version
 ``<root>/v<N>/{corrections.jsonl,manifest.json}`` (content hash, counts, date range, versions); the
