@@ -409,3 +409,47 @@ def test_a_policy_is_fitted_from_decided_cases_and_shown(api: Api, monkeypatch: 
 def labelled_records_of(db: Database) -> list[dict[str, Any]]:
     with db.session() as session:
         return labelled_records(session)
+
+
+def test_an_auto_applied_intent_survives_a_failed_continuation(
+    make_settings: Callable[..., Settings],
+    proposals: ProposalStub,
+    worker_env: Callable[[Settings], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The outbox: the intent commits first; when running it fails, recovery applies it, exactly once."""
+    from app.errors import UnavailableError
+    from app.services import stp_apply
+    from app.services.decisions import recover
+
+    def broken(*_: Any, **__: Any) -> str:
+        raise UnavailableError("continuation failed", source="test")
+
+    settings = make_settings(workers=0, **STP_ON)
+    app = create_app(settings, configure_logs=False)
+    with TestClient(app) as client:
+        api = Api(app, client, add_tokens(app))
+        db: Database = app.state.services.db
+        install_policy(db)
+        case_id = api.submit(case_id="EXC-STP-OUTBOX")
+        with db.session() as session:
+            job_id = session.scalar(select(Job.id).where(Job.case_id == case_id, Job.kind == "triage"))
+        worker_env(settings)
+        monkeypatch.setattr(stp_apply, "run_decision_job", broken)
+        delivery: Any = SimpleNamespace(request=SimpleNamespace(retries=0))
+        assert celery_app.handle_triage(delivery, case_id, int(job_id or 0)) == "done"
+        with db.session() as session:
+            (decision,) = session.scalars(select(Decision).where(Decision.case_id == case_id))
+            assert (decision.user, decision.state) == (SYSTEM_MAKER, "pending")
+            jobs = session.scalars(select(Job.status).where(Job.case_id == case_id, Job.kind == "decision"))
+            assert list(jobs) == ["queued"]
+        assert api.view(case_id)["status"] == "pending_review"
+        refused = api.decide(case_id, "approver", "approve")
+        assert refused.status_code == 409  # the recorded intent stands: nobody decides over it
+
+        recovery = recover(db, app.state.services.store, app.state.services.runner)
+        assert recovery.applied == 1
+        view = api.view(case_id)
+        assert view["status"] == "applied" and view["straight_through"] is True
+        assert len(_events(db, case_id, "decision_applied")) == 1
+        assert recover(db, app.state.services.store, app.state.services.runner).applied == 0
