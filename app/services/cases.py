@@ -41,6 +41,8 @@ _CASES = cast(Table, Case.__table__)
 _CASE_DOCUMENTS = cast(Table, CaseDocument.__table__)
 PRE_PROPOSAL = ("queued", "triaging")
 STATUSES = ("queued", "triaging", "pending_review", "approved", "rejected", "applied", "failed", "manual")
+# The queue's straight-through filter: every STP case, or those in a QA state (app.services.stp_apply)
+QA_FILTERS = ("stp", "pending", "agreed", "disagreed")
 PROPOSAL_KEYS = (
     "exception_code",
     "classification_confidence",
@@ -305,6 +307,7 @@ def list_cases(
     cursor: str | None = None,
     assignee: str | None = None,
     currency: str | None = None,
+    qa: str | None = None,
 ) -> tuple[list[Any], str | None]:
     """One page of the queue, oldest first (FIFO), with an opaque cursor for the next page.
 
@@ -325,24 +328,34 @@ def list_cases(
         params["assignee"] = assignee
     if currency:
         params["currency"] = currency.upper()
-    query = _queue_query(bool(status), bool(code), bool(cursor), assignee or "", bool(currency))
+    if qa and qa not in QA_FILTERS:
+        raise ValidationError(f"qa is one of {', '.join(QA_FILTERS)}", source="qa")
+    if qa and qa != "stp":
+        params["qa"] = qa
+    query = _queue_query(bool(status), bool(code), bool(cursor), assignee or "", bool(currency), qa or "")
     rows = list(db.execute(query, params).all())
     next_cursor = encode_cursor(rows[limit - 1].seq) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 
 def _queue_query(
-    status: bool, code: bool, cursor: bool, assignee: str, currency: bool
+    status: bool, code: bool, cursor: bool, assignee: str, currency: bool, qa: str = ""
 ) -> Select[*tuple[Any, ...]]:
-    # "none" (unassigned) is its own statement; any other assignee is a bound parameter
+    # "none" (unassigned) is its own statement; any other assignee is a bound parameter; so is "stp"
+    # (every straight-through case) against a QA state
     return _cached_queue_query(
-        status, code, cursor, "none" if assignee == "none" else bool(assignee), currency
+        status,
+        code,
+        cursor,
+        "none" if assignee == "none" else bool(assignee),
+        currency,
+        "stp" if qa == "stp" else bool(qa),
     )
 
 
 @lru_cache(maxsize=64)
 def _cached_queue_query(
-    status: bool, code: bool, cursor: bool, assignee: bool | str, currency: bool
+    status: bool, code: bool, cursor: bool, assignee: bool | str, currency: bool, qa: bool | str = False
 ) -> Select[*tuple[Any, ...]]:
     query: Select[*tuple[Any, ...]] = select(*QUEUE_COLUMNS).order_by(Case.seq).limit(bindparam("limit"))
     if status:
@@ -357,6 +370,10 @@ def _cached_queue_query(
         query = query.where(Case.assignee == bindparam("assignee"))
     if currency:
         query = query.where(Case.currency == bindparam("currency"))
+    if qa == "stp":
+        query = query.where(Case.straight_through.is_(True))
+    elif qa:
+        query = query.where(Case.qa_status == bindparam("qa"))
     return query
 
 

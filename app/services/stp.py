@@ -10,7 +10,8 @@ again adds a version, and the newest is in force.
 Auto-apply (:mod:`app.services.stp_apply`) asks :func:`verdict`, the one rule: STP switched on
 (``REPAIRDESK_STP_ENABLED``, off by default), the kill switch off, the proposal a guard-passed agent
 proposal whose action is not itself a hand-over to a person, not four-eyes, its code/action eligible
-in the policy at its confidence, and the amount known and under the currency's limit.
+in the policy at its confidence (a policy fitted for one calibrator version only certifies that
+version's confidences), and the amount known and under the currency's limit.
 
 The kill switch is one database row (``stp_control``), so every API process and worker sees a change
 at its next case; only an admin turns it on or off (:func:`set_kill_switch`), and each change is an
@@ -235,6 +236,10 @@ def verdict(
         return Verdict(False, "no confidence")
     if policy is None:
         return Verdict(False, "no STP policy fitted (`repairdesk stp fit`)")
+    fitted_for = (policy.get("source") or {}).get("calibrator")
+    made_by = (proposal.get("versions") or {}).get("calibrator")
+    if fitted_for is not None and made_by != fitted_for:
+        return Verdict(False, f"the policy is for calibrator {fitted_for}, the proposal's is {made_by}")
     rule = rule_for(policy, proposal.get("exception_code"), action)
     if rule is None or not rule.get("eligible") or rule.get("threshold") is None:
         why = rule.get("reason") if rule else "no held-out decisions"

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.db.models import Case, Proposal
-from app.services.cases import STATUSES
+from app.services.cases import QA_FILTERS, STATUSES
 from app.services.desk import cutoff_at, cutoff_order, stp_check, time_to
 from app.settings import Settings
 
@@ -38,7 +38,6 @@ COLUMNS = (
     Case.straight_through,
     Case.qa_status,
 )
-QA_FILTERS = ("stp", "pending", "agreed", "disagreed")  # "stp": every straight-through case
 SORT_KEYS = ("age", "case", "code", "status", "action", "confidence", "amount", "currency", "beneficiary",
              "value_date", "cutoff", "assignee")  # fmt: skip
 SORT_LABELS = {"age": "age (oldest first)", "value_date": "value date", "cutoff": "time to cut-off"}

@@ -241,8 +241,9 @@ def test_qa_of_applied_cases_is_queued_and_a_disagreement_becomes_the_label(
         agreed, disputed = api.submit(case_id="EXC-QA-1"), api.submit(case_id="EXC-QA-2")
         for case_id in (agreed, disputed):
             assert api.wait_status(case_id, "applied")["stp"]["qa_status"] == "pending"
-        pending = api.queue()["items"]
+        pending = api.queue(qa="pending")["items"]
         assert {i["case_id"]: i["qa_status"] for i in pending} == {agreed: "pending", disputed: "pending"}
+        assert api.queue(qa="disagreed")["items"] == []
 
         url = "/v1/exceptions/{}/qa"
         refused = client.post(url.format(agreed), json={"verdict": "agree"}, headers=api.h["service"])
@@ -264,6 +265,10 @@ def test_qa_of_applied_cases_is_queued_and_a_disagreement_becomes_the_label(
         again = client.post(url.format(disputed), json={"verdict": "agree"}, headers=api.h["analyst"])
         assert again.status_code == 409
         assert [e.data["verdict"] for e in _events(db, event="stp_qa")] == ["agree", "disagree"]
+        assert [i["case_id"] for i in api.queue(qa="disagreed")["items"]] == [disputed]
+        assert len(api.queue(qa="stp")["items"]) == 2
+        bad = client.get("/v1/exceptions", params={"qa": "maybe"}, headers=api.h["analyst"])
+        assert bad.status_code == 422
 
         with db.session() as session:
             labels = {
@@ -344,6 +349,9 @@ def test_the_rule_names_each_reason() -> None:
     assert "limit 1000" in why(amount=1000.0)
     assert "limit 10 GBP" in why(amount=20.0, currency="GBP")
     assert "amount unknown" in why(amount=None)
+    for_v2 = policy | {"source": {"calibrator": "cal-v2"}}
+    assert "for calibrator cal-v2" in why(policy=for_v2, proposal={"versions": {"calibrator": "cal-v1"}})
+    assert why(policy=for_v2, proposal={"versions": {"calibrator": "cal-v2"}}) == "eligible"
 
 
 def test_the_qa_sample_is_reproducible_and_near_its_share() -> None:
