@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -73,26 +74,20 @@ def auto_apply(
         return False
     with db.session() as session:
         case = session.scalar(select(Case).where(Case.id == case_id))
-        if case is None or case.status != "pending_review":
-            return False
         proposal = latest_proposal(session, case_id)
-        if proposal is None or proposal.source != "agent":
+        if case is None or case.status != "pending_review" or proposal is None or proposal.source != "agent":
             return False
         policy = stp.active_policy(session)
-        policy_doc = policy.policy if policy else None
         version = policy.version if policy else None
-
-        def judge(kill_switch: bool) -> stp.Verdict:
-            return stp.verdict(
-                proposal.payload if proposal else None,
-                amount=case.amount if case else None,
-                currency=case.currency if case else None,
-                policy=policy_doc,
-                options=options,
-                kill_switch=kill_switch,
-            )
-
-        first = judge(stp.control(session).kill_switch)
+        rule = partial(
+            stp.verdict,
+            proposal.payload,
+            amount=case.amount,
+            currency=case.currency,
+            policy=policy.policy if policy else None,
+            options=options,
+        )
+        first = rule(kill_switch=stp.control(session).kill_switch)
         if not first.eligible:
             _decline(session, case_id, first.reason, version)
             return False
@@ -104,7 +99,7 @@ def auto_apply(
         if current is None or current.version != proposal.version:
             session.rollback()
             return False  # edited meanwhile: the edit is a person's content now
-        checked = judge(stp.control(session, lock=True).kill_switch)  # the switch as of this transaction
+        checked = rule(kill_switch=stp.control(session, lock=True).kill_switch)  # as of this transaction
         if not checked.eligible or checked.rule is None:
             session.rollback()
             _decline(session, case_id, checked.reason, version)
