@@ -12,9 +12,9 @@ A proposal that is not eligible gets a ``stp_declined`` audit event naming the r
 
 A share of the applied cases (``REPAIRDESK_STP_QA_SHARE``, chosen by a hash of the case id, so the
 choice is reproducible) is flagged ``qa_status = pending``: the queue shows them, and an analyst or
-approver records a QA verdict (:func:`qa_review`). The verdict is a ``qa`` decision in the case's
-decision record; a disagreement names the correct action and becomes the case's gold label
-(:mod:`app.services.corrections`).
+approver records a QA verdict (:func:`qa_review`). The verdict is a ``qa`` decision (audit event
+``decision_qa``) in the case's decision record; a disagreement names the correct action and becomes
+the case's gold label (:mod:`app.services.corrections`).
 """
 
 from __future__ import annotations
@@ -232,12 +232,14 @@ def qa_review(
     case.qa_status = "agreed" if verdict == "agree" else "disagreed"
     append_event(
         session,
-        event="stp_qa",
+        event=f"decision_{QA_DECISION}",  # one event per decisions row (app.services.audit_state)
         actor=user,
         case_id=case.id,
         data={
+            "decision": QA_DECISION,
             "verdict": verdict,
             "decision_id": decision.id,
+            "changes": [],
             "reason_code": decision.reason_code,
             "correct_action": decision.correct_action,
             "comment": comment,
