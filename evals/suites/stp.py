@@ -1,10 +1,11 @@
 """STP suite: how much would go straight through, and how sure we are that it would be right.
 
-The agent triages every case of the agent set, the adversarial set and, where the manifest lists it,
-the perturbed set (``STP_DATASETS``); each proposal is a point ``(exception code, action, confidence,
-wrong)``, *wrong* meaning it is not exactly the expected action and changes (what an analyst would
-approve unchanged). The ids are split in two fixed halves (:func:`evals.retrieval_eval.split_of`): a
-policy is fitted on the ``tuning`` half exactly as ``repairdesk stp fit`` fits one on decided cases
+The agent triages every case of the agent set, the adversarial set and, where this checkout has its
+generator, the held-out split of the perturbed set (the calibrator is fitted on the other); each
+proposal is a point ``(exception code, action, confidence, wrong)``, *wrong* meaning it is not exactly
+the expected action and changes (what an analyst would approve unchanged). The source cases are split
+in two fixed halves (:func:`evals.retrieval_eval.split_of`): a policy is fitted on the ``tuning`` half
+exactly as ``repairdesk stp fit`` fits one on decided cases
 (:func:`app.services.stp.build_policy`: per code/action, the threshold where the 95% Clopper-Pearson
 bound of the wrong-repair rate is <= ``REPAIRDESK_STP_MAX_WRONG_RATE``, with at least
 ``REPAIRDESK_STP_MIN_COUNT`` cases), then applied to the ``held-out`` half with the service's own rule
@@ -27,7 +28,18 @@ from evals.retrieval_eval import split_of
 from evals.suites.agent import run_cases, score
 
 NAME = "stp"
-STP_DATASETS = ("agent_cases", "adversarial_cases", "perturbed_cases")
+STP_DATASETS = ("agent_cases", "adversarial_cases")
+
+
+def _perturbed_held_out() -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+    """The perturbed set's held-out split (issue 13, item 3) where this checkout has its generator:
+    only that split, because the calibrator is fitted on the other one."""
+    try:
+        from evals.generators import perturbed  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return None
+    found: tuple[list[dict[str, Any]], dict[str, Any]] = perturbed.load(split="held-out")
+    return found
 
 
 def _rows(options: SuiteOptions) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
@@ -40,6 +52,11 @@ def _rows(options: SuiteOptions) -> tuple[list[dict[str, Any]], dict[str, dict[s
         found, entry = datasets.load(name)
         rows.extend(found[: options.limit] if options.limit else found)
         entries[name] = entry
+    perturbed = _perturbed_held_out()
+    if perturbed is not None:
+        found, entry = perturbed
+        rows.extend(found[: options.limit] if options.limit else found)
+        entries["perturbed"] = entry
     return rows, entries
 
 
@@ -51,6 +68,8 @@ def points_of(rows: list[dict[str, Any]], options: SuiteOptions) -> list[dict[st
         points.append(
             {
                 "id": row["id"],
+                # the halves split by source case: a case's perturbations never straddle them
+                "group": row.get("source_id") or row["id"],
                 "exception_code": proposal.get("exception_code") or "UNKNOWN",
                 "action": proposal.get("action") or "none",
                 "confidence": float(proposal.get("confidence") or 0.0),
@@ -61,6 +80,10 @@ def points_of(rows: list[dict[str, Any]], options: SuiteOptions) -> list[dict[st
     return points
 
 
+def _half(point: dict[str, Any]) -> str:
+    return split_of(str(point.get("group") or point["id"]))
+
+
 def evaluate(points: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Fit on the tuning half, apply to the held-out half: sample rows and the suite's extras."""
     from app.services.stp import StpOptions, build_policy, verdict
@@ -68,8 +91,8 @@ def evaluate(points: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[s
     from tools.stp_bounds import clopper_pearson_upper
 
     settings = Settings()
-    fitting = [p for p in points if split_of(p["id"]) == "tuning"]
-    held_out = [p for p in points if split_of(p["id"]) != "tuning"]
+    fitting = [p for p in points if _half(p) == "tuning"]
+    held_out = [p for p in points if _half(p) != "tuning"]
     policy = build_policy(
         fitting,
         target=settings.stp_max_wrong_rate,
