@@ -25,7 +25,7 @@ from fastapi import FastAPI
 from app.api import errors, openapi
 from app.api.middleware import RequestContextMiddleware
 from app.api.ratelimit import RateLimiter
-from app.api.routes import desk, documents, exceptions, health, layout, preview, search
+from app.api.routes import desk, documents, exceptions, health, layout, preview, search, stp
 from app.api.state import Services
 from app.db.session import Database
 from app.jobs.pool import WorkerPool
@@ -33,6 +33,7 @@ from app.jobs.triage import TriageRunners
 from app.logs import configure_logging
 from app.services.document_store import open_store
 from app.services.layout_rules import install_provider as install_layout_rules
+from app.services.stp import StpOptions
 from app.settings import Settings, configure_process, get_settings
 
 DESCRIPTION = """Payment-exception repair: submit exception cases, read the agent's proposals,
@@ -63,6 +64,7 @@ def start_pool(services: Services) -> WorkerPool:
         lease_seconds=settings.job_lease_seconds,
         poll_seconds=settings.job_poll_seconds,
         max_attempts=settings.job_max_attempts,
+        stp=StpOptions.from_settings(settings),
     )
     pool.start()
     return pool
@@ -177,7 +179,7 @@ def create_app(
     app.state.services = services
     errors.install(app)
     openapi.install(app)
-    for module in (exceptions, desk, documents, layout, search, preview, health):
+    for module in (exceptions, desk, stp, documents, layout, search, preview, health):
         app.include_router(module.router)
     install_layout_rules(services.db)  # learned document layouts come from this app's database
     from app.ui.mount import mount as mount_ui

@@ -1,7 +1,8 @@
 """Prometheus metrics of the service (one set per process, in the default registry).
 
 Request latency by route template, queue depth (refreshed at scrape time from the database),
-triage latency, proposals by action, guard violations, decisions by outcome, and the metered LLM
+triage latency, proposals by action, guard violations, decisions by outcome, straight-through verdicts
+(applied or declined), and the metered LLM
 usage of triage (calls, tokens, list-price cost) by model, counted when a worker finishes a case.
 """
 
@@ -24,6 +25,11 @@ TRIAGE_LATENCY = Histogram(
 PROPOSALS = Counter("repairdesk_proposals_total", "Proposals stored, by action.", ["action"])
 GUARD_VIOLATIONS = Counter("repairdesk_guard_violations_total", "Guard violations reported in proposals.")
 DECISIONS = Counter("repairdesk_decisions_total", "Reviewer decisions, by outcome.", ["decision"])
+STP = Counter(
+    "repairdesk_stp_total",
+    "Straight-through verdicts after triage (STP enabled): applied or declined.",
+    ["outcome"],
+)
 JOB_FAILURES = Counter("repairdesk_job_failures_total", "Triage job runs that raised, by kind.", ["kind"])
 MODEL_CALLS = Counter(
     "repairdesk_model_calls_total", "Successful LLM calls made by triage, by model.", ["model"]

@@ -120,6 +120,17 @@ class Settings(BaseSettings):
     # Straight-through eligibility for bulk approve: the one rule is app.services.desk.stp_check.
     stp_min_confidence: float = Field(default=0.9, ge=0, le=1)
     stp_max_amount: float = Field(default=10_000.0, ge=0)
+    # Auto-apply (app.services.stp): opt-in. When on, a proposal is applied without a human decision
+    # only if the active STP policy makes its code/action eligible at its confidence, the guard passed,
+    # the amount is under stp_max_amount (or its currency's entry in stp_max_amounts, JSON such as
+    # {"EUR": 5000}) and the admin kill switch is off; stp_qa_share of those go to human QA.
+    stp_enabled: bool = False
+    stp_max_amounts: dict[str, float] = Field(default_factory=dict)
+    stp_qa_share: float = Field(default=0.1, ge=0, le=1)
+    # Fitting a policy (`repairdesk stp fit`): the wrong-repair rate whose 95% upper bound a threshold
+    # must keep, and the fewest held-out decisions a code/action needs to be eligible at all.
+    stp_max_wrong_rate: float = Field(default=0.01, gt=0, lt=1)
+    stp_min_count: int = Field(default=300, ge=1)
     migrate_on_startup: bool = True
     # Drift monitoring (app.services.monitoring): the current window, the reference it is compared
     # with (the first N days of data, or a stored snapshot: a `monitor report`'s figures.json), the
@@ -139,6 +150,16 @@ class Settings(BaseSettings):
     audit_anchor_seconds: float = Field(default=60.0, gt=0)
     # Test-only fault injection (app.jobs.crashpoints): REPAIRDESK_CRASH_AT is honoured only when set
     faults_enabled: bool = False
+
+    @field_validator("stp_max_amounts")
+    @classmethod
+    def _currencies(cls, value: dict[str, float]) -> dict[str, float]:
+        for code, limit in value.items():
+            if len(code) != 3 or not code.isalpha() or limit < 0:
+                raise ValueError(
+                    f"stp_max_amounts: {code!r}: {limit!r} is not an ISO currency and a limit >= 0"
+                )
+        return {k.upper(): float(v) for k, v in value.items()}
 
     @field_validator("cutoffs", "cutoff_default")
     @classmethod

@@ -14,8 +14,9 @@ from tools.errors import ValidationError
 SUITES = ("extraction", "retrieval", "agent", "rag", "adversarial")
 # Part of `all` only when its data exists (an export of analyst decisions).
 OPTIONAL_SUITES = ("corrections",)
-# Measure-only suites: never part of `all` (nobody tunes on them by running everything).
-EXTRA_SUITES = ("agent-unseen",)
+# Measure-only suites: never part of `all` (nobody tunes on them by running everything); `stp` replays
+# the agent and adversarial sets again to fit and test a straight-through policy on them.
+EXTRA_SUITES = ("agent-unseen", "stp")
 
 
 def expand(suite: str, options: SuiteOptions | None = None) -> list[str]:

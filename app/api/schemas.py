@@ -161,6 +161,8 @@ class QueueItem(BaseModel):
     beneficiary: str | None = None
     value_date: str | None = None
     assignee: str | None = None
+    straight_through: bool = False  # applied without a human decision (app.services.stp_apply)
+    qa_status: str | None = None  # QA of a straight-through case: pending, agreed, disagreed
 
 
 class QueuePage(BaseModel):
@@ -298,6 +300,9 @@ class CaseOut(BaseModel):
     customer_id: str | None = None
     submitted_by: str | None = None
     edited_by: str | None = None
+    straight_through: bool | None = Field(
+        default=None, description="Whether the proposal was applied without a human decision (STP)."
+    )
     created_at: str | None = None
     updated_at: str | None = None
     documents: list[CaseDocumentOut] = Field(default_factory=list)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,7 +23,7 @@ def run(
         str,
         typer.Option(
             help="extraction | retrieval | agent | rag | adversarial | corrections | all"
-            " | agent-unseen (measure only)"
+            " | agent-unseen (measure only) | stp (straight-through share and bound)"
         ),
     ],
     model: Annotated[
@@ -69,7 +69,24 @@ def run(
     for name, metric in document["metrics"].items():
         low, high = metric["ci95"]
         typer.echo(f"{name:<60} {metric['value']:.4f}  [{low:.4f}, {high:.4f}]  n={metric['n']}")
+    if "stp" in document["suites"]:
+        print_stp(document["suites"]["stp"])
     typer.echo(f"run written to {out_dir}")
+
+
+def print_stp(summary: dict[str, Any]) -> None:
+    """The STP suite's policy per code/action (fitted on one half) and the share and bound on the other."""
+    from app.cli.stp import overall_line, rule_lines
+
+    policy = summary["policy"]
+    typer.echo(
+        f"STP policy on the fitting half ({summary['split']['fitting']} cases; wrong-repair bound "
+        f"<= {policy['target']:g} at {policy['level']:.0%}, at least {policy['min_count']} cases):"
+    )
+    for line in rule_lines(policy["rules"]):
+        typer.echo(f"  {line}")
+    typer.echo(f"  fitting half {overall_line(policy['overall'])}")
+    typer.echo(f"  held-out half {overall_line(summary['held_out'])}")
 
 
 @app.command("compare")

@@ -24,6 +24,7 @@ from app.cli import (
 )
 from app.cli import jobs as jobs_cli
 from app.cli import model as model_cli
+from app.cli import stp as stp_cli
 
 cli = typer.Typer(
     name="repairdesk",
@@ -57,6 +58,7 @@ cli.add_typer(token.app, name="token", help="API tokens.")
 cli.add_typer(audit.app, name="audit", help="Audit trail.")
 cli.add_typer(jobs_cli.app, name="jobs", help="Broker queue: status, republish, replay dead letters.")
 cli.add_typer(model_cli.app, name="model", help="Model registry: list, train, promote (gated), rollback.")
+cli.add_typer(stp_cli.app, name="stp", help="Straight-through processing: fit, show, kill switch.")
 
 
 def main() -> None:

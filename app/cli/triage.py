@@ -93,6 +93,7 @@ def triage(
                 fail(name, exc.reason)
                 failed = True
                 continue
+            proposal.setdefault("straight_through", False)  # the CLI never applies anything
             proposals.append(proposal)
             if not as_json:
                 _print_summary(name, proposal)

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sql_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -79,6 +81,10 @@ class Case(Base):
     # Set by a re-triage: the agent thread (None: the case id) and model spec (None: the service's).
     triage_thread: Mapped[str | None] = mapped_column(String(120))
     triage_model: Mapped[str | None] = mapped_column(String(200))
+    # Straight-through processing (migration 0007_stp, app.services.stp): auto-applied by the system,
+    # and the human QA of such a case (None: not sampled; pending, agreed, disagreed).
+    straight_through: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_false())
+    qa_status: Mapped[str | None] = mapped_column(String(20), index=True)
 
 
 class Proposal(Base):
@@ -246,3 +252,45 @@ class LayoutRuleRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_by: Mapped[str | None] = mapped_column(String(80))
     deleted_at: Mapped[datetime | None]
+
+
+class StpPolicy(Base):
+    """One fitted straight-through policy (tools/stp_bounds.py): never updated, the newest is in force."""
+
+    __tablename__ = "stp_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(unique=True)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON)  # rules per (code, action), parameters, source
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StpControl(Base):
+    """One row (id=1): the kill switch every worker reads before it auto-applies a proposal."""
+
+    __tablename__ = "stp_control"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kill_switch: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_false())
+    changed_by: Mapped[str | None] = mapped_column(String(80))
+    changed_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class StpApplication(Base):
+    """What an auto-applied case was applied under, and whether it was sampled for human QA."""
+
+    __tablename__ = "stp_applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"))
+    policy_version: Mapped[int]
+    exception_code: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(20))
+    confidence: Mapped[float]
+    threshold: Mapped[float]
+    upper_bound: Mapped[float]
+    qa_sampled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

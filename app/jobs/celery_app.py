@@ -40,6 +40,7 @@ from app.jobs.queue import HOST
 from app.jobs.triage import Runners, TriageBackend, TriageRunners
 from app.services.audit_keys import resolve_key
 from app.services.document_store import DocumentStore, open_store
+from app.services.stp import StpOptions
 from app.settings import Settings, configure_process
 from tools.errors import RepairDeskError
 
@@ -218,6 +219,7 @@ def handle_triage(task: Task, case_id: str, job_id: int, ctx: WorkerContext | No
             outcome.job,
             worker_id=ctx.worker_id,
             max_attempts=ctx.settings.job_max_attempts,
+            stp=StpOptions.from_settings(ctx.settings),
         )
     except Exception as exc:  # database, document store or agent unavailable: retry the delivery, bounded
         if retries >= ctx.settings.job_max_attempts:

@@ -24,6 +24,7 @@ from app.jobs.process import run_job
 from app.jobs.queue import HOST, claim, extend_lease, requeue_orphans
 from app.jobs.triage import Runners
 from app.services.document_store import DocumentStore
+from app.services.stp import StpOptions
 
 log = logging.getLogger("repairdesk.jobs")
 
@@ -43,6 +44,7 @@ class WorkerPool:
         lease_seconds: float = 600.0,
         poll_seconds: float = 0.5,
         max_attempts: int = 3,
+        stp: StpOptions | None = None,
     ) -> None:
         self.db = db
         self.store = store
@@ -51,6 +53,7 @@ class WorkerPool:
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
         self.max_attempts = max_attempts
+        self.stp = stp  # straight-through options (app.services.stp); None: never auto-apply
         self.instance = uuid.uuid4().hex[:12]
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -110,6 +113,7 @@ class WorkerPool:
                     job,
                     worker_id=worker_id,
                     max_attempts=self.max_attempts,
+                    stp=self.stp,
                 )
             return True
         finally:

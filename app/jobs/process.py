@@ -34,6 +34,7 @@ from app.jobs.triage import Runners, TriageBackend
 from app.services.audit import append_event
 from app.services.desk import message_payment, payment_columns
 from app.services.document_store import DocumentStore
+from app.services.stp import StpOptions
 from tools.errors import RepairDeskError
 
 log = logging.getLogger("repairdesk.jobs")
@@ -224,9 +225,12 @@ def run_job(
     *,
     worker_id: str,
     max_attempts: int,
+    stp: StpOptions | None = None,
 ) -> str:
     """Process ``job``; returns the job's final status (``done``, ``failed`` or ``queued`` for a retry,
-    ``dead`` for a job past its attempts, now dead-lettered). ``runners`` gives the case's backend."""
+    ``dead`` for a job past its attempts, now dead-lettered). ``runners`` gives the case's backend. With
+    ``stp`` enabled, a stored proposal the straight-through rule allows is applied at once
+    (:func:`app.services.stp_apply.auto_apply`)."""
     with db.session() as session:
         kind, last_error = session.execute(select(Job.kind, Job.last_error).where(Job.id == job.id)).one()
     if job.attempts > max_attempts:
@@ -270,9 +274,23 @@ def run_job(
         _finish(db, job.id, "queued", reason)
         return "queued"
     _store_proposal(db, case.id, proposal, time.perf_counter() - started, take_usage(runner, thread))
+    if stp is not None and stp.enabled:  # before the job is done: a finished job means STP has spoken
+        _straight_through(db, store, runners, case.id, stp)
     _finish(db, job.id, "done")
     log.info("proposal stored", extra={"case_id": case.id, "action": proposal.get("action")})
     return "done"
+
+
+def _straight_through(
+    db: Database, store: DocumentStore, runners: Runners, case_id: str, stp: StpOptions
+) -> None:
+    """Auto-apply when allowed; a failure here leaves the case in review for people (never lost)."""
+    from app.services.stp_apply import auto_apply
+
+    try:
+        auto_apply(db, store, runners, case_id, stp)
+    except Exception:
+        log.exception("straight-through check failed; the case stays in review", extra={"case_id": case_id})
 
 
 def _finish(db: Database, job_id: int, status: str, error: str | None = None) -> None:

@@ -27,6 +27,8 @@ from app.db.models import AuditEvent, Case, Decision, Proposal
 STATUS_OF = {"case_created": "queued", "triage_started": "triaging", "triage_failed": "failed"}
 STATUS_OF |= {"triage_requeued": "queued", "decision_edit": "pending_review"}
 STATUS_OF |= {"decision_failed": "failed", "decision_lost": "failed"}
+# one event per decisions row; decision_qa: a person's QA verdict on a straight-through case
+DECISION_EVENTS = {"decision_approve", "decision_reject", "decision_edit", "decision_qa"}
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ def _check_case(
             return (
                 f"{where}: edited proposal version {proposal.version} differs from its event (seq {ev.seq})"
             )
-    decided = [e for e in events if e.event in {"decision_approve", "decision_reject", "decision_edit"}]
+    decided = [e for e in events if e.event in DECISION_EVENTS]
     if len(decided) != len(decisions):
         return f"{where}: {len(decisions)} decisions stored, {len(decided)} decision events"
     for ev, decision in zip(decided, decisions, strict=True):

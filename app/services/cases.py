@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from app.api.schemas import CASE_ID_PATTERN, ExceptionIn
 from app.db.group_commit import GroupCommit
-from app.db.models import Case, CaseDocument, Decision, Document, Proposal
+from app.db.models import Case, CaseDocument, Decision, Document, Proposal, StpApplication
 from app.errors import ConflictError
 from app.jobs.queue import enqueue
 from app.services.audit import append_event
@@ -41,6 +41,8 @@ _CASES = cast(Table, Case.__table__)
 _CASE_DOCUMENTS = cast(Table, CaseDocument.__table__)
 PRE_PROPOSAL = ("queued", "triaging")
 STATUSES = ("queued", "triaging", "pending_review", "approved", "rejected", "applied", "failed", "manual")
+# The queue's straight-through filter: every STP case, or those in a QA state (app.services.stp_apply)
+QA_FILTERS = ("stp", "pending", "agreed", "disagreed")
 PROPOSAL_KEYS = (
     "exception_code",
     "classification_confidence",
@@ -291,6 +293,8 @@ QUEUE_COLUMNS = (
     Case.beneficiary,
     Case.value_date,
     Case.assignee,
+    Case.straight_through,
+    Case.qa_status,
 )
 
 
@@ -303,6 +307,7 @@ def list_cases(
     cursor: str | None = None,
     assignee: str | None = None,
     currency: str | None = None,
+    qa: str | None = None,
 ) -> tuple[list[Any], str | None]:
     """One page of the queue, oldest first (FIFO), with an opaque cursor for the next page.
 
@@ -323,24 +328,34 @@ def list_cases(
         params["assignee"] = assignee
     if currency:
         params["currency"] = currency.upper()
-    query = _queue_query(bool(status), bool(code), bool(cursor), assignee or "", bool(currency))
+    if qa and qa not in QA_FILTERS:
+        raise ValidationError(f"qa is one of {', '.join(QA_FILTERS)}", source="qa")
+    if qa and qa != "stp":
+        params["qa"] = qa
+    query = _queue_query(bool(status), bool(code), bool(cursor), assignee or "", bool(currency), qa or "")
     rows = list(db.execute(query, params).all())
     next_cursor = encode_cursor(rows[limit - 1].seq) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 
 def _queue_query(
-    status: bool, code: bool, cursor: bool, assignee: str, currency: bool
+    status: bool, code: bool, cursor: bool, assignee: str, currency: bool, qa: str = ""
 ) -> Select[*tuple[Any, ...]]:
-    # "none" (unassigned) is its own statement; any other assignee is a bound parameter
+    # "none" (unassigned) is its own statement; any other assignee is a bound parameter; so is "stp"
+    # (every straight-through case) against a QA state
     return _cached_queue_query(
-        status, code, cursor, "none" if assignee == "none" else bool(assignee), currency
+        status,
+        code,
+        cursor,
+        "none" if assignee == "none" else bool(assignee),
+        currency,
+        "stp" if qa == "stp" else bool(qa),
     )
 
 
 @lru_cache(maxsize=64)
 def _cached_queue_query(
-    status: bool, code: bool, cursor: bool, assignee: bool | str, currency: bool
+    status: bool, code: bool, cursor: bool, assignee: bool | str, currency: bool, qa: bool | str = False
 ) -> Select[*tuple[Any, ...]]:
     query: Select[*tuple[Any, ...]] = select(*QUEUE_COLUMNS).order_by(Case.seq).limit(bindparam("limit"))
     if status:
@@ -355,6 +370,10 @@ def _cached_queue_query(
         query = query.where(Case.assignee == bindparam("assignee"))
     if currency:
         query = query.where(Case.currency == bindparam("currency"))
+    if qa == "stp":
+        query = query.where(Case.straight_through.is_(True))
+    elif qa:
+        query = query.where(Case.qa_status == bindparam("qa"))
     return query
 
 
@@ -366,7 +385,7 @@ def _iso(value: datetime) -> str:
 def _queue_item(row: Any, now: datetime, naive_now: datetime) -> dict[str, Any]:
     if isinstance(row, Row):  # QUEUE_COLUMNS, unpacked: faster than attribute look-ups by name
         (_, case_id, status, code, action, confidence, customer_id, created, updated,
-         amount, currency, beneficiary, value_date, assignee) = row  # fmt: skip
+         amount, currency, beneficiary, value_date, assignee, straight_through, qa_status) = row  # fmt: skip
     else:
         case_id, status, code, action = row.id, row.status, row.exception_code, row.action
         confidence, customer_id, created, updated = (
@@ -377,6 +396,7 @@ def _queue_item(row: Any, now: datetime, naive_now: datetime) -> dict[str, Any]:
         )
         amount, currency, beneficiary = row.amount, row.currency, row.beneficiary
         value_date, assignee = row.value_date, row.assignee
+        straight_through, qa_status = row.straight_through, row.qa_status
     age = (naive_now - created) if created.tzinfo is None else (now - created)
     return {
         "case_id": case_id,
@@ -393,6 +413,8 @@ def _queue_item(row: Any, now: datetime, naive_now: datetime) -> dict[str, Any]:
         "beneficiary": beneficiary,
         "value_date": value_date.isoformat() if value_date else None,
         "assignee": assignee,
+        "straight_through": bool(straight_through),
+        "qa_status": qa_status,
     }
 
 
@@ -417,6 +439,21 @@ def latest_proposal(session: Session, case_id: str, source: str | None = None) -
     return session.scalar(query.order_by(Proposal.version.desc()).limit(1))
 
 
+def stp_details(session: Session, case: Case) -> dict[str, Any]:
+    """What a straight-through case was applied under, and its QA state (``qa_status``)."""
+    row = session.scalar(select(StpApplication).where(StpApplication.case_id == case.id))
+    details: dict[str, Any] = {"qa_status": case.qa_status}
+    if row is not None:
+        details |= {
+            "policy_version": row.policy_version,
+            "confidence": row.confidence,
+            "threshold": row.threshold,
+            "upper_bound": row.upper_bound,
+            "qa_sampled": row.qa_sampled,
+        }
+    return details
+
+
 def case_view(session: Session, case: Case) -> dict[str, Any]:
     """The contract's repair proposal for the case, plus its documents, decisions and history fields."""
     view: dict[str, Any] = {"case_id": case.id, "status": case.status, "exception_code": case.exception_code}
@@ -429,6 +466,10 @@ def case_view(session: Session, case: Case) -> dict[str, Any]:
         view["proposal_version"] = proposal.version
         view["proposal_source"] = proposal.source
         view["model_usage"] = proposal.model_usage  # LLM calls, tokens, cost; absent for the playbook
+        # CONTRACT "Additions": every proposal says whether it was applied without a human decision
+        view["straight_through"] = bool(case.straight_through)
+    if case.straight_through:
+        view["stp"] = stp_details(session, case)
     if case.final_changes is not None:
         view["final_changes"] = case.final_changes
     if case.repaired_message:

@@ -9,6 +9,8 @@ Gold labels derive from the final *applied* outcome only (issue 13): one label p
 applied approve/reject wins; an edit nobody approved is part of the record but never a label, and an
 approval's gold changes are the ones the graph applied (``cases.final_changes``), not the agent's
 proposal it may have overridden. A rejection's gold action is the analyst's ``correct_action``.
+A case the system applied straight-through (``system:stp``) has a label only once a person's QA
+verdict exists: agreement keeps the approval, disagreement is a rejection with their correct action.
 
 :func:`export_dataset` writes every labelled case as one immutable dataset version
 ``<root>/v<N>/{corrections.jsonl,manifest.json}`` (content hash, counts, date range, versions); the
@@ -41,6 +43,8 @@ FINAL_DECISIONS = ("approve", "reject")
 # Case statuses that are a final applied outcome; a failed application is no label.
 LABELLED_STATUSES = {"approve": {"applied", "approved"}, "reject": {"rejected"}}
 _VERSION_DIR = re.compile(r"^v(\d+)$")
+SYSTEM_PREFIX = "system:"  # decisions by the system (straight-through) are not human labels
+QA_DECISION = "qa"  # a person's QA verdict on a straight-through case (app.services.stp_apply)
 
 
 def default_root(data_dir: Path) -> Path:
@@ -132,7 +136,34 @@ def decision_record(session: Session, case: Case) -> dict[str, Any]:
         "outcome": {"status": case.status, "error": case.error},
     }
     record["label"] = _label(final, decided, case) if final else None
+    if final is not None and final.user.startswith(SYSTEM_PREFIX):
+        record["label"] = _qa_label(decisions, record["label"], decided)
     return record
+
+
+def _qa_label(
+    decisions: list[Decision], applied: dict[str, Any] | None, decided: Proposal | None
+) -> dict[str, Any] | None:
+    """The label of a case the system applied (straight-through): only a person's QA verdict makes one.
+
+    Agreement keeps the applied approval as the label; a disagreement is a rejection of what was
+    applied, with the QA reviewer's correct action. Without QA there is no label: the system's own
+    decision is never gold."""
+    qa = next((d for d in reversed(decisions) if d.decision == QA_DECISION), None)
+    if qa is None or applied is None:
+        return None
+    if qa.correct_action is None:
+        return applied | {"qa": True}
+    payload = decided.payload if decided else {}
+    return {
+        "decision": "reject",
+        "action": qa.correct_action,
+        "changes": [],
+        "reason_code": qa.reason_code,
+        "rejected_action": payload.get("action"),
+        "rejected_changes": _field_new(payload.get("changes")),
+        "qa": True,
+    }
 
 
 def _label(final: Decision, decided: Proposal | None, case: Case) -> dict[str, Any] | None:

@@ -50,12 +50,7 @@ from app.jobs.triage import Runners
 from app.services.audit import append_event
 from app.services.cases import get_case, latest_proposal
 from app.services.document_store import DocumentStore
-<<<<<<< HEAD
-from app.services.edits import guard_edit, validate_changes
-=======
 from app.services.edits import guard_edit, message_format, validate_changes
-from tools import config
->>>>>>> desk16
 from tools.errors import RepairDeskError, ValidationError
 from tools.faults import crash_point
 

@@ -21,13 +21,8 @@ from typing import Any
 from app.services.edits import ANALYST_ASSERTED, LINE_RULES
 from tools.messages.currencies import MINOR_UNITS
 
-<<<<<<< HEAD
-# (field, label, client-side check) — the scalar fields an analyst repairs; lists (address lines,
-# remittance lines) are not fields of the canonical payment's edit contract yet.
-# A table: its rows are alike by design.
-=======
-# (field, label, client-side check) — the scalar fields an analyst repairs.
->>>>>>> desk16
+# (field, label, client-side check) — the scalar fields an analyst repairs. A table: its rows are alike
+# by design.
 EDITABLE: tuple[tuple[str, str, str], ...] = (
     ("payment.creditor.account.iban", "Creditor IBAN", "iban"),
     ("payment.creditor_agent.bic", "Creditor agent BIC", "bic"),

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.db.models import Case, Proposal
-from app.services.cases import STATUSES
+from app.services.cases import QA_FILTERS, STATUSES
 from app.services.desk import cutoff_at, cutoff_order, stp_check, time_to
 from app.settings import Settings
 
@@ -36,6 +36,8 @@ COLUMNS = (
     Case.value_date,
     Case.assignee,
     Case.created_at,
+    Case.straight_through,
+    Case.qa_status,
 )
 SORT_KEYS = ("age", "case", "code", "status", "action", "confidence", "amount", "currency", "beneficiary",
              "value_date", "cutoff", "assignee")  # fmt: skip
@@ -73,6 +75,7 @@ class QueueQuery:
     amount_max: float | None = None
     value_from: date | None = None
     value_to: date | None = None
+    qa: str = ""  # one of QA_FILTERS: straight-through cases, or those in a QA state
     sort: str = "age"
     descending: bool = False
     page: int = 1
@@ -98,6 +101,10 @@ class QueueQuery:
         q.amount_max = q._number(get("amount_max"), "maximum amount")
         q.value_from = q._date(get("value_from"), "value date from")
         q.value_to = q._date(get("value_to"), "value date to")
+        q.qa = get("qa").lower()
+        if q.qa and q.qa not in QA_FILTERS:
+            q.errors.append(f"Unknown straight-through filter {q.qa!r}.")
+            q.qa = ""
         sort = get("sort") or "age"
         q.descending = sort.startswith("-")
         q.sort = sort.lstrip("-")
@@ -153,6 +160,10 @@ class QueueQuery:
             where.append(Case.value_date >= self.value_from)
         if self.value_to is not None:
             where.append(Case.value_date <= self.value_to)
+        if self.qa == "stp":
+            where.append(Case.straight_through.is_(True))
+        elif self.qa:
+            where.append(Case.qa_status == self.qa)
         return where
 
     def params(self, **override: Any) -> dict[str, Any]:
@@ -169,6 +180,7 @@ class QueueQuery:
             "amount_max": "" if self.amount_max is None else f"{self.amount_max:g}",
             "value_from": self.value_from.isoformat() if self.value_from else "",
             "value_to": self.value_to.isoformat() if self.value_to else "",
+            "qa": self.qa,
             "sort": ("-" if self.descending else "") + self.sort,
             "page": self.page,
         } | override
@@ -235,6 +247,8 @@ def items(connection: Connection, rows: list[Any], settings: Settings) -> list[d
                 "cutoff_seconds": seconds_left,
                 "cutoff_left": left,
                 "stp": stp,
+                "straight_through": bool(row.straight_through),
+                "qa_status": row.qa_status,
             }
         )
     return out

@@ -27,6 +27,7 @@ def test_triage_json_and_text(cli_env: None, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     proposal = json.loads(result.stdout)
     assert proposal["status"] == "pending_review" and proposal["changes"][0]["new"] == GOOD_IBAN
+    assert proposal["straight_through"] is False  # CONTRACT "Additions": on every proposal
     text = CliRunner().invoke(cli, ["triage", str(good)])
     assert text.exit_code == 0 and "AC01 -> repair" in text.stdout and GOOD_IBAN in text.stdout
 

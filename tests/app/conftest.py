@@ -33,6 +33,8 @@ from tools.db import get_engine
 
 # A list of table names: alike in shape to other string lists.
 APP_TABLES = (
+    "stp_applications",
+    "stp_policies",
     "labelled_cases",
     "decisions",
     "proposals",
@@ -141,6 +143,7 @@ def _empty_postgres(url: str) -> None:
         if exists:
             conn.execute(text(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE"))
             conn.execute(text("UPDATE audit_head SET seq = 0, hash = :h WHERE id = 1"), {"h": "0" * 64})
+            conn.execute(text("UPDATE stp_control SET kill_switch = false, changed_by = NULL, reason = NULL"))
 
 
 @pytest.fixture(scope="session")

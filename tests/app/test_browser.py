@@ -310,7 +310,7 @@ def test_edit_an_address_line_too_long_then_added_and_saved(
         "account": {"iban": "DE89370400440532013001"},
     }
     payment = PAYMENT | {"creditor": creditor}  # pacs.008: address lines of up to 70 characters
-    case_id = _submit_and_wait(base, headers, case_id="EXC-BL1", payment=payment)
+    case_id = submit_and_wait(base, headers, case_id="EXC-BL1", payment=payment)
     field = "payment.creditor.address_lines"
     first = f"input[name='line:{field}:0']"
     with _browser_page(base, headers, "analyst") as page:

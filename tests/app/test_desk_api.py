@@ -265,6 +265,8 @@ def test_api_queue_carries_the_desk_columns_and_filters_on_them(api: Api) -> Non
         "beneficiary": "Acme Widgets GmbH",
         "value_date": "2026-12-04",
         "assignee": None,
+        "straight_through": False,
+        "qa_status": None,
     }
     assert [i["case_id"] for i in api.queue(currency="usd")["items"]] == [dollar]
     assert [i["case_id"] for i in api.queue(assignee="me")["items"]] == [dollar]

@@ -170,3 +170,29 @@ def test_0006_desk_adds_the_queue_columns_to_existing_cases_and_downgrades(empty
     assert not desk & _case_columns(empty_engine)
     with empty_engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM cases")).scalar_one() == 1
+
+
+def test_0007_stp_keeps_existing_cases_off_straight_through_and_downgrades(empty_engine: Engine) -> None:
+    _migrate(empty_engine, "0006_desk")
+    with empty_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO cases (id, exception_code, status, payload, request_hash, created_by, "
+                "created_at, updated_at) VALUES ('EXC-OLD', 'AC01', 'applied', '{}', 'h', 'svc', "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+    _migrate(empty_engine, "0007_stp")
+    tables = set(inspect(empty_engine).get_table_names())
+    assert {"stp_policies", "stp_control", "stp_applications"} <= tables
+    with empty_engine.connect() as connection:
+        old = connection.execute(
+            text("SELECT straight_through, qa_status FROM cases WHERE id = 'EXC-OLD'")
+        ).one()
+        assert (bool(old[0]), old[1]) == (False, None)  # decided by people before STP existed
+        switch = connection.execute(text("SELECT id, kill_switch FROM stp_control")).all()
+        assert [(row[0], bool(row[1])) for row in switch] == [(1, False)]  # seeded: off
+    _migrate(empty_engine, "0006_desk", down=True)
+    assert not {"straight_through", "qa_status"} & _case_columns(empty_engine)
+    assert "stp_control" not in set(inspect(empty_engine).get_table_names())
+    _migrate(empty_engine, "head")

@@ -8,7 +8,7 @@ queue reads on the event loop where the database allows it (``Database.inline_re
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
@@ -133,13 +133,17 @@ async def queue(
         str | None, Query(max_length=80, description='a user, "me", or "none" (unassigned)')
     ] = None,
     currency: Annotated[str | None, Query(pattern="^[A-Za-z]{3}$", description="ISO 4217, e.g. EUR")] = None,
+    qa: Annotated[
+        Literal["stp", "pending", "agreed", "disagreed"] | None,
+        Query(description="straight-through cases (stp), or those whose QA is pending, agreed, disagreed"),
+    ] = None,
 ) -> JSONResponse:
     if status is not None and status not in STATUSES:
         raise ValidationError(
             f"unknown status {status!r}; expected one of {', '.join(STATUSES)}", source="status"
         )
     db: Database = request.app.state.services.db
-    filters = {"assignee": principal.user if assignee == "me" else assignee, "currency": currency}
+    filters = {"assignee": principal.user if assignee == "me" else assignee, "currency": currency, "qa": qa}
     if db.inline_reads:
         page = _queue_page(db, status, code, limit, cursor, **filters)
     else:
