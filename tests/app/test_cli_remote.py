@@ -23,7 +23,7 @@ from app.cli.main import cli
 from app.main import create_app
 from tests.agents.fixtures import GOOD_IBAN, REFDATA, ac01_case
 from tests.app.conftest import StubTriage, add_tokens
-from tests.app.test_browser import free_port
+from tests.app.live import free_port
 from tools.refdata.loader import load
 from tools.refdata.store import RefDataStore
 

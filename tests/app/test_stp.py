@@ -20,13 +20,14 @@ from app.cli.main import cli
 from app.db.models import AuditEvent, Case, Decision, Job, StpApplication
 from app.db.session import Database
 from app.jobs import celery_app
+from app.jobs.triage import TriageRunners
 from app.main import create_app
 from app.services.audit_state import verify_state
 from app.services.corrections import decision_record, labelled_records
 from app.services.stp import SYSTEM_MAKER, StpOptions, build_policy, decision_points, store_policy, verdict
 from app.services.stp_apply import qa_sampled
 from app.settings import Settings, get_settings
-from tests.app.conftest import Api, StubTriage, add_tokens
+from tests.app.conftest import Api, StubTriage, add_tokens, celery_context
 
 GOOD = {"passed": True, "violations": []}
 
@@ -135,10 +136,12 @@ API_SCENARIOS = [
 
 @pytest.mark.parametrize("scenario", API_SCENARIOS)
 def test_the_api_path_applies_only_what_the_rule_allows(
-    scenario: str, make_settings: Callable[..., Settings], proposals: ProposalStub
+    scenario: str, make_settings: Callable[..., Settings], proposals: ProposalStub, stub_triage: StubTriage
 ) -> None:
     settings, overrides, kill, applied = SCENARIOS[scenario]
-    app = create_app(make_settings(**settings), configure_logs=False)
+    app = create_app(
+        make_settings(**settings), configure_logs=False, runners=TriageRunners.fixed(stub_triage)
+    )
     with TestClient(app) as client:
         api = Api(app, client, add_tokens(app))
         install_policy(app.state.services.db)
@@ -166,10 +169,8 @@ def worker_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Settings],
         }
         for key, value in env.items():
             monkeypatch.setenv(key, value)
-        monkeypatch.setattr(celery_app, "_context", None)
 
     yield point
-    celery_app._context = None
 
 
 @pytest.mark.parametrize(
@@ -188,10 +189,11 @@ def test_the_worker_path_applies_only_what_the_rule_allows(
     make_settings: Callable[..., Settings],
     proposals: ProposalStub,
     worker_env: Callable[[Settings], None],
+    stub_triage: StubTriage,
 ) -> None:
     settings_values, overrides, kill, applied = SCENARIOS[scenario]
     settings = make_settings(workers=0, **settings_values)  # an API-only process: Celery runs the jobs
-    app = create_app(settings, configure_logs=False)
+    app = create_app(settings, configure_logs=False, runners=TriageRunners.fixed(stub_triage))
     with TestClient(app) as client:
         api = Api(app, client, add_tokens(app))
         db: Database = app.state.services.db
@@ -204,14 +206,17 @@ def test_the_worker_path_applies_only_what_the_rule_allows(
             job_id = session.scalar(select(Job.id).where(Job.case_id == case_id, Job.kind == "triage"))
         worker_env(settings)
         delivery: Any = SimpleNamespace(request=SimpleNamespace(retries=0))
-        assert celery_app.handle_triage(delivery, case_id, int(job_id or 0)) == "done"
+        assert (
+            celery_app.handle_triage(delivery, case_id, int(job_id or 0), celery_context(stub_triage))
+            == "done"
+        )
         _check_outcome(api, case_id, applied, True)
 
 
 def test_the_kill_switch_is_admin_only_audited_and_stops_the_next_case(
-    make_settings: Callable[..., Settings], proposals: ProposalStub
+    make_settings: Callable[..., Settings], proposals: ProposalStub, stub_triage: StubTriage
 ) -> None:
-    app = create_app(make_settings(**STP_ON), configure_logs=False)
+    app = create_app(make_settings(**STP_ON), configure_logs=False, runners=TriageRunners.fixed(stub_triage))
     with TestClient(app) as client:
         api = Api(app, client, add_tokens(app))
         db: Database = app.state.services.db
@@ -249,9 +254,13 @@ def test_the_kill_switch_is_admin_only_audited_and_stops_the_next_case(
 
 
 def test_qa_of_applied_cases_is_queued_and_a_disagreement_becomes_the_label(
-    make_settings: Callable[..., Settings], proposals: ProposalStub
+    make_settings: Callable[..., Settings], proposals: ProposalStub, stub_triage: StubTriage
 ) -> None:
-    app = create_app(make_settings(**STP_ON | {"stp_qa_share": 1.0}), configure_logs=False)
+    app = create_app(
+        make_settings(**STP_ON | {"stp_qa_share": 1.0}),
+        configure_logs=False,
+        runners=TriageRunners.fixed(stub_triage),
+    )
     with TestClient(app) as client:
         api = Api(app, client, add_tokens(app))
         db: Database = app.state.services.db
@@ -303,10 +312,10 @@ def test_qa_of_applied_cases_is_queued_and_a_disagreement_becomes_the_label(
 
 
 def test_an_unreviewed_straight_through_case_is_no_label(
-    make_settings: Callable[..., Settings], proposals: ProposalStub
+    make_settings: Callable[..., Settings], proposals: ProposalStub, stub_triage: StubTriage
 ) -> None:
     """The system's own decision is never gold: without a person's QA there is no label."""
-    app = create_app(make_settings(**STP_ON), configure_logs=False)
+    app = create_app(make_settings(**STP_ON), configure_logs=False, runners=TriageRunners.fixed(stub_triage))
     with TestClient(app) as client:
         api = Api(app, client, add_tokens(app))
         db: Database = app.state.services.db
@@ -444,6 +453,7 @@ def test_an_auto_applied_intent_survives_a_failed_continuation(
     proposals: ProposalStub,
     worker_env: Callable[[Settings], None],
     monkeypatch: pytest.MonkeyPatch,
+    stub_triage: StubTriage,
 ) -> None:
     """The outbox: the intent commits first; when running it fails, recovery applies it, exactly once."""
     from app.errors import UnavailableError
@@ -454,7 +464,7 @@ def test_an_auto_applied_intent_survives_a_failed_continuation(
         raise UnavailableError("continuation failed", source="test")
 
     settings = make_settings(workers=0, **STP_ON)
-    app = create_app(settings, configure_logs=False)
+    app = create_app(settings, configure_logs=False, runners=TriageRunners.fixed(stub_triage))
     with TestClient(app) as client:
         api = Api(app, client, add_tokens(app))
         db: Database = app.state.services.db
@@ -465,7 +475,10 @@ def test_an_auto_applied_intent_survives_a_failed_continuation(
         worker_env(settings)
         monkeypatch.setattr(stp_apply, "run_decision_job", broken)
         delivery: Any = SimpleNamespace(request=SimpleNamespace(retries=0))
-        assert celery_app.handle_triage(delivery, case_id, int(job_id or 0)) == "done"
+        assert (
+            celery_app.handle_triage(delivery, case_id, int(job_id or 0), celery_context(stub_triage))
+            == "done"
+        )
         with db.session() as session:
             (decision,) = session.scalars(select(Decision).where(Decision.case_id == case_id))
             assert (decision.user, decision.state) == (SYSTEM_MAKER, "pending")
@@ -475,9 +488,9 @@ def test_an_auto_applied_intent_survives_a_failed_continuation(
         refused = api.decide(case_id, "approver", "approve")
         assert refused.status_code == 409  # the recorded intent stands: nobody decides over it
 
-        recovery = recover(db, app.state.services.store, app.state.services.runner)
+        recovery = recover(db, app.state.services.store, app.state.services.runners)
         assert recovery.applied == 1
         view = api.view(case_id)
         assert view["status"] == "applied" and view["straight_through"] is True
         assert len(_events(db, case_id, "decision_applied")) == 1
-        assert recover(db, app.state.services.store, app.state.services.runner).applied == 0
+        assert recover(db, app.state.services.store, app.state.services.runners).applied == 0

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.db.models import AuditEvent
+from app.jobs.triage import TriageRunners
 from app.main import create_app
 from app.settings import Settings
 from tests.app.conftest import Api, StubTriage, add_tokens
@@ -30,7 +31,7 @@ def db_url(tmp_path: Path, sqlite_template: Path) -> str:
 @pytest.fixture
 def stp_api(make_settings: Callable[..., Settings], stub_triage: StubTriage) -> Iterator[Api]:
     settings = make_settings(stp_enabled=True, stp_max_amount=1000.0, stp_qa_share=1.0)
-    app = create_app(settings, configure_logs=False)
+    app = create_app(settings, configure_logs=False, runners=TriageRunners.fixed(stub_triage))
     with TestClient(app) as client:
         api = Api(app, client, add_tokens(app))
         install_policy(app.state.services.db)
