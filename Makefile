@@ -40,9 +40,16 @@ $(RUN_STAMP): pyproject.toml infra/setup/run.lock
 	  || $(PIP) -e .
 	@touch $(RUN_STAMP)
 
-# The dev extras on top of the runtime: after `make run`, pip installs only these.
+# The dev extras on top of the runtime: after `make run`, pip installs only these. llama.cpp compiles
+# with portable x86-64 flags: a native build crashed on the first token on a VM whose CPU advertises
+# instructions it does not run. A cached wheel that cannot generate (infra/setup/check_llama.py) is
+# rebuilt once, uncached.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF
 $(STAMP): $(RUN_STAMP)
-	$(PIP) -e '.[dev]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) -e '.[dev]'
+	$(BIN)/python infra/setup/check_llama.py \
+	  || ( CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) --no-cache-dir --force-reinstall --no-deps llama-cpp-python==0.3.36 \
+	       && $(BIN)/python infra/setup/check_llama.py )
 	@touch $(STAMP)
 
 run: install-run
