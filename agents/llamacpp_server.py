@@ -101,6 +101,17 @@ def to_messages(messages: list[dict[str, Any]]) -> list[BaseMessage]:
     return converted
 
 
+def _tool_list(tools: list[dict[str, Any]]) -> str:
+    lines = [
+        'Answer with {"tool": <name>, "arguments": {...}} to call a tool, or {"answer": <text>} when done.'
+    ]
+    for tool in tools:
+        function = tool.get("function") or {}
+        args = ", ".join((function.get("parameters") or {}).get("properties") or {})
+        lines.append(f"- {function.get('name')}({args}): {str(function.get('description') or '')[:120]}")
+    return "\n".join(lines)
+
+
 def _grammar_for(body: dict[str, Any]) -> tuple[Any, bool]:
     """The grammar the request asks for, and whether the reply may be a tool call."""
     tools = body.get("tools") or []
@@ -120,7 +131,10 @@ def complete(body: dict[str, Any], model_path: str, n_ctx: int = 4096) -> dict[s
     llama = _load(model_path, n_ctx)
     grammar, tool_mode = _grammar_for(body)
     max_tokens = int(body.get("max_completion_tokens") or body.get("max_tokens") or MAX_TOKENS)
-    prompt = plain_prompt(to_messages(list(body.get("messages") or [])))
+    messages = to_messages(list(body.get("messages") or []))
+    if tool_mode:  # the grammar allows the calls; the prompt says what each one does
+        messages.insert(0, SystemMessage(_tool_list(body.get("tools") or [])))
+    prompt = plain_prompt(messages)
     tokens = llama.tokenize(prompt.encode("utf-8"))
     budget = n_ctx - max_tokens - 8
     if len(tokens) > budget:  # keep the tail: the question sits at its end
