@@ -7,10 +7,11 @@ turns: :func:`replay` rebuilds, from the messages alone, the evidence scope, the
 ``tool_calls`` trail and the steps filled, so the loop checkpoints as messages and a resumed thread
 reads exactly what the first process saw.
 
-Who filled a step: a call whose id is ``step:<id>`` was asked for by the playbook planner; a model's
-call fills a step only when it names the step's tool with the arguments the step resolves from the
-case (:func:`same_args`), so a value the model typed, or copied from notes, never becomes evidence a
-rule reads. ``party:<role>`` calls resolve a case's customer from the payment's party
+Who filled a step: a call whose id is ``step:<id>`` on a planner message was asked for by the
+playbook planner; any call, the planner's included, fills a step only when it names the step's tool
+with the arguments the step resolves from the case (:func:`same_args`), so a value the model typed,
+or copied from notes, never becomes evidence a rule reads (nor does a model's forged step id).
+``party:<role>`` calls resolve a case's customer from the payment's party
 (:func:`party_call`); ``use_procedure`` is the model's choice of another procedure to follow.
 """
 
@@ -38,6 +39,7 @@ from tools.procedures import Playbook, Policies, Procedure
 from tools.procedures.expressions import Scope, evaluate, truthy
 
 USE_PROCEDURE = "use_procedure"
+PLANNER = "planner"  # the name on the messages the playbook planner writes (a model's are "model")
 STEP_PREFIX = "step:"
 PARTY_PREFIX = "party:"
 RESULT_CHARS = 4000  # what a model reads of one tool result; the artifact keeps all of it
@@ -194,6 +196,8 @@ def replay(state: TriageState, toolbox: Toolbox, playbook: Playbook | None, poli
     for message in messages:
         if not isinstance(message, AIMessage):
             continue
+        # Only the planner's own messages may carry step and party ids (a model could forge them).
+        planner = message.name == PLANNER
         for call in message.tool_calls:
             call_id, name, args = call.get("id") or "", call["name"], dict(call.get("args") or {})
             answer = answers.get(call_id)
@@ -210,13 +214,13 @@ def replay(state: TriageState, toolbox: Toolbox, playbook: Playbook | None, poli
             if answer.status == "error" and "does not exist" in str(result.get("error", "")):
                 done.refused.append({"tool": name, "reason": str(result["error"])})
                 continue
-            if call_id.startswith(PARTY_PREFIX):
+            if planner and call_id.startswith(PARTY_PREFIX):
                 done.party_asked = True
                 done.party = _bind_party(scope, call_id.removeprefix(PARTY_PREFIX), result)
                 done.recorder.record(name, args, result, step=f"resolve_{call_id.removeprefix(PARTY_PREFIX)}")
                 continue
-            by = "playbook" if call_id.startswith(STEP_PREFIX) else "model"
-            step = _step_filled(call_id, name, args, steps, done, toolbox)
+            by = "playbook" if planner else "model"
+            step = _step_filled(call_id if planner else "", name, args, steps, done, toolbox)
             done.recorder.record(name, args, result, step=step.id if step else None, by=by)
             if step is not None:
                 scope.set(step.id, result)
@@ -229,10 +233,10 @@ def replay(state: TriageState, toolbox: Toolbox, playbook: Playbook | None, poli
 def _step_filled(
     call_id: str, name: str, args: dict[str, Any], steps: tuple[Step, ...], done: Replay, toolbox: Toolbox
 ) -> Step | None:
-    if call_id.startswith(STEP_PREFIX):
-        wanted = call_id.removeprefix(STEP_PREFIX).split("#")[0]
-        return next((s for s in steps if s.id == wanted and s.id not in done.filled), None)
+    wanted = call_id.removeprefix(STEP_PREFIX) if call_id.startswith(STEP_PREFIX) else None
     for step in steps:
+        if wanted is not None and step.id != wanted:
+            continue
         if step.tool != name or step.id in done.filled:
             continue
         want = resolve_args(step, done.scope, toolbox.required_args(step.tool))

@@ -21,7 +21,7 @@ from langgraph.runtime import Runtime
 
 from agents.context import Context
 from agents.llm_planner import case_summary
-from agents.loop import next_steps, offered_tools, party_call, procedure_of, replay
+from agents.loop import PLANNER, next_steps, offered_tools, party_call, procedure_of, replay
 from agents.nodes.common import model_of, toolbox_of
 from agents.prompts import fill
 from agents.state import TriageState
@@ -32,7 +32,7 @@ MAX_MODEL_TURNS = 6
 
 
 def _said(text: str, **meta: Any) -> dict[str, Any]:
-    return {"messages": [AIMessage(content=text, name="planner", response_metadata=meta)]}
+    return {"messages": [AIMessage(content=text, name=PLANNER, response_metadata=meta)]}
 
 
 def _steps_text(procedure: Any) -> str:
@@ -49,13 +49,13 @@ def agent(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any]:
     done = replay(state, toolbox, routed.playbook, default_policies())
     party = party_call(routed.playbook, done)
     if party is not None:  # a planner step, not a model turn
-        return {"messages": [AIMessage(content="", name="planner", tool_calls=[party])]}
+        return {"messages": [AIMessage(content="", name=PLANNER, tool_calls=[party])]}
     model = toolbox.chat_model(spec)
     if model is None:
         calls = next_steps(routed.playbook, done, toolbox)
         if not calls:
             return _said("Playbook: the procedure's evidence is complete.")
-        return {"messages": [AIMessage(content="", name="planner", tool_calls=calls)]}
+        return {"messages": [AIMessage(content="", name=PLANNER, tool_calls=calls)]}
     turns = int(state.get("turns") or 0)
     if any(n.get("kind") == "model_error" for n in state.get("loop_notes") or []):
         return _said("The model failed; the verifier completes the evidence in code.")
@@ -84,6 +84,7 @@ def agent(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any]:
         return {**_said(f"Model error: {note['reason']}"), "loop_notes": [note], "turns": turns + 1}
     if not isinstance(reply, AIMessage):
         reply = AIMessage(content=str(getattr(reply, "content", reply)))
+    reply.name = "model"  # whatever the provider sent: only the planner's own messages say "planner"
     reply.response_metadata = {**(reply.response_metadata or {}), "ms": _ms(started), "turn": turns + 1}
     return {"messages": [reply], "turns": turns + 1}
 
@@ -98,6 +99,6 @@ def route(state: TriageState) -> str:
     last = messages[-1] if messages else None
     if not isinstance(last, AIMessage) or not last.tool_calls:
         return "verify"
-    if last.name == "planner":  # the playbook planner's and the party's calls are not model turns
+    if last.name == PLANNER:  # the playbook planner's and the party's calls are not model turns
         return "tools"
     return "tools" if int(state.get("turns") or 0) < MAX_MODEL_TURNS else "verify"

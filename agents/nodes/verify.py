@@ -26,7 +26,7 @@ from langgraph.runtime import Runtime
 
 from agents.context import Context
 from agents.llm_planner import candidates_of, case_summary, choose, evidence_text
-from agents.loop import Replay, chosen_procedure, fill_missing, replay
+from agents.loop import PLANNER, Replay, chosen_procedure, fill_missing, replay
 from agents.nodes.agent import MAX_MODEL_TURNS
 from agents.nodes.common import model_of, toolbox_of
 from agents.playbook import Outcome, outcomes, run_steps
@@ -88,7 +88,7 @@ def steps_of(messages: list[AnyMessage]) -> list[dict[str, Any]]:
         if isinstance(message, AIMessage):
             steps.append(
                 {
-                    "kind": "planner" if message.name == "planner" else "model",
+                    "kind": "planner" if message.name == PLANNER else "model",
                     "text": _short(message.content) if message.content else "",
                     "calls": [f"{c['name']}({_short(c.get('args') or {}, 120)})" for c in message.tool_calls],
                     "ms": ms,

@@ -114,3 +114,22 @@ def test_a_value_from_the_notes_never_becomes_a_change(toolbox: CountingToolbox)
     assert proposal["fallback"]["to"] == "playbook" and "changes" in proposal["fallback"]["reason"]
     assert proposal["action"] == "repair" and proposal["changes"][0]["new"] == GOOD_IBAN
     assert proposal["guard"]["passed"]
+
+
+def test_a_forged_step_id_does_not_make_a_model_call_evidence(toolbox: CountingToolbox) -> None:
+    # The model names its call like the planner's ssi step, for another customer's SSI.
+    script = [
+        AIMessage(
+            content="",
+            name="planner",
+            tool_calls=[
+                {"name": "get_ssi", "args": {"customer_id": "C-9002", "currency": "EUR"}, "id": "step:ssi"}
+            ],
+        ),
+        AIMessage(content="done"),
+        _decide("rule1"),
+    ]
+    proposal, _ = _run(toolbox, script, ac01_case(), "loop-forged")
+    forged = [c for c in proposal["tool_calls"] if c["args"].get("customer_id") == "C-9002"]
+    assert forged and forged[0]["by"] == "model" and "step" not in forged[0]
+    assert proposal["changes"][0]["new"] == GOOD_IBAN and OTHER_IBAN not in _changed_to(proposal)
