@@ -22,6 +22,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
@@ -53,12 +54,13 @@ def _schema_only(**_kwargs: Any) -> dict[str, Any]:  # pragma: no cover - the wr
     raise RuntimeError("catalogue tools run through the run's toolbox, not this stand-in")
 
 
-def offered_tools() -> list[BaseTool]:
+@lru_cache(maxsize=1)
+def offered_tools() -> tuple[BaseTool, ...]:
     """What a model is shown and the ``ToolNode`` validates names against: the evidence catalogue
     (argument schemas only; the run's toolbox executes) and ``use_procedure``."""
     from tools.agent_tools import tool_schemas
 
-    return [
+    return (
         *tool_schemas(),
         StructuredTool.from_function(
             func=_schema_only,
@@ -67,7 +69,7 @@ def offered_tools() -> list[BaseTool]:
             "its evidence steps are returned. The playbook still verifies the decision.",
             args_schema=UseProcedureArgs,
         ),
-    ]
+    )
 
 
 def same_args(model_args: Mapping[str, Any], step_args: Mapping[str, Any]) -> bool:
