@@ -52,15 +52,27 @@ class Recorder:
         # Tools that draft from "the payment from the case" get it without the planner typing it.
         if self.toolbox.accepts(tool, "payment") and "payment" not in full:
             full["payment"] = self.payment
-        result = _plain(self.toolbox.call(tool, full))
-        ref = result.get("ref") if isinstance(result.get("ref"), str) else None
-        for found in _refs(result):
-            self._index(found, tool, result, step)
+        return self.record(tool, args, self.toolbox.call(tool, full), step=step, by=by)
+
+    def record(
+        self,
+        tool: str,
+        args: Mapping[str, Any],
+        result: Mapping[str, Any],
+        *,
+        step: str | None = None,
+        by: str = "playbook",
+    ) -> dict[str, Any]:
+        """Put a call that already ran (the graph's ``ToolNode`` ran it) on the trail."""
+        plain: dict[str, Any] = _plain(dict(result))
+        ref = plain.get("ref") if isinstance(plain.get("ref"), str) else None
+        for found in _refs(plain):
+            self._index(found, tool, plain, step)
         entry: ToolCall = {"tool": tool, "args": _plain(dict(args)), "result_ref": ref, "by": by}
         if step:
             entry["step"] = step
         self.tool_calls.append(entry)
-        return result
+        return plain
 
     def _index(self, ref: str, tool: str, result: dict[str, Any], step: str | None) -> None:
         """Which result the guard checks a citation of ``ref`` against.

@@ -1,17 +1,12 @@
-"""The LLM planner: the model gathers evidence through tool calls, then chooses among candidates.
+"""The LLM's decision: it chooses among candidates built in code; it never types a value.
 
-Contract of :func:`plan_with_model`:
-1. Tool phase (when the model supports ``bind_tools``): up to :data:`MAX_TOOL_ROUNDS` rounds of tool
-   calls over the catalogue. Every call is run and recorded. A call that matches a playbook step (same
-   tool, same arguments as the step resolves from the case) fills that step; calls with other
-   arguments stay on the record as context but never feed a candidate, so a value the model typed
-   (or copied from a document) cannot become a repair.
-2. Code fills every step the model left out: the procedure's evidence is always complete.
-3. Candidates are built in code from the playbook rules that hold (plus ``escalate`` and
-   ``request_info``); the model chooses one by id, with a rationale and a confidence, as structured
-   output under a schema whose ``candidate`` is an enum of the ids.
-4. An answer that fails the schema is retried once; a second failure (or a provider error) falls back
-   to the playbook's decision, and the fallback is recorded on the plan.
+Contract of :func:`choose`: candidates are built from the playbook rules that hold over the evidence
+(plus ``escalate`` and ``request_info``); the model chooses one by id, with a rationale and a
+confidence, as structured output under a schema whose ``candidate`` is an enum of the ids and which
+allows no other field (a ``changes`` the model adds is a schema violation, not a change). An answer
+that fails the schema is retried once; a second failure (or a provider error) returns no outcome and
+the reason, and the verifier falls back to the playbook's decision. The evidence itself is gathered
+by the graph's tool loop (:mod:`agents.nodes.agent`, :mod:`agents.loop`).
 """
 
 from __future__ import annotations
@@ -22,19 +17,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
-from pydantic import BaseModel, Field
+from langchain_core.messages import BaseMessage, HumanMessage
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from agents.evidence import Recorder
-from agents.playbook import Outcome, Playbook, Rule, resolve_args, run_steps
-from agents.playbook import outcomes as rule_outcomes
+from agents.playbook import Outcome, Playbook, Rule
 from agents.prompts import fill
-from agents.toolbox import Toolbox
 from tools.procedures.expressions import Scope
 
 log = logging.getLogger(__name__)
-MAX_TOOL_ROUNDS = 4
 GENERIC = {
     "escalate": "Hand the case to an analyst without a repair.",
     "request_info": "Ask the ordering customer or bank for the missing information.",
@@ -42,6 +33,8 @@ GENERIC = {
 
 
 class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a model may only choose: no `changes` of its own
+
     candidate: str = Field(min_length=1)
     rationale: str = Field(min_length=1, max_length=1200)
     confidence: float = Field(ge=0.0, le=1.0)
@@ -88,58 +81,6 @@ def case_summary(
     return "\n".join(lines)
 
 
-def _same_args(model_args: Mapping[str, Any], step_args: Mapping[str, Any]) -> bool:
-    norm = {k: str(v).strip().upper() for k, v in model_args.items() if v not in (None, "", [])}
-    want = {k: str(v).strip().upper() for k, v in step_args.items()}
-    return norm == want
-
-
-def _tool_phase(
-    model: BaseChatModel,
-    toolbox: Toolbox,
-    playbook: Playbook,
-    scope: Scope,
-    recorder: Recorder,
-    intro: list[BaseMessage],
-) -> set[str]:
-    tool_names = sorted({s.tool for s in playbook.steps} | {"lookup_reason_code"})
-    try:
-        bound = model.bind_tools([toolbox.tools[n] for n in tool_names if n in toolbox.tools])
-    except NotImplementedError:
-        return set()
-    messages = list(intro)
-    filled: set[str] = set()
-    for _ in range(MAX_TOOL_ROUNDS):
-        reply = bound.invoke(messages)
-        if not isinstance(reply, AIMessage) or not reply.tool_calls:
-            break
-        messages.append(reply)
-        for call in reply.tool_calls:
-            name, args = call["name"], dict(call.get("args") or {})
-            if name not in tool_names:
-                result: dict[str, Any] = {"found": False, "error": f"tool {name!r} is not offered"}
-            else:
-                step = next(
-                    (
-                        s
-                        for s in playbook.steps
-                        if s.tool == name
-                        and s.id not in filled
-                        and (want := resolve_args(s, scope, toolbox.required_args(s.tool))) is not None
-                        and _same_args(args, want)
-                    ),
-                    None,
-                )
-                result = recorder.call(name, args, step=step.id if step else None, by="model")
-                if step is not None:
-                    scope.set(step.id, result)
-                    filled.add(step.id)
-            messages.append(
-                ToolMessage(json.dumps(result, default=str)[:4000], tool_call_id=call.get("id") or name)
-            )
-    return filled
-
-
 def _compact(result: Any) -> Any:
     """A tool result's scalar fields (lists as their length): small models read short prompts better."""
     if not isinstance(result, Mapping):
@@ -155,7 +96,7 @@ def _compact(result: Any) -> Any:
     return compact
 
 
-def _candidates(fired: list[Outcome]) -> dict[str, Outcome]:
+def candidates_of(fired: list[Outcome]) -> dict[str, Outcome]:
     found: dict[str, Outcome] = {}
     seen = set()
     for item in fired:
@@ -202,37 +143,11 @@ def _parse(out: Any, ids: list[str]) -> tuple[Decision | None, str]:
     return decision, ""
 
 
-def plan_with_model(
-    model: BaseChatModel,
-    spec: str,
-    toolbox: Toolbox,
-    playbook: Playbook,
-    procedure: str,
-    scope: Scope,
-    recorder: Recorder,
-    summary: str,
-) -> tuple[Outcome, dict[str, Any]]:
-    """Run the LLM planner; returns the chosen outcome and what to record on the plan."""
-    steps = "\n".join(
-        f"- {s.id}: {s.tool}({', '.join(f'{k}={v}' for k, v in s.args.items())})" for s in playbook.steps
-    )
-    intro: list[BaseMessage] = [
-        SystemMessage(fill("plan_and_act.v1", procedure=procedure, steps=steps or "- none")),
-        HumanMessage(summary),
-    ]
-    note: dict[str, Any] = {"model": spec}
-    try:
-        filled = _tool_phase(model, toolbox, playbook, scope, recorder, intro)
-    except Exception as exc:  # a provider outage must not lose the case: code gathers the evidence
-        log.warning("tool phase failed for %s: %s", spec, exc)
-        filled, note["tool_phase_error"] = set(), f"{type(exc).__name__}: {exc}"
-    run_steps(playbook, scope, recorder.step_call, toolbox.required_args, skip=lambda s: s.id in filled)
-    fired = rule_outcomes(playbook, scope)
-    candidates = _candidates(fired)
+def choose(
+    model: BaseChatModel, candidates: dict[str, Outcome], summary: str, procedure: str, evidence: str
+) -> tuple[Outcome | None, dict[str, Any]]:
+    """The model's choice among ``candidates`` (None when it gave no valid answer twice) and the note."""
     ids = list(candidates)
-    evidence = json.dumps(
-        {s.id: _compact(scope.roots.get(s.id)) for s in playbook.steps}, default=str, ensure_ascii=False
-    )
     prompt = fill(
         "propose_repair.v1",
         case_summary=summary,
@@ -253,10 +168,10 @@ def plan_with_model(
             break
         errors.append(error)
         messages = [*messages, HumanMessage(fill("retry_invalid.v1", error=error, ids=", ".join(ids)))]
-    note["candidates"] = ids
+    note: dict[str, Any] = {"candidates": ids}
     if decision is None:
         note["fallback"] = {"to": "playbook", "reason": errors[-1], "attempts": len(errors)}
-        return fired[0], note
+        return None, note
     chosen = candidates[decision.candidate]
     note["chosen"] = decision.candidate
     if errors:
@@ -264,3 +179,10 @@ def plan_with_model(
     chosen.rationale = f"{decision.rationale.strip()} (evidence: {chosen.rationale})"
     chosen.confidence = round(min(chosen.confidence, decision.confidence), 2)
     return chosen, note
+
+
+def evidence_text(playbook: Playbook, scope: Scope) -> str:
+    """The steps' results, compacted, as the decision prompt shows them."""
+    return json.dumps(
+        {s.id: _compact(scope.roots.get(s.id)) for s in playbook.steps}, default=str, ensure_ascii=False
+    )

@@ -18,6 +18,8 @@ Contract:
   (``{"calls", "input_tokens", "output_tokens", "cost_usd", "models"}``, see
   :func:`agents.bedrock.usage_record`) and forgets it; ``None`` for a model that keeps no ledger
   (playbook, OpenAI-compatible, llama.cpp) or when nothing was called. Workers store it with the proposal.
+- Each ``start`` is traced as OpenTelemetry spans when a tracer provider is configured
+  (:mod:`agents.tracing`); the steps the analyst sees are on the proposal either way.
 - ``get_state(thread_id)`` returns ``{"thread_id", "status", "proposal", "result", "next"}`` or None.
 Bad input raises :class:`tools.errors.ValidationError`; an unknown thread on resume raises
 :class:`tools.errors.NotFoundError`. Checkpoints go to SQLite or PostgreSQL
@@ -39,6 +41,7 @@ from agents.context import Context, default_model_spec
 from agents.graph import build_graph
 from agents.models import parse_spec
 from agents.toolbox import Toolbox, build_toolbox
+from agents.tracing import tracer_callbacks
 from tools.errors import NotFoundError, ValidationError
 from tools.faults import crash_point
 
@@ -95,6 +98,9 @@ class TriageRunner:
         snapshot = self.graph.get_state(config)
         if snapshot.values.get("proposal") and (snapshot.interrupts or not snapshot.next):
             return dict(snapshot.values["proposal"])
+        callbacks = tracer_callbacks()  # OpenTelemetry spans, only where a tracer provider is set up
+        if callbacks:
+            config = {**config, "callbacks": callbacks}
         if snapshot.values:
             # A run that stopped before review (crash, provider error): continue from its checkpoint.
             self.graph.invoke(None, config, context=self._context(self.toolbox), durability="sync")

@@ -1,12 +1,17 @@
 """The graph's state: one JSON-serialisable dict per case, checkpointed after every node.
 
 Everything in it is plain JSON (strings, numbers, lists, dicts) so that SQLite and PostgreSQL
-checkpoints written by one process can be read by another one, and by LangGraph's own server.
+checkpoints written by one process can be read by another one, and by LangGraph's own server; the
+tool loop's ``messages`` are LangChain messages, which LangGraph's serializer writes the same way.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+import operator
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
 
 
 class ToolCall(TypedDict, total=False):
@@ -37,7 +42,10 @@ class TriageState(TypedDict, total=False):
     evidence: dict[str, Any]  # step id -> tool result
     results_by_ref: dict[str, dict[str, Any]]  # result ref -> {"tool", "result"}
     tool_calls: list[ToolCall]
-    plan: dict[str, Any]  # what plan_and_act decided, before the guard
+    messages: Annotated[list[AnyMessage], add_messages]  # the tool loop: agent <-> tools
+    turns: int  # model turns taken in the tool loop (the step budget counts these)
+    loop_notes: Annotated[list[dict[str, Any]], operator.add]  # what went wrong in the loop, said once
+    plan: dict[str, Any]  # what the verifier decided, before the guard
     proposal: dict[str, Any]
     decision: dict[str, Any]
     result: dict[str, Any]

@@ -19,7 +19,8 @@ import threading
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from functools import lru_cache
+from typing import Any, Literal, cast
 
 import pydantic
 from langchain_core.tools import BaseTool, StructuredTool
@@ -233,3 +234,10 @@ def build_tools(store: RefDataStore, search: Any = None) -> dict[str, BaseTool]:
     if missing:  # a catalogue change must come with its tool; fail loudly at start-up
         raise RuntimeError(f"tool catalogue and tools differ: {sorted(missing)}")
     return tools
+
+
+@lru_cache(maxsize=1)
+def tool_schemas() -> tuple[BaseTool, ...]:
+    """The catalogue's tools with no store behind them: names, descriptions and argument schemas, what a
+    model is shown and the agent's tool node validates calls against (a run's own tools execute)."""
+    return tuple(build_tools(cast(RefDataStore, None)).values())

@@ -52,6 +52,16 @@ KEYWORDS: tuple[tuple[re.Pattern[str], str, float], ...] = (
     (re.compile(r"\b(wrong|invalid|incorrect|unknown) (bic|bank)\b", re.I), "RC01", 0.9),
     (re.compile(r"\b(missing|no) (creditor |beneficiary )?address\b", re.I), "BE04", 0.9),
     (re.compile(r"\b(missing|no) (creditor |beneficiary )?name\b", re.I), "RR03", 0.9),
+    # A name that does not belong to the account (BE01, Confirmation/Verification of Payee "no match").
+    (
+        re.compile(
+            r"\bname\b[^.;]{0,60}\b(does not|doesn'?t|did not|not) match|\bname mismatch\b"
+            r"|\binconsistent with (the )?(end customer|account)\b",
+            re.I,
+        ),
+        "BE01",
+        1.0,
+    ),
     (
         re.compile(r"\b(unapplied|suspense|cannot (be )?appl\w+|unidentified (payment|receipt))\b", re.I),
         "UNAPPLIED_CASH",

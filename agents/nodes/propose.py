@@ -72,6 +72,8 @@ def propose(state: TriageState) -> dict[str, Any]:
         proposal["drafts"] = drafts
     if state.get("document_errors"):
         proposal["document_errors"] = state["document_errors"]
+    if plan.get("steps"):
+        proposal["steps"] = plan["steps"]  # the tool loop step by step (agents/nodes/verify.py)
     if plan.get("llm"):
         proposal["planner"] = plan["llm"]
         if plan["llm"].get("fallback"):

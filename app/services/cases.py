@@ -54,6 +54,7 @@ PROPOSAL_KEYS = (
     "confidence",
     "guard",
     "model",
+    "steps",  # the agent's tool loop step by step (agents/nodes/verify.py)
 )
 
 

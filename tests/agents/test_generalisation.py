@@ -102,3 +102,47 @@ def test_an_unknown_case_reads_the_attached_mt199(
     case = ac01_case(exception_code="UNKNOWN", message=mt103(iban=GOOD_IBAN), documents=[document])
     proposal = runner.start(case, "gen-5")
     assert proposal["exception_code"] == "AC04"
+
+
+def test_a_print_format_iban_in_pacs008_is_written_back_in_electronic_format(runner: TriageRunner) -> None:
+    """The message's IBAN is right but in print format (spaces, lower case), which ISO 20022 forbids:
+    the parser flags it, classify reads the finding, and the SSI that matches it is written back."""
+    from tools.extract import extract_bytes
+    from tools.messages.iso20022 import write_pacs008
+    from tools.messages.model import Payment, to_json_dict
+
+    parsed = extract_bytes(mt103(iban=GOOD_IBAN).encode(), "fixture")[0].payment
+    assert parsed is not None
+    payment = Payment.model_validate({**to_json_dict(parsed), "message_type": "pacs.008"})
+    printed = " ".join(GOOD_IBAN[i : i + 4] for i in range(0, len(GOOD_IBAN), 4)).lower()
+    xml = (
+        write_pacs008(payment).decode("utf-8").replace(f"<IBAN>{GOOD_IBAN}</IBAN>", f"<IBAN>{printed}</IBAN>")
+    )
+    assert printed in xml
+    proposal = runner.start(ac01_case(exception_code="UNKNOWN", message=xml), "gen-print")
+    assert proposal["exception_code"] == "AC01"
+    assert any("IBAN_FORMAT" in reason for reason in proposal["classified_from"])
+    assert [(c["old"], c["new"]) for c in proposal["changes"]] == [(printed, GOOD_IBAN)]
+    assert proposal["guard"]["passed"]
+    result = runner.resume("gen-print", {"decision": "approve"})
+    assert result["status"] == "applied"
+    assert f"<IBAN>{GOOD_IBAN}</IBAN>" in result["repaired_message"]
+
+
+def test_a_name_mismatch_narrative_routes_to_be01(
+    runner: TriageRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rule fallback only (no classifier artefact): "name does not match" is BE01, not a remittance
+    mismatch, and the name is repaired from the SSI whose account is the message's."""
+    monkeypatch.setattr("agents.nodes.classify.default_classifier", lambda: None)
+    case = ac01_case(
+        exception_code="UNKNOWN",
+        message=mt103(iban=GOOD_IBAN, name="MUSTER MASCHINENBAU"),
+        notes="Return reason narrative: beneficiary name does not match the account holder name.",
+    )
+    proposal = runner.start(case, "gen-be01")
+    assert proposal["exception_code"] == "BE01", proposal["classified_from"]
+    assert proposal["action"] == "repair", proposal["rationale"]
+    assert [(c["field"], c["new"]) for c in proposal["changes"]] == [
+        ("payment.creditor.name", "Muster Maschinenbau GmbH")
+    ]

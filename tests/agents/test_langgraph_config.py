@@ -21,7 +21,7 @@ def test_config_points_at_the_compiled_graph() -> None:
     graph = getattr(load_script(path, "langgraph_config_graph"), attribute)
     assert isinstance(graph, CompiledStateGraph)
     assert list(graph.get_graph().nodes) == [
-        "__start__", "intake", "classify", "retrieve", "plan_and_act", "propose", "guard",
+        "__start__", "intake", "classify", "retrieve", "agent", "tools", "verify", "propose", "guard",
         "human_review", "apply", "record", "__end__",
     ]  # fmt: skip
     assert graph.builder.context_schema is Context

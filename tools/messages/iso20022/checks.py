@@ -195,8 +195,21 @@ def _bic_problem(bic: str) -> str | None:
 def _account(acct: Account | None, field: str) -> list[Finding]:
     if acct is None or not acct.iban:
         return []
-    finding = iban_finding(acct.iban, f"{field}.iban")
-    return [finding] if finding else []
+    electronic = "".join(acct.iban.split()).upper()
+    finding = iban_finding(electronic, f"{field}.iban")
+    findings = [finding] if finding else []
+    if electronic != acct.iban:
+        # ISO 20022's IBAN2007Identifier allows neither spaces nor lower case: the message is invalid
+        # as sent even when the IBAN itself is right (the repair writes its electronic form).
+        findings.append(
+            Finding(
+                code="IBAN_FORMAT",
+                severity="error",
+                field=f"{field}.iban",
+                message=f"IBAN {acct.iban!r} is in print format; ISO 20022 requires {electronic}",
+            )
+        )
+    return findings
 
 
 def _party(party: Party | None, field: str, *, identifier_is_bic: bool) -> list[Finding]:

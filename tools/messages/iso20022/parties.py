@@ -82,7 +82,9 @@ def account(rec: Recorder, name: str, node: Node | None) -> Account | None:
     iban = rec.text(f"{name}.iban", node, "Id/IBAN")
     other = None if iban else rec.text(f"{name}.other", node, "Id/Othr/Id")
     if iban is not None:
-        iban = iban.replace(" ", "").upper()
+        # Kept as the message wrote it: a print-format IBAN ("si56 0125 ...") is what the receiving
+        # bank rejected, so the repair must see it; checks validate its electronic form and flag it.
+        iban = iban.strip()
     result = Account(
         iban=iban,
         other=other,

@@ -1,0 +1,241 @@
+"""verify: the playbook as verifier of the tool loop, and the plan it lets through.
+
+The routed procedure's playbook is the verifier. Its evidence is what the loop gathered
+(:func:`agents.loop.replay`) plus every step nobody filled, run here in code; its first true rule is
+the verdict. With ``playbook`` the verdict is the plan. With a model, the model chooses among the
+candidates of the procedure it followed (:func:`agents.llm_planner.choose`) and:
+
+- a choice that equals the verdict (same action, same changes) is the plan, with the model's words;
+- a choice to escalate stands (it only hands the case to an analyst);
+- any other choice is a verifier disagreement: the plan escalates and says both sides;
+- no valid choice, a spent step budget or a provider error falls back to the verdict, and says why.
+
+Refused calls (a tool that does not exist, a procedure that cannot be followed) and model calls
+that filled no step are listed on the plan. The result is ``plan`` (action, changes, rationale,
+confidence, the ``citation`` of the rule applied, ``steps``: the run step by step for the analyst)
+and the evidence trail (``tool_calls``, ``results_by_ref``, ``evidence``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
+from langgraph.runtime import Runtime
+
+from agents.context import Context
+from agents.llm_planner import candidates_of, case_summary, choose, evidence_text
+from agents.loop import PLANNER, Replay, chosen_procedure, fill_missing, replay
+from agents.nodes.agent import MAX_MODEL_TURNS
+from agents.nodes.common import model_of, toolbox_of
+from agents.playbook import Outcome, outcomes, run_steps
+from agents.state import TriageState
+from tools.procedures import Policies, Procedure, default_policies
+
+
+def _plan(
+    outcome: Outcome,
+    model: str,
+    procedure: Procedure,
+    policies: Policies,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    rule = outcome.rule
+    citation = procedure.citation_for(rule, policies.citation(rule.policy) if rule.policy else None)
+    plan = {
+        "action": outcome.action,
+        "changes": outcome.changes,
+        "rationale": outcome.rationale,
+        "confidence": outcome.confidence,
+        "four_eyes_above": None if outcome.four_eyes_above is None else str(outcome.four_eyes_above),
+        "rule": outcome.key if outcome.rule.index >= 0 or outcome.rule.policy else outcome.action,
+        "model": model,
+    }
+    if citation is not None:
+        plan["citation"] = citation.as_dict()
+    plan.update(extra or {})
+    return plan
+
+
+def _escalate(reason: str, model: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    plan = {
+        "action": "escalate",
+        "changes": [],
+        "rationale": reason,
+        "confidence": 0.5,
+        "model": model,
+        "rule": None,
+    }
+    plan.update(extra or {})
+    return plan
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = (
+        value
+        if isinstance(value, str)
+        else json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
+    )
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def steps_of(messages: list[AnyMessage]) -> list[dict[str, Any]]:
+    """The loop step by step, as the case page shows it: who asked for what, what each tool said."""
+    steps: list[dict[str, Any]] = []
+    for message in messages:
+        ms = (message.response_metadata or {}).get("ms")
+        if isinstance(message, AIMessage):
+            steps.append(
+                {
+                    "kind": "planner" if message.name == PLANNER else "model",
+                    "text": _short(message.content) if message.content else "",
+                    "calls": [f"{c['name']}({_short(c.get('args') or {}, 120)})" for c in message.tool_calls],
+                    "ms": ms,
+                }
+            )
+        elif isinstance(message, ToolMessage):
+            steps.append(
+                {
+                    "kind": "tool",
+                    "tool": message.name,
+                    "status": message.status,
+                    "text": _short(message.content),
+                    "ms": ms,
+                }
+            )
+    return steps
+
+
+def _agrees(choice: Outcome, verdict: Outcome) -> bool:
+    key = lambda o: (o.action, sorted((c["field"], str(c["new"])) for c in o.changes))  # noqa: E731
+    return key(choice) == key(verdict)
+
+
+def _describe(outcome: Outcome) -> str:
+    changes = ", ".join(f"{c['field']} -> {c['new']}" for c in outcome.changes)
+    return f"{outcome.action}{' (' + changes + ')' if changes else ''}"
+
+
+def _followed(
+    state: TriageState, toolbox: Any, routed: Procedure, check: Replay, policies: Policies
+) -> tuple[Procedure, Replay]:
+    """The procedure the model followed and its evidence (the routed one unless it chose another)."""
+    chosen = toolbox.procedure(chosen_procedure(list(state.get("messages") or []), toolbox) or "")
+    if chosen is None or chosen.doc_id == routed.doc_id or chosen.playbook is None:
+        return routed, check
+    other = replay(state, toolbox, chosen.playbook, policies)
+    # Its missing steps run in code too, on the one trail the guard checks against.
+    run_steps(
+        chosen.playbook,
+        other.scope,
+        check.recorder.step_call,
+        toolbox.required_args,
+        skip=lambda s: s.id in other.filled,
+    )
+    return chosen, other
+
+
+def _loop_note(state: TriageState, check: Replay, spec: str) -> dict[str, Any]:
+    note: dict[str, Any] = {"model": spec, "turns": int(state.get("turns") or 0), "budget": MAX_MODEL_TURNS}
+    if check.refused:
+        note["refused_calls"] = check.refused
+    if check.off_script:
+        note["off_script_calls"] = check.off_script
+    for item in state.get("loop_notes") or []:
+        note.setdefault("loop_errors", []).append(item)
+    return note
+
+
+def _model_plan(
+    state: TriageState,
+    model: Any,
+    spec: str,
+    routed: Procedure,
+    followed: Procedure,
+    evidence: Replay,
+    verdict: Outcome,
+    note: dict[str, Any],
+    policies: Policies,
+) -> dict[str, Any]:
+    """The plan when a model ran the loop: its choice, checked against the playbook's verdict."""
+    if evidence.pending and note["turns"] >= MAX_MODEL_TURNS:
+        asked = ", ".join(c["tool"] for c in evidence.pending)
+        reason = f"step budget of {MAX_MODEL_TURNS} model turns spent while still asking for {asked}"
+        note["fallback"] = {"to": "playbook", "reason": reason, "attempts": 0}
+        return _plan(verdict, spec, routed, policies, {"llm": note})
+    playbook = followed.playbook
+    assert playbook is not None  # _followed only follows procedures with a playbook
+    summary = case_summary(evidence.scope.roots["case"], state.get("payment"), state.get("documents") or [])
+    candidates = candidates_of(outcomes(playbook, evidence.scope, policies))
+    label = f"{followed.doc_id} {followed.title}"
+    choice, decided = choose(model, candidates, summary, label, evidence_text(playbook, evidence.scope))
+    note.update(decided)
+    if choice is None:
+        return _plan(verdict, spec, routed, policies, {"llm": note})
+    if choice.action == "escalate" or _agrees(choice, verdict):
+        note["verifier"] = {"agrees": _agrees(choice, verdict), "playbook": _describe(verdict)}
+        return _plan(choice, spec, followed, policies, {"llm": note})
+    note["verifier"] = {"agrees": False, "model": _describe(choice), "playbook": _describe(verdict)}
+    return _escalate(
+        f"Verifier disagreement: the model chose {_describe(choice)} under {followed.doc_id}; "
+        f"the playbook of {routed.doc_id} decides {_describe(verdict)}. An analyst decides.",
+        spec,
+        {"llm": note},
+    )
+
+
+def _steps(
+    messages: list[AnyMessage], filled_in_code: list[str], plan: dict[str, Any]
+) -> list[dict[str, Any]]:
+    steps = steps_of(messages)
+    if filled_in_code:
+        steps.append(
+            {"kind": "verifier", "text": "ran in code: " + ", ".join(filled_in_code), "calls": [], "ms": None}
+        )
+    verdict = f"{plan['action']}: {_short(plan.get('rationale', ''), 300)}"
+    steps.append({"kind": "verdict", "text": verdict, "calls": [], "ms": None})
+    return steps
+
+
+def verify(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any]:
+    toolbox = toolbox_of(runtime)
+    spec = model_of(state, runtime)
+    messages = list(state.get("messages") or [])
+    code = state.get("exception_code", "UNKNOWN")
+    info = state.get("procedure")
+    routed = toolbox.procedure(info["doc_id"]) if info else None
+    if routed is None:
+        return {
+            "plan": _escalate(f"No procedure covers exception code {code}; an analyst must decide.", spec)
+        }
+    playbook = routed.playbook
+    if playbook is None:
+        return {
+            "plan": _escalate(f"{routed.doc_id} has no machine-readable steps; an analyst follows it.", spec)
+        }
+    policies = default_policies()
+    check = replay(state, toolbox, playbook, policies)
+    loop_calls = len(check.recorder.tool_calls)
+    fill_missing(playbook, check, toolbox)
+    verdict = outcomes(playbook, check.scope, policies)[0]
+    model = toolbox.chat_model(spec)
+    followed, evidence = routed, check
+    if model is None:
+        plan = _plan(verdict, spec, routed, policies)
+    else:
+        followed, evidence = _followed(state, toolbox, routed, check, policies)
+        note = _loop_note(state, check, spec)
+        if followed is not routed:
+            note["procedure"] = followed.doc_id
+        plan = _model_plan(state, model, spec, routed, followed, evidence, verdict, note, policies)
+    plan["steps"] = _steps(messages, [c["tool"] for c in check.recorder.tool_calls[loop_calls:]], plan)
+    if check.party is not None:
+        plan["party_resolution"] = check.party
+    steps = followed.playbook.steps if followed.playbook is not None else ()
+    return {
+        "plan": plan,
+        "tool_calls": check.recorder.tool_calls,
+        "results_by_ref": check.recorder.results_by_ref,
+        "evidence": {s.id: evidence.scope.roots.get(s.id) for s in steps if s.id in evidence.scope.roots},
+    }
