@@ -28,6 +28,7 @@ class SuiteOptions:
     progress: bool = True
     corrections: Path | None = None  # an exported corrections version (default: the latest export)
     refdata: Path | None = None  # reference data the agent suites replay against (default: the demo's)
+    keep_calibration: bool = False  # agent rows carry the calibrator's features (for training it)
 
 
 @dataclass

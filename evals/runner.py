@@ -15,7 +15,7 @@ SUITES = ("extraction", "retrieval", "agent", "rag", "adversarial")
 # Part of `all` only when its data exists (an export of analyst decisions).
 OPTIONAL_SUITES = ("corrections",)
 # Measure-only suites: never part of `all` (nobody tunes on them by running everything).
-EXTRA_SUITES = ("agent-unseen",)
+EXTRA_SUITES = ("agent-unseen", "perturbed")
 
 
 def expand(suite: str, options: SuiteOptions | None = None) -> list[str]:

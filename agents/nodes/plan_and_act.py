@@ -126,6 +126,15 @@ def plan_and_act(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any
         return {
             "plan": _escalate(f"No procedure covers exception code {code}; an analyst must decide.", spec)
         }
+    contradictions = (state.get("consistency") or {}).get("contradictions") or []
+    if contradictions:
+        plan = _escalate(
+            f"The evidence contradicts exception code {code}: {'; '.join(contradictions)}. "
+            "An analyst decides what the case really is.",
+            spec,
+        )
+        plan["rule"] = "code_consistency"
+        return {"plan": plan}
     if procedure.playbook is None:
         return {
             "plan": _escalate(

@@ -23,7 +23,7 @@ def run(
         str,
         typer.Option(
             help="extraction | retrieval | agent | rag | adversarial | corrections | all"
-            " | agent-unseen (measure only)"
+            " | agent-unseen (measure only) | perturbed"
         ),
     ],
     model: Annotated[
