@@ -159,6 +159,9 @@ def _known(code: str) -> bool:
         return False
 
 
+# Wider than a duplicate procedure's 5 days: a same-amount payment to the same beneficiary within
+# two weeks is enough doubt to stop a repair; monthly payments (28+ days) stay out of it.
+DUPLICATE_WINDOW_DAYS = 14
 CONTRADICTED_CONFIDENCE = 0.3  # a code the evidence contradicts is no better than a guess
 
 
@@ -202,7 +205,7 @@ def gather_evidence(state: TriageState, toolbox: Toolbox, reader: TextClassifier
                 "creditor_name": creditor.get("name"),
                 "creditor_iban": iban,
                 "value_date": payment.get("value_date"),
-                "window_days": 5,
+                "window_days": DUPLICATE_WINDOW_DAYS,
             },
         )
     return Evidence(
@@ -224,11 +227,17 @@ def _checked(
     documents, notes = state.get("documents") or [], str(state["case"].get("notes") or "")
     reader = default_classifier() if narrative_text(notes, documents) else None
     verdict = check_code(code, gather_evidence(state, toolbox, reader)) if code != "UNKNOWN" else None
+    text = narrative_text(notes, documents)
     out: dict[str, Any] = {
         "exception_code": code,
         "classification_confidence": confidence,
         "classified_from": reasons,
     }
+    if reader is not None and text:  # the head's reading: a feature of the confidence calibrator
+        ranked = reader.rank(text)
+        if ranked:
+            runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+            out["text_reading"] = {"label": ranked[0][0], "p": ranked[0][1], "margin": ranked[0][1] - runner_up}
     if verdict is not None:
         out["consistency"] = verdict.as_dict()
         if not verdict.consistent:

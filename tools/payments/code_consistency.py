@@ -107,7 +107,8 @@ def check_code(code: str, evidence: Evidence) -> Verdict:
         first = (duplicates.get("duplicates") or [{}])[0]
         verdict.contradictions.append(
             f"the payment duplicates {first.get('reference', 'an earlier payment')} "
-            f"(match on {first.get('match', 'fields')}); a duplicate is returned, not repaired"
+            f"(match on {first.get('match', 'fields')}, {first.get('days_apart')} days apart); "
+            "a possible duplicate is looked at before anything is repaired"
         )
     if recall_doc:
         verdict.contradictions.append("a recall request is attached; a recalled payment is not repaired")
@@ -131,6 +132,12 @@ def check_code(code: str, evidence: Evidence) -> Verdict:
         verdict.contradictions.append(f"the debtor account is {debtor_status}: the payment cannot be repaired")
     if family == "creditor_agent":
         _agent_checks(code, evidence, verdict)
+    else:
+        bic = str((payment.get("creditor_agent") or {}).get("bic") or "").upper()
+        if bic and evidence.iban_bic and bic[:8] != evidence.iban_bic.upper()[:8]:
+            verdict.contradictions.append(
+                f"the creditor agent BIC {bic} is not the IBAN's bank ({evidence.iban_bic}): the fault is the BIC"
+            )
     debtor_complete = _has_party(payment.get("debtor"))
     if code == "RR02" and debtor_complete:
         verdict.contradictions.append("the debtor's name and address are present, which RR02 says are missing")
