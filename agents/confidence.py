@@ -20,6 +20,7 @@ from typing import Any
 from agents.state import TriageState
 from tools.calibration import active_calibrator, shadow_calibrator
 from tools.config import prompts_dir
+from tools.payments.code_consistency import REPAIR_FAMILIES, family_of
 
 ACTIONS = ("repair", "escalate", "request_info", "investigate", "return", "no_action")
 FORMATS = ("fin", "xml", "payment")
@@ -76,6 +77,9 @@ def features(state: TriageState, proposal: dict[str, Any]) -> dict[str, float]:
         "contradictions": float(contradictions),
         "supports": float(len(consistency.get("supports") or [])),
         "repair_contradicted": float(action == "repair" and contradictions > 0),
+        "evidence_agrees": float(bool(consistency.get("agrees"))),
+        "evidence_elsewhere": float(bool(consistency.get("evidence_codes")) and not consistency.get("agrees")),
+        **{f"family_{f}": float(family_of(str(state.get("exception_code"))) == f) for f in REPAIR_FAMILIES},
         "findings_errors": float(len(errors)),
         "iban_error": float(any(c.startswith("IBAN") for c in codes)),
         "bic_error": float(any(c.startswith("BIC") for c in codes)),

@@ -208,11 +208,16 @@ def gather_evidence(state: TriageState, toolbox: Toolbox, reader: TextClassifier
                 "window_days": DUPLICATE_WINDOW_DAYS,
             },
         )
+    account = _tool(toolbox, "lookup_account", {"iban": iban}) if iban else None
+    holder = None
+    if account and account.get("found") and account.get("customer_id"):
+        holder = (_tool(toolbox, "get_customer", {"customer_id": account["customer_id"]}) or {}).get("name")
     return Evidence(
         findings=state.get("findings") or [],
         payment=payment,
         duplicates=duplicates,
-        account=_tool(toolbox, "lookup_account", {"iban": iban}) if iban else None,
+        account=account,
+        account_holder=holder,
         debtor_account=_tool(toolbox, "lookup_account", {"iban": debtor_iban}) if debtor_iban else None,
         iban_bic=(validated or {}).get("bic") if (validated or {}).get("valid") else None,
         document_types=[str(d.get("doc_type") or "") for d in documents],
@@ -226,7 +231,8 @@ def _checked(
     """The classification with the code-consistency verdict; a contradiction lowers its confidence."""
     documents, notes = state.get("documents") or [], str(state["case"].get("notes") or "")
     reader = default_classifier() if narrative_text(notes, documents) else None
-    verdict = check_code(code, gather_evidence(state, toolbox, reader)) if code != "UNKNOWN" else None
+    evidence = gather_evidence(state, toolbox, reader)
+    verdict = check_code(code, evidence, FINDING_CODES) if code != "UNKNOWN" else None
     text = narrative_text(notes, documents)
     out: dict[str, Any] = {
         "exception_code": code,

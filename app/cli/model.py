@@ -220,6 +220,7 @@ def _promote_calibrator(version: int | None, limit: int | None, as_json: bool) -
 def shadow(
     name: Annotated[str, typer.Argument(help="Model to shadow: calibrator.")],
     off: Annotated[bool, typer.Option("--off", help="Stop shadowing.")] = False,
+    report: Annotated[bool, typer.Option("--report", help="Print the agreement recorded so far.")] = False,
 ) -> None:
     """Run the challenger beside the champion on live triage; proposals record both confidences."""
     from app.cli.calibrator_models import shadow as run_shadow
@@ -228,6 +229,13 @@ def shadow(
     if name != "calibrator":
         fail(name, "shadow mode exists for the calibrator only")
         raise typer.Exit(1)
+    if report:
+        from app.db.session import Database
+        from app.services.shadow import agreement
+        from app.settings import Settings
+
+        emit_json(agreement(Database(Settings().database_url)))
+        return
     try:
         typer.echo(run_shadow(off=off))
     except RepairDeskError as exc:

@@ -48,8 +48,24 @@ class Evidence:
     account: Mapping[str, Any] | None = None  # lookup_account result for the creditor IBAN
     debtor_account: Mapping[str, Any] | None = None  # lookup_account result for the debtor IBAN
     iban_bic: str | None = None  # the BIC the creditor IBAN's bank code gives (validate_iban)
+    account_holder: str | None = None  # the name of the customer who holds the creditor account
     document_types: list[str] = field(default_factory=list)
     text_codes: list[str] = field(default_factory=list)  # codes the free text points to (rules, classifier)
+
+
+# Codes that name one kind of fault: evidence for one is evidence for all of its group.
+AGREEING: tuple[frozenset[str], ...] = (
+    frozenset({"AC01", "AC02", "AC03"}),
+    frozenset({"AC04"}),
+    frozenset({"AC06", "AG01"}),
+    frozenset({"RC01", "FF01"}),
+    frozenset({"BE04", "RR03"}),
+    frozenset({"BE01"}),
+    frozenset({"RR02"}),
+    # a payment made twice and the cancellation reasons a recall of it carries
+    frozenset({"AM05", "DUPL", "RECALL_REQUEST", "CUST", "TECH", "FRAD"}),
+)
+NAME_MISMATCH_BELOW = 0.6
 
 
 @dataclass
@@ -58,13 +74,20 @@ class Verdict:
     checked: bool  # the code is a repair code, so the evidence was weighed against it
     contradictions: list[str] = field(default_factory=list)
     supports: list[str] = field(default_factory=list)
+    evidence_codes: list[str] = field(default_factory=list)  # what the evidence alone points to
+
+    @property
+    def agrees(self) -> bool:
+        """The evidence points (also) to the code's own kind of fault."""
+        group = next((g for g in AGREEING if self.code in g), frozenset({self.code}))
+        return bool(group & set(self.evidence_codes))
 
     @property
     def consistent(self) -> bool:
         return not self.contradictions
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "consistent": self.consistent}
+        return {**asdict(self), "consistent": self.consistent, "agrees": self.agrees}
 
 
 def _error_codes(findings: Iterable[Mapping[str, Any]]) -> set[str]:
@@ -90,10 +113,39 @@ def _agent_checks(code: str, evidence: Evidence, verdict: Verdict) -> None:
         verdict.supports.append("creditor agent BIC differs from the IBAN's bank")
 
 
-def check_code(code: str, evidence: Evidence) -> Verdict:
+def _name_mismatch(evidence: Evidence) -> bool:
+    from tools.payments.names import name_similarity
+
+    name = str(((evidence.payment or {}).get("creditor") or {}).get("name") or "")
+    if not (name and evidence.account_holder):
+        return False
+    return name_similarity(name, evidence.account_holder).score < NAME_MISMATCH_BELOW
+
+
+def evidence_codes(evidence: Evidence, finding_codes: Mapping[str, str]) -> list[str]:
+    """The codes the evidence alone points to (no reason code consulted)."""
+    codes = {finding_codes[c] for c in _error_codes(evidence.findings) if c in finding_codes}
+    if (evidence.duplicates or {}).get("found"):
+        codes.add("AM05")
+    if any(any(t in kind.lower() for t in RECALL_DOC_TYPES) for kind in evidence.document_types):
+        codes.add("RECALL_REQUEST")
+    status = _status(evidence.account)
+    codes |= {"AC04"} if status == "closed" else {"AC06"} if status == "blocked" else set()
+    bic = str(((evidence.payment or {}).get("creditor_agent") or {}).get("bic") or "").upper()
+    if bic and evidence.iban_bic and bic[:8] != evidence.iban_bic.upper()[:8]:
+        codes.add("RC01")
+    if _name_mismatch(evidence):
+        codes.add("BE01")
+    if (evidence.payment or {}).get("debtor") and not _has_party((evidence.payment or {}).get("debtor")):
+        codes.add("RR02")
+    return sorted(codes | set(evidence.text_codes))
+
+
+def check_code(code: str, evidence: Evidence, finding_codes: Mapping[str, str] | None = None) -> Verdict:
     """The contradictions (and supports) between ``code`` and ``evidence``."""
     family = family_of(code)
     verdict = Verdict(code=code, checked=family is not None)
+    verdict.evidence_codes = evidence_codes(evidence, finding_codes or {})
     errors = _error_codes(evidence.findings)
     duplicates = evidence.duplicates or {}
     account = evidence.account or {}
@@ -141,6 +193,10 @@ def check_code(code: str, evidence: Evidence) -> Verdict:
     debtor_complete = _has_party(payment.get("debtor"))
     if code == "RR02" and debtor_complete:
         verdict.contradictions.append("the debtor's name and address are present, which RR02 says are missing")
-    elif family == "creditor_party" and payment.get("debtor") and not debtor_complete:
+    if code in ("BE04", "RR03") and _name_mismatch(evidence):
+        verdict.contradictions.append(
+            f"the creditor name does not match the account holder {evidence.account_holder!r}: the fault is the name"
+        )
+    if family == "creditor_party" and payment.get("debtor") and not debtor_complete:
         verdict.contradictions.append(f"the debtor's address is missing too: {code} or RR02 is ambiguous")
     return verdict
