@@ -61,7 +61,9 @@ def features(state: TriageState, proposal: dict[str, Any]) -> dict[str, float]:
     reading = state.get("text_reading") or {}
     name_scores = [float(s) for s in _walk(evidence, "name_score") if isinstance(s, int | float)]
     candidates = [c for c in _walk(evidence, "candidates") if isinstance(c, list)]
-    retrieval = [float(c.get("score") or 0.0) for c in state.get("citations") or [] if c.get("score") is not None]
+    retrieval = [
+        float(c.get("score") or 0.0) for c in state.get("citations") or [] if c.get("score") is not None
+    ]
     valid = [bool(v) for v in _walk(evidence, "valid") if isinstance(v, bool)]
     amount = _amount(payment)
     contradictions = len(consistency.get("contradictions") or [])
@@ -78,7 +80,9 @@ def features(state: TriageState, proposal: dict[str, Any]) -> dict[str, float]:
         "supports": float(len(consistency.get("supports") or [])),
         "repair_contradicted": float(action == "repair" and contradictions > 0),
         "evidence_agrees": float(bool(consistency.get("agrees"))),
-        "evidence_elsewhere": float(bool(consistency.get("evidence_codes")) and not consistency.get("agrees")),
+        "evidence_elsewhere": float(
+            bool(consistency.get("evidence_codes")) and not consistency.get("agrees")
+        ),
         **{f"family_{f}": float(family_of(str(state.get("exception_code"))) == f) for f in REPAIR_FAMILIES},
         "findings_errors": float(len(errors)),
         "iban_error": float(any(c.startswith("IBAN") for c in codes)),

@@ -65,7 +65,9 @@ def summarise(result: SuiteResult) -> dict[str, Any]:
         by_code: dict[str, list[dict[str, Any]]] = {}
         for row in scored:
             by_code.setdefault(str(row.get("predicted_code") or "UNKNOWN"), []).append(row)
-        summary["calibration"]["per_code"] = {code: calibration_summary(rows) for code, rows in sorted(by_code.items())}
+        summary["calibration"]["per_code"] = {
+            code: calibration_summary(rows) for code, rows in sorted(by_code.items())
+        }
     return summary
 
 

@@ -97,7 +97,9 @@ def reliability_by_code(per_code: dict[str, dict[str, Any]], path: Path, most: i
     plt = _figure()
     codes = sorted(per_code, key=lambda c: -per_code[c]["n"])[:most]
     cols = 4
-    fig, axes = plt.subplots(math.ceil(len(codes) / cols), cols, figsize=(12, 3 * math.ceil(len(codes) / cols)))
+    fig, axes = plt.subplots(
+        math.ceil(len(codes) / cols), cols, figsize=(12, 3 * math.ceil(len(codes) / cols))
+    )
     flat = list(getattr(axes, "flat", [axes]))
     for ax, code in zip(flat, codes, strict=False):
         bins = per_code[code]["bins"]

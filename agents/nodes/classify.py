@@ -243,7 +243,11 @@ def _checked(
         ranked = reader.rank(text)
         if ranked:
             runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-            out["text_reading"] = {"label": ranked[0][0], "p": ranked[0][1], "margin": ranked[0][1] - runner_up}
+            out["text_reading"] = {
+                "label": ranked[0][0],
+                "p": ranked[0][1],
+                "margin": ranked[0][1] - runner_up,
+            }
     if verdict is not None:
         out["consistency"] = verdict.as_dict()
         if not verdict.consistent:

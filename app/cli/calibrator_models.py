@@ -45,7 +45,9 @@ def _samples(split: str, limit: int | None) -> tuple[list[Sample], dict[str, Any
     return collect(rows, SuiteOptions(progress=False)), manifest
 
 
-def train(limit: int | None = None, c: float = 1.0, log: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+def train(
+    limit: int | None = None, c: float = 1.0, log: Callable[[str], None] = lambda _m: None
+) -> dict[str, Any]:
     """Fit, score and register a challenger; returns its version and held-out metrics."""
     log("triaging the perturbed train split")
     samples, manifest = _samples("train", limit)
@@ -58,16 +60,27 @@ def train(limit: int | None = None, c: float = 1.0, log: Callable[[str], None] =
     metrics = {f"heldout.{k}": v for k, v in report["overall"].items()}
     with tempfile.TemporaryDirectory() as folder:
         model.save(Path(folder) / ARTEFACT)
-        (Path(folder) / "heldout.json").write_text(json.dumps({k: report[k] for k in ("overall", "per_code", "bins")}))
+        (Path(folder) / "heldout.json").write_text(
+            json.dumps({k: report[k] for k in ("overall", "per_code", "bins")})
+        )
         info = ModelRegistry().log_version(
             NAME,
             Path(folder),
             params={**model.meta["params"], "features": len(model.features), "decided": len(decided)},
             metrics=metrics,
             dataset_hash=manifest["sha256"],
-            tags={"kind": "calibrator", "calibrator_version": model.version, "heldout_hash": held_manifest["sha256"]},
+            tags={
+                "kind": "calibrator",
+                "calibrator_version": model.version,
+                "heldout_hash": held_manifest["sha256"],
+            },
         )
-    return {"version": info.version, "calibrator": model.version, "metrics": report["overall"], "dataset": manifest}
+    return {
+        "version": info.version,
+        "calibrator": model.version,
+        "metrics": report["overall"],
+        "dataset": manifest,
+    }
 
 
 def _load(registry: ModelRegistry, info: ModelVersionInfo) -> tuple[Calibrator, Path]:
@@ -87,7 +100,10 @@ def gate(challenger: Calibrator, champion: Calibrator, samples: list[Sample]) ->
     if not ours["overall"]["auroc"] >= AUROC_FLOOR:
         reasons.append(f"AUROC {ours['overall']['auroc']:.4f} < {AUROC_FLOOR}")
     if diff.ci95[1] > BRIER_TOLERANCE:
-        reasons.append(f"Brier worse than the champion's: paired difference {diff.value:+.4f}, 95% CI high {diff.ci95[1]:+.4f}")
+        reasons.append(
+            f"Brier worse than the champion's: paired difference {diff.value:+.4f}, "
+            f"95% CI high {diff.ci95[1]:+.4f}"
+        )
     return {
         "passed": not reasons,
         "reasons": reasons,
@@ -102,7 +118,9 @@ def promote(version: int | None = None, limit: int | None = None) -> dict[str, A
     registry = ModelRegistry()
     info = registry.get(NAME, version) if version else registry.alias(NAME, "challenger")
     if info is None:
-        raise ValidationError("no challenger to promote; run `repairdesk model train calibrator`", source=NAME)
+        raise ValidationError(
+            "no challenger to promote; run `repairdesk model train calibrator`", source=NAME
+        )
     challenger, path = _load(registry, info)
     current = registry.alias(NAME, "champion")
     champion = _load(registry, current)[0] if current else Calibrator.load(committed_artefact())

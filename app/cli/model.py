@@ -72,7 +72,9 @@ def train(
     corpus: Annotated[list[Path] | None, typer.Option("--corpus", help="Corpus folder (repeatable).")] = None,
     no_fusion: Annotated[bool, typer.Option("--no-fusion", help="Keep the default fusion weights.")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
-    limit: Annotated[int, typer.Option(min=0, help="calibrator: only the first N source cases (0: all).")] = 0,
+    limit: Annotated[
+        int, typer.Option(min=0, help="calibrator: only the first N source cases (0: all).")
+    ] = 0,
 ) -> None:
     """Train a challenger on the tuning half, register it, score it on the held-out half."""
     from app.cli.retriever_models import TrainOptions
@@ -116,7 +118,9 @@ def promote(
     questions: Annotated[Path | None, typer.Option(help="Retrieval questions (JSONL).")] = None,
     corpus: Annotated[list[Path] | None, typer.Option("--corpus", help="Corpus folder (repeatable).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
-    limit: Annotated[int, typer.Option(min=0, help="calibrator: only the first N source cases (0: all).")] = 0,
+    limit: Annotated[
+        int, typer.Option(min=0, help="calibrator: only the first N source cases (0: all).")
+    ] = 0,
 ) -> None:
     """Promote the challenger only if the gate passes on the held-out half (exit 1 when it refuses)."""
     from app.cli.retriever_models import promote as run_promote
@@ -213,7 +217,8 @@ def _promote_calibrator(version: int | None, limit: int | None, as_json: bool) -
         fail(f"calibrator v{result['version']}", f"gate refused ({'; '.join(result['reasons'])})")
         raise typer.Exit(1)
     if not as_json:
-        typer.echo(f"calibrator v{result['version']} is the champion (was {result['champion'] or 'the committed artefact'})")
+        was = f"v{result['champion']}" if result["champion"] else "the committed artefact"
+        typer.echo(f"calibrator v{result['version']} is the champion (was {was})")
 
 
 @app.command("shadow")

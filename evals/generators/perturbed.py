@@ -112,7 +112,8 @@ def perturb(source: dict[str, Any]) -> list[dict[str, Any]]:
     wrong = _wrong_codes(source, rng)
     # A case with no code and nothing recognisable has no known truth: no code sent to it is "wrong".
     truth_known = not (
-        str(base.get("exception_code") or "UNKNOWN") == "UNKNOWN" and source["expected"].get("action") == "escalate"
+        str(base.get("exception_code") or "UNKNOWN") == "UNKNOWN"
+        and source["expected"].get("action") == "escalate"
     )
     for code in wrong if truth_known else []:
         add("wrong_code", {**base, "exception_code": code}, sent_code=code)

@@ -38,7 +38,9 @@ def _triage_one() -> dict[str, object]:
 
 
 @pytest.mark.slow
-def test_train_register_gate_promote_shadow_and_roll_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_train_register_gate_promote_shadow_and_roll_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from app.cli import calibrator_models
     from tools.calibration import active_calibrator
     from tools.calibration.model import committed_artefact, deploy_dir

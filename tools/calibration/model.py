@@ -1,8 +1,9 @@
-"""The confidence calibrator: a standardised logistic score mapped through an isotonic curve.
+"""The confidence calibrator: a standardised logistic score mapped through a calibration curve.
 
 Why this shape: the logistic regression ranks proposals by how likely an analyst approves them
-unchanged (AUROC), the isotonic curve, fitted on out-of-fold scores, makes the number mean what it
-says (ECE). Both are a handful of floats, so the artefact is plain JSON: loading it runs no code
+unchanged (AUROC); the curve, fitted on out-of-fold scores, makes the number mean what it says
+(ECE): ``sigmoid`` (Platt: ``1 / (1 + exp(-(a * logit(score) + b)))``, the default, it keeps the
+ranking) or ``isotonic`` (a step curve through ``iso_x``/``iso_y``). All of it is a handful of floats, so the artefact is plain JSON: loading it runs no code
 (no pickle), and it is small enough to commit (``corpora/models/confidence-calibrator.json``).
 
 Which artefact serves: ``$REPAIRDESK_DATA_DIR/models/calibrator/active.json`` (``{"version",
@@ -39,6 +40,8 @@ class Calibrator:
     intercept: float
     iso_x: list[float]
     iso_y: list[float]
+    method: str = "isotonic"  # or "sigmoid"
+    platt: list[float] = field(default_factory=lambda: [1.0, 0.0])  # a, b of the sigmoid curve
     meta: dict[str, Any] = field(default_factory=dict)
 
     def vector(self, features: dict[str, float]) -> np.ndarray:
@@ -52,6 +55,11 @@ class Calibrator:
         return out
 
     def calibrate(self, scores: np.ndarray) -> np.ndarray:
+        if self.method == "sigmoid":
+            clipped = np.clip(scores, 1e-6, 1 - 1e-6)
+            a, b = self.platt
+            platt: np.ndarray = 1.0 / (1.0 + np.exp(-(a * np.log(clipped / (1 - clipped)) + b)))
+            return platt
         out: np.ndarray = np.interp(scores, self.iso_x, self.iso_y)
         return out
 
@@ -82,6 +90,8 @@ class Calibrator:
         except TypeError as exc:
             raise ValidationError(f"malformed calibrator ({exc})", source=str(path)) from exc
         n = len(model.features)
+        if model.method not in ("sigmoid", "isotonic") or len(model.platt) != 2:
+            raise ValidationError(f"unknown calibration {model.method!r}", source=str(path))
         if not (len(model.mean) == len(model.scale) == len(model.coef) == n) or len(model.iso_x) != len(
             model.iso_y
         ):

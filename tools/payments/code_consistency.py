@@ -15,7 +15,7 @@ Text is untrusted, and here it can only *raise* a doubt (escalate), never make a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -42,7 +42,7 @@ def family_of(code: str) -> str | None:
 class Evidence:
     """What the agent knows about the case, read-only, before any procedure runs."""
 
-    findings: list[Mapping[str, Any]] = field(default_factory=list)
+    findings: Sequence[Mapping[str, Any]] = field(default_factory=list)
     payment: Mapping[str, Any] | None = None
     duplicates: Mapping[str, Any] | None = None  # find_duplicates result
     account: Mapping[str, Any] | None = None  # lookup_account result for the creditor IBAN
@@ -175,27 +175,35 @@ def check_code(code: str, evidence: Evidence, finding_codes: Mapping[str, str] |
         verdict.supports.append(f"creditor IBAN fails {', '.join(iban_errors)}")
     if status in ("closed", "blocked"):
         if family != "creditor_account":
-            verdict.contradictions.append(f"the creditor account is {status}: the fault is the account, not {code}")
+            verdict.contradictions.append(
+                f"the creditor account is {status}: the fault is the account, not {code}"
+            )
         else:
             verdict.supports.append(f"creditor account is {status}")
     elif status == "open" and code in ACCOUNT_STATUS_CODES:
         verdict.contradictions.append(f"the creditor account is open, which {code} says it is not")
     if debtor_status in ("closed", "blocked") and family != "debtor_party":
-        verdict.contradictions.append(f"the debtor account is {debtor_status}: the payment cannot be repaired")
+        verdict.contradictions.append(
+            f"the debtor account is {debtor_status}: the payment cannot be repaired"
+        )
     if family == "creditor_agent":
         _agent_checks(code, evidence, verdict)
     else:
         bic = str((payment.get("creditor_agent") or {}).get("bic") or "").upper()
         if bic and evidence.iban_bic and bic[:8] != evidence.iban_bic.upper()[:8]:
             verdict.contradictions.append(
-                f"the creditor agent BIC {bic} is not the IBAN's bank ({evidence.iban_bic}): the fault is the BIC"
+                f"the creditor agent BIC {bic} is not the IBAN's bank ({evidence.iban_bic}): "
+                "the fault is the BIC"
             )
     debtor_complete = _has_party(payment.get("debtor"))
     if code == "RR02" and debtor_complete:
-        verdict.contradictions.append("the debtor's name and address are present, which RR02 says are missing")
+        verdict.contradictions.append(
+            "the debtor's name and address are present, which RR02 says are missing"
+        )
     if code in ("BE04", "RR03") and _name_mismatch(evidence):
         verdict.contradictions.append(
-            f"the creditor name does not match the account holder {evidence.account_holder!r}: the fault is the name"
+            f"the creditor name does not match the account holder {evidence.account_holder!r}: "
+            "the fault is the name"
         )
     if family == "creditor_party" and payment.get("debtor") and not debtor_complete:
         verdict.contradictions.append(f"the debtor's address is missing too: {code} or RR02 is ambiguous")

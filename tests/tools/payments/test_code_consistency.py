@@ -17,7 +17,9 @@ def evidence(**changes: object) -> Evidence:
 def test_a_duplicate_contradicts_every_repair_code_but_not_a_duplicate_code() -> None:
     duplicate = {"found": True, "duplicates": [{"reference": "PAY-1", "match": "uetr", "days_apart": 2}]}
     for code in ("BE04", "RR03", "AC01", "RC01", "AC04"):
-        verdict = check_code(code, evidence(duplicates=duplicate, account={"found": True, "status": "closed"}))
+        verdict = check_code(
+            code, evidence(duplicates=duplicate, account={"found": True, "status": "closed"})
+        )
         assert not verdict.consistent and "PAY-1" in verdict.contradictions[0]
     assert check_code("AM05", evidence(duplicates=duplicate)).consistent
     assert not check_code("AM05", evidence(duplicates=duplicate)).checked
