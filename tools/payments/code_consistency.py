@@ -186,7 +186,7 @@ def check_code(code: str, evidence: Evidence, finding_codes: Mapping[str, str] |
         verdict.contradictions.append(
             f"the debtor account is {debtor_status}: the payment cannot be repaired"
         )
-    if family == "creditor_agent":
+    if family == "creditor_agent" and payment:  # no parsed payment: nothing to weigh the BIC against
         _agent_checks(code, evidence, verdict)
     else:
         bic = str((payment.get("creditor_agent") or {}).get("bic") or "").upper()

@@ -54,3 +54,8 @@ def test_parties_and_text_only_raise_doubts() -> None:
     assert not check_code("BE04", evidence(text_codes=["RECALL_REQUEST"])).consistent
     assert check_code("BE04", evidence(text_codes=["BE04"])).consistent
     assert not check_code("RR03", evidence(document_types=["iso20022.camt.056"])).consistent
+
+
+def test_without_a_parsed_payment_nothing_is_contradicted() -> None:
+    assert check_code("FF01", Evidence()).consistent
+    assert check_code("RR02", Evidence()).consistent
