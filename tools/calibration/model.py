@@ -3,8 +3,9 @@
 Why this shape: the logistic regression ranks proposals by how likely an analyst approves them
 unchanged (AUROC); the curve, fitted on out-of-fold scores, makes the number mean what it says
 (ECE): ``sigmoid`` (Platt: ``1 / (1 + exp(-(a * logit(score) + b)))``, the default, it keeps the
-ranking) or ``isotonic`` (a step curve through ``iso_x``/``iso_y``). All of it is a handful of floats, so the artefact is plain JSON: loading it runs no code
-(no pickle), and it is small enough to commit (``corpora/models/confidence-calibrator.json``).
+ranking) or ``isotonic`` (a step curve through ``iso_x``/``iso_y``). All of it is a handful of
+floats, so the artefact is plain JSON: loading it runs no code (no pickle), and it is small enough to
+commit (``corpora/models/confidence-calibrator.json``).
 
 Which artefact serves: ``$REPAIRDESK_DATA_DIR/models/calibrator/active.json`` (``{"version",
 "path"}``, written by ``repairdesk model promote|rollback calibrator``) when present, else the
