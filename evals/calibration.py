@@ -61,31 +61,32 @@ def collect(rows: list[dict[str, Any]], options: SuiteOptions | None = None) -> 
 
 
 def decided_samples(options: SuiteOptions | None = None) -> list[Sample]:
-    """Samples from the latest corrections export (approve unchanged = 1), when one exists.
+    """Samples from the latest corrections export, when one exists.
 
-    The corrections suite replays each decided case through the current agent; a row is a sample
-    when the replayed proposal carries the calibrator's features.
+    Each decided case is replayed through the current agent; its label is 1 when the replayed
+    proposal equals what people finally applied (action and changes), 0 otherwise. Rejections that
+    named no correct action carry no label and are left out.
     """
     from evals.suites import corrections
+    from evals.suites.agent import run_cases, score
 
     options = options or SuiteOptions(progress=False)
     if not corrections.exists(options):
         return []
     options.keep_calibration = True
-    result = corrections.run(options)
+    records, _ = corrections.load(options)
+    rows = [
+        {"id": r["case_id"], "case": r["case"], "expected": r["label"]}
+        for r in records
+        if (r.get("label") or {}).get("action")
+    ]
     out = []
-    for row in result.rows:
-        record = row.get("calibration") or {}
+    for row, proposal, _latency in run_cases(rows, options, desc="decided", refdata=options.refdata):
+        record = proposal.get("_calibration") or {}
         if record.get("features"):
-            out.append(
-                Sample(
-                    record["features"],
-                    int(bool(row.get("correct"))),
-                    str(row.get("predicted_code")),
-                    row["id"],
-                    "train",
-                )
-            )
+            label = int(score(proposal, row["expected"])["exact"])
+            code = str(proposal.get("exception_code") or "UNKNOWN")
+            out.append(Sample(record["features"], label, code, f"decided:{row['id']}", "train"))
     return out
 
 
