@@ -71,6 +71,30 @@ def _escalate(reason: str, model: str, extra: dict[str, Any] | None = None) -> d
     return plan
 
 
+def _unless_contradicted(plan: dict[str, Any], state: TriageState, spec: str) -> dict[str, Any]:
+    """A repair on a code the evidence contradicts becomes an escalation (classify's consistency check).
+
+    Only changes are stopped: a procedure's own non-repair outcome (investigate, request_info, ...)
+    already reads the evidence that contradicts its code and stands, with the lowered confidence.
+    """
+    contradictions = (state.get("consistency") or {}).get("contradictions") or []
+    if not contradictions or not plan.get("changes"):
+        return plan
+    code = state.get("exception_code", "UNKNOWN")
+    escalated = _escalate(
+        f"The evidence contradicts exception code {code}: {'; '.join(contradictions)}. The procedure "
+        f"proposed a {plan['action']} ({plan.get('rationale', '')}); an analyst decides what the case is.",
+        spec,
+    )
+    escalated.update(
+        {"rule": "code_consistency", "suppressed": {"action": plan["action"], "changes": plan["changes"]}}
+    )
+    for key in ("party_resolution", "llm"):
+        if key in plan:
+            escalated[key] = plan[key]
+    return escalated
+
+
 def _short(value: Any, limit: int = 160) -> str:
     text = (
         value
@@ -229,9 +253,10 @@ def verify(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any]:
         if followed is not routed:
             note["procedure"] = followed.doc_id
         plan = _model_plan(state, model, spec, routed, followed, evidence, verdict, note, policies)
-    plan["steps"] = _steps(messages, [c["tool"] for c in check.recorder.tool_calls[loop_calls:]], plan)
     if check.party is not None:
         plan["party_resolution"] = check.party
+    plan = _unless_contradicted(plan, state, spec)
+    plan["steps"] = _steps(messages, [c["tool"] for c in check.recorder.tool_calls[loop_calls:]], plan)
     steps = followed.playbook.steps if followed.playbook is not None else ()
     return {
         "plan": plan,
