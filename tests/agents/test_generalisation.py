@@ -132,7 +132,9 @@ def test_a_print_format_iban_in_pacs008_is_written_back_in_electronic_format(run
     proposal = runner.start(ac01_case(exception_code="UNKNOWN", message=xml), "gen-print")
     assert proposal["exception_code"] == "AC01"
     assert any("IBAN_FORMAT" in reason for reason in proposal["classified_from"])
-    assert [(c["old"], c["new"]) for c in proposal["changes"]] == [(printed, GOOD_IBAN)], proposal["rationale"]
+    assert [(c["old"], c["new"]) for c in proposal["changes"]] == [(printed, GOOD_IBAN)], proposal[
+        "rationale"
+    ]
     assert proposal["guard"]["passed"]
     result = runner.resume("gen-print", {"decision": "approve"})
     assert result["status"] == "applied"

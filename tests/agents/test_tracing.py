@@ -46,6 +46,7 @@ def test_a_model_run_is_traced_step_by_step(toolbox: CountingToolbox, exporter: 
     assert names.count("node agent") == 2  # the turn with a call, the turn that ends the loop
     assert any(n.startswith("model ") for n in names)
     by_id = {s.context.span_id: s for s in spans}
-    tool = next(s for s in spans if s.name == "tool validate_iban")
-    assert tool.parent is not None and by_id[tool.parent.span_id].name == "node tools"
+    # classify's consistency check calls tools too; the model's call runs under the ToolNode.
+    parents = {by_id[s.parent.span_id].name for s in spans if s.name == "tool validate_iban" and s.parent}
+    assert "node tools" in parents, parents
     assert all(s.end_time is not None for s in spans)
