@@ -45,6 +45,35 @@ def render_page(document: Any, index: int, *, scale: float, grayscale: bool = Fa
     return image
 
 
+def render_region(
+    document: Any, index: int, box: tuple[float, float, float, float], *, scale: float
+) -> tuple[Any, float, tuple[float, float]]:
+    """The part of the page inside ``box`` (x0, top, x1, bottom in points, top-left origin) as a
+    greyscale PIL image at ``scale`` pixels per point, the points per pixel, and the point
+    where the image's top-left pixel lies (the box's corner moved onto the page's pixel grid, as a
+    whole-page rendering cut at the box would place it). Only that part is rasterised; a turned
+    page (``/Rotate``) is rendered whole and cut."""
+    import math
+
+    with _LOCK:
+        page = document[index]
+        try:
+            width, height = page.get_size()
+            x0, top, x1, bottom = (max(0.0, v) for v in box)
+            x0, top = math.floor(x0 * scale) / scale, math.floor(top * scale) / scale
+            if page.get_rotation() == 0:
+                crop = (x0, max(0.0, height - bottom), max(0.0, width - x1), top)
+                bitmap = page.render(scale=scale, crop=crop, grayscale=True)
+                image = bitmap.to_pil().copy()
+            else:
+                bitmap = page.render(scale=scale, grayscale=True)
+                image = bitmap.to_pil().crop(tuple(int(v * scale) for v in (x0, top, x1, bottom)))
+            bitmap.close()
+        finally:
+            page.close()
+    return image, 1 / scale, (x0, top)
+
+
 def close_document(document: Any) -> None:
     with _LOCK:
         document.close()

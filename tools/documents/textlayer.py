@@ -22,56 +22,74 @@ _Y_TOLERANCE = 3.0
 _LIGATURES = {"\x02": "-", "ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬁ": "fi", "ﬂ": "fl", "ﬆ": "st", "ﬅ": "st"}
 
 Char = tuple[str, float, float, float, float, bool, bool]  # text, box, upright, after a space
+Box = tuple[float, float, float, float]  # x0, top, x1, bottom
 
 
-def page_chars(document: Any, index: int) -> list[Char]:
-    """The page's printed characters; spaces and line breaks only mark the next one as a word start."""
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as raw
-
+def read_layer(document: Any, index: int) -> tuple[list[Char], list[Box]]:
+    """The page's characters and image boxes, from one page load (loading parses the content
+    stream, the costly part)."""
     from tools.documents.pdfium import _LOCK
 
-    chars: list[Char] = []
     with _LOCK:
         page = document[index]
         try:
-            left, _bottom, _right, top_edge = page.get_mediabox()
-            textpage = page.get_textpage()
-            try:
-                handle = textpage.raw
-                gap = False
-                for i in range(textpage.count_chars()):
-                    code = raw.FPDFText_GetUnicode(handle, i)
-                    if code == 0xFFFE or code == 0xFFFF:
-                        continue
-                    text = chr(code) if code < 0xD800 or code > 0xDFFF else "\ufffd"
-                    if text.isspace():
-                        # A space, or PDFium's own word-gap guess (generated; pdfminer splits there
-                        # by width): the next character starts a word, wherever its box lies.
-                        gap = True
-                        continue
-                    try:
-                        x0, y0, x1, y1 = textpage.get_charbox(i, loose=True)
-                    except pdfium.PdfiumError:
-                        continue  # a character without a box cannot be placed
-                    angle = raw.FPDFText_GetCharAngle(handle, i)
-                    upright = angle < 0.01 or angle > 6.27 or angle < 0  # -1: unknown, taken as level
-                    top, bottom = top_edge - y1, top_edge - y0
-                    if chars and upright and chars[-1][5]:
-                        # A glyph without font metrics gets its ink box (a hyphen a point high):
-                        # inside the character before it, it takes that one's line height.
-                        prev = chars[-1]
-                        if (
-                            prev[2] <= (top + bottom) / 2 <= prev[4]
-                            and bottom - top < (prev[4] - prev[2]) / 2
-                        ):
-                            top, bottom = prev[2], prev[4]
-                    chars.append((text, x0 - left, top, x1 - left, bottom, upright, gap))
-                    gap = False
-            finally:
-                textpage.close()
+            return _chars(page), _images(page)
         finally:
             page.close()
+
+
+def page_chars(document: Any, index: int) -> list[Char]:
+    return read_layer(document, index)[0]
+
+
+def image_boxes(document: Any, index: int) -> list[Box]:
+    return read_layer(document, index)[1]
+
+
+def _chars(page: Any) -> list[Char]:
+    """The page's printed characters; spaces and line breaks only mark the next one as a word start."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    chars: list[Char] = []
+    left, _bottom, _right, top_edge = page.get_mediabox()
+    handle = raw.FPDFText_LoadPage(page.raw)
+    if not handle:
+        return chars
+    # Raw calls into one reused rectangle: the helpers' wrappers cost more than PDFium's work.
+    get_unicode, get_angle = raw.FPDFText_GetUnicode, raw.FPDFText_GetCharAngle
+    get_box = raw.FPDFText_GetLooseCharBox
+    rect = raw.FS_RECTF()
+    rect_ref = ctypes.byref(rect)
+    try:
+        gap = False
+        for i in range(raw.FPDFText_CountChars(handle)):
+            code = get_unicode(handle, i)
+            if code == 0xFFFE or code == 0xFFFF:
+                continue
+            text = chr(code) if code < 0xD800 or code > 0xDFFF else "\ufffd"
+            if text.isspace():
+                # A space, or PDFium's own word-gap guess (generated; pdfminer splits there
+                # by width): the next character starts a word, wherever its box lies.
+                gap = True
+                continue
+            if not get_box(handle, i, rect_ref):
+                continue  # a character without a box cannot be placed
+            angle = get_angle(handle, i)
+            upright = angle < 0.01 or angle > 6.27  # -1 (unknown) is taken as level
+            x0, x1 = rect.left - left, rect.right - left
+            top, bottom = top_edge - rect.top, top_edge - rect.bottom
+            if chars and upright and chars[-1][5]:
+                # A glyph without font metrics gets its ink box (a hyphen a point high):
+                # inside the character before it, it takes that one's line height.
+                prev = chars[-1]
+                if prev[2] <= (top + bottom) / 2 <= prev[4] and bottom - top < (prev[4] - prev[2]) / 2:
+                    top, bottom = prev[2], prev[4]
+            chars.append((text, x0, top, x1, bottom, upright, gap))
+            gap = False
+    finally:
+        raw.FPDFText_ClosePage(handle)
     return chars
 
 
@@ -145,20 +163,17 @@ def _flush(chars: list[Char], number: int, words: list[Word]) -> None:
     )
 
 
-def image_boxes(document: Any, index: int) -> list[tuple[float, float, float, float]]:
-    """(x0, top, x1, bottom) of each image on the page, form XObjects included."""
+def _images(page: Any) -> list[Box]:
+    """(x0, top, x1, bottom) of each image on the page, form XObjects included: an image fills
+    the unit square of its matrix."""
     import pypdfium2.raw as raw
 
-    from tools.documents.pdfium import _LOCK
+    from tools.documents.vectors import walk_objects
 
+    left, _bottom, _right, top_edge = page.get_mediabox()
     boxes = []
-    with _LOCK:
-        page = document[index]
-        try:
-            left, _bottom, _right, top_edge = page.get_mediabox()
-            for obj in page.get_objects(filter=(raw.FPDF_PAGEOBJ_IMAGE,)):
-                x0, y0, x1, y1 = obj.get_bounds()
-                boxes.append((x0 - left, top_edge - y1, x1 - left, top_edge - y0))
-        finally:
-            page.close()
+    for _obj, _kind, m in walk_objects(page, {raw.FPDF_PAGEOBJ_IMAGE}):
+        xs = [m[4], m[0] + m[4], m[2] + m[4], m[0] + m[2] + m[4]]
+        ys = [m[5], m[1] + m[5], m[3] + m[5], m[1] + m[3] + m[5]]
+        boxes.append((min(xs) - left, top_edge - max(ys), max(xs) - left, top_edge - min(ys)))
     return boxes
