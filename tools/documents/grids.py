@@ -13,8 +13,9 @@ are the table cells'. Choosing between these and the word-position reader is
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tools.documents.document import (
@@ -36,6 +37,7 @@ STRATEGIES: dict[Strategy, dict[str, Any]] = {
     # Two aligned words make a column edge: a one-invoice table has only its header and one row.
     "text": {"vertical_strategy": "text", "horizontal_strategy": "text", "min_words_vertical": 2},
 }
+Bbox = tuple[float, float, float, float]
 _TOTALS = LabelSet(HEADER_TOKENS["total_amount"])
 _CARRIED = LabelSet(CARRIED_TOKENS)
 
@@ -55,9 +57,12 @@ def _clip(chars: list[Char], box: tuple[float, float, float, float]) -> list[Cha
 class Surface:
     """What pdfplumber's ``TableFinder`` reads of a page: its box, edges, and words."""
 
-    bbox: tuple[float, float, float, float]
+    bbox: Bbox
     chars: list[Char]
     edges: list[dict[str, Any]]
+    # The characters' order by vertical centre, and those centres: a row's are found by bisection.
+    _order: list[int] | None = field(default=None, repr=False)
+    _middles: list[float] = field(default_factory=list, repr=False)
 
     def extract_words(self, **_settings: Any) -> list[dict[str, Any]]:
         """pdfplumber's default word grouping (:func:`~.textlayer.words_from_chars` follows it)."""
@@ -71,14 +76,18 @@ class Surface:
 
         return Surface(box, _clip(self.chars, box), crop_to_bbox(self.edges, box))
 
-    def texts(self, cells: list[tuple[float, float, float, float] | None]) -> list[str]:
+    def texts(self, cells: list[Bbox | None]) -> list[str]:
         """Each cell's text, from the characters whose centre lies in it (pdfplumber's
         ``Table.extract``), words joined by single spaces. ``cells`` are one row's."""
         boxes = [box for box in cells if box is not None]
         if not boxes:
             return ["" for _ in cells]
+        if self._order is None:
+            self._order = sorted(range(len(self.chars)), key=lambda i: _middle(self.chars[i]))
+            self._middles = [_middle(self.chars[i]) for i in self._order]
         top, bottom = min(b[1] for b in boxes), max(b[3] for b in boxes)
-        row = [c for c in self.chars if top <= (c[2] + c[4]) / 2 < bottom]
+        span = self._order[bisect.bisect_left(self._middles, top) : bisect.bisect_left(self._middles, bottom)]
+        row = [self.chars[i] for i in sorted(span)]  # in page order, as pdfplumber reads them
         texts = []
         for box in cells:
             if box is None:
@@ -90,10 +99,11 @@ class Surface:
         return texts
 
 
+def _middle(char: Char) -> float:
+    return (char[2] + char[4]) / 2
+
+
 Point = tuple[float, float]
-
-
-Bbox = tuple[float, float, float, float]
 
 
 def _cells(intersections: dict[Point, dict[str, list[dict[str, Any]]]]) -> list[Bbox]:

@@ -8,6 +8,7 @@ original image for images.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import statistics
 from dataclasses import dataclass, field
@@ -146,23 +147,30 @@ class Page:
             self.lines = group_lines(self.words)
 
 
+def _median(ordered: list[float]) -> float:
+    """``statistics.median`` of an already sorted list."""
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def group_lines(words: list[Word]) -> list[Line]:
     """Group words into reading-order lines, then split each line into segments at wide gaps."""
     if not words:
         return []
     ordered = sorted(words, key=lambda w: ((w.top + w.bottom) / 2, w.x0))
     lines: list[list[Word]] = []
+    tops: list[float] = []  # the last line's tops and bottoms, kept sorted for their medians
+    bottoms: list[float] = []
     for word in ordered:
         centre = (word.top + word.bottom) / 2
-        if lines:
-            last = lines[-1]
-            last_top = statistics.median(w.top for w in last)
-            last_bottom = statistics.median(w.bottom for w in last)
-            # Same line when the centre falls inside the line's band (skewed scans drift a little).
-            if last_top - 0.1 * word.height <= centre <= last_bottom + 0.1 * word.height:
-                last.append(word)
-                continue
+        # Same line when the centre falls inside the line's band (skewed scans drift a little).
+        if lines and _median(tops) - 0.1 * word.height <= centre <= _median(bottoms) + 0.1 * word.height:
+            lines[-1].append(word)
+            bisect.insort(tops, word.top)
+            bisect.insort(bottoms, word.bottom)
+            continue
         lines.append([word])
+        tops, bottoms = [word.top], [word.bottom]
     result = []
     for line_words in lines:
         line_words.sort(key=lambda w: w.x0)

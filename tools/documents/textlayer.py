@@ -46,6 +46,25 @@ def image_boxes(document: Any, index: int) -> list[Box]:
     return read_layer(document, index)[1]
 
 
+def _codes(handle: Any, count: int) -> list[int]:
+    """Each character's code point: the page's text in one call, asking character by character
+    only where that text holds no code point of its own (PDFium writes 0xFFFE there, e.g. for the
+    hyphen that ends a line, code 2, and surrogate pairs for code points past 0xFFFF)."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    buffer = (ctypes.c_ushort * (count + 1))()
+    written = raw.FPDFText_GetText(handle, 0, count, buffer)
+    if written != count + 1:
+        return [raw.FPDFText_GetUnicode(handle, i) for i in range(count)]
+    codes = list(buffer[:count])
+    for i, code in enumerate(codes):
+        if code >= 0xD800 and (code <= 0xDFFF or code >= 0xFFFE):
+            codes[i] = raw.FPDFText_GetUnicode(handle, i)
+    return codes
+
+
 def _chars(page: Any) -> list[Char]:
     """The page's printed characters; spaces and line breaks only mark the next one as a word start."""
     import ctypes
@@ -58,14 +77,12 @@ def _chars(page: Any) -> list[Char]:
     if not handle:
         return chars
     # Raw calls into one reused rectangle: the helpers' wrappers cost more than PDFium's work.
-    get_unicode, get_angle = raw.FPDFText_GetUnicode, raw.FPDFText_GetCharAngle
-    get_box = raw.FPDFText_GetLooseCharBox
+    get_angle, get_box = raw.FPDFText_GetCharAngle, raw.FPDFText_GetLooseCharBox
     rect = raw.FS_RECTF()
     rect_ref = ctypes.byref(rect)
     try:
         gap = False
-        for i in range(raw.FPDFText_CountChars(handle)):
-            code = get_unicode(handle, i)
+        for i, code in enumerate(_codes(handle, raw.FPDFText_CountChars(handle))):
             if code == 0xFFFE or code == 0xFFFF:
                 continue
             text = chr(code) if code < 0xD800 or code > 0xDFFF else "\ufffd"
@@ -108,7 +125,7 @@ def words_from_chars(chars: list[Char], number: int) -> list[Word]:
         _flush(current, number, words)
     for line in _lines([c for c in chars if c[5]]):
         current = []
-        for char in sorted(line, key=lambda c: c[1]):
+        for char in sorted(line, key=_left):
             if current and (
                 char[6]
                 or char[1] > current[-1][3] + _X_TOLERANCE
@@ -121,11 +138,19 @@ def words_from_chars(chars: list[Char], number: int) -> list[Word]:
     return words
 
 
+def _left(char: Char) -> float:
+    return char[1]
+
+
+def _top(char: Char) -> float:
+    return char[2]
+
+
 def _lines(chars: list[Char]) -> list[list[Char]]:
     """Characters clustered by top: sorted tops chained while each is within the tolerance."""
     lines: list[list[Char]] = []
     last = None
-    for char in sorted(chars, key=lambda c: c[2]):
+    for char in sorted(chars, key=_top):
         if last is None or char[2] - last > _Y_TOLERANCE:
             lines.append([])
         lines[-1].append(char)
@@ -148,19 +173,15 @@ def _columns(chars: list[Char]) -> list[list[Char]]:
 def _flush(chars: list[Char], number: int, words: list[Word]) -> None:
     if not chars:
         return
-    text = "".join(_LIGATURES.get(c[0], c[0]) for c in chars)
+    text = "".join([_LIGATURES.get(c[0], c[0]) for c in chars])
     if not text.strip("\ufffd \t\n"):
         return  # nothing PDFium could name
-    words.append(
-        Word(
-            text,
-            min(c[1] for c in chars),
-            min(c[2] for c in chars),
-            max(c[3] for c in chars),
-            max(c[4] for c in chars),
-            number,
-        )
-    )
+    if len(chars) == 1:
+        c = chars[0]
+        words.append(Word(text, c[1], c[2], c[3], c[4], number))
+        return
+    _, x0s, tops, x1s, bottoms, _, _ = zip(*chars, strict=True)
+    words.append(Word(text, min(x0s), min(tops), max(x1s), max(bottoms), number))
 
 
 def _images(page: Any) -> list[Box]:
