@@ -1,19 +1,20 @@
 """Line items from the tables pdfplumber's table finder sees in a text layer (ruled and unruled).
 
-Contract: :func:`read_grids` returns the :class:`Grid` s of one page, tried only when the word layout
-shows a line-item header (a page without one has no table worth the time): the ``lines`` strategy
-for ruled tables, and the ``text`` strategy (columns from word alignment) when no ruled table with
-a header was found. The finder reads a :class:`Surface` built from what PDFium already gave the
-page (its characters, and the edges of its painted paths, :mod:`~.vectors`), not pdfplumber's
-own page: pdfminer would interpret the content stream again, in Python, at ten to a hundred times
-the cost. :func:`grid_items` reads the grids of one strategy into :class:`ItemHit` s whose boxes
-are the table cells'. Choosing between these and the word-position reader is
-:func:`tools.documents.lines.find_lines`' job.
+Contract: :func:`read_grids` returns the ruled :class:`Grid` s of one page (the ``lines`` strategy),
+tried only when the word layout shows a line-item header (a page without one has no table worth
+the time); :func:`text_grids` those of the ``text`` strategy (columns from word alignment) on a page
+where no ruled table with a header was found, computed only when asked. The finder reads a
+:class:`Surface` built from what PDFium already gave the page (its characters, and the edges of
+its painted paths, :mod:`~.vectors`), not pdfplumber's own page: pdfminer would interpret the
+content stream again, in Python, at ten to a hundred times the cost. :func:`grid_items` reads
+the grids of one strategy into :class:`ItemHit` s whose boxes are the table cells'. Choosing
+between these and the word-position reader is :func:`tools.documents.lines.find_lines`' job.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -88,19 +89,33 @@ class Surface:
         top, bottom = min(b[1] for b in boxes), max(b[3] for b in boxes)
         span = self._order[bisect.bisect_left(self._middles, top) : bisect.bisect_left(self._middles, bottom)]
         row = [self.chars[i] for i in sorted(span)]  # in page order, as pdfplumber reads them
-        texts = []
-        for box in cells:
-            if box is None:
-                texts.append("")
-                continue
-            x0, top, x1, bottom = box
-            inside = [c for c in row if x0 <= (c[1] + c[3]) / 2 < x1 and top <= (c[2] + c[4]) / 2 < bottom]
-            texts.append(" ".join(w.text for w in words_from_chars(inside, 0)) if inside else "")
-        return texts
+        return [" ".join(w.text for w in words_from_chars(inside, 0)) for inside in _share(row, cells)]
 
 
 def _middle(char: Char) -> float:
     return (char[2] + char[4]) / 2
+
+
+def _inside(char: Char, box: Bbox) -> bool:
+    x, y = (char[1] + char[3]) / 2, (char[2] + char[4]) / 2
+    return box[0] <= x < box[2] and box[1] <= y < box[3]
+
+
+def _share(chars: list[Char], cells: list[Bbox | None]) -> list[list[Char]]:
+    """The characters (in their order) whose centre lies in each cell. Cells side by side are
+    found by bisection on their left edges; overlapping ones (a rare cell layout) by testing each."""
+    shares: list[list[Char]] = [[] for _ in cells]
+    placed = sorted((box[0], i, box) for i, box in enumerate(cells) if box is not None)
+    if any(a[2][2] > b[2][0] for a, b in itertools.pairwise(placed)):
+        for _, i, box in placed:
+            shares[i] = [c for c in chars if _inside(c, box)]
+        return shares
+    lefts = [x0 for x0, _, _ in placed]
+    for char in chars:
+        k = bisect.bisect_right(lefts, (char[1] + char[3]) / 2) - 1
+        if k >= 0 and _inside(char, placed[k][2]):
+            shares[placed[k][1]].append(char)
+    return shares
 
 
 Point = tuple[float, float]
@@ -126,13 +141,16 @@ def _cells(intersections: dict[Point, dict[str, list[dict[str, Any]]]]) -> list[
     points = sorted(intersections)
     by_x: dict[float, list[Point]] = {}
     by_y: dict[float, list[Point]] = {}
+    place: dict[Point, tuple[int, int]] = {}  # the point's index in its column and in its row
     for point in points:  # sorted by x then y: each list keeps that order
-        by_x.setdefault(point[0], []).append(point)
-        by_y.setdefault(point[1], []).append(point)
+        column, row = by_x.setdefault(point[0], []), by_y.setdefault(point[1], [])
+        place[point] = (len(column), len(row))
+        column.append(point)
+        row.append(point)
     cells: list[Bbox] = []
     for point in points:
-        below = [p for p in by_x[point[0]] if p > point]
-        right = [p for p in by_y[point[1]] if p > point]
+        below = by_x[point[0]][place[point][0] + 1 :]
+        right = by_y[point[1]][place[point][1] + 1 :]
         cell: Bbox | None = None
         for below_pt in below:
             if not connects(point, below_pt):
@@ -197,21 +215,25 @@ def _regions(page: Page) -> list[tuple[float, float]]:
 
 
 def read_grids(page: Page, chars: list[Char], edges: Callable[[], list[dict[str, Any]]]) -> list[Grid]:
-    """The page's tables from its text-layer ``chars``; ``edges`` (the painted paths' edges, a
-    second page load) is called only when the word layout shows a table."""
-    regions = _regions(page)
-    if not regions:
+    """The page's ruled tables; ``edges`` (the painted paths' edges, a second page load) is called
+    only when the word layout shows a table. The text-aligned ones are read when asked
+    (:func:`text_grids`, from ``Page.chars``): often the word positions already read the table."""
+    if not _regions(page):
         return []
-    surface = Surface((0.0, 0.0, page.width, page.height), chars, edges())
-    ruled = _grids(surface, page.number, "lines")
-    if any(_header_line(page.lines, grid) is not None for grid in ruled):
-        return ruled  # a ruled table with a header: the text strategy would only re-read it
+    return _grids(Surface((0.0, 0.0, page.width, page.height), chars, edges()), page.number, "lines")
+
+
+def text_grids(page: Page) -> list[Grid]:
+    """The tables that word alignment shows on a page without a ruled table under its header."""
+    if not page.chars or any(_header_line(page.lines, grid) is not None for grid in page.tables):
+        return []  # a ruled table with a header: the text strategy would only re-read it
     # Word alignment finds columns only where the table is alone: the key-value lines above it
     # would otherwise become columns of their own.
+    surface = Surface((0.0, 0.0, page.width, page.height), page.chars, [])
     text: list[Grid] = []
-    for top, bottom in regions:
+    for top, bottom in _regions(page):
         text += _grids(surface.crop((0.0, top, page.width, bottom)), page.number, "text")
-    return ruled + text
+    return text
 
 
 def _header_line(lines: list[Line], grid: Grid) -> Line | None:
@@ -290,7 +312,7 @@ def grid_items(doc: Document, strategy: Strategy) -> list[ItemHit]:
     return [
         item
         for page in doc.pages
-        for grid in page.tables
+        for grid in (page.tables if strategy == "lines" else text_grids(page))
         if grid.strategy == strategy
         for item in _grid_rows(doc, grid)
     ]

@@ -139,8 +139,11 @@ class Page:
     reader: Literal["text", "ocr", "text+ocr", "plain"]
     words: list[Word]
     lines: list[Line] = field(default_factory=list)
-    # Tables of the text layer (ruled and unruled strategies), a second source of line items.
+    # Ruled tables of the text layer, a second source of line items.
     tables: list[Grid] = field(default_factory=list)
+    # The text layer's characters (text, x0, top, x1, bottom, upright, after a space), kept for the
+    # text-aligned tables (tools.documents.grids.text_grids); empty for OCR'd pages.
+    chars: list[tuple[str, float, float, float, float, bool, bool]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         if not self.lines:

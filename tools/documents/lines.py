@@ -208,7 +208,11 @@ def find_lines(doc: Document, doc_type: str, total: Decimal | None = None) -> li
     total) wins, then the one whose rows agree (gross - discount = net), then the first in that
     order: a ruled grid's cells are the most direct evidence of the table's structure.
     """
-    readings = [grid_items(doc, "lines"), _table_items(doc), grid_items(doc, "text")]
+    readings = [grid_items(doc, "lines"), _table_items(doc)]
+    # The text-aligned grid is read only when it could win: it loses every tie, so not against
+    # a reading that already found lines summing to the total with every row agreeing.
+    if max(_rank(items, total) for items in readings) < (True, total is not None, 1.0):
+        readings.append(grid_items(doc, "text"))
     ranked = [(_rank(items, total), -index) for index, items in enumerate(readings)]
     best = readings[-max(ranked)[1]]
     if best or doc_type == "invoice":

@@ -280,7 +280,7 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
                 render = render_scale(width, height, OCR_DPI)
                 words += _picture_words(document, index, big, render, source)
                 reader = "text+ocr"
-            page = Page(number, width, height, "pt", reader, words)
+            page = Page(number, width, height, "pt", reader, words, chars=chars)
             page.tables = read_grids(page, chars, partial(page_edges, document, index))
             pages.append(page)
         # Scanned pages are OCR'd together: two at a time, the language probed once.
