@@ -89,7 +89,10 @@ class Surface:
         top, bottom = min(b[1] for b in boxes), max(b[3] for b in boxes)
         span = self._order[bisect.bisect_left(self._middles, top) : bisect.bisect_left(self._middles, bottom)]
         row = [self.chars[i] for i in sorted(span)]  # in page order, as pdfplumber reads them
-        return [" ".join(w.text for w in words_from_chars(inside, 0)) for inside in _share(row, cells)]
+        return [
+            " ".join(w.text for w in words_from_chars(inside, 0)) if inside else ""
+            for inside in _share(row, cells)
+        ]
 
 
 def _middle(char: Char) -> float:
