@@ -210,19 +210,29 @@ def _text_layer(chars: list[Char], number: int, source: str) -> list[Word]:
     return _merge_kerning_splits(words_from_chars(chars, number))
 
 
-def _picture_words(document: Any, index: int, boxes: list[Box], render: float, source: str) -> list[Word]:
+def _picture_words(page: Any, number: int, boxes: list[Box], render: float, source: str) -> list[Word]:
     """OCR of the large pictures on a page that has a text layer (company details pasted as an
-    image): only their regions are rendered."""
+    image): only their regions are rendered, and the page is let go (PDFium's lock with it) before
+    tesseract runs."""
     from tools.documents.ocr import ocr_picture
     from tools.documents.pdfium import render_region
 
-    found: list[Word] = []
+    crops = []
     for image_box in boxes:
         box = (max(0.0, image_box[0]), max(0.0, image_box[1]), image_box[2], image_box[3])
-        crop, scale, origin = render_region(document, index, box, scale=render)
-        read = ocr_picture(crop, index + 1, scale=scale, offset=origin, source=source)
+        crops.append(render_region(page.get(), box, scale=render))
+    page.close()
+    found: list[Word] = []
+    for crop, scale, origin in crops:
+        read = ocr_picture(crop, number, scale=scale, offset=origin, source=source)
         found += [w for w in read if w.confidence >= 0.5]
     return found
+
+
+def _edges(page: Any) -> list[dict[str, Any]]:
+    from tools.documents.vectors import page_edges
+
+    return page_edges(page.get())
 
 
 def _usable(words: list[Word]) -> bool:
@@ -243,9 +253,8 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
     from tools.documents.glyphs import repair_unmapped
     from tools.documents.grids import read_grids
     from tools.documents.ocr import OcrJob, ocr_pages
-    from tools.documents.pdfium import close_document, page_count, page_size, render_page
+    from tools.documents.pdfium import OpenPage, close_document, page_count, page_size, render_page
     from tools.documents.textlayer import read_layer
-    from tools.documents.vectors import page_edges
 
     check_structure(data, source)  # the cheap structural limits: nothing below runs before they pass
     document = open_pdf(data, source)
@@ -264,25 +273,27 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
             number = index + 1
             width, height = page_size(document, index)
             check_page_size(width, height, number, source)
-            chars, images = read_layer(document, index)
-            words = repair_unmapped(_text_layer(chars, number, source), document, index)
-            word_count += len(words)
-            if word_count > limits().max_words:
-                raise InputTooLargeError(
-                    f"the text layer is over the limit of {limits().max_words} words", source=source
-                )
-            if not _usable(words):
-                scanned.append((index, width, height))
-                continue
-            big = [b for b in images if (b[2] - b[0]) * (b[3] - b[1]) >= _MIN_IMAGE_SHARE * width * height]
-            reader: Any = "text"
-            if big:
-                render = render_scale(width, height, OCR_DPI)
-                words += _picture_words(document, index, big, render, source)
-                reader = "text+ocr"
-            page = Page(number, width, height, "pt", reader, words, chars=chars)
-            page.tables = read_grids(page, chars, partial(page_edges, document, index))
-            pages.append(page)
+            with OpenPage(document, index) as loaded:  # one load for characters, images and paths
+                chars, images = read_layer(loaded.get())
+                words = repair_unmapped(_text_layer(chars, number, source), loaded.get())
+                word_count += len(words)
+                if word_count > limits().max_words:
+                    raise InputTooLargeError(
+                        f"the text layer is over the limit of {limits().max_words} words", source=source
+                    )
+                if not _usable(words):
+                    scanned.append((index, width, height))
+                    continue
+                share = _MIN_IMAGE_SHARE * width * height
+                big = [b for b in images if (b[2] - b[0]) * (b[3] - b[1]) >= share]
+                reader: Any = "text"
+                if big:
+                    render = render_scale(width, height, OCR_DPI)
+                    words += _picture_words(loaded, number, big, render, source)
+                    reader = "text+ocr"
+                page = Page(number, width, height, "pt", reader, words, chars=chars)
+                page.tables = read_grids(page, chars, partial(_edges, loaded))
+                pages.append(page)
         # Scanned pages are OCR'd together: two at a time, the language probed once.
         for (index, width, height), words in zip(scanned, ocr_pages(scans(), source), strict=True):
             pages.append(Page(index + 1, width, height, "pt", "ocr", words))

@@ -25,25 +25,26 @@ Char = tuple[str, float, float, float, float, bool, bool]  # text, box, upright,
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom
 
 
-def read_layer(document: Any, index: int) -> tuple[list[Char], list[Box]]:
-    """The page's characters and image boxes, from one page load (loading parses the content
-    stream, the costly part)."""
+def read_layer(page: Any) -> tuple[list[Char], list[Box]]:
+    """The characters and image boxes of a loaded page (:class:`~.pdfium.OpenPage`)."""
     from tools.documents.pdfium import _LOCK
 
     with _LOCK:
-        page = document[index]
-        try:
-            return _chars(page), _images(page)
-        finally:
-            page.close()
+        return _chars(page), _images(page)
 
 
 def page_chars(document: Any, index: int) -> list[Char]:
-    return read_layer(document, index)[0]
+    from tools.documents.pdfium import OpenPage
+
+    with OpenPage(document, index) as page:
+        return read_layer(page.get())[0]
 
 
 def image_boxes(document: Any, index: int) -> list[Box]:
-    return read_layer(document, index)[1]
+    from tools.documents.pdfium import OpenPage
+
+    with OpenPage(document, index) as page:
+        return read_layer(page.get())[1]
 
 
 def _codes(handle: Any, count: int) -> list[int]:

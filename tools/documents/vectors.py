@@ -31,31 +31,33 @@ def _compose(inner: Matrix, outer: Matrix) -> Matrix:
     return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
 
 
-def _apply(m: Matrix, x: float, y: float) -> Point:
-    return (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
-
-
 def _subpaths(path: Any, matrix: Matrix) -> list[tuple[str, list[Point]]]:
     """The path's subpaths as pdfminer sees them: operator letters (``m``, ``l``, ``c``, ``h``) and
     each operator's end point in page space (``h`` closes back to the subpath's start)."""
     import pypdfium2.raw as raw
 
     x, y = ctypes.c_float(), ctypes.c_float()
+    x_ref, y_ref = ctypes.byref(x), ctypes.byref(y)
+    get_segment, get_point = raw.FPDFPath_GetPathSegment, raw.FPDFPathSegment_GetPoint
+    get_type, get_close = raw.FPDFPathSegment_GetType, raw.FPDFPathSegment_GetClose
+    moveto, bezierto = raw.FPDF_SEGMENT_MOVETO, raw.FPDF_SEGMENT_BEZIERTO
+    a, b, c, d, e, f = matrix
     subpaths: list[tuple[str, list[Point]]] = []
     ops: list[str] = []
     points: list[Point] = []
     pending_curve = 0
     for i in range(raw.FPDFPath_CountSegments(path)):
-        segment = raw.FPDFPath_GetPathSegment(path, i)
-        if not segment or not raw.FPDFPathSegment_GetPoint(segment, ctypes.byref(x), ctypes.byref(y)):
+        segment = get_segment(path, i)
+        if not segment or not get_point(segment, x_ref, y_ref):
             continue
-        kind = raw.FPDFPathSegment_GetType(segment)
-        point = _apply(matrix, x.value, y.value)
-        if kind == raw.FPDF_SEGMENT_MOVETO:
+        kind = get_type(segment)
+        px, py = x.value, y.value
+        point = (a * px + c * py + e, b * px + d * py + f)
+        if kind == moveto:
             if ops:
                 subpaths.append(("".join(ops), points))
             ops, points, pending_curve = ["m"], [point], 0
-        elif kind == raw.FPDF_SEGMENT_BEZIERTO:
+        elif kind == bezierto:
             # PDFium stores a Bézier as three segments (two control points, the end point); pdfminer
             # keeps one operator with the end point.
             pending_curve += 1
@@ -66,7 +68,7 @@ def _subpaths(path: Any, matrix: Matrix) -> list[tuple[str, list[Point]]]:
         else:
             ops.append("l")
             points.append(point)
-        if raw.FPDFPathSegment_GetClose(segment) and ops:
+        if ops and get_close(segment):
             ops.append("h")
             points.append(points[0])
     if ops:
@@ -153,8 +155,9 @@ def walk_objects(page: Any, kinds: set[int]) -> Iterator[tuple[Any, int, Matrix]
     yield from walk(page.raw, False, _IDENTITY, 0)
 
 
-def page_edges(document: Any, index: int) -> list[Edge]:
-    """Every edge of every painted path on page ``index``, form XObjects included."""
+def page_edges(page: Any) -> list[Edge]:
+    """Every edge of every painted path on a loaded page (:class:`~.pdfium.OpenPage`), form
+    XObjects included."""
     import pypdfium2.raw as raw
 
     from tools.documents.pdfium import _LOCK
@@ -162,16 +165,12 @@ def page_edges(document: Any, index: int) -> list[Edge]:
     edges: list[Edge] = []
     fill, stroke = ctypes.c_int(), ctypes.c_int()
     with _LOCK:
-        page = document[index]
-        try:
-            left, _bottom, _right, top_edge = page.get_mediabox()
-            for obj, _kind, matrix in walk_objects(page, {raw.FPDF_PAGEOBJ_PATH}):
-                if not raw.FPDFPath_GetDrawMode(obj, ctypes.byref(fill), ctypes.byref(stroke)):
-                    continue
-                if fill.value == raw.FPDF_FILLMODE_NONE and not stroke.value:
-                    continue  # not painted (a clipping path): pdfminer never sees it
-                for shape, points in _subpaths(obj, matrix):
-                    edges += shape_edges(shape, _flip(points, left, top_edge))
-        finally:
-            page.close()
+        left, _bottom, _right, top_edge = page.get_mediabox()
+        for obj, _kind, matrix in walk_objects(page, {raw.FPDF_PAGEOBJ_PATH}):
+            if not raw.FPDFPath_GetDrawMode(obj, ctypes.byref(fill), ctypes.byref(stroke)):
+                continue
+            if fill.value == raw.FPDF_FILLMODE_NONE and not stroke.value:
+                continue  # not painted (a clipping path): pdfminer never sees it
+            for shape, points in _subpaths(obj, matrix):
+                edges += shape_edges(shape, _flip(points, left, top_edge))
     return edges
