@@ -45,6 +45,15 @@ def render_page(document: Any, index: int, *, scale: float, grayscale: bool = Fa
     return image
 
 
+def page_origin(page: Any) -> tuple[float, float]:
+    """(left, top) of a loaded page's MediaBox in PDF space: where the top-left origin of the
+    reading's coordinates lies. A MediaBox inherited from the page tree (fpdf2 writes it there) is
+    invisible to PDFium's MediaBox call, which then answers US Letter; the page's bounding box,
+    which does follow the tree, stands in for it."""
+    box = page.get_mediabox(fallback_ok=False) or page.get_bbox()
+    return float(box[0]), float(box[3])
+
+
 class OpenPage:
     """One page of a document, loaded on first use and kept until :meth:`close`, so that the
     readers of its characters, images, paths and pictures share one load (loading parses the

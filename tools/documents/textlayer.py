@@ -73,7 +73,9 @@ def _chars(page: Any) -> list[Char]:
     import pypdfium2.raw as raw
 
     chars: list[Char] = []
-    left, _bottom, _right, top_edge = page.get_mediabox()
+    from tools.documents.pdfium import page_origin
+
+    left, top_edge = page_origin(page)
     handle = raw.FPDFText_LoadPage(page.raw)
     if not handle:
         return chars
@@ -190,9 +192,10 @@ def _images(page: Any) -> list[Box]:
     the unit square of its matrix."""
     import pypdfium2.raw as raw
 
+    from tools.documents.pdfium import page_origin
     from tools.documents.vectors import walk_objects
 
-    left, _bottom, _right, top_edge = page.get_mediabox()
+    left, top_edge = page_origin(page)
     boxes = []
     for _obj, _kind, m in walk_objects(page, {raw.FPDF_PAGEOBJ_IMAGE}):
         xs = [m[4], m[0] + m[4], m[2] + m[4], m[0] + m[2] + m[4]]

@@ -160,12 +160,12 @@ def page_edges(page: Any) -> list[Edge]:
     XObjects included."""
     import pypdfium2.raw as raw
 
-    from tools.documents.pdfium import _LOCK
+    from tools.documents.pdfium import _LOCK, page_origin
 
     edges: list[Edge] = []
     fill, stroke = ctypes.c_int(), ctypes.c_int()
     with _LOCK:
-        left, _bottom, _right, top_edge = page.get_mediabox()
+        left, top_edge = page_origin(page)
         for obj, _kind, matrix in walk_objects(page, {raw.FPDF_PAGEOBJ_PATH}):
             if not raw.FPDFPath_GetDrawMode(obj, ctypes.byref(fill), ctypes.byref(stroke)):
                 continue
