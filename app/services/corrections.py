@@ -5,6 +5,11 @@ the agent's proposal as made (with the versions that made it, where the proposal
 edit (who, when, what, the edit's guard verdict), every decision with its structured reason
 (``reason_code``, ``correct_action``), the changes actually applied and the outcome.
 
+Document field corrections (issue 14) are labels too, at field level: each one an analyst taught on a
+case's document (document, field, old value, corrected value, who, when) is in the record's
+``document_corrections``, and a case with such corrections is exported even before it is decided
+(its ``label`` is then None; the corrections suite replays only decided cases).
+
 Gold labels derive from the final *applied* outcome only (issue 13): one label per case, the last
 applied approve/reject wins; an edit nobody approved is part of the record but never a label, and an
 approval's gold changes are the ones the graph applied (``cases.final_changes``), not the agent's
@@ -35,7 +40,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import Case, Decision, LabelledCase, Proposal
+from app.db.models import AuditEvent, Case, CaseDocument, Decision, LabelledCase, Proposal
 
 DATASET = "corrections"
 SCHEMA_VERSION = 1
@@ -70,6 +75,48 @@ def _case_input(session: Session, case: Case) -> dict[str, Any]:
     if snapshot is not None and isinstance(snapshot.record.get("case"), dict):
         return dict(snapshot.record["case"])
     return dict(case.payload)
+
+
+def document_corrections(session: Session, case_id: str) -> list[dict[str, Any]]:
+    """The field-level labels of the case's documents: each correction an analyst taught
+    (``POST /v1/documents/{id}/corrections``), with the value it replaced, who and when, and
+    whether its layout rule was removed since. Read from the case's audit events, in order."""
+    events = list(
+        session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.case_id == case_id,
+                AuditEvent.event.in_(("document_corrected", "layout_rule_removed")),
+            )
+            .order_by(AuditEvent.seq)
+        )
+    )
+    removed = {e.data.get("rule_id") for e in events if e.event == "layout_rule_removed"}
+    names = {
+        link.sha256: link.name
+        for link in session.scalars(select(CaseDocument).where(CaseDocument.case_id == case_id))
+    }
+    labels = []
+    for event in events:
+        if event.event != "document_corrected":
+            continue
+        data = event.data
+        labels.append(
+            {
+                "document_id": data.get("document_id"),
+                "document": data.get("document") or names.get(str(data.get("document_id"))),
+                "field": data.get("field"),
+                "old": data.get("old"),
+                "new": data.get("value"),
+                "page": data.get("page"),
+                "bbox": data.get("bbox"),
+                "user": event.actor,
+                "at": event.created_at,
+                "rule_id": data.get("rule_id"),
+                "rule_removed": data.get("rule_id") in removed,
+            }
+        )
+    return labels
 
 
 def decision_record(session: Session, case: Case) -> dict[str, Any]:
@@ -134,6 +181,7 @@ def decision_record(session: Session, case: Case) -> dict[str, Any]:
         "final": history[decisions.index(final)] if final else None,
         "applied_changes": list(case.final_changes or []),
         "outcome": {"status": case.status, "error": case.error},
+        "document_corrections": document_corrections(session, case.id),
     }
     record["label"] = _label(final, decided, case) if final else None
     if final is not None and final.user.startswith(SYSTEM_PREFIX):
@@ -188,19 +236,26 @@ def _label(final: Decision, decided: Proposal | None, case: Case) -> dict[str, A
 
 
 def labelled_records(session: Session) -> list[dict[str, Any]]:
-    """One record per finally decided case, ordered by case id (stable content for hashing)."""
-    case_ids = session.scalars(
+    """One record per case that holds a label, ordered by case id (stable content for hashing): a
+    finally decided case (its gold ``label``), or a case whose documents an analyst corrected (its
+    field-level ``document_corrections``; ``label`` stays None until the case is decided)."""
+    decided = session.scalars(
         select(Decision.case_id)
         .where(Decision.decision.in_(FINAL_DECISIONS), Decision.state == "applied")
         .distinct()
     ).all()
+    corrected = session.scalars(
+        select(AuditEvent.case_id)
+        .where(AuditEvent.event == "document_corrected", AuditEvent.case_id.is_not(None))
+        .distinct()
+    ).all()
     records = []
-    for case_id in sorted(case_ids):
+    for case_id in sorted({c for c in (*decided, *corrected) if c is not None}):
         case = session.scalar(select(Case).where(Case.id == case_id))
         if case is None:
             continue
         record = decision_record(session, case)
-        if record["label"] is not None:
+        if record["label"] is not None or record["document_corrections"]:
             records.append(record)
     return records
 
@@ -243,9 +298,10 @@ def _manifest(records: list[dict[str, Any]], digest: str, version: int) -> dict[
         "sha256": digest,
         "count": len(records),
         "counts": {
-            "decision": dict(Counter(r["label"]["decision"] for r in records)),
+            "decision": dict(Counter(r["label"]["decision"] for r in records if r["label"])),
             "exception_code": dict(Counter(r["exception_code"] for r in records)),
             "edited": sum(1 for r in records if r["edits"]),
+            "field_labels": sum(len(r.get("document_corrections") or []) for r in records),
         },
         "date_range": {"first": min(times, default=None), "last": max(times, default=None)},
         "versions": {key: sorted(values) for key, values in sorted(versions.items())},

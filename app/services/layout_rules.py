@@ -4,8 +4,10 @@
 (the box the analyst selected, its label anchor and the issuer's fingerprint) and re-extracts the
 document with it; ``GET /v1/layout-rules`` lists the active rules; ``DELETE /v1/layout-rules/{id}``
 removes one (the row stays, marked deleted, so the audit trail can still name it). Every change is an
-audit event, on each case that holds the document (so it reaches the case's decision record), or
-on no case when the document belongs to none.
+audit event, on each case that holds the document, or on no case when the document belongs to none.
+The ``document_corrected`` event carries the value the field had before (``old``) next to the
+corrected one: :mod:`app.services.corrections` turns it into a field-level label in the case's
+decision record.
 
 :func:`install_provider` makes the database the source of the extractor's learned rules in this
 process; rules are re-read at most every :data:`CACHE_SECONDS` and at once after a change here.
@@ -70,6 +72,19 @@ def _validate_value(field: str, value: str) -> None:
         raise ValidationError(f"{value!r} is not a valid {field}", source="value")
 
 
+def _current_value(extraction: list[Any] | None, field: str) -> str | None:
+    """The value ``field`` (``remittance.total_amount``) has in a stored extraction, before a
+    correction replaces it: the "old" half of the field-level label the correction becomes."""
+    if not extraction or not isinstance(extraction[0], dict):
+        return None
+    current: Any = extraction[0]
+    for part in field.split("."):
+        if not isinstance(current, dict):
+            return None
+        current = current.get(part)
+    return None if current is None else str(current)
+
+
 def _case_ids(session: Session, document_id: str) -> list[str | None]:
     ids = sorted(set(session.scalars(select(CaseDocument.case_id).where(CaseDocument.sha256 == document_id))))
     return list(ids) or [None]
@@ -88,6 +103,9 @@ def teach(
     link = session.scalar(select(CaseDocument).where(CaseDocument.sha256 == document_id).limit(1))
     name = link.name if link is not None else document_id
     data = store.get(document_id)
+    if document.extraction is None:  # not read yet (the case is still queued): read it as it stands
+        document.extraction = [e.to_json_dict() for e in extract_bytes(data, name)]
+    old = _current_value(document.extraction, body.field)
     pages = read_pages(data, name)
     rule = teaching.teach(
         pages, name, field=body.field, page=body.page, bbox=body.bbox, value=body.value, taught_by=user
@@ -108,7 +126,8 @@ def teach(
             event="document_corrected",
             actor=user,
             case_id=case_id,
-            data={"document_id": document_id, "rule_id": row.id} | body.model_dump(mode="json"),
+            data={"document_id": document_id, "document": name, "rule_id": row.id, "old": old}
+            | body.model_dump(mode="json"),
         )
     session.commit()
     invalidate()

@@ -77,6 +77,8 @@ def _score(proposal: dict[str, Any], label: dict[str, Any]) -> dict[str, float |
 
 def run(options: SuiteOptions) -> SuiteResult:
     records, entry = load(options)
+    # Records with only field-level document corrections (an undecided case) have no case label.
+    records = [r for r in records if r.get("label")]
     if options.limit:
         records = records[: options.limit]
     rows = [{"id": r["case_id"], "case": r["case"], "expected": r["label"]} for r in records]

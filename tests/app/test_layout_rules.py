@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from typing import Any
 
 from tests.app.conftest import Api
@@ -150,3 +151,46 @@ def test_case_page_form_corrects_a_field_from_a_selected_box(api: Api) -> None:
     [rule] = api.client.get("/v1/layout-rules", headers=api.h["analyst"]).json()["rules"]
     assert rule["field"] == "remittance.total_amount" and rule["document_id"] == document["document_id"]
     assert _total(_extract(api, _invoice(*ISSUER_A, "A-2002", "20,00", "23,80"), "a3.pdf"))[0] == "23.80"
+
+
+def test_a_taught_correction_is_a_field_label_in_the_decision_record_and_the_export(
+    api: Api, tmp_path: Any
+) -> None:
+    from app.services.cases import get_case
+    from app.services.corrections import decision_record, export_dataset
+
+    # An issuer of its own: rules taught by the other tests may still be active in a shared database.
+    taught = _invoice(
+        "Plover Parts GmbH", "DE44500105175407324931", "DE111111125", "P-3001", "100,00", "119,00"
+    )
+    case_id = api.submit(documents=[{"name": "a1.pdf", "content_base64": base64.b64encode(taught).decode()}])
+    [document] = api.view(case_id)["documents"]
+    before, _ = _total(_extract(api, taught, "a1.pdf"))
+    assert before is not None and before != "119.00"  # the generic reading: the net sum
+    response = api.client.post(
+        f"/v1/documents/{document['document_id']}/corrections",
+        json={
+            "field": "remittance.total_amount",
+            "value": "119.00",
+            "page": 1,
+            "bbox": _box_of(taught, "119,00"),
+        },
+        headers=api.h["analyst"],
+    )
+    assert response.status_code == 201, response.text
+    rule_id = response.json()["rule"]["id"]
+    db = api.app.state.services.db
+    with db.session() as session:
+        [label] = decision_record(session, get_case(session, case_id))["document_corrections"]
+        export = export_dataset(session, tmp_path)
+    assert label["document_id"] == document["document_id"] and label["document"] == "a1.pdf"
+    assert (label["field"], label["old"], label["new"]) == ("remittance.total_amount", before, "119.00")
+    assert label["user"] == response.json()["rule"]["created_by"] and label["rule_removed"] is False
+    # Undecided, the case is exported for its field label alone, without a case label.
+    [row] = [json.loads(line) for line in (export.path / "corrections.jsonl").read_text().splitlines()]
+    assert row["case_id"] == case_id and row["label"] is None and row["document_corrections"] == [label]
+    assert json.loads((export.path / "manifest.json").read_text())["counts"]["field_labels"] == 1
+    api.client.delete(f"/v1/layout-rules/{rule_id}", headers=api.h["analyst"])
+    with db.session() as session:
+        [label] = decision_record(session, get_case(session, case_id))["document_corrections"]
+    assert label["rule_removed"] is True  # the label stays; the record says the rule is gone

@@ -55,6 +55,23 @@ def match_tokens(keys: list[str], start: int, label: tuple[str, ...]) -> bool:
     return all(keys[start + i] == token for i, token in enumerate(label))
 
 
+class LabelSet:
+    """Labels indexed by their first token: a line is checked only against the labels its words
+    start, not all of them (the matching runs for every line of every page)."""
+
+    def __init__(self, labels: list[tuple[str, ...]]) -> None:
+        self.by_first: dict[str, list[tuple[str, ...]]] = {}
+        for label in labels:
+            if label:
+                self.by_first.setdefault(label[0], []).append(label)
+
+    def starts(self, keys: list[str], start: int = 0) -> bool:
+        """Whether ``keys[start:]`` begins with one of the labels."""
+        if start >= len(keys):
+            return False
+        return any(match_tokens(keys, start, label) for label in self.by_first.get(keys[start], ()))
+
+
 @dataclass
 class Document:
     pages: list[Page]

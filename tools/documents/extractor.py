@@ -21,7 +21,7 @@ from tools.documents.hints import load_hints
 from tools.documents.labels import INVOICE_WORDS, REMITTANCE_WORDS, tokens
 from tools.documents.layout import Page, bbox_of
 from tools.documents.learned import apply_rules, current_rules
-from tools.documents.letter import letter_payment_date
+from tools.documents.letter import letter_payment_date, sentence_payment_date
 from tools.documents.lines import find_lines, narrow
 from tools.documents.normalize import find_amounts, fold, mentioned_currencies, parse_currency
 from tools.documents.parties import find_parties
@@ -138,7 +138,7 @@ def extract_pages(pages: list[Page], source: str, *, use_rules: bool = True) -> 
     found = header_fields(doc)
     _apply_hints(doc, found)
     if "payment_date" not in found and doc_type == "remittance_advice":
-        dated = letter_payment_date(doc)
+        dated = letter_payment_date(doc) or sentence_payment_date(doc)
         if dated is not None:
             found["payment_date"] = dated
     if doc_type == "invoice":

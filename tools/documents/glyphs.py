@@ -17,27 +17,23 @@ from tools.documents.layout import Word
 _UNMAPPED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 
 
-def _pdfium_text(document: Any, index: int) -> str:
+def _pdfium_text(page: Any) -> str:
     from tools.documents import pdfium
 
     with pdfium._LOCK:  # PDFium is not thread-safe; share the module's one lock
-        page = document[index]
+        textpage = page.get_textpage()
         try:
-            textpage = page.get_textpage()
-            try:
-                return str(textpage.get_text_range())
-            finally:
-                textpage.close()
+            return str(textpage.get_text_range())
         finally:
-            page.close()
+            textpage.close()
 
 
-def repair_unmapped(words: list[Word], document: Any, index: int) -> list[Word]:
-    """``words`` with unmapped glyphs replaced by PDFium's reading of page ``index`` (0-based)."""
+def repair_unmapped(words: list[Word], page: Any) -> list[Word]:
+    """``words`` with unmapped glyphs replaced by PDFium's reading of the loaded ``page``."""
     damaged = [w for w in words if _UNMAPPED.search(w.text)]
     if not damaged:
         return words
-    text = _pdfium_text(document, index)
+    text = _pdfium_text(page)
     fixed: dict[int, Word] = {}
     for word in damaged:
         parts = _UNMAPPED.split(word.text)

@@ -1,29 +1,36 @@
-"""Line items from the tables pdfplumber finds in a text layer (ruled and unruled strategies).
+"""Line items from the tables pdfplumber's table finder sees in a text layer (ruled and unruled).
 
-Contract: :func:`read_grids` returns the :class:`Grid` s of one pdfplumber page, tried only when the
-word layout shows a line-item header (a page without one has no table worth the time): the ``lines``
-strategy for ruled tables, and the ``text`` strategy (columns from word alignment) when no ruled
-table with a header was found. :func:`grid_items` reads the grids of one strategy into
-:class:`ItemHit` s whose boxes are the table cells'. Choosing between these and the word-position
-reader is :func:`tools.documents.lines.find_lines`' job.
+Contract: :func:`read_grids` returns the ruled :class:`Grid` s of one page (the ``lines`` strategy),
+tried only when the word layout shows a line-item header (a page without one has no table worth
+the time); :func:`text_grids` those of the ``text`` strategy (columns from word alignment) on a page
+where no ruled table with a header was found, computed only when asked. The finder reads a
+:class:`Surface` built from what PDFium already gave the page (its characters, and the edges of
+its painted paths, :mod:`~.vectors`), not pdfplumber's own page: pdfminer would interpret the
+content stream again, in Python, at ten to a hundred times the cost. :func:`grid_items` reads
+the grids of one strategy into :class:`ItemHit` s whose boxes are the table cells'. Choosing
+between these and the word-position reader is :func:`tools.documents.lines.find_lines`' job.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tools.documents.document import (
     Document,
     Hit,
+    LabelSet,
     column_labels,
     is_header_columns,
     is_table_header,
-    match_tokens,
 )
 from tools.documents.items import ItemHit, cell_value, is_item
 from tools.documents.labels import CARRIED_TOKENS, HEADER_TOKENS, tokens
 from tools.documents.layout import Cell, Grid, Line, Page, Word
+from tools.documents.textlayer import Char, words_from_chars
 
 Strategy = Literal["lines", "text"]
 STRATEGIES: dict[Strategy, dict[str, Any]] = {
@@ -31,18 +38,164 @@ STRATEGIES: dict[Strategy, dict[str, Any]] = {
     # Two aligned words make a column edge: a one-invoice table has only its header and one row.
     "text": {"vertical_strategy": "text", "horizontal_strategy": "text", "min_words_vertical": 2},
 }
-_TOTAL_TOKENS = HEADER_TOKENS["total_amount"]
+Bbox = tuple[float, float, float, float]
+_TOTALS = LabelSet(HEADER_TOKENS["total_amount"])
+_CARRIED = LabelSet(CARRIED_TOKENS)
 
 
-def _grids(region: Any, number: int, strategy: Strategy) -> list[Grid]:
+def _clip(chars: list[Char], box: tuple[float, float, float, float]) -> list[Char]:
+    """The characters that overlap ``box``, their boxes cut to it (pdfplumber's ``crop``)."""
+    x0, top, x1, bottom = box
+    clipped = []
+    for text, cx0, ctop, cx1, cbottom, upright, gap in chars:
+        left, right, upper, lower = max(cx0, x0), min(cx1, x1), max(ctop, top), min(cbottom, bottom)
+        if right - left >= 0 and lower - upper >= 0 and (right - left) + (lower - upper) > 0:
+            clipped.append((text, left, upper, right, lower, upright, gap))
+    return clipped
+
+
+@dataclass
+class Surface:
+    """What pdfplumber's ``TableFinder`` reads of a page: its box, edges, and words."""
+
+    bbox: Bbox
+    chars: list[Char]
+    edges: list[dict[str, Any]]
+    # The characters' order by vertical centre, and those centres: a row's are found by bisection.
+    _order: list[int] | None = field(default=None, repr=False)
+    _middles: list[float] = field(default_factory=list, repr=False)
+
+    def extract_words(self, **_settings: Any) -> list[dict[str, Any]]:
+        """pdfplumber's default word grouping (:func:`~.textlayer.words_from_chars` follows it)."""
+        return [
+            {"text": w.text, "x0": w.x0, "x1": w.x1, "top": w.top, "bottom": w.bottom, "doctop": w.top}
+            for w in words_from_chars(self.chars, 0)
+        ]
+
+    def crop(self, box: tuple[float, float, float, float]) -> Surface:
+        from pdfplumber.utils import crop_to_bbox
+
+        return Surface(box, _clip(self.chars, box), crop_to_bbox(self.edges, box))
+
+    def texts(self, cells: list[Bbox | None]) -> list[str]:
+        """Each cell's text, from the characters whose centre lies in it (pdfplumber's
+        ``Table.extract``), words joined by single spaces. ``cells`` are one row's."""
+        boxes = [box for box in cells if box is not None]
+        if not boxes:
+            return ["" for _ in cells]
+        if self._order is None:
+            self._order = sorted(range(len(self.chars)), key=lambda i: _middle(self.chars[i]))
+            self._middles = [_middle(self.chars[i]) for i in self._order]
+        top, bottom = min(b[1] for b in boxes), max(b[3] for b in boxes)
+        span = self._order[bisect.bisect_left(self._middles, top) : bisect.bisect_left(self._middles, bottom)]
+        row = [self.chars[i] for i in sorted(span)]  # in page order, as pdfplumber reads them
+        return [
+            " ".join(w.text for w in words_from_chars(inside, 0)) if inside else ""
+            for inside in _share(row, cells)
+        ]
+
+
+def _middle(char: Char) -> float:
+    return (char[2] + char[4]) / 2
+
+
+def _inside(char: Char, box: Bbox) -> bool:
+    x, y = (char[1] + char[3]) / 2, (char[2] + char[4]) / 2
+    return box[0] <= x < box[2] and box[1] <= y < box[3]
+
+
+def _share(chars: list[Char], cells: list[Bbox | None]) -> list[list[Char]]:
+    """The characters (in their order) whose centre lies in each cell. Cells side by side are
+    found by bisection on their left edges; overlapping ones (a rare cell layout) by testing each."""
+    shares: list[list[Char]] = [[] for _ in cells]
+    placed = sorted((box[0], i, box) for i, box in enumerate(cells) if box is not None)
+    if any(a[2][2] > b[2][0] for a, b in itertools.pairwise(placed)):
+        for _, i, box in placed:
+            shares[i] = [c for c in chars if _inside(c, box)]
+        return shares
+    lefts = [x0 for x0, _, _ in placed]
+    for char in chars:
+        k = bisect.bisect_right(lefts, (char[1] + char[3]) / 2) - 1
+        if k >= 0 and _inside(char, placed[k][2]):
+            shares[placed[k][1]].append(char)
+    return shares
+
+
+Point = tuple[float, float]
+
+
+def _cells(intersections: dict[Point, dict[str, list[dict[str, Any]]]]) -> list[Bbox]:
+    """pdfplumber's ``intersections_to_cells``, same cells in the same order, with the points
+    below and to the right of each one looked up by column and row instead of scanned: its scan
+    is quadratic in the intersections, and a text-aligned table has hundreds."""
+    boxes = {
+        point: (
+            {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in edges["v"]},
+            {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in edges["h"]},
+        )
+        for point, edges in intersections.items()
+    }
+
+    def connects(p1: Point, p2: Point) -> bool:
+        if p1[0] == p2[0] and boxes[p1][0] & boxes[p2][0]:
+            return True
+        return p1[1] == p2[1] and bool(boxes[p1][1] & boxes[p2][1])
+
+    points = sorted(intersections)
+    by_x: dict[float, list[Point]] = {}
+    by_y: dict[float, list[Point]] = {}
+    place: dict[Point, tuple[int, int]] = {}  # the point's index in its column and in its row
+    for point in points:  # sorted by x then y: each list keeps that order
+        column, row = by_x.setdefault(point[0], []), by_y.setdefault(point[1], [])
+        place[point] = (len(column), len(row))
+        column.append(point)
+        row.append(point)
+    cells: list[Bbox] = []
+    for point in points:
+        below = by_x[point[0]][place[point][0] + 1 :]
+        right = by_y[point[1]][place[point][1] + 1 :]
+        cell: Bbox | None = None
+        for below_pt in below:
+            if not connects(point, below_pt):
+                continue
+            for right_pt in right:
+                if not connects(point, right_pt):
+                    continue
+                corner = (right_pt[0], below_pt[1])
+                if corner in boxes and connects(corner, right_pt) and connects(corner, below_pt):
+                    cell = (point[0], point[1], corner[0], corner[1])
+                    break
+            if cell is not None:
+                break
+        if cell is not None:
+            cells.append(cell)
+    return cells
+
+
+def _tables(surface: Surface, settings: dict[str, Any]) -> list[Any]:
+    """pdfplumber's ``TableFinder(surface, settings).tables`` with :func:`_cells` for its cells."""
+    from pdfplumber.table import Table, TableFinder, TableSettings, cells_to_tables, edges_to_intersections
+
+    finder = TableFinder.__new__(TableFinder)
+    finder.page = surface  # type: ignore[assignment]
+    finder.settings = TableSettings.resolve(settings)
+    finder.edges = finder.get_edges()
+    finder.intersections = edges_to_intersections(
+        finder.edges, finder.settings.intersection_x_tolerance, finder.settings.intersection_y_tolerance
+    )
+    finder.cells = _cells(finder.intersections)
+    return [Table(surface, group) for group in cells_to_tables(finder.cells)]  # type: ignore[arg-type]
+
+
+def _grids(surface: Surface, number: int, strategy: Strategy) -> list[Grid]:
     grids = []
-    for table in region.find_tables(STRATEGIES[strategy]):
+    for table in _tables(surface, STRATEGIES[strategy]):
         rows: list[list[Cell | None]] = []
-        for row, texts in zip(table.rows, table.extract(), strict=False):
+        for row in table.rows:
             cells: list[Cell | None] = []
-            for box, text in zip(row.cells, texts, strict=False):
-                joined = " ".join((text or "").split())
-                cells.append(Cell(joined, (box[0], box[1], box[2], box[3])) if box and joined else None)
+            for box, text in zip(row.cells, surface.texts(row.cells), strict=True):
+                text = " ".join(text.split())
+                cells.append(Cell(text, (box[0], box[1], box[2], box[3])) if box and text else None)
             rows.append(cells)
         x0, top, x1, bottom = (float(v) for v in table.bbox)
         grids.append(Grid(number, strategy, (x0, top, x1, bottom), rows))
@@ -57,32 +210,33 @@ def _regions(page: Page) -> list[tuple[float, float]]:
             continue
         bottom = page.height
         for following in page.lines[index + 1 :]:
-            if is_table_header(following) or any(
-                match_tokens(seg.keys, 0, label) for seg in following.segments for label in _TOTAL_TOKENS
-            ):
+            if is_table_header(following) or any(_TOTALS.starts(seg.keys) for seg in following.segments):
                 bottom = following.top - 0.5
                 break
         regions.append((max(0.0, line.top - 1), bottom))
     return regions
 
 
-def read_grids(open_page: Callable[[], Any], page: Page) -> list[Grid]:
-    """``open_page`` returns the pdfplumber page; it is called (pdfminer parses the page, the slow
-    part of reading a PDF) only when the word layout shows a table."""
-    regions = _regions(page)
-    if not regions:
+def read_grids(page: Page, chars: list[Char], edges: Callable[[], list[dict[str, Any]]]) -> list[Grid]:
+    """The page's ruled tables; ``edges`` (the painted paths' edges, a second page load) is called
+    only when the word layout shows a table. The text-aligned ones are read when asked
+    (:func:`text_grids`, from ``Page.chars``): often the word positions already read the table."""
+    if not _regions(page):
         return []
-    plumber_page = open_page()
-    ruled = _grids(plumber_page, page.number, "lines")
-    if any(_header_line(page.lines, grid) is not None for grid in ruled):
-        return ruled  # a ruled table with a header: the text strategy would only re-read it
+    return _grids(Surface((0.0, 0.0, page.width, page.height), chars, edges()), page.number, "lines")
+
+
+def text_grids(page: Page) -> list[Grid]:
+    """The tables that word alignment shows on a page without a ruled table under its header."""
+    if not page.chars or any(_header_line(page.lines, grid) is not None for grid in page.tables):
+        return []  # a ruled table with a header: the text strategy would only re-read it
     # Word alignment finds columns only where the table is alone: the key-value lines above it
     # would otherwise become columns of their own.
+    surface = Surface((0.0, 0.0, page.width, page.height), page.chars, [])
     text: list[Grid] = []
-    for top, bottom in regions:
-        region = plumber_page.crop((0, top, float(plumber_page.width), bottom), strict=False)
-        text += _grids(region, page.number, "text")
-    return ruled + text
+    for top, bottom in _regions(page):
+        text += _grids(surface.crop((0.0, top, page.width, bottom)), page.number, "text")
+    return text
 
 
 def _header_line(lines: list[Line], grid: Grid) -> Line | None:
@@ -125,9 +279,8 @@ def _columns(grid: Grid, header: Line) -> tuple[int, list[str | None]] | None:
     return start, names
 
 
-def _starts(text: str, labels: list[tuple[str, ...]]) -> bool:
-    keys = list(tokens(text))
-    return any(match_tokens(keys, 0, label) for label in labels)
+def _starts(text: str, labels: LabelSet) -> bool:
+    return labels.starts(list(tokens(text)))
 
 
 def _grid_rows(doc: Document, grid: Grid) -> list[ItemHit]:
@@ -139,9 +292,9 @@ def _grid_rows(doc: Document, grid: Grid) -> list[ItemHit]:
     items: list[ItemHit] = []
     for row in grid.rows[start + 1 :]:
         texts = [cell.text for cell in row if cell is not None]
-        if any(_starts(text, _TOTAL_TOKENS) for text in texts):
+        if any(_starts(text, _TOTALS) for text in texts):
             break  # the table ends at its total row
-        if any(_starts(text, CARRIED_TOKENS) for text in texts):
+        if any(_starts(text, _CARRIED) for text in texts):
             continue
         item = ItemHit()
         for name, cell in zip(columns, row, strict=False):
@@ -162,7 +315,7 @@ def grid_items(doc: Document, strategy: Strategy) -> list[ItemHit]:
     return [
         item
         for page in doc.pages
-        for grid in page.tables
+        for grid in (page.tables if strategy == "lines" else text_grids(page))
         if grid.strategy == strategy
         for item in _grid_rows(doc, grid)
     ]

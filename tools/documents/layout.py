@@ -8,6 +8,7 @@ original image for images.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import statistics
 from dataclasses import dataclass, field
@@ -138,12 +139,21 @@ class Page:
     reader: Literal["text", "ocr", "text+ocr", "plain"]
     words: list[Word]
     lines: list[Line] = field(default_factory=list)
-    # Tables of the text layer (ruled and unruled strategies), a second source of line items.
+    # Ruled tables of the text layer, a second source of line items.
     tables: list[Grid] = field(default_factory=list)
+    # The text layer's characters (text, x0, top, x1, bottom, upright, after a space), kept for the
+    # text-aligned tables (tools.documents.grids.text_grids); empty for OCR'd pages.
+    chars: list[tuple[str, float, float, float, float, bool, bool]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         if not self.lines:
             self.lines = group_lines(self.words)
+
+
+def _median(ordered: list[float]) -> float:
+    """``statistics.median`` of an already sorted list."""
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def group_lines(words: list[Word]) -> list[Line]:
@@ -152,17 +162,18 @@ def group_lines(words: list[Word]) -> list[Line]:
         return []
     ordered = sorted(words, key=lambda w: ((w.top + w.bottom) / 2, w.x0))
     lines: list[list[Word]] = []
+    tops: list[float] = []  # the last line's tops and bottoms, kept sorted for their medians
+    bottoms: list[float] = []
     for word in ordered:
         centre = (word.top + word.bottom) / 2
-        if lines:
-            last = lines[-1]
-            last_top = statistics.median(w.top for w in last)
-            last_bottom = statistics.median(w.bottom for w in last)
-            # Same line when the centre falls inside the line's band (skewed scans drift a little).
-            if last_top - 0.1 * word.height <= centre <= last_bottom + 0.1 * word.height:
-                last.append(word)
-                continue
+        # Same line when the centre falls inside the line's band (skewed scans drift a little).
+        if lines and _median(tops) - 0.1 * word.height <= centre <= _median(bottoms) + 0.1 * word.height:
+            lines[-1].append(word)
+            bisect.insort(tops, word.top)
+            bisect.insort(bottoms, word.bottom)
+            continue
         lines.append([word])
+        tops, bottoms = [word.top], [word.bottom]
     result = []
     for line_words in lines:
         line_words.sort(key=lambda w: w.x0)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from tools.documents.document import Document, Hit, column_labels, match_tokens
+from tools.documents.document import Document, Hit, LabelSet, column_labels, match_tokens
 from tools.documents.fields import valid_date
 from tools.documents.grids import grid_items
 from tools.documents.items import ID_RE as _ID_RE
@@ -25,16 +25,13 @@ from tools.documents.normalize import DATE_RE, find_amounts
 
 __all__ = ["ItemHit", "cell_value", "find_lines", "is_item", "narrow"]
 
-_TOTAL_TOKENS = HEADER_TOKENS["total_amount"]
+_TOTALS = LabelSet(HEADER_TOKENS["total_amount"])
+_CARRIED = LabelSet(CARRIED_TOKENS)
 
 
-def _starts_with(line: Line, labels: list[tuple[str, ...]], any_segment: bool = False) -> bool:
+def _starts_with(line: Line, labels: LabelSet, any_segment: bool = False) -> bool:
     segments = line.segments if any_segment else line.segments[:1]
-    for segment in segments:
-        keys = [w.key for w in segment.words]
-        if any(match_tokens(keys, 0, label) for label in labels):
-            return True
-    return False
+    return any(labels.starts(segment.keys) for segment in segments)
 
 
 def _assign(words: list[Word], columns: list[tuple[str, float, float]]) -> dict[str, list[Word]]:
@@ -68,9 +65,9 @@ def _table_items(doc: Document) -> list[ItemHit]:
             columns = None  # a wide gap or a new page without a repeated header ends the table
             continue
         last = line
-        if _starts_with(line, CARRIED_TOKENS, any_segment=True):
+        if _starts_with(line, _CARRIED, any_segment=True):
             continue
-        if _starts_with(line, _TOTAL_TOKENS, any_segment=True):
+        if _starts_with(line, _TOTALS, any_segment=True):
             columns = None  # the table ends at its total row
             continue
         cells = _assign(line.words, columns)
@@ -105,7 +102,7 @@ def _kv_items(doc: Document) -> list[ItemHit]:
                     if match_tokens(keys, 0, label) and (best is None or len(label) > best[1]):
                         best = (name, len(label))
             if best is None:
-                if _starts_with(line, _TOTAL_TOKENS):
+                if _starts_with(line, _TOTALS):
                     current = None
                 continue
             name, length = best
@@ -211,7 +208,11 @@ def find_lines(doc: Document, doc_type: str, total: Decimal | None = None) -> li
     total) wins, then the one whose rows agree (gross - discount = net), then the first in that
     order: a ruled grid's cells are the most direct evidence of the table's structure.
     """
-    readings = [grid_items(doc, "lines"), _table_items(doc), grid_items(doc, "text")]
+    readings = [grid_items(doc, "lines"), _table_items(doc)]
+    # The text-aligned grid is read only when it could win: it loses every tie, so not against
+    # a reading that already found lines summing to the total with every row agreeing.
+    if max(_rank(items, total) for items in readings) < (True, total is not None, 1.0):
+        readings.append(grid_items(doc, "text"))
     ranked = [(_rank(items, total), -index) for index, items in enumerate(readings)]
     best = readings[-max(ranked)[1]]
     if best or doc_type == "invoice":

@@ -8,6 +8,7 @@ be one thousand two hundred and thirty-four or one point two three four; ``09/08
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -63,8 +64,18 @@ DATE_RE = re.compile(rf"(?<![\w])(?:{_NUMERIC_DATE}|{_TEXT_DATE})(?![\w])", re.I
 
 def fold(text: str) -> str:
     """Lower-case, accent-free text for matching labels (OCR often drops accents)."""
+    if text.isascii():
+        return text.lower()  # NFKD leaves ASCII alone, and casefold is lower() there
+    return _fold_word(text) if len(text) <= 40 else _fold(text)
+
+
+def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+# Every word of every page is folded, and the same words recur across pages and documents.
+_fold_word = functools.lru_cache(maxsize=1 << 14)(_fold)
 
 
 @dataclass(frozen=True)

@@ -236,6 +236,25 @@ def ocr_image(
     return words
 
 
+def ocr_picture(
+    image: Image.Image, page: int, *, scale: float, offset: tuple[float, float], source: str = ""
+) -> list[Word]:
+    """OCR of a picture placed on a text page (level and clean: no deskew or binarisation).
+
+    The language is chosen as :func:`choose_language` would, without its separate probe pass: the
+    English reading *is* the probe (a small region is probed whole, in English), and it is kept
+    when the words are English; only another language costs a second pass.
+    """
+    allowed = limits().ocr_languages.split("+")
+    if len(allowed) == 1 or "eng" not in allowed:
+        return ocr_image(image, page, scale=scale, offset=offset, source=source, deskew=False)
+    words = ocr_image(image, page, scale=scale, offset=offset, source=source, deskew=False, languages="eng")
+    language = words_language(words) or "eng"
+    if language == "eng":
+        return words
+    return ocr_image(image, page, scale=scale, offset=offset, source=source, deskew=False, languages=language)
+
+
 @dataclass(frozen=True)
 class OcrJob:
     """One page image to OCR, with the page number and the mapping to the caller's coordinates."""

@@ -5,8 +5,8 @@ Contract: :func:`read_pdf` returns one :class:`Page` per PDF page, coordinates i
 origin). A page whose text layer is empty or unusable is rendered at 300 dpi and OCR'd (such pages
 two at a time, see :func:`~.ocr.ocr_pages`); a page with a text layer that also carries large images
 (company details pasted as a picture) gets those image areas OCR'd too. Text pages that show a
-line-item header also get pdfplumber's tables (``Page.tables``, see :mod:`~.grids`); pdfplumber (pdfminer,
-slow) is opened only for those. Raises
+line-item header also get their tables (``Page.tables``, see :mod:`~.grids`): pdfplumber's table
+finder over PDFium's characters and path edges, so no page is interpreted twice. Raises
 :class:`DocumentError` for encrypted, corrupt, empty or over-long PDFs.
 """
 
@@ -20,6 +20,7 @@ from typing import Any
 
 from tools.documents.layout import Page, Word
 from tools.documents.limits import MIN_TEXT_CHARS, OCR_DPI, limits
+from tools.documents.textlayer import Box, Char
 from tools.errors import DocumentError, InputTooLargeError
 
 # Images smaller than this share of the page are logos or signatures, not worth OCR time.
@@ -198,17 +199,40 @@ def _merge_kerning_splits(words: list[Word]) -> list[Word]:
     return merged
 
 
-def _text_layer(document: Any, index: int, source: str) -> list[Word]:
-    from tools.documents.textlayer import page_chars, words_from_chars
+def _text_layer(chars: list[Char], number: int, source: str) -> list[Word]:
+    from tools.documents.textlayer import words_from_chars
 
-    number = index + 1
-    chars = page_chars(document, index)
     if len(chars) > limits().max_page_chars:
         raise InputTooLargeError(
             f"page {number} has {len(chars)} characters, over the limit of {limits().max_page_chars} a page",
             source=source,
         )
     return _merge_kerning_splits(words_from_chars(chars, number))
+
+
+def _picture_words(page: Any, number: int, boxes: list[Box], render: float, source: str) -> list[Word]:
+    """OCR of the large pictures on a page that has a text layer (company details pasted as an
+    image): only their regions are rendered, and the page is let go (PDFium's lock with it) before
+    tesseract runs."""
+    from tools.documents.ocr import ocr_picture
+    from tools.documents.pdfium import render_region
+
+    crops = []
+    for image_box in boxes:
+        box = (max(0.0, image_box[0]), max(0.0, image_box[1]), image_box[2], image_box[3])
+        crops.append(render_region(page.get(), box, scale=render))
+    page.close()
+    found: list[Word] = []
+    for crop, scale, origin in crops:
+        read = ocr_picture(crop, number, scale=scale, offset=origin, source=source)
+        found += [w for w in read if w.confidence >= 0.5]
+    return found
+
+
+def _edges(page: Any) -> list[dict[str, Any]]:
+    from tools.documents.vectors import page_edges
+
+    return page_edges(page.get())
 
 
 def _usable(words: list[Word]) -> bool:
@@ -222,16 +246,15 @@ def _usable(words: list[Word]) -> bool:
 
 
 def read_pdf(data: bytes, source: str) -> list[Page]:
-    import pdfplumber
     from pdfminer.pdfexceptions import PDFException
     from pdfminer.pdfparser import PDFSyntaxError
     from pdfminer.psexceptions import PSException
 
     from tools.documents.glyphs import repair_unmapped
     from tools.documents.grids import read_grids
-    from tools.documents.ocr import OcrJob, ocr_image, ocr_pages
-    from tools.documents.pdfium import close_document, page_count, page_size, render_page
-    from tools.documents.textlayer import image_boxes
+    from tools.documents.ocr import OcrJob, ocr_pages
+    from tools.documents.pdfium import OpenPage, close_document, page_count, page_size, render_page
+    from tools.documents.textlayer import read_layer
 
     check_structure(data, source)  # the cheap structural limits: nothing below runs before they pass
     document = open_pdf(data, source)
@@ -245,49 +268,32 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
             image = render_page(document, index, scale=render, grayscale=True)
             yield OcrJob(image, index + 1, 1 / render)
 
-    plumber: list[Any] = []  # pdfplumber's document, opened only when a page has a table to read
-
-    def plumber_page(index: int) -> Any:
-        if not plumber:
-            plumber.append(pdfplumber.open(io.BytesIO(data)))
-        return plumber[0].pages[index]
-
     try:
         for index in range(page_count(document)):
             number = index + 1
             width, height = page_size(document, index)
             check_page_size(width, height, number, source)
-            words = repair_unmapped(_text_layer(document, index, source), document, index)
-            word_count += len(words)
-            if word_count > limits().max_words:
-                raise InputTooLargeError(
-                    f"the text layer is over the limit of {limits().max_words} words", source=source
-                )
-            if not _usable(words):
-                scanned.append((index, width, height))
-                continue
-            reader: Any = "text"
-            big_images = [
-                box
-                for box in image_boxes(document, index)
-                if (box[2] - box[0]) * (box[3] - box[1]) >= _MIN_IMAGE_SHARE * width * height
-            ]
-            if big_images:
-                render = render_scale(width, height, OCR_DPI)
-                scale = 1 / render
-                rendered = render_page(document, index, scale=render, grayscale=True)
-                for image_box in big_images:
-                    box = [max(0.0, float(v)) for v in image_box]
-                    crop = rendered.crop(tuple(int(v / scale) for v in box))
-                    # An embedded picture is level and clean: no deskew or binarisation needed.
-                    found = ocr_image(
-                        crop, number, scale=scale, offset=(box[0], box[1]), source=source, deskew=False
+            with OpenPage(document, index) as loaded:  # one load for characters, images and paths
+                chars, images = read_layer(loaded.get())
+                words = repair_unmapped(_text_layer(chars, number, source), loaded.get())
+                word_count += len(words)
+                if word_count > limits().max_words:
+                    raise InputTooLargeError(
+                        f"the text layer is over the limit of {limits().max_words} words", source=source
                     )
-                    words += [w for w in found if w.confidence >= 0.5]
-                reader = "text+ocr"
-            page = Page(number, width, height, "pt", reader, words)
-            page.tables = read_grids(partial(plumber_page, index), page)
-            pages.append(page)
+                if not _usable(words):
+                    scanned.append((index, width, height))
+                    continue
+                share = _MIN_IMAGE_SHARE * width * height
+                big = [b for b in images if (b[2] - b[0]) * (b[3] - b[1]) >= share]
+                reader: Any = "text"
+                if big:
+                    render = render_scale(width, height, OCR_DPI)
+                    words += _picture_words(loaded, number, big, render, source)
+                    reader = "text+ocr"
+                page = Page(number, width, height, "pt", reader, words, chars=chars)
+                page.tables = read_grids(page, chars, partial(_edges, loaded))
+                pages.append(page)
         # Scanned pages are OCR'd together: two at a time, the language probed once.
         for (index, width, height), words in zip(scanned, ocr_pages(scans(), source), strict=True):
             pages.append(Page(index + 1, width, height, "pt", "ocr", words))
@@ -303,7 +309,5 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
     ) as exc:
         raise DocumentError(f"corrupt PDF structure ({type(exc).__name__}: {exc})", source=source) from exc
     finally:
-        if plumber:
-            plumber[0].close()
         close_document(document)
     return pages

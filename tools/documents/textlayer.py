@@ -23,56 +23,94 @@ _Y_TOLERANCE = 3.0
 _LIGATURES = {"\x02": "-", "ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬁ": "fi", "ﬂ": "fl", "ﬆ": "st", "ﬅ": "st"}
 
 Char = tuple[str, float, float, float, float, bool, bool]  # text, box, upright, after a space
+Box = tuple[float, float, float, float]  # x0, top, x1, bottom
+
+
+def read_layer(page: Any) -> tuple[list[Char], list[Box]]:
+    """The characters and image boxes of a loaded page (:class:`~.pdfium.OpenPage`)."""
+    from tools.documents.pdfium import _LOCK
+
+    with _LOCK:
+        return _chars(page), _images(page)
 
 
 def page_chars(document: Any, index: int) -> list[Char]:
-    """The page's printed characters; spaces and line breaks only mark the next one as a word start."""
-    import pypdfium2 as pdfium
+    from tools.documents.pdfium import OpenPage
+
+    with OpenPage(document, index) as page:
+        return read_layer(page.get())[0]
+
+
+def image_boxes(document: Any, index: int) -> list[Box]:
+    from tools.documents.pdfium import OpenPage
+
+    with OpenPage(document, index) as page:
+        return read_layer(page.get())[1]
+
+
+def _codes(handle: Any, count: int) -> list[int]:
+    """Each character's code point: the page's text in one call, asking character by character
+    only where that text holds no code point of its own (PDFium writes 0xFFFE there, e.g. for the
+    hyphen that ends a line, code 2, and surrogate pairs for code points past 0xFFFF)."""
+    import ctypes
+
     import pypdfium2.raw as raw
 
-    from tools.documents.pdfium import _LOCK
+    buffer = (ctypes.c_ushort * (count + 1))()
+    written = raw.FPDFText_GetText(handle, 0, count, buffer)
+    if written != count + 1:
+        return [raw.FPDFText_GetUnicode(handle, i) for i in range(count)]
+    codes = list(buffer[:count])
+    for i, code in enumerate(codes):
+        if code >= 0xD800 and (code <= 0xDFFF or code >= 0xFFFE):
+            codes[i] = raw.FPDFText_GetUnicode(handle, i)
+    return codes
+
+
+def _chars(page: Any) -> list[Char]:
+    """The page's printed characters; spaces and line breaks only mark the next one as a word start."""
+    import ctypes
+
+    import pypdfium2.raw as raw
 
     chars: list[Char] = []
-    with _LOCK:
-        page = document[index]
-        try:
-            left, _bottom, _right, top_edge = page.get_mediabox()
-            textpage = page.get_textpage()
-            try:
-                handle = textpage.raw
-                gap = False
-                for i in range(textpage.count_chars()):
-                    code = raw.FPDFText_GetUnicode(handle, i)
-                    if code == 0xFFFE or code == 0xFFFF:
-                        continue
-                    text = chr(code) if code < 0xD800 or code > 0xDFFF else "\ufffd"
-                    if text.isspace():
-                        # A space, or PDFium's own word-gap guess (generated; pdfminer splits there
-                        # by width): the next character starts a word, wherever its box lies.
-                        gap = True
-                        continue
-                    try:
-                        x0, y0, x1, y1 = textpage.get_charbox(i, loose=True)
-                    except pdfium.PdfiumError:
-                        continue  # a character without a box cannot be placed
-                    angle = raw.FPDFText_GetCharAngle(handle, i)
-                    upright = angle < 0.01 or angle > 6.27 or angle < 0  # -1: unknown, taken as level
-                    top, bottom = top_edge - y1, top_edge - y0
-                    if chars and upright and chars[-1][5]:
-                        # A glyph without font metrics gets its ink box (a hyphen a point high):
-                        # inside the character before it, it takes that one's line height.
-                        prev = chars[-1]
-                        if (
-                            prev[2] <= (top + bottom) / 2 <= prev[4]
-                            and bottom - top < (prev[4] - prev[2]) / 2
-                        ):
-                            top, bottom = prev[2], prev[4]
-                    chars.append((text, x0 - left, top, x1 - left, bottom, upright, gap))
-                    gap = False
-            finally:
-                textpage.close()
-        finally:
-            page.close()
+    from tools.documents.pdfium import page_origin
+
+    left, top_edge = page_origin(page)
+    handle = raw.FPDFText_LoadPage(page.raw)
+    if not handle:
+        return chars
+    # Raw calls into one reused rectangle: the helpers' wrappers cost more than PDFium's work.
+    get_angle, get_box = raw.FPDFText_GetCharAngle, raw.FPDFText_GetLooseCharBox
+    rect = raw.FS_RECTF()
+    rect_ref = ctypes.byref(rect)
+    try:
+        gap = False
+        for i, code in enumerate(_codes(handle, raw.FPDFText_CountChars(handle))):
+            if code == 0xFFFE or code == 0xFFFF:
+                continue
+            text = chr(code) if code < 0xD800 or code > 0xDFFF else "\ufffd"
+            if text.isspace():
+                # A space, or PDFium's own word-gap guess (generated; pdfminer splits there
+                # by width): the next character starts a word, wherever its box lies.
+                gap = True
+                continue
+            if not get_box(handle, i, rect_ref):
+                continue  # a character without a box cannot be placed
+            angle = get_angle(handle, i)
+            upright = angle < 0.01 or angle > 6.27  # -1 (unknown) is taken as level
+            x0, x1 = rect.left - left, rect.right - left
+            top, bottom = top_edge - rect.top, top_edge - rect.bottom
+            if chars and upright and chars[-1][5]:
+                # A glyph without font metrics gets its ink box (a hyphen a point high):
+                # inside the character before it, it takes that one's line height.
+                prev = chars[-1]
+                if prev[2] <= (top + bottom) / 2 <= prev[4] and bottom - top < (prev[4] - prev[2]) / 2:
+                    top, bottom = prev[2], prev[4]
+            chars.append((text, x0, top, x1, bottom, upright, gap))
+            gap = False
+    finally:
+        raw.FPDFText_ClosePage(handle)
     return chars
 
 
@@ -91,7 +129,7 @@ def words_from_chars(chars: list[Char], number: int) -> list[Word]:
         _flush(current, number, words)
     for line in _lines([c for c in chars if c[5]]):
         current = []
-        for char in sorted(line, key=lambda c: c[1]):
+        for char in sorted(line, key=_left):
             if current and (
                 char[6]
                 or char[1] > current[-1][3] + _X_TOLERANCE
@@ -104,60 +142,63 @@ def words_from_chars(chars: list[Char], number: int) -> list[Word]:
     return words
 
 
+def _left(char: Char) -> float:
+    return char[1]
+
+
+def _top(char: Char) -> float:
+    return char[2]
+
+
 def _clusters(chars: list[Char], position: Callable[[Char], float]) -> list[list[Char]]:
     """Characters sorted by ``position``, chained while each is within the tolerance of the one before."""
     clusters: list[list[Char]] = []
     last = None
     for char in sorted(chars, key=position):
-        if last is None or position(char) - last > _Y_TOLERANCE:
+        value = position(char)
+        if last is None or value - last > _Y_TOLERANCE:
             clusters.append([])
         clusters[-1].append(char)
-        last = position(char)
+        last = value
     return clusters
 
 
 def _lines(chars: list[Char]) -> list[list[Char]]:
     """Characters clustered by top."""
-    return _clusters(chars, lambda c: c[2])
+    return _clusters(chars, _top)
 
 
 def _columns(chars: list[Char]) -> list[list[Char]]:
     """Turned characters as runs: clustered by left edge, each run one word from top to bottom."""
-    return [sorted(run, key=lambda c: c[2]) for run in _clusters(chars, lambda c: c[1])]
+    return [sorted(run, key=_top) for run in _clusters(chars, _left)]
 
 
 def _flush(chars: list[Char], number: int, words: list[Word]) -> None:
     if not chars:
         return
-    text = "".join(_LIGATURES.get(c[0], c[0]) for c in chars)
+    text = "".join([_LIGATURES.get(c[0], c[0]) for c in chars])
     if not text.strip("\ufffd \t\n"):
         return  # nothing PDFium could name
-    words.append(
-        Word(
-            text,
-            min(c[1] for c in chars),
-            min(c[2] for c in chars),
-            max(c[3] for c in chars),
-            max(c[4] for c in chars),
-            number,
-        )
-    )
+    if len(chars) == 1:
+        c = chars[0]
+        words.append(Word(text, c[1], c[2], c[3], c[4], number))
+        return
+    _, x0s, tops, x1s, bottoms, _, _ = zip(*chars, strict=True)
+    words.append(Word(text, min(x0s), min(tops), max(x1s), max(bottoms), number))
 
 
-def image_boxes(document: Any, index: int) -> list[tuple[float, float, float, float]]:
-    """(x0, top, x1, bottom) of each image on the page, form XObjects included."""
+def _images(page: Any) -> list[Box]:
+    """(x0, top, x1, bottom) of each image on the page, form XObjects included: an image fills
+    the unit square of its matrix."""
     import pypdfium2.raw as raw
 
-    from tools.documents.pdfium import _LOCK
+    from tools.documents.pdfium import page_origin
+    from tools.documents.vectors import walk_objects
 
+    left, top_edge = page_origin(page)
     boxes = []
-    with _LOCK:
-        page = document[index]
-        try:
-            left, _bottom, _right, top_edge = page.get_mediabox()
-            for obj in page.get_objects(filter=(raw.FPDF_PAGEOBJ_IMAGE,)):
-                x0, y0, x1, y1 = obj.get_bounds()
-                boxes.append((x0 - left, top_edge - y1, x1 - left, top_edge - y0))
-        finally:
-            page.close()
+    for _obj, _kind, m in walk_objects(page, {raw.FPDF_PAGEOBJ_IMAGE}):
+        xs = [m[4], m[0] + m[4], m[2] + m[4], m[0] + m[2] + m[4]]
+        ys = [m[5], m[1] + m[5], m[3] + m[5], m[1] + m[3] + m[5]]
+        boxes.append((min(xs) - left, top_edge - max(ys), max(xs) - left, top_edge - min(ys)))
     return boxes

@@ -1,0 +1,90 @@
+"""Ruling lines and table cells from PDFium objects agree with what pdfplumber makes of the page."""
+
+from __future__ import annotations
+
+import io
+import random
+from typing import Any
+
+from tests.tools.documents.remittance_layouts import italian_stacked_labels, spanish_boxed
+from tools.documents.grids import _cells
+from tools.documents.pdfium import OpenPage, close_document, open_document
+from tools.documents.vectors import page_edges, shape_edges
+
+
+def test_subpaths_become_lines_rectangles_and_curves_as_pdfminer_makes_them() -> None:
+    [line] = shape_edges("ml", [(10, 5), (90, 5)])
+    assert (line["object_type"], line["orientation"], line["x0"], line["x1"]) == ("line", "h", 10, 90)
+    square = [(10, 10), (50, 10), (50, 30), (10, 30), (10, 10)]
+    assert sorted(e["orientation"] for e in shape_edges("mlllh", square)) == ["h", "h", "v", "v"]
+    # A closing "l" back to the start before "h" is dropped, and the path is still a rectangle.
+    assert {e["object_type"] for e in shape_edges("mllllh", [*square, (10, 10)])} == {"rect_edge"}
+    curve = shape_edges("mlc", [(0, 0), (10, 0), (20, 7)])
+    assert [e["orientation"] for e in curve] == ["h", None]
+
+
+Key = tuple[str, float, float, float, float]
+
+
+def _key(edge: dict[str, Any]) -> Key:
+    return (edge["orientation"], edge["x0"], edge["top"], edge["x1"], edge["bottom"])
+
+
+def _close(a: Key, b: Key) -> bool:
+    return a[0] == b[0] and all(abs(x - y) < 0.01 for x, y in zip(a[1:], b[1:], strict=True))
+
+
+def _same(ours: list[Key], theirs: list[Key]) -> bool:
+    """The same edges, each coordinate within 0.01 pt (PDFium keeps points as 32-bit floats)."""
+    left = list(theirs)
+    for edge in ours:
+        match = next((t for t in left if _close(t, edge)), None)
+        if match is None:
+            return False
+        left.remove(match)
+    return not left
+
+
+def test_edges_of_ruled_tables_equal_pdfplumbers() -> None:
+    import pdfplumber
+
+    for advice in (italian_stacked_labels(), spanish_boxed()):
+        with pdfplumber.open(io.BytesIO(advice.pdf)) as plumber:
+            theirs = [_key(e) for e in plumber.pages[0].edges if e["orientation"] in ("h", "v")]
+        document = open_document(advice.pdf)
+        try:
+            with OpenPage(document, 0) as page:
+                ours = [_key(e) for e in page_edges(page.get()) if e["orientation"] in ("h", "v")]
+        finally:
+            close_document(document)
+        assert _same(ours, theirs) and len(ours) > 10
+
+
+def test_cells_equal_pdfplumbers_on_random_grids() -> None:
+    from pdfplumber.table import edges_to_intersections, intersections_to_cells
+
+    rng = random.Random(5)
+    for _ in range(200):
+        xs = sorted(rng.sample(range(0, 100, 5), rng.randint(2, 7)))
+        ys = sorted(rng.sample(range(0, 100, 5), rng.randint(2, 7)))
+        edges = [
+            {
+                "x0": x,
+                "x1": x,
+                "top": rng.choice(ys),
+                "bottom": rng.choice(ys) + rng.choice([0, 10, 60]),
+                "orientation": "v",
+            }
+            for x in xs
+        ] + [
+            {
+                "x0": rng.choice(xs),
+                "x1": rng.choice(xs) + rng.choice([0, 10, 60]),
+                "top": y,
+                "bottom": y,
+                "orientation": "h",
+            }
+            for y in ys
+        ]
+        intersections = edges_to_intersections(edges, 3, 3)
+        assert _cells(intersections) == intersections_to_cells(intersections)

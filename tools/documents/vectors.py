@@ -1,0 +1,176 @@
+"""A page's ruling lines read from PDFium's path objects, as the edges pdfplumber's table finder uses.
+
+pdfplumber gets a page's lines, rectangles and curves from pdfminer, which interprets the whole
+content stream in Python (tens to hundreds of milliseconds a page). PDFium has already parsed the
+page into path objects; walking their segments gives the same shapes in a millisecond or two.
+Each painted subpath becomes what pdfminer would make of it (``pdfminer.converter.paint_path``):
+one segment a line, a closed axis-aligned four-sided path a rectangle (four edges), anything else
+a curve (an edge between each pair of consecutive points). Coordinates are PDF points with a
+top-left origin, like the text layer's (:mod:`~.textlayer`). All calls hold :mod:`~.pdfium`'s lock.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+Point = tuple[float, float]
+Matrix = tuple[float, float, float, float, float, float]
+Edge = dict[str, Any]
+
+_IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+_MAX_DEPTH = 15  # form XObjects nested deeper than this are not walked (pypdfium2's default too)
+
+
+def _compose(inner: Matrix, outer: Matrix) -> Matrix:
+    """``inner`` then ``outer`` (PDF row-vector convention: p * inner * outer)."""
+    a, b, c, d, e, f = inner
+    A, B, C, D, E, F = outer
+    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
+
+
+def _subpaths(path: Any, matrix: Matrix) -> list[tuple[str, list[Point]]]:
+    """The path's subpaths as pdfminer sees them: operator letters (``m``, ``l``, ``c``, ``h``) and
+    each operator's end point in page space (``h`` closes back to the subpath's start)."""
+    import pypdfium2.raw as raw
+
+    x, y = ctypes.c_float(), ctypes.c_float()
+    x_ref, y_ref = ctypes.byref(x), ctypes.byref(y)
+    get_segment, get_point = raw.FPDFPath_GetPathSegment, raw.FPDFPathSegment_GetPoint
+    get_type, get_close = raw.FPDFPathSegment_GetType, raw.FPDFPathSegment_GetClose
+    moveto, bezierto = raw.FPDF_SEGMENT_MOVETO, raw.FPDF_SEGMENT_BEZIERTO
+    a, b, c, d, e, f = matrix
+    subpaths: list[tuple[str, list[Point]]] = []
+    ops: list[str] = []
+    points: list[Point] = []
+    pending_curve = 0
+    for i in range(raw.FPDFPath_CountSegments(path)):
+        segment = get_segment(path, i)
+        if not segment or not get_point(segment, x_ref, y_ref):
+            continue
+        kind = get_type(segment)
+        px, py = x.value, y.value
+        point = (a * px + c * py + e, b * px + d * py + f)
+        if kind == moveto:
+            if ops:
+                subpaths.append(("".join(ops), points))
+            ops, points, pending_curve = ["m"], [point], 0
+        elif kind == bezierto:
+            # PDFium stores a Bézier as three segments (two control points, the end point); pdfminer
+            # keeps one operator with the end point.
+            pending_curve += 1
+            if pending_curve == 3:
+                ops.append("c")
+                points.append(point)
+                pending_curve = 0
+        else:
+            ops.append("l")
+            points.append(point)
+        if ops and get_close(segment):
+            ops.append("h")
+            points.append(points[0])
+    if ops:
+        subpaths.append(("".join(ops), points))
+    return subpaths
+
+
+def _flip(points: list[Point], left: float, top_edge: float) -> list[Point]:
+    return [(px - left, top_edge - py) for px, py in points]
+
+
+def _edge(kind: str, p0: Point, p1: Point, orientation: str | None) -> Edge:
+    x0, x1 = min(p0[0], p1[0]), max(p0[0], p1[0])
+    top, bottom = min(p0[1], p1[1]), max(p0[1], p1[1])
+    return {
+        "object_type": kind,
+        "x0": x0,
+        "x1": x1,
+        "top": top,
+        "bottom": bottom,
+        "doctop": top,
+        "width": x1 - x0,
+        "height": bottom - top,
+        "orientation": orientation,
+    }
+
+
+def shape_edges(shape: str, points: list[Point]) -> list[Edge]:
+    """The edges pdfplumber derives from one painted subpath (points already in top-left space)."""
+    if not shape.startswith("m") or len(points) < 2:
+        return []
+    if len(shape) > 3 and shape.endswith("lh") and points[-2] == points[0]:
+        shape, points = shape[:-2] + "h", points[:-2] + points[-1:]  # a redundant "l" before "h"
+    if shape in {"ml", "mlh"}:
+        p0, p1 = points[0], points[1]
+        return [_edge("line", p0, p1, "h" if p0[1] == p1[1] else "v")]
+    if shape in {"mlllh", "mllll"}:
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3), _ = points
+        square = (x0 == x1 and y1 == y2 and x2 == x3 and y3 == y0) or (
+            y0 == y1 and x1 == x2 and y2 == y3 and x3 == x0
+        )
+        if points[0] == points[4] and square:
+            left, right = min(x0, x2), max(x0, x2)
+            top, bottom = min(y0, y2), max(y0, y2)
+            return [
+                _edge("rect_edge", (left, top), (right, top), "h"),
+                _edge("rect_edge", (left, bottom), (right, bottom), "h"),
+                _edge("rect_edge", (left, top), (left, bottom), "v"),
+                _edge("rect_edge", (right, top), (right, bottom), "v"),
+            ]
+    edges = []
+    for p0, p1 in itertools.pairwise(points):
+        orientation = "v" if p0[0] == p1[0] else ("h" if p0[1] == p1[1] else None)
+        edges.append(_edge("curve_edge", p0, p1, orientation))
+    return edges
+
+
+def walk_objects(page: Any, kinds: set[int]) -> Iterator[tuple[Any, int, Matrix]]:
+    """``(object, type, matrix)`` for each object of a type in ``kinds`` on a loaded page, form
+    XObjects walked in document order; ``matrix`` maps the object's space to the page (the forms'
+    matrices composed with the object's own). Call with :mod:`~.pdfium`'s lock held."""
+    import pypdfium2.raw as raw
+
+    fs_matrix = raw.FS_MATRIX()
+
+    def matrix_of(obj: Any, outer: Matrix) -> Matrix:
+        if not raw.FPDFPageObj_GetMatrix(obj, ctypes.byref(fs_matrix)):
+            return outer
+        m = fs_matrix
+        return _compose((m.a, m.b, m.c, m.d, m.e, m.f), outer)
+
+    def walk(parent: Any, is_form: bool, outer: Matrix, depth: int) -> Iterator[tuple[Any, int, Matrix]]:
+        count = raw.FPDFFormObj_CountObjects(parent) if is_form else raw.FPDFPage_CountObjects(parent)
+        for i in range(max(0, count)):
+            obj = raw.FPDFFormObj_GetObject(parent, i) if is_form else raw.FPDFPage_GetObject(parent, i)
+            if not obj:
+                continue
+            kind = raw.FPDFPageObj_GetType(obj)
+            if kind in kinds:
+                yield obj, kind, matrix_of(obj, outer)
+            if kind == raw.FPDF_PAGEOBJ_FORM and depth + 1 < _MAX_DEPTH:
+                yield from walk(obj, True, matrix_of(obj, outer), depth + 1)
+
+    yield from walk(page.raw, False, _IDENTITY, 0)
+
+
+def page_edges(page: Any) -> list[Edge]:
+    """Every edge of every painted path on a loaded page (:class:`~.pdfium.OpenPage`), form
+    XObjects included."""
+    import pypdfium2.raw as raw
+
+    from tools.documents.pdfium import _LOCK, page_origin
+
+    edges: list[Edge] = []
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    with _LOCK:
+        left, top_edge = page_origin(page)
+        for obj, _kind, matrix in walk_objects(page, {raw.FPDF_PAGEOBJ_PATH}):
+            if not raw.FPDFPath_GetDrawMode(obj, ctypes.byref(fill), ctypes.byref(stroke)):
+                continue
+            if fill.value == raw.FPDF_FILLMODE_NONE and not stroke.value:
+                continue  # not painted (a clipping path): pdfminer never sees it
+            for shape, points in _subpaths(obj, matrix):
+                edges += shape_edges(shape, _flip(points, left, top_edge))
+    return edges
