@@ -32,6 +32,9 @@ class TriageState(TypedDict, total=False):
     exception_code: str
     classification_confidence: float
     classified_from: list[str]  # why an UNKNOWN case got its code
+    text_reading: dict[str, Any]  # the narrative head's top label, probability and margin on the notes
+    consistency: dict[str, Any]  # code-consistency verdict (tools/payments/code_consistency.py)
+    calibration: dict[str, Any]  # the confidence calibrator's features and version (agents/confidence.py)
     procedure: dict[str, Any] | None  # {"doc_id", "title", "playbook"}: the procedure that claims the code
     citations: list[dict[str, Any]]
     evidence: dict[str, Any]  # step id -> tool result

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.report import write_report
-from evals.stats import bootstrap_mean, calibration, percentile
+from evals.stats import auroc, bootstrap_mean, brier, calibration, percentile
 
 
 @dataclass
@@ -28,6 +28,7 @@ class SuiteOptions:
     progress: bool = True
     corrections: Path | None = None  # an exported corrections version (default: the latest export)
     refdata: Path | None = None  # reference data the agent suites replay against (default: the demo's)
+    keep_calibration: bool = False  # agent rows carry the calibrator's features (for training it)
 
 
 @dataclass
@@ -58,15 +59,30 @@ def summarise(result: SuiteResult) -> dict[str, Any]:
             "p95": percentile(latencies, 95),
             "n": len(latencies),
         }
-    pairs = [
-        (row["confidence"], bool(row["correct"]))
-        for row in result.rows
-        if "confidence" in row and "correct" in row
-    ]
-    if pairs:
-        cal = calibration([p[0] for p in pairs], [p[1] for p in pairs])
-        summary["calibration"] = {"ece": cal.ece, "bins": cal.bins, "n": len(pairs)}
+    scored = [row for row in result.rows if "confidence" in row and "correct" in row]
+    if scored:
+        summary["calibration"] = calibration_summary(scored)
+        by_code: dict[str, list[dict[str, Any]]] = {}
+        for row in scored:
+            by_code.setdefault(str(row.get("predicted_code") or "UNKNOWN"), []).append(row)
+        summary["calibration"]["per_code"] = {
+            code: calibration_summary(rows) for code, rows in sorted(by_code.items())
+        }
     return summary
+
+
+def calibration_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """ECE with its reliability bins, Brier score and AUROC of ``confidence`` against ``correct``."""
+    confidences = [float(row["confidence"]) for row in rows]
+    correct = [bool(row["correct"]) for row in rows]
+    cal = calibration(confidences, correct)
+    return {
+        "ece": cal.ece,
+        "bins": cal.bins,
+        "n": len(rows),
+        "brier": brier(confidences, correct),
+        "auroc": auroc(confidences, correct),
+    }
 
 
 def write_run(results: list[SuiteResult], out_dir: Path, options: SuiteOptions) -> dict[str, Any]:

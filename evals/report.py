@@ -90,6 +90,42 @@ def reliability(calibration: dict[str, Any], path: Path) -> str:
     return _save(fig, path)
 
 
+def reliability_by_code(per_code: dict[str, dict[str, Any]], path: Path, most: int = 12) -> str:
+    """Small reliability diagrams for the codes with the most samples."""
+    import math
+
+    plt = _figure()
+    codes = sorted(per_code, key=lambda c: -per_code[c]["n"])[:most]
+    cols = 4
+    fig, axes = plt.subplots(
+        math.ceil(len(codes) / cols), cols, figsize=(12, 3 * math.ceil(len(codes) / cols))
+    )
+    flat = list(getattr(axes, "flat", [axes]))
+    for ax, code in zip(flat, codes, strict=False):
+        bins = per_code[code]["bins"]
+        ax.plot([0, 1], [0, 1], linestyle="--", color="#999")
+        ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o")
+        ax.set_title(f"{code} ECE {per_code[code]['ece']:.3f} n={per_code[code]['n']}", fontsize=9)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+    for ax in flat[len(codes) :]:
+        ax.axis("off")
+    return _save(fig, path)
+
+
+def _calibration_table(overall: dict[str, Any], per_code: dict[str, dict[str, Any]]) -> str:
+    def fmt(value: Any) -> str:
+        return "-" if value is None or value != value else f"{value:.4f}"
+
+    rows = [("all", overall), *sorted(per_code.items())]
+    body = "".join(
+        f"<tr><td>{html.escape(code)}</td><td>{c['n']}</td><td>{fmt(c.get('ece'))}</td>"
+        f"<td>{fmt(c.get('brier'))}</td><td>{fmt(c.get('auroc'))}</td></tr>"
+        for code, c in rows
+    )
+    return f"<table><tr><th>code</th><th>n</th><th>ECE</th><th>Brier</th><th>AUROC</th></tr>{body}</table>"
+
+
 def latency(values: list[float], path: Path) -> str:
     plt = _figure()
     fig, ax = plt.subplots(figsize=(6, 3))
@@ -131,6 +167,13 @@ def write_report(document: dict[str, Any], results: Sequence[SuiteResult], out_d
                 "Calibration of proposal confidence",
                 reliability(cal, out_dir / f"{result.suite}_calibration.png"),
             )
+            per_code = cal.get("per_code") or {}
+            if per_code:
+                sections.append(_calibration_table(cal, per_code))
+                image(
+                    "Reliability per exception code",
+                    reliability_by_code(per_code, out_dir / f"{result.suite}_calibration_by_code.png"),
+                )
         lat = [r["latency_ms"] for r in result.rows if "latency_ms" in r]
         if lat:
             image("Latency distribution", latency(lat, out_dir / f"{result.suite}_latency.png"))

@@ -16,7 +16,7 @@ SUITES = ("extraction", "retrieval", "agent", "rag", "adversarial")
 OPTIONAL_SUITES = ("corrections",)
 # Measure-only suites: never part of `all` (nobody tunes on them by running everything); `stp` replays
 # the agent and adversarial sets again to fit and test a straight-through policy on them.
-EXTRA_SUITES = ("agent-unseen", "stp")
+EXTRA_SUITES = ("agent-unseen", "perturbed", "stp")
 
 
 def expand(suite: str, options: SuiteOptions | None = None) -> list[str]:

@@ -76,5 +76,21 @@ def calibration(confidences: Sequence[float], correct: Sequence[bool], *, n_bins
     return Calibration(bins=bins, ece=float(ece) if total else float("nan"))
 
 
+def brier(confidences: Sequence[float], correct: Sequence[bool]) -> float:
+    """Mean squared difference between the probability and the 0/1 outcome."""
+    conf, hits = np.asarray(confidences, dtype=float), np.asarray(correct, dtype=float)
+    return float(np.mean((conf - hits) ** 2)) if conf.size else float("nan")
+
+
+def auroc(confidences: Sequence[float], correct: Sequence[bool]) -> float:
+    """Probability that a correct sample outranks a wrong one (ties count half); NaN without both."""
+    conf, hits = np.asarray(confidences, dtype=float), np.asarray(correct, dtype=bool)
+    pos, neg = conf[hits], conf[~hits]
+    if not pos.size or not neg.size:
+        return float("nan")
+    greater = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(greater / (pos.size * neg.size))
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else float("nan")

@@ -9,6 +9,12 @@ its artefact is present and it is sure (probability and margin), and always by t
 below (the fallback). Text is untrusted, but what it says only chooses which procedure gathers
 evidence; it can never supply a value. Nothing recognisable leaves the case ``UNKNOWN``
 (confidence 0), which the planner escalates.
+
+Every code, given or classified, is then checked against the evidence
+(:mod:`tools.payments.code_consistency`: findings, the duplicate search, the creditor account's
+status, the parties, the text). A contradiction lowers the confidence to
+:data:`CONTRADICTED_CONFIDENCE` and is recorded as ``consistency``; ``plan_and_act`` escalates such a
+case instead of running a repair procedure on a code the evidence does not bear out.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ from langgraph.runtime import Runtime
 from agents.context import Context
 from agents.nodes.common import toolbox_of
 from agents.state import TriageState
+from agents.toolbox import Toolbox
 from tools.errors import RepairDeskError
+from tools.payments.code_consistency import Evidence, check_code
 from tools.payments.narrative import NONE, default_classifier
 
 # Finding codes of the parsers -> the exception code they point to.
@@ -152,17 +160,113 @@ def _known(code: str) -> bool:
         return False
 
 
+# Wider than a duplicate procedure's 5 days: a same-amount payment to the same beneficiary within
+# two weeks is enough doubt to stop a repair; monthly payments (28+ days) stay out of it.
+DUPLICATE_WINDOW_DAYS = 14
+CONTRADICTED_CONFIDENCE = 0.3  # a code the evidence contradicts is no better than a guess
+
+
+def _tool(toolbox: Toolbox, name: str, args: dict[str, Any]) -> dict[str, Any] | None:
+    """A read-only tool's result, or None when it cannot answer (then it is simply no evidence)."""
+    args = {k: v for k, v in args.items() if v not in (None, "", [])}
+    try:
+        return dict(toolbox.call(name, args))
+    except RepairDeskError:
+        return None
+
+
+def text_codes(notes: str, documents: list[dict[str, Any]], reader: TextClassifier | None) -> list[str]:
+    """The codes the case's free text points to: strong keyword rules and a sure classifier reading."""
+    text = narrative_text(notes, documents)
+    codes = [code for pattern, code, weight in KEYWORDS if weight >= 1.0 and pattern.search(text)]
+    reading = _read_text(reader, text)
+    if reading is not None:
+        codes.append(reading[0])
+    return codes
+
+
+def gather_evidence(state: TriageState, toolbox: Toolbox, reader: TextClassifier | None) -> Evidence:
+    """What the consistency check weighs: findings, parties, duplicates, account status, text."""
+    payment = state.get("payment") or {}
+    creditor = payment.get("creditor") or {}
+    iban = (creditor.get("account") or {}).get("iban")
+    debtor_iban = ((payment.get("debtor") or {}).get("account") or {}).get("iban")
+    validated = _tool(toolbox, "validate_iban", {"iban": iban}) if iban else None
+    documents = state.get("documents") or []
+    duplicates = None
+    if payment.get("amount") and payment.get("currency"):
+        duplicates = _tool(
+            toolbox,
+            "find_duplicates",
+            {
+                "uetr": payment.get("uetr"),
+                "reference": payment.get("reference"),
+                "amount": payment.get("amount"),
+                "currency": payment.get("currency"),
+                "creditor_name": creditor.get("name"),
+                "creditor_iban": iban,
+                "value_date": payment.get("value_date"),
+                "window_days": DUPLICATE_WINDOW_DAYS,
+            },
+        )
+    account = _tool(toolbox, "lookup_account", {"iban": iban}) if iban else None
+    holder = None
+    if account and account.get("found") and account.get("customer_id"):
+        holder = (_tool(toolbox, "get_customer", {"customer_id": account["customer_id"]}) or {}).get("name")
+    return Evidence(
+        findings=state.get("findings") or [],
+        payment=payment,
+        duplicates=duplicates,
+        account=account,
+        account_holder=holder,
+        debtor_account=_tool(toolbox, "lookup_account", {"iban": debtor_iban}) if debtor_iban else None,
+        iban_bic=(validated or {}).get("bic") if (validated or {}).get("valid") else None,
+        document_types=[str(d.get("doc_type") or "") for d in documents],
+        text_codes=text_codes(str(state["case"].get("notes") or ""), documents, reader),
+    )
+
+
+def _checked(
+    state: TriageState, toolbox: Toolbox, code: str, confidence: float, reasons: list[str]
+) -> dict[str, Any]:
+    """The classification with the code-consistency verdict; a contradiction lowers its confidence."""
+    documents, notes = state.get("documents") or [], str(state["case"].get("notes") or "")
+    reader = default_classifier() if narrative_text(notes, documents) else None
+    evidence = gather_evidence(state, toolbox, reader)
+    verdict = check_code(code, evidence, FINDING_CODES) if code != "UNKNOWN" else None
+    text = narrative_text(notes, documents)
+    out: dict[str, Any] = {
+        "exception_code": code,
+        "classification_confidence": confidence,
+        "classified_from": reasons,
+    }
+    if reader is not None and text:  # the head's reading: a feature of the confidence calibrator
+        ranked = reader.rank(text)
+        if ranked:
+            runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+            out["text_reading"] = {
+                "label": ranked[0][0],
+                "p": ranked[0][1],
+                "margin": ranked[0][1] - runner_up,
+            }
+    if verdict is not None:
+        out["consistency"] = verdict.as_dict()
+        if not verdict.consistent:
+            out["classification_confidence"] = min(confidence, CONTRADICTED_CONFIDENCE)
+    return out
+
+
 def classify(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any]:
     case = state["case"]
     code = str(case.get("exception_code") or "UNKNOWN").strip().upper()
     toolbox = toolbox_of(runtime)
     if code != "UNKNOWN" and _known(code):
         confidence = 0.99 if toolbox.claiming(code) else 0.9
-        return {"exception_code": code, "classification_confidence": confidence, "classified_from": ["given"]}
+        return _checked(state, toolbox, code, confidence, ["given"])
     documents, notes = state.get("documents") or [], str(case.get("notes") or "")
     # The classifier (and its embedding model) is loaded only when there is text to read.
     reader = default_classifier() if narrative_text(notes, documents) else None
     found, confidence, reasons = classify_unknown(state.get("findings") or [], documents, notes, reader)
     if code != "UNKNOWN":
         reasons.insert(0, f"given code {code!r} is not a known reason code")
-    return {"exception_code": found, "classification_confidence": confidence, "classified_from": reasons}
+    return _checked(state, toolbox, found, confidence, reasons)

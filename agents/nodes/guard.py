@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.confidence import calibrated
 from agents.guard import check, enforce
 from agents.state import TriageState
 
@@ -20,8 +21,12 @@ def guard(state: TriageState) -> dict[str, Any]:
         results_by_ref=state.get("results_by_ref") or {},
     )
     checked = enforce(proposal, violations)
+    update: dict[str, Any] = {}
+    if violations:  # a downgraded proposal is another proposal: its probability is read again
+        confidence, update["calibration"] = calibrated(state, checked, fallback=checked["confidence"])
+        checked["confidence"] = min(confidence, checked["confidence"])
     # `trusted_path` is the executor's note to the guard, not part of the contract's change.
     for key in ("changes", "rejected_changes"):
         if key in checked:
             checked[key] = [{k: v for k, v in c.items() if k != "trusted_path"} for c in checked[key]]
-    return {"proposal": checked}
+    return {"proposal": checked, **update}

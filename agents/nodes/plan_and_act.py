@@ -2,7 +2,8 @@
 
 With ``playbook`` the procedure's steps run in order and its first true rule decides. With an LLM
 (:mod:`agents.llm_planner`) the model drives tool calls and chooses among candidates built in code;
-values are never typed by a model. No procedure (or one without a playbook) means ``escalate``.
+values are never typed by a model. No procedure (or one without a playbook) means ``escalate``; so
+does a repair on a code the evidence contradicts (``consistency``, set by classify).
 A case without ``customer_id`` first has its party resolved (:func:`resolve_customer`).
 The result is ``plan``: the chosen action, resolved changes, rationale, confidence, how it was
 chosen and the ``citation`` of the rule applied (its decision-table row); plus the evidence trail
@@ -116,6 +117,30 @@ def resolve_customer(playbook: Playbook, scope: Scope, recorder: Recorder) -> di
     }
 
 
+def _unless_contradicted(plan: dict[str, Any], state: TriageState, spec: str) -> dict[str, Any]:
+    """A repair on a code the evidence contradicts becomes an escalation (classify's consistency check).
+
+    Only changes are stopped: a procedure's own non-repair outcome (investigate, request_info, ...)
+    already reads the evidence that contradicts its code and stands, with the lowered confidence.
+    """
+    contradictions = (state.get("consistency") or {}).get("contradictions") or []
+    if not contradictions or not plan.get("changes"):
+        return plan
+    code = state.get("exception_code", "UNKNOWN")
+    escalated = _escalate(
+        f"The evidence contradicts exception code {code}: {'; '.join(contradictions)}. The procedure "
+        f"proposed a {plan['action']} ({plan.get('rationale', '')}); an analyst decides what the case is.",
+        spec,
+    )
+    escalated.update(
+        {"rule": "code_consistency", "suppressed": {"action": plan["action"], "changes": plan["changes"]}}
+    )
+    for key in ("party_resolution", "llm"):
+        if key in plan:
+            escalated[key] = plan[key]
+    return escalated
+
+
 def plan_and_act(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any]:
     toolbox = toolbox_of(runtime)
     spec = model_of(state, runtime)
@@ -155,6 +180,7 @@ def plan_and_act(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any
         plan = _plan(outcome, spec, procedure, policies, {"llm": note})
     if party is not None:
         plan["party_resolution"] = party
+    plan = _unless_contradicted(plan, state, spec)
     return {
         "plan": plan,
         "tool_calls": recorder.tool_calls,

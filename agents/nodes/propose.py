@@ -2,8 +2,9 @@
 
 Adds what the analyst needs around the plan: the citations (first the decision-table row of the rule
 applied, then the sections retrieval found), the tool calls, the classification,
-the four-eyes flag (amount above the rule's ``four_eyes_above`` or the default threshold) and any
-investigation draft the tools produced. The guard runs next and may still downgrade it.
+the four-eyes flag (amount above the rule's ``four_eyes_above`` or the default threshold), any
+investigation draft the tools produced, the calibrated ``confidence`` (:mod:`agents.confidence`) and
+the ``versions`` that made it. The guard runs next and may still downgrade it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from agents.confidence import calibrated, prompts_version
 from agents.guard import default_four_eyes_threshold
 from agents.state import TriageState
 
@@ -31,6 +33,20 @@ def _citations(applied: dict[str, Any] | None, retrieved: list[dict[str, Any]]) 
         if (citation.get("doc_id"), citation.get("section")) != (applied["doc_id"], applied["section"]):
             cited.append(citation)
     return cited
+
+
+def versions(state: TriageState, calibrator: str) -> dict[str, str]:
+    """What made the proposal (contract ``versions``): model, prompts, procedure, index, calibrator."""
+    from tools.retrieval.active_model import active_model_name
+
+    procedure = state.get("procedure") or {}
+    return {
+        "model": str((state.get("plan") or {}).get("model") or state.get("model") or "playbook"),
+        "prompt": prompts_version(),
+        "procedures": "@".join(p for p in (procedure.get("doc_id"), procedure.get("version")) if p) or "none",
+        "index": active_model_name(),
+        "calibrator": calibrator,
+    }
 
 
 def propose(state: TriageState) -> dict[str, Any]:
@@ -68,6 +84,11 @@ def propose(state: TriageState) -> dict[str, Any]:
         "four_eyes_above": str(threshold),
         "classified_from": state.get("classified_from") or [],
     }
+    # The hand-typed product stands only where no calibrator is deployed or committed.
+    proposal["confidence"], calibration = calibrated(state, proposal, fallback=proposal["confidence"])
+    proposal["versions"] = versions(state, calibration["version"])
+    if "shadow" in calibration:
+        proposal["shadow"] = {"calibrator": calibration["shadow"]}
     if drafts:
         proposal["drafts"] = drafts
     if state.get("document_errors"):
@@ -76,4 +97,4 @@ def propose(state: TriageState) -> dict[str, Any]:
         proposal["planner"] = plan["llm"]
         if plan["llm"].get("fallback"):
             proposal["fallback"] = plan["llm"]["fallback"]
-    return {"proposal": proposal}
+    return {"proposal": proposal, "calibration": calibration}

@@ -65,6 +65,6 @@ def retrieve(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any]:
     # The query names the code and the procedure only, so its hits can be reused across cases.
     query = f"{code} {procedure.title}"
     return {
-        "procedure": {"doc_id": procedure.doc_id, "title": procedure.title},
+        "procedure": {"doc_id": procedure.doc_id, "title": procedure.title, "version": procedure.version},
         "citations": _citations(toolbox, procedure, code, query),
     }

@@ -23,7 +23,7 @@ def run(
         str,
         typer.Option(
             help="extraction | retrieval | agent | rag | adversarial | corrections | all"
-            " | agent-unseen (measure only) | stp (straight-through share and bound)"
+            " | agent-unseen (measure only) | perturbed | stp (straight-through share and bound)"
         ),
     ],
     model: Annotated[

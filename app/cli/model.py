@@ -18,12 +18,15 @@ from app.cli.output import emit_json, fail
 
 app = typer.Typer(no_args_is_help=True)
 
-TRAINABLE = ("retriever",)
+TRAINABLE = ("retriever", "calibrator")
 SHOWN_METRICS = (
     "heldout.dense.recall_at_5",
     "heldout.hybrid.recall_at_1",
     "heldout.hybrid.mrr",
     "heldout.hybrid.recall_at_5",
+    "heldout.ece",
+    "heldout.auroc",
+    "heldout.brier",
 )
 
 
@@ -56,7 +59,7 @@ def list_models(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
 
 @app.command("train")
 def train(
-    name: Annotated[str, typer.Argument(help="Model to train: retriever.")],
+    name: Annotated[str, typer.Argument(help="Model to train: retriever or calibrator.")],
     method: Annotated[str, typer.Option(help="full or lora (peft).")] = "full",
     epochs: Annotated[int, typer.Option(min=1)] = 2,
     max_steps: Annotated[int, typer.Option(min=0, help="Stop after N steps (0: all epochs).")] = 0,
@@ -69,6 +72,9 @@ def train(
     corpus: Annotated[list[Path] | None, typer.Option("--corpus", help="Corpus folder (repeatable).")] = None,
     no_fusion: Annotated[bool, typer.Option("--no-fusion", help="Keep the default fusion weights.")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    limit: Annotated[
+        int, typer.Option(min=0, help="calibrator: only the first N source cases (0: all).")
+    ] = 0,
 ) -> None:
     """Train a challenger on the tuning half, register it, score it on the held-out half."""
     from app.cli.retriever_models import TrainOptions
@@ -76,6 +82,9 @@ def train(
     from tools.errors import RepairDeskError
 
     _require_trainable(name)
+    if name == "calibrator":
+        _train_calibrator(limit or None, as_json)
+        return
     if method not in ("full", "lora"):
         fail("--method", "must be full or lora")
         raise typer.Exit(1)
@@ -109,6 +118,9 @@ def promote(
     questions: Annotated[Path | None, typer.Option(help="Retrieval questions (JSONL).")] = None,
     corpus: Annotated[list[Path] | None, typer.Option("--corpus", help="Corpus folder (repeatable).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    limit: Annotated[
+        int, typer.Option(min=0, help="calibrator: only the first N source cases (0: all).")
+    ] = 0,
 ) -> None:
     """Promote the challenger only if the gate passes on the held-out half (exit 1 when it refuses)."""
     from app.cli.retriever_models import promote as run_promote
@@ -116,6 +128,9 @@ def promote(
     from tools.errors import RepairDeskError
 
     _require_trainable(name)
+    if name == "calibrator":
+        _promote_calibrator(version, limit or None, as_json)
+        return
     try:
         result = run_promote(version, questions=questions, corpus=corpus)
     except RepairDeskError as exc:
@@ -149,9 +164,85 @@ def rollback(
             from app.cli.retriever_models import rollback as run_rollback
 
             info = run_rollback(corpus=corpus)
+        elif name == "calibrator":
+            from app.cli.calibrator_models import rollback as rollback_calibrator
+
+            info = rollback_calibrator()
         else:
             info = ModelRegistry().rollback(name)
     except RepairDeskError as exc:
         fail(exc.source or name, exc.reason)
         raise typer.Exit(1) from None
     typer.echo(f"{name} v{info.version} is the champion again")
+
+
+def _train_calibrator(limit: int | None, as_json: bool) -> None:
+    from app.cli.calibrator_models import train as train_calibrator
+    from tools.errors import RepairDeskError
+
+    try:
+        result = train_calibrator(limit=limit, log=lambda m: typer.echo(m, err=True))
+    except RepairDeskError as exc:
+        fail(exc.source or "calibrator", exc.reason)
+        raise typer.Exit(1) from None
+    if as_json:
+        emit_json(result)
+        return
+    m = result["metrics"]
+    typer.echo(
+        f"registered calibrator v{result['version']} ({result['calibrator']}) as challenger "
+        f"(data {result['dataset']['sha256'][:12]}); held-out ECE {m['ece']:.4f} Brier {m['brier']:.4f} "
+        f"AUROC {m['auroc']:.4f} (n={m['n']:.0f})"
+    )
+
+
+def _promote_calibrator(version: int | None, limit: int | None, as_json: bool) -> None:
+    from app.cli.calibrator_models import promote as promote_calibrator
+    from tools.errors import RepairDeskError
+
+    try:
+        result = promote_calibrator(version, limit=limit)
+    except RepairDeskError as exc:
+        fail(exc.source or "calibrator", exc.reason)
+        raise typer.Exit(1) from None
+    if as_json:
+        emit_json(result)
+    else:
+        ours, diff = result["challenger"], result["brier_difference"]
+        typer.echo(
+            f"gate: challenger ECE {ours['ece']:.4f} AUROC {ours['auroc']:.4f} Brier {ours['brier']:.4f}; "
+            f"paired Brier difference {diff['value']:+.4f} [{diff['ci95'][0]:+.4f}, {diff['ci95'][1]:+.4f}]"
+        )
+    if not result["passed"]:
+        fail(f"calibrator v{result['version']}", f"gate refused ({'; '.join(result['reasons'])})")
+        raise typer.Exit(1)
+    if not as_json:
+        was = f"v{result['champion']}" if result["champion"] else "the committed artefact"
+        typer.echo(f"calibrator v{result['version']} is the champion (was {was})")
+
+
+@app.command("shadow")
+def shadow(
+    name: Annotated[str, typer.Argument(help="Model to shadow: calibrator.")],
+    off: Annotated[bool, typer.Option("--off", help="Stop shadowing.")] = False,
+    report: Annotated[bool, typer.Option("--report", help="Print the agreement recorded so far.")] = False,
+) -> None:
+    """Run the challenger beside the champion on live triage; proposals record both confidences."""
+    from app.cli.calibrator_models import shadow as run_shadow
+    from tools.errors import RepairDeskError
+
+    if name != "calibrator":
+        fail(name, "shadow mode exists for the calibrator only")
+        raise typer.Exit(1)
+    if report:
+        from app.db.session import Database
+        from app.services.shadow import agreement
+        from app.settings import Settings
+
+        emit_json(agreement(Database(Settings().database_url)))
+        return
+    try:
+        typer.echo(run_shadow(off=off))
+    except RepairDeskError as exc:
+        fail(exc.source or name, exc.reason)
+        raise typer.Exit(1) from None

@@ -81,7 +81,11 @@ def run_cases(
             started = time.perf_counter()
             thread_id = f"eval-{row['id']}-{uuid.uuid4().hex[:8]}"
             proposal = runner.start(dict(row["case"]), thread_id=thread_id)
-            out.append((row, proposal, (time.perf_counter() - started) * 1000))
+            latency = (time.perf_counter() - started) * 1000
+            if options.keep_calibration:  # the calibrator's features, for training it (not in the proposal)
+                values = runner.graph.get_state({"configurable": {"thread_id": thread_id}}).values
+                proposal = {**proposal, "_calibration": values.get("calibration")}
+            out.append((row, proposal, latency))
     return out
 
 
@@ -131,6 +135,7 @@ def score_rows(
                 "latency_ms": latency,
                 "segments": segments_of(row["case"]),
                 "metrics": metrics,
+                **({"calibration": proposal.get("_calibration")} if options.keep_calibration else {}),
             }
         )
     return results

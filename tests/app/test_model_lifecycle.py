@@ -128,8 +128,8 @@ def test_train_register_gate_promote_and_roll_back(tmp_path: Path, monkeypatch: 
 def test_models_without_a_trainer_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REPAIRDESK_DATA_DIR", str(tmp_path / "var"))
     for command in ("train", "promote"):
-        result = _run("model", command, "calibrator")
+        result = _run("model", command, "narrative")
         assert result.exit_code == 1
-        assert "calibrator: no trainer or gate for this model" in result.stderr
+        assert "narrative: no trainer or gate for this model" in result.stderr
     bad = _run("model", "train", "retriever", "--method", "qlora")
     assert bad.exit_code == 1 and "--method: must be full or lora" in bad.stderr

@@ -42,8 +42,11 @@ def runs(tmp_path: Path) -> tuple[Path, Path]:
 def test_report_has_valid_pngs(runs: tuple[Path, Path]) -> None:
     good, _ = runs
     html = (good / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 4  # bars, confusion, calibration, latency
-    for name in ("agent_metrics.png", "agent_confusion.png", "agent_calibration.png", "agent_latency.png"):
+    # bars, confusion, calibration, calibration per code, latency
+    assert html.count("data:image/png;base64,") == 5
+    assert "<th>ECE</th><th>Brier</th><th>AUROC</th>" in html  # overall and per-code calibration table
+    names = ("metrics", "confusion", "calibration", "calibration_by_code", "latency")
+    for name in (f"agent_{n}.png" for n in names):
         with Image.open(good / name) as image:
             image.verify()
             assert image.format == "PNG"

@@ -1,0 +1,156 @@
+"""The confidence calibrator: a standardised logistic score mapped through a calibration curve.
+
+Why this shape: the logistic regression ranks proposals by how likely an analyst approves them
+unchanged (AUROC); the curve, fitted on out-of-fold scores, makes the number mean what it says
+(ECE): ``sigmoid`` (Platt: ``1 / (1 + exp(-(a * logit(score) + b)))``, the default, it keeps the
+ranking) or ``isotonic`` (a step curve through ``iso_x``/``iso_y``). All of it is a handful of
+floats, so the artefact is plain JSON: loading it runs no code (no pickle), and it is small enough to
+commit (``corpora/models/confidence-calibrator.json``).
+
+Which artefact serves: ``$REPAIRDESK_DATA_DIR/models/calibrator/active.json`` (``{"version",
+"path"}``, written by ``repairdesk model promote|rollback calibrator``) when present, else the
+committed one. ``shadow.json`` there names a challenger that runs beside the champion on live
+triage (its probability is recorded, never used). Missing features count as 0.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tools import config
+from tools.errors import ValidationError
+
+FORMAT = "repairdesk-calibrator/1"
+ACTIVE = "active.json"
+SHADOW = "shadow.json"
+
+
+@dataclass
+class Calibrator:
+    version: str
+    features: list[str]
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+    iso_x: list[float]
+    iso_y: list[float]
+    method: str = "isotonic"  # or "sigmoid"
+    platt: list[float] = field(default_factory=lambda: [1.0, 0.0])  # a, b of the sigmoid curve
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def vector(self, features: dict[str, float]) -> np.ndarray:
+        return np.array([float(features.get(name, 0.0) or 0.0) for name in self.features])
+
+    def score(self, matrix: np.ndarray) -> np.ndarray:
+        """The logistic score (before calibration) of each row."""
+        z = (matrix - np.asarray(self.mean)) / np.asarray(self.scale)
+        logits = z @ np.asarray(self.coef) + self.intercept
+        out: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
+        return out
+
+    def calibrate(self, scores: np.ndarray) -> np.ndarray:
+        if self.method == "sigmoid":
+            clipped = np.clip(scores, 1e-6, 1 - 1e-6)
+            a, b = self.platt
+            platt: np.ndarray = 1.0 / (1.0 + np.exp(-(a * np.log(clipped / (1 - clipped)) + b)))
+            return platt
+        out: np.ndarray = np.interp(scores, self.iso_x, self.iso_y)
+        return out
+
+    def probabilities(self, matrix: np.ndarray) -> np.ndarray:
+        return self.calibrate(self.score(matrix))
+
+    def probability(self, features: dict[str, float]) -> float:
+        return float(self.probabilities(self.vector(features)[None, :])[0])
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, **asdict(self)}
+
+    def save(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> Calibrator:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValidationError(f"unreadable calibrator ({exc})", source=str(path)) from exc
+        if data.pop("format", None) != FORMAT:
+            raise ValidationError(f"not a {FORMAT} artefact", source=str(path))
+        try:
+            model = cls(**data)
+        except TypeError as exc:
+            raise ValidationError(f"malformed calibrator ({exc})", source=str(path)) from exc
+        n = len(model.features)
+        if model.method not in ("sigmoid", "isotonic") or len(model.platt) != 2:
+            raise ValidationError(f"unknown calibration {model.method!r}", source=str(path))
+        if not (len(model.mean) == len(model.scale) == len(model.coef) == n) or len(model.iso_x) != len(
+            model.iso_y
+        ):
+            raise ValidationError("calibrator arrays disagree in length", source=str(path))
+        return model
+
+
+def committed_artefact() -> Path:
+    return config.corpora_dir() / "models" / "confidence-calibrator.json"
+
+
+def deploy_dir() -> Path:
+    return config.data_dir() / "models" / "calibrator"
+
+
+def _pointer(name: str) -> Path | None:
+    pointer = deploy_dir() / name
+    if not pointer.is_file():
+        return None
+    try:
+        return Path(json.loads(pointer.read_text(encoding="utf-8"))["path"])
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValidationError(
+            f"unreadable calibrator pointer ({exc}); run `repairdesk model rollback calibrator`",
+            source=str(pointer),
+        ) from exc
+
+
+def set_pointer(name: str, version: str | None, path: Path | None) -> None:
+    """Write (or, with ``path`` None, remove) the ``active``/``shadow`` pointer."""
+    pointer = deploy_dir() / name
+    if path is None:
+        pointer.unlink(missing_ok=True)
+    else:
+        pointer.parent.mkdir(parents=True, exist_ok=True)
+        pointer.write_text(json.dumps({"version": version, "path": str(path)}) + "\n", encoding="utf-8")
+    _cache.clear()
+
+
+_cache: dict[tuple[str, str], Calibrator | None] = {}
+_lock = threading.Lock()
+
+
+def _load_cached(path: Path | None) -> Calibrator | None:
+    if path is None or not path.is_file():
+        return None
+    key = (str(path), str(path.stat().st_mtime_ns))
+    with _lock:
+        if key not in _cache:
+            _cache[key] = Calibrator.load(path)
+        return _cache[key]
+
+
+def active_calibrator() -> Calibrator | None:
+    """The deployed champion, else the committed artefact, else None (the hand-typed confidence)."""
+    return _load_cached(_pointer(ACTIVE) or committed_artefact())
+
+
+def shadow_calibrator() -> Calibrator | None:
+    """The challenger running in shadow mode, if one is set."""
+    return _load_cached(_pointer(SHADOW))
