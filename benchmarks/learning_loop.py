@@ -47,7 +47,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,9 @@ DEMO_TODAY = date(2026, 11, 20)  # the demo reference data's day (evals.suites.a
 USERS = {"service": ("loop-bot", "service"), "analyst": ("ana", "analyst"), "approver": ("alice", "approver")}
 USERS |= {"approver2": ("bruno", "approver"), "admin": ("root", "admin")}
 ACTIONS = ("repair", "escalate", "request_info", "investigate", "return", "no_action")
-BRIER_TOLERANCE = 0.0  # the challenger's paired Brier loss must not be worse at the CI's upper end
+# The challenger's paired Brier loss: lower on average, and no more than this worse at the 95% CI's
+# upper end (the same tolerance as `repairdesk model promote calibrator`).
+BRIER_TOLERANCE = 0.005
 WAIT_S = 300.0
 
 
@@ -338,8 +340,10 @@ def service(options: LoopOptions, data_dir: Path) -> Iterator[Service]:
 
 def gate(challenger: Any, champion: Any | None, samples: list[Sample]) -> dict[str, Any]:
     """Challenger against the serving champion on the same held-out samples: paired per-case Brier
-    loss, the upper end of its 95% bootstrap interval at most :data:`BRIER_TOLERANCE`. With no
-    champion (the hand-typed confidence), the champion's figures are its served confidences."""
+    loss lower on average and the upper end of its 95% bootstrap interval at most
+    :data:`BRIER_TOLERANCE` (a challenger no better than the champion is not served: each promotion
+    starts a new calibrator version). With no champion (the hand-typed confidence), the champion's
+    figures are its served confidences."""
     ours = evaluate(challenger, samples)
     labels = [s.label for s in samples]
     if champion is not None:
@@ -350,7 +354,7 @@ def gate(challenger: Any, champion: Any | None, samples: list[Sample]) -> dict[s
     loss = lambda probs: [(p - y) ** 2 for p, y in zip(probs, labels, strict=True)]  # noqa: E731
     diff = paired_bootstrap(loss(theirs_p), loss(ours["probabilities"]))
     reasons = []
-    if diff.ci95[1] > BRIER_TOLERANCE:
+    if diff.value >= 0 or diff.ci95[1] > BRIER_TOLERANCE:
         reasons.append(f"paired Brier difference {diff.value:+.4f}, 95% CI high {diff.ci95[1]:+.4f}")
     return {"passed": not reasons, "reasons": reasons, "challenger": ours["overall"], "champion": theirs}
 
@@ -441,16 +445,22 @@ def fit_stp(service: Service, held: list[Sample], champion: Any | None, version:
 # --- the loop -------------------------------------------------------------------------------------
 
 
-def block_figures(service: Service, ids: list[str], records: dict[str, dict[str, Any]], end: int, calibrator: str) -> Block:
-    """Prequential figures of one block: confidences as served, labels as later decided."""
-    from sqlalchemy import select
-
-    from app.db.models import Case
+def block_figures(
+    service: Service,
+    ids: list[str],
+    records: dict[str, dict[str, Any]],
+    window: tuple[datetime, datetime],
+    end: int,
+    calibrator: str,
+) -> Block:
+    """Figures of one block. ECE/AUROC prequentially (confidences as served, labels as later
+    decided); edit, reject rates and STP share as the monitoring service counts them over the
+    block's time window (:func:`app.services.monitoring.window_figures`, what ``repairdesk monitor
+    report`` prints)."""
+    from app.services.monitoring import window_figures
     from app.services.stp import wrong_decision
 
-    with service.db.session() as session:
-        through = set(session.scalars(select(Case.id).where(Case.id.in_(ids), Case.straight_through)))
-    probabilities, labels, human = [], [], []
+    probabilities, labels = [], []
     for case_id in ids:
         record = records.get(case_id)
         wrong = wrong_decision(record) if record else None
@@ -458,11 +468,10 @@ def block_figures(service: Service, ids: list[str], records: dict[str, dict[str,
         if wrong is not None and isinstance(confidence, int | float):
             probabilities.append(float(confidence))
             labels.append(int(not wrong))
-        if record and case_id not in through:
-            human.append(record["label"])
     figures = scores(probabilities, labels) if labels else {}
-    edits = sum(1 for label in human if label.get("decision") == "approve" and label.get("edited"))
-    rejects = sum(1 for label in human if label.get("decision") == "reject")
+    with service.db.session() as session:
+        monitored = window_figures(session, *window)
+    rates = monitored.rates()
     return Block(
         end=end,
         cases=len(ids),
@@ -470,9 +479,9 @@ def block_figures(service: Service, ids: list[str], records: dict[str, dict[str,
         ece=figures.get("ece"),
         auroc=_finite(figures.get("auroc")),
         brier=figures.get("brier"),
-        edit_rate=edits / len(human) if human else None,
-        reject_rate=rejects / len(human) if human else None,
-        stp_share=len(through) / len(ids) if ids else 0.0,
+        edit_rate=rates.get("edited"),
+        reject_rate=rates.get("rejected"),
+        stp_share=monitored.stp_share or 0.0,
         stp_wrong=0,
         calibrator=calibrator,
     )
@@ -502,6 +511,7 @@ def run_loop(options: LoopOptions, log: Any = None) -> LoopResult:
                 champion = Calibrator.load(committed_artefact())
                 serving = serve(champion, data_dir)
             by_case: dict[str, dict[str, Any]] = {}
+            opened = datetime.now(UTC)
             for start in range(0, len(rows), options.every):
                 block = rows[start : start + options.every]
                 ids = []
@@ -523,7 +533,9 @@ def run_loop(options: LoopOptions, log: Any = None) -> LoopResult:
                             svc.qa(case_id, right != mistaken, str(gold.get("action")))
                 with svc.db.session() as session:
                     records = {r["case_id"]: r for r in labelled_records(session)}
-                figures = block_figures(svc, ids, records, start + len(block), serving)
+                window = (opened, datetime.now(UTC) + timedelta(microseconds=1))
+                opened = window[1]
+                figures = block_figures(svc, ids, records, window, start + len(block), serving)
                 figures.stp_wrong = stp_wrong
                 result.blocks.append(figures)
                 say(block_line(figures))
