@@ -109,6 +109,7 @@ class Retrain:
     promoted: bool
     reasons: list[str]
     serving: str
+    stp_policy_version: int
     stp_eligible: list[str]
     stp_bound: float | None
     stp_held_out_share: float | None
@@ -249,7 +250,9 @@ class Service:
         raise TimeoutError(f"triage of {len(case_ids)} cases did not finish in {WAIT_S:.0f} s")
 
     def view(self, case_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.client.get(f"/v1/exceptions/{case_id}", headers=self.h["service"]).json()
+        result: dict[str, Any] = self.client.get(
+            f"/v1/exceptions/{case_id}", headers=self.h["service"]
+        ).json()
         return result
 
     def post(self, path: str, role: str, body: dict[str, Any]) -> Any:
@@ -417,7 +420,9 @@ def register(model: Any, verdict: dict[str, Any], folder: Path) -> None:
         registry.promote("calibrator", info.version)
 
 
-def fit_stp(service: Service, held: list[Sample], champion: Any | None, version: str, options: LoopOptions) -> Any:
+def fit_stp(
+    service: Service, held: list[Sample], champion: Any | None, version: str, options: LoopOptions
+) -> tuple[int, dict[str, Any]]:
     """The STP policy from held-out decisions scored by the serving calibrator; stored, in force."""
     from app.services import stp
 
@@ -435,11 +440,13 @@ def fit_stp(service: Service, held: list[Sample], champion: Any | None, version:
         for s, p in zip(held, probabilities, strict=True)
     ]
     source = {"kind": "learning_loop", "points": len(points), "calibrator": version}
-    policy = stp.build_policy(points, target=options.stp_target, min_count=options.stp_min_count, source=source)
+    policy = stp.build_policy(
+        points, target=options.stp_target, min_count=options.stp_min_count, source=source
+    )
     with service.db.session() as session:
-        stp.store_policy(session, policy, actor="learning-loop")
+        stored = stp.store_policy(session, policy, actor="learning-loop").version
         session.commit()
-    return policy
+    return stored, policy
 
 
 # --- the loop -------------------------------------------------------------------------------------
@@ -539,7 +546,9 @@ def run_loop(options: LoopOptions, log: Any = None) -> LoopResult:
                 figures.stp_wrong = stp_wrong
                 result.blocks.append(figures)
                 say(block_line(figures))
-                retrain = retrain_step(svc, records, by_case, champion, serving, options, data_dir, start + len(block))
+                retrain = retrain_step(
+                    svc, records, by_case, champion, serving, options, data_dir, start + len(block)
+                )
                 if retrain is not None:
                     result.retrains.append(retrain[0])
                     champion, serving = retrain[1], retrain[0].serving
@@ -563,16 +572,23 @@ def retrain_step(
     samples = samples_from_records(svc, list(records.values()), by_case)
     train = [s for s in samples if s.split == "train"]
     held = [s for s in samples if s.split == "held-out"]
-    if len(train) < options.min_samples or len({s.label for s in train}) < 2 or len({s.label for s in held}) < 2:
+    if (
+        len(train) < options.min_samples
+        or len({s.label for s in train}) < 2
+        or len({s.label for s in held}) < 2
+    ):
         return None
-    fitted = [Sample({k: v for k, v in s.features.items() if k != "_served"}, s.label, s.code, s.group, s.split) for s in train]
+    fitted = [
+        Sample({k: v for k, v in s.features.items() if k != "_served"}, s.label, s.code, s.group, s.split)
+        for s in train
+    ]
     challenger = fit(fitted, version=f"loop-{end:05d}")
     verdict = gate(challenger, champion, held)
     if options.registry:
         register(challenger, verdict, data_dir / "registry-staging" / challenger.version)
     if verdict["passed"]:
         champion, serving = challenger, serve(challenger, data_dir)
-    policy = fit_stp(svc, held, champion, serving, options)
+    policy_version, policy = fit_stp(svc, held, champion, serving, options)
     eligible = [f"{r['exception_code']}/{r['action']}" for r in policy["rules"] if r.get("eligible")]
     return (
         Retrain(
@@ -584,6 +600,7 @@ def retrain_step(
             promoted=verdict["passed"],
             reasons=verdict["reasons"],
             serving=serving,
+            stp_policy_version=policy_version,
             stp_eligible=eligible,
             stp_bound=policy["overall"]["upper_bound"] if policy["overall"]["applied"] else None,
             stp_held_out_share=policy["overall"]["share"],
