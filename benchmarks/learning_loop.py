@@ -509,7 +509,11 @@ def run_loop(options: LoopOptions, log: Any = None) -> LoopResult:
     rows = stream(options.seed, options.cases)
     result = LoopResult(options={k: str(v) for k, v in asdict(options).items()})
     rng = random.Random(options.seed + 1)
-    with tempfile.TemporaryDirectory(prefix="repairdesk-loop-") as tmp:
+    # the database and checkpoints on a memory file system where there is one: the loop measures
+    # learning, not the disk's fsync
+    shm = Path("/dev/shm")
+    scratch = str(shm) if shm.is_dir() else None
+    with tempfile.TemporaryDirectory(prefix="repairdesk-loop-", dir=scratch) as tmp:
         data_dir = Path(options.data_dir or tmp)
         with service(options, data_dir) as svc:
             champion: Calibrator | None = None
