@@ -104,13 +104,14 @@ class Retrain:
     end: int
     train: int
     held_out: int
-    challenger: dict[str, float] | None
-    champion: dict[str, float] | None
+    challenger: dict[str, float | None] | None
+    champion: dict[str, float | None] | None
     promoted: bool
     reasons: list[str]
     serving: str
     stp_policy_version: int
     stp_eligible: list[str]
+    stp_closest: str  # the rule with the lowest bound: how near STP is
     stp_bound: float | None
     stp_held_out_share: float | None
 
@@ -594,6 +595,8 @@ def retrain_step(
         champion, serving = challenger, serve(challenger, data_dir)
     policy_version, policy = fit_stp(svc, held, champion, serving, options)
     eligible = [f"{r['exception_code']}/{r['action']}" for r in policy["rules"] if r.get("eligible")]
+    closest = min(policy["rules"], key=lambda r: (r["upper_bound"], -r["n"]), default=None)
+    nearest = f"{closest['exception_code']}/{closest['action']}: {closest['reason']}" if closest else "-"
     return (
         Retrain(
             end=end,
@@ -606,6 +609,7 @@ def retrain_step(
             serving=serving,
             stp_policy_version=policy_version,
             stp_eligible=eligible,
+            stp_closest=nearest,
             stp_bound=policy["overall"]["upper_bound"] if policy["overall"]["applied"] else None,
             stp_held_out_share=policy["overall"]["share"],
         ),
@@ -635,7 +639,7 @@ def retrain_line(r: Retrain) -> str:
         f"  retrain @ {r.end}: train {r.train}, held-out {r.held_out}; held-out ECE "
         f"{_f(theirs.get('ece'))} -> {_f(ours.get('ece'))}, AUROC {_f(theirs.get('auroc'))} -> "
         f"{_f(ours.get('auroc'))}: {verdict}; STP eligible {', '.join(r.stp_eligible) or 'none'} "
-        f"(held-out share {_f(r.stp_held_out_share)}, bound {_f(r.stp_bound, 4)})"
+        f"(held-out share {_f(r.stp_held_out_share)}, bound {_f(r.stp_bound, 4)}; closest {r.stp_closest})"
     )
 
 
