@@ -68,6 +68,9 @@ def train(
     questions: Annotated[Path | None, typer.Option(help="Retrieval questions (JSONL).")] = None,
     corpus: Annotated[list[Path] | None, typer.Option("--corpus", help="Corpus folder (repeatable).")] = None,
     no_fusion: Annotated[bool, typer.Option("--no-fusion", help="Keep the default fusion weights.")] = False,
+    question_repeat: Annotated[
+        int, typer.Option(min=1, help="Repeat the question pairs N times (weigh the analysts' words).")
+    ] = 1,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Train a challenger on the tuning half, register it, score it on the held-out half."""
@@ -83,6 +86,7 @@ def train(
         method=method, epochs=epochs, max_steps=max_steps, batch_size=batch_size,
         learning_rate=learning_rate, layers=layers, seed=seed, threads=threads,
         questions=questions, corpus=corpus, tune_fusion=not no_fusion,
+        question_repeat=question_repeat,
     )  # fmt: skip
     try:
         result = run_train(options, log=lambda m: typer.echo(m, err=True))

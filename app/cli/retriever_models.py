@@ -51,6 +51,7 @@ class TrainOptions(BaseModel):
     corpus: list[Path] | None = None
     negatives: bool = True
     tune_fusion: bool = True
+    question_repeat: int = 1  # question pairs repeated this many times (training_data)
 
 
 class TrainResult(BaseModel):
@@ -201,16 +202,17 @@ def train(
     tuning, _held_out = split_questions(path)
     chunks = [c for p in load_corpus(dirs) for c in chunk_procedure(p)]
     labelled = [td.LabelledQuestion(id=q["id"], question=q["question"], gold=q["gold"]) for q in tuning]
-    definitions = _definitions()
-    pairs = (
-        td.question_pairs(labelled, chunks)
-        + td.heading_pairs(chunks)
-        + td.decision_pairs(chunks)
-        + td.reference_pairs(chunks, definitions)
+    pairs = td.corpus_and_question_pairs(
+        labelled, chunks, _definitions(), question_repeat=options.question_repeat
     )
     if options.negatives:
         say(f"mining hard negatives for {len(pairs)} pairs from the champion's index (v{champion.version})")
-        pairs = td.mine_negatives(pairs, chunks, _dense_ranker(registry, champion, dirs, chunks, pairs))
+        from tools.retrieval.active_model import index_dir_for
+
+        ranker = dense_ranker(
+            embedder_of(registry, champion), index_dir_for(embedder_name(champion)), dirs, chunks, pairs
+        )
+        pairs = td.mine_negatives(pairs, chunks, ranker)
     manifest = td.dataset_manifest(
         pairs,
         questions_file=path.name,
@@ -368,25 +370,23 @@ def deploy(registry: ModelRegistry, info: ModelVersionInfo, corpus: Sequence[Pat
     # Searches opened from now on (each command, each service start) read the new pointer.
 
 
-def _dense_ranker(
-    registry: ModelRegistry,
-    champion: ModelVersionInfo,
+def dense_ranker(
+    embedder: Any,
+    index_dir: Path,
     dirs: Sequence[Path],
     chunks: Sequence[Any],
     pairs: Sequence[Any],
 ) -> Callable[[str], list[int]]:
-    """Rank chunks for each anchor by the champion's dense similarity (anchors embedded in one batch).
+    """Rank chunks for each anchor by ``embedder``'s dense similarity over its index in ``index_dir``
+    (anchors embedded in one batch): the current serving model's view, for mining hard negatives.
 
-    Chunk ids are positions in ``chunks`` (the corpus as read now); the champion's index must hold
-    the same chunks (it is brought up to date first).
+    Chunk ids are positions in ``chunks`` (the corpus as read now); the index must hold the same
+    chunks (it is brought up to date first).
     """
     import numpy as np
 
-    from tools.retrieval.active_model import index_dir_for
     from tools.retrieval.index_store import build_index, read_chunks, read_embeddings
 
-    embedder = embedder_of(registry, champion)
-    index_dir = index_dir_for(embedder_name(champion))
     build_index(dirs, index_dir, embedder=embedder)
     position = {c.chunk_id: i for i, c in enumerate(read_chunks(index_dir))}
     missing = [c.chunk_id for c in chunks if c.chunk_id not in position]
