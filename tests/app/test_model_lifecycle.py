@@ -50,7 +50,7 @@ def _weak_model(folder: Path) -> Path:
 def test_train_register_gate_promote_and_roll_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tools.registry import ModelRegistry
     from tools.retrieval.active_model import active_model, index_dir_for
-    from tools.retrieval.search import open_search
+    from tools.retrieval.search import FollowingSearch, open_search
 
     data = tmp_path / "var"
     corpora = tmp_path / "corpora"
@@ -98,6 +98,9 @@ def test_train_register_gate_promote_and_roll_back(tmp_path: Path, monkeypatch: 
     assert active_model().version == 3  # type: ignore[union-attr]
     weak_index = index_dir_for(active_model().name) / "manifest.json"  # type: ignore[union-attr]
     built_at = weak_index.stat().st_mtime_ns
+    # What a running service holds (app/api/state.py): it must follow the CLI's promotions.
+    following = FollowingSearch(check_seconds=0.0)
+    assert following.model_name == active_model().name  # type: ignore[union-attr]
 
     promoted = _run("model", "promote", "retriever", "--version", "2", *scope)
     assert promoted.exit_code == 0, promoted.output
@@ -109,6 +112,8 @@ def test_train_register_gate_promote_and_roll_back(tmp_path: Path, monkeypatch: 
     assert search.model_name == serving.name
     assert (index_dir_for(serving.name) / "manifest.json").is_file()
     assert search.search("claim a refund of deducted fees", k=3, mode="dense")
+    assert following.search("claim a refund of deducted fees", k=3, mode="dense")
+    assert following.model_name == serving.name and following.reloads == 1  # no restart needed
 
     listed = json.loads(_run("model", "list", "--json").stdout)
     assert {(v["version"], tuple(v["aliases"])) for v in listed} == {(3, ()), (2, ("champion",)), (1, ())}
@@ -118,9 +123,11 @@ def test_train_register_gate_promote_and_roll_back(tmp_path: Path, monkeypatch: 
     assert back.exit_code == 0 and "retriever v3 is the champion again" in back.stdout
     assert active_model().version == 3  # type: ignore[union-attr]
     assert weak_index.stat().st_mtime_ns == built_at
+    assert following.model_name == active_model().name  # type: ignore[union-attr]
     # Again: the shipped model, the classic index folder, no pointer.
     assert _run("model", "rollback", "retriever").exit_code == 0
     assert active_model() is None
+    assert following.model_name == open_search().model_name and following.reloads == 3
     nothing = _run("model", "rollback", "retriever")
     assert nothing.exit_code == 1 and "no previous champion" in nothing.stderr
 
