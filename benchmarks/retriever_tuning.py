@@ -120,7 +120,14 @@ def main() -> int:
         threads=args.threads,
     )
     with tempfile.TemporaryDirectory() as tmp:
-        finetune(rm.base_model_path(), pairs, Path(tmp) / "model", cfg, on_epoch=on_epoch)
+        finetune(
+            rm.base_model_path(),
+            pairs,
+            Path(tmp) / "model",
+            cfg,
+            on_epoch=on_epoch,
+            log=lambda m: print(m, flush=True),
+        )
     best = max(rows[1:], key=lambda r: (r["recall@5"], r["mrr"], -r["epoch"]))
     result = {
         "config": cfg.model_dump() | {"question_repeat": args.question_repeat},
