@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -40,7 +41,8 @@ def _weak_model(folder: Path) -> Path:
         for parameter in model.parameters():
             if parameter.ndim >= 2:
                 parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.02)
-        words = model[0].auto_model.embeddings.word_embeddings.weight
+        auto: Any = model[0].auto_model  # torch types module attributes as Tensor | Module
+        words = auto.embeddings.word_embeddings.weight
         words.copy_(words[:1].expand_as(words))
     model.save(str(folder))
     return folder
