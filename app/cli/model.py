@@ -71,6 +71,10 @@ def train(
     question_repeat: Annotated[
         int, typer.Option(min=1, help="Repeat the question pairs N times (weigh the analysts' words).")
     ] = 1,
+    fusion_share: Annotated[
+        int,
+        typer.Option(min=0, help="Keep 1/N of the tuning questions out of training; tune fusion on them."),
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Train a challenger on the tuning half, register it, score it on the held-out half."""
@@ -86,7 +90,7 @@ def train(
         method=method, epochs=epochs, max_steps=max_steps, batch_size=batch_size,
         learning_rate=learning_rate, layers=layers, seed=seed, threads=threads,
         questions=questions, corpus=corpus, tune_fusion=not no_fusion,
-        question_repeat=question_repeat,
+        question_repeat=question_repeat, fusion_share=fusion_share,
     )  # fmt: skip
     try:
         result = run_train(options, log=lambda m: typer.echo(m, err=True))
