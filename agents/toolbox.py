@@ -142,9 +142,9 @@ def build_toolbox(*, store: Any = None, search: Any = None, procedures_dir: Any 
 def default_search() -> Any:
     """The procedure search, or ``None`` when its index has not been built (citations then fall back)."""
     try:
-        from tools.retrieval.search import open_search
+        from tools.retrieval.search import FollowingSearch
 
-        return open_search()
+        return FollowingSearch()  # a promoted retriever is picked up without a restart
     except (ImportError, RepairDeskError) as exc:
         log.warning("procedure search unavailable: %s", exc)
         return None

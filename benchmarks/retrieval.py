@@ -15,6 +15,7 @@ Usage: .venv/bin/python benchmarks/retrieval.py [--queries 100] [--scale 200000]
    metrics on the held-out half of evals/datasets/retrieval.jsonl against the floors of issue 20
    (dense recall@5 >= 0.90; hybrid recall@1 >= 0.75, MRR >= 0.85, recall@5 >= 0.97), and hybrid
    query latency of each (the promoted model must be no slower than the base one).
+   ``--challenger N`` adds registered version N (trained, not necessarily promoted) to the same run.
 """
 
 from __future__ import annotations
@@ -147,8 +148,9 @@ FLOORS = {
 }
 
 
-def bench_models(texts: list[str]) -> dict[str, object]:
-    """Base model against the promoted one: held-out metrics and query latency, same run."""
+def bench_models(texts: list[str], challenger: int | None = None) -> dict[str, object]:
+    """Base model against the promoted one (and registered version ``challenger``, whether or not
+    the gate let it serve): held-out metrics and query latency, same run."""
     from evals.retrieval_eval import evaluate
     from tools.retrieval.active_model import active_model, index_dir_for
     from tools.retrieval.embeddings import MODEL_NAME, default_embedder, embedder_for
@@ -161,16 +163,29 @@ def bench_models(texts: list[str]) -> dict[str, object]:
     active = active_model()
     models = [("base", MODEL_NAME)] + ([("promoted", active.name)] if active else [])
     out: dict[str, object] = {}
+    if challenger is not None:
+        models.append(("challenger", f"v{challenger}"))
     for label, name in models:
-        embedder = default_embedder() if name == MODEL_NAME else embedder_for(name)
-        build_index(dirs, index_dir_for(name), embedder=embedder)
-        search = ProcedureSearch.load(index_dir_for(name), embedder=embedder)
+        if label == "challenger":
+            from app.cli import retriever_models as rm
+            from tools.registry import ModelRegistry
+
+            registry = ModelRegistry()
+            info = registry.get(rm.NAME, int(name[1:]))
+            search = rm.search_for(registry, info, dirs)  # its own index and re-tuned fusion
+            name = rm.embedder_name(info)
+        else:
+            embedder = default_embedder() if name == MODEL_NAME else embedder_for(name)
+            build_index(dirs, index_dir_for(name), embedder=embedder)
+            search = ProcedureSearch.load(index_dir_for(name), embedder=embedder)
         held = evaluate(dataset, search)["splits"]["held-out"]
         metrics = {f"{m}.{k}": round(v, 3) for m, vals in held["modes"].items() for k, v in vals.items()}
         floors = {k: metrics[k] >= v for k, v in FLOORS.items()}
         out[label] = {
             "model": name,
-            "version": active.version if label == "promoted" and active else None,
+            "version": (active.version if active else None)
+            if label == "promoted"
+            else (challenger if label == "challenger" else None),
             "held_out_questions": held["questions"],
             "metrics": metrics,
             "floors_met": floors,
@@ -189,6 +204,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch and faiss threads")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "retrieval.json")
     parser.add_argument("--models", action="store_true", help="base against the promoted retriever")
+    parser.add_argument("--challenger", type=int, help="with --models: also this registered version")
     args = parser.parse_args()
 
     import faiss
@@ -204,8 +220,9 @@ def main() -> int:
     results["real"] = bench_real(texts)
     print("real corpus", results["real"], flush=True)
     if args.models:
-        results["models"] = bench_models(texts)
-        for label, figures in results["models"].items():  # type: ignore[union-attr]
+        models = bench_models(texts, args.challenger)
+        results["models"] = models
+        for label, figures in models.items():
             print(label, json.dumps(figures), flush=True)
     if args.scale:
         results["scale"] = bench_scale(args.scale, texts)

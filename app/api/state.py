@@ -30,17 +30,18 @@ class Services:
     runners: TriageRunners
     pool: WorkerPool | None = None
     token_cache: dict[str, tuple[Principal | None, float]] = field(default_factory=dict)
-    # The procedure search (tools.retrieval ProcedureSearch), opened on the first search request and
-    # kept for the app's life; tests put their own here.
+    # The procedure search, opened on the first search request and kept for the app's life: a
+    # tools.retrieval FollowingSearch, which swaps in a promoted (or rolled back) retriever without a
+    # restart. Tests put their own here.
     procedure_search: Any = None
     _search_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def search(self) -> Any:
         with self._search_lock:
             if self.procedure_search is None:
-                from tools.retrieval.search import open_search
+                from tools.retrieval.search import FollowingSearch
 
-                self.procedure_search = open_search()
+                self.procedure_search = FollowingSearch()
             return self.procedure_search
 
     def notify_workers(self, case_id: str | None = None) -> None:

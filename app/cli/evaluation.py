@@ -125,8 +125,12 @@ def gate(
     corrections: Annotated[
         Path | None, typer.Option(help="Corrections export (default: the latest under the data directory).")
     ] = None,
+    record: Annotated[
+        bool, typer.Option("--record", help="Write the baseline's paired per-question values from this run.")
+    ] = False,
 ) -> None:
-    """Exit 1 when a metric falls below its baseline beyond its tolerance."""
+    """Exit 1 when a metric falls below its baseline beyond its tolerance, or a paired metric loses
+    significantly on the same questions (evals/gate.py)."""
     from evals.base import SuiteOptions, read_run
     from evals.gate import check, read_baseline
     from evals.runner import default_out_dir, run_suites
@@ -135,9 +139,7 @@ def gate(
 
     try:
         spec = read_baseline(baseline)
-        if run_dir is not None:
-            document, _ = read_run(run_dir)
-        else:
+        if run_dir is None:
             out_dir = default_out_dir()
             options = SuiteOptions(
                 model=config.current().model,
@@ -146,7 +148,11 @@ def gate(
                 corrections=corrections,
             )
             suites = spec.get("suites") or sorted({name.split(".", 1)[0] for name in spec["metrics"]})
-            document = run_suites(suites, options, out_dir)
+            run_suites(suites, options, out_dir)
+        document, rows = read_run(run_dir if run_dir is not None else out_dir)
+        if record:
+            _record_paired(baseline, spec, rows)
+        paired = _check_paired(baseline, spec, rows)
     except RepairDeskError as exc:
         fail(exc.source or str(baseline), exc.reason)
         raise typer.Exit(1) from exc
@@ -155,10 +161,39 @@ def gate(
         observed = document["metrics"].get(name, {}).get("value")
         mark = "FAIL" if any(f.metric == name for f in failures) else "ok"
         typer.echo(f"{mark:<5} {name:<55} baseline={spec['metrics'][name]['value']} observed={observed}")
-    if failures:
+    for result in paired:
+        mark = "FAIL" if result.failure else "ok"
+        typer.echo(
+            f"{mark:<5} {result.metric:<55} paired n={result.questions} baseline={result.baseline:.4f} "
+            f"observed={result.observed:.4f} diff={result.diff:+.4f} "
+            f"[{result.ci95[0]:+.4f}, {result.ci95[1]:+.4f}]"
+        )
+    if failures or any(r.failure for r in paired):
         for failure in failures:
             typer.echo(f"regression: {failure.metric}: {failure.reason}", err=True)
+        for result in paired:
+            if result.failure:
+                typer.echo(f"regression: {result.metric}: {result.failure}", err=True)
         raise typer.Exit(1)
+
+
+def _record_paired(baseline: Path, spec: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    import json
+
+    from evals.gate import record_paired
+    from tools.errors import ValidationError
+
+    if not spec.get("paired"):
+        raise ValidationError("this baseline has no 'paired' section to record", source=str(baseline))
+    target = baseline.parent / str(spec["paired"]["samples"])
+    target.write_text(json.dumps(record_paired(spec, rows), indent=1, sort_keys=True) + "\n")
+    typer.echo(f"recorded paired per-question values in {target}", err=True)
+
+
+def _check_paired(baseline: Path, spec: dict[str, Any], rows: list[dict[str, Any]]) -> list[Any]:
+    from evals.gate import check_paired, read_paired_samples
+
+    return check_paired(spec, rows, read_paired_samples(baseline, spec))
 
 
 @app.command("export-corrections")

@@ -71,6 +71,13 @@ def train(
     questions: Annotated[Path | None, typer.Option(help="Retrieval questions (JSONL).")] = None,
     corpus: Annotated[list[Path] | None, typer.Option("--corpus", help="Corpus folder (repeatable).")] = None,
     no_fusion: Annotated[bool, typer.Option("--no-fusion", help="Keep the default fusion weights.")] = False,
+    question_repeat: Annotated[
+        int, typer.Option(min=1, help="Repeat the question pairs N times (weigh the analysts' words).")
+    ] = 1,
+    fusion_share: Annotated[
+        int,
+        typer.Option(min=0, help="Keep 1/N of the tuning questions out of training; tune fusion on them."),
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     limit: Annotated[
         int, typer.Option(min=0, help="calibrator: only the first N source cases (0: all).")
@@ -92,6 +99,7 @@ def train(
         method=method, epochs=epochs, max_steps=max_steps, batch_size=batch_size,
         learning_rate=learning_rate, layers=layers, seed=seed, threads=threads,
         questions=questions, corpus=corpus, tune_fusion=not no_fusion,
+        question_repeat=question_repeat, fusion_share=fusion_share,
     )  # fmt: skip
     try:
         result = run_train(options, log=lambda m: typer.echo(m, err=True))

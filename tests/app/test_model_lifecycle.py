@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -40,7 +41,8 @@ def _weak_model(folder: Path) -> Path:
         for parameter in model.parameters():
             if parameter.ndim >= 2:
                 parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.02)
-        words = model[0].auto_model.embeddings.word_embeddings.weight
+        auto: Any = model[0].auto_model  # torch types module attributes as Tensor | Module
+        words = auto.embeddings.word_embeddings.weight
         words.copy_(words[:1].expand_as(words))
     model.save(str(folder))
     return folder
@@ -50,7 +52,7 @@ def _weak_model(folder: Path) -> Path:
 def test_train_register_gate_promote_and_roll_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tools.registry import ModelRegistry
     from tools.retrieval.active_model import active_model, index_dir_for
-    from tools.retrieval.search import open_search
+    from tools.retrieval.search import FollowingSearch, open_search
 
     data = tmp_path / "var"
     corpora = tmp_path / "corpora"
@@ -98,6 +100,9 @@ def test_train_register_gate_promote_and_roll_back(tmp_path: Path, monkeypatch: 
     assert active_model().version == 3  # type: ignore[union-attr]
     weak_index = index_dir_for(active_model().name) / "manifest.json"  # type: ignore[union-attr]
     built_at = weak_index.stat().st_mtime_ns
+    # What a running service holds (app/api/state.py): it must follow the CLI's promotions.
+    following = FollowingSearch(check_seconds=0.0)
+    assert following.model_name == active_model().name  # type: ignore[union-attr]
 
     promoted = _run("model", "promote", "retriever", "--version", "2", *scope)
     assert promoted.exit_code == 0, promoted.output
@@ -109,6 +114,8 @@ def test_train_register_gate_promote_and_roll_back(tmp_path: Path, monkeypatch: 
     assert search.model_name == serving.name
     assert (index_dir_for(serving.name) / "manifest.json").is_file()
     assert search.search("claim a refund of deducted fees", k=3, mode="dense")
+    assert following.search("claim a refund of deducted fees", k=3, mode="dense")
+    assert following.model_name == serving.name and following.reloads == 1  # no restart needed
 
     listed = json.loads(_run("model", "list", "--json").stdout)
     assert {(v["version"], tuple(v["aliases"])) for v in listed} == {(3, ()), (2, ("champion",)), (1, ())}
@@ -118,9 +125,11 @@ def test_train_register_gate_promote_and_roll_back(tmp_path: Path, monkeypatch: 
     assert back.exit_code == 0 and "retriever v3 is the champion again" in back.stdout
     assert active_model().version == 3  # type: ignore[union-attr]
     assert weak_index.stat().st_mtime_ns == built_at
+    assert following.model_name == active_model().name  # type: ignore[union-attr]
     # Again: the shipped model, the classic index folder, no pointer.
     assert _run("model", "rollback", "retriever").exit_code == 0
     assert active_model() is None
+    assert following.model_name == open_search().model_name and following.reloads == 3
     nothing = _run("model", "rollback", "retriever")
     assert nothing.exit_code == 1 and "no previous champion" in nothing.stderr
 

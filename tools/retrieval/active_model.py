@@ -67,6 +67,16 @@ def set_active(model: ActiveModel | None) -> None:
     tmp.replace(target)
 
 
+def pointer_stamp() -> tuple[int, int] | None:
+    """(mtime in ns, size) of the pointer file, None when absent: a cheap "has promotion changed?"
+    probe for long-running processes (tools/retrieval/search.py ``FollowingSearch``)."""
+    try:
+        stat = (models_dir() / POINTER).stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
+
+
 def active_model_name() -> str:
     model = active_model()
     return model.name if model is not None else MODEL_NAME

@@ -66,8 +66,13 @@ def finetune(
     cfg: FinetuneConfig,
     *,
     log: Callable[[str], None] | None = None,
+    on_epoch: Callable[[int, Any], None] | None = None,
 ) -> FinetuneReport:
-    """Train and save (see the module docstring)."""
+    """Train and save (see the module docstring).
+
+    ``on_epoch(epoch, model)`` runs after each epoch with the model in eval mode (hyper-parameter
+    selection scores it on a validation split there); training resumes afterwards.
+    """
     config.offline()
     import torch
     from sentence_transformers import SentenceTransformer
@@ -138,6 +143,11 @@ def finetune(
             epoch_losses.append(loss_value)
             if log and (step % 10 == 0 or step == steps_total):
                 log(f"epoch {epoch + 1} step {step}/{steps_total} loss {loss_value:.4f}")
+        if on_epoch is not None:
+            model.eval()
+            with torch.no_grad():
+                on_epoch(epoch + 1, model)
+            model.train()
     model.eval()
     if cfg.method == "lora":
         peft_model: Any = transformer.auto_model

@@ -11,6 +11,9 @@ Public API (the agent's ``search_procedures`` tool, ``repairdesk search`` and ``
   per (doc_id, section).
 - :func:`open_search`: an instance over ``$REPAIRDESK_DATA_DIR/index``, built from the default corpus
   first when absent or out of date (the caller keeps it: no process-wide instance).
+- :class:`FollowingSearch`: what a long-running process holds: the search of the *active* retriever,
+  swapped for a new one when a promotion or rollback moves the pointer (checked at most every few
+  seconds), so a running service serves a promoted model without a restart.
 
 Ranking (``mode="hybrid"``): the BM25 and dense top lists fused by weighted reciprocal rank fusion,
 boosted for exception codes and message types named in the query, and the named code's own procedure
@@ -22,6 +25,7 @@ malformed code) raises :class:`tools.errors.ValidationError`.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -58,6 +62,9 @@ REFERENCE_HITS_PER_DOC = 2
 BM25_B = 0.3
 
 _CODE = re.compile(r"^[A-Z0-9_]{2,40}$")
+
+
+log = logging.getLogger(__name__)
 
 
 class Hit(BaseModel):
@@ -314,3 +321,74 @@ def open_search(index_dir: Path | None = None, *, embedder: Embedder | None = No
     if not index_store.is_current(index_dir, dirs):
         index_store.build_index(dirs, index_dir)
     return ProcedureSearch.load(index_dir, embedder=embedder)
+
+
+FOLLOW_CHECK_SECONDS = 2.0
+
+
+class FollowingSearch:
+    """The active retriever's search, re-opened when ``repairdesk model promote|rollback`` moves the
+    pointer (tools/retrieval/active_model.py).
+
+    Why a stamp and not a watch: one ``stat`` of the pointer at most every ``check_seconds``
+    costs microseconds and needs no thread. The new search is opened before the swap, outside the
+    lock, so queries keep being answered by the old model meanwhile; a pointer that cannot be read
+    (or a new index that fails to open) keeps the old search and is tried again at the next check.
+    Attribute access other than ``search`` goes to the current instance.
+    """
+
+    def __init__(
+        self,
+        opener: Callable[[], ProcedureSearch] | None = None,
+        *,
+        check_seconds: float = FOLLOW_CHECK_SECONDS,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        import time
+
+        from tools.retrieval.active_model import pointer_stamp
+
+        self._opener = opener or open_search
+        self._stamp_of = pointer_stamp
+        self._clock = clock or time.monotonic
+        self.check_seconds = check_seconds
+        self._swap_lock = threading.Lock()
+        self._stamp = pointer_stamp()
+        self._current = self._opener()
+        self._checked_at = self._clock()
+        self.reloads = 0
+
+    @property
+    def current(self) -> ProcedureSearch:
+        self._follow()
+        return self._current
+
+    def search(self, query: str, **kwargs: Any) -> list[Hit]:
+        return self.current.search(query, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.current, name)
+
+    def _follow(self) -> None:
+        now = self._clock()
+        if now - self._checked_at < self.check_seconds:
+            return
+        if not self._swap_lock.acquire(blocking=False):
+            return  # another request is already re-opening; this one uses the current search
+        try:
+            self._checked_at = now
+            stamp = self._stamp_of()
+            if stamp == self._stamp:
+                return
+            try:
+                fresh = self._opener()
+            except ValidationError as exc:
+                log.warning("promoted retriever not loaded, the previous one keeps serving: %s", exc)
+                return
+            self._current, self._stamp = fresh, stamp
+            self.reloads += 1
+            log.info("retriever switched to %s", fresh.model_name or "the base model")
+        finally:
+            self._swap_lock.release()

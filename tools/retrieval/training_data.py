@@ -148,6 +148,24 @@ def mine_negatives(
     return out
 
 
+def corpus_and_question_pairs(
+    questions: Iterable[LabelledQuestion],
+    chunks: Sequence[Chunk],
+    definitions: dict[str, str],
+    *,
+    question_repeat: int = 1,
+) -> list[TrainingPair]:
+    """All sources together; the question pairs ``question_repeat`` times.
+
+    Why repeat: the questions are the only pairs in the analysts' own words (abbreviations, codes,
+    typos); the corpus pairs outnumber them about three to one, and repeating them is the cheapest
+    way to weigh that register more. How many times is a hyper-parameter chosen on the tuning half.
+    """
+    asked = question_pairs(questions, chunks)
+    corpus = heading_pairs(chunks) + decision_pairs(chunks) + reference_pairs(chunks, definitions)
+    return asked * max(1, question_repeat) + corpus
+
+
 def dataset_manifest(pairs: Sequence[TrainingPair], **extra: Any) -> dict[str, Any]:
     """Content hash (sha256 over the sorted pairs), counts per source, and ``extra`` facts."""
     lines = sorted(json.dumps(p.model_dump(), sort_keys=True) for p in pairs)
