@@ -41,6 +41,20 @@ def validate_case(case: Any, source: str = "case") -> dict[str, Any]:
     return dict(case)
 
 
+def _change_value(value: Any, where: str, source: str) -> str | list[str] | None:
+    """A change's new value as the payment model takes it: text, or a list of lines for list fields
+    (address and remittance lines); anything else is refused rather than turned into its repr."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        if not all(isinstance(line, str) for line in value):
+            raise ValidationError(f"{where}: a list value must hold only text lines", source=source)
+        return list(value)
+    if isinstance(value, (Mapping, set, tuple)):
+        raise ValidationError(f"{where}: `new` must be text or a list of lines", source=source)
+    return str(value)
+
+
 def validate_decision(decision: Any, source: str = "decision") -> dict[str, Any]:
     if not isinstance(decision, Mapping):
         raise ValidationError("a decision must be an object", source=source)
@@ -57,7 +71,7 @@ def validate_decision(decision: Any, source: str = "decision") -> dict[str, Any]
         if not isinstance(change, Mapping) or not isinstance(change.get("field"), str) or "new" not in change:
             raise ValidationError(f"changes[{index}] needs `field` and `new`", source=source)
         cleaned.append(
-            {"field": change["field"], "new": None if change["new"] is None else str(change["new"])}
+            {"field": change["field"], "new": _change_value(change["new"], f"changes[{index}]", source)}
         )
     if kind == "edit" and not cleaned:
         raise ValidationError("an edit needs the changed `changes`", source=source)

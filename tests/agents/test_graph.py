@@ -212,3 +212,29 @@ def test_payment_object_input_is_repaired_as_mt103(runner: TriageRunner) -> None
     result = runner.resume("t-obj", {"decision": "approve"})
     assert result["status"] == "applied" and result["repaired_message"].startswith("{1:")
     assert f":59:/{GOOD_IBAN}" in result["repaired_message"]
+
+
+def test_an_edit_of_address_lines_applies_them_as_lines(runner: TriageRunner) -> None:
+    """List fields keep their lines through the decision (they were once turned into a list's repr,
+    which the payment model refused, failing the case)."""
+    runner.start(ac01_case(), "t-lines")
+    lines = ["Hauptstr. 2", "10115 Berlin"]
+    edited = runner.resume(
+        "t-lines",
+        {
+            "decision": "edit",
+            "changes": [{"field": "payment.creditor.address_lines", "new": lines}],
+            "user": "a",
+        },
+    )
+    assert edited["status"] == "applied", edited.get("error")
+    assert [c["new"] for c in edited["final_changes"]] == [lines]
+    assert "Hauptstr. 2\n10115 Berlin" in edited["repaired_message"]
+
+
+def test_a_change_value_that_is_neither_text_nor_lines_is_refused(runner: TriageRunner) -> None:
+    runner.start(ac01_case(), "t-obj")
+    with pytest.raises(ValidationError, match=r"changes\[0\]"):
+        runner.resume(
+            "t-obj", {"decision": "edit", "changes": [{"field": "payment.purpose", "new": {"a": 1}}]}
+        )
