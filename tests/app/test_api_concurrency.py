@@ -132,6 +132,9 @@ def test_queue_items_carry_utc_iso_times_and_ages(api: Api) -> None:
         "beneficiary",
         "value_date",
         "assignee",
+        # straight-through processing: applied without a person, and its QA state
+        "straight_through",
+        "qa_status",
     }
     created = datetime.fromisoformat(item["created_at"])
     assert created.utcoffset() == timedelta(0)
