@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -59,7 +60,7 @@ def triage(
     remote = Remote.from_settings(cli.settings) if model is None else None
     if remote is not None:  # REPAIRDESK_API_URL: a running server has the agent loaded already
         try:
-            _triage_remote(remote, paths, as_json)
+            _triage_all(paths, as_json, RemoteStart(remote))
             return
         except Unreachable as exc:
             remote.note_local(str(exc))
@@ -74,10 +75,16 @@ def triage(
     except RepairDeskError as exc:
         fail("--model", exc.reason)
         raise typer.Exit(2) from exc
+    _triage_all(paths, as_json, lambda case: runner.start(case, f"cli-{uuid.uuid4().hex}"))
+
+
+def _triage_all(paths: list[Path], as_json: bool, start: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Each case through ``start``, locally or on a server. Intended same shape as `repairdesk extract`:
+    each input fails alone (one line on stderr, exit 1 at the end), the rest go on."""
+    from tools.errors import RepairDeskError
+
     proposals: list[dict[str, Any]] = []
     failed = False
-    # Intended same shape as `repairdesk extract`: each input fails alone (one line on stderr), the rest go
-    # on.
     for path in paths:
         try:
             cases = _cases(path)
@@ -88,7 +95,7 @@ def triage(
         for index, case in enumerate(cases):
             name = str(path) if len(cases) == 1 else f"{path}[{index}]"
             try:
-                proposal = runner.start(case, f"cli-{uuid.uuid4().hex}")
+                proposal = start(case)
             except RepairDeskError as exc:
                 fail(name, exc.reason)
                 failed = True
@@ -103,44 +110,29 @@ def triage(
         raise typer.Exit(1)
 
 
-def _triage_remote(remote: Any, paths: list[Path], as_json: bool) -> None:
-    """As the local loop, each case answered by the server; raises ``Unreachable`` before printing
-    anything when the server does not answer the first case (the command then runs locally)."""
-    from app.cli.remote import Refused, Unreachable
-    from tools.errors import RepairDeskError
+class RemoteStart:
+    """A case answered by the server. ``Unreachable`` before its first answer propagates (nothing is
+    printed yet: the command then runs locally); after that, and on a refusal, the case alone fails."""
 
-    proposals: list[dict[str, Any]] = []
-    failed = False
-    answered = False
-    for path in paths:
+    def __init__(self, remote: Any) -> None:
+        self.remote = remote
+        self.answered = False
+
+    def __call__(self, case: dict[str, Any]) -> dict[str, Any]:
+        from app.cli.remote import Refused, Unreachable
+        from tools.errors import RepairDeskError
+
         try:
-            cases = _cases(path)
-        except RepairDeskError as exc:
-            fail(str(path), exc.reason)
-            failed = True
-            continue
-        for index, case in enumerate(cases):
-            name = str(path) if len(cases) == 1 else f"{path}[{index}]"
-            try:
-                proposal = remote.triage(case)
-            except Refused as exc:
-                fail(name, exc.reason)
-                failed = answered = True
-                continue
-            except Unreachable as exc:
-                if not answered:
-                    raise
-                fail(name, f"{remote.url} stopped answering: {exc}")
-                failed = True
-                continue
-            answered = True
-            proposals.append(proposal)
-            if not as_json:
-                _print_summary(name, proposal)
-    if as_json:
-        emit_json(proposals[0] if len(proposals) == 1 else proposals)
-    if failed:
-        raise typer.Exit(1)
+            proposal: dict[str, Any] = self.remote.triage(case)
+        except Refused as exc:
+            self.answered = True
+            raise RepairDeskError(exc.reason) from exc
+        except Unreachable as exc:
+            if not self.answered:
+                raise
+            raise RepairDeskError(f"{self.remote.url} stopped answering: {exc}") from exc
+        self.answered = True
+        return proposal
 
 
 class LazySearch:
