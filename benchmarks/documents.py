@@ -4,7 +4,8 @@ Runs on the generated remittance advices (six layouts x five languages, see
 evals/generators/remittance.py); tesseract runs single-threaded, so the OCR figure is per core.
 Floors: 10 text pages/s and 3 s per scanned A4 page (medians).
 
-    .venv/bin/python benchmarks/documents.py [--text 60] [--scans 60] [--seed 7] [--no-real] [--repeat 1] [--learning]
+    .venv/bin/python benchmarks/documents.py [--text 60] [--scans 60] [--seed 7]
+        [--no-real] [--repeat 1] [--learning]
 
 Also (unless ``--no-real``) the real invoices side by side with invoice2data 1.0.1 and its own
 templates (benchmarks/real_invoices.py), and with ``--learning`` the accuracy on a stream of
@@ -48,9 +49,7 @@ def main() -> int:
     parser.add_argument("--scans", type=int, default=60, help="generated scans (OCR)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-real", action="store_true", help="skip the real invoices vs invoice2data")
-    parser.add_argument(
-        "--repeat", type=int, default=1, help="passes over the real invoices (each document's median time counts)"
-    )
+    parser.add_argument("--repeat", type=int, default=1, help="passes over the real invoices (medians)")
     parser.add_argument("--learning", action="store_true", help="layouts learned from one correction")
     args = parser.parse_args()
     if not args.no_real:
