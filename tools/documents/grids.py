@@ -30,7 +30,7 @@ from tools.documents.document import (
 from tools.documents.items import ItemHit, cell_value, is_item
 from tools.documents.labels import CARRIED_TOKENS, HEADER_TOKENS, tokens
 from tools.documents.layout import Cell, Grid, Line, Page, Word
-from tools.documents.textlayer import Char, words_from_chars
+from tools.documents.textlayer import Char, run_text, word_runs, word_texts
 
 Strategy = Literal["lines", "text"]
 STRATEGIES: dict[Strategy, dict[str, Any]] = {
@@ -66,11 +66,26 @@ class Surface:
     _middles: list[float] = field(default_factory=list, repr=False)
 
     def extract_words(self, **_settings: Any) -> list[dict[str, Any]]:
-        """pdfplumber's default word grouping (:func:`~.textlayer.words_from_chars` follows it)."""
-        return [
-            {"text": w.text, "x0": w.x0, "x1": w.x1, "top": w.top, "bottom": w.bottom, "doctop": w.top}
-            for w in words_from_chars(self.chars, 0)
-        ]
+        """pdfplumber's default word grouping (:func:`~.textlayer.words_from_chars` follows it),
+        as the dicts its table finder reads."""
+        words = []
+        for run in word_runs(self.chars):
+            text = run_text(run)
+            if not text.strip("\ufffd \t\n"):
+                continue
+            _, x0s, tops, x1s, bottoms, _, _ = zip(*run, strict=True)
+            top = min(tops)
+            words.append(
+                {
+                    "text": text,
+                    "x0": min(x0s),
+                    "x1": max(x1s),
+                    "top": top,
+                    "bottom": max(bottoms),
+                    "doctop": top,
+                }
+            )
+        return words
 
     def crop(self, box: tuple[float, float, float, float]) -> Surface:
         from pdfplumber.utils import crop_to_bbox
@@ -89,10 +104,7 @@ class Surface:
         top, bottom = min(b[1] for b in boxes), max(b[3] for b in boxes)
         span = self._order[bisect.bisect_left(self._middles, top) : bisect.bisect_left(self._middles, bottom)]
         row = [self.chars[i] for i in sorted(span)]  # in page order, as pdfplumber reads them
-        return [
-            " ".join(w.text for w in words_from_chars(inside, 0)) if inside else ""
-            for inside in _share(row, cells)
-        ]
+        return [" ".join(word_texts(inside)) if inside else "" for inside in _share(row, cells)]
 
 
 def _middle(char: Char) -> float:
@@ -122,47 +134,93 @@ def _share(chars: list[Char], cells: list[Bbox | None]) -> list[list[Char]]:
 
 
 Point = tuple[float, float]
+Intersections = dict[Point, dict[str, list[dict[str, Any]]]]
 
 
-def _cells(intersections: dict[Point, dict[str, list[dict[str, Any]]]]) -> list[Bbox]:
-    """pdfplumber's ``intersections_to_cells``, same cells in the same order, with the points
-    below and to the right of each one looked up by column and row instead of scanned: its scan
-    is quadratic in the intersections, and a text-aligned table has hundreds."""
-    boxes = {
-        point: (
-            {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in edges["v"]},
-            {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in edges["h"]},
-        )
-        for point, edges in intersections.items()
-    }
+def _intersections(edges: list[dict[str, Any]], x_tolerance: float, y_tolerance: float) -> Intersections:
+    """pdfplumber's ``edges_to_intersections``, same points, same edges in the same order, with
+    each vertical edge tested only against the horizontal ones whose top lies near its span
+    (found by bisection, then tested with pdfplumber's own comparisons) instead of all of them."""
+    from operator import itemgetter
 
-    def connects(p1: Point, p2: Point) -> bool:
-        if p1[0] == p2[0] and boxes[p1][0] & boxes[p2][0]:
-            return True
-        return p1[1] == p2[1] and bool(boxes[p1][1] & boxes[p2][1])
+    verticals = sorted((e for e in edges if e["orientation"] == "v"), key=itemgetter("x0", "top"))
+    horizontals = sorted((e for e in edges if e["orientation"] == "h"), key=itemgetter("top", "x0"))
+    tops = [h["top"] for h in horizontals]
+    intersections: Intersections = {}
+    for v in verticals:
+        # One point of slack around the window: the test below decides, in pdfplumber's arithmetic.
+        low = bisect.bisect_left(tops, v["top"] - y_tolerance - 1)
+        high = bisect.bisect_right(tops, v["bottom"] + y_tolerance + 1)
+        for h in horizontals[low:high]:
+            if (
+                (v["top"] <= (h["top"] + y_tolerance))
+                and (v["bottom"] >= (h["top"] - y_tolerance))
+                and (v["x0"] >= (h["x0"] - x_tolerance))
+                and (v["x0"] <= (h["x1"] + x_tolerance))
+            ):
+                vertex = (v["x0"], h["top"])
+                if vertex not in intersections:
+                    intersections[vertex] = {"v": [], "h": []}
+                intersections[vertex]["v"].append(v)
+                intersections[vertex]["h"].append(h)
+    return intersections
 
-    points = sorted(intersections)
-    by_x: dict[float, list[Point]] = {}
-    by_y: dict[float, list[Point]] = {}
-    place: dict[Point, tuple[int, int]] = {}  # the point's index in its column and in its row
-    for point in points:  # sorted by x then y: each list keeps that order
-        column, row = by_x.setdefault(point[0], []), by_y.setdefault(point[1], [])
-        place[point] = (len(column), len(row))
-        column.append(point)
-        row.append(point)
+
+def _cells(intersections: Intersections) -> list[Bbox]:
+    """pdfplumber's ``intersections_to_cells``, same cells in the same order, without its scans:
+    two points connect when they share an edge (pdfplumber compares the edges' boxes), so the
+    points below one (same column, joined by a vertical edge) are read from the lists of points
+    on each of its vertical edges, those to its right from its horizontal edges' lists; a text-
+    aligned table has hundreds of points, and pdfplumber scans all the later ones for each.
+    Each point's edges are also kept as a bit set of box numbers for the corner tests."""
+    numbers: dict[Bbox, int] = {}
+
+    def edge_numbers(edges: list[dict[str, Any]]) -> list[int]:
+        if len(edges) == 1:  # the usual case: one edge each way through a point
+            e = edges[0]
+            return [numbers.setdefault((e["x0"], e["top"], e["x1"], e["bottom"]), len(numbers))]
+        boxes = {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in edges}
+        return sorted(numbers.setdefault(box, len(numbers)) for box in boxes)
+
+    points = sorted(intersections)  # by x then y
+    v_edges: dict[Point, list[int]] = {}
+    h_edges: dict[Point, list[int]] = {}
+    vmask: dict[Point, int] = {}
+    hmask: dict[Point, int] = {}
+    # The points on each edge, in sorted order: on a vertical edge one column top to bottom, on a
+    # horizontal one a row left to right (every point on an edge shares its x0 or its top), and
+    # each point's place on each of its edges.
+    on_edge: dict[int, list[Point]] = {}
+    place: dict[tuple[int, Point], int] = {}
+    for point in points:
+        vs, hs = edge_numbers(intersections[point]["v"]), edge_numbers(intersections[point]["h"])
+        v_edges[point], h_edges[point] = vs, hs
+        vmask[point] = sum(1 << n for n in vs)
+        hmask[point] = sum(1 << n for n in hs)
+        for n in vs + hs:
+            line = on_edge.setdefault(n, [])
+            place[n, point] = len(line)
+            line.append(point)
+    index = {point: i for i, point in enumerate(points)}
+
+    def after(point: Point, edges: list[int]) -> list[Point]:
+        """The later points (in sorted order) that share one of ``edges`` with ``point``."""
+        if len(edges) == 1:
+            return on_edge[edges[0]][place[edges[0], point] + 1 :]
+        later = {p for n in edges for p in on_edge[n][place[n, point] + 1 :]}
+        return sorted(later, key=index.__getitem__)
+
     cells: list[Bbox] = []
     for point in points:
-        below = by_x[point[0]][place[point][0] + 1 :]
-        right = by_y[point[1]][place[point][1] + 1 :]
+        below = after(point, v_edges[point])
+        if not below:
+            continue
+        right = after(point, h_edges[point])
         cell: Bbox | None = None
         for below_pt in below:
-            if not connects(point, below_pt):
-                continue
             for right_pt in right:
-                if not connects(point, right_pt):
-                    continue
                 corner = (right_pt[0], below_pt[1])
-                if corner in boxes and connects(corner, right_pt) and connects(corner, below_pt):
+                if corner in vmask and vmask[corner] & vmask[right_pt] and hmask[corner] & hmask[below_pt]:
                     cell = (point[0], point[1], corner[0], corner[1])
                     break
             if cell is not None:
@@ -172,19 +230,50 @@ def _cells(intersections: dict[Point, dict[str, list[dict[str, Any]]]]) -> list[
     return cells
 
 
+def _cell_groups(cells: list[Bbox]) -> list[list[Bbox]]:
+    """pdfplumber's ``cells_to_tables``, same tables with their cells in the same order: sweeps
+    over the remaining cells, each adding those that share a corner with the table so far, until
+    a sweep adds none; the remaining list is rebuilt per sweep instead of removed from."""
+    remaining = list(cells)
+    corners: set[Point] = set()
+    current: list[Bbox] = []
+    tables: list[list[Bbox]] = []
+    while remaining:
+        kept: list[Bbox] = []
+        added = False
+        for cell in remaining:
+            x0, top, x1, bottom = cell
+            cell_corners = ((x0, top), (x0, bottom), (x1, top), (x1, bottom))
+            if not current or any(c in corners for c in cell_corners):
+                corners.update(cell_corners)
+                current.append(cell)
+                added = True
+            else:
+                kept.append(cell)
+        remaining = kept
+        if not added:
+            tables.append(current)
+            corners, current = set(), []
+    if current:
+        tables.append(current)
+    ordered = sorted(tables, key=lambda t: min((c[1], c[0]) for c in t))
+    return [t for t in ordered if len(t) > 1]
+
+
 def _tables(surface: Surface, settings: dict[str, Any]) -> list[Any]:
-    """pdfplumber's ``TableFinder(surface, settings).tables`` with :func:`_cells` for its cells."""
-    from pdfplumber.table import Table, TableFinder, TableSettings, cells_to_tables, edges_to_intersections
+    """pdfplumber's ``TableFinder(surface, settings).tables`` with the functions above for its
+    intersections, cells and tables."""
+    from pdfplumber.table import Table, TableFinder, TableSettings
 
     finder = TableFinder.__new__(TableFinder)
     finder.page = surface  # type: ignore[assignment]
     finder.settings = TableSettings.resolve(settings)
     finder.edges = finder.get_edges()
-    finder.intersections = edges_to_intersections(
+    finder.intersections = _intersections(
         finder.edges, finder.settings.intersection_x_tolerance, finder.settings.intersection_y_tolerance
     )
     finder.cells = _cells(finder.intersections)
-    return [Table(surface, group) for group in cells_to_tables(finder.cells)]  # type: ignore[arg-type]
+    return [Table(surface, group) for group in _cell_groups(finder.cells)]  # type: ignore[arg-type]
 
 
 def _grids(surface: Surface, number: int, strategy: Strategy) -> list[Grid]:

@@ -11,7 +11,8 @@ pdfminer's, in PDF points with a top-left origin. All calls hold :mod:`~.pdfium`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from operator import itemgetter
 from typing import Any
 
 from tools.documents.layout import Word
@@ -21,6 +22,7 @@ _Y_TOLERANCE = 3.0
 # pdfplumber expands ligatures (``expand_ligatures``); PDFium reports their code points, and 2 for
 # a hyphen that ends a line.
 _LIGATURES = {"\x02": "-", "ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬁ": "fi", "ﬂ": "fl", "ﬆ": "st", "ﬅ": "st"}
+_LIGATURE_TABLE = str.maketrans(_LIGATURES)
 
 Char = tuple[str, float, float, float, float, bool, bool]  # text, box, upright, after a space
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom
@@ -117,37 +119,59 @@ def _chars(page: Any) -> list[Char]:
 def words_from_chars(chars: list[Char], number: int) -> list[Word]:
     """pdfplumber's word grouping (``use_text_flow=False``) over ``chars``."""
     words: list[Word] = []
-    # Turned text (a margin note) is grouped apart, as pdfplumber does: it would otherwise chain
-    # every line it crosses into one.
-    for run in _columns([c for c in chars if not c[5]]):
-        current: list[Char] = []
-        for char in run:
-            if current and (char[6] or char[2] > current[-1][4] + _Y_TOLERANCE):
-                _flush(current, number, words)
-                current = []
-            current.append(char)
-        _flush(current, number, words)
-    for line in _lines([c for c in chars if c[5]]):
-        current = []
-        for char in sorted(line, key=_left):
-            if current and (
-                char[6]
-                or char[1] > current[-1][3] + _X_TOLERANCE
-                or abs(char[2] - current[-1][2]) > _Y_TOLERANCE
-            ):
-                _flush(current, number, words)
-                current = []
-            current.append(char)
-        _flush(current, number, words)
+    for run in word_runs(chars):
+        text = run_text(run)
+        if not text.strip("\ufffd \t\n"):
+            continue  # nothing PDFium could name
+        if len(run) == 1:
+            c = run[0]
+            words.append(Word(text, c[1], c[2], c[3], c[4], number))
+            continue
+        _, x0s, tops, x1s, bottoms, _, _ = zip(*run, strict=True)
+        words.append(Word(text, min(x0s), min(tops), max(x1s), max(bottoms), number))
     return words
 
 
-def _left(char: Char) -> float:
-    return char[1]
+def word_texts(chars: list[Char]) -> list[str]:
+    """The texts of :func:`words_from_chars`' words, without building them (a table cell's text)."""
+    texts = [run_text(run) for run in word_runs(chars)]
+    return [text for text in texts if text.strip("\ufffd \t\n")]
 
 
-def _top(char: Char) -> float:
-    return char[2]
+def run_text(run: list[Char]) -> str:
+    """A word's text, ligatures expanded (every character's text is one code point)."""
+    return "".join([c[0] for c in run]).translate(_LIGATURE_TABLE)
+
+
+def word_runs(chars: list[Char]) -> Iterator[list[Char]]:
+    """The characters of each word, in pdfplumber's order: turned runs first, then line by line."""
+    upright = chars
+    if not all(c[5] for c in chars):
+        # Turned text (a margin note) is grouped apart, as pdfplumber does: it would otherwise
+        # chain every line it crosses into one.
+        for run in _columns([c for c in chars if not c[5]]):
+            start = 0
+            for k in range(1, len(run)):
+                if run[k][6] or run[k][2] > run[k - 1][4] + _Y_TOLERANCE:
+                    yield run[start:k]
+                    start = k
+            yield run[start:]
+        upright = [c for c in chars if c[5]]
+    for line in _clusters(upright, _TOP):
+        line.sort(key=_LEFT)
+        start = 0
+        previous = line[0]
+        for k in range(1, len(line)):
+            char = line[k]
+            if char[6] or char[1] > previous[3] + _X_TOLERANCE or abs(char[2] - previous[2]) > _Y_TOLERANCE:
+                yield line[start:k]
+                start = k
+            previous = char
+        yield line[start:]
+
+
+_LEFT = itemgetter(1)
+_TOP = itemgetter(2)
 
 
 def _clusters(chars: list[Char], position: Callable[[Char], float]) -> list[list[Char]]:
@@ -163,28 +187,9 @@ def _clusters(chars: list[Char], position: Callable[[Char], float]) -> list[list
     return clusters
 
 
-def _lines(chars: list[Char]) -> list[list[Char]]:
-    """Characters clustered by top."""
-    return _clusters(chars, _top)
-
-
 def _columns(chars: list[Char]) -> list[list[Char]]:
     """Turned characters as runs: clustered by left edge, each run one word from top to bottom."""
-    return [sorted(run, key=_top) for run in _clusters(chars, _left)]
-
-
-def _flush(chars: list[Char], number: int, words: list[Word]) -> None:
-    if not chars:
-        return
-    text = "".join([_LIGATURES.get(c[0], c[0]) for c in chars])
-    if not text.strip("\ufffd \t\n"):
-        return  # nothing PDFium could name
-    if len(chars) == 1:
-        c = chars[0]
-        words.append(Word(text, c[1], c[2], c[3], c[4], number))
-        return
-    _, x0s, tops, x1s, bottoms, _, _ = zip(*chars, strict=True)
-    words.append(Word(text, min(x0s), min(tops), max(x1s), max(bottoms), number))
+    return [sorted(run, key=_TOP) for run in _clusters(chars, _LEFT)]
 
 
 def _images(page: Any) -> list[Box]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from tools.documents.pdfium import close_document, open_document
@@ -38,3 +39,74 @@ def test_real_invoice_hyphen_without_font_metrics_stays_in_its_word(shared_data:
     finally:
         close_document(document)
     assert "B172FB37-0003" in [w.text for w in words]
+
+
+def _reference_words(chars: list[Char]) -> list[tuple[str, float, float, float, float]]:
+    """pdfplumber's grouping written out plainly (as this module first had it): the faster
+    grouping must give these words, texts and boxes exactly."""
+    ligatures = {"\x02": "-", "ﬁ": "fi", "ﬂ": "fl"}
+    words: list[tuple[str, float, float, float, float]] = []
+
+    def flush(run: list[Char]) -> None:
+        text = "".join(ligatures.get(c[0], c[0]) for c in run)
+        if run and text.strip("\ufffd \t\n"):
+            words.append(
+                (
+                    text,
+                    min(c[1] for c in run),
+                    min(c[2] for c in run),
+                    max(c[3] for c in run),
+                    max(c[4] for c in run),
+                )
+            )
+
+    def clusters(items: list[Char], at: Callable[[Char], float]) -> list[list[Char]]:
+        out: list[list[Char]] = []
+        last = None
+        for c in sorted(items, key=at):
+            if last is None or at(c) - last > 3:
+                out.append([])
+            out[-1].append(c)
+            last = at(c)
+        return out
+
+    for column in clusters([c for c in chars if not c[5]], lambda c: c[1]):
+        current: list[Char] = []
+        for c in sorted(column, key=lambda c: c[2]):
+            if current and (c[6] or c[2] > current[-1][4] + 3):
+                flush(current)
+                current = []
+            current.append(c)
+        flush(current)
+    for line in clusters([c for c in chars if c[5]], lambda c: c[2]):
+        current = []
+        for c in sorted(line, key=lambda c: c[1]):
+            if current and (c[6] or c[1] > current[-1][3] + 3 or abs(c[2] - current[-1][2]) > 3):
+                flush(current)
+                current = []
+            current.append(c)
+        flush(current)
+    return words
+
+
+def test_word_grouping_equals_the_plain_reference_on_random_characters() -> None:
+    import random
+
+    from tools.documents.grids import Surface
+    from tools.documents.textlayer import word_texts
+
+    rng = random.Random(11)
+    for _ in range(300):
+        chars: list[Char] = []
+        for _ in range(rng.randint(0, 60)):
+            x, top = rng.choice(range(0, 200, 2)) + rng.random(), rng.choice([10.0, 11.5, 14.0, 30.0, 31.0])
+            text = rng.choice(["a", "B", "7", "ﬁ", "\x02", "\ufffd", "-"])
+            chars.append(
+                (text, x, top, x + rng.uniform(2, 6), top + 10, rng.random() > 0.1, rng.random() < 0.15)
+            )
+        want = _reference_words(chars)
+        got = words_from_chars(chars, 1)
+        assert [(w.text, w.x0, w.top, w.x1, w.bottom) for w in got] == want
+        assert word_texts(chars) == [w[0] for w in want]
+        dicts = Surface((0.0, 0.0, 300.0, 300.0), chars, []).extract_words()
+        assert [(d["text"], d["x0"], d["top"], d["x1"], d["bottom"]) for d in dicts] == want
