@@ -12,7 +12,7 @@ from functools import cached_property
 
 from tools.documents.labels import COLUMN_TOKENS, language_of
 from tools.documents.layout import Line, Page, Segment, Word, bbox_of
-from tools.documents.normalize import fold, numeric_order_evidence
+from tools.documents.normalize import fold, mentioned_currencies, numeric_order_evidence
 from tools.messages.model import FieldSource
 
 
@@ -93,6 +93,11 @@ class Document:
     @cached_property
     def text(self) -> str:
         return "\n".join(line.text for line in self.lines)
+
+    @cached_property
+    def currencies(self) -> set[str]:
+        """Every currency code or unambiguous symbol the text mentions (read once)."""
+        return mentioned_currencies(self.text)
 
     @cached_property
     def language(self) -> str:
@@ -225,7 +230,15 @@ def column_labels(line: Line) -> list[tuple[str, float, float]]:
     """Column header labels in a line: (column name, x0, x1), left to right, longest label first.
 
     On OCR'd words the first word of a label may be one letter off; later words must match.
+    Worked out once per line (the table readers ask for every line, some several times).
     """
+    found = line.memo.get("column_labels")
+    if found is None:
+        found = line.memo["column_labels"] = _column_labels(line)
+    return list(found)
+
+
+def _column_labels(line: Line) -> list[tuple[str, float, float]]:
     keys = [w.key for w in line.words]
     found: list[tuple[str, float, float]] = []
     i = 0

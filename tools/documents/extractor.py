@@ -23,7 +23,7 @@ from tools.documents.layout import Page, bbox_of
 from tools.documents.learned import apply_rules, current_rules
 from tools.documents.letter import letter_payment_date, sentence_payment_date
 from tools.documents.lines import find_lines, narrow
-from tools.documents.normalize import find_amounts, fold, mentioned_currencies, parse_currency
+from tools.documents.normalize import find_amounts, fold, parse_currency
 from tools.documents.parties import find_parties
 from tools.documents.totals import column_total
 from tools.messages.model import (
@@ -95,7 +95,7 @@ def _currency(doc: Document, found: dict[str, Hit]) -> Hit | None:
             parsed = parse_currency(line.text)
             if parsed is not None:
                 return Hit(str(parsed.value), total.words, parsed.confidence * 0.95)
-    codes = Counter(code for code in mentioned_currencies(doc.text))
+    codes = Counter(code for code in doc.currencies)
     if codes:
         code = codes.most_common(1)[0][0]
         return Hit(code, [], 0.5)
@@ -207,7 +207,7 @@ def extract_pages(pages: list[Page], source: str, *, use_rules: bool = True) -> 
             out.add("remittance.total_amount", derived.text, derived)
     remittance = Remittance(**values)
     findings, factors = check_remittance(
-        remittance, mentioned_currencies(doc.text), sum_lines=doc_type == "remittance_advice"
+        remittance, set(doc.currencies), sum_lines=doc_type == "remittance_advice"
     )
     for extracted in out.fields:
         key = "remittance.lines" if extracted.name.startswith("remittance.lines") else extracted.name

@@ -13,7 +13,7 @@ import itertools
 import statistics
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 from tools.documents.normalize import fold
 
@@ -88,6 +88,9 @@ class Line:
     page: int
     words: list[Word]
     segments: list[Segment] = field(default_factory=list)
+    # What readers work out from the (unchanging) words once, such as the column labels the line
+    # holds: every table reader asks whether each line is a table header.
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def text(self) -> str:

@@ -49,6 +49,7 @@ CUSTOMER_BLOCK = [
         "cliente",
     ]
 ]
+_CUSTOMER_HEADINGS = set(CUSTOMER_BLOCK)
 _LEGAL = {f.strip(".") for f in LEGAL_FORMS}
 # Forms conventionally written in lower case ("Kestrel Components plc"); no unit of measure clashes.
 _LOWER_CASE_FORMS = {"plc"}
@@ -145,7 +146,7 @@ def _under_heading(doc: Document) -> Hit | None:
     for line in doc.lines:
         for segment in line.segments:
             keys = tuple(w.key for w in segment.words)
-            if keys not in CUSTOMER_BLOCK:
+            if keys not in _CUSTOMER_HEADINGS:
                 continue
             below = doc.below(line, segment)
             if below is not None and not any(c.isdigit() for c in below.text) and "@" not in below.text:

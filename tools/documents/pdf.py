@@ -229,10 +229,13 @@ def _picture_words(page: Any, number: int, boxes: list[Box], render: float, sour
     return found
 
 
-def _edges(page: Any) -> list[dict[str, Any]]:
+def _edges(page: Any, paths: list[Any], load: int) -> list[dict[str, Any]]:
+    """The page's edges, from the path objects its first reading found while that load lasts
+    (OCR of its pictures lets the page go; a new load has new objects, and is walked again)."""
     from tools.documents.vectors import page_edges
 
-    return page_edges(page.get())
+    loaded = page.get()
+    return page_edges(loaded, paths if page.loads == load else None)
 
 
 def _usable(words: list[Word]) -> bool:
@@ -274,7 +277,8 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
             width, height = page_size(document, index)
             check_page_size(width, height, number, source)
             with OpenPage(document, index) as loaded:  # one load for characters, images and paths
-                chars, images = read_layer(loaded.get())
+                chars, images, paths = read_layer(loaded.get())
+                load = loaded.loads  # the paths are this load's objects
                 words = repair_unmapped(_text_layer(chars, number, source), loaded.get())
                 word_count += len(words)
                 if word_count > limits().max_words:
@@ -292,7 +296,7 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
                     words += _picture_words(loaded, number, big, render, source)
                     reader = "text+ocr"
                 page = Page(number, width, height, "pt", reader, words, chars=chars)
-                page.tables = read_grids(page, chars, partial(_edges, loaded))
+                page.tables = read_grids(page, chars, partial(_edges, loaded, paths, load))
                 pages.append(page)
         # Scanned pages are OCR'd together: two at a time, the language probed once.
         for (index, width, height), words in zip(scanned, ocr_pages(scans(), source), strict=True):

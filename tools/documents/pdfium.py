@@ -63,6 +63,9 @@ class OpenPage:
     def __init__(self, document: Any, index: int) -> None:
         self.document, self.index = document, index
         self._page: Any = None
+        # How many times the page has been loaded: handles into one load (its page objects) are
+        # dangling after a close, and must not be used with the next load.
+        self.loads = 0
 
     def get(self) -> Any:
         if self._page is None:
@@ -72,6 +75,7 @@ class OpenPage:
             except BaseException:
                 _LOCK.release()
                 raise
+            self.loads += 1
         return self._page
 
     def close(self) -> None:

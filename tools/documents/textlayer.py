@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from tools.documents.layout import Word
+from tools.documents.vectors import Matrix
 
 _X_TOLERANCE = 3.0
 _Y_TOLERANCE = 3.0
@@ -28,26 +29,37 @@ Char = tuple[str, float, float, float, float, bool, bool]  # text, box, upright,
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom
 
 
-def read_layer(page: Any) -> tuple[list[Char], list[Box]]:
-    """The characters and image boxes of a loaded page (:class:`~.pdfium.OpenPage`)."""
+class Layer(NamedTuple):
+    """What one page load gives: the characters, the image boxes, and the path objects with
+    their forms' matrices (for :func:`~.vectors.page_edges`, valid while the page is loaded)."""
+
+    chars: list[Char]
+    images: list[Box]
+    paths: list[tuple[Any, Matrix]]
+
+
+def read_layer(page: Any) -> Layer:
+    """The characters, image boxes and path objects of a loaded page (:class:`~.pdfium.OpenPage`):
+    one walk over the page's objects finds the images and the paths."""
     from tools.documents.pdfium import _LOCK
 
     with _LOCK:
-        return _chars(page), _images(page)
+        images, paths = _objects(page)
+        return Layer(_chars(page), images, paths)
 
 
 def page_chars(document: Any, index: int) -> list[Char]:
     from tools.documents.pdfium import OpenPage
 
     with OpenPage(document, index) as page:
-        return read_layer(page.get())[0]
+        return read_layer(page.get()).chars
 
 
 def image_boxes(document: Any, index: int) -> list[Box]:
     from tools.documents.pdfium import OpenPage
 
     with OpenPage(document, index) as page:
-        return read_layer(page.get())[1]
+        return read_layer(page.get()).images
 
 
 def _codes(handle: Any, count: int) -> list[int]:
@@ -192,18 +204,24 @@ def _columns(chars: list[Char]) -> list[list[Char]]:
     return [sorted(run, key=_TOP) for run in _clusters(chars, _LEFT)]
 
 
-def _images(page: Any) -> list[Box]:
-    """(x0, top, x1, bottom) of each image on the page, form XObjects included: an image fills
-    the unit square of its matrix."""
+def _objects(page: Any) -> tuple[list[Box], list[tuple[Any, Matrix]]]:
+    """(x0, top, x1, bottom) of each image on the page, form XObjects included (an image fills
+    the unit square of its matrix), and each path object with its forms' matrix."""
     import pypdfium2.raw as raw
 
     from tools.documents.pdfium import page_origin
-    from tools.documents.vectors import walk_objects
+    from tools.documents.vectors import object_matrix, walk_objects
 
     left, top_edge = page_origin(page)
     boxes = []
-    for _obj, _kind, m in walk_objects(page, {raw.FPDF_PAGEOBJ_IMAGE}):
+    paths = []
+    image, path = raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_PATH
+    for obj, kind, outer in walk_objects(page, {image, path}, compose=False):
+        if kind == path:
+            paths.append((obj, outer))
+            continue
+        m = object_matrix(obj, outer)
         xs = [m[4], m[0] + m[4], m[2] + m[4], m[0] + m[2] + m[4]]
         ys = [m[5], m[1] + m[5], m[3] + m[5], m[1] + m[3] + m[5]]
         boxes.append((min(xs) - left, top_edge - max(ys), max(xs) - left, top_edge - min(ys)))
-    return boxes
+    return boxes, paths

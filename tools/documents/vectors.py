@@ -126,19 +126,24 @@ def shape_edges(shape: str, points: list[Point]) -> list[Edge]:
     return edges
 
 
-def walk_objects(page: Any, kinds: set[int]) -> Iterator[tuple[Any, int, Matrix]]:
-    """``(object, type, matrix)`` for each object of a type in ``kinds`` on a loaded page, form
-    XObjects walked in document order; ``matrix`` maps the object's space to the page (the forms'
-    matrices composed with the object's own). Call with :mod:`~.pdfium`'s lock held."""
+def object_matrix(obj: Any, outer: Matrix) -> Matrix:
+    """The matrix that maps ``obj``'s space to the page: its own composed with ``outer`` (the
+    forms' it sits in). Call with :mod:`~.pdfium`'s lock held."""
     import pypdfium2.raw as raw
 
-    fs_matrix = raw.FS_MATRIX()
+    m = raw.FS_MATRIX()
+    if not raw.FPDFPageObj_GetMatrix(obj, ctypes.byref(m)):
+        return outer
+    return _compose((m.a, m.b, m.c, m.d, m.e, m.f), outer)
 
-    def matrix_of(obj: Any, outer: Matrix) -> Matrix:
-        if not raw.FPDFPageObj_GetMatrix(obj, ctypes.byref(fs_matrix)):
-            return outer
-        m = fs_matrix
-        return _compose((m.a, m.b, m.c, m.d, m.e, m.f), outer)
+
+def walk_objects(page: Any, kinds: set[int], *, compose: bool = True) -> Iterator[tuple[Any, int, Matrix]]:
+    """``(object, type, matrix)`` for each object of a type in ``kinds`` on a loaded page, form
+    XObjects walked in document order; ``matrix`` maps the object's space to the page (the forms'
+    matrices composed with the object's own). With ``compose`` false it is the forms' matrix
+    only, for callers that need few of the objects' own (:func:`object_matrix`). Call with
+    :mod:`~.pdfium`'s lock held."""
+    import pypdfium2.raw as raw
 
     def walk(parent: Any, is_form: bool, outer: Matrix, depth: int) -> Iterator[tuple[Any, int, Matrix]]:
         count = raw.FPDFFormObj_CountObjects(parent) if is_form else raw.FPDFPage_CountObjects(parent)
@@ -148,16 +153,17 @@ def walk_objects(page: Any, kinds: set[int]) -> Iterator[tuple[Any, int, Matrix]
                 continue
             kind = raw.FPDFPageObj_GetType(obj)
             if kind in kinds:
-                yield obj, kind, matrix_of(obj, outer)
+                yield obj, kind, object_matrix(obj, outer) if compose else outer
             if kind == raw.FPDF_PAGEOBJ_FORM and depth + 1 < _MAX_DEPTH:
-                yield from walk(obj, True, matrix_of(obj, outer), depth + 1)
+                yield from walk(obj, True, object_matrix(obj, outer), depth + 1)
 
     yield from walk(page.raw, False, _IDENTITY, 0)
 
 
-def page_edges(page: Any) -> list[Edge]:
+def page_edges(page: Any, paths: list[tuple[Any, Matrix]] | None = None) -> list[Edge]:
     """Every edge of every painted path on a loaded page (:class:`~.pdfium.OpenPage`), form
-    XObjects included."""
+    XObjects included. ``paths``: the page's path objects with their forms' matrices, when a walk
+    over the page's objects has already found them (:func:`~.textlayer.read_layer`)."""
     import pypdfium2.raw as raw
 
     from tools.documents.pdfium import _LOCK, page_origin
@@ -166,11 +172,15 @@ def page_edges(page: Any) -> list[Edge]:
     fill, stroke = ctypes.c_int(), ctypes.c_int()
     with _LOCK:
         left, top_edge = page_origin(page)
-        for obj, _kind, matrix in walk_objects(page, {raw.FPDF_PAGEOBJ_PATH}):
+        if paths is None:
+            paths = [
+                (obj, outer) for obj, _, outer in walk_objects(page, {raw.FPDF_PAGEOBJ_PATH}, compose=False)
+            ]
+        for obj, outer in paths:
             if not raw.FPDFPath_GetDrawMode(obj, ctypes.byref(fill), ctypes.byref(stroke)):
                 continue
             if fill.value == raw.FPDF_FILLMODE_NONE and not stroke.value:
                 continue  # not painted (a clipping path): pdfminer never sees it
-            for shape, points in _subpaths(obj, matrix):
+            for shape, points in _subpaths(obj, object_matrix(obj, outer)):
                 edges += shape_edges(shape, _flip(points, left, top_edge))
     return edges

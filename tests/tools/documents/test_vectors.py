@@ -14,9 +14,9 @@ from tools.documents.vectors import page_edges, shape_edges
 
 
 def test_subpaths_become_lines_rectangles_and_curves_as_pdfminer_makes_them() -> None:
-    [line] = shape_edges("ml", [(10, 5), (90, 5)])
+    [line] = shape_edges("ml", [(10.0, 5.0), (90.0, 5.0)])
     assert (line["object_type"], line["orientation"], line["x0"], line["x1"]) == ("line", "h", 10, 90)
-    square = [(10, 10), (50, 10), (50, 30), (10, 30), (10, 10)]
+    square: list[tuple[float, float]] = [(10, 10), (50, 10), (50, 30), (10, 30), (10, 10)]
     assert sorted(e["orientation"] for e in shape_edges("mlllh", square)) == ["h", "h", "v", "v"]
     # A closing "l" back to the start before "h" is dropped, and the path is still a rectangle.
     assert {e["object_type"] for e in shape_edges("mllllh", [*square, (10, 10)])} == {"rect_edge"}
@@ -156,3 +156,29 @@ def test_cells_equal_pdfplumbers_on_random_grids() -> None:
         ]
         intersections = edges_to_intersections(edges, 3, 3)
         assert _cells(intersections) == intersections_to_cells(intersections)
+
+
+def test_edges_from_the_first_walk_equal_a_fresh_walk_and_a_reloaded_page_walks_again(
+    shared_data: Path,
+) -> None:
+    """The path objects found with the images give the same edges as walking the page again;
+    after the page is let go (OCR of its pictures does that) its old objects are not used."""
+    from tools.documents.pdf import _edges
+    from tools.documents.textlayer import read_layer
+
+    data = (shared_data / "invoices" / "invoice2data" / "AzureInterior.pdf").read_bytes()
+    document = open_document(data)
+    try:
+        page = OpenPage(document, 0)
+        try:
+            layer = read_layer(page.get())
+            load = page.loads
+            fresh = page_edges(page.get())
+            assert len(fresh) > 10 and page_edges(page.get(), layer.paths) == fresh
+            page.close()
+            assert _edges(page, layer.paths, load) == fresh  # reloaded: walked again, same edges
+            assert page.loads == load + 1
+        finally:
+            page.close()
+    finally:
+        close_document(document)
