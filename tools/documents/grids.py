@@ -167,60 +167,44 @@ def _intersections(edges: list[dict[str, Any]], x_tolerance: float, y_tolerance:
 
 
 def _cells(intersections: Intersections) -> list[Bbox]:
-    """pdfplumber's ``intersections_to_cells``, same cells in the same order, without its scans:
-    two points connect when they share an edge (pdfplumber compares the edges' boxes), so the
-    points below one (same column, joined by a vertical edge) are read from the lists of points
-    on each of its vertical edges, those to its right from its horizontal edges' lists; a text-
-    aligned table has hundreds of points, and pdfplumber scans all the later ones for each.
-    Each point's edges are also kept as a bit set of box numbers for the corner tests."""
-    numbers: dict[Bbox, int] = {}
+    """pdfplumber's ``intersections_to_cells``, same cells in the same order, with the points
+    below and to the right of each one looked up by column and row instead of scanned: its scan
+    is quadratic in the intersections, and a text-aligned table has hundreds."""
+    boxes = {
+        point: (
+            {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in edges["v"]},
+            {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in edges["h"]},
+        )
+        for point, edges in intersections.items()
+    }
 
-    def edge_numbers(edges: list[dict[str, Any]]) -> list[int]:
-        if len(edges) == 1:  # the usual case: one edge each way through a point
-            e = edges[0]
-            return [numbers.setdefault((e["x0"], e["top"], e["x1"], e["bottom"]), len(numbers))]
-        boxes = {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in edges}
-        return sorted(numbers.setdefault(box, len(numbers)) for box in boxes)
+    def connects(p1: Point, p2: Point) -> bool:
+        if p1[0] == p2[0] and boxes[p1][0] & boxes[p2][0]:
+            return True
+        return p1[1] == p2[1] and bool(boxes[p1][1] & boxes[p2][1])
 
-    points = sorted(intersections)  # by x then y
-    v_edges: dict[Point, list[int]] = {}
-    h_edges: dict[Point, list[int]] = {}
-    vmask: dict[Point, int] = {}
-    hmask: dict[Point, int] = {}
-    # The points on each edge, in sorted order: on a vertical edge one column top to bottom, on a
-    # horizontal one a row left to right (every point on an edge shares its x0 or its top), and
-    # each point's place on each of its edges.
-    on_edge: dict[int, list[Point]] = {}
-    place: dict[tuple[int, Point], int] = {}
-    for point in points:
-        vs, hs = edge_numbers(intersections[point]["v"]), edge_numbers(intersections[point]["h"])
-        v_edges[point], h_edges[point] = vs, hs
-        vmask[point] = sum(1 << n for n in vs)
-        hmask[point] = sum(1 << n for n in hs)
-        for n in vs + hs:
-            line = on_edge.setdefault(n, [])
-            place[n, point] = len(line)
-            line.append(point)
-    index = {point: i for i, point in enumerate(points)}
-
-    def after(point: Point, edges: list[int]) -> list[Point]:
-        """The later points (in sorted order) that share one of ``edges`` with ``point``."""
-        if len(edges) == 1:
-            return on_edge[edges[0]][place[edges[0], point] + 1 :]
-        later = {p for n in edges for p in on_edge[n][place[n, point] + 1 :]}
-        return sorted(later, key=index.__getitem__)
-
+    points = sorted(intersections)
+    by_x: dict[float, list[Point]] = {}
+    by_y: dict[float, list[Point]] = {}
+    place: dict[Point, tuple[int, int]] = {}  # the point's index in its column and in its row
+    for point in points:  # sorted by x then y: each list keeps that order
+        column, row = by_x.setdefault(point[0], []), by_y.setdefault(point[1], [])
+        place[point] = (len(column), len(row))
+        column.append(point)
+        row.append(point)
     cells: list[Bbox] = []
     for point in points:
-        below = after(point, v_edges[point])
-        if not below:
-            continue
-        right = after(point, h_edges[point])
+        below = by_x[point[0]][place[point][0] + 1 :]
+        right = by_y[point[1]][place[point][1] + 1 :]
         cell: Bbox | None = None
         for below_pt in below:
+            if not connects(point, below_pt):
+                continue
             for right_pt in right:
+                if not connects(point, right_pt):
+                    continue
                 corner = (right_pt[0], below_pt[1])
-                if corner in vmask and vmask[corner] & vmask[right_pt] and hmask[corner] & hmask[below_pt]:
+                if corner in boxes and connects(corner, right_pt) and connects(corner, below_pt):
                     cell = (point[0], point[1], corner[0], corner[1])
                     break
             if cell is not None:
