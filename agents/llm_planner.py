@@ -18,9 +18,10 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from agents.contract import PlannerChoice, error_text
 from agents.playbook import Outcome, Playbook, Rule
 from agents.prompts import fill
 from tools.procedures.expressions import Scope
@@ -30,14 +31,6 @@ GENERIC = {
     "escalate": "Hand the case to an analyst without a repair.",
     "request_info": "Ask the ordering customer or bank for the missing information.",
 }
-
-
-class Decision(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # a model may only choose: no `changes` of its own
-
-    candidate: str = Field(min_length=1)
-    rationale: str = Field(min_length=1, max_length=1200)
-    confidence: float = Field(ge=0.0, le=1.0)
 
 
 def decision_schema(ids: list[str]) -> dict[str, Any]:
@@ -127,7 +120,8 @@ def _describe(candidates: dict[str, Outcome]) -> str:
     return "\n".join(lines)
 
 
-def _parse(out: Any, ids: list[str]) -> tuple[Decision | None, str]:
+def _parse(out: Any, ids: list[str]) -> tuple[PlannerChoice | None, str]:
+    """The model's structured output as a :class:`PlannerChoice`, or None and the typed error."""
     parsed = out.get("parsed") if isinstance(out, Mapping) and "parsed" in out else out
     if isinstance(parsed, BaseModel):
         parsed = parsed.model_dump()
@@ -135,9 +129,9 @@ def _parse(out: Any, ids: list[str]) -> tuple[Decision | None, str]:
         error = out.get("parsing_error") if isinstance(out, Mapping) else None
         return None, f"no structured answer ({error or 'nothing parsed'})"
     try:
-        decision = Decision.model_validate(parsed)
+        decision = PlannerChoice.model_validate(parsed)
     except PydanticValidationError as exc:
-        return None, f"schema violation: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}"
+        return None, f"schema violation: {error_text(exc)}"
     if decision.candidate not in ids:
         return None, f"candidate {decision.candidate!r} is not one of {ids}"
     return decision, ""
@@ -157,7 +151,7 @@ def choose(
     )
     messages: list[BaseMessage] = [HumanMessage(prompt)]
     errors: list[str] = []
-    decision: Decision | None = None
+    decision: PlannerChoice | None = None
     for _attempt in range(2):
         try:
             out = model.with_structured_output(decision_schema(ids), include_raw=True).invoke(messages)
