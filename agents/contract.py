@@ -5,13 +5,15 @@ output all read and write these models; the JSON they dump is exactly CONTRACT.m
 and "Decision" (outside names never change here: the contract only ever adds names).
 
 Graph state holds the models' JSON, not the models. LangGraph's checkpointers (SQLite, PostgreSQL,
-the LangGraph server) write state with its msgpack serializer; langgraph-checkpoint 4 restricts which
-classes it will rebuild on read (an arbitrary pydantic class is refused or warned about unless it is
-allow-listed), and a Celery worker or another release of this code reads checkpoints written by a
-different process. Plain JSON round-trips everywhere, so nodes cross the boundary explicitly:
-``Proposal.model_validate(state["proposal"])`` on the way in, :meth:`Proposal.dump` on the way out.
-:meth:`ContractModel.dump` omits what was never set, so a proposal's JSON keeps exactly the keys its
-maker set (``step`` absent from a tool call that filled none, ``confidence`` absent from an edit).
+the LangGraph server) write state with msgpack; langgraph-checkpoint 4.3 still rebuilds an unlisted
+pydantic class on read but warns that this "will be blocked in a future version", blocks it now under
+``LANGGRAPH_STRICT_MSGPACK=true``, and needs the very class importable in whichever process reads the
+checkpoint (a Celery worker, the LangGraph server, the next release). Plain JSON round-trips
+everywhere, so nodes cross the boundary explicitly: ``Proposal.model_validate(state["proposal"])`` on
+the way in, :meth:`ContractModel.dump` on the way out (tests/agents/test_contract.py reads a
+checkpoint back in a fresh process). ``dump`` omits what was never set, so a proposal's JSON keeps
+exactly the keys its maker set (no ``step`` on a tool call that filled none, no ``confidence`` on an
+edit).
 
 Validators hold the invariants every layer relies on: the action is one of the contract's, each
 probability lies in [0, 1], and a proposal whose guard passed (the agent's guard, not an analyst's
