@@ -16,7 +16,8 @@ SSI_RESULT = {
     "name_score": 0.97,
     "ref": "ssi:C-1:1",
 }
-WEAK_SSI = {**SSI_RESULT, "name_score": 0.6, "ref": "ssi:C-2:1"}
+WEAK_SCORE = 0.6
+WEAK_SSI = {**SSI_RESULT, "name_score": WEAK_SCORE, "ref": "ssi:C-2:1"}
 RESULTS = {
     "ssi:C-1:1": {"tool": "get_ssi", "result": SSI_RESULT},
     "ssi:C-2:1": {"tool": "get_ssi", "result": WEAK_SSI},
@@ -187,5 +188,5 @@ def test_policy_fields_and_ssi_score_come_from_the_global_policies() -> None:
     amount = {"field": "payment.amount", "old": "1", "new": "2", "evidence": ["ssi:C-1:1"]}
     assert _codes(_proposal([amount])) == ["amount_or_currency_change"]
     weak = {**IBAN_CHANGE, "evidence": ["ssi:C-2:1"], "new": WEAK_SSI["iban"]}
-    assert policies.ssi.min_name_score > WEAK_SSI["name_score"]
+    assert policies.ssi.min_name_score > WEAK_SCORE
     assert _codes(_proposal([weak])) == ["account_without_ssi"]
