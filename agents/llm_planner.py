@@ -2,11 +2,12 @@
 
 Contract of :func:`choose`: candidates are built from the playbook rules that hold over the evidence
 (plus ``escalate`` and ``request_info``); the model chooses one by id, with a rationale and a
-confidence, as structured output under a schema whose ``candidate`` is an enum of the ids and which
-allows no other field (a ``changes`` the model adds is a schema violation, not a change). An answer
-that fails the schema is retried once; a second failure (or a provider error) returns no outcome and
-the reason, and the verifier falls back to the playbook's decision. The evidence itself is gathered
-by the graph's tool loop (:mod:`agents.nodes.agent`, :mod:`agents.loop`).
+confidence, as structured output (:class:`agents.contract.PlannerChoice`) under a schema whose
+``candidate`` is an enum of the ids and which allows no other field (a ``changes`` the model adds is a
+schema violation, not a change). An answer that fails the schema is retried once; a second failure
+(or a provider error) returns no outcome and the typed error (``schema violation: <where>: <what>``),
+and the verifier falls back to the playbook's decision, which the guard checks like any other. The
+evidence itself is gathered by the graph's tool loop (:mod:`agents.nodes.agent`, :mod:`agents.loop`).
 """
 
 from __future__ import annotations
