@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -12,6 +13,7 @@ from agents.contract import Proposal
 from app.api.routes.exceptions import CASE_EXAMPLE
 from app.api.schemas import CaseOut
 from app.services.cases import PROPOSAL_KEYS
+from tests.app.conftest import Api, StubTriage, add_tokens
 from tools.catalog import ACTIONS
 
 
@@ -54,3 +56,20 @@ def test_the_documented_examples_are_valid_proposals() -> None:
     assert len(examples) == 2
     for example in examples:
         Proposal.model_validate({k: example[k] for k in PROPOSAL_KEYS if k in example})
+
+
+def test_a_proposal_outside_the_contract_fails_the_case_and_is_never_stored(
+    make_app: Callable[..., FastAPI], stub_triage: StubTriage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = stub_triage.start
+
+    def typo(case: dict[str, Any], thread_id: str) -> dict[str, Any]:
+        return {**original(case, thread_id), "confidence": 1.7}  # a backend's probability out of range
+
+    monkeypatch.setattr(stub_triage, "start", typo)
+    app = make_app()
+    with TestClient(app) as client:
+        api = Api(app, client, add_tokens(app))
+        view = api.wait_status(api.submit(case_id="EXC-OFF-CONTRACT"), "failed")
+    assert "does not fit the contract: confidence: Input should be less than or equal to 1" in view["error"]
+    assert "action" not in view and "changes" not in view  # nothing was stored for an analyst
