@@ -38,7 +38,6 @@ from pydantic import (
 Action = Literal["repair", "return", "escalate", "request_info", "investigate", "no_action"]
 ProposalStatus = Literal["pending_review", "approved", "rejected", "applied", "failed"]
 DecisionKind = Literal["approve", "edit", "reject"]
-Probability = float  # documented in each Field: ge=0, le=1
 # A payment field's value as a change carries it: text, or lines for the line-by-line fields.
 Value = str | list[str] | None
 
@@ -176,14 +175,14 @@ class Proposal(ContractModel):
     case_id: str | None = None
     status: ProposalStatus = "pending_review"
     exception_code: str | None = None
-    classification_confidence: Probability = Field(default=0.0, ge=0.0, le=1.0)
+    classification_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
     action: Action
     changes: list[Change] = Field(default_factory=list)
     rationale: str = ""
     citations: list[Citation] = Field(default_factory=list)
     tool_calls: list[ToolCall] = Field(default_factory=list)
     # The calibrated probability that an analyst approves the proposal unchanged; none on an edit.
-    confidence: Probability | None = Field(default=None, ge=0.0, le=1.0)
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     guard: Guard | None = None  # filled by the guard node; every proposal that leaves the graph has it
     model: str = "playbook"
     procedure: str | None = None
@@ -288,4 +287,4 @@ class PlannerChoice(ContractModel):
 
     candidate: str = Field(min_length=1)
     rationale: str = Field(min_length=1, max_length=1200)
-    confidence: Probability = Field(ge=0.0, le=1.0)
+    confidence: float = Field(ge=0.0, le=1.0)
