@@ -34,6 +34,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 Action = Literal["repair", "return", "escalate", "request_info", "investigate", "no_action"]
 ProposalStatus = Literal["pending_review", "approved", "rejected", "applied", "failed"]
@@ -69,8 +70,9 @@ class Change(ContractModel):
     old: Value = None
     new: Value = Field(default=None, examples=["DE89370400440532013000"])
     evidence: list[str] = Field(default_factory=list, examples=[["ssi:C-1042:1"]])
-    # The executor's note to the guard (value taken from a tool result path); dropped by the guard.
-    trusted_path: bool | None = None
+    # The executor's note to the guard (value taken from a tool result path); dropped by the guard,
+    # so no outside schema shows it.
+    trusted_path: SkipJsonSchema[bool | None] = None
 
     @field_validator("old", "new", mode="before")
     @classmethod
