@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from agents.evidence import Recorder
 from agents.contract import Change, Proposal
+from agents.evidence import Recorder
 from agents.guard import check, evidence_by_ref
 
 
