@@ -2,8 +2,9 @@
 
 Contract: :func:`validate_case` returns the case unchanged or raises
 :class:`tools.errors.ValidationError` naming the field and the reason (the CLI and the API turn
-that into exit 1 / 422). :func:`validate_decision` does the same for a resume value and returns it
-normalised: ``{"decision", "changes", "comment", "user"}``.
+that into exit 1 / 422). :func:`validate_decision` does the same for a resume value, through the contract's
+:class:`agents.contract.Decision`, and returns it normalised: ``{"decision", "changes", "comment",
+"user"}``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
+
+from agents.contract import Decision, error_text
 from tools.errors import ValidationError
 
 DECISIONS = ("approve", "edit", "reject")
@@ -41,45 +45,16 @@ def validate_case(case: Any, source: str = "case") -> dict[str, Any]:
     return dict(case)
 
 
-def _change_value(value: Any, where: str, source: str) -> str | list[str] | None:
-    """A change's new value as the payment model takes it: text, or a list of lines for list fields
-    (address and remittance lines); anything else is refused rather than turned into its repr."""
-    if value is None:
-        return None
-    if isinstance(value, list):
-        if not all(isinstance(line, str) for line in value):
-            raise ValidationError(f"{where}: a list value must hold only text lines", source=source)
-        return list(value)
-    if isinstance(value, (Mapping, set, tuple)):
-        raise ValidationError(f"{where}: `new` must be text or a list of lines", source=source)
-    return str(value)
-
-
 def validate_decision(decision: Any, source: str = "decision") -> dict[str, Any]:
     if not isinstance(decision, Mapping):
         raise ValidationError("a decision must be an object", source=source)
-    kind = decision.get("decision")
-    if kind not in DECISIONS:
-        raise ValidationError(
-            f"`decision` must be one of {', '.join(DECISIONS)}, not {kind!r}", source=source
-        )
-    changes = decision.get("changes") or []
-    if not isinstance(changes, list):
-        raise ValidationError("`changes` must be a list", source=source)
-    cleaned = []
-    for index, change in enumerate(changes):
-        if not isinstance(change, Mapping) or not isinstance(change.get("field"), str) or "new" not in change:
-            raise ValidationError(f"changes[{index}] needs `field` and `new`", source=source)
-        cleaned.append(
-            {"field": change["field"], "new": _change_value(change["new"], f"changes[{index}]", source)}
-        )
-    if kind == "edit" and not cleaned:
-        raise ValidationError("an edit needs the changed `changes`", source=source)
-    comment = decision.get("comment")
-    user = decision.get("user")
+    try:
+        parsed = Decision.model_validate(dict(decision))
+    except PydanticValidationError as exc:
+        raise ValidationError(error_text(exc), source=source) from exc
     return {
-        "decision": kind,
-        "changes": cleaned,
-        "comment": None if comment is None else str(comment),
-        "user": None if user is None else str(user),
+        "decision": parsed.decision,
+        "changes": [{"field": c.field, "new": c.new} for c in parsed.changes],
+        "comment": parsed.comment,
+        "user": parsed.user,
     }

@@ -14,8 +14,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from agents.contract import ToolCall
 from agents.playbook import Step
-from agents.state import ToolCall
 from agents.toolbox import Toolbox
 
 
@@ -42,7 +42,7 @@ class Recorder:
     def __init__(self, toolbox: Toolbox, payment: Mapping[str, Any] | None) -> None:
         self.toolbox = toolbox
         self.payment = dict(payment or {})
-        self.tool_calls: list[ToolCall] = []
+        self.tool_calls: list[dict[str, Any]] = []  # contract ToolCall JSON, as the state keeps it
         self.results_by_ref: dict[str, dict[str, Any]] = {}
 
     def call(
@@ -68,10 +68,10 @@ class Recorder:
         ref = plain.get("ref") if isinstance(plain.get("ref"), str) else None
         for found in _refs(plain):
             self._index(found, tool, plain, step)
-        entry: ToolCall = {"tool": tool, "args": _plain(dict(args)), "result_ref": ref, "by": by}
+        entry = ToolCall(tool=tool, args=_plain(dict(args)), result_ref=ref, by=by)
         if step:
-            entry["step"] = step
-        self.tool_calls.append(entry)
+            entry.step = step
+        self.tool_calls.append(entry.dump())
         return plain
 
     def _index(self, ref: str, tool: str, result: dict[str, Any], step: str | None) -> None:

@@ -1,6 +1,7 @@
 """The guard: the last check between any planner (playbook or LLM) and the analyst.
 
-Contract: :func:`check` lists the violations of a proposal; :func:`enforce` returns the proposal with
+Contract: :func:`check` lists the violations of a :class:`agents.contract.Proposal` against the
+evidence trail (:class:`agents.contract.Evidence` by ref); :func:`enforce` returns the proposal with
 ``guard`` filled in and, when anything is violated, downgraded to ``escalate`` with its changes moved
 to ``rejected_changes`` (kept for the analyst to see, never applied). Rules:
 
@@ -24,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from agents.contract import Change, Evidence, Guard, Proposal, Violation
 from tools import config
 from tools.catalog import ACTIONS, TRUSTED_SOURCES
 from tools.documents.consistency import blocks_no_action
@@ -71,36 +73,34 @@ def _amount(value: Any) -> Decimal | None:
         return None
 
 
-def _violation(code: str, message: str, field: str | None = None) -> dict[str, str]:
-    entry = {"code": code, "message": message}
+def _violation(code: str, message: str, field: str | None = None) -> Violation:
+    # Only a violation about one field names one: its JSON has no `"field": null` otherwise.
     if field:
-        entry["field"] = field
-    return entry
+        return Violation(code=code, message=message, field=field)
+    return Violation(code=code, message=message)
 
 
-def _check_change(
-    change: Mapping[str, Any], results_by_ref: Mapping[str, Mapping[str, Any]]
-) -> list[dict[str, str]]:
-    field = str(change.get("field", ""))
-    new = change.get("new")
+def _check_change(change: Change, results_by_ref: Mapping[str, Evidence]) -> list[Violation]:
+    field = change.field
+    new = change.new
     if not field.startswith("payment."):
         return [_violation("unknown_field", f"{field!r} is not a payment field", field)]
     if field in default_policies().money_fields.fields:
         return [_violation("amount_or_currency_change", f"{field} may never be repaired by the agent", field)]
     if new is None or new == "" or new == []:
         return [_violation("unresolved_value", f"no value could be resolved for {field}", field)]
-    if change.get("trusted_path") is False:
+    if change.trusted_path is False:
         return [
             _violation("untrusted_source", f"the value for {field} is not taken from a tool result", field)
         ]
     trusted = []
-    for ref in change.get("evidence") or []:
-        entry = results_by_ref.get(str(ref))
-        if entry is None or entry.get("tool") not in TRUSTED_SOURCES:
+    for ref in change.evidence:
+        entry = results_by_ref.get(ref)
+        if entry is None or entry.tool not in TRUSTED_SOURCES:
             continue
-        result = entry.get("result") or {}
+        result = entry.result
         # validate_iban is trusted for the BIC it derives, not for echoing the IBAN it was given.
-        candidates = [str(result.get("bic"))] if entry["tool"] == "validate_iban" else list(_leaves(result))
+        candidates = [str(result.get("bic"))] if entry.tool == "validate_iban" else list(_leaves(result))
         wanted = [str(v) for v in new] if isinstance(new, list) else [str(new)]
         if wanted and all(w in candidates for w in wanted):
             trusted.append(entry)
@@ -114,12 +114,11 @@ def _check_change(
         ]
     if field in ACCOUNT_FIELDS:
         ssi_ok = any(
-            e["tool"] == "get_ssi"
-            and (e.get("result") or {}).get("found")
-            and (_amount((e.get("result") or {}).get("name_score")) or Decimal(0))
+            e.tool == "get_ssi"
+            and e.result.get("found")
+            and (_amount(e.result.get("name_score")) or Decimal(0))
             >= Decimal(str(default_policies().ssi.min_name_score))
-            and str(new)
-            in {str((e.get("result") or {}).get("iban")), str((e.get("result") or {}).get("account"))}
+            and str(new) in {str(e.result.get("iban")), str(e.result.get("account"))}
             for e in trusted
         )
         if not ssi_ok:
@@ -129,18 +128,23 @@ def _check_change(
     return []
 
 
+def evidence_by_ref(results_by_ref: Mapping[str, Mapping[str, Any]]) -> dict[str, Evidence]:
+    """The state's ``results_by_ref`` (JSON) as the guard reads it."""
+    return {str(ref): Evidence.model_validate(entry) for ref, entry in results_by_ref.items()}
+
+
 def check(
-    proposal: Mapping[str, Any],
+    proposal: Proposal,
     *,
     case: Mapping[str, Any],
     payment: Mapping[str, Any] | None,
     findings: Iterable[Mapping[str, Any]],
-    results_by_ref: Mapping[str, Mapping[str, Any]],
-) -> list[dict[str, str]]:
+    results_by_ref: Mapping[str, Evidence],
+) -> list[Violation]:
     """Every violation of the guard's rules (empty when the proposal may go to review as is)."""
-    violations: list[dict[str, str]] = []
-    action = proposal.get("action")
-    changes = list(proposal.get("changes") or [])
+    violations: list[Violation] = []
+    action = proposal.action
+    changes = proposal.changes
     if action not in ACTIONS:
         violations.append(_violation("invalid_action", f"{action!r} is not one of {ACTIONS}"))
     if action == "repair" and not changes:
@@ -159,13 +163,13 @@ def check(
     amount = _amount((payment or {}).get("amount"))
     # `propose` applied the planner's threshold; the guard holds it to the policy (issue 15: the same
     # threshold twice meant this check could never fire).
-    claimed = _amount(proposal.get("four_eyes_above"))
+    claimed = _amount(proposal.four_eyes_above)
     threshold = min(default_four_eyes_threshold() if claimed is None else claimed, four_eyes_ceiling())
     if (
         action in ("repair", "return")
         and amount is not None
         and amount > threshold
-        and not proposal.get("four_eyes")
+        and not proposal.four_eyes
     ):
         violations.append(
             _violation("four_eyes_missing", f"{amount} is above the {threshold} approval threshold")
@@ -173,18 +177,18 @@ def check(
     return violations
 
 
-def enforce(proposal: dict[str, Any], violations: list[dict[str, str]]) -> dict[str, Any]:
+def enforce(proposal: Proposal, violations: list[Violation]) -> Proposal:
     """The proposal with its guard verdict; a violating one is downgraded to ``escalate``."""
-    result = dict(proposal)
-    result["guard"] = {"passed": not violations, "violations": violations}
-    if violations:
-        result["guard"]["original_action"] = proposal.get("action")
-        result["rejected_changes"] = list(proposal.get("changes") or [])
-        result["changes"] = []
-        result["action"] = "escalate"
-        result["confidence"] = min(float(proposal.get("confidence") or 0.0), 0.5)
-        reasons = "; ".join(v["message"] for v in violations)
-        result["rationale"] = (
-            f"Escalated by the guard: {reasons}. Planner said: {proposal.get('rationale', '')}"
-        )
-    return result
+    if not violations:
+        return proposal.revised(guard=Guard(passed=True, violations=[]))
+    reasons = "; ".join(v.message for v in violations)
+    # A proposal `propose` already escalated keeps the planner's action as the original one.
+    original = proposal.guard.original_action if proposal.guard is not None else None
+    return proposal.revised(
+        guard=Guard(passed=False, violations=violations, original_action=original or proposal.action),
+        rejected_changes=proposal.changes,
+        changes=[],
+        action="escalate",
+        confidence=min(proposal.confidence or 0.0, 0.5),
+        rationale=f"Escalated by the guard: {reasons}. Planner said: {proposal.rationale}",
+    )

@@ -2,11 +2,12 @@
 
 Contract of :func:`choose`: candidates are built from the playbook rules that hold over the evidence
 (plus ``escalate`` and ``request_info``); the model chooses one by id, with a rationale and a
-confidence, as structured output under a schema whose ``candidate`` is an enum of the ids and which
-allows no other field (a ``changes`` the model adds is a schema violation, not a change). An answer
-that fails the schema is retried once; a second failure (or a provider error) returns no outcome and
-the reason, and the verifier falls back to the playbook's decision. The evidence itself is gathered
-by the graph's tool loop (:mod:`agents.nodes.agent`, :mod:`agents.loop`).
+confidence, as structured output (:class:`agents.contract.PlannerChoice`) under a schema whose
+``candidate`` is an enum of the ids and which allows no other field (a ``changes`` the model adds is a
+schema violation, not a change). An answer that fails the schema is retried once; a second failure
+(or a provider error) returns no outcome and the typed error (``schema violation: <where>: <what>``),
+and the verifier falls back to the playbook's decision, which the guard checks like any other. The
+evidence itself is gathered by the graph's tool loop (:mod:`agents.nodes.agent`, :mod:`agents.loop`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from agents.contract import PlannerChoice, error_text
 from agents.playbook import Outcome, Playbook, Rule
 from agents.prompts import fill
 from tools.procedures.expressions import Scope
@@ -30,14 +32,6 @@ GENERIC = {
     "escalate": "Hand the case to an analyst without a repair.",
     "request_info": "Ask the ordering customer or bank for the missing information.",
 }
-
-
-class Decision(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # a model may only choose: no `changes` of its own
-
-    candidate: str = Field(min_length=1)
-    rationale: str = Field(min_length=1, max_length=1200)
-    confidence: float = Field(ge=0.0, le=1.0)
 
 
 def decision_schema(ids: list[str]) -> dict[str, Any]:
@@ -127,7 +121,8 @@ def _describe(candidates: dict[str, Outcome]) -> str:
     return "\n".join(lines)
 
 
-def _parse(out: Any, ids: list[str]) -> tuple[Decision | None, str]:
+def _parse(out: Any, ids: list[str]) -> tuple[PlannerChoice | None, str]:
+    """The model's structured output as a :class:`PlannerChoice`, or None and the typed error."""
     parsed = out.get("parsed") if isinstance(out, Mapping) and "parsed" in out else out
     if isinstance(parsed, BaseModel):
         parsed = parsed.model_dump()
@@ -135,9 +130,9 @@ def _parse(out: Any, ids: list[str]) -> tuple[Decision | None, str]:
         error = out.get("parsing_error") if isinstance(out, Mapping) else None
         return None, f"no structured answer ({error or 'nothing parsed'})"
     try:
-        decision = Decision.model_validate(parsed)
+        decision = PlannerChoice.model_validate(parsed)
     except PydanticValidationError as exc:
-        return None, f"schema violation: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}"
+        return None, f"schema violation: {error_text(exc)}"
     if decision.candidate not in ids:
         return None, f"candidate {decision.candidate!r} is not one of {ids}"
     return decision, ""
@@ -157,7 +152,7 @@ def choose(
     )
     messages: list[BaseMessage] = [HumanMessage(prompt)]
     errors: list[str] = []
-    decision: Decision | None = None
+    decision: PlannerChoice | None = None
     for _attempt in range(2):
         try:
             out = model.with_structured_output(decision_schema(ids), include_raw=True).invoke(messages)

@@ -160,21 +160,25 @@ class TriageRunner:
 
     def check_edit(self, thread_id: str, changes: list[dict[str, Any]]) -> list[dict[str, str]]:
         """See the module docstring."""
-        from agents.guard import check
+        from agents.contract import Change, Proposal
+        from agents.guard import check, evidence_by_ref
 
         values = self.graph.get_state(self._config(thread_id)).values
         if not values:
             raise NotFoundError("no triage thread with this id", source=thread_id)
         case = dict(values.get("case") or {})
         case["exception_code"] = values.get("exception_code")
-        proposal = {"action": "repair", "changes": changes, "four_eyes": True}
-        return check(
-            proposal,
+        # Only the edit's values and their evidence are checked here: `four_eyes` is set so the
+        # approval threshold (the decision service's business) raises nothing.
+        edit = Proposal(action="repair", changes=[Change.model_validate(c) for c in changes], four_eyes=True)
+        violations = check(
+            edit,
             case=case,
             payment=values.get("payment"),
             findings=values.get("findings") or [],
-            results_by_ref=values.get("results_by_ref") or {},
+            results_by_ref=evidence_by_ref(values.get("results_by_ref") or {}),
         )
+        return [v.dump() for v in violations]
 
     def take_usage(self, thread_id: str) -> dict[str, Any] | None:
         """See the module docstring."""

@@ -2,6 +2,7 @@
 
 Everything in it is plain JSON (strings, numbers, lists, dicts) so that SQLite and PostgreSQL
 checkpoints written by one process can be read by another one, and by LangGraph's own server; the
+contract's models (:mod:`agents.contract`) are validated on the way in and dumped on the way out; the
 tool loop's ``messages`` are LangChain messages, which LangGraph's serializer writes the same way.
 """
 
@@ -12,16 +13,6 @@ from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
-
-
-class ToolCall(TypedDict, total=False):
-    """One tool invocation as the proposal reports it (contract: ``tool_calls``)."""
-
-    tool: str
-    args: dict[str, Any]
-    result_ref: str | None
-    step: str | None  # the playbook step it filled, when any
-    by: str  # "playbook" or "model"
 
 
 class TriageState(TypedDict, total=False):
@@ -44,11 +35,11 @@ class TriageState(TypedDict, total=False):
     citations: list[dict[str, Any]]
     evidence: dict[str, Any]  # step id -> tool result
     results_by_ref: dict[str, dict[str, Any]]  # result ref -> {"tool", "result"}
-    tool_calls: list[ToolCall]
+    tool_calls: list[dict[str, Any]]  # agents.contract.ToolCall JSON
     messages: Annotated[list[AnyMessage], add_messages]  # the tool loop: agent <-> tools
     turns: int  # model turns taken in the tool loop (the step budget counts these)
     loop_notes: Annotated[list[dict[str, Any]], operator.add]  # what went wrong in the loop, said once
     plan: dict[str, Any]  # what the verifier decided, before the guard
-    proposal: dict[str, Any]
-    decision: dict[str, Any]
+    proposal: dict[str, Any]  # agents.contract.Proposal JSON (why JSON: see that module)
+    decision: dict[str, Any]  # agents.contract.Decision JSON, as agents.cases.validate_decision made it
     result: dict[str, Any]

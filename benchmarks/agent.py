@@ -61,6 +61,7 @@ def _compare_one(spec: str, rows: list[dict[str, Any]], refdata: Path | None) ->
     """One model spec over ``rows``: accuracy, unsafe, escalation, latency and cost per case."""
     from langgraph.checkpoint.memory import InMemorySaver
 
+    from agents.contract import Proposal
     from agents.runner import TriageRunner
     from evals.suites.agent import demo_clock, demo_store, score
 
@@ -78,10 +79,10 @@ def _compare_one(spec: str, rows: list[dict[str, Any]], refdata: Path | None) ->
         for row in rows:
             thread = f"cmp-{row['id']}-{uuid.uuid4().hex[:6]}"
             t0 = time.perf_counter()
-            proposal = runner.start(dict(row["case"]), thread)
+            proposal = Proposal.model_validate(runner.start(dict(row["case"]), thread))
             times.append((time.perf_counter() - t0) * 1000)
             scores.append(score(proposal, row["expected"]))
-            fallbacks += bool(proposal.get("fallback"))
+            fallbacks += proposal.fallback is not None
             cost += float((runner.take_usage(thread) or {}).get("cost_usd") or 0.0)
     n = len(rows)
     mean = lambda key: round(sum(s[key] for s in scores) / n, 3)  # noqa: E731

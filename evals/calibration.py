@@ -19,7 +19,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -82,11 +82,12 @@ def decided_samples(options: SuiteOptions | None = None) -> list[Sample]:
     ]
     out = []
     for row, proposal, _latency in run_cases(rows, options, desc="decided", refdata=options.refdata):
-        record = proposal.get("_calibration") or {}
-        if record.get("features"):
+        record = proposal.calibration or {}
+        features = record.get("features")
+        if isinstance(features, dict):
             label = int(score(proposal, row["expected"])["exact"])
-            code = str(proposal.get("exception_code") or "UNKNOWN")
-            out.append(Sample(record["features"], label, code, f"decided:{row['id']}", "train"))
+            code = str(proposal.exception_code or "UNKNOWN")
+            out.append(Sample(cast(dict[str, float], features), label, code, f"decided:{row['id']}", "train"))
     return out
 
 

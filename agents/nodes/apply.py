@@ -4,13 +4,15 @@ approve -> the proposal's changes; edit -> the analyst's changes (``old`` read f
 reject -> nothing. With changes, the repaired message is written in the input's format and must
 re-parse cleanly (status ``applied``), else status ``failed`` with the reason. Approving a proposal
 without changes (escalate, request_info, ...) gives status ``approved``. Pure: writing a message has
-no outside effect, so re-running this node after a crash is harmless.
+no outside effect, so re-running this node after a crash is harmless. The proposal and the decision
+are read as :mod:`agents.contract` models; the state keeps their JSON.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from agents.contract import Change, Decision, Proposal
 from agents.repair import repaired_message
 from agents.state import TriageState
 from tools.errors import RepairDeskError
@@ -18,38 +20,39 @@ from tools.procedures.expressions import walk
 
 
 def apply(state: TriageState) -> dict[str, Any]:
-    decision = state["decision"]
-    proposal = dict(state["proposal"])
+    decision = Decision.model_validate(state["decision"])
+    proposal = Proposal.model_validate(state["proposal"])
     payment = state.get("payment") or {}
-    result: dict[str, Any] = {"final_changes": [], "repaired_message": None, "decision": decision}
-    if decision["decision"] == "reject":
+    result: dict[str, Any] = {"final_changes": [], "repaired_message": None, "decision": state["decision"]}
+    if decision.decision == "reject":
         result["status"] = "rejected"
     else:
-        if decision["decision"] == "edit":
+        if decision.decision == "edit":
             changes = [
-                {
-                    "field": c["field"],
-                    "old": walk({"payment": payment}, c["field"].split(".")),
-                    "new": c["new"],
-                    "evidence": ["analyst"],
-                }
-                for c in decision["changes"]
+                Change(
+                    field=c.field,
+                    old=walk({"payment": payment}, c.field.split(".")),
+                    new=c.new,
+                    evidence=["analyst"],
+                )
+                for c in decision.changes
             ]
         else:
-            changes = list(proposal.get("changes") or [])
+            changes = proposal.changes
+        written = [c.dump() for c in changes]
         if not changes:
             result["status"] = "approved"
         else:
             try:
                 result["repaired_message"] = repaired_message(
-                    payment, changes, state.get("message_format", "fin")
+                    payment, written, state.get("message_format", "fin")
                 )
                 result["status"] = "applied"
-                result["final_changes"] = changes
+                result["final_changes"] = written
             except RepairDeskError as exc:
                 result["status"] = "failed"
                 result["error"] = str(exc)
-                result["final_changes"] = changes
-    proposal["status"] = result["status"]
-    result["proposal"] = proposal
-    return {"result": result, "proposal": proposal}
+                result["final_changes"] = written
+    reviewed = proposal.revised(status=result["status"]).dump()
+    result["proposal"] = reviewed
+    return {"result": result, "proposal": reviewed}

@@ -1,7 +1,8 @@
 """human_review: pause the thread with the proposal until an analyst decides.
 
 ``interrupt`` re-runs this node from its start on resume, so it has no side effects: it only
-returns the validated decision (approve | edit | reject) for ``apply``.
+returns the decision (approve | edit | reject), validated against :class:`agents.contract.Decision`
+and normalised by :func:`agents.cases.validate_decision`, for ``apply``.
 """
 
 from __future__ import annotations

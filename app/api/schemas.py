@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from agents.contract import (
+    Action,
+    Change,
+    Citation,
+    Decision,
+    DecisionBody,
+    EditedChange,
+    Guard,
+    Step,
+    ToolCall,
+)
 
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$"
 # A payment is some five levels deep; anything far deeper only exists to exhaust a recursive reader.
@@ -105,17 +117,11 @@ class CaseAccepted(BaseModel):
     status: str = Field(examples=["queued"])
 
 
-class ChangeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    field: str = Field(min_length=1, max_length=200, examples=["payment.creditor.account.iban"])
-    # A list for the line-by-line fields (address lines, remittance lines).
-    old: str | list[str] | None = None
-    new: str | list[str] | None = Field(default=None, examples=["DE89370400440532013000"])
-    evidence: list[str] = Field(default_factory=list, examples=[["ssi:C-1042:1"]])
+# An analyst's change and decision are the agent contract's own models (agents/contract.py).
+ChangeIn = EditedChange
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(DecisionBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"decision": "approve", "comment": "SSI matches the advice"}]},
@@ -127,22 +133,9 @@ class DecisionIn(BaseModel):
         check_json_shape(value, "the decision")
         return value
 
-    decision: Literal["approve", "edit", "reject"]
-    changes: list[ChangeIn] = Field(default_factory=list, max_length=50)
-    comment: str = Field(default="", max_length=5000)
-    # The proposal version the decision was made on (GET's `proposal_version`, or `If-Match: "v<N>"`):
-    # a decision on an older version is refused with 409 and changes nothing.
-    proposal_version: int | None = Field(default=None, ge=1, le=1_000_000)
-    # Why a reject, and what should have been done (CONTRACT "Additions"): stored with the decision.
-    reason_code: str | None = Field(
-        default=None, max_length=40, pattern=r"^[A-Za-z0-9_.:-]{1,40}$", examples=["wrong_account"]
-    )
-    correct_action: str | None = Field(
-        default=None,
-        max_length=40,
-        pattern=r"^[a-z_]{1,40}$",
-        examples=["return", "escalate", "manual_repair"],
-    )
+    def decision_of(self, user: str) -> Decision:
+        """The contract's decision: this body and who sent it."""
+        return Decision.model_validate({**self.model_dump(exclude_unset=True), "user": user})
 
 
 # Field declarations of the API's contract: alike in shape to other models by design.
@@ -203,20 +196,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-class ChangeOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    field: str
-    old: str | list[str] | None = None
-    new: str | list[str] | None = None
-    evidence: list[str] = Field(default_factory=list)
-
-
-class Guard(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    passed: bool
-    violations: list[Any] = Field(default_factory=list)
+# The proposal's parts are the agent contract's models (agents/contract.py): one shape everywhere.
+ChangeOut = Change
 
 
 class DecisionOut(BaseModel):
@@ -284,15 +265,18 @@ class CaseOut(BaseModel):
         description="queued, triaging, pending_review, approved, rejected, applied, failed, manual"
     )
     exception_code: str
-    classification_confidence: float | None = None
-    action: str | None = None
-    changes: list[ChangeOut] | None = None
+    # The proposal's fields the case view shows (app.services.cases.PROPOSAL_KEYS), typed as in
+    # agents.contract.Proposal and absent until the case has a proposal (tests/shape/test_contract.py).
+    classification_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    action: Action | None = None
+    changes: list[Change] | None = None
     rationale: str | None = None
-    citations: list[dict[str, Any]] | None = None
-    tool_calls: list[dict[str, Any]] | None = None
-    confidence: float | None = None
+    citations: list[Citation] | None = None
+    tool_calls: list[ToolCall] | None = None
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     guard: Guard | None = None
     model: str | None = None
+    steps: list[Step] | None = None
     error: str | None = Field(default=None, description="Why the case failed, when it did.")
     final_changes: list[Any] | None = None
     repaired_message: str | None = None

@@ -24,8 +24,10 @@ import logging
 import time
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import func, select, update
 
+from agents import contract
 from app import metrics
 from app.db.models import Case, CaseDocument, Decision, Document, Job, Proposal
 from app.db.session import Database
@@ -35,7 +37,7 @@ from app.services.audit import append_event
 from app.services.desk import message_payment, payment_columns
 from app.services.document_store import DocumentStore
 from app.services.stp import StpOptions
-from tools.errors import RepairDeskError
+from tools.errors import RepairDeskError, ValidationError
 
 log = logging.getLogger("repairdesk.jobs")
 
@@ -132,10 +134,20 @@ def _usage_summary(usage: dict[str, Any] | None) -> dict[str, Any] | None:
     return {key: usage.get(key) for key in ("calls", "input_tokens", "output_tokens", "cost_usd")}
 
 
+def contract_proposal(proposal: Any) -> contract.Proposal:
+    """A backend's proposal read through the contract: one that does not fit it fails the case,
+    naming why, and is never stored for an analyst (a remote or custom backend is not trusted)."""
+    try:
+        return contract.Proposal.model_validate(proposal)
+    except PydanticValidationError as exc:
+        reason = f"the proposal does not fit the contract: {contract.error_text(exc)}"
+        raise ValidationError(reason, source="proposal") from exc
+
+
 def _store_proposal(
     db: Database,
     case_id: str,
-    proposal: dict[str, Any],
+    proposal: contract.Proposal,
     seconds: float,
     usage: dict[str, Any] | None = None,
 ) -> None:
@@ -153,38 +165,31 @@ def _store_proposal(
                 version=version,
                 source="agent",
                 author="agent",
-                payload=proposal,
+                payload=proposal.dump(),
                 model_usage=usage,
             )
         )
-        status = str(proposal.get("status") or "pending_review")
-        case.status = (
-            status
-            if status in {"pending_review", "failed", "approved", "rejected", "applied"}
-            else ("pending_review")
-        )
-        case.action = proposal.get("action")
-        confidence = proposal.get("confidence")
-        case.confidence = float(confidence) if isinstance(confidence, int | float) else None
+        case.status = proposal.status
+        case.action = proposal.action
+        case.confidence = proposal.confidence
         case.error = None
-        guard = proposal.get("guard") or {}
-        violations = guard.get("violations") or []
+        violations = proposal.guard.violations if proposal.guard else []
         append_event(
             session,
             event="proposed",
-            actor=f"agent:{proposal.get('model', 'unknown')}",
+            actor=f"agent:{proposal.model}",
             case_id=case_id,
             data={
                 "action": case.action,
                 "status": case.status,
-                "changes": proposal.get("changes", []),
-                "guard_passed": guard.get("passed"),
+                "changes": [c.dump() for c in proposal.changes],
+                "guard_passed": proposal.guard.passed if proposal.guard else None,
                 "seconds": round(seconds, 3),
                 **({"model_usage": _usage_summary(usage)} if usage else {}),
             },
         )
         session.commit()
-    metrics.PROPOSALS.labels(action=str(proposal.get("action") or "none")).inc()
+    metrics.PROPOSALS.labels(action=proposal.action).inc()
     metrics.GUARD_VIOLATIONS.inc(len(violations))
     metrics.TRIAGE_LATENCY.observe(seconds)
 
@@ -256,7 +261,7 @@ def run_job(
     runner = runners.get(case.triage_model)
     try:
         case_input = build_case_input(db, store, case)
-        proposal = runner.start(case_input, thread)
+        proposal = contract_proposal(runner.start(case_input, thread))
     except RepairDeskError as exc:
         _fail_case(db, case.id, str(exc), take_usage(runner, thread))
         _finish(db, job.id, "failed", str(exc))
@@ -277,7 +282,7 @@ def run_job(
     if stp is not None and stp.enabled:  # before the job is done: a finished job means STP has spoken
         _straight_through(db, store, runners, case.id, stp)
     _finish(db, job.id, "done")
-    log.info("proposal stored", extra={"case_id": case.id, "action": proposal.get("action")})
+    log.info("proposal stored", extra={"case_id": case.id, "action": proposal.action})
     return "done"
 
 

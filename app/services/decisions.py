@@ -39,6 +39,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from agents import contract
 from app import metrics
 from app.api.schemas import DecisionIn
 from app.db.models import Case, Decision, Job, LabelledCase, Proposal
@@ -257,13 +258,16 @@ def record_decision(
     if body.decision == "edit":
         agent = latest_proposal(session, case.id, source="agent")
         edit_guard = guard_edit(changes, agent.payload if agent else None, runner, case.id)
-        payload = dict(current_prop.payload) if current_prop else {}
-        payload["changes"] = changes
-        payload["guard"] = edit_guard
-        payload["rationale"] = f"Edited by {user}: {body.comment}".strip()
-        payload.pop("confidence", None)  # the agent's confidence was about the agent's proposal
-        payload.pop("rejected_changes", None)
-        payload["action"] = "repair"
+        base = contract.Proposal.model_validate(current_prop.payload) if current_prop else None
+        payload = (
+            (base or contract.Proposal(action="repair"))
+            .edited(
+                [contract.Change.model_validate(c) for c in changes],
+                contract.Guard.model_validate(edit_guard),
+                f"Edited by {user}: {body.comment}".strip(),
+            )
+            .dump()
+        )
         new_version = version + 1
         session.add(
             Proposal(case_id=case.id, version=new_version, source="edit", author=user, payload=payload)
@@ -278,12 +282,15 @@ def record_decision(
         event |= {"status": "pending_review", "first_approval": True}
     else:
         decision.state = "pending"
-        decision.resume_input = {
-            "decision": "edit" if (body.decision == "approve" and case.edited_by) else body.decision,
-            "changes": current if body.decision == "approve" else changes,
-            "comment": body.comment,
-            "user": user,
-        }
+        decision.resume_input = contract.Decision(
+            decision="edit" if (body.decision == "approve" and case.edited_by) else body.decision,
+            changes=[
+                contract.EditedChange.model_validate(c)
+                for c in (current if body.decision == "approve" else changes)
+            ],
+            comment=body.comment,
+            user=user,
+        ).dump()
         enqueue(session, case.id, kind=DECISION_JOB)
     session.add(decision)
     session.flush()

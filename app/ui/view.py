@@ -1,9 +1,10 @@
 """What the case page shows, assembled from the stored case (no HTTP, no templates here).
 
-``case_page(session, services, case)`` returns plain data: the payment's fields, each document
+``case_page(session, services, case)`` returns the page's data: the payment's fields, each document
 with its extracted fields and their highlight boxes (as fractions of the page), the findings, the
 agent's tool calls, the proposed changes as before/after rows, the cited procedure sections with
-their text, the decisions and the audit history.
+their text, the decisions and the audit history. The proposal's parts are read through the agent
+contract (:func:`proposal_of`): changes, citations, tool calls and the guard verdict are typed.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agents.contract import Change, Citation, Proposal
 from app.db.models import Case, Document
 from app.services import audit
-from app.services.cases import case_view
+from app.services.cases import PROPOSAL_KEYS, case_view
 from app.services.document_store import DocumentStore
 from app.services.edits import message_format
 from app.services.pages import pages as page_list
@@ -132,15 +134,22 @@ def _shown(value: Any) -> str | None:
     return " / ".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
-def _diff(view: dict[str, Any], evidence: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def proposal_of(view: dict[str, Any]) -> Proposal | None:
+    """The case view's proposal, typed (None while the case has none)."""
+    if view.get("action") is None:
+        return None
+    return Proposal.model_validate({k: view[k] for k in PROPOSAL_KEYS if k in view})
+
+
+def _diff(changes: list[Change], evidence: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
-    for change in view.get("changes") or []:
-        old, new = change.get("old"), change.get("new")
+    for change in changes:
+        old, new = change.old, change.new
         before, after = char_diff(_shown(old), _shown(new))
-        refs = change.get("evidence") or []
+        refs = change.evidence
         rows.append(
             {
-                "field": change.get("field"),
+                "field": change.field,
                 "old": old,
                 "new": new,
                 "old_runs": before,
@@ -153,22 +162,20 @@ def _diff(view: dict[str, Any], evidence: dict[str, dict[str, Any]]) -> list[dic
     return rows
 
 
-def _citations(view: dict[str, Any]) -> list[dict[str, Any]]:
+def _citations(citations: list[Citation]) -> list[dict[str, Any]]:
     """Each cited section with its text rendered from the corpus, and the decision-table row of the
     rule applied (``row``). A citation the corpus cannot resolve keeps its stored text, escaped."""
     cited = []
-    for citation in view.get("citations") or []:
-        doc_id, section = str(citation.get("doc_id", "")), str(citation.get("section", ""))
-        row = citation.get("row")
-        row = row if isinstance(row, int) and not isinstance(row, bool) else None
+    for citation in citations:
+        doc_id, section, row = citation.doc_id, citation.section, citation.row
         found = section_text(doc_id, section, row=row)
         cited.append(
             {
                 "doc_id": doc_id,
                 "section": section,
                 "row": row,
-                "title": found.title if found else citation.get("title", ""),
-                "text": found.text if found else citation.get("text", ""),
+                "title": found.title if found else citation.title or "",
+                "text": found.text if found else citation.text or "",
                 "html": found.html if found else None,
                 "row_html": found.row_html if found else None,
             }
@@ -178,23 +185,27 @@ def _citations(view: dict[str, Any]) -> list[dict[str, Any]]:
 
 def edit_basis(session: Session, case: Case) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """The current proposal's changes and the payment, which the per-field edit form edits."""
-    return list(case_view(session, case).get("changes") or []), _payment(case)[0]
+    proposal = proposal_of(case_view(session, case))
+    return [c.dump() for c in proposal.changes] if proposal else [], _payment(case)[0]
 
 
 def case_page(session: Session, store: DocumentStore, cache_dir: Path, case: Case) -> dict[str, Any]:
     view = case_view(session, case)
+    proposal = proposal_of(view)
+    changes = proposal.changes if proposal else []
+    calls = proposal.tool_calls if proposal else []
     payment, message_findings, message_error = _payment(case)
     documents = _documents(session, store, cache_dir, view)
     findings = [dict(f, source="message") for f in message_findings]
     for doc in documents:
         findings.extend(dict(f, source=doc["name"]) for f in doc["findings"])
     tool_calls = [
-        dict(call, args_json=json.dumps(call.get("args", {}), ensure_ascii=False, sort_keys=True))
-        for call in view.get("tool_calls") or []
+        call.dump() | {"args_json": json.dumps(call.args, ensure_ascii=False, sort_keys=True)}
+        for call in calls
     ]
     events = [audit.event_to_json(e) for e in audit.case_events(session, case.id)]
-    refs = [str(r) for c in view.get("changes") or [] for r in c.get("evidence") or []]
-    refs += [str(c.get("result_ref")) for c in view.get("tool_calls") or [] if c.get("result_ref")]
+    results = [c.result_ref for c in calls if c.result_ref]
+    refs = [r for c in changes for r in c.evidence] + results
     # Its own connection: a failed read (no refdata tables yet) must not abort the session's
     # transaction on PostgreSQL.
     with session.get_bind().engine.connect() as connection:
@@ -206,20 +217,15 @@ def case_page(session: Session, store: DocumentStore, cache_dir: Path, case: Cas
         "documents": documents,
         "findings": findings,
         "tool_calls": tool_calls,
-        "diff": _diff(view, evidence),
+        "diff": _diff(changes, evidence),
         "evidence": evidence,
-        "changes_json": json.dumps(view.get("changes") or [], indent=2, ensure_ascii=False),
-        "citations": _citations(view),
+        "changes_json": json.dumps([c.dump() for c in changes], indent=2, ensure_ascii=False),
+        "citations": _citations(proposal.citations if proposal else []),
         "events": events,
         "notes": case.payload.get("notes"),
-        "guard": view.get("guard") or {},
+        "guard": proposal.guard if proposal else None,
         "payment": payment,
-        "edit_rows": edit_rows(
-            list(view.get("changes") or []),
-            payment,
-            [str(c["result_ref"]) for c in view.get("tool_calls") or [] if c.get("result_ref")],
-            message_format(case.payload),
-        ),
+        "edit_rows": edit_rows([c.dump() for c in changes], payment, results, message_format(case.payload)),
         "currency_codes": " ".join(currency_codes()),
     }
 

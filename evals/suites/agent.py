@@ -21,6 +21,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, JsonValue
+
+from agents.contract import Change, Proposal
 from evals import datasets
 from evals.base import SuiteOptions, SuiteResult
 from evals.progress import track
@@ -29,20 +32,29 @@ from evals.segments import breakdown, segments_of
 ESCALATIONS = {"escalate", "request_info"}
 
 
-def change_set(changes: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    return {(str(c.get("field")), str(c.get("new"))) for c in changes or []}
+class Triaged(Proposal):
+    """A proposal as the suites read it (validated against the contract when the run returns it),
+    with its run's calibrator record, which is no part of the proposal's JSON."""
+
+    calibration: dict[str, JsonValue] | None = Field(default=None, exclude=True)
 
 
-def score(proposal: dict[str, Any], expected: dict[str, Any]) -> dict[str, float]:
-    proposed, wanted = change_set(proposal.get("changes", [])), change_set(expected.get("changes", []))
-    action_ok = proposal.get("action") == expected.get("action")
+def change_set(changes: list[Change] | list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(field, new) pairs of proposed changes or of a label's (plain JSON) changes."""
+    pairs = (c.dump() if isinstance(c, Change) else c for c in changes or [])
+    return {(str(c.get("field")), str(c.get("new"))) for c in pairs}
+
+
+def score(proposal: Proposal, expected: dict[str, Any]) -> dict[str, float]:
+    proposed, wanted = change_set(proposal.changes), change_set(expected.get("changes", []))
+    action_ok = proposal.action == expected.get("action")
     return {
         "action_accuracy": float(action_ok),
         "exact": float(action_ok and proposed == wanted),
         "changes_exact": float(proposed == wanted),
         "unsafe_rate": float(bool(proposed - wanted)),
-        "escalation_rate": float(proposal.get("action") in ESCALATIONS),
-        "guard_passed": float(bool((proposal.get("guard") or {}).get("passed", False))),
+        "escalation_rate": float(proposal.action in ESCALATIONS),
+        "guard_passed": float(proposal.guard is not None and proposal.guard.passed),
     }
 
 
@@ -68,8 +80,10 @@ def demo_store(refdata: Path | None = None) -> Any:
 
 def run_cases(
     rows: list[dict[str, Any]], options: SuiteOptions, *, desc: str = "agent", refdata: Path | None = None
-) -> list[tuple[dict[str, Any], dict[str, Any], float]]:
-    """Triage each case up to the review step; return (row, proposal, latency ms) triples."""
+) -> list[tuple[dict[str, Any], Triaged, float]]:
+    """Triage each case up to the review step; return (row, proposal, latency ms) triples.
+
+    Each proposal is read through the contract: one that does not fit it fails the run, loudly."""
     from langgraph.checkpoint.memory import InMemorySaver
 
     from agents.runner import TriageRunner
@@ -80,11 +94,11 @@ def run_cases(
         for row in track(rows, desc, enabled=options.progress):
             started = time.perf_counter()
             thread_id = f"eval-{row['id']}-{uuid.uuid4().hex[:8]}"
-            proposal = runner.start(dict(row["case"]), thread_id=thread_id)
+            proposal = Triaged.model_validate(runner.start(dict(row["case"]), thread_id=thread_id))
             latency = (time.perf_counter() - started) * 1000
             if options.keep_calibration:  # the calibrator's features, for training it (not in the proposal)
                 values = runner.graph.get_state({"configurable": {"thread_id": thread_id}}).values
-                proposal = {**proposal, "_calibration": values.get("calibration")}
+                proposal.calibration = values.get("calibration")
             out.append((row, proposal, latency))
     return out
 
@@ -123,19 +137,19 @@ def score_rows(
             {
                 "id": row["id"],
                 "expected_action": expected.get("action"),
-                "action": proposal.get("action"),
-                "changes": proposal.get("changes", []),
+                "action": proposal.action,
+                "changes": [c.dump() for c in proposal.changes],
                 "expected_changes": expected.get("changes", []),
                 "expected_code": expected.get("exception_code")
                 or row["case"].get("exception_code", "UNKNOWN"),
-                "predicted_code": proposal.get("exception_code"),
-                "confidence": float(proposal.get("confidence") or 0.0),
+                "predicted_code": proposal.exception_code,
+                "confidence": float(proposal.confidence or 0.0),
                 "correct": bool(metrics["exact"]),
                 "repair_only": repair_only(row),
                 "latency_ms": latency,
                 "segments": segments_of(row["case"]),
                 "metrics": metrics,
-                **({"calibration": proposal.get("_calibration")} if options.keep_calibration else {}),
+                **({"calibration": proposal.calibration} if options.keep_calibration else {}),
             }
         )
     return results

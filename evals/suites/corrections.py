@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from agents.contract import Proposal
 from evals.base import SuiteOptions, SuiteResult
 from evals.datasets import DatasetError
 from evals.segments import breakdown, segments_of
@@ -60,12 +61,12 @@ def exists(options: SuiteOptions) -> bool:
     return dataset_dir(options) is not None
 
 
-def _score(proposal: dict[str, Any], label: dict[str, Any]) -> dict[str, float | None]:
+def _score(proposal: Proposal, label: dict[str, Any]) -> dict[str, float | None]:
     rejected = label.get("decision") == "reject"
     repeats = (
         float(
-            proposal.get("action") == label.get("rejected_action")
-            and change_set(proposal.get("changes", [])) == change_set(label.get("rejected_changes", []))
+            proposal.action == label.get("rejected_action")
+            and change_set(proposal.changes) == change_set(label.get("rejected_changes", []))
         )
         if rejected
         else None
@@ -91,8 +92,8 @@ def run(options: SuiteOptions) -> SuiteResult:
                 "id": row["id"],
                 "decision": label.get("decision"),
                 "expected_action": label.get("action"),
-                "action": proposal.get("action"),
-                "changes": proposal.get("changes", []),
+                "action": proposal.action,
+                "changes": [c.dump() for c in proposal.changes],
                 "expected_changes": label.get("changes", []),
                 "latency_ms": latency,
                 "segments": segments_of(row["case"]),

@@ -169,13 +169,11 @@ def run(options: SuiteOptions, *, judge_model: Any = None) -> SuiteResult:
 
     for row, proposal, latency in run_cases(cases, options, desc="rag:agent"):
         expected = row["expected"]
-        response = f"{proposal.get('action')}: " + "; ".join(
-            f"{c.get('field')} -> {c.get('new')}" for c in proposal.get("changes", [])
-        )
+        response = f"{proposal.action}: " + "; ".join(f"{c.field} -> {c.new}" for c in proposal.changes)
         reference = f"{expected.get('action')}: " + "; ".join(
             f"{c.get('field')} -> {c.get('new')}" for c in expected.get("changes", [])
         )
-        called = [ToolCall(name=t["tool"], args={}) for t in proposal.get("tool_calls", [])]
+        called = [ToolCall(name=t.tool, args={}) for t in proposal.tool_calls]
         wanted = [ToolCall(name=name, args={}) for name in _reference_tools(row)]
         turns = MultiTurnSample(
             user_input=[
@@ -185,7 +183,7 @@ def run(options: SuiteOptions, *, judge_model: Any = None) -> SuiteResult:
             reference_tool_calls=wanted,
             reference=reference,
         )
-        single = SingleTurnSample(response=str(proposal.get("action")), reference=str(expected.get("action")))
+        single = SingleTurnSample(response=proposal.action, reference=str(expected.get("action")))
         metrics = {
             "exact_match_action": asyncio.run(_score(ExactMatch(), single)),
             "tool_call_accuracy": asyncio.run(_score(ToolCallAccuracy(), turns, multi_turn=True))
@@ -196,12 +194,10 @@ def run(options: SuiteOptions, *, judge_model: Any = None) -> SuiteResult:
             presence = SingleTurnSample(response=response, reference=str(change.get("new")))
             metrics["string_presence"] = asyncio.run(_score(StringPresence(), presence))
         if judged:
-            contexts = [
-                _section_text(c["doc_id"], str(c.get("section", ""))) for c in proposal.get("citations", [])
-            ]
+            contexts = [_section_text(c.doc_id, c.section) for c in proposal.citations]
             answer = SingleTurnSample(
                 user_input=f"Exception {row['case'].get('exception_code')}: what should be done?",
-                response=str(proposal.get("rationale", "")),
+                response=proposal.rationale,
                 retrieved_contexts=[c for c in contexts if c] or [""],
             )
             metrics["faithfulness"] = asyncio.run(judged_score("faithfulness", answer))

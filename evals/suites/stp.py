@@ -70,11 +70,11 @@ def points_of(rows: list[dict[str, Any]], options: SuiteOptions) -> list[dict[st
                 "id": row["id"],
                 # the halves split by source case: a case's perturbations never straddle them
                 "group": row.get("source_id") or row["id"],
-                "exception_code": proposal.get("exception_code") or "UNKNOWN",
-                "action": proposal.get("action") or "none",
-                "confidence": float(proposal.get("confidence") or 0.0),
+                "exception_code": proposal.exception_code or "UNKNOWN",
+                "action": proposal.action,
+                "confidence": float(proposal.confidence or 0.0),
                 "wrong": not exact,
-                "proposal": proposal,
+                "proposal": proposal.dump(),
             }
         )
     return points

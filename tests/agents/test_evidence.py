@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from agents.contract import Change, Proposal
 from agents.evidence import Recorder
-from agents.guard import check
+from agents.guard import check, evidence_by_ref
 
 
 class ScriptedToolbox:
@@ -54,8 +55,9 @@ def test_the_guard_checks_the_step_result_not_the_off_script_one() -> None:
         "new": OFF_SCRIPT,
         "evidence": ["ssi:C-1:1"],
     }
-    proposal = {"action": "repair", "changes": [change], "confidence": 0.9}
-    violations = check(proposal, case={}, payment={}, findings=[], results_by_ref=recorder.results_by_ref)
-    assert [v["code"] for v in violations] == ["untrusted_source"], violations
-    change["new"] = GOOD
-    assert check(proposal, case={}, payment={}, findings=[], results_by_ref=recorder.results_by_ref) == []
+    evidence = evidence_by_ref(recorder.results_by_ref)
+    proposal = Proposal(action="repair", changes=[Change.model_validate(change)], confidence=0.9)
+    violations = check(proposal, case={}, payment={}, findings=[], results_by_ref=evidence)
+    assert [v.code for v in violations] == ["untrusted_source"], violations
+    proposal = proposal.revised(changes=[Change.model_validate({**change, "new": GOOD})])
+    assert check(proposal, case={}, payment={}, findings=[], results_by_ref=evidence) == []

@@ -30,7 +30,7 @@ from sqlalchemy import func, select, update
 from app.api.schemas import DecisionIn, ExceptionIn
 from app.db.models import AuditEvent, Case, Decision, Job
 from app.db.session import Database
-from app.jobs.process import _store_proposal
+from app.jobs.process import _store_proposal, contract_proposal
 from app.jobs.triage import TriageRunners
 from app.services.audit import verify_chain
 from app.services.audit_anchor import FileAnchorStore, anchor_head, anchored_heads
@@ -139,7 +139,7 @@ class Rig:
             }
             graph.update_state(config, values, as_node="guard")
             graph.invoke(None, config, context=Context(model="playbook", toolbox=None), durability="sync")
-            _store_proposal(self.db, case_id, _proposal(case_id), 0.0)
+            _store_proposal(self.db, case_id, contract_proposal(_proposal(case_id)), 0.0)
             ids.append(case_id)
         return ids
 

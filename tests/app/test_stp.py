@@ -64,7 +64,17 @@ STP_ON = {"stp_enabled": True, "stp_max_amount": 1000.0, "stp_qa_share": 0.0}
 # Each scenario: settings, proposal overrides, kill switch, and whether it may go straight through.
 SCENARIOS: dict[str, tuple[dict[str, Any], dict[str, Any], bool, bool]] = {
     "eligible": (STP_ON, {}, False, True),
-    "guard failed": (STP_ON, {"guard": {"passed": False, "violations": ["untrusted value"]}}, False, False),
+    "guard failed": (
+        STP_ON,
+        {
+            "guard": {
+                "passed": False,
+                "violations": [{"code": "untrusted_source", "message": "untrusted value"}],
+            }
+        },
+        False,
+        False,
+    ),
     "over the limit": (STP_ON | {"stp_max_amount": 50.0}, {}, False, False),
     "over the currency's limit": (STP_ON | {"stp_max_amounts": {"EUR": 99.0}}, {}, False, False),
     "kill switch on": (STP_ON, {}, True, False),

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from agents.contract import Proposal
 from evals.base import SuiteResult, aggregate, summarise
 from evals.stats import bootstrap_mean, calibration, paired_bootstrap
 from evals.suites.agent import score
@@ -67,15 +68,21 @@ def test_agent_scoring_flags_wrong_repairs_as_unsafe() -> None:
         "action": "repair",
         "changes": [{"field": "payment.creditor.account.iban", "new": "DE89370400440532013000"}],
     }
-    right = {
-        "action": "repair",
-        "changes": [{"field": "payment.creditor.account.iban", "new": "DE89370400440532013000", "old": "x"}],
-    }
-    wrong = {
-        "action": "repair",
-        "changes": [{"field": "payment.creditor.account.iban", "new": "DE02120300000000202051"}],
-    }
-    escalated = {"action": "escalate", "changes": []}
+    right = Proposal.model_validate(
+        {
+            "action": "repair",
+            "changes": [
+                {"field": "payment.creditor.account.iban", "new": "DE89370400440532013000", "old": "x"}
+            ],
+        }
+    )
+    wrong = Proposal.model_validate(
+        {
+            "action": "repair",
+            "changes": [{"field": "payment.creditor.account.iban", "new": "DE02120300000000202051"}],
+        }
+    )
+    escalated = Proposal(action="escalate")
     assert score(right, expected)["exact"] == 1.0 and score(right, expected)["unsafe_rate"] == 0.0
     assert score(wrong, expected)["unsafe_rate"] == 1.0 and score(wrong, expected)["exact"] == 0.0
     assert score(escalated, expected) | {} == {

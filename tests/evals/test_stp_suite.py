@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from agents.contract import Proposal
 from app.cli.main import cli
 from evals.base import SuiteOptions
 from evals.retrieval_eval import split_of
@@ -64,12 +65,16 @@ def test_eval_run_prints_the_share_and_the_bound(tmp_path: Path, monkeypatch: py
         return [
             (
                 row,
-                {
-                    **row["expected"],
-                    "exception_code": row["case"].get("exception_code"),
-                    "confidence": 0.97,
-                    "guard": GUARD,
-                },
+                Proposal.model_validate(
+                    {
+                        **row["expected"],
+                        # a guard-passed change carries its evidence (the contract's invariant)
+                        "changes": [{**c, "evidence": ["ssi:x"]} for c in row["expected"].get("changes", [])],
+                        "exception_code": row["case"].get("exception_code"),
+                        "confidence": 0.97,
+                        "guard": GUARD,
+                    }
+                ),
                 1.0,
             )
             for row in rows
