@@ -8,12 +8,13 @@ source case, so no case's perturbations are on both sides): ECE, Brier, AUROC an
 overall and per exception code.
 
 Model (:class:`tools.calibration.Calibrator`): gradient-boosted trees (scikit-learn's histogram
-boosting, :data:`GBT_PARAMS`; ``model="logistic"`` is the standardised logistic regression it
-replaced); a sigmoid (Platt) curve fitted on grouped out-of-fold scores (groups = source cases) maps
-the score to a probability. Isotonic is the alternative (``method="isotonic"``); on the perturbed
-set's held-out split sigmoid measured lower ECE and kept the ranking (isotonic's ties cost AUROC).
-The trees are exported node by node into the JSON artefact (no pickle), and checked to score exactly
-as the fitted model.
+boosting, :data:`GBT_PARAMS`) or the standardised logistic regression, whichever has the lower
+grouped out-of-fold log loss on the training samples (the trees on the perturbed train split; the
+logistic regression on the few decisions early in a learning loop); a sigmoid (Platt) curve
+fitted on grouped out-of-fold scores (groups = source cases) maps the score to a probability.
+Isotonic is the alternative (``method="isotonic"``); on the perturbed set's held-out split sigmoid
+measured lower ECE and kept the ranking (isotonic's ties cost AUROC). The trees are exported node
+by node into the JSON artefact (no pickle), and checked to score exactly as the fitted model.
 """
 
 from __future__ import annotations
@@ -162,12 +163,14 @@ def fit(
     c: float = 1.0,
     folds: int = 5,
     method: str = "sigmoid",
-    model: str = "gbt",
+    model: str = "auto",
     version: str | None = None,
 ) -> Calibrator:
-    """A calibrator fitted on ``samples`` (see the module docstring); ``model`` ``gbt`` or ``logistic``."""
+    """A calibrator fitted on ``samples`` (see the module docstring); ``model`` ``gbt``, ``logistic``
+    or ``auto`` (the one with the lower grouped out-of-fold log loss)."""
     from sklearn.isotonic import IsotonicRegression
     from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
     from sklearn.model_selection import GroupKFold
 
     from tools.errors import ValidationError
@@ -180,16 +183,30 @@ def fit(
     x, y = matrix(samples, names)
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
-    # the trees split raw values; the logistic regression wants them standardised
-    z = x if model == "gbt" else (x - mean) / scale
     groups = np.array([s.group for s in samples])
-    oof = np.zeros(len(y))
     n_folds = min(folds, len(set(groups)))
-    for train, test in GroupKFold(n_splits=n_folds).split(z, y, groups):
-        if len(set(y[train])) < 2:
-            oof[test] = y[train].mean()
-            continue
-        oof[test] = _estimator(model, c, names).fit(z[train], y[train]).predict_proba(z[test])[:, 1]
+
+    def inputs(kind: str) -> np.ndarray:
+        # the trees split raw values; the logistic regression wants them standardised
+        return x if kind == "gbt" else (x - mean) / scale
+
+    def out_of_fold(kind: str) -> np.ndarray:
+        z, oof = inputs(kind), np.zeros(len(y))
+        for train, test in GroupKFold(n_splits=n_folds).split(z, y, groups):
+            if len(set(y[train])) < 2:
+                oof[test] = y[train].mean()
+                continue
+            oof[test] = _estimator(kind, c, names).fit(z[train], y[train]).predict_proba(z[test])[:, 1]
+        return oof
+
+    if model == "auto":  # the one whose grouped out-of-fold log loss is lower: few decisions favour
+        # the logistic regression, many the trees
+        candidates = {kind: out_of_fold(kind) for kind in ("gbt", "logistic")}
+        model = min(candidates, key=lambda kind: log_loss(y, np.clip(candidates[kind], 1e-6, 1 - 1e-6)))
+        oof = candidates[model]
+    else:
+        oof = out_of_fold(model)
+    z = inputs(model)
     final = _estimator(model, c, names).fit(z, y)
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(oof, y)
     clipped = np.clip(oof, 1e-6, 1 - 1e-6)

@@ -1,7 +1,7 @@
 """The learning loop closes (issue 13, item 8): a short stream through the real service path.
 
 The fast tests pin the simulated analyst and the gate; the slow one runs ``benchmarks/learning_loop.py``
-on 120 cases (retrain every 40) and checks that the loop retrains, gates (floors reported), runs what
+on 150 cases (retrain every 30) and checks that the loop retrains, gates (floors reported), runs what
 passed in shadow beside the champion for a block and records their agreement, serves it, that
 the proposals after a promotion are made with the learned calibrator and are better calibrated than
 the hand-typed confidence before it, and that a straight-through policy is refitted each time.
@@ -107,13 +107,13 @@ def test_the_gate_refuses_a_challenger_that_misses_the_floors(loop: ModuleType) 
 
 @pytest.mark.slow
 def test_the_loop_retrains_gates_serves_and_calibrates_better(loop: ModuleType) -> None:
-    # 120 cases cannot reach the issue's floors: they are reported, and the Brier gate promotes
+    # 150 cases cannot reach the issue's floors: they are reported, and the Brier gate promotes
     options = loop.LoopOptions(
-        cases=120, every=40, error_rate=0.0, stp_target=0.25, stp_min_count=8, enforce_floors=False
+        cases=150, every=30, error_rate=0.0, stp_target=0.25, stp_min_count=8, enforce_floors=False
     )
     result = loop.run_loop(options)
 
-    assert sum(b.cases for b in result.blocks) == 120 and len(result.blocks) == 3
+    assert sum(b.cases for b in result.blocks) == 150 and len(result.blocks) == 5
     for block in result.blocks:
         assert block.labelled >= 0.8 * block.cases  # nearly every case ends in a label
         assert block.ece is not None and 0.0 <= block.ece <= 1.0
