@@ -41,6 +41,7 @@ def bulk_approve(
                 amount=case.amount,
                 currency=case.currency,
                 proposal=proposal.payload if proposal else None,
+                source=proposal.source if proposal else None,
                 policy=policy,
                 kill_switch=kill_switch,
                 settings=services.settings,

@@ -112,14 +112,19 @@ def stp_check(
     policy: dict[str, Any] | None,
     kill_switch: bool,
     settings: Settings,
+    source: str | None = "agent",
 ) -> Verdict:
     """Whether an approver may approve this case in bulk: it awaits review and the fitted STP policy in
     force certifies its proposal (:func:`app.services.stp.eligibility`, the rule auto-apply uses: code
     and action eligible at the proposal's confidence under the Clopper-Pearson bound, guard passed,
     not four-eyes, amount under the currency's limit, kill switch off). ``policy`` and ``kill_switch``
-    come from :func:`app.services.stp.in_force`. Maker-checker still applies per case when approved."""
+    come from :func:`app.services.stp.in_force`; ``source`` is who made the latest proposal (the
+    policy certifies the agent's proposals at the calibrator's confidence, not a person's edit, which
+    keeps the agent's confidence in its payload). Maker-checker still applies per case when approved."""
     if status != "pending_review":
         return Verdict(False, f"case is {status}")
+    if proposal and source != "agent":
+        return Verdict(False, f"the latest proposal is not the agent's ({source}): STP certifies the agent's")
     return eligibility(
         proposal,
         amount=amount,

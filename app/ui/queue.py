@@ -204,7 +204,8 @@ class QueueQuery:
         return items(connection, rows, settings), total
 
 
-def _latest_proposals(connection: Connection, case_ids: list[str]) -> dict[str, dict[str, Any]]:
+def _latest_proposals(connection: Connection, case_ids: list[str]) -> dict[str, tuple[dict[str, Any], str]]:
+    """Each case's latest proposal: (payload, source)."""
     if not case_ids:
         return {}
     latest = (
@@ -213,10 +214,10 @@ def _latest_proposals(connection: Connection, case_ids: list[str]) -> dict[str, 
         .group_by(Proposal.case_id)
         .subquery()
     )
-    query = select(Proposal.case_id, Proposal.payload).join(
+    query = select(Proposal.case_id, Proposal.payload, Proposal.source).join(
         latest, (Proposal.case_id == latest.c.case_id) & (Proposal.version == latest.c.version)
     )
-    return {case_id: payload for case_id, payload in connection.execute(query)}
+    return {case_id: (payload, source) for case_id, payload, source in connection.execute(query)}
 
 
 def items(connection: Connection, rows: list[Any], settings: Settings) -> list[dict[str, Any]]:
@@ -232,7 +233,8 @@ def items(connection: Connection, rows: list[Any], settings: Settings) -> list[d
             status=row.status,
             amount=row.amount,
             currency=row.currency,
-            proposal=proposals.get(row.id),
+            proposal=(proposals.get(row.id) or (None, None))[0],
+            source=(proposals.get(row.id) or (None, None))[1],
             policy=policy,
             kill_switch=kill_switch,
             settings=settings,

@@ -189,8 +189,12 @@ def test_bulk_approve_decides_by_the_fitted_stp_policy(api: Api, stub_triage: St
     proposals.overrides["EXC-P3"] = {"guard": {"passed": False, "violations": ["untrusted value"]}}
     cases = [api.submit(case_id=f"EXC-P{i}", payment=PAYMENT) for i in (1, 2, 3)]
     cases.append(api.submit(case_id="EXC-P4", payment=PAYMENT, exception_code="BE04"))  # no rule for it
+    cases.append(api.submit(case_id="EXC-P5", payment=PAYMENT))
     for case_id in cases:
         api.wait_status(case_id)
+    edit = [{"field": "payment.creditor.account.iban", "new": "DE89370400440532013000"}]
+    edited = api.decide("EXC-P5", "analyst", "edit", changes=edit, comment="checked")
+    assert edited.status_code == 200, edited.text  # a person's content now, at the agent's confidence
     # no policy fitted: nothing is straight-through eligible, whatever its confidence
     refused = _bulk(api, cases[:1])
     assert not refused["EXC-P1"]["approved"] and "no STP policy" in refused["EXC-P1"]["reason"]
@@ -210,6 +214,7 @@ def test_bulk_approve_decides_by_the_fitted_stp_policy(api: Api, stub_triage: St
     assert "under the threshold 0.9" in results["EXC-P2"]["reason"]
     assert "guard" in results["EXC-P3"]["reason"]
     assert "BE04/repair not eligible" in results["EXC-P4"]["reason"]
+    assert "not the agent's" in results["EXC-P5"]["reason"]
     assert [c for c in cases if results[c]["approved"]] == ["EXC-P1"]
     assert all(api.view(c)["status"] == "pending_review" for c in cases[1:])
 

@@ -168,3 +168,18 @@ def test_evidence_without_refdata_tables_shows_the_ids() -> None:
     assert list(found) == ["ssi:C-1:1", "invoice:A", "invoice:B", "bank:DEUTDEFF"]
     assert all(entry["record"] is None for entry in found.values())
     assert found["ssi:C-1:1"]["label"] == "Standing settlement instruction"
+
+
+def test_a_persons_edit_is_not_straight_through(tmp_path: Path) -> None:
+    # the edit keeps the agent's confidence in its payload, but the calibrator never scored it
+    result = stp_check(
+        status="pending_review",
+        amount=100.0,
+        currency="EUR",
+        proposal=GOOD,
+        policy=POLICY,
+        kill_switch=False,
+        settings=settings(tmp_path),
+        source="edit",
+    )
+    assert not result.eligible and "not the agent's (edit)" in result.reason
