@@ -117,8 +117,8 @@ class Settings(BaseSettings):
         default_factory=lambda: {"EUR": "16:00", "GBP": "15:30", "USD": "21:00", "CHF": "14:00"}
     )
     cutoff_default: str = "16:00"
-    # Straight-through eligibility for bulk approve: the one rule is app.services.desk.stp_check.
-    stp_min_confidence: float = Field(default=0.9, ge=0, le=1)
+    # Straight-through eligibility (auto-apply and bulk approve) is the fitted STP policy's
+    # (app.services.stp.eligibility); there is no global confidence threshold.
     stp_max_amount: float = Field(default=10_000.0, ge=0)
     # Auto-apply (app.services.stp): opt-in. When on, a proposal is applied without a human decision
     # only if the active STP policy makes its code/action eligible at its confidence, the guard passed,

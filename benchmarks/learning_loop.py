@@ -16,9 +16,14 @@ After every ``--every`` cases the loop retrains and re-gates (:func:`retrain`):
   state each proposal was made in (``calibration.features``, :mod:`agents.confidence`);
 - samples split by source case (:func:`evals.generators.perturbed.split_of`): a challenger is fitted
   (:func:`evals.calibration.fit`) on the ``train`` side and gated against the serving champion on
-  the ``held-out`` side (:func:`gate`: paired bootstrap of per-case Brier loss); a challenger that
-  passes is served at once (``models/calibrator/active.json``, as ``repairdesk model promote
-  calibrator`` does) and, with ``--registry``, logged and promoted in the MLflow registry;
+  the ``held-out`` side (:func:`gate`: paired bootstrap of per-case Brier loss, and the issue's
+  floors, held-out ECE ≤ 0.05 and AUROC ≥ 0.95, as ``repairdesk model promote calibrator``
+  demands; ``--report-floors`` only reports them); a challenger that passes first runs in shadow
+  beside the champion for the next block (``models/calibrator/shadow.json``: live proposals record
+  its confidence next to the champion's), and at the next retrain its agreement with the champion
+  (:func:`app.services.shadow.agreement`) is recorded and it is served
+  (``models/calibrator/active.json``, as ``repairdesk model promote calibrator`` does); with
+  ``--registry`` every challenger is logged in the MLflow registry (promoted there when it passed);
 - a straight-through policy is fitted (:func:`app.services.stp.build_policy`, Clopper-Pearson bound,
   ``--stp-target``, ``--stp-min-count``) on the held-out decisions scored by the serving calibrator
   (none of them trained it) and stored as the policy in force, so the next cases may go straight
@@ -27,7 +32,9 @@ After every ``--every`` cases the loop retrains and re-gates (:func:`retrain`):
 Printed per block of the stream, prequentially (each case's confidence as served when it was
 triaged, against the label its decision later gave): ECE, AUROC, the edit rate (edits among human
 decisions), the STP share and wrong straight-through repairs; per retrain: the challenger's and the
-champion's held-out ECE/AUROC, the gate verdict and the eligible STP keys.
+champion's held-out ECE/AUROC, the gate verdict, the floors met or missed and the eligible STP keys;
+per promotion: the shadow's agreement (live proposals, mean absolute difference, same side of each
+threshold).
 
 ``--start hand-typed`` (default) serves no calibrator at first (the playbook constants, the issue's
 "before"); ``--start committed`` starts from the committed artefact.
@@ -54,7 +61,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evals.calibration import Sample, evaluate, fit, scores  # noqa: E402
+from evals.calibration import AUROC_FLOOR, ECE_FLOOR, Sample, evaluate, fit, scores  # noqa: E402
 from evals.generators import perturbed  # noqa: E402
 from evals.stats import paired_bootstrap  # noqa: E402
 
@@ -82,6 +89,9 @@ class LoopOptions:
     registry: bool = False
     min_samples: int = 20  # no retrain before this many labelled train-side decisions
     data_dir: Path | None = None
+    # refuse a challenger that misses the held-out floors (ECE, AUROC) as `model promote` does; off,
+    # the floors are still measured and reported on every retrain
+    enforce_floors: bool = True
 
 
 @dataclass
@@ -106,7 +116,7 @@ class Retrain:
     held_out: int
     challenger: dict[str, float | None] | None
     champion: dict[str, float | None] | None
-    promoted: bool
+    promoted: bool  # passed the gate, ran in shadow beside the champion for a block, then served
     reasons: list[str]
     serving: str
     stp_policy_version: int
@@ -114,6 +124,9 @@ class Retrain:
     stp_closest: str  # the rule with the lowest bound: how near STP is
     stp_bound: float | None
     stp_held_out_share: float | None
+    floors: dict[str, bool] = field(default_factory=dict)  # ece, auroc: the held-out floor met
+    shadowed: bool = False  # passed the gate and ran in shadow
+    shadow: dict[str, Any] | None = None  # its agreement with the champion on live cases, in shadow
 
 
 @dataclass
@@ -342,12 +355,16 @@ def service(options: LoopOptions, data_dir: Path) -> Iterator[Service]:
 # --- retrain, gate, serve, fit the STP policy -----------------------------------------------------
 
 
-def gate(challenger: Any, champion: Any | None, samples: list[Sample]) -> dict[str, Any]:
+def gate(
+    challenger: Any, champion: Any | None, samples: list[Sample], *, enforce_floors: bool = True
+) -> dict[str, Any]:
     """Challenger against the serving champion on the same held-out samples: paired per-case Brier
     loss lower on average and the upper end of its 95% bootstrap interval at most
     :data:`BRIER_TOLERANCE` (a challenger no better than the champion is not served: each promotion
-    starts a new calibrator version). With no champion (the hand-typed confidence), the champion's
-    figures are its served confidences."""
+    starts a new calibrator version), and, with ``enforce_floors``, the issue's floors (held-out ECE
+    at most :data:`ECE_FLOOR`, AUROC at least :data:`AUROC_FLOOR`, as ``repairdesk model promote
+    calibrator`` demands). The floors are measured either way (``floors``). With no champion (the
+    hand-typed confidence), the champion's figures are its served confidences."""
     ours = evaluate(challenger, samples)
     labels = [s.label for s in samples]
     if champion is not None:
@@ -360,7 +377,19 @@ def gate(challenger: Any, champion: Any | None, samples: list[Sample]) -> dict[s
     reasons = []
     if diff.value >= 0 or diff.ci95[1] > BRIER_TOLERANCE:
         reasons.append(f"paired Brier difference {diff.value:+.4f}, 95% CI high {diff.ci95[1]:+.4f}")
-    return {"passed": not reasons, "reasons": reasons, "challenger": ours["overall"], "champion": theirs}
+    ece, auroc = ours["overall"]["ece"], ours["overall"]["auroc"]
+    floors = {"ece": ece <= ECE_FLOOR, "auroc": auroc == auroc and auroc >= AUROC_FLOOR}  # nan: unmet
+    if enforce_floors and not floors["ece"]:
+        reasons.append(f"held-out ECE {ece:.3f} above the floor {ECE_FLOOR}")
+    if enforce_floors and not floors["auroc"]:
+        reasons.append(f"held-out AUROC {auroc:.3f} below the floor {AUROC_FLOOR}")
+    return {
+        "passed": not reasons,
+        "reasons": reasons,
+        "floors": floors,
+        "challenger": ours["overall"],
+        "champion": theirs,
+    }
 
 
 def samples_from_records(
@@ -399,6 +428,46 @@ def serve_none(data_dir: Path) -> str:
 
     set_pointer(ACTIVE, "none", data_dir / "models" / "calibrator" / "none.json")
     return "none"
+
+
+def shadow_on(model: Any, data_dir: Path) -> None:
+    """Run ``model`` in shadow beside the champion from the next proposal (as ``repairdesk model
+    shadow calibrator`` does): proposals record its confidence next to the champion's."""
+    from tools.calibration.model import SHADOW, set_pointer
+
+    path = model.save(data_dir / "models" / "calibrator" / "loop" / f"{model.version}.json")
+    set_pointer(SHADOW, model.version, path)
+
+
+def shadow_off() -> None:
+    from tools.calibration.model import SHADOW, set_pointer
+
+    set_pointer(SHADOW, None, None)
+
+
+@dataclass
+class Pending:
+    """A challenger that passed the gate and runs in shadow until the next retrain promotes it."""
+
+    model: Any
+    retrain: Retrain
+    since: datetime
+
+
+def promote_pending(svc: Service, pending: Pending, data_dir: Path, *, promote: bool = True) -> str | None:
+    """Record the shadow's agreement with the champion over the cases made since ``pending.since``
+    (:func:`app.services.shadow.agreement`), then serve the challenger (``promote``); returns the
+    version now serving, or None when it was not promoted (the stream ended in shadow)."""
+    from app.services.shadow import agreement
+
+    pending.retrain.shadow = agreement(svc.db, since=pending.since)
+    shadow_off()
+    if not promote:
+        pending.retrain.reasons.append("the stream ended while it ran in shadow")
+        return None
+    serving = serve(pending.model, data_dir)
+    pending.retrain.promoted, pending.retrain.serving = True, serving
+    return serving
 
 
 def register(model: Any, verdict: dict[str, Any], folder: Path) -> None:
@@ -523,6 +592,7 @@ def run_loop(options: LoopOptions, log: Any = None) -> LoopResult:
                 champion = Calibrator.load(committed_artefact())
                 serving = serve(champion, data_dir)
             by_case: dict[str, dict[str, Any]] = {}
+            pending: Pending | None = None
             opened = datetime.now(UTC)
             for start in range(0, len(rows), options.every):
                 block = rows[start : start + options.every]
@@ -551,13 +621,24 @@ def run_loop(options: LoopOptions, log: Any = None) -> LoopResult:
                 figures.stp_wrong = stp_wrong
                 result.blocks.append(figures)
                 say(block_line(figures))
+                if pending is not None:  # it ran in shadow over this block: agreement, then it serves
+                    serving = promote_pending(svc, pending, data_dir) or serving
+                    champion = pending.model
+                    say(shadow_line(pending.retrain))
+                    pending = None
                 retrain = retrain_step(
                     svc, records, by_case, champion, serving, options, data_dir, start + len(block)
                 )
                 if retrain is not None:
                     result.retrains.append(retrain[0])
-                    champion, serving = retrain[1], retrain[0].serving
                     say(retrain_line(retrain[0]))
+                    if retrain[1] is not None:  # passed the gate: shadow it beside the champion first
+                        shadow_on(retrain[1], data_dir)
+                        retrain[0].shadowed = True
+                        pending = Pending(retrain[1], retrain[0], datetime.now(UTC))
+            if pending is not None:
+                promote_pending(svc, pending, data_dir, promote=False)
+                say(shadow_line(pending.retrain))
     result.seconds = time.perf_counter() - began
     return result
 
@@ -572,8 +653,9 @@ def retrain_step(
     data_dir: Path,
     end: int,
 ) -> tuple[Retrain, Any | None] | None:
-    """Fit a challenger on the train side, gate it on the held-out side, serve it if it passes, and
-    fit the STP policy for whatever serves; ``None`` while too few decisions are in."""
+    """Fit a challenger on the train side, gate it on the held-out side, and fit the STP policy for
+    whatever serves; returns the record and the challenger when it passed the gate (it then runs in
+    shadow before it serves), ``None`` while too few decisions are in."""
     samples = samples_from_records(svc, list(records.values()), by_case)
     train = [s for s in samples if s.split == "train"]
     held = [s for s in samples if s.split == "held-out"]
@@ -588,11 +670,10 @@ def retrain_step(
         for s in train
     ]
     challenger = fit(fitted, version=f"loop-{end:05d}")
-    verdict = gate(challenger, champion, held)
+    verdict = gate(challenger, champion, held, enforce_floors=options.enforce_floors)
     if options.registry:
         register(challenger, verdict, data_dir / "registry-staging" / challenger.version)
-    if verdict["passed"]:
-        champion, serving = challenger, serve(challenger, data_dir)
+    # the policy is for what serves now; a challenger that passed serves only after its shadow block
     policy_version, policy = fit_stp(svc, held, champion, serving, options)
     eligible = [f"{r['exception_code']}/{r['action']}" for r in policy["rules"] if r.get("eligible")]
     closest = min(policy["rules"], key=lambda r: (r["upper_bound"], -r["n"]), default=None)
@@ -604,8 +685,9 @@ def retrain_step(
             held_out=len(held),
             challenger={k: _finite(v) for k, v in verdict["challenger"].items()},
             champion={k: _finite(v) for k, v in verdict["champion"].items()},
-            promoted=verdict["passed"],
+            promoted=False,
             reasons=verdict["reasons"],
+            floors=verdict["floors"],
             serving=serving,
             stp_policy_version=policy_version,
             stp_eligible=eligible,
@@ -613,7 +695,7 @@ def retrain_step(
             stp_bound=policy["overall"]["upper_bound"] if policy["overall"]["applied"] else None,
             stp_held_out_share=policy["overall"]["share"],
         ),
-        champion,
+        challenger if verdict["passed"] else None,
     )
 
 
@@ -632,9 +714,26 @@ def block_line(b: Block) -> str:
     )
 
 
+def shadow_line(r: Retrain) -> str:
+    agreement = r.shadow or {}
+    same = agreement.get("same_side") or {}
+    verdict = (
+        f"promoted, serving {r.serving}" if r.promoted else "not promoted (" + "; ".join(r.reasons) + ")"
+    )
+    return (
+        f"  shadow of the challenger from {r.end}: {agreement.get('n', 0)} live proposals, mean |diff| "
+        f"{_f(agreement.get('mean_abs_difference'))}, same side of 0.5/0.8/0.9 "
+        f"{'/'.join(_f(same.get(k), 2) for k in ('0.5', '0.8', '0.9'))}: {verdict}"
+    )
+
+
 def retrain_line(r: Retrain) -> str:
     ours, theirs = r.challenger or {}, r.champion or {}
-    verdict = "promoted" if r.promoted else "kept champion (" + "; ".join(r.reasons) + ")"
+    floors = ", ".join(f"{k} {'met' if ok else 'MISSED'}" for k, ok in r.floors.items())
+    verdict = (
+        "passed the gate, now in shadow" if not r.reasons else "kept champion (" + "; ".join(r.reasons) + ")"
+    )
+    verdict += f"; floors: {floors}"
     return (
         f"  retrain @ {r.end}: train {r.train}, held-out {r.held_out}; held-out ECE "
         f"{_f(theirs.get('ece'))} -> {_f(ours.get('ece'))}, AUROC {_f(theirs.get('auroc'))} -> "
@@ -654,6 +753,11 @@ def main() -> int:
     parser.add_argument("--stp-min-count", type=int, default=300)
     parser.add_argument("--qa-share", type=float, default=0.1)
     parser.add_argument("--registry", action="store_true", help="log every challenger in MLflow")
+    parser.add_argument(
+        "--report-floors",
+        action="store_true",
+        help="promote on the paired Brier gate alone; the ECE/AUROC floors are then only reported",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the figures here too")
     args = parser.parse_args()
     options = LoopOptions(
@@ -666,6 +770,7 @@ def main() -> int:
         stp_min_count=args.stp_min_count,
         qa_share=args.qa_share,
         registry=args.registry,
+        enforce_floors=not args.report_floors,
     )
     result = run_loop(options, log=print)
     print(f"{sum(b.cases for b in result.blocks)} cases in {result.seconds:.0f} s")

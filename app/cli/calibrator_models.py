@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.base import SuiteOptions
-from evals.calibration import Sample, collect, decided_samples, evaluate, fit
+from evals.calibration import AUROC_FLOOR, ECE_FLOOR, Sample, collect, decided_samples, evaluate, fit
 from evals.generators import perturbed
 from evals.stats import paired_bootstrap
 from tools import config
@@ -31,8 +31,6 @@ from tools.registry.mlflow_registry import ModelVersionInfo
 
 NAME = "calibrator"
 ARTEFACT = "calibrator.json"
-ECE_FLOOR = 0.05
-AUROC_FLOOR = 0.95
 BRIER_TOLERANCE = 0.005
 
 

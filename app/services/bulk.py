@@ -1,6 +1,7 @@
 """Bulk approve: an approver approves the straight-through eligible cases among those selected.
 
-Each case is checked against the one rule (:func:`app.services.desk.stp_check`) and then approved
+Each case is checked against the STP policy in force (:func:`app.services.desk.stp_check`, the rule
+auto-apply uses) and then approved
 through the ordinary decision path, so maker-checker, the audit event and the labelled case apply
 per case exactly as for a single approval. One case's refusal does not stop the others.
 """
@@ -15,6 +16,7 @@ from app.api.schemas import DecisionIn
 from app.services.cases import get_case, latest_proposal
 from app.services.decisions import decide
 from app.services.desk import stp_check
+from app.services.stp import in_force
 from tools.errors import RepairDeskError
 
 
@@ -29,6 +31,7 @@ def bulk_approve(
 ) -> list[dict[str, Any]]:
     """Per case ``{"case_id", "approved", "status", "reason"}``, in the order given (duplicates once)."""
     results = []
+    policy, kill_switch = in_force(session)  # one policy for the whole batch
     for case_id in dict.fromkeys(case_ids):
         try:
             case = get_case(session, case_id)
@@ -36,7 +39,11 @@ def bulk_approve(
             check = stp_check(
                 status=case.status,
                 amount=case.amount,
+                currency=case.currency,
                 proposal=proposal.payload if proposal else None,
+                source=proposal.source if proposal else None,
+                policy=policy,
+                kill_switch=kill_switch,
                 settings=services.settings,
             )
             if not check.eligible:

@@ -4,13 +4,13 @@
 currency, beneficiary, value date), from a canonical payment as JSON. The cut-off is configured per
 currency (``Settings.cutoffs``, UTC) and applied when the queue is read: ``cutoff_order`` sorts by
 it in SQL, ``cutoff_at`` gives the moment for display.
-``stp_check(...)`` is THE straight-through rule for bulk approve: one function, so the queue's
-checkboxes, the UI's bulk action and the API route cannot disagree about which cases qualify.
+``stp_check(...)`` is the straight-through rule for bulk approve: the STP policy's own
+(:func:`app.services.stp.eligibility`), so the queue's checkboxes, the UI's bulk action, the API route
+and auto-apply cannot disagree about which cases qualify.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, literal
 
 from app.db.models import Case
+from app.services.stp import StpOptions, Verdict, eligibility
 from app.settings import Settings
 
 MAX_BENEFICIARY = 140
@@ -102,38 +103,36 @@ def time_to(moment: datetime | None, now: datetime) -> tuple[float | None, str]:
     return seconds, text if seconds >= 0 else f"passed {text}"
 
 
-@dataclass(frozen=True)
-class StpResult:
-    eligible: bool
-    reason: str  # why not, or what made it eligible
-
-
 def stp_check(
     *,
     status: str,
     amount: float | None,
+    currency: str | None,
     proposal: dict[str, Any] | None,
+    policy: dict[str, Any] | None,
+    kill_switch: bool,
     settings: Settings,
-) -> StpResult:
-    """Whether an approver may approve this case in bulk (straight-through eligible).
-
-    All of: the case awaits review; the proposal is a repair with at least one change; the guard
-    passed; the calibrated confidence is at least ``stp_min_confidence``; the amount is known and
-    under ``stp_max_amount``. Maker-checker still applies per case when it is approved."""
+    source: str | None = "agent",
+) -> Verdict:
+    """Whether an approver may approve this case in bulk: it awaits review and the fitted STP policy in
+    force certifies its proposal (:func:`app.services.stp.eligibility`, the rule auto-apply uses: code
+    and action eligible at the proposal's confidence under the Clopper-Pearson bound, guard passed,
+    not four-eyes, amount under the currency's limit, kill switch off). ``policy`` and ``kill_switch``
+    come from :func:`app.services.stp.in_force`; ``source`` is who made the latest proposal (the
+    policy certifies the agent's proposals at the calibrator's confidence, not a person's edit, which
+    keeps the agent's confidence in its payload). Maker-checker still applies per case when approved."""
     if status != "pending_review":
-        return StpResult(False, f"case is {status}")
-    if not proposal:
-        return StpResult(False, "no proposal")
-    if proposal.get("action") != "repair" or not proposal.get("changes"):
-        return StpResult(False, "not a repair with changes")
-    if not (proposal.get("guard") or {}).get("passed"):
-        return StpResult(False, "guard did not pass")
-    confidence = proposal.get("confidence")
-    if not isinstance(confidence, int | float) or confidence < settings.stp_min_confidence:
-        return StpResult(False, f"confidence under {settings.stp_min_confidence:g}")
-    if amount is None or amount >= settings.stp_max_amount:
-        return StpResult(False, f"amount unknown or not under {settings.stp_max_amount:g}")
-    return StpResult(True, "guard passed, repair, confidence and amount within limits")
+        return Verdict(False, f"case is {status}")
+    if proposal and source != "agent":
+        return Verdict(False, f"the latest proposal is not the agent's ({source}): STP certifies the agent's")
+    return eligibility(
+        proposal,
+        amount=amount,
+        currency=currency,
+        policy=policy,
+        options=StpOptions.from_settings(settings),
+        kill_switch=kill_switch,
+    )
 
 
 # Reject reason codes offered on the case page (CONTRACT "Additions": ``reason_code``), and what should

@@ -7,8 +7,9 @@ confidence threshold at which the 95% upper bound of the wrong-repair rate stays
 (:mod:`tools.stp_bounds`). Policies are stored versioned in ``stp_policies`` and never changed: fitting
 again adds a version, and the newest is in force.
 
-Auto-apply (:mod:`app.services.stp_apply`) asks :func:`verdict`, the one rule: STP switched on
-(``REPAIRDESK_STP_ENABLED``, off by default), the kill switch off, the proposal a guard-passed agent
+Auto-apply (:mod:`app.services.stp_apply`) asks :func:`verdict`: STP switched on
+(``REPAIRDESK_STP_ENABLED``, off by default) and then the one rule, :func:`eligibility` (which bulk
+approve asks too): the kill switch off, the proposal a guard-passed agent
 proposal whose action is not itself a hand-over to a person, not four-eyes, its code/action eligible
 in the policy at its confidence (a policy fitted for one calibrator version only certifies that
 version's confidences), and the amount known and under the currency's limit.
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import StpControl, StpPolicy
@@ -214,9 +215,28 @@ def verdict(
     options: StpOptions,
     kill_switch: bool,
 ) -> Verdict:
-    """Whether ``proposal`` may be applied without a human decision, and why (not)."""
+    """Whether ``proposal`` may be applied without a human decision, and why (not): STP switched on,
+    then :func:`eligibility`."""
     if not options.enabled:
         return Verdict(False, "STP is not enabled (REPAIRDESK_STP_ENABLED)")
+    return eligibility(
+        proposal, amount=amount, currency=currency, policy=policy, options=options, kill_switch=kill_switch
+    )
+
+
+def eligibility(
+    proposal: dict[str, Any] | None,
+    *,
+    amount: float | None,
+    currency: str | None,
+    policy: dict[str, Any] | None,
+    options: StpOptions,
+    kill_switch: bool,
+) -> Verdict:
+    """Whether the policy in force certifies ``proposal`` (kill switch off, guard passed, not four-eyes,
+    code/action eligible at its confidence, amount under the limit). Auto-apply asks it through
+    :func:`verdict`; bulk approve (:func:`app.services.desk.stp_check`) asks it directly, so an
+    approver's batch takes exactly the cases the fitted policy would let through."""
     if kill_switch:
         return Verdict(False, "the STP kill switch is on")
     if not proposal:
@@ -254,6 +274,14 @@ def verdict(
     return Verdict(
         True, f"confidence {confidence:g} >= {rule['threshold']:g}, bound {rule['upper_bound']:.4f}", rule
     )
+
+
+def in_force(executor: Session | Connection) -> tuple[dict[str, Any] | None, bool]:
+    """(the policy in force, whether the kill switch is engaged), read with a session or a connection
+    (the queue reads with a connection)."""
+    policy = executor.execute(select(StpPolicy.policy).order_by(StpPolicy.version.desc()).limit(1)).scalar()
+    engaged = executor.execute(select(StpControl.kill_switch).where(StpControl.id == 1)).scalar()
+    return policy, bool(engaged)
 
 
 def status(session: Session, options: StpOptions) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.db.models import Case, Proposal
 from app.services.cases import QA_FILTERS, STATUSES
 from app.services.desk import cutoff_at, cutoff_order, stp_check, time_to
+from app.services.stp import in_force
 from app.settings import Settings
 
 PAGE_SIZE = 50
@@ -203,7 +204,8 @@ class QueueQuery:
         return items(connection, rows, settings), total
 
 
-def _latest_proposals(connection: Connection, case_ids: list[str]) -> dict[str, dict[str, Any]]:
+def _latest_proposals(connection: Connection, case_ids: list[str]) -> dict[str, tuple[dict[str, Any], str]]:
+    """Each case's latest proposal: (payload, source)."""
     if not case_ids:
         return {}
     latest = (
@@ -212,22 +214,30 @@ def _latest_proposals(connection: Connection, case_ids: list[str]) -> dict[str, 
         .group_by(Proposal.case_id)
         .subquery()
     )
-    query = select(Proposal.case_id, Proposal.payload).join(
+    query = select(Proposal.case_id, Proposal.payload, Proposal.source).join(
         latest, (Proposal.case_id == latest.c.case_id) & (Proposal.version == latest.c.version)
     )
-    return {case_id: payload for case_id, payload in connection.execute(query)}
+    return {case_id: (payload, source) for case_id, payload, source in connection.execute(query)}
 
 
 def items(connection: Connection, rows: list[Any], settings: Settings) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
     proposals = _latest_proposals(connection, [row.id for row in rows])
+    policy, kill_switch = in_force(connection)
     out = []
     for row in rows:
         created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
         cutoff = cutoff_at(settings, row.currency, row.value_date)
         seconds_left, left = time_to(cutoff, now)
         stp = stp_check(
-            status=row.status, amount=row.amount, proposal=proposals.get(row.id), settings=settings
+            status=row.status,
+            amount=row.amount,
+            currency=row.currency,
+            proposal=(proposals.get(row.id) or (None, None))[0],
+            source=(proposals.get(row.id) or (None, None))[1],
+            policy=policy,
+            kill_switch=kill_switch,
+            settings=settings,
         )
         out.append(
             {

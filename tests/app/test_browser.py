@@ -192,8 +192,23 @@ def test_queue_columns_keyboard_and_assign_to_me(live_server: tuple[str, dict[st
         page.screenshot(path=str(ARTIFACTS / "case-analyst.png"), full_page=True)
 
 
-def test_bulk_approve_in_the_browser(live_server: tuple[str, dict[str, dict[str, str]]]) -> None:
-    base, headers = live_server
+@pytest.fixture
+def live_server_with_policy(
+    make_app: Callable[..., FastAPI],
+) -> Iterator[tuple[str, dict[str, dict[str, str]]]]:
+    """The live server with an STP policy in force (AC01/repair from 0.9): bulk approve follows it."""
+    from tests.app.test_stp import install_policy
+
+    app = make_app()
+    install_policy(app.state.services.db)
+    with serve(app) as base:
+        yield base, add_tokens(app)
+
+
+def test_bulk_approve_in_the_browser(
+    live_server_with_policy: tuple[str, dict[str, dict[str, str]]],
+) -> None:
+    base, headers = live_server_with_policy
     small = [submit_and_wait(base, headers, case_id=f"EXC-BB{i}", payment=PAYMENT) for i in range(3)]
     large = submit_and_wait(base, headers, case_id="EXC-BBX", payment=PAYMENT | {"amount": "50000.00"})
     with _browser_page(base, headers, "approver2") as page:

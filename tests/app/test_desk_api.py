@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.app.conftest import Api, StubTriage, add_tokens
+from tests.app.test_stp import ProposalStub, install_policy
 from tools.errors import ValidationError
 
 PAYMENT = {
@@ -133,6 +134,7 @@ def test_hand_off_needs_a_comment_and_leaves_the_flow(api: Api) -> None:
 
 
 def test_bulk_approve_takes_only_straight_through_cases_and_keeps_maker_checker(api: Api) -> None:
+    install_policy(api.app.state.services.db)  # AC01/repair eligible from 0.9; the stub proposes 0.93
     small = api.submit(case_id="EXC-B1", payment=PAYMENT)
     large = api.submit(case_id="EXC-B2", payment=PAYMENT | {"amount": "250000.00"})
     own = api.submit(role="analyst", case_id="EXC-B3", payment=PAYMENT)  # submitted by ana
@@ -159,6 +161,7 @@ def test_bulk_approve_takes_only_straight_through_cases_and_keeps_maker_checker(
 
 
 def test_bulk_approve_refuses_the_submitter_per_case(api: Api) -> None:
+    install_policy(api.app.state.services.db)
     mine = api.submit(role="alice-analyst", case_id="EXC-B4", payment=PAYMENT)  # alice submits...
     other = api.submit(case_id="EXC-B5", payment=PAYMENT)
     api.wait_status(mine)
@@ -170,6 +173,50 @@ def test_bulk_approve_refuses_the_submitter_per_case(api: Api) -> None:
     assert not results[mine]["approved"] and "maker-checker" in results[mine]["reason"]
     assert results[other]["approved"]
     assert api.view(mine)["status"] == "pending_review"
+
+
+def _bulk(api: Api, case_ids: list[str]) -> dict[str, dict[str, Any]]:
+    response = api.client.post(
+        "/v1/exceptions/bulk-approve", json={"case_ids": case_ids}, headers=api.h["approver"]
+    )
+    assert response.status_code == 200, response.text
+    return {r["case_id"]: r for r in response.json()["results"]}
+
+
+def test_bulk_approve_decides_by_the_fitted_stp_policy(api: Api, stub_triage: StubTriage) -> None:
+    proposals = ProposalStub(stub_triage)
+    proposals.overrides["EXC-P2"] = {"confidence": 0.85}  # under the policy's AC01/repair threshold
+    proposals.overrides["EXC-P3"] = {"guard": {"passed": False, "violations": ["untrusted value"]}}
+    cases = [api.submit(case_id=f"EXC-P{i}", payment=PAYMENT) for i in (1, 2, 3)]
+    cases.append(api.submit(case_id="EXC-P4", payment=PAYMENT, exception_code="BE04"))  # no rule for it
+    cases.append(api.submit(case_id="EXC-P5", payment=PAYMENT))
+    for case_id in cases:
+        api.wait_status(case_id)
+    edit = [{"field": "payment.creditor.account.iban", "new": "DE89370400440532013000"}]
+    edited = api.decide("EXC-P5", "analyst", "edit", changes=edit, comment="checked")
+    assert edited.status_code == 200, edited.text  # a person's content now, at the agent's confidence
+    # no policy fitted: nothing is straight-through eligible, whatever its confidence
+    refused = _bulk(api, cases[:1])
+    assert not refused["EXC-P1"]["approved"] and "no STP policy" in refused["EXC-P1"]["reason"]
+    assert 'name="case_id" value="EXC-P1"' not in api.client.get("/ui", headers=api.h["approver"]).text
+    install_policy(api.app.state.services.db)
+    engaged = api.client.post(
+        "/v1/stp/kill-switch", json={"engaged": True, "reason": "test"}, headers=api.h["admin"]
+    )
+    assert engaged.status_code == 200, engaged.text
+    assert "kill switch" in _bulk(api, cases[:1])["EXC-P1"]["reason"]
+    released = api.client.post(
+        "/v1/stp/kill-switch", json={"engaged": False, "reason": "test"}, headers=api.h["admin"]
+    )
+    assert released.status_code == 200, released.text
+    results = _bulk(api, cases)
+    assert results["EXC-P1"]["approved"] and "bound" in results["EXC-P1"]["reason"]
+    assert "under the threshold 0.9" in results["EXC-P2"]["reason"]
+    assert "guard" in results["EXC-P3"]["reason"]
+    assert "BE04/repair not eligible" in results["EXC-P4"]["reason"]
+    assert "not the agent's" in results["EXC-P5"]["reason"]
+    assert [c for c in cases if results[c]["approved"]] == ["EXC-P1"]
+    assert all(api.view(c)["status"] == "pending_review" for c in cases[1:])
 
 
 def test_queue_columns_come_from_the_payment_and_the_message(api: Api) -> None:

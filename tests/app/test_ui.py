@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.app.conftest import Api
+from tests.app.test_stp import install_policy
 
 
 @pytest.fixture
@@ -224,6 +225,7 @@ def test_after_a_decision_the_next_case_opens(api: Api) -> None:
 
 
 def test_bulk_approve_in_the_ui(api: Api) -> None:
+    install_policy(api.app.state.services.db)  # the STP policy in force decides eligibility
     eligible = api.submit(case_id="EXC-UB1", payment=PAYMENT)
     too_big = api.submit(case_id="EXC-UB2", payment=PAYMENT | {"amount": "99999"})
     api.wait_status(eligible)
@@ -236,7 +238,10 @@ def test_bulk_approve_in_the_ui(api: Api) -> None:
     done = api.client.post(
         "/ui/bulk-approve", data={"csrf_token": csrf, "case_id": [eligible, too_big]}, follow_redirects=True
     )
-    assert "Approved 1 of 2." in done.text and "EXC-UB2 (amount unknown or not under 10000)" in done.text
+    assert (
+        "Approved 1 of 2." in done.text
+        and "EXC-UB2 (amount unknown or not under the limit 10000 EUR)" in done.text
+    )
     assert api.view(eligible)["status"] == "applied" and api.view(too_big)["status"] == "pending_review"
 
 

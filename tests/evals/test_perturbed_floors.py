@@ -4,7 +4,7 @@ The issue's floors: wrong repairs (a change outside the gold ones that survives 
 calibrated confidence ECE ≤ 0.05 and AUROC ≥ 0.95. The split is by source case, so none of these
 cases' perturbations trained the calibrator.
 
-Not met yet (measured 2026-12-03, docs/confidence.md): those floors are asserted as written and
+Not met yet (measured 2026-12-04, docs/confidence.md): those floors are asserted as written and
 marked ``xfail(strict=True)``, so the day a change meets one, its test XPASSes and fails the run
 until the mark is removed. What the work reached is asserted as a regression guard beside them.
 """
@@ -34,8 +34,8 @@ def wrong_repair_rate(results: list[dict[str, Any]]) -> float:
 
 
 def test_wrong_repairs_stay_far_below_the_unchecked_agent(held_out: list[dict[str, Any]]) -> None:
-    # Before the consistency check: 14.6% on this split (18.7% on wrong-code rows).
-    assert wrong_repair_rate(held_out) <= 0.05
+    # Before the consistency check: 14.6% on this split (18.7% on wrong-code rows); reached 3.7%.
+    assert wrong_repair_rate(held_out) <= 0.04
 
 
 def test_no_confident_wrong_repair(held_out: list[dict[str, Any]]) -> None:
@@ -45,22 +45,23 @@ def test_no_confident_wrong_repair(held_out: list[dict[str, Any]]) -> None:
 
 
 def test_calibration_reached(held_out: list[dict[str, Any]]) -> None:
+    # reached: ECE 0.083, AUROC 0.884 (the logistic calibrator before the trees: 0.079, 0.854)
     summary = calibration_summary(held_out)
-    assert summary["ece"] <= 0.10 and summary["auroc"] >= 0.83, summary
+    assert summary["ece"] <= 0.10 and summary["auroc"] >= 0.87, summary
 
 
 @pytest.mark.xfail(
-    strict=True, reason="measured 4.7% on held-out: address codes sent to cases lacking the address"
+    strict=True, reason="measured 3.7% on held-out: address codes sent to cases lacking the address"
 )
 def test_floor_wrong_repairs_at_most_one_percent(held_out: list[dict[str, Any]]) -> None:
     assert wrong_repair_rate(held_out) <= 0.01
 
 
-@pytest.mark.xfail(strict=True, reason="measured ECE 0.079 on held-out (docs/confidence.md)")
+@pytest.mark.xfail(strict=True, reason="measured ECE 0.083 on held-out (docs/confidence.md)")
 def test_floor_ece(held_out: list[dict[str, Any]]) -> None:
     assert calibration_summary(held_out)["ece"] <= 0.05
 
 
-@pytest.mark.xfail(strict=True, reason="measured AUROC 0.854 on held-out (docs/confidence.md)")
+@pytest.mark.xfail(strict=True, reason="measured AUROC 0.884 on held-out (docs/confidence.md)")
 def test_floor_auroc(held_out: list[dict[str, Any]]) -> None:
     assert calibration_summary(held_out)["auroc"] >= 0.95

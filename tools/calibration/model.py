@@ -1,11 +1,16 @@
-"""The confidence calibrator: a standardised logistic score mapped through a calibration curve.
+"""The confidence calibrator: a score (gradient-boosted trees or a logistic regression) mapped through
+a calibration curve.
 
-Why this shape: the logistic regression ranks proposals by how likely an analyst approves them
-unchanged (AUROC); the curve, fitted on out-of-fold scores, makes the number mean what it says
-(ECE): ``sigmoid`` (Platt: ``1 / (1 + exp(-(a * logit(score) + b)))``, the default, it keeps the
-ranking) or ``isotonic`` (a step curve through ``iso_x``/``iso_y``). All of it is a handful of
-floats, so the artefact is plain JSON: loading it runs no code (no pickle), and it is small enough to
-commit (``corpora/models/confidence-calibrator.json``).
+Why this shape: the score ranks proposals by how likely an analyst approves them unchanged (AUROC);
+the curve, fitted on out-of-fold scores, makes the number mean what it says (ECE): ``sigmoid``
+(Platt: ``1 / (1 + exp(-(a * logit(score) + b)))``, the default, it keeps the ranking) or
+``isotonic`` (a step curve through ``iso_x``/``iso_y``). The score is ``trees`` when present
+(scikit-learn's histogram gradient boosting, exported node by node: each tree a few arrays of
+feature index, threshold, children and leaf value; the raw score is ``base`` plus the leaves
+reached), else the standardised logistic regression (``mean``, ``scale``, ``coef``, ``intercept``).
+Trees see interactions the linear score cannot (an action that is right under one code family and
+wrong under another). All of it is numbers, so the artefact is plain JSON: loading it runs no code
+(no pickle), and it is small enough to commit (``corpora/models/confidence-calibrator.json``).
 
 Which artefact serves: ``$REPAIRDESK_DATA_DIR/models/calibrator/active.json`` (``{"version",
 "path"}``, written by ``repairdesk model promote|rollback calibrator``) when present, else the
@@ -44,15 +49,22 @@ class Calibrator:
     method: str = "isotonic"  # or "sigmoid"
     platt: list[float] = field(default_factory=lambda: [1.0, 0.0])  # a, b of the sigmoid curve
     meta: dict[str, Any] = field(default_factory=dict)
+    # Gradient-boosted trees (when present they are the score): per tree the node arrays
+    # feature, threshold, left, right, leaf (1/0), value; x[feature] <= threshold goes left.
+    trees: list[dict[str, list[float]]] = field(default_factory=list)
+    base: float = 0.0  # the trees' raw score before any tree (log-odds)
 
     def vector(self, features: dict[str, float]) -> np.ndarray:
         return np.array([float(features.get(name, 0.0) or 0.0) for name in self.features])
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
-        """The logistic score (before calibration) of each row."""
-        z = (matrix - np.asarray(self.mean)) / np.asarray(self.scale)
-        logits = z @ np.asarray(self.coef) + self.intercept
-        out: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
+        """The score (before calibration) of each row: the trees' when present, else the logistic one."""
+        if self.trees:
+            logits = self.base + sum(_tree_values(tree, matrix) for tree in self.trees)
+        else:
+            z = (matrix - np.asarray(self.mean)) / np.asarray(self.scale)
+            logits = z @ np.asarray(self.coef) + self.intercept
+        out: np.ndarray = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=float)))
         return out
 
     def calibrate(self, scores: np.ndarray) -> np.ndarray:
@@ -75,7 +87,11 @@ class Calibrator:
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
+        # one top-level key a line, each value compact: the trees' arrays stay small and diffs readable
+        lines = [
+            f"{json.dumps(k)}: {json.dumps(v, separators=(',', ':'))}" for k, v in self.to_json().items()
+        ]
+        path.write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")
         return path
 
     @classmethod
@@ -97,7 +113,42 @@ class Calibrator:
             model.iso_y
         ):
             raise ValidationError("calibrator arrays disagree in length", source=str(path))
+        for tree in model.trees:
+            _check_tree(tree, n, str(path))
         return model
+
+
+TREE_KEYS = ("feature", "threshold", "left", "right", "leaf", "value")
+
+
+def _check_tree(tree: dict[str, list[float]], features: int, source: str) -> None:
+    """A tree whose arrays agree in length, whose features exist and whose children are later nodes
+    (so walking it always ends at a leaf)."""
+    if set(tree) != set(TREE_KEYS) or len({len(tree[k]) for k in TREE_KEYS}) != 1 or not tree["leaf"]:
+        raise ValidationError("malformed calibrator tree", source=source)
+    for i, leaf in enumerate(tree["leaf"]):
+        if leaf:
+            continue
+        if not 0 <= int(tree["feature"][i]) < features or not all(
+            i < int(tree[k][i]) < len(tree["leaf"]) for k in ("left", "right")
+        ):
+            raise ValidationError("malformed calibrator tree", source=source)
+
+
+def _tree_values(tree: dict[str, list[float]], matrix: np.ndarray) -> np.ndarray:
+    """The leaf value each row of ``matrix`` reaches in ``tree`` (all rows walked together)."""
+    feature = np.asarray(tree["feature"], dtype=int)
+    threshold = np.asarray(tree["threshold"], dtype=float)
+    left, right = np.asarray(tree["left"], dtype=int), np.asarray(tree["right"], dtype=int)
+    leaf = np.asarray(tree["leaf"], dtype=bool)
+    node = np.zeros(len(matrix), dtype=int)
+    rows = np.arange(len(matrix))
+    while not leaf[node].all():
+        going = ~leaf[node]
+        x = matrix[rows[going], feature[node[going]]]
+        node[going] = np.where(x <= threshold[node[going]], left[node[going]], right[node[going]])
+    out: np.ndarray = np.asarray(tree["value"], dtype=float)[node]
+    return out
 
 
 def committed_artefact() -> Path:

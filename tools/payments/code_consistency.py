@@ -122,6 +122,13 @@ def _name_mismatch(evidence: Evidence) -> bool:
     return name_similarity(name, evidence.account_holder).score < NAME_MISMATCH_BELOW
 
 
+def _name_variant(evidence: Evidence) -> bool:
+    """The creditor name is close to the account holder's but not as held: the fault BE01 repairs."""
+    name = " ".join(str(((evidence.payment or {}).get("creditor") or {}).get("name") or "").split())
+    holder = " ".join(str(evidence.account_holder or "").split())
+    return bool(name and holder) and name != holder and not _name_mismatch(evidence)
+
+
 def evidence_codes(evidence: Evidence, finding_codes: Mapping[str, str]) -> list[str]:
     """The codes the evidence alone points to (no reason code consulted)."""
     codes = {finding_codes[c] for c in _error_codes(evidence.findings) if c in finding_codes}
@@ -134,7 +141,7 @@ def evidence_codes(evidence: Evidence, finding_codes: Mapping[str, str]) -> list
     bic = str(((evidence.payment or {}).get("creditor_agent") or {}).get("bic") or "").upper()
     if bic and evidence.iban_bic and bic[:8] != evidence.iban_bic.upper()[:8]:
         codes.add("RC01")
-    if _name_mismatch(evidence):
+    if _name_mismatch(evidence) or _name_variant(evidence):
         codes.add("BE01")
     if (evidence.payment or {}).get("debtor") and not _has_party((evidence.payment or {}).get("debtor")):
         codes.add("RR02")
@@ -204,6 +211,12 @@ def check_code(code: str, evidence: Evidence, finding_codes: Mapping[str, str] |
         verdict.contradictions.append(
             f"the creditor name does not match the account holder {evidence.account_holder!r}: "
             "the fault is the name"
+        )
+    elif code in ("BE04", "RR03") and _name_variant(evidence):
+        # two faults in one party: repairing the address alone would release a name not as held
+        verdict.contradictions.append(
+            f"the creditor name is not the account holder's name as held ({evidence.account_holder!r}): "
+            f"{code} or BE01 is ambiguous"
         )
     if family == "creditor_party" and payment.get("debtor") and not debtor_complete:
         verdict.contradictions.append(f"the debtor's address is missing too: {code} or RR02 is ambiguous")

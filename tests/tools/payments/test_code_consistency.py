@@ -59,3 +59,16 @@ def test_parties_and_text_only_raise_doubts() -> None:
 def test_without_a_parsed_payment_nothing_is_contradicted() -> None:
     assert check_code("FF01", Evidence()).consistent
     assert check_code("RR02", Evidence()).consistent
+
+
+def test_a_name_not_as_held_makes_an_address_code_ambiguous() -> None:
+    # The message names the account's holder, but not as held (BE01's repair): BE04/RR03 alone would
+    # release a name the account does not carry, so the evidence points to BE01 as well.
+    variant = evidence(account_holder="Acme GmbH")
+    for code in ("BE04", "RR03"):
+        verdict = check_code(code, variant)
+        assert not verdict.consistent and "as held" in verdict.contradictions[0]
+        assert "BE01" in verdict.evidence_codes
+    assert check_code("BE01", variant).consistent
+    assert check_code("BE04", evidence(account_holder="ACME")).consistent  # the name as held
+    assert check_code("BE04", evidence(account_holder=" ACME ")).consistent  # spacing is not a fault
