@@ -94,6 +94,12 @@ class Citation(ContractModel):
     title: str | None = None
     text: str | None = None
 
+    @field_validator("row", mode="before")
+    @classmethod
+    def _no_boolean_row(cls, value: Any) -> Any:
+        # JSON true would pass as row 1 (bool is an int): a boolean names no row of a table.
+        return None if isinstance(value, bool) else value
+
 
 class ToolCall(ContractModel):
     """One tool invocation on the evidence trail (contract ``tool_calls``)."""

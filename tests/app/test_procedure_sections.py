@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agents.contract import Citation
 from app.services.procedures import render_markdown, section_text
 from app.ui.view import _citations
 
@@ -37,9 +38,8 @@ def test_raw_html_and_script_links_in_markdown_are_not_rendered(tmp_path: Path) 
 
 
 def test_a_citation_the_corpus_cannot_resolve_keeps_its_text_unrendered() -> None:
-    cited = _citations(
-        {"citations": [{"doc_id": "SOP-NOPE", "section": "1", "row": True, "text": "<script>x</script>"}]}
-    )
+    stored = {"doc_id": "SOP-NOPE", "section": "1", "row": True, "text": "<script>x</script>"}
+    cited = _citations([Citation.model_validate(stored)])
     assert cited == [
         {
             "doc_id": "SOP-NOPE",
