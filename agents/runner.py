@@ -38,6 +38,7 @@ from langgraph.types import Command
 from agents.cases import validate_case, validate_decision
 from agents.checkpoints import default_checkpointer
 from agents.context import Context, default_model_spec
+from agents.contract import Change, Violation
 from agents.graph import build_graph
 from agents.models import parse_spec
 from agents.toolbox import Toolbox, build_toolbox
@@ -158,9 +159,9 @@ class TriageRunner:
             snapshot = self.graph.get_state(config)
         raise ValidationError("the thread did not finish after the decision", source=thread_id)
 
-    def check_edit(self, thread_id: str, changes: list[dict[str, Any]]) -> list[dict[str, str]]:
+    def check_edit(self, thread_id: str, changes: list[Change]) -> list[Violation]:
         """See the module docstring."""
-        from agents.contract import Change, Proposal
+        from agents.contract import Proposal
         from agents.guard import check, evidence_by_ref
 
         values = self.graph.get_state(self._config(thread_id)).values
@@ -170,15 +171,14 @@ class TriageRunner:
         case["exception_code"] = values.get("exception_code")
         # Only the edit's values and their evidence are checked here: `four_eyes` is set so the
         # approval threshold (the decision service's business) raises nothing.
-        edit = Proposal(action="repair", changes=[Change.model_validate(c) for c in changes], four_eyes=True)
-        violations = check(
+        edit = Proposal(action="repair", changes=changes, four_eyes=True)
+        return check(
             edit,
             case=case,
             payment=values.get("payment"),
             findings=values.get("findings") or [],
             results_by_ref=evidence_by_ref(values.get("results_by_ref") or {}),
         )
-        return [v.dump() for v in violations]
 
     def take_usage(self, thread_id: str) -> dict[str, Any] | None:
         """See the module docstring."""

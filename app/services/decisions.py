@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
@@ -156,6 +157,17 @@ def _lock(session: Session, case: Case) -> None:
     session.refresh(case)
 
 
+def _stored_proposal(row: Any) -> contract.Proposal | None:
+    """A stored proposal read through the contract; one that no longer fits (stored before the
+    contract) counts as none, so an edit's evidence is trusted only through the runner's check."""
+    if row is None:
+        return None
+    try:
+        return contract.Proposal.model_validate(row.payload)
+    except PydanticValidationError:
+        return None
+
+
 def _refuse(session: Session, error: RepairDeskError) -> None:
     session.rollback()
     raise error
@@ -257,13 +269,13 @@ def record_decision(
     job_id: int | None = None
     if body.decision == "edit":
         agent = latest_proposal(session, case.id, source="agent")
-        edit_guard = guard_edit(changes, agent.payload if agent else None, runner, case.id)
+        edit_guard = guard_edit(list(body.changes), _stored_proposal(agent), runner, case.id)
         base = contract.Proposal.model_validate(current_prop.payload) if current_prop else None
         payload = (
             (base or contract.Proposal(action="repair"))
             .edited(
                 [contract.Change.model_validate(c) for c in changes],
-                contract.Guard.model_validate(edit_guard),
+                edit_guard,
                 f"Edited by {user}: {body.comment}".strip(),
             )
             .dump()
@@ -276,7 +288,7 @@ def record_decision(
         case.confidence = None
         decision.state = "applied"
         decision.applied_at = datetime.now(UTC)
-        event |= {"status": "pending_review", "edited_version": new_version, "guard": edit_guard}
+        event |= {"status": "pending_review", "edited_version": new_version, "guard": edit_guard.dump()}
     elif body.decision == "approve" and guard.get("second_approver_required") and not first_approvals:
         decision.state = "first_approval"
         event |= {"status": "pending_review", "first_approval": True}

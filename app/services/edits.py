@@ -31,6 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from agents.contract import Change, EditedChange, Guard, Proposal, Violation
 from tools.errors import RepairDeskError, ValidationError
 from tools.messages.currencies import is_currency
 
@@ -198,33 +199,30 @@ def validate_changes(changes: list[dict[str, Any]], fmt: str = "fin") -> None:
 
 
 def guard_edit(
-    changes: list[dict[str, Any]], agent_proposal: dict[str, Any] | None, runner: Any, thread_id: str
-) -> dict[str, Any]:
-    """The edit's own guard verdict: ``{"passed", "violations", "checked": "edit", "analyst_asserted"}``."""
-    violations: list[dict[str, str]] = []
+    changes: list[EditedChange], agent_proposal: Proposal | None, runner: Any, thread_id: str
+) -> Guard:
+    """The edit's own guard verdict (``checked="edit"``, with the fields asserted by the analyst)."""
+    violations: list[Violation] = []
     asserted: list[str] = []
-    to_check: list[dict[str, Any]] = []
+    to_check: list[Change] = []
     for change in changes:
-        field = str(change["field"])
-        evidence = [str(e) for e in change.get("evidence") or []]
-        if ANALYST_ASSERTED in evidence:
-            if len(evidence) > 1:
+        field = change.field
+        if ANALYST_ASSERTED in change.evidence:
+            if len(change.evidence) > 1:
                 violations.append(
-                    {
-                        "code": "mixed_evidence",
-                        "message": f"{field}: analyst-asserted stands alone",
-                        "field": field,
-                    }
+                    Violation(
+                        code="mixed_evidence", message=f"{field}: analyst-asserted stands alone", field=field
+                    )
                 )
             asserted.append(field)
-        elif not evidence:
+        elif not change.evidence:
             if is_money_moving(field):
                 message = (
                     f"{field} moves money: cite a trusted result of this case or mark it analyst-asserted"
                 )
-                violations.append({"code": "unsourced_money_field", "message": message, "field": field})
+                violations.append(Violation(code="unsourced_money_field", message=message, field=field))
         else:
-            to_check.append(change)
+            to_check.append(Change.model_validate(change.model_dump()))
     if to_check:
         check = getattr(runner, "check_edit", None)
         if callable(check):
@@ -232,20 +230,19 @@ def guard_edit(
                 violations.extend(check(thread_id, to_check))
             except RepairDeskError as exc:  # no agent state to check against: nothing is trusted
                 message = f"the cited evidence cannot be checked: {exc.reason}"
-                violations.append({"code": "untrusted_source", "message": message, "field": "changes"})
+                violations.append(Violation(code="untrusted_source", message=message, field="changes"))
         else:  # a backend without the agent's state: evidence must at least be refs of its own tool calls
-            refs = {str(t.get("result_ref")) for t in (agent_proposal or {}).get("tool_calls") or []}
-            for change in to_check:
-                unknown = [e for e in change["evidence"] if e not in refs]
+            refs = {str(t.result_ref) for t in (agent_proposal.tool_calls if agent_proposal else [])}
+            for checked in to_check:
+                unknown = [e for e in checked.evidence if e not in refs]
                 if unknown:
-                    message = f"{change['field']}: {unknown[0]!r} is not a tool result of this case"
-                    violations.append(
-                        {"code": "untrusted_source", "message": message, "field": change["field"]}
-                    )
-    return {
-        "passed": not violations,
-        "violations": violations,
-        "checked": "edit",
-        "analyst_asserted": asserted,
-        "second_approver_required": bool(asserted),
-    }
+                    field = checked.field
+                    message = f"{field}: {unknown[0]!r} is not a tool result of this case"
+                    violations.append(Violation(code="untrusted_source", message=message, field=field))
+    return Guard(
+        passed=not violations,
+        violations=violations,
+        checked="edit",
+        analyst_asserted=asserted,
+        second_approver_required=bool(asserted),
+    )
