@@ -45,8 +45,13 @@ def train_method(method: str, work: Path, args: argparse.Namespace) -> dict[str,
     from app.cli.retriever_models import TrainOptions, model_folder, train
     from tools.registry import ModelRegistry
 
+    from app.settings import Settings, configure_process
+
     os.environ["REPAIRDESK_DATA_DIR"] = str(work / method)
     os.environ.pop("MLFLOW_TRACKING_URI", None)
+    # tools/ read the data directory from the installed settings, not the environment: without
+    # this, every method trained into (and registered in) the checkout's own var/.
+    configure_process(Settings())
     lr = args.lora_lr if method == "lora" else args.lr
     options = TrainOptions(
         method=method,
