@@ -43,9 +43,8 @@ def load() -> str:
 
 def train_method(method: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     from app.cli.retriever_models import TrainOptions, model_folder, train
-    from tools.registry import ModelRegistry
-
     from app.settings import Settings, configure_process
+    from tools.registry import ModelRegistry
 
     os.environ["REPAIRDESK_DATA_DIR"] = str(work / method)
     os.environ.pop("MLFLOW_TRACKING_URI", None)
