@@ -104,7 +104,10 @@ def finetune(
             bias="none",
         )
         base: Any = transformer.auto_model  # torch's stubs type module attributes as Tensor | Module
-        transformer.auto_model = get_peft_model(base, lora)
+        # peft puts the adapters into ``base``'s own layers, which the transformer module runs. Not
+        # assigned back: ``auto_model`` is a read-only property in sentence-transformers 6, and the
+        # assignment only registered the wrapper as a second child (then merging found no wrapper).
+        peft_model = get_peft_model(base, lora)
     params = [p for p in model.parameters() if p.requires_grad]
     trainable = sum(p.numel() for p in params)
     total = sum(p.numel() for p in model.parameters())
@@ -156,8 +159,7 @@ def finetune(
             model.train()
     model.eval()
     if cfg.method == "lora":
-        peft_model: Any = transformer.auto_model
-        transformer.auto_model = peft_model.merge_and_unload()
+        peft_model.merge_and_unload()  # adapters merged into ``base``'s weights in place
     model.max_seq_length = serving_length
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
