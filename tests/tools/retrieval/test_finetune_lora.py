@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,10 +31,12 @@ def test_lora_trains_adapters_only_and_saves_merged_weights(tmp_path: Path) -> N
     report = finetune(base_model_path(), pairs, tmp_path / "m", cfg)
     assert 0 < report.trainable_parameters < report.total_parameters / 20  # adapters only
     trained = SentenceTransformer(str(tmp_path / "m"), device="cpu")
-    state = trained[0].auto_model.state_dict()
+    trained_model: Any = trained[0].auto_model  # torch's stubs: Tensor | Module
+    state = trained_model.state_dict()
     assert not [k for k in state if "lora" in k]  # merged: serving needs no peft
     base = SentenceTransformer(str(base_model_path()), device="cpu")
-    truncate_layers(base[0].auto_model, 1)
+    base_model: Any = base[0].auto_model
+    truncate_layers(base_model, 1)
     key = "encoder.layer.0.attention.self.query.weight"
-    assert not torch.equal(state[key], base[0].auto_model.state_dict()[key])  # the adapter moved it
+    assert not torch.equal(state[key], base_model.state_dict()[key])  # the adapter moved it
     assert trained.max_seq_length == base.max_seq_length  # served at the base model's length
