@@ -210,6 +210,11 @@ def main() -> int:
     import faiss
     import torch
 
+    from app.settings import Settings, configure_process
+
+    # The data directory and registry of REPAIRDESK_DATA_DIR/MLFLOW_TRACKING_URI, as the CLI reads
+    # them (tools/ never read the environment): --models must see what `repairdesk model` promoted.
+    configure_process(Settings())
     torch.set_num_threads(args.threads)
     faiss.omp_set_num_threads(args.threads)
     texts = questions(args.queries)

@@ -63,8 +63,11 @@ def train(
     method: Annotated[str, typer.Option(help="full or lora (peft).")] = "full",
     epochs: Annotated[int, typer.Option(min=1)] = 2,
     max_steps: Annotated[int, typer.Option(min=0, help="Stop after N steps (0: all epochs).")] = 0,
-    batch_size: Annotated[int, typer.Option(min=2)] = 32,
-    learning_rate: Annotated[float, typer.Option()] = 3e-5,
+    batch_size: Annotated[int, typer.Option(min=2)] = 16,
+    learning_rate: Annotated[float, typer.Option()] = 5e-5,
+    max_seq_length: Annotated[
+        int, typer.Option(min=16, help="Word pieces read per text in training (served at the base's).")
+    ] = 128,
     layers: Annotated[int, typer.Option(min=0, help="Keep only the first N layers (0: all).")] = 0,
     seed: Annotated[int, typer.Option()] = 13,
     threads: Annotated[int, typer.Option(min=1)] = 2,
@@ -73,7 +76,7 @@ def train(
     no_fusion: Annotated[bool, typer.Option("--no-fusion", help="Keep the default fusion weights.")] = False,
     question_repeat: Annotated[
         int, typer.Option(min=1, help="Repeat the question pairs N times (weigh the analysts' words).")
-    ] = 1,
+    ] = 2,
     fusion_share: Annotated[
         int,
         typer.Option(min=0, help="Keep 1/N of the tuning questions out of training; tune fusion on them."),
@@ -98,6 +101,7 @@ def train(
     options = TrainOptions(
         method=method, epochs=epochs, max_steps=max_steps, batch_size=batch_size,
         learning_rate=learning_rate, layers=layers, seed=seed, threads=threads,
+        max_seq_length=max_seq_length,
         questions=questions, corpus=corpus, tune_fusion=not no_fusion,
         question_repeat=question_repeat, fusion_share=fusion_share,
     )  # fmt: skip

@@ -41,17 +41,17 @@ class TrainOptions(BaseModel):
     method: str = "full"
     epochs: int = 2
     max_steps: int = 0
-    batch_size: int = 32
-    learning_rate: float = 3e-5
+    batch_size: int = 16
+    learning_rate: float = 5e-5
     layers: int = 0
     seed: int = 13
     threads: int = 2
-    max_seq_length: int = 128
+    max_seq_length: int = 128  # in training; the model serves at the base model's length (finetune)
     questions: Path | None = None
     corpus: list[Path] | None = None
     negatives: bool = True
     tune_fusion: bool = True
-    question_repeat: int = 1  # question pairs repeated this many times (training_data)
+    question_repeat: int = 2  # question pairs repeated this many times (training_data)
     # > 0: about 1/N of the tuning questions are kept out of training and the fusion weights are
     # tuned on them alone. Why: tuned on questions the model was trained on, the dense list looks
     # better than it is on new questions and gets too much weight (measured: see the report of #20).

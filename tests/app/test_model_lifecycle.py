@@ -109,6 +109,10 @@ def test_train_register_gate_promote_and_roll_back(tmp_path: Path, monkeypatch: 
     assert "PASS" in promoted.stdout and "retriever v2 is the champion (was v3)" in promoted.stdout
     serving = active_model()
     assert serving is not None and serving.version == 2
+    # Trained at 128 word pieces, served at the base model's 256: the index embeds whole chunks.
+    from sentence_transformers import SentenceTransformer
+
+    assert SentenceTransformer(serving.path, device="cpu").max_seq_length == 256
     # Queries now go through v2's own index (keyed by its version) and v2's model.
     search = open_search()
     assert search.model_name == serving.name

@@ -55,3 +55,24 @@ def test_manifest_hash_is_order_free_and_content_bound(chunks: list[Chunk]) -> N
     assert first["pairs"] == len(pairs) and first["by_source"] == {"heading": len(pairs)}
     changed = [pairs[0].model_copy(update={"anchor": "other"}), *pairs[1:]]
     assert td.dataset_manifest(changed)["hash"] != first["hash"]
+
+
+def test_right_answers_are_never_in_batch_negatives(chunks: list[Chunk]) -> None:
+    from tools.retrieval.finetune import anchor_positives, negative_mask
+
+    gold = [c for c in chunks if c.doc_id == "SOP-AC01" and c.section.startswith("3.")]
+    assert len(gold) >= 2  # a gold section of several chunks: the case that needs the mask
+    question = td.LabelledQuestion(id="q1", question="iban repair", gold=[("SOP-AC01", "3")])
+    asked = td.question_pairs([question], chunks)
+    other = td.heading_pairs([c for c in chunks if c.doc_id == "SOP-AC04"])[:1]
+    batch = [*asked, asked[0], *other]  # a repeated question meets itself too
+    ids = [p.positive_id for p in batch]
+    mask = negative_mask(batch, ids, anchor_positives(batch))
+    for row, pair in enumerate(batch):
+        for column, chunk_id in enumerate(ids):
+            # Masked: another right answer of the same question. Kept: the row's own positive and
+            # every chunk that is not an answer to the anchor (the other procedure's section).
+            expected = (
+                column != row and pair.anchor == "iban repair" and chunk_id in {g.chunk_id for g in gold}
+            )
+            assert mask[row][column] == expected, (row, column)
