@@ -186,7 +186,8 @@ def _bulk(api: Api, case_ids: list[str]) -> dict[str, dict[str, Any]]:
 def test_bulk_approve_decides_by_the_fitted_stp_policy(api: Api, stub_triage: StubTriage) -> None:
     proposals = ProposalStub(stub_triage)
     proposals.overrides["EXC-P2"] = {"confidence": 0.85}  # under the policy's AC01/repair threshold
-    proposals.overrides["EXC-P3"] = {"guard": {"passed": False, "violations": [{"code": "untrusted_value", "message": "untrusted value"}]}}
+    violation = {"code": "untrusted_value", "message": "untrusted value"}
+    proposals.overrides["EXC-P3"] = {"guard": {"passed": False, "violations": [violation]}}
     cases = [api.submit(case_id=f"EXC-P{i}", payment=PAYMENT) for i in (1, 2, 3)]
     cases.append(api.submit(case_id="EXC-P4", payment=PAYMENT, exception_code="BE04"))  # no rule for it
     cases.append(api.submit(case_id="EXC-P5", payment=PAYMENT))
