@@ -244,7 +244,12 @@ def test_failing_task_is_dead_lettered_on_sqs_after_bounded_retries_then_replaye
         # After the fix (a healthy worker), the operator replays the dead letters.
         healthy = fleet.start_cli(threads=1)
         assert replay_dead_letters(deployment.db, celery=deployment.celery) == [case_id]
-        deployment.wait_for([case_id], timeout=120)
+        try:
+            # A fresh worker loads the agent first: on the 2-core CI machine, next to the other pytest
+            # worker, that start-up alone has taken most of two minutes.
+            deployment.wait_for([case_id], timeout=240)
+        except AssertionError as exc:  # say what the worker did, not only that the case stayed open
+            raise AssertionError(f"{exc}; the healthy worker's log ends:\n{healthy.log_text()[-4000:]}") from exc
         _assert_exactly_one_proposal(deployment, [case_id])
         assert _depth(sqs, dead) == (0, 0)
         assert "Traceback" not in healthy.log_text()
