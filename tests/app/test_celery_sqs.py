@@ -249,7 +249,8 @@ def test_failing_task_is_dead_lettered_on_sqs_after_bounded_retries_then_replaye
             # worker, that start-up alone has taken most of two minutes.
             deployment.wait_for([case_id], timeout=240)
         except AssertionError as exc:  # say what the worker did, not only that the case stayed open
-            raise AssertionError(f"{exc}; the healthy worker's log ends:\n{healthy.log_text()[-4000:]}") from exc
+            tail = healthy.log_text()[-4000:]
+            raise AssertionError(f"{exc}; the healthy worker's log ends:\n{tail}") from exc
         _assert_exactly_one_proposal(deployment, [case_id])
         assert _depth(sqs, dead) == (0, 0)
         assert "Traceback" not in healthy.log_text()
