@@ -174,6 +174,17 @@ class Deployment:
     def job_statuses(self, case_ids: list[str]) -> dict[str, str]:
         return self._of_jobs(Job.status, case_ids)
 
+    def settled_job_statuses(self, case_ids: list[str], timeout: float = 30.0) -> dict[str, str]:
+        """Each case's job status once none is ``queued``/``running`` any more (or at ``timeout``): a
+        worker commits the proposal (the case leaves ``triaging``), then STP, then marks its job done,
+        so a case can wait for review while its job is still finishing."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            statuses = self.job_statuses(case_ids)
+            if not {"queued", "running"} & set(statuses.values()) or time.perf_counter() > deadline:
+                return statuses
+            time.sleep(0.2)
+
     def _of_jobs(self, column: Any, case_ids: list[str]) -> dict[str, Any]:
         """``column`` of each case's job."""
         with self.db.session() as session:

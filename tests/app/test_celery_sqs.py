@@ -173,7 +173,7 @@ def _assert_exactly_one_proposal(deployment: Deployment, case_ids: list[str]) ->
     counts = deployment.proposals_per_case(case_ids)
     assert set(counts.values()) == {1}, {k: v for k, v in counts.items() if v != 1}
     assert set(deployment.statuses(case_ids).values()) == {"pending_review"}
-    assert set(deployment.job_statuses(case_ids).values()) == {"done"}
+    assert set(deployment.settled_job_statuses(case_ids).values()) == {"done"}
     assert set(deployment.events_per_case(case_ids, "proposed").values()) == {1}
 
 

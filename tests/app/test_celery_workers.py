@@ -132,7 +132,7 @@ def _assert_exactly_one_proposal(deployment: Deployment, case_ids: list[str]) ->
     events = deployment.events_per_case(case_ids, "proposed")
     assert set(events.values()) == {1}, {k: v for k, v in events.items() if v != 1}
     assert set(deployment.statuses(case_ids).values()) == {"pending_review"}
-    assert set(deployment.job_statuses(case_ids).values()) == {"done"}
+    assert set(deployment.settled_job_statuses(case_ids).values()) == {"done"}
 
 
 def _pids_of_running_jobs(deployment: Deployment) -> dict[int, str]:
