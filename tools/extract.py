@@ -45,22 +45,25 @@ def extract_bytes(data: bytes, source: str) -> list[Extraction]:
             from tools.documents import extract_document
         except ImportError as exc:  # pragma: no cover - the documents package ships with the app
             raise UnsupportedDocumentError(f"no reader for {kind} input: {exc}", source=source) from exc
-        extractions = extract_document(data, source)
-        if kind == "pdf":
-            extractions = _with_einvoice(data, source, extractions)
-        return extractions
+        if kind != "pdf":
+            return extract_document(data, source)
+        attached: list[tuple[str, bytes]] = []  # the PDF's XML attachments, read with its pages
+        return _with_einvoice(source, extract_document(data, source, attached), attached)
     raise UnsupportedDocumentError(f"unrecognised content ({kind})", source=source)
 
 
-def _with_einvoice(data: bytes, source: str, extractions: list[Extraction]) -> list[Extraction]:
+def _with_einvoice(
+    source: str, extractions: list[Extraction], candidates: list[tuple[str, bytes]]
+) -> list[Extraction]:
     """A PDF/A-3 e-invoice (ZUGFeRD, Factur-X, XRechnung): the embedded XML's values, checked
-    against the printed page (see :mod:`tools.documents.einvoice_merge`)."""
-    from tools.documents.einvoice import embedded_xml, read_einvoice
+    against the printed page (see :mod:`tools.documents.einvoice_merge`). ``candidates`` are the
+    PDF's XML attachments, collected by the reader while it had the document open."""
+    from tools.documents.einvoice import einvoice_of, read_einvoice
     from tools.documents.einvoice_merge import merge
 
     if len(extractions) != 1 or extractions[0].remittance is None:
         return extractions
-    attached = embedded_xml(data)
+    attached = einvoice_of(candidates)
     if attached is None:
         return extractions
     name, xml = attached

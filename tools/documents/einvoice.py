@@ -10,7 +10,8 @@ Contract:
   (defusedxml: no DTDs, no entities) and ParseError for XML that is not an e-invoice.
 - :func:`embedded_xml` ``(pdf) -> (name, bytes) | None``: the invoice XML a PDF/A-3 carries as an
   attachment (``factur-x.xml``, ``ZUGFeRD-invoice.xml``, ``xrechnung.xml`` or any attached XML whose
-  root is CII/UBL), read through PDFium's attachment API.
+  root is CII/UBL), read through PDFium's attachment API; :func:`einvoice_of` picks it from the
+  attachments the PDF reader already collected (:func:`xml_attachments`).
 
 A credit note (CII type code 381/396, UBL ``CreditNote``) states its total as a positive amount;
 the extraction signs it negative, as the printed page does, so it can never pass for a payment.
@@ -283,17 +284,34 @@ def embedded_xml(pdf: bytes) -> tuple[str, bytes] | None:
         except Exception:
             return None
         try:
-            candidates: list[tuple[str, bytes]] = []
-            for index in range(document.count_attachments()):
-                attachment = document.get_attachment(index)
-                name = str(attachment.get_name())
-                if not name.lower().endswith(".xml"):
-                    continue
-                data = bytes(attachment.get_data())
-                if len(data) <= MAX_ATTACHMENT_BYTES:
-                    candidates.append((name, data))
+            candidates = xml_attachments(document)
         finally:
             document.close()
+    return einvoice_of(candidates)
+
+
+def xml_attachments(document: Any) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each ``.xml`` attachment of an open PDFium document, up to
+    :data:`MAX_ATTACHMENT_BYTES` each: what :func:`einvoice_of` chooses from. The PDF reader
+    collects them while it has the document open (``read_pdf(..., attachments=[])``), so a PDF
+    is not opened a second time to look for its e-invoice."""
+    from tools.documents import pdfium
+
+    candidates: list[tuple[str, bytes]] = []
+    with pdfium._LOCK:
+        for index in range(document.count_attachments()):
+            attachment = document.get_attachment(index)
+            name = str(attachment.get_name())
+            if not name.lower().endswith(".xml"):
+                continue
+            data = bytes(attachment.get_data())
+            if len(data) <= MAX_ATTACHMENT_BYTES:
+                candidates.append((name, data))
+    return candidates
+
+
+def einvoice_of(candidates: list[tuple[str, bytes]]) -> tuple[str, bytes] | None:
+    """The first of ``candidates`` (name, bytes) that is a CII or UBL invoice, or None."""
     for name, data in candidates:
         if is_einvoice_xml(data):
             return name, data

@@ -44,10 +44,21 @@ _CARRIED = LabelSet(CARRIED_TOKENS)
 
 
 def _clip(chars: list[Char], box: tuple[float, float, float, float]) -> list[Char]:
-    """The characters that overlap ``box``, their boxes cut to it (pdfplumber's ``crop``)."""
+    """The characters that overlap ``box``, their boxes cut to it (pdfplumber's ``crop``). Those
+    above or below it are passed over and those inside it kept as they are: the same result as
+    cutting every box, at a comparison or two a character."""
     x0, top, x1, bottom = box
     clipped = []
-    for text, cx0, ctop, cx1, cbottom, upright, gap in chars:
+    for char in chars:
+        _, cx0, ctop, cx1, cbottom, _, _ = char
+        if ctop > bottom or cbottom < top:
+            continue  # no overlap: lower - upper < 0
+        if cx0 >= x0 and cx1 <= x1 and ctop >= top and cbottom <= bottom:
+            # max/min below would return the character's own edges
+            if cx1 - cx0 >= 0 and cbottom - ctop >= 0 and (cx1 - cx0) + (cbottom - ctop) > 0:
+                clipped.append(char)
+            continue
+        text, upright, gap = char[0], char[5], char[6]
         left, right, upper, lower = max(cx0, x0), min(cx1, x1), max(ctop, top), min(cbottom, bottom)
         if right - left >= 0 and lower - upper >= 0 and (right - left) + (lower - upper) > 0:
             clipped.append((text, left, upper, right, lower, upright, gap))
@@ -170,19 +181,14 @@ def _cells(intersections: Intersections) -> list[Bbox]:
     """pdfplumber's ``intersections_to_cells``, same cells in the same order, with the points
     below and to the right of each one looked up by column and row instead of scanned: its scan
     is quadratic in the intersections, and a text-aligned table has hundreds."""
-    boxes = {
-        point: (
-            {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in edges["v"]},
-            {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in edges["h"]},
-        )
-        for point, edges in intersections.items()
+    # Each point's vertical and horizontal edges, as boxes (pdfplumber compares the boxes): two
+    # points of a column connect when their vertical sets meet, two of a row their horizontal ones.
+    vertical = {
+        p: {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in es["v"]} for p, es in intersections.items()
     }
-
-    def connects(p1: Point, p2: Point) -> bool:
-        if p1[0] == p2[0] and boxes[p1][0] & boxes[p2][0]:
-            return True
-        return p1[1] == p2[1] and bool(boxes[p1][1] & boxes[p2][1])
-
+    horizontal = {
+        p: {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in es["h"]} for p, es in intersections.items()
+    }
     points = sorted(intersections)
     by_x: dict[float, list[Point]] = {}
     by_y: dict[float, list[Point]] = {}
@@ -194,23 +200,28 @@ def _cells(intersections: Intersections) -> list[Bbox]:
         row.append(point)
     cells: list[Bbox] = []
     for point in points:
-        below = by_x[point[0]][place[point][0] + 1 :]
-        right = by_y[point[1]][place[point][1] + 1 :]
+        down, across = vertical[point], horizontal[point]
+        rights = by_y[point[1]][place[point][1] + 1 :]
         cell: Bbox | None = None
-        for below_pt in below:
-            if not connects(point, below_pt):
+        for below_pt in by_x[point[0]][place[point][0] + 1 :]:
+            if down.isdisjoint(vertical[below_pt]):
                 continue
-            for right_pt in right:
-                if not connects(point, right_pt):
+            below_across = horizontal[below_pt]
+            for right_pt in rights:
+                if across.isdisjoint(horizontal[right_pt]):
                     continue
                 corner = (right_pt[0], below_pt[1])
-                if corner in boxes and connects(corner, right_pt) and connects(corner, below_pt):
+                corner_down = vertical.get(corner)
+                if (
+                    corner_down is not None
+                    and not corner_down.isdisjoint(vertical[right_pt])
+                    and not horizontal[corner].isdisjoint(below_across)
+                ):
                     cell = (point[0], point[1], corner[0], corner[1])
                     break
             if cell is not None:
+                cells.append(cell)
                 break
-        if cell is not None:
-            cells.append(cell)
     return cells
 
 

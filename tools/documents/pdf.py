@@ -107,9 +107,9 @@ def text_estimate(content: bytes) -> int:
     of its string operands (hex strings count a glyph per byte). Cheap (regular expressions in C) and
     never below the real count for one-byte fonts, so a page far over the limit is refused before
     pdfminer spends seconds building a layout object per character."""
-    literal = sum(len(m) - 2 for m in _LITERAL.findall(content))
+    literals = _LITERAL.findall(content)
     hexed = sum((len(m) - 2) // 2 for m in _HEX.findall(content))
-    return literal + hexed
+    return sum(map(len, literals)) - 2 * len(literals) + hexed
 
 
 def check_structure(data: bytes, source: str) -> None:
@@ -248,7 +248,9 @@ def _usable(words: list[Word]) -> bool:
     return unmapped < len(text) / 2
 
 
-def read_pdf(data: bytes, source: str) -> list[Page]:
+def read_pdf(data: bytes, source: str, attachments: list[tuple[str, bytes]] | None = None) -> list[Page]:
+    """The pages (see the module docstring); with ``attachments``, the PDF's ``.xml`` attachments
+    (:func:`~.einvoice.xml_attachments`) are appended to it while the document is open."""
     from pdfminer.pdfexceptions import PDFException
     from pdfminer.pdfparser import PDFSyntaxError
     from pdfminer.psexceptions import PSException
@@ -272,6 +274,10 @@ def read_pdf(data: bytes, source: str) -> list[Page]:
             yield OcrJob(image, index + 1, 1 / render)
 
     try:
+        if attachments is not None:
+            from tools.documents.einvoice import xml_attachments
+
+            attachments += xml_attachments(document)
         for index in range(page_count(document)):
             number = index + 1
             width, height = page_size(document, index)

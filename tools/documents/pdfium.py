@@ -6,10 +6,38 @@ pool, a test running documents in parallel) crash the process. Every PDFium call
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
 _LOCK = threading.RLock()
+
+
+@functools.cache
+def unchecked(name: str) -> Any:
+    """PDFium's function ``name`` as a plain pointer into the library, without the argument types
+    pypdfium2 declares for it: ctypes then passes each argument as it is instead of converting it,
+    which halves the cost of a call (the readers make several per character or path segment).
+    Only where every declared argument is a pointer (a handle, a ``byref``) or a C ``int``, which
+    is what ctypes passes undeclared; the result type stays the declared one. Otherwise, or where
+    the library is not found, the declared function."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    declared = getattr(raw, name)
+    kinds = declared.argtypes or ()
+    if not all(kind is ctypes.c_int or issubclass(kind, ctypes._Pointer) for kind in kinds):
+        return declared
+    try:
+        from pypdfium2_raw.bindings import _libs
+
+        bare = _libs["pdfium"][name]  # a new pointer: pypdfium2's own keeps its declaration
+    except (ImportError, KeyError, AttributeError, TypeError):
+        return declared
+    bare.restype = declared.restype
+    bare.argtypes = None
+    return bare
 
 
 def open_document(data: bytes) -> Any:

@@ -7,8 +7,11 @@ from tools.errors import DocumentError, RepairDeskError, UnsupportedDocumentErro
 from tools.messages.model import Extraction
 
 
-def read_pages(data: bytes, source: str) -> list[Page]:
-    """Pick the reader from the bytes (never the name) and read every page."""
+def read_pages(
+    data: bytes, source: str, attachments: list[tuple[str, bytes]] | None = None
+) -> list[Page]:
+    """Pick the reader from the bytes (never the name) and read every page; a PDF's ``.xml``
+    attachments are appended to ``attachments`` when it is given (see :func:`~.pdf.read_pdf`)."""
     from tools.sniff import sniff
 
     if not data:
@@ -17,7 +20,7 @@ def read_pages(data: bytes, source: str) -> list[Page]:
     if kind == "pdf":
         from tools.documents.pdf import read_pdf
 
-        return read_pdf(data, source)
+        return read_pdf(data, source, attachments)
     if kind == "image":
         from tools.documents.images import read_image
 
@@ -35,11 +38,13 @@ def _plain_text(pages: list[Page]) -> str:
     return "\n".join(line.text for page in pages for line in page.lines)
 
 
-def extract_document(data: bytes, source: str) -> list[Extraction]:
+def extract_document(
+    data: bytes, source: str, attachments: list[tuple[str, bytes]] | None = None
+) -> list[Extraction]:
     from tools.documents.extractor import extract_pages
     from tools.documents.swift_scan import looks_like_fin, repair_fin
 
-    pages = read_pages(data, source)
+    pages = read_pages(data, source, attachments)
     text = _plain_text(pages)
     if looks_like_fin(text):
         repaired, corrections = repair_fin(text)

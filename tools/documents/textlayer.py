@@ -88,18 +88,20 @@ def _chars(page: Any) -> list[Char]:
     import pypdfium2.raw as raw
 
     chars: list[Char] = []
-    from tools.documents.pdfium import page_origin
+    from tools.documents.pdfium import page_origin, unchecked
 
     left, top_edge = page_origin(page)
     handle = raw.FPDFText_LoadPage(page.raw)
     if not handle:
         return chars
     # Raw calls into one reused rectangle: the helpers' wrappers cost more than PDFium's work.
-    get_angle, get_box = raw.FPDFText_GetCharAngle, raw.FPDFText_GetLooseCharBox
+    get_box, get_angle = unchecked("FPDFText_GetLooseCharBox"), unchecked("FPDFText_GetCharAngle")
     rect = raw.FS_RECTF()
     rect_ref = ctypes.byref(rect)
+    append = chars.append
     try:
         gap = False
+        prev: Char | None = None  # the last character kept, if it is upright
         for i, code in enumerate(_codes(handle, raw.FPDFText_CountChars(handle))):
             if code == 0xFFFE or code == 0xFFFF:
                 continue
@@ -113,15 +115,15 @@ def _chars(page: Any) -> list[Char]:
                 continue  # a character without a box cannot be placed
             angle = get_angle(handle, i)
             upright = angle < 0.01 or angle > 6.27  # -1 (unknown) is taken as level
-            x0, x1 = rect.left - left, rect.right - left
             top, bottom = top_edge - rect.top, top_edge - rect.bottom
-            if chars and upright and chars[-1][5]:
+            if upright and prev is not None:
                 # A glyph without font metrics gets its ink box (a hyphen a point high):
                 # inside the character before it, it takes that one's line height.
-                prev = chars[-1]
                 if prev[2] <= (top + bottom) / 2 <= prev[4] and bottom - top < (prev[4] - prev[2]) / 2:
                     top, bottom = prev[2], prev[4]
-            chars.append((text, x0, top, x1, bottom, upright, gap))
+            char = (text, rect.left - left, top, rect.right - left, bottom, upright, gap)
+            append(char)
+            prev = char if upright else None
             gap = False
     finally:
         raw.FPDFText_ClosePage(handle)

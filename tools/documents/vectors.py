@@ -38,8 +38,10 @@ def _subpaths(path: Any, matrix: Matrix) -> list[tuple[str, list[Point]]]:
 
     x, y = ctypes.c_float(), ctypes.c_float()
     x_ref, y_ref = ctypes.byref(x), ctypes.byref(y)
-    get_segment, get_point = raw.FPDFPath_GetPathSegment, raw.FPDFPathSegment_GetPoint
-    get_type, get_close = raw.FPDFPathSegment_GetType, raw.FPDFPathSegment_GetClose
+    from tools.documents.pdfium import unchecked
+
+    get_segment, get_point = unchecked("FPDFPath_GetPathSegment"), unchecked("FPDFPathSegment_GetPoint")
+    get_type, get_close = unchecked("FPDFPathSegment_GetType"), unchecked("FPDFPathSegment_GetClose")
     moveto, bezierto = raw.FPDF_SEGMENT_MOVETO, raw.FPDF_SEGMENT_BEZIERTO
     a, b, c, d, e, f = matrix
     subpaths: list[tuple[str, list[Point]]] = []
@@ -131,8 +133,10 @@ def object_matrix(obj: Any, outer: Matrix) -> Matrix:
     forms' it sits in). Call with :mod:`~.pdfium`'s lock held."""
     import pypdfium2.raw as raw
 
+    from tools.documents.pdfium import unchecked
+
     m = raw.FS_MATRIX()
-    if not raw.FPDFPageObj_GetMatrix(obj, ctypes.byref(m)):
+    if not unchecked("FPDFPageObj_GetMatrix")(obj, ctypes.byref(m)):
         return outer
     return _compose((m.a, m.b, m.c, m.d, m.e, m.f), outer)
 
@@ -145,13 +149,18 @@ def walk_objects(page: Any, kinds: set[int], *, compose: bool = True) -> Iterato
     :mod:`~.pdfium`'s lock held."""
     import pypdfium2.raw as raw
 
+    from tools.documents.pdfium import unchecked
+
+    get_type = unchecked("FPDFPageObj_GetType")
+
     def walk(parent: Any, is_form: bool, outer: Matrix, depth: int) -> Iterator[tuple[Any, int, Matrix]]:
         count = raw.FPDFFormObj_CountObjects(parent) if is_form else raw.FPDFPage_CountObjects(parent)
+        get_object = unchecked("FPDFFormObj_GetObject" if is_form else "FPDFPage_GetObject")
         for i in range(max(0, count)):
-            obj = raw.FPDFFormObj_GetObject(parent, i) if is_form else raw.FPDFPage_GetObject(parent, i)
+            obj = get_object(parent, i)
             if not obj:
                 continue
-            kind = raw.FPDFPageObj_GetType(obj)
+            kind = get_type(obj)
             if kind in kinds:
                 yield obj, kind, object_matrix(obj, outer) if compose else outer
             if kind == raw.FPDF_PAGEOBJ_FORM and depth + 1 < _MAX_DEPTH:
