@@ -1,9 +1,10 @@
 """Line items from the tables pdfplumber's table finder sees in a text layer (ruled and unruled).
 
-Contract: :func:`read_grids` returns the ruled :class:`Grid` s of one page (the ``lines`` strategy),
-tried only when the word layout shows a line-item header (a page without one has no table worth
-the time); :func:`text_grids` those of the ``text`` strategy (columns from word alignment) on a page
-where no ruled table with a header was found, computed only when asked. The finder reads a
+Contract: :func:`read_grids` returns the ruled :class:`Grid` s of one page (the ``lines`` strategy)
+that hold a line-item header line, tried only when the word layout shows one (a table without a
+header gives no items, so its cells are not read); :func:`text_grids` those of the ``text``
+strategy (columns from word alignment) on a page where no ruled one was found, computed only
+when asked. The finder reads a
 :class:`Surface` built from what PDFium already gave the page (its characters, and the edges of
 its painted paths, :mod:`~.vectors`), not pdfplumber's own page: pdfminer would interpret the
 content stream again, in Python, at ten to a hundred times the cost. :func:`grid_items` reads
@@ -271,9 +272,14 @@ def _tables(surface: Surface, settings: dict[str, Any]) -> list[Any]:
     return [Table(surface, group) for group in _cell_groups(finder.cells)]  # type: ignore[arg-type]
 
 
-def _grids(surface: Surface, number: int, strategy: Strategy) -> list[Grid]:
+def _grids(surface: Surface, page: Page, strategy: Strategy) -> list[Grid]:
+    """The tables of ``strategy`` that hold a line-item header line (read from the words): only
+    those can give items (:func:`_grid_rows`), so the others' cells are never read."""
     grids = []
     for table in _tables(surface, STRATEGIES[strategy]):
+        x0, top, x1, bottom = (float(v) for v in table.bbox)
+        if _header_line(page.lines, page.number, top, bottom) is None:
+            continue
         rows: list[list[Cell | None]] = []
         for row in table.rows:
             cells: list[Cell | None] = []
@@ -281,8 +287,7 @@ def _grids(surface: Surface, number: int, strategy: Strategy) -> list[Grid]:
                 text = " ".join(text.split())
                 cells.append(Cell(text, (box[0], box[1], box[2], box[3])) if box and text else None)
             rows.append(cells)
-        x0, top, x1, bottom = (float(v) for v in table.bbox)
-        grids.append(Grid(number, strategy, (x0, top, x1, bottom), rows))
+        grids.append(Grid(page.number, strategy, (x0, top, x1, bottom), rows))
     return grids
 
 
@@ -302,33 +307,33 @@ def _regions(page: Page) -> list[tuple[float, float]]:
 
 
 def read_grids(page: Page, chars: list[Char], edges: Callable[[], list[dict[str, Any]]]) -> list[Grid]:
-    """The page's ruled tables; ``edges`` (the painted paths' edges, a second page load) is called
+    """The page's ruled tables with a header line; ``edges`` (the painted paths' edges) is called
     only when the word layout shows a table. The text-aligned ones are read when asked
     (:func:`text_grids`, from ``Page.chars``): often the word positions already read the table."""
     if not _regions(page):
         return []
-    return _grids(Surface((0.0, 0.0, page.width, page.height), chars, edges()), page.number, "lines")
+    return _grids(Surface((0.0, 0.0, page.width, page.height), chars, edges()), page, "lines")
 
 
 def text_grids(page: Page) -> list[Grid]:
     """The tables that word alignment shows on a page without a ruled table under its header."""
-    if not page.chars or any(_header_line(page.lines, grid) is not None for grid in page.tables):
+    if not page.chars or page.tables:
         return []  # a ruled table with a header: the text strategy would only re-read it
     # Word alignment finds columns only where the table is alone: the key-value lines above it
     # would otherwise become columns of their own.
     surface = Surface((0.0, 0.0, page.width, page.height), page.chars, [])
     text: list[Grid] = []
     for top, bottom in _regions(page):
-        text += _grids(surface.crop((0.0, top, page.width, bottom)), page.number, "text")
+        text += _grids(surface.crop((0.0, top, page.width, bottom)), page, "text")
     return text
 
 
-def _header_line(lines: list[Line], grid: Grid) -> Line | None:
-    """The line-item header line (read from the words) that lies inside the grid."""
-    _, top, _, bottom = grid.bbox
+def _header_line(lines: list[Line], page: int, top: float, bottom: float) -> Line | None:
+    """The line-item header line (read from the words) of ``page`` between ``top`` and ``bottom``
+    (a grid's)."""
     for line in lines:
         centre = (line.top + line.bottom) / 2
-        if line.page == grid.page and top - 1 <= centre <= bottom + 1 and is_table_header(line):
+        if line.page == page and top - 1 <= centre <= bottom + 1 and is_table_header(line):
             return line
     return None
 
@@ -368,7 +373,7 @@ def _starts(text: str, labels: LabelSet) -> bool:
 
 
 def _grid_rows(doc: Document, grid: Grid) -> list[ItemHit]:
-    header = _header_line(doc.lines, grid)
+    header = _header_line(doc.lines, grid.page, grid.bbox[1], grid.bbox[3])
     found = _columns(grid, header) if header is not None else None
     if found is None:
         return []

@@ -142,7 +142,7 @@ class Page:
     reader: Literal["text", "ocr", "text+ocr", "plain"]
     words: list[Word]
     lines: list[Line] = field(default_factory=list)
-    # Ruled tables of the text layer, a second source of line items.
+    # Ruled tables of the text layer that hold a line-item header, a second source of line items.
     tables: list[Grid] = field(default_factory=list)
     # The text layer's characters (text, x0, top, x1, bottom, upright, after a space), kept for the
     # text-aligned tables (tools.documents.grids.text_grids); empty for OCR'd pages.
