@@ -15,7 +15,8 @@ from xml.etree import ElementTree
 import pypdfium2 as pdfium
 import pytest
 
-from tools.documents.einvoice import PREFIXES, embedded_xml
+from tools.documents.einvoice import PREFIXES, einvoice_of, embedded_xml
+from tools.documents.pdf import read_pdf
 from tools.extract import extract_bytes
 from tools.messages.model import Extraction
 
@@ -213,3 +214,20 @@ def test_not_an_einvoice_xml_still_goes_to_iso20022(shared_data: Path) -> None:
     sample = next((shared_data / "iso20022" / "fedwire_moov").glob("*pacs.008*.xml"))
     [extraction] = extract_bytes(sample.read_bytes(), sample.name)
     assert extraction.doc_type.startswith("iso20022.")
+
+
+def test_the_pdf_reader_collects_the_attachment_it_would_be_opened_again_for(shared_data: Path) -> None:
+    """``read_pdf(..., attachments=[])`` hands over the XML attachments while it has the document
+    open: the e-invoice chosen from them is the one a second opening finds, and a PDF without
+    one gives none."""
+    for folder, name in (
+        ("invoice2data", "AzureInterior.pdf"),
+        ("real", "real_d09.pdf"),
+        ("invoice2data", "coolblue1.pdf"),
+    ):
+        pdf = (shared_data / "invoices" / folder / name).read_bytes()
+        attachments: list[tuple[str, bytes]] = []
+        pages = read_pdf(pdf, name, attachments)
+        assert pages
+        assert einvoice_of(attachments) == embedded_xml(pdf)
+    assert einvoice_of(attachments) is None  # coolblue1 carries no e-invoice

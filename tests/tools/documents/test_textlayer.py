@@ -110,3 +110,41 @@ def test_word_grouping_equals_the_plain_reference_on_random_characters() -> None
         assert word_texts(chars) == [w[0] for w in want]
         dicts = Surface((0.0, 0.0, 300.0, 300.0), chars, []).extract_words()
         assert [(d["text"], d["x0"], d["top"], d["x1"], d["bottom"]) for d in dicts] == want
+
+
+def test_unchecked_pdfium_calls_read_what_the_declared_ones_read(shared_data: Path) -> None:
+    """The per-character calls made without ctypes' argument conversion give the same boxes and
+    angles; a function with an argument ctypes would pass wrongly undeclared (an unsigned long)
+    keeps its declaration."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    from tools.documents.pdfium import OpenPage, unchecked
+
+    assert unchecked("FPDFFormObj_GetObject") is raw.FPDFFormObj_GetObject  # index is a c_ulong
+    box, angle = unchecked("FPDFText_GetLooseCharBox"), unchecked("FPDFText_GetCharAngle")
+    assert box is not raw.FPDFText_GetLooseCharBox and angle is not raw.FPDFText_GetCharAngle
+    document = open_document((shared_data / "invoices/real/real_d13.pdf").read_bytes())
+    try:
+        with OpenPage(document, 0) as page:
+            handle = raw.FPDFText_LoadPage(page.get().raw)
+            try:
+                count = raw.FPDFText_CountChars(handle)
+                assert count > 100
+                rect = raw.FS_RECTF()
+                read = []
+                for function, angles in (
+                    (raw.FPDFText_GetLooseCharBox, raw.FPDFText_GetCharAngle),
+                    (box, angle),
+                ):
+                    found = []
+                    for i in range(count):
+                        ok = function(handle, i, ctypes.byref(rect))
+                        found.append((ok, rect.left, rect.top, rect.right, rect.bottom, angles(handle, i)))
+                    read.append(found)
+                assert read[0] == read[1]
+            finally:
+                raw.FPDFText_ClosePage(handle)
+    finally:
+        close_document(document)
