@@ -31,7 +31,7 @@ from tools.documents.document import (
 from tools.documents.items import ItemHit, cell_value, is_item
 from tools.documents.labels import CARRIED_TOKENS, HEADER_TOKENS, tokens
 from tools.documents.layout import Cell, Grid, Line, Page, Word
-from tools.documents.textlayer import Char, run_text, word_runs, word_texts
+from tools.documents.textlayer import Char, word_boxes, word_texts
 
 Strategy = Literal["lines", "text"]
 STRATEGIES: dict[Strategy, dict[str, Any]] = {
@@ -80,24 +80,10 @@ class Surface:
     def extract_words(self, **_settings: Any) -> list[dict[str, Any]]:
         """pdfplumber's default word grouping (:func:`~.textlayer.words_from_chars` follows it),
         as the dicts its table finder reads."""
-        words = []
-        for run in word_runs(self.chars):
-            text = run_text(run)
-            if not text.strip("\ufffd \t\n"):
-                continue
-            _, x0s, tops, x1s, bottoms, _, _ = zip(*run, strict=True)
-            top = min(tops)
-            words.append(
-                {
-                    "text": text,
-                    "x0": min(x0s),
-                    "x1": max(x1s),
-                    "top": top,
-                    "bottom": max(bottoms),
-                    "doctop": top,
-                }
-            )
-        return words
+        return [
+            {"text": text, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top}
+            for text, x0, top, x1, bottom in word_boxes(self.chars)
+        ]
 
     def crop(self, box: tuple[float, float, float, float]) -> Surface:
         from pdfplumber.utils import crop_to_bbox
@@ -139,9 +125,13 @@ def _share(chars: list[Char], cells: list[Bbox | None]) -> list[list[Char]]:
         return shares
     lefts = [x0 for x0, _, _ in placed]
     for char in chars:
-        k = bisect.bisect_right(lefts, (char[1] + char[3]) / 2) - 1
-        if k >= 0 and _inside(char, placed[k][2]):
-            shares[placed[k][1]].append(char)
+        x = (char[1] + char[3]) / 2
+        k = bisect.bisect_right(lefts, x) - 1
+        if k >= 0:
+            _, i, box = placed[k]
+            y = (char[2] + char[4]) / 2  # _inside, written out: this runs for every character
+            if box[0] <= x < box[2] and box[1] <= y < box[3]:
+                shares[i].append(char)
     return shares
 
 
@@ -182,14 +172,23 @@ def _cells(intersections: Intersections) -> list[Bbox]:
     """pdfplumber's ``intersections_to_cells``, same cells in the same order, with the points
     below and to the right of each one looked up by column and row instead of scanned: its scan
     is quadratic in the intersections, and a text-aligned table has hundreds."""
-    # Each point's vertical and horizontal edges, as boxes (pdfplumber compares the boxes): two
-    # points of a column connect when their vertical sets meet, two of a row their horizontal ones.
-    vertical = {
-        p: {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in es["v"]} for p, es in intersections.items()
-    }
-    horizontal = {
-        p: {(e["x0"], e["top"], e["x1"], e["bottom"]) for e in es["h"]} for p, es in intersections.items()
-    }
+    # Each point's vertical and horizontal edges as numbers, one per box (pdfplumber compares the
+    # boxes): two points of a column connect when their vertical sets meet, two of a row their
+    # horizontal ones. An edge is numbered once, however many points it passes through.
+    number_of: dict[int, int] = {}  # id of an edge -> the number of its box
+    numbers: dict[tuple[float, float, float, float], int] = {}
+    vertical: dict[Point, frozenset[int]] = {}
+    horizontal: dict[Point, frozenset[int]] = {}
+    for point, edges in intersections.items():
+        for orientation, sets in (("v", vertical), ("h", horizontal)):
+            found = []
+            for edge in edges[orientation]:
+                n = number_of.get(id(edge))
+                if n is None:
+                    box = (edge["x0"], edge["top"], edge["x1"], edge["bottom"])
+                    n = number_of[id(edge)] = numbers.setdefault(box, len(numbers))
+                found.append(n)
+            sets[point] = frozenset(found)
     points = sorted(intersections)
     by_x: dict[float, list[Point]] = {}
     by_y: dict[float, list[Point]] = {}

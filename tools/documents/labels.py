@@ -548,9 +548,13 @@ LANGUAGE_WORDS: dict[str, list[str]] = {
 
 
 def language_of(words: list[str]) -> str | None:
-    """The language whose stems the folded ``words`` contain most often, or None without evidence."""
+    """The language whose stems the folded ``words`` contain most often, or None without evidence.
+    A stem absent from the text (most are) is passed over at one search of the joined words: it
+    cannot span two, whose separator no stem holds."""
+    joined = "\n".join(words)
     scores = {
-        lang: sum(1 for w in words for stem in stems if stem in w) for lang, stems in LANGUAGE_WORDS.items()
+        lang: sum(sum(1 for w in words if stem in w) for stem in stems if stem in joined)
+        for lang, stems in LANGUAGE_WORDS.items()
     }
     best = max(scores, key=lambda lang: scores[lang])
     return best if scores[best] else None

@@ -7,9 +7,7 @@ from tools.errors import DocumentError, RepairDeskError, UnsupportedDocumentErro
 from tools.messages.model import Extraction
 
 
-def read_pages(
-    data: bytes, source: str, attachments: list[tuple[str, bytes]] | None = None
-) -> list[Page]:
+def read_pages(data: bytes, source: str, attachments: list[tuple[str, bytes]] | None = None) -> list[Page]:
     """Pick the reader from the bytes (never the name) and read every page; a PDF's ``.xml``
     attachments are appended to ``attachments`` when it is given (see :func:`~.pdf.read_pdf`)."""
     from tools.sniff import sniff

@@ -116,11 +116,15 @@ def _chars(page: Any) -> list[Char]:
             angle = get_angle(handle, i)
             upright = angle < 0.01 or angle > 6.27  # -1 (unknown) is taken as level
             top, bottom = top_edge - rect.top, top_edge - rect.bottom
-            if upright and prev is not None:
-                # A glyph without font metrics gets its ink box (a hyphen a point high):
-                # inside the character before it, it takes that one's line height.
-                if prev[2] <= (top + bottom) / 2 <= prev[4] and bottom - top < (prev[4] - prev[2]) / 2:
-                    top, bottom = prev[2], prev[4]
+            # A glyph without font metrics gets its ink box (a hyphen a point high): inside the
+            # upright character before it, an upright one takes that one's line height.
+            if (
+                upright
+                and prev is not None
+                and prev[2] <= (top + bottom) / 2 <= prev[4]
+                and bottom - top < (prev[4] - prev[2]) / 2
+            ):
+                top, bottom = prev[2], prev[4]
             char = (text, rect.left - left, top, rect.right - left, bottom, upright, gap)
             append(char)
             prev = char if upright else None
@@ -132,18 +136,51 @@ def _chars(page: Any) -> list[Char]:
 
 def words_from_chars(chars: list[Char], number: int) -> list[Word]:
     """pdfplumber's word grouping (``use_text_flow=False``) over ``chars``."""
-    words: list[Word] = []
-    for run in word_runs(chars):
-        text = run_text(run)
-        if not text.strip("\ufffd \t\n"):
-            continue  # nothing PDFium could name
-        if len(run) == 1:
-            c = run[0]
-            words.append(Word(text, c[1], c[2], c[3], c[4], number))
-            continue
-        _, x0s, tops, x1s, bottoms, _, _ = zip(*run, strict=True)
-        words.append(Word(text, min(x0s), min(tops), max(x1s), max(bottoms), number))
-    return words
+    return [Word(text, x0, top, x1, bottom, number) for text, x0, top, x1, bottom in word_boxes(chars)]
+
+
+def word_boxes(chars: list[Char]) -> list[tuple[str, float, float, float, float]]:
+    """(text, x0, top, x1, bottom) of each of :func:`word_runs`' words that has a nameable
+    character. A page without turned text (nearly all) is split and measured in one pass over
+    each line: the same words, boxes and order as measuring each run (the edges are kept by
+    strict comparisons, as ``min`` and ``max`` keep the first of equals)."""
+    boxes: list[tuple[str, float, float, float, float]] = []
+    if not all(c[5] for c in chars):
+        for run in word_runs(chars):
+            text = run_text(run)
+            if text.strip("\ufffd \t\n"):
+                _, x0s, tops, x1s, bottoms, _, _ = zip(*run, strict=True)
+                boxes.append((text, min(x0s), min(tops), max(x1s), max(bottoms)))
+        return boxes
+    table, tolerance_x, tolerance_y = _LIGATURE_TABLE, _X_TOLERANCE, _Y_TOLERANCE
+    for line in _clusters(chars, _TOP):
+        line.sort(key=_LEFT)
+        first = line[0]
+        texts = [first[0]]
+        x0, top, x1, bottom = first[1], first[2], first[3], first[4]
+        previous = first
+        for char in line[1:]:
+            if char[6] or char[1] > previous[3] + tolerance_x or abs(char[2] - previous[2]) > tolerance_y:
+                text = "".join(texts).translate(table)
+                if text.strip("\ufffd \t\n"):
+                    boxes.append((text, x0, top, x1, bottom))
+                texts = [char[0]]
+                x0, top, x1, bottom = char[1], char[2], char[3], char[4]
+            else:
+                texts.append(char[0])
+                if char[1] < x0:
+                    x0 = char[1]
+                if char[2] < top:
+                    top = char[2]
+                if char[3] > x1:
+                    x1 = char[3]
+                if char[4] > bottom:
+                    bottom = char[4]
+            previous = char
+        text = "".join(texts).translate(table)
+        if text.strip("\ufffd \t\n"):
+            boxes.append((text, x0, top, x1, bottom))
+    return boxes
 
 
 def word_texts(chars: list[Char]) -> list[str]:
@@ -159,6 +196,9 @@ def run_text(run: list[Char]) -> str:
 
 def word_runs(chars: list[Char]) -> Iterator[list[Char]]:
     """The characters of each word, in pdfplumber's order: turned runs first, then line by line."""
+    if len(chars) == 1:
+        yield list(chars)  # a table cell's lone character: its own word, whichever way it turns
+        return
     upright = chars
     if not all(c[5] for c in chars):
         # Turned text (a margin note) is grouped apart, as pdfplumber does: it would otherwise

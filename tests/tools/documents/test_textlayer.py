@@ -104,12 +104,15 @@ def test_word_grouping_equals_the_plain_reference_on_random_characters() -> None
             chars.append(
                 (text, x, top, x + rng.uniform(2, 6), top + 10, rng.random() > 0.1, rng.random() < 0.15)
             )
-        want = _reference_words(chars)
-        got = words_from_chars(chars, 1)
-        assert [(w.text, w.x0, w.top, w.x1, w.bottom) for w in got] == want
-        assert word_texts(chars) == [w[0] for w in want]
-        dicts = Surface((0.0, 0.0, 300.0, 300.0), chars, []).extract_words()
-        assert [(d["text"], d["x0"], d["top"], d["x1"], d["bottom"]) for d in dicts] == want
+        # As drawn (a tenth turned), and all upright: a page without turned text is grouped
+        # in one pass over each line, which must give the same words.
+        for variant in (chars, [(*c[:5], True, c[6]) for c in chars]):
+            want = _reference_words(variant)
+            got = words_from_chars(variant, 1)
+            assert [(w.text, w.x0, w.top, w.x1, w.bottom) for w in got] == want
+            assert word_texts(variant) == [w[0] for w in want]
+            dicts = Surface((0.0, 0.0, 300.0, 300.0), variant, []).extract_words()
+            assert [(d["text"], d["x0"], d["top"], d["x1"], d["bottom"]) for d in dicts] == want
 
 
 def test_unchecked_pdfium_calls_read_what_the_declared_ones_read(shared_data: Path) -> None:
