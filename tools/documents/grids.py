@@ -172,6 +172,60 @@ def _cells(intersections: Intersections) -> list[Bbox]:
     """pdfplumber's ``intersections_to_cells``, same cells in the same order, with the points
     below and to the right of each one looked up by column and row instead of scanned: its scan
     is quadratic in the intersections, and a text-aligned table has hundreds."""
+    points = sorted(intersections)
+    by_x: dict[float, list[Point]] = {}
+    by_y: dict[float, list[Point]] = {}
+    place: dict[Point, tuple[int, int]] = {}  # the point's index in its column and in its row
+    for point in points:  # sorted by x then y: each list keeps that order
+        column, row = by_x.setdefault(point[0], []), by_y.setdefault(point[1], [])
+        place[point] = (len(column), len(row))
+        column.append(point)
+        row.append(point)
+    if _lattice(intersections):
+        # Every pair of points in a column connects, and every pair in a row: the cell is the
+        # nearest corner that exists (pdfplumber's tests below, each one answered true).
+        cells: list[Bbox] = []
+        for point in points:
+            rights = by_y[point[1]][place[point][1] + 1 :]
+            corner = next(
+                (
+                    (right[0], below[1])
+                    for below in by_x[point[0]][place[point][0] + 1 :]
+                    for right in rights
+                    if (right[0], below[1]) in intersections
+                ),
+                None,
+            )
+            if corner is not None:
+                cells.append((point[0], point[1], corner[0], corner[1]))
+        return cells
+    return _linked_cells(intersections, points, by_x, by_y, place)
+
+
+def _lattice(intersections: Intersections) -> bool:
+    """Whether each point lies on one vertical edge, the same for its whole column, and on one
+    horizontal edge, the same for its whole row (a text-aligned table's lines span it)."""
+    columns: dict[float, int] = {}
+    rows: dict[float, int] = {}
+    for (x, y), edges in intersections.items():
+        vertical, horizontal = edges["v"], edges["h"]
+        if len(vertical) != 1 or len(horizontal) != 1:
+            return False
+        if columns.setdefault(x, id(vertical[0])) != id(vertical[0]):
+            return False
+        if rows.setdefault(y, id(horizontal[0])) != id(horizontal[0]):
+            return False
+    return True
+
+
+def _linked_cells(
+    intersections: Intersections,
+    points: list[Point],
+    by_x: dict[float, list[Point]],
+    by_y: dict[float, list[Point]],
+    place: dict[Point, tuple[int, int]],
+) -> list[Bbox]:
+    """:func:`_cells` where points of a column or row need not connect: each link tested."""
     # Each point's vertical and horizontal edges as numbers, one per box (pdfplumber compares the
     # boxes): two points of a column connect when their vertical sets meet, two of a row their
     # horizontal ones. An edge is numbered once, however many points it passes through.
@@ -189,15 +243,6 @@ def _cells(intersections: Intersections) -> list[Bbox]:
                     n = number_of[id(edge)] = numbers.setdefault(box, len(numbers))
                 found.append(n)
             sets[point] = frozenset(found)
-    points = sorted(intersections)
-    by_x: dict[float, list[Point]] = {}
-    by_y: dict[float, list[Point]] = {}
-    place: dict[Point, tuple[int, int]] = {}  # the point's index in its column and in its row
-    for point in points:  # sorted by x then y: each list keeps that order
-        column, row = by_x.setdefault(point[0], []), by_y.setdefault(point[1], [])
-        place[point] = (len(column), len(row))
-        column.append(point)
-        row.append(point)
     cells: list[Bbox] = []
     for point in points:
         down, across = vertical[point], horizontal[point]
