@@ -185,19 +185,16 @@ def _cells(intersections: Intersections) -> list[Bbox]:
         # Every pair of points in a column connects, and every pair in a row: the cell is the
         # nearest corner that exists (pdfplumber's tests below, each one answered true).
         cells: list[Bbox] = []
-        for point in points:
-            rights = by_y[point[1]][place[point][1] + 1 :]
-            corner = next(
-                (
-                    (right[0], below[1])
-                    for below in by_x[point[0]][place[point][0] + 1 :]
-                    for right in rights
-                    if (right[0], below[1]) in intersections
-                ),
-                None,
-            )
-            if corner is not None:
-                cells.append((point[0], point[1], corner[0], corner[1]))
+        for column in by_x.values():  # in the points' order: by x, then y
+            for below_index, point in enumerate(column, start=1):
+                rights = by_y[point[1]][place[point][1] + 1 :]
+                if not rights:
+                    continue  # no corner to the right: no cell
+                for _, below_y in column[below_index:]:
+                    corner = next((r[0] for r in rights if (r[0], below_y) in intersections), None)
+                    if corner is not None:
+                        cells.append((point[0], point[1], corner, below_y))
+                        break
         return cells
     return _linked_cells(intersections, points, by_x, by_y, place)
 
@@ -284,7 +281,7 @@ def _cell_groups(cells: list[Bbox]) -> list[list[Bbox]]:
         for cell in remaining:
             x0, top, x1, bottom = cell
             cell_corners = ((x0, top), (x0, bottom), (x1, top), (x1, bottom))
-            if not current or any(c in corners for c in cell_corners):
+            if not current or not corners.isdisjoint(cell_corners):
                 corners.update(cell_corners)
                 current.append(cell)
                 added = True

@@ -185,8 +185,10 @@ def word_boxes(chars: list[Char]) -> list[tuple[str, float, float, float, float]
 
 def word_texts(chars: list[Char]) -> list[str]:
     """The texts of :func:`words_from_chars`' words, without building them (a table cell's text)."""
-    texts = [run_text(run) for run in word_runs(chars)]
-    return [text for text in texts if text.strip("\ufffd \t\n")]
+    if len(chars) == 1:
+        text = chars[0][0].translate(_LIGATURE_TABLE)
+        return [text] if text.strip("\ufffd \t\n") else []
+    return [box[0] for box in word_boxes(chars)]
 
 
 def run_text(run: list[Char]) -> str:
