@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import statistics
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -167,16 +166,20 @@ def group_lines(words: list[Word]) -> list[Line]:
     lines: list[list[Word]] = []
     tops: list[float] = []  # the last line's tops and bottoms, kept sorted for their medians
     bottoms: list[float] = []
+    top = bottom = 0.0  # their medians, updated as the line grows
     for word in ordered:
         centre = (word.top + word.bottom) / 2
+        height = word.bottom - word.top
         # Same line when the centre falls inside the line's band (skewed scans drift a little).
-        if lines and _median(tops) - 0.1 * word.height <= centre <= _median(bottoms) + 0.1 * word.height:
+        if lines and top - 0.1 * height <= centre <= bottom + 0.1 * height:
             lines[-1].append(word)
             bisect.insort(tops, word.top)
             bisect.insort(bottoms, word.bottom)
+            top, bottom = _median(tops), _median(bottoms)
             continue
         lines.append([word])
         tops, bottoms = [word.top], [word.bottom]
+        top, bottom = word.top, word.bottom
     result = []
     for line_words in lines:
         line_words.sort(key=lambda w: w.x0)
@@ -188,7 +191,7 @@ def group_lines(words: list[Word]) -> list[Line]:
 
 def split_segments(words: list[Word]) -> list[Segment]:
     """Split one line where the gap between words is wider than about two spaces' worth."""
-    height = statistics.median(w.height for w in words) or 1.0
+    height = _median(sorted([w.bottom - w.top for w in words])) or 1.0  # statistics.median
     segments = [Segment([words[0]])]
     for previous, word in itertools.pairwise(words):
         if word.x0 - previous.x1 > 1.1 * height:
