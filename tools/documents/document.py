@@ -91,6 +91,15 @@ class Document:
                 self._by_first_key.setdefault(entry[2][0], []).append(entry)
 
     @cached_property
+    def _by_any_key(self) -> dict[str, list[tuple[Line, Segment, list[str]]]]:
+        """The segments holding each key anywhere, in document order (for labels in running text)."""
+        index: dict[str, list[tuple[Line, Segment, list[str]]]] = {}
+        for entry in self._segments:
+            for key in dict.fromkeys(entry[2]):
+                index.setdefault(key, []).append(entry)
+        return index
+
+    @cached_property
     def text(self) -> str:
         return "\n".join(line.text for line in self.lines)
 
@@ -134,10 +143,8 @@ class Document:
         """
         matches: list[LabelMatch] = []
         for label in label_tokens:
-            entries = self._segments if anywhere else self._by_first_key.get(label[0], [])
-            for line, segment, keys in entries:
-                if label[0] not in keys:
-                    continue
+            index = self._by_any_key if anywhere else self._by_first_key
+            for line, segment, keys in index.get(label[0], []):
                 starts = range(len(keys)) if anywhere else range(1)
                 for start in starts:
                     if not match_tokens(keys, start, label):

@@ -69,9 +69,24 @@ def fold(text: str) -> str:
     return _fold_word(text) if len(text) <= 40 else _fold(text)
 
 
+class _Marks(dict[int, int | None]):
+    """A ``str.translate`` table that drops combining marks: each code point is looked up in
+    ``unicodedata`` the first time it is met (None: a mark, dropped; else kept as it is) and
+    remembered below U+3000 (the scripts invoices are written in, marks included), so the table
+    stays small whatever text arrives."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        if code < 0x3000:
+            self[code] = kept
+        return kept
+
+
+_MARKS = _Marks()
+
+
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return unicodedata.normalize("NFKD", text).translate(_MARKS).casefold()
 
 
 # Every word of every page is folded, and the same words recur across pages and documents.
