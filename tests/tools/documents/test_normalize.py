@@ -75,3 +75,22 @@ def test_currency_codes_and_symbols() -> None:
     assert eur is not None and eur.value == "EUR" and eur.confidence == 1.0
     assert usd is not None and usd.value == "USD" and usd.confidence < 1.0
     assert parse_currency("no money here") is None
+
+
+def test_fold_drops_exactly_the_combining_marks_on_random_text() -> None:
+    """The translate table gives what dropping each combining mark one by one gives."""
+    import random
+    import unicodedata
+
+    from tools.documents.normalize import _fold
+
+    def plain(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text)
+        return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+    rng = random.Random(3)
+    ranges = [(32, 0x250), (0x300, 0x370), (0x370, 0x3100), (0x1E00, 0x1F00), (0x10000, 0x10400)]
+    for _ in range(2000):
+        text = "".join(chr(rng.randrange(*rng.choice(ranges))) for _ in range(rng.randrange(0, 40)))
+        assert _fold(text) == plain(text)
+    assert _fold("Empfänger Straße ÉTÉ") == "empfanger strasse ete"
