@@ -87,7 +87,11 @@ class _Tree:
     def __init__(self, root: Element) -> None:
         self.root = root
         self.parents: dict[int, Element] = {}
+        # Every element by its local name, in document order: a path's first step is looked up
+        # here instead of walking the whole tree for each field.
+        self.named: dict[str, list[Element]] = {}
         for parent in root.iter():
+            self.named.setdefault(_local(parent.tag), []).append(parent)
             for child in parent:
                 self.parents[id(child)] = parent
 
@@ -109,11 +113,13 @@ class _Tree:
 
     def find_all(self, *path: str, start: Element | None = None) -> Iterator[Element]:
         """Descendants matching the local-name ``path``; the first step may sit at any depth."""
-        base = start if start is not None else self.root
-        for first in base.iter():
-            if _local(first.tag) != path[0]:
-                continue
-            yield from self._walk(first, path[1:])
+        if start is None:
+            for first in self.named.get(path[0], []):
+                yield from self._walk(first, path[1:])
+            return
+        for first in start.iter():
+            if _local(first.tag) == path[0]:
+                yield from self._walk(first, path[1:])
 
     def _walk(self, element: Element, rest: tuple[str, ...]) -> Iterator[Element]:
         if not rest:
