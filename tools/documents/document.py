@@ -99,6 +99,16 @@ class Document:
                 index.setdefault(key, []).append(entry)
         return index
 
+    def line_with(self, word: Word) -> int | None:
+        """The index of the first line holding a word equal to ``word`` (``word in line.words``),
+        comparing whole words only where the texts agree: a word's equality compares every field."""
+        text = word.text
+        for index, line in enumerate(self.lines):
+            for candidate in line.words:
+                if candidate.text == text and candidate == word:
+                    return index
+        return None
+
     @cached_property
     def text(self) -> str:
         return "\n".join(line.text for line in self.lines)

@@ -90,7 +90,8 @@ def _currency(doc: Document, found: dict[str, Hit]) -> Hit | None:
     total = found.get("total_amount")
     if total is not None and total.words:
         anchor = total.words[0]
-        line = next((ln for ln in doc.lines if anchor in ln.words), None)
+        index = doc.line_with(anchor)
+        line = doc.lines[index] if index is not None else None
         if line is not None:
             parsed = parse_currency(line.text)
             if parsed is not None:

@@ -21,7 +21,7 @@ def column_total(doc: Document, hit: Hit) -> Hit:
         return hit
     anchor = hit.words[0]
     x0, x1 = min(w.x0 for w in hit.words), max(w.x1 for w in hit.words)
-    start = next((i for i, line in enumerate(doc.lines) if anchor in line.words), None)
+    start = doc.line_with(anchor)
     if start is None:
         return hit
     values: list[tuple[Decimal, Hit]] = [(Decimal(hit.text), hit)]
