@@ -190,10 +190,14 @@ def _cells(intersections: Intersections) -> list[Bbox]:
                 rights = by_y[point[1]][place[point][1] + 1 :]
                 if not rights:
                     continue  # no corner to the right: no cell
+                found = False
                 for _, below_y in column[below_index:]:
-                    corner = next((r[0] for r in rights if (r[0], below_y) in intersections), None)
-                    if corner is not None:
-                        cells.append((point[0], point[1], corner, below_y))
+                    for right in rights:
+                        if (right[0], below_y) in intersections:
+                            cells.append((point[0], point[1], right[0], below_y))
+                            found = True
+                            break
+                    if found:
                         break
         return cells
     return _linked_cells(intersections, points, by_x, by_y, place)
@@ -208,9 +212,8 @@ def _lattice(intersections: Intersections) -> bool:
         vertical, horizontal = edges["v"], edges["h"]
         if len(vertical) != 1 or len(horizontal) != 1:
             return False
-        if columns.setdefault(x, id(vertical[0])) != id(vertical[0]):
-            return False
-        if rows.setdefault(y, id(horizontal[0])) != id(horizontal[0]):
+        v, h = id(vertical[0]), id(horizontal[0])
+        if columns.setdefault(x, v) != v or rows.setdefault(y, h) != h:
             return False
     return True
 

@@ -145,7 +145,7 @@ def word_boxes(chars: list[Char]) -> list[tuple[str, float, float, float, float]
     each line: the same words, boxes and order as measuring each run (the edges are kept by
     strict comparisons, as ``min`` and ``max`` keep the first of equals)."""
     boxes: list[tuple[str, float, float, float, float]] = []
-    if not all(c[5] for c in chars):
+    if not all(map(_UPRIGHT, chars)):
         for run in word_runs(chars):
             text = run_text(run)
             if text.strip("\ufffd \t\n"):
@@ -202,7 +202,7 @@ def word_runs(chars: list[Char]) -> Iterator[list[Char]]:
         yield list(chars)  # a table cell's lone character: its own word, whichever way it turns
         return
     upright = chars
-    if not all(c[5] for c in chars):
+    if not all(map(_UPRIGHT, chars)):
         # Turned text (a margin note) is grouped apart, as pdfplumber does: it would otherwise
         # chain every line it crosses into one.
         for run in _columns([c for c in chars if not c[5]]):
@@ -228,6 +228,7 @@ def word_runs(chars: list[Char]) -> Iterator[list[Char]]:
 
 _LEFT = itemgetter(1)
 _TOP = itemgetter(2)
+_UPRIGHT = itemgetter(5)
 
 
 def _clusters(chars: list[Char], position: Callable[[Char], float]) -> list[list[Char]]:
