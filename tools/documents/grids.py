@@ -4,12 +4,12 @@ Contract: :func:`read_grids` returns the ruled :class:`Grid` s of one page (the 
 that hold a line-item header line, tried only when the word layout shows one (a table without a
 header gives no items, so its cells are not read); :func:`text_grids` those of the ``text``
 strategy (columns from word alignment) on a page where no ruled one was found, computed only
-when asked. The finder reads a
-:class:`Surface` built from what PDFium already gave the page (its characters, and the edges of
-its painted paths, :mod:`~.vectors`), not pdfplumber's own page: pdfminer would interpret the
-content stream again, in Python, at ten to a hundred times the cost. :func:`grid_items` reads
-the grids of one strategy into :class:`ItemHit` s whose boxes are the table cells'. Choosing
-between these and the word-position reader is :func:`tools.documents.lines.find_lines`' job.
+when asked. The finder reads a :class:`Surface` built from what PDFium already gave the page (its
+characters, and the edges of its painted paths, :mod:`~.vectors`), not pdfplumber's own page:
+pdfminer would interpret the content stream again, in Python, at ten to a hundred times the cost;
+its steps after the edges are :mod:`~.finder`'s. :func:`grid_items` reads the grids of one
+strategy into :class:`ItemHit` s whose boxes are the table cells'. Choosing between these and the
+word-position reader is :func:`tools.documents.lines.find_lines`' job.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from tools.documents.document import (
     is_header_columns,
     is_table_header,
 )
+from tools.documents.finder import Bbox, find_cells, find_intersections, group_cells
 from tools.documents.items import ItemHit, cell_value, is_item
 from tools.documents.labels import CARRIED_TOKENS, HEADER_TOKENS, tokens
 from tools.documents.layout import Cell, Grid, Line, Page, Word
@@ -39,7 +40,6 @@ STRATEGIES: dict[Strategy, dict[str, Any]] = {
     # Two aligned words make a column edge: a one-invoice table has only its header and one row.
     "text": {"vertical_strategy": "text", "horizontal_strategy": "text", "min_words_vertical": 2},
 }
-Bbox = tuple[float, float, float, float]
 _TOTALS = LabelSet(HEADER_TOKENS["total_amount"])
 _CARRIED = LabelSet(CARRIED_TOKENS)
 
@@ -135,171 +135,6 @@ def _share(chars: list[Char], cells: list[Bbox | None]) -> list[list[Char]]:
     return shares
 
 
-Point = tuple[float, float]
-Intersections = dict[Point, dict[str, list[dict[str, Any]]]]
-
-
-def _intersections(edges: list[dict[str, Any]], x_tolerance: float, y_tolerance: float) -> Intersections:
-    """pdfplumber's ``edges_to_intersections``, same points, same edges in the same order, with
-    each vertical edge tested only against the horizontal ones whose top lies near its span
-    (found by bisection, then tested with pdfplumber's own comparisons) instead of all of them."""
-    from operator import itemgetter
-
-    verticals = sorted((e for e in edges if e["orientation"] == "v"), key=itemgetter("x0", "top"))
-    horizontals = sorted((e for e in edges if e["orientation"] == "h"), key=itemgetter("top", "x0"))
-    tops = [h["top"] for h in horizontals]
-    intersections: Intersections = {}
-    for v in verticals:
-        # One point of slack around the window: the test below decides, in pdfplumber's arithmetic.
-        low = bisect.bisect_left(tops, v["top"] - y_tolerance - 1)
-        high = bisect.bisect_right(tops, v["bottom"] + y_tolerance + 1)
-        for h in horizontals[low:high]:
-            if (
-                (v["top"] <= (h["top"] + y_tolerance))
-                and (v["bottom"] >= (h["top"] - y_tolerance))
-                and (v["x0"] >= (h["x0"] - x_tolerance))
-                and (v["x0"] <= (h["x1"] + x_tolerance))
-            ):
-                vertex = (v["x0"], h["top"])
-                if vertex not in intersections:
-                    intersections[vertex] = {"v": [], "h": []}
-                intersections[vertex]["v"].append(v)
-                intersections[vertex]["h"].append(h)
-    return intersections
-
-
-def _cells(intersections: Intersections) -> list[Bbox]:
-    """pdfplumber's ``intersections_to_cells``, same cells in the same order, with the points
-    below and to the right of each one looked up by column and row instead of scanned: its scan
-    is quadratic in the intersections, and a text-aligned table has hundreds."""
-    points = sorted(intersections)
-    by_x: dict[float, list[Point]] = {}
-    by_y: dict[float, list[Point]] = {}
-    place: dict[Point, tuple[int, int]] = {}  # the point's index in its column and in its row
-    for point in points:  # sorted by x then y: each list keeps that order
-        column, row = by_x.setdefault(point[0], []), by_y.setdefault(point[1], [])
-        place[point] = (len(column), len(row))
-        column.append(point)
-        row.append(point)
-    if _lattice(intersections):
-        # Every pair of points in a column connects, and every pair in a row: the cell is the
-        # nearest corner that exists (pdfplumber's tests below, each one answered true).
-        cells: list[Bbox] = []
-        for column in by_x.values():  # in the points' order: by x, then y
-            for below_index, point in enumerate(column, start=1):
-                rights = by_y[point[1]][place[point][1] + 1 :]
-                if not rights:
-                    continue  # no corner to the right: no cell
-                found = False
-                for _, below_y in column[below_index:]:
-                    for right in rights:
-                        if (right[0], below_y) in intersections:
-                            cells.append((point[0], point[1], right[0], below_y))
-                            found = True
-                            break
-                    if found:
-                        break
-        return cells
-    return _linked_cells(intersections, points, by_x, by_y, place)
-
-
-def _lattice(intersections: Intersections) -> bool:
-    """Whether each point lies on one vertical edge, the same for its whole column, and on one
-    horizontal edge, the same for its whole row (a text-aligned table's lines span it)."""
-    columns: dict[float, int] = {}
-    rows: dict[float, int] = {}
-    for (x, y), edges in intersections.items():
-        vertical, horizontal = edges["v"], edges["h"]
-        if len(vertical) != 1 or len(horizontal) != 1:
-            return False
-        v, h = id(vertical[0]), id(horizontal[0])
-        if columns.setdefault(x, v) != v or rows.setdefault(y, h) != h:
-            return False
-    return True
-
-
-def _linked_cells(
-    intersections: Intersections,
-    points: list[Point],
-    by_x: dict[float, list[Point]],
-    by_y: dict[float, list[Point]],
-    place: dict[Point, tuple[int, int]],
-) -> list[Bbox]:
-    """:func:`_cells` where points of a column or row need not connect: each link tested."""
-    # Each point's vertical and horizontal edges as numbers, one per box (pdfplumber compares the
-    # boxes): two points of a column connect when their vertical sets meet, two of a row their
-    # horizontal ones. An edge is numbered once, however many points it passes through.
-    number_of: dict[int, int] = {}  # id of an edge -> the number of its box
-    numbers: dict[tuple[float, float, float, float], int] = {}
-    vertical: dict[Point, frozenset[int]] = {}
-    horizontal: dict[Point, frozenset[int]] = {}
-    for point, edges in intersections.items():
-        for orientation, sets in (("v", vertical), ("h", horizontal)):
-            found = []
-            for edge in edges[orientation]:
-                n = number_of.get(id(edge))
-                if n is None:
-                    box = (edge["x0"], edge["top"], edge["x1"], edge["bottom"])
-                    n = number_of[id(edge)] = numbers.setdefault(box, len(numbers))
-                found.append(n)
-            sets[point] = frozenset(found)
-    cells: list[Bbox] = []
-    for point in points:
-        down, across = vertical[point], horizontal[point]
-        rights = by_y[point[1]][place[point][1] + 1 :]
-        cell: Bbox | None = None
-        for below_pt in by_x[point[0]][place[point][0] + 1 :]:
-            if down.isdisjoint(vertical[below_pt]):
-                continue
-            below_across = horizontal[below_pt]
-            for right_pt in rights:
-                if across.isdisjoint(horizontal[right_pt]):
-                    continue
-                corner = (right_pt[0], below_pt[1])
-                corner_down = vertical.get(corner)
-                if (
-                    corner_down is not None
-                    and not corner_down.isdisjoint(vertical[right_pt])
-                    and not horizontal[corner].isdisjoint(below_across)
-                ):
-                    cell = (point[0], point[1], corner[0], corner[1])
-                    break
-            if cell is not None:
-                cells.append(cell)
-                break
-    return cells
-
-
-def _cell_groups(cells: list[Bbox]) -> list[list[Bbox]]:
-    """pdfplumber's ``cells_to_tables``, same tables with their cells in the same order: sweeps
-    over the remaining cells, each adding those that share a corner with the table so far, until
-    a sweep adds none; the remaining list is rebuilt per sweep instead of removed from."""
-    remaining = list(cells)
-    corners: set[Point] = set()
-    current: list[Bbox] = []
-    tables: list[list[Bbox]] = []
-    while remaining:
-        kept: list[Bbox] = []
-        added = False
-        for cell in remaining:
-            x0, top, x1, bottom = cell
-            cell_corners = ((x0, top), (x0, bottom), (x1, top), (x1, bottom))
-            if not current or not corners.isdisjoint(cell_corners):
-                corners.update(cell_corners)
-                current.append(cell)
-                added = True
-            else:
-                kept.append(cell)
-        remaining = kept
-        if not added:
-            tables.append(current)
-            corners, current = set(), []
-    if current:
-        tables.append(current)
-    ordered = sorted(tables, key=lambda t: min((c[1], c[0]) for c in t))
-    return [t for t in ordered if len(t) > 1]
-
-
 def _tables(surface: Surface, settings: dict[str, Any]) -> list[Any]:
     """pdfplumber's ``TableFinder(surface, settings).tables`` with the functions above for its
     intersections, cells and tables."""
@@ -309,11 +144,11 @@ def _tables(surface: Surface, settings: dict[str, Any]) -> list[Any]:
     finder.page = surface  # type: ignore[assignment]
     finder.settings = TableSettings.resolve(settings)
     finder.edges = finder.get_edges()
-    finder.intersections = _intersections(
+    finder.intersections = find_intersections(
         finder.edges, finder.settings.intersection_x_tolerance, finder.settings.intersection_y_tolerance
     )
-    finder.cells = _cells(finder.intersections)
-    return [Table(surface, group) for group in _cell_groups(finder.cells)]  # type: ignore[arg-type]
+    finder.cells = find_cells(finder.intersections)
+    return [Table(surface, group) for group in group_cells(finder.cells)]  # type: ignore[arg-type]
 
 
 def _grids(surface: Surface, page: Page, strategy: Strategy) -> list[Grid]:

@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from tests.tools.documents.remittance_layouts import italian_stacked_labels, spanish_boxed
-from tools.documents.grids import STRATEGIES, Surface, _cell_groups, _cells, _intersections, _tables
+from tools.documents.finder import find_cells as _cells
+from tools.documents.finder import find_intersections as _intersections
+from tools.documents.finder import group_cells as _cell_groups
+from tools.documents.grids import STRATEGIES, Surface, _tables
 from tools.documents.pdfium import OpenPage, close_document, open_document
 from tools.documents.vectors import page_edges, shape_edges
 
