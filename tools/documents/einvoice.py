@@ -301,16 +301,21 @@ def xml_attachments(document: Any) -> list[tuple[str, bytes]]:
     :data:`MAX_ATTACHMENT_BYTES` each: what :func:`einvoice_of` chooses from. The PDF reader
     collects them while it has the document open (``read_pdf(..., attachments=[])``), so a PDF
     is not opened a second time to look for its e-invoice."""
+    import pypdfium2
+
     from tools.documents import pdfium
 
     candidates: list[tuple[str, bytes]] = []
     with pdfium._LOCK:
         for index in range(document.count_attachments()):
-            attachment = document.get_attachment(index)
-            name = str(attachment.get_name())
-            if not name.lower().endswith(".xml"):
-                continue
-            data = bytes(attachment.get_data())
+            try:
+                attachment = document.get_attachment(index)
+                name = str(attachment.get_name())
+                if not name.lower().endswith(".xml"):
+                    continue
+                data = bytes(attachment.get_data())
+            except pypdfium2.PdfiumError:
+                continue  # an attachment PDFium cannot read is no e-invoice; the pages still are
             if len(data) <= MAX_ATTACHMENT_BYTES:
                 candidates.append((name, data))
     return candidates
