@@ -121,18 +121,63 @@ class Calibrator:
 TREE_KEYS = ("feature", "threshold", "left", "right", "leaf", "value")
 
 
-def _check_tree(tree: dict[str, list[float]], features: int, source: str) -> None:
+def _check_tree(tree: dict[str, list[float]], features: int, source: str, what: str = "calibrator") -> None:
     """A tree whose arrays agree in length, whose features exist and whose children are later nodes
     (so walking it always ends at a leaf)."""
     if set(tree) != set(TREE_KEYS) or len({len(tree[k]) for k in TREE_KEYS}) != 1 or not tree["leaf"]:
-        raise ValidationError("malformed calibrator tree", source=source)
+        raise ValidationError(f"malformed {what} tree", source=source)
     for i, leaf in enumerate(tree["leaf"]):
         if leaf:
             continue
         if not 0 <= int(tree["feature"][i]) < features or not all(
             i < int(tree[k][i]) < len(tree["leaf"]) for k in ("left", "right")
         ):
-            raise ValidationError("malformed calibrator tree", source=source)
+            raise ValidationError(f"malformed {what} tree", source=source)
+
+
+check_tree = _check_tree  # the same check for other tree artefacts (tools/retrieval/rerank.py)
+
+
+class Forest:
+    """Trees in the node-array form above, packed once into padded arrays so that every tree and
+    every row is walked together: one numpy step per tree level instead of one per tree (scoring
+    20 rows through 100 trees costs tens of microseconds, not milliseconds). Same values as summing
+    :func:`_tree_values` over the trees."""
+
+    def __init__(self, trees: list[dict[str, list[float]]]) -> None:
+        count, width = len(trees), max((len(t["leaf"]) for t in trees), default=1)
+        self.feature = np.zeros((count, width), dtype=np.int64)
+        self.threshold = np.zeros((count, width))
+        self.left = np.zeros((count, width), dtype=np.int64)
+        self.right = np.zeros((count, width), dtype=np.int64)
+        self.leaf = np.ones((count, width), dtype=bool)
+        self.value = np.zeros((count, width))
+        for t, tree in enumerate(trees):
+            n = len(tree["leaf"])
+            self.feature[t, :n] = tree["feature"]
+            self.threshold[t, :n] = tree["threshold"]
+            self.left[t, :n] = tree["left"]
+            self.right[t, :n] = tree["right"]
+            self.leaf[t, :n] = np.asarray(tree["leaf"], dtype=bool)
+            self.value[t, :n] = tree["value"]
+
+    def values(self, matrix: np.ndarray) -> np.ndarray:
+        """The summed leaf values each row of ``matrix`` reaches (0 for no trees)."""
+        count, rows = self.feature.shape[0], len(matrix)
+        if not count or not rows:
+            return np.zeros(rows)
+        tree = np.arange(count)[:, None]
+        row = np.arange(rows)[None, :]
+        node = np.zeros((count, rows), dtype=np.int64)
+        while True:
+            going = ~self.leaf[tree, node]
+            if not going.any():
+                break
+            x = matrix[row, self.feature[tree, node]]
+            step = np.where(x <= self.threshold[tree, node], self.left[tree, node], self.right[tree, node])
+            node = np.where(going, step, node)
+        out: np.ndarray = self.value[tree, node].sum(axis=0)
+        return out
 
 
 def _tree_values(tree: dict[str, list[float]], matrix: np.ndarray) -> np.ndarray:

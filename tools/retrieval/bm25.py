@@ -137,6 +137,15 @@ class BM25Index:
         match = process.extractOne(token, self._terms, scorer=Levenshtein.distance, score_cutoff=max_edits)
         return str(match[0]) if match else None
 
+    def idf(self, token: str) -> float:
+        """The idf of a query token as scoring uses it (after typo resolution; 0 when unknown)."""
+        term = self.resolve(token)
+        if term is None:
+            return 0.0
+        term_id = self.vocabulary[term]
+        df = int(self._offsets[term_id + 1] - self._offsets[term_id])
+        return math.log(1.0 + (self.size - df + 0.5) / (df + 0.5))
+
     def scores(self, tokens: Sequence[str], extra: Mapping[str, float] | None = None) -> NDArray[np.float32]:
         """BM25 score of every document for the query ``tokens`` (zeros where no term matches).
 
