@@ -17,10 +17,10 @@ Usage: .venv/bin/python benchmarks/retrieval.py [--queries 100] [--scale 200000]
    query latency of each (the promoted model must be no slower than the base one).
    ``--challenger N`` adds registered version N (trained, not necessarily promoted) to the same run.
 5. ``--rerank``: the learned re-ranker of the fused candidates (tools/retrieval/rerank.py) for the
-   base model: fitted on the tuning half (grouped cross-validation there chooses its settings:
-   evals/rerank_fit.py; the CV table is printed) and written where the search loads it, unless
-   ``--rerank-reuse`` takes the one already there. Then the held-out half is scored without and
-   with it, and hybrid query latency measured in the same run, alternating query by query.
+   active model: fitted on the tuning half (grouped cross-validation there chooses its settings:
+   evals/rerank_fit.py; the CV table is printed) and written as the challenger (not served), or
+   with ``--rerank-reuse`` the one serving. Then the held-out half is scored without and with it,
+   and hybrid query latency measured in the same run, alternating query by query.
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ def bench_rerank(texts: list[str], reuse: bool = False) -> dict[str, object]:
     """Fusion alone against fusion + re-ranker: held-out metrics and latency, same run, same index."""
     from evals.rerank_fit import fit_tuning
     from evals.retrieval_eval import evaluate, load_questions, split_of
-    from tools.retrieval.rerank import Reranker, reranker_for, reranker_path
+    from tools.retrieval.rerank import Reranker, challenger_path, reranker_for, reranker_path
     from tools.retrieval.search import open_search
 
     dataset = ROOT / "evals" / "datasets" / "retrieval.jsonl"
@@ -226,7 +226,8 @@ def bench_rerank(texts: list[str], reuse: bool = False) -> dict[str, object]:
         if fitted is None:
             print("cross-validation keeps the fusion alone: no re-ranker written", flush=True)
             return out
-        model = Reranker.load(fitted.save(path))  # what serving will read
+        # beside the serving file: only `repairdesk model train reranker`'s gate makes one serve
+        model = Reranker.load(fitted.save(challenger_path(search.model_name)))
     out["meta"] = model.meta
     held: dict[str, object] = {}
     for label, reranker in (("fusion", None), ("reranked", model)):

@@ -29,6 +29,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -93,8 +94,8 @@ def collect(
         dense = search.dense_candidates(q["question"], depth)
         bm25 = search.bm25_list(q["question"], depth)
         fused = search.fused_candidates(q["question"], *bm25, *dense)
-        gold = [tuple(g) for g in q["gold"]]
-        out.append(Query(q["id"], q["question"], gold, fused, group=gold[0][0], source=source))  # type: ignore[arg-type]
+        gold = [(str(d), str(s)) for d, s in q["gold"]]
+        out.append(Query(q["id"], q["question"], gold, fused, group=gold[0][0], source=source))
     return out
 
 
@@ -163,7 +164,7 @@ def fit_model(
     if spec.get("pairwise"):
         # RankNet-style pairs: (relevant - irrelevant) of one question is a positive example, its
         # negation a negative one; no intercept, so the score only orders within a question.
-        diffs = []
+        diffs: list[np.ndarray] = []
         start = 0
         for ids, _ in parts:
             labels, rows = y[start : start + len(ids)], z[start : start + len(ids)]
@@ -272,3 +273,35 @@ def fit_tuning(
         "grouped_by": "first gold procedure",
     }
     return model, table
+
+
+def train_and_gate(search: ProcedureSearch, dataset: Path, *, folds: int = FOLDS) -> dict[str, Any]:
+    """``repairdesk model train reranker``: fit on the tuning half (above), write the challenger
+    beside the serving path, then let the retriever gate (evals/retrieval_eval.py ``model_gate``:
+    same held-out questions, paired bootstrap intervals) compare fusion alone (champion) with fusion
+    + the challenger. Only a pass writes it where the search loads it. The held-out half chooses
+    nothing here but that pass or fail, as for every model the gate judges."""
+    from evals.retrieval_eval import evaluate, load_questions, model_gate, split_of
+    from tools.retrieval.rerank import challenger_path, reranker_path
+
+    tuning = [q for q in load_questions(dataset) if split_of(q["id"]) == "tuning"]
+    model, table = fit_tuning(search, tuning, folds=folds)
+    out: dict[str, Any] = {"cv": table, "written": None, "gate": None}
+    if model is None:
+        return out
+    path = model.save(challenger_path(search.model_name))
+    out["challenger"] = str(path)
+    out["meta"] = model.meta
+    previous = search.reranker
+    try:
+        search.reranker = None
+        champion = evaluate(dataset, search, modes=("dense", "hybrid"))
+        search.reranker = Reranker.load(path)
+        challenger = evaluate(dataset, search, modes=("dense", "hybrid"))
+    finally:
+        search.reranker = previous
+    gate = model_gate(champion, challenger)
+    out["gate"] = gate
+    if gate["passed"]:
+        out["written"] = str(model.save(reranker_path(search.model_name)))
+    return out

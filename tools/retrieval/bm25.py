@@ -138,11 +138,10 @@ class BM25Index:
         return str(match[0]) if match else None
 
     def idf(self, token: str) -> float:
-        """The idf of a query token as scoring uses it (after typo resolution; 0 when unknown)."""
-        term = self.resolve(token)
-        if term is None:
+        """The idf of a vocabulary word (0 for a word not in the vocabulary: no typo search)."""
+        term_id = self.vocabulary.get(token)
+        if term_id is None:
             return 0.0
-        term_id = self.vocabulary[term]
         df = int(self._offsets[term_id + 1] - self._offsets[term_id])
         return math.log(1.0 + (self.size - df + 0.5) / (df + 0.5))
 

@@ -27,7 +27,9 @@ Contract:
   which of its sections), and reports at each position the fused score that position had, so hit
   scores keep their scale for the confidence calibrator and never increase down the list.
 - Where it lives: ``$REPAIRDESK_DATA_DIR/models/reranker/<slug of the embedder name>.json``
-  (:func:`reranker_path`); no file, the fusion alone ranks.
+  (:func:`reranker_path`); no file, the fusion alone ranks. ``repairdesk model train reranker``
+  writes a fit to ``<slug>.challenger.json`` and copies it there only when the retriever gate
+  passes it; ``repairdesk model rollback reranker`` removes the serving file.
 """
 
 from __future__ import annotations
@@ -183,8 +185,8 @@ def candidate_features(
     if not ids:
         return ids, matrix
     terms = sorted(set(tokenize(fused.query)))
-    idf = np.array([bm25.idf(t) for t in terms])
-    idf_total = float(idf.sum()) or 1.0
+    idf = [bm25.idf(t) for t in terms]
+    idf_total = sum(idf) or 1.0
     top = fused.scores[ids[0]] or 1.0
     best_bm25 = max((s for _, s in fused.bm25.values()), default=1.0) or 1.0
     best_cos = max((s for _, s in fused.dense.values()), default=0.0)
@@ -203,8 +205,8 @@ def candidate_features(
     named, types = set(fused.named), set(fused.types)
 
     def cover(tokens: frozenset[str]) -> tuple[float, float]:
-        hit = np.array([t in tokens for t in terms], dtype=bool)
-        return (float(hit.mean()) if terms else 0.0, float(idf[hit].sum()) / idf_total)
+        found = [w for t, w in zip(terms, idf, strict=True) if t in tokens]
+        return (len(found) / len(terms) if terms else 0.0, sum(found) / idf_total)
 
     for row, i in enumerate(ids):
         chunk, profile = chunks[i], profiles[i]
@@ -352,6 +354,12 @@ def reranker_path(embedder: str) -> Path:
     """Where the reranker fitted for ``embedder`` lives (one per embedding model)."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", embedder).strip("-") or "model"
     return config.data_dir() / "models" / "reranker" / f"{slug}.json"
+
+
+def challenger_path(embedder: str) -> Path:
+    """Where a freshly fitted reranker waits for the gate (never loaded by the search)."""
+    path = reranker_path(embedder)
+    return path.with_name(path.stem + ".challenger.json")
 
 
 def reranker_for(embedder: str, weights: FusionWeights, path: Path | None = None) -> Reranker | None:

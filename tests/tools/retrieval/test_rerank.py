@@ -45,7 +45,8 @@ def _section(section: str, heading: str, text: str) -> Chunk:
 
 CHUNKS = [
     _section(
-        "1", "Purpose and scope",
+        "1",
+        "Purpose and scope",
         "A closed account, a replacement account for the closed account, and when a replacement is "
         "allowed: the closed account cases this procedure covers.",
     ),
@@ -75,7 +76,7 @@ def _linear(feature: str, weight: float = 5.0) -> Reranker:
 
 def _trees(feature: str) -> Reranker:
     """One tree: a candidate whose ``feature`` is above 0.5 scores 2, others -1."""
-    tree = {
+    tree: dict[str, list[float]] = {
         "feature": [FEATURES.index(feature), 0, 0], "threshold": [0.5, 0.0, 0.0], "left": [1, 0, 0],
         "right": [2, 0, 0], "leaf": [0, 1, 1], "value": [0.0, -1.0, 2.0],
     }  # fmt: skip
@@ -177,3 +178,30 @@ def test_forest_equals_tree_by_tree_sum() -> None:
     rows = rng.normal(size=(50, 4))
     expected = sum(_tree_values(tree, rows) for tree in trees)
     assert np.allclose(Forest(trees).values(rows), expected)
+
+
+def test_cross_validation_keeps_the_fusion_unless_a_setting_beats_it() -> None:
+    from evals.rerank_fit import choose
+
+    fusion = {"setting": "fusion", "recall@1": 0.70, "recall@5": 0.97, "mrr": 0.80}
+    worse = {"setting": {"model": "a"}, "recall@1": 0.69, "recall@5": 0.99, "mrr": 0.80}
+    loses_recall = {"setting": {"model": "b"}, "recall@1": 0.80, "recall@5": 0.96, "mrr": 0.88}
+    better = {"setting": {"model": "c"}, "recall@1": 0.72, "recall@5": 0.97, "mrr": 0.81}
+    assert choose([fusion, worse, loses_recall]) is None
+    assert choose([fusion, worse, loses_recall, better]) == {"model": "c"}
+
+
+def test_fitted_reranker_round_trips_and_scores_alike(tmp_path: Path) -> None:
+    """A model fitted by evals/rerank_fit.py on the tiny corpus saves, loads and ranks the same."""
+    from evals.rerank_fit import collect, fit_model
+
+    search = _search()
+    gold = [{"id": "q1", "question": QUERY, "gold": [("SOP-X", "3.2")]}]
+    gold.append({"id": "q2", "question": "closed account principles", "gold": [("SOP-X", "2")]})
+    queries = collect(search, gold)
+    for name in ("gbt-50x7", "linear-c1", "pairwise-c1"):
+        model = fit_model(search, queries, {"model": name, "depth": 10})
+        loaded = Reranker.load(model.save(tmp_path / f"{name}.json"))
+        _, matrix = queries[0].features(search, 10)
+        assert np.allclose(loaded.score(matrix), model.score(matrix))
+        assert loaded.features == list(FEATURES) and loaded.embedder == MODEL
