@@ -146,6 +146,9 @@ def promote(
     if name == "calibrator":
         _promote_calibrator(version, limit or None, as_json)
         return
+    if name == "reranker":
+        fail(name, "`repairdesk model train reranker` gates it and serves it on a pass")
+        raise typer.Exit(1)
     try:
         result = run_promote(version, questions=questions, corpus=corpus)
     except RepairDeskError as exc:

@@ -205,3 +205,21 @@ def test_fitted_reranker_round_trips_and_scores_alike(tmp_path: Path) -> None:
         _, matrix = queries[0].features(search, 10)
         assert np.allclose(loaded.score(matrix), model.score(matrix))
         assert loaded.features == list(FEATURES) and loaded.embedder == MODEL
+
+
+def test_reranker_cli_promote_is_the_trainers_gate_and_rollback_removes_it(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli.main import cli as app
+    from tools.retrieval.minilm import MODEL_NAME
+
+    monkeypatch.setenv("REPAIRDESK_DATA_DIR", str(data_dir))  # what the CLI configures itself from
+    runner = CliRunner()
+    refused = runner.invoke(app, ["model", "promote", "reranker"])
+    assert refused.exit_code == 1 and "gates it" in refused.stderr
+    assert runner.invoke(app, ["model", "rollback", "reranker"]).exit_code == 1  # none serving
+    path = _linear("heading_cover").save(reranker_path(MODEL_NAME))
+    removed = runner.invoke(app, ["model", "rollback", "reranker"])
+    assert removed.exit_code == 0 and not path.exists()
