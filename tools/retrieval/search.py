@@ -385,9 +385,23 @@ def open_search(index_dir: Path | None = None, *, embedder: Embedder | None = No
 FOLLOW_CHECK_SECONDS = 2.0
 
 
+def serving_stamp() -> tuple[object, object]:
+    """What decides which search serves: the retriever pointer's stamp and the stamp of the
+    re-ranker file of the model it names (``repairdesk model train|rollback reranker``)."""
+    from tools.retrieval.active_model import active_model_name, pointer_stamp
+    from tools.retrieval.rerank import reranker_path
+
+    try:
+        stat = reranker_path(active_model_name()).stat()
+        reranker: object = (stat.st_mtime_ns, stat.st_size)
+    except (OSError, ValidationError):
+        reranker = None  # none served (or a pointer that cannot be read: the old search stays)
+    return pointer_stamp(), reranker
+
+
 class FollowingSearch:
     """The active retriever's search, re-opened when ``repairdesk model promote|rollback`` moves the
-    pointer (tools/retrieval/active_model.py).
+    pointer (tools/retrieval/active_model.py) or a re-ranker starts or stops serving.
 
     Why a stamp and not a watch: one ``stat`` of the pointer at most every ``check_seconds``
     costs microseconds and needs no thread. The new search is opened before the swap, outside the
@@ -405,14 +419,12 @@ class FollowingSearch:
     ) -> None:
         import time
 
-        from tools.retrieval.active_model import pointer_stamp
-
         self._opener = opener or open_search
-        self._stamp_of = pointer_stamp
+        self._stamp_of = serving_stamp
         self._clock = clock or time.monotonic
         self.check_seconds = check_seconds
         self._swap_lock = threading.Lock()
-        self._stamp = pointer_stamp()
+        self._stamp = serving_stamp()
         self._current = self._opener()
         self._checked_at = self._clock()
         self.reloads = 0
