@@ -16,6 +16,11 @@ Usage: .venv/bin/python benchmarks/retrieval.py [--queries 100] [--scale 200000]
    (dense recall@5 >= 0.90; hybrid recall@1 >= 0.75, MRR >= 0.85, recall@5 >= 0.97), and hybrid
    query latency of each (the promoted model must be no slower than the base one).
    ``--challenger N`` adds registered version N (trained, not necessarily promoted) to the same run.
+5. ``--rerank``: the learned re-ranker of the fused candidates (tools/retrieval/rerank.py) for the
+   active model: fitted on the tuning half (grouped cross-validation there chooses its settings:
+   evals/rerank_fit.py; the CV table is printed) and written as the challenger (not served), or
+   with ``--rerank-reuse`` the one serving. Then the held-out half is scored without and with it,
+   and hybrid query latency measured in the same run, alternating query by query.
 """
 
 from __future__ import annotations
@@ -194,6 +199,67 @@ def bench_models(texts: list[str], challenger: int | None = None) -> dict[str, o
     return out
 
 
+def bench_rerank(texts: list[str], reuse: bool = False) -> dict[str, object]:
+    """Fusion alone against fusion + re-ranker: held-out metrics and latency, same run, same index."""
+    from evals.rerank_fit import fit_tuning
+    from evals.retrieval_eval import evaluate, load_questions, split_of
+    from tools.retrieval.rerank import Reranker, challenger_path, reranker_for, reranker_path
+    from tools.retrieval.search import open_search
+
+    dataset = ROOT / "evals" / "datasets" / "retrieval.jsonl"
+    search = open_search()
+    path = reranker_path(search.model_name)
+    out: dict[str, object] = {"path": str(path)}
+    if reuse:
+        model = reranker_for(search.model_name, search.weights)
+        if model is None:
+            raise SystemExit(f"no usable reranker at {path}: run without --rerank-reuse")
+    else:
+        tuning = [q for q in load_questions(dataset) if split_of(q["id"]) == "tuning"]
+        started = time.process_time()
+        fitted, table = fit_tuning(search, tuning)
+        out["fit_cpu_s"] = round(time.process_time() - started, 1)
+        out["cv"] = table
+        for row in table:
+            figures = " ".join(f"{k} {row[k]:.3f}" for k in ("recall@1", "recall@5", "mrr"))
+            print("cv (tuning half)", json.dumps(row["setting"]), figures, flush=True)
+        if fitted is None:
+            print("cross-validation keeps the fusion alone: no re-ranker written", flush=True)
+            return out
+        # beside the serving file: only `repairdesk model train reranker`'s gate makes one serve
+        model = Reranker.load(fitted.save(challenger_path(search.model_name)))
+    out["meta"] = model.meta
+    held: dict[str, object] = {}
+    for label, reranker in (("fusion", None), ("reranked", model)):
+        search.reranker = reranker
+        part = evaluate(dataset, search, modes=("hybrid",))["splits"]["held-out"]
+        held[label] = {k: round(v, 3) for k, v in part["modes"]["hybrid"].items()}
+    out["held_out"] = held
+    # latency: the two rankers alternate query by query, so the machine's load hits both alike
+    run = search.search
+    run(texts[0], k=5)
+    wall: dict[str, list[float]] = {"fusion": [], "reranked": []}
+    cpu: dict[str, list[float]] = {"fusion": [], "reranked": []}
+    for text in texts:
+        for label, reranker in (("fusion", None), ("reranked", model)):
+            search.reranker = reranker
+            started, started_cpu = time.perf_counter(), time.process_time()
+            run(text, k=5)
+            wall[label].append((time.perf_counter() - started) * 1000)
+            cpu[label].append((time.process_time() - started_cpu) * 1000)
+    out["latency"] = {
+        label: {
+            "queries": len(texts),
+            "p50_ms": round(statistics.median(wall[label]), 2),
+            "p99_ms": round(percentile(wall[label], 99), 2),
+            "cpu_p50_ms": round(statistics.median(cpu[label]), 2),
+        }
+        for label in wall
+    }
+    search.reranker = model
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -205,6 +271,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "retrieval.json")
     parser.add_argument("--models", action="store_true", help="base against the promoted retriever")
     parser.add_argument("--challenger", type=int, help="with --models: also this registered version")
+    parser.add_argument("--rerank", action="store_true", help="fit the re-ranker; fusion vs re-ranked")
+    parser.add_argument("--rerank-reuse", action="store_true", help="with --rerank: use the one fitted")
     args = parser.parse_args()
 
     import faiss
@@ -229,6 +297,12 @@ def main() -> int:
         results["models"] = models
         for label, figures in models.items():
             print(label, json.dumps(figures), flush=True)
+    if args.rerank:
+        rerank = bench_rerank(texts, reuse=args.rerank_reuse)
+        results["rerank"] = rerank
+        for key in ("meta", "held_out", "latency"):
+            if key in rerank:
+                print("rerank", key, json.dumps(rerank[key]), flush=True)
     if args.scale:
         results["scale"] = bench_scale(args.scale, texts)
         print("scale", results["scale"], flush=True)

@@ -318,6 +318,9 @@ def tune_fusion(
 
     grid = grid or FUSION_GRID
     original = search.weights
+    # a re-ranker is fitted over one set of fusion weights: the grid judges the fusion alone
+    reranker = getattr(search, "reranker", None)
+    search.reranker = None
     table: list[dict[str, Any]] = []
     try:
         for values in itertools.product(*grid.values()):
@@ -335,6 +338,7 @@ def tune_fusion(
             table.append({**point, **{k: v / n for k, v in sums.items()}})
     finally:
         search.weights = original
+        search.reranker = reranker
     best = max(table, key=lambda r: (round(r["recall@5"], 6), round(r["mrr"], 6), round(r["recall@1"], 6)))
     return {k: float(best[k]) for k in grid}, table
 

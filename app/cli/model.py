@@ -18,7 +18,7 @@ from app.cli.output import emit_json, fail
 
 app = typer.Typer(no_args_is_help=True)
 
-TRAINABLE = ("retriever", "calibrator")
+TRAINABLE = ("retriever", "calibrator", "reranker")
 SHOWN_METRICS = (
     "heldout.dense.recall_at_5",
     "heldout.hybrid.recall_at_1",
@@ -59,7 +59,7 @@ def list_models(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
 
 @app.command("train")
 def train(
-    name: Annotated[str, typer.Argument(help="Model to train: retriever or calibrator.")],
+    name: Annotated[str, typer.Argument(help="Model to train: retriever, calibrator or reranker.")],
     method: Annotated[str, typer.Option(help="full or lora (peft).")] = "full",
     epochs: Annotated[int, typer.Option(min=1)] = 2,
     max_steps: Annotated[int, typer.Option(min=0, help="Stop after N steps (0: all epochs).")] = 0,
@@ -94,6 +94,9 @@ def train(
     _require_trainable(name)
     if name == "calibrator":
         _train_calibrator(limit or None, as_json)
+        return
+    if name == "reranker":
+        _train_reranker(questions, as_json)
         return
     if method not in ("full", "lora"):
         fail("--method", "must be full or lora")
@@ -143,6 +146,9 @@ def promote(
     if name == "calibrator":
         _promote_calibrator(version, limit or None, as_json)
         return
+    if name == "reranker":
+        fail(name, "`repairdesk model train reranker` gates it and serves it on a pass")
+        raise typer.Exit(1)
     try:
         result = run_promote(version, questions=questions, corpus=corpus)
     except RepairDeskError as exc:
@@ -176,6 +182,9 @@ def rollback(
             from app.cli.retriever_models import rollback as run_rollback
 
             info = run_rollback(corpus=corpus)
+        elif name == "reranker":
+            _rollback_reranker()
+            return
         elif name == "calibrator":
             from app.cli.calibrator_models import rollback as rollback_calibrator
 
@@ -186,6 +195,58 @@ def rollback(
         fail(exc.source or name, exc.reason)
         raise typer.Exit(1) from None
     typer.echo(f"{name} v{info.version} is the champion again")
+
+
+def _train_reranker(questions: Path | None, as_json: bool) -> None:
+    """Fit the re-ranker of the active retriever's fused candidates on the tuning half (grouped CV
+    picks the setting), gate it on the held-out half against the fusion alone, serve it on a pass
+    (tools/retrieval/rerank.py, evals/rerank_fit.py). Exit 1 when the gate refuses."""
+    from evals.rerank_fit import train_and_gate
+    from evals.retrieval_eval import format_gate
+    from tools.config import REPO_ROOT
+    from tools.errors import RepairDeskError
+    from tools.retrieval.search import open_search
+
+    dataset = questions or REPO_ROOT / "evals" / "datasets" / "retrieval.jsonl"
+    try:
+        result = train_and_gate(open_search(), dataset)
+    except RepairDeskError as exc:
+        fail(exc.source or "reranker", exc.reason)
+        raise typer.Exit(1) from None
+    if as_json:
+        emit_json(result)
+    else:
+        base = result["cv"][0]
+        typer.echo(
+            f"cv on the tuning half: fusion recall@1 {base['recall@1']:.3f} MRR {base['mrr']:.3f} "
+            f"recall@5 {base['recall@5']:.3f}"
+        )
+        if result["gate"] is None:
+            typer.echo("no setting beats the fusion in cross-validation: nothing written")
+        else:
+            cv = result["meta"]["cv"]
+            typer.echo(
+                f"chosen {result['meta']['setting']}: cv recall@1 {cv['recall@1']:.3f} MRR {cv['mrr']:.3f} "
+                f"recall@5 {cv['recall@5']:.3f}; challenger {result['challenger']}"
+            )
+            typer.echo(format_gate(result["gate"]))
+    if result["gate"] is not None and not result["gate"]["passed"]:
+        fail("reranker", "gate refused: the fusion alone keeps serving")
+        raise typer.Exit(1)
+    if result["written"] and not as_json:
+        typer.echo(f"serving {result['written']}")
+
+
+def _rollback_reranker() -> None:
+    from tools.retrieval.active_model import active_model_name
+    from tools.retrieval.rerank import reranker_path
+
+    path = reranker_path(active_model_name())
+    if not path.is_file():
+        fail("reranker", f"none serving ({path})")
+        raise typer.Exit(1)
+    path.unlink()
+    typer.echo(f"reranker removed ({path}): the fusion alone ranks")
 
 
 def _train_calibrator(limit: int | None, as_json: bool) -> None:

@@ -121,18 +121,68 @@ class Calibrator:
 TREE_KEYS = ("feature", "threshold", "left", "right", "leaf", "value")
 
 
-def _check_tree(tree: dict[str, list[float]], features: int, source: str) -> None:
+def _check_tree(tree: dict[str, list[float]], features: int, source: str, what: str = "calibrator") -> None:
     """A tree whose arrays agree in length, whose features exist and whose children are later nodes
     (so walking it always ends at a leaf)."""
     if set(tree) != set(TREE_KEYS) or len({len(tree[k]) for k in TREE_KEYS}) != 1 or not tree["leaf"]:
-        raise ValidationError("malformed calibrator tree", source=source)
+        raise ValidationError(f"malformed {what} tree", source=source)
     for i, leaf in enumerate(tree["leaf"]):
         if leaf:
             continue
         if not 0 <= int(tree["feature"][i]) < features or not all(
             i < int(tree[k][i]) < len(tree["leaf"]) for k in ("left", "right")
         ):
-            raise ValidationError("malformed calibrator tree", source=source)
+            raise ValidationError(f"malformed {what} tree", source=source)
+
+
+check_tree = _check_tree  # the same check for other tree artefacts (tools/retrieval/rerank.py)
+
+
+class Forest:
+    """Trees in the node-array form above, packed once into flat arrays (node ``j`` of tree ``t`` is
+    ``t * width + j``) so that every tree and every row is walked together: one numpy step per tree
+    level instead of one per tree (scoring 20 rows through 100 trees costs tens of microseconds,
+    not milliseconds). Same values as summing :func:`_tree_values` over the trees."""
+
+    def __init__(self, trees: list[dict[str, list[float]]]) -> None:
+        self.count = len(trees)
+        width = max((len(t["leaf"]) for t in trees), default=1)
+        size = self.count * width
+        self.feature = np.zeros(size, dtype=np.int64)
+        self.threshold = np.zeros(size)
+        self.left = np.zeros(size, dtype=np.int64)
+        self.right = np.zeros(size, dtype=np.int64)
+        self.leaf = np.ones(size, dtype=bool)
+        self.value = np.zeros(size)
+        for t, tree in enumerate(trees):
+            start, n = t * width, len(tree["leaf"])
+            block = slice(start, start + n)
+            self.feature[block] = tree["feature"]
+            self.threshold[block] = tree["threshold"]
+            self.left[block] = np.asarray(tree["left"], dtype=np.int64) + start
+            self.right[block] = np.asarray(tree["right"], dtype=np.int64) + start
+            self.leaf[block] = np.asarray(tree["leaf"], dtype=bool)
+            self.value[block] = tree["value"]
+        self.roots = np.arange(self.count, dtype=np.int64) * width
+
+    def values(self, matrix: np.ndarray) -> np.ndarray:
+        """The summed leaf values each row of ``matrix`` reaches (0 for no trees)."""
+        rows = len(matrix)
+        if not self.count or not rows:
+            return np.zeros(rows)
+        node = np.repeat(self.roots, rows)  # (tree, row) pairs, tree-major
+        row = np.tile(np.arange(rows, dtype=np.int64), self.count)
+        flat = np.ascontiguousarray(matrix, dtype=float).ravel()
+        width = matrix.shape[1]
+        while True:
+            going = ~self.leaf[node]
+            if not going.any():
+                break
+            x = flat[row * width + self.feature[node]]
+            step = np.where(x <= self.threshold[node], self.left[node], self.right[node])
+            node = np.where(going, step, node)
+        out: np.ndarray = self.value[node].reshape(self.count, rows).sum(axis=0)
+        return out
 
 
 def _tree_values(tree: dict[str, list[float]], matrix: np.ndarray) -> np.ndarray:

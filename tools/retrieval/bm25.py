@@ -137,6 +137,14 @@ class BM25Index:
         match = process.extractOne(token, self._terms, scorer=Levenshtein.distance, score_cutoff=max_edits)
         return str(match[0]) if match else None
 
+    def idf(self, token: str) -> float:
+        """The idf of a vocabulary word (0 for a word not in the vocabulary: no typo search)."""
+        term_id = self.vocabulary.get(token)
+        if term_id is None:
+            return 0.0
+        df = int(self._offsets[term_id + 1] - self._offsets[term_id])
+        return math.log(1.0 + (self.size - df + 0.5) / (df + 0.5))
+
     def scores(self, tokens: Sequence[str], extra: Mapping[str, float] | None = None) -> NDArray[np.float32]:
         """BM25 score of every document for the query ``tokens`` (zeros where no term matches).
 

@@ -42,6 +42,7 @@ from tools.retrieval.bm25 import BM25Index
 from tools.retrieval.chunking import Chunk
 from tools.retrieval.embeddings import Embedder, embedder_for
 from tools.retrieval.fusion import FusionWeights, fuse, promote
+from tools.retrieval.rerank import ChunkProfiles, Fused, Reranker, candidate_features, reranker_for
 from tools.retrieval.synonyms import Lexicon, load_lexicon
 from tools.retrieval.tokenize import codes_in, message_types_in, normalise_message_type, tokenize
 from tools.retrieval.vector_index import load_index, search_vectors
@@ -94,6 +95,7 @@ class ProcedureSearch:
         lexicon: Lexicon | None = None,
         model_name: str = "",
         bm25: BM25Index | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         if index.ntotal != len(chunks):
             raise ValidationError(
@@ -112,6 +114,9 @@ class ProcedureSearch:
         self.lexicon = lexicon if lexicon is not None else load_lexicon()
         self.known_codes = (known_codes or frozenset()) | frozenset(self._by_code)
         self.model_name = model_name  # the model whose vectors the index holds ("" = the base model)
+        # A learned re-ranker of the top fused candidates (tools/retrieval/rerank.py); None: fusion alone.
+        self.reranker = reranker
+        self._profiles = ChunkProfiles(self.chunks)
 
     @classmethod
     def load(cls, index_dir: Path | None = None, *, embedder: Embedder | None = None) -> ProcedureSearch:
@@ -129,15 +134,17 @@ class ProcedureSearch:
         # The index is keyed by the model that embedded it: queries must be embedded by the same
         # model, and the fusion weights tuned for it apply (tools/retrieval/active_model.py).
         model_name = str((index_store.read_manifest(index_dir) or {}).get("model", ""))
+        weights = fusion_weights_for(model_name)
         return cls(
             chunks,
             index,
             embedder=embedder,
             known_codes=_reference_codes(),
             vectors=vectors,
-            weights=fusion_weights_for(model_name),
+            weights=weights,
             model_name=model_name,
             bm25=bm25,
+            reranker=reranker_for(model_name, weights or FusionWeights()) if model_name else None,
         )
 
     @property
@@ -171,15 +178,23 @@ class ProcedureSearch:
         dense_ids, dense_values = self.dense_candidates(query, depth, allowed)
         if mode == "dense":
             return self._hits(dense_ids, dict(zip(dense_ids, dense_values, strict=True)), k)
-        order, scores = self.fuse_lists(
-            query, self.bm25_candidates(query, depth, allowed), dense_ids, allowed
-        )
+        bm25_ids, bm25_values = self.bm25_list(query, depth, allowed)
+        fused = self.fused_candidates(query, bm25_ids, bm25_values, dense_ids, dense_values, allowed)
+        order, scores = self.rank(fused, self.reranker)
         return self._hits(order, scores, k)
 
-    def bm25_candidates(self, query: str, depth: int, allowed: NDArray[np.bool_] | None = None) -> list[int]:
-        """The BM25 top ``depth`` chunk ids for ``query`` (with its jargon synonyms, weighted lower)."""
+    def bm25_list(
+        self, query: str, depth: int, allowed: NDArray[np.bool_] | None = None
+    ) -> tuple[list[int], list[float]]:
+        """The BM25 top ``depth`` chunk ids and scores for ``query`` (with its jargon synonyms,
+        weighted lower)."""
         extra = self.lexicon.expand(query).tokens
-        return self._bm25.search(tokenize(query), depth, allowed, extra)[0].tolist()
+        ids, values = self._bm25.search(tokenize(query), depth, allowed, extra)
+        return ids.tolist(), values.tolist()
+
+    def bm25_candidates(self, query: str, depth: int, allowed: NDArray[np.bool_] | None = None) -> list[int]:
+        """The BM25 top ``depth`` chunk ids for ``query``."""
+        return self.bm25_list(query, depth, allowed)[0]
 
     def dense_candidates(
         self, query: str, depth: int, allowed: NDArray[np.bool_] | None = None
@@ -192,22 +207,21 @@ class ProcedureSearch:
         ids, values = search_vectors(self._index, vector, depth, allowed, vectors=self._vectors)
         return ids.tolist(), values.tolist()
 
-    def fuse_lists(
+    def fused_candidates(
         self,
         query: str,
         bm25_ids: list[int],
+        bm25_values: list[float],
         dense_ids: list[int],
+        dense_values: list[float],
         allowed: NDArray[np.bool_] | None = None,
         weights: FusionWeights | None = None,
-    ) -> tuple[list[int], dict[int, float]]:
-        """Hybrid order and scores from the two ranked lists (see tools/retrieval/fusion.py).
-
-        A promoted chunk reports the top score, so that scores never increase down the list.
-        """
+    ) -> Fused:
+        """The two lists fused (tools/retrieval/fusion.py), before re-ranking and promotion."""
+        weights = weights or self.weights
         named = codes_in(query, self.known_codes)
-        scores = fuse(
-            self.chunks, bm25_ids, dense_ids, named, message_types_in(query), weights or self.weights
-        )
+        types = message_types_in(query)
+        scores = fuse(self.chunks, bm25_ids, dense_ids, named, types, weights)
         order = sorted(scores, key=lambda i: (-scores[i], i))
         extra = [
             i
@@ -215,7 +229,40 @@ class ProcedureSearch:
             for i in self._by_code.get(code, np.zeros(0, dtype=np.int64)).tolist()
             if allowed is None or allowed[i]
         ]
-        promoted = promote(self.chunks, order, named, extra)
+        return Fused(
+            query=query,
+            named=named,
+            types=types,
+            bm25={i: (r, v) for r, (i, v) in enumerate(zip(bm25_ids, bm25_values, strict=True), 1)},
+            dense={i: (r, v) for r, (i, v) in enumerate(zip(dense_ids, dense_values, strict=True), 1)},
+            order=order,
+            scores=scores,
+            unit=weights.boost_unit(),
+            extra=extra,
+        )
+
+    def rank(
+        self,
+        fused: Fused,
+        reranker: Reranker | None = None,
+        candidates: tuple[list[int], NDArray[np.float64]] | None = None,
+    ) -> tuple[list[int], dict[int, float]]:
+        """Final hybrid order and scores: ``reranker`` (when given) re-orders the top fused
+        candidates, then the named code's procedure is promoted (tools/retrieval/fusion.py).
+
+        Re-ranked chunks report the fused score of the position they take, and a promoted chunk the
+        top score, so scores never increase down the list and keep the fusion's scale.
+        ``candidates``: the features of ``fused`` at ``reranker.depth`` when already computed (fitting).
+        """
+        order, scores = fused.order, dict(fused.scores)
+        if reranker is not None:
+            ids, matrix = candidates or candidate_features(
+                fused, self.chunks, self._profiles, self._bm25, reranker.depth
+            )
+            order = reranker.reorder(ids, matrix, order)
+            for position, i in enumerate(order[: len(ids)]):
+                scores[i] = fused.scores[fused.order[position]]
+        promoted = promote(self.chunks, order, fused.named, fused.extra)
         if promoted and (not order or promoted[0] != order[0]):
             scores[promoted[0]] = (scores[order[0]] if order else 0.0) + 1e-6
         return promoted, scores
@@ -237,6 +284,18 @@ class ProcedureSearch:
         if ids is not None:
             mask[ids] = True
         return mask
+
+    @property
+    def bm25(self) -> BM25Index:
+        return self._bm25
+
+    @property
+    def profiles(self) -> ChunkProfiles:
+        return self._profiles
+
+    def hits(self, order: list[int], scores: dict[int, float], k: int) -> list[Hit]:
+        """The first ``k`` distinct (doc_id, section) of ``order``, as hits (see ``_hits``)."""
+        return self._hits(order, scores, k)
 
     def _hits(self, order: list[int], scores: dict[int, float], k: int) -> list[Hit]:
         """The first ``k`` distinct (doc_id, section) of ``order``, as hits."""
@@ -326,9 +385,23 @@ def open_search(index_dir: Path | None = None, *, embedder: Embedder | None = No
 FOLLOW_CHECK_SECONDS = 2.0
 
 
+def serving_stamp() -> tuple[object, object]:
+    """What decides which search serves: the retriever pointer's stamp and the stamp of the
+    re-ranker file of the model it names (``repairdesk model train|rollback reranker``)."""
+    from tools.retrieval.active_model import active_model_name, pointer_stamp
+    from tools.retrieval.rerank import reranker_path
+
+    try:
+        stat = reranker_path(active_model_name()).stat()
+        reranker: object = (stat.st_mtime_ns, stat.st_size)
+    except (OSError, ValidationError):
+        reranker = None  # none served (or a pointer that cannot be read: the old search stays)
+    return pointer_stamp(), reranker
+
+
 class FollowingSearch:
     """The active retriever's search, re-opened when ``repairdesk model promote|rollback`` moves the
-    pointer (tools/retrieval/active_model.py).
+    pointer (tools/retrieval/active_model.py) or a re-ranker starts or stops serving.
 
     Why a stamp and not a watch: one ``stat`` of the pointer at most every ``check_seconds``
     costs microseconds and needs no thread. The new search is opened before the swap, outside the
@@ -346,14 +419,12 @@ class FollowingSearch:
     ) -> None:
         import time
 
-        from tools.retrieval.active_model import pointer_stamp
-
         self._opener = opener or open_search
-        self._stamp_of = pointer_stamp
+        self._stamp_of = serving_stamp
         self._clock = clock or time.monotonic
         self.check_seconds = check_seconds
         self._swap_lock = threading.Lock()
-        self._stamp = pointer_stamp()
+        self._stamp = serving_stamp()
         self._current = self._opener()
         self._checked_at = self._clock()
         self.reloads = 0

@@ -81,3 +81,24 @@ def test_a_model_that_fails_to_open_leaves_the_old_one_serving(tool_config: Any,
     fail[0] = False
     clock.now += 3
     assert search.search("ac01") == ["retriever/v3"]  # tried again at the next check
+
+
+def test_a_served_reranker_reopens_the_search(tool_config: Any, tmp_path: Path) -> None:
+    """`repairdesk model train reranker` (on a gate pass) and `rollback reranker` write or remove
+    the re-ranker file: a running service re-opens its search at the next check, as for a promotion."""
+    from tools.retrieval.rerank import reranker_path
+
+    tool_config(data_dir=tmp_path)
+    clock, opened = _Clock(), list[_Search]()
+    search = FollowingSearch(_opener(opened), check_seconds=2.0, clock=clock)
+    search.search("ac01")
+    path = reranker_path(MODEL_NAME)
+    path.parent.mkdir(parents=True)
+    path.write_text("{}", encoding="utf-8")
+    clock.now += 3.0
+    search.search("ac01")
+    assert search.reloads == 1 and len(opened) == 2
+    path.unlink()
+    clock.now += 3.0
+    search.search("ac01")
+    assert search.reloads == 2

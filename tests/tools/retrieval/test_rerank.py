@@ -1,0 +1,225 @@
+"""The learned re-ranker of fused candidates: loads, is refused when malformed, re-orders
+deterministically, and the fusion serves alone when it is absent or keyed to something else."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tools.calibration.model import Forest, _tree_values
+from tools.errors import ValidationError
+from tools.retrieval.chunking import Chunk
+from tools.retrieval.fusion import FusionWeights
+from tools.retrieval.rerank import FEATURES, FORMAT, Reranker, reranker_for, reranker_path
+from tools.retrieval.search import ProcedureSearch
+from tools.retrieval.synonyms import Lexicon
+from tools.retrieval.vector_index import build_vector_index
+
+MODEL = "test-embedder"
+
+
+class FixedEmbedder:
+    """Every query is the same vector: the dense list is fixed, the test is about the ranking."""
+
+    name = MODEL
+    dim = 8
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+        vector = np.zeros(self.dim, dtype=np.float32)
+        vector[:3] = (0.8, 0.5, 0.33)
+        return np.tile(vector / np.linalg.norm(vector), (len(texts), 1))
+
+
+def _section(section: str, heading: str, text: str) -> Chunk:
+    return Chunk(
+        chunk_id=f"SOP-X#{section}#0", doc_id="SOP-X", title="Closed account", section=section,
+        heading=heading, heading_path=["Closed account", heading], text=f"{heading}\n{text}",
+    )  # fmt: skip
+
+
+CHUNKS = [
+    _section(
+        "1",
+        "Purpose and scope",
+        "A closed account, a replacement account for the closed account, and when a replacement is "
+        "allowed: the closed account cases this procedure covers.",
+    ),
+    _section("2", "Principles", "Never credit a closed account; the customer decides."),
+    _section("3.2", "Replacement account", "Use the SSI."),
+]
+QUERY = "closed account replacement"
+
+
+def _search(reranker: Reranker | None = None) -> ProcedureSearch:
+    vectors = np.eye(len(CHUNKS), 8, dtype=np.float32)
+    return ProcedureSearch(
+        CHUNKS, build_vector_index(vectors), embedder=FixedEmbedder(), vectors=vectors,
+        lexicon=Lexicon([]), model_name=MODEL, reranker=reranker,
+    )  # fmt: skip
+
+
+def _linear(feature: str, weight: float = 5.0) -> Reranker:
+    """A hand-set linear reranker that scores on one feature alone."""
+    coef = [weight if name == feature else 0.0 for name in FEATURES]
+    return Reranker(
+        version="t", embedder=MODEL, fusion={k: float(v) for k, v in asdict(FusionWeights()).items()},
+        kind="linear", features=list(FEATURES), depth=10, mean=[0.0] * len(FEATURES),
+        scale=[1.0] * len(FEATURES), coef=coef,
+    )  # fmt: skip
+
+
+def _trees(feature: str) -> Reranker:
+    """One tree: a candidate whose ``feature`` is above 0.5 scores 2, others -1."""
+    tree: dict[str, list[float]] = {
+        "feature": [FEATURES.index(feature), 0, 0], "threshold": [0.5, 0.0, 0.0], "left": [1, 0, 0],
+        "right": [2, 0, 0], "leaf": [0, 1, 1], "value": [0.0, -1.0, 2.0],
+    }  # fmt: skip
+    return replace(_linear(feature), kind="trees", trees=[tree], mean=[], scale=[], coef=[])
+
+
+def _sections(search: ProcedureSearch) -> list[str]:
+    return [h.section for h in search.search(QUERY, k=3)]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, tool_config: Callable[..., Any]) -> Path:
+    tool_config(data_dir=tmp_path)
+    return tmp_path
+
+
+def test_fusion_alone_when_absent(data_dir: Path) -> None:
+    assert reranker_for(MODEL, FusionWeights()) is None
+    assert _search().reranker is None
+    assert _sections(_search()) == ["1", "3.2", "2"]  # the fused order: BM25 and the fixed dense list
+
+
+@pytest.mark.parametrize("make", [_linear, _trees])
+def test_rerank_changes_the_order_deterministically(make: Callable[[str], Reranker]) -> None:
+    plain = _sections(_search())
+    search = _search(make("heading_cover"))
+    reranked = _sections(search)
+    assert reranked[0] == "3.2"  # the heading that covers the query goes first
+    assert reranked != plain and sorted(reranked) == sorted(plain)
+    assert all(_sections(search) == reranked for _ in range(3))
+    scores = [h.score for h in search.search(QUERY, k=3)]
+    assert scores == sorted(scores, reverse=True)  # positions keep the fused scores
+
+
+def test_a_negative_weight_reverses_the_preference() -> None:
+    assert _sections(_search(_linear("heading_cover", -5.0)))[-1] == "3.2"
+
+
+def test_saved_reranker_is_found_for_its_model_only(data_dir: Path) -> None:
+    model = _linear("heading_cover")
+    path = model.save(reranker_path(MODEL))
+    assert path.parent == data_dir / "models" / "reranker"
+    loaded = reranker_for(MODEL, FusionWeights())
+    assert loaded is not None and loaded.coef == model.coef
+    assert reranker_for("another-model", FusionWeights()) is None
+    assert reranker_for(MODEL, replace(FusionWeights(), dense=0.9)) is None  # fitted over other fusion
+
+
+def _write(path: Path, change: Callable[[dict[str, Any]], object]) -> Path:
+    data = _trees("heading_cover").to_json()
+    change(data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d.update(format="repairdesk-calibrator/1"),
+        lambda d: d.update(features=d["features"][:-1]),
+        lambda d: d.update(kind="forest"),
+        lambda d: d.update(depth=0),
+        lambda d: d.update(trees=[]),
+        lambda d: d["trees"][0].update(left=[0, 0, 0]),  # a child before its parent: endless walk
+        lambda d: d["trees"][0].update(feature=[999, 0, 0]),
+        lambda d: d.update(unknown_key=1),
+        lambda d: d.update(kind="linear", coef=[1.0]),
+    ],
+)
+def test_malformed_reranker_is_refused(
+    data_dir: Path, change: Callable[[dict[str, Any]], object], caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _write(reranker_path(MODEL), change)
+    with pytest.raises(ValidationError):
+        Reranker.load(path)
+    assert reranker_for(MODEL, FusionWeights()) is None  # the search keeps serving with the fusion
+    assert "reranker not used" in caplog.text
+
+
+def test_not_json_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ValidationError):
+        Reranker.load(path)
+    assert Reranker.load(_write(tmp_path / "ok.json", lambda d: None)).kind == "trees"
+    assert json.loads((tmp_path / "ok.json").read_text())["format"] == FORMAT
+
+
+def test_forest_equals_tree_by_tree_sum() -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from evals.calibration import export_trees
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 4))
+    y = (x[:, 0] + x[:, 1] * x[:, 2] > 0).astype(int)
+    _, trees = export_trees(HistGradientBoostingClassifier(max_iter=20, max_leaf_nodes=7).fit(x, y))
+    rows = rng.normal(size=(50, 4))
+    expected = sum(_tree_values(tree, rows) for tree in trees)
+    assert np.allclose(Forest(trees).values(rows), expected)
+
+
+def test_cross_validation_keeps_the_fusion_unless_a_setting_beats_it() -> None:
+    from evals.rerank_fit import choose
+
+    fusion = {"setting": "fusion", "recall@1": 0.70, "recall@5": 0.97, "mrr": 0.80}
+    worse = {"setting": {"model": "a"}, "recall@1": 0.69, "recall@5": 0.99, "mrr": 0.80}
+    loses_recall = {"setting": {"model": "b"}, "recall@1": 0.80, "recall@5": 0.96, "mrr": 0.88}
+    better = {"setting": {"model": "c"}, "recall@1": 0.72, "recall@5": 0.97, "mrr": 0.81}
+    assert choose([fusion, worse, loses_recall]) is None
+    assert choose([fusion, worse, loses_recall, better]) == {"model": "c"}
+
+
+def test_fitted_reranker_round_trips_and_scores_alike(tmp_path: Path) -> None:
+    """A model fitted by evals/rerank_fit.py on the tiny corpus saves, loads and ranks the same."""
+    from evals.rerank_fit import collect, fit_model
+
+    search = _search()
+    gold = [{"id": "q1", "question": QUERY, "gold": [("SOP-X", "3.2")]}]
+    gold.append({"id": "q2", "question": "closed account principles", "gold": [("SOP-X", "2")]})
+    queries = collect(search, gold)
+    for name in ("gbt-50x7", "linear-c1", "pairwise-c1"):
+        model = fit_model(search, queries, {"model": name, "depth": 10})
+        loaded = Reranker.load(model.save(tmp_path / f"{name}.json"))
+        _, matrix = queries[0].features(search, 10)
+        assert np.allclose(loaded.score(matrix), model.score(matrix))
+        assert loaded.features == list(FEATURES) and loaded.embedder == MODEL
+
+
+def test_reranker_cli_promote_is_the_trainers_gate_and_rollback_removes_it(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli.main import cli as app
+    from tools.retrieval.minilm import MODEL_NAME
+
+    monkeypatch.setenv("REPAIRDESK_DATA_DIR", str(data_dir))  # what the CLI configures itself from
+    runner = CliRunner()
+    refused = runner.invoke(app, ["model", "promote", "reranker"])
+    assert refused.exit_code == 1 and "gates it" in refused.stderr
+    assert runner.invoke(app, ["model", "rollback", "reranker"]).exit_code == 1  # none serving
+    path = _linear("heading_cover").save(reranker_path(MODEL_NAME))
+    removed = runner.invoke(app, ["model", "rollback", "reranker"])
+    assert removed.exit_code == 0 and not path.exists()
