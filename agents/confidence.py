@@ -20,7 +20,7 @@ from typing import Any
 from agents.state import TriageState
 from tools.calibration import active_calibrator, shadow_calibrator
 from tools.config import prompts_dir
-from tools.payments.code_consistency import REPAIR_FAMILIES, family_of
+from tools.payments.code_consistency import AGREEING, REPAIR_FAMILIES, family_of
 
 ACTIONS = ("repair", "escalate", "request_info", "investigate", "return", "no_action")
 FORMATS = ("fin", "xml", "payment")
@@ -45,6 +45,39 @@ def _amount(payment: dict[str, Any]) -> float:
         return float(Decimal(str(payment.get("amount"))))
     except (InvalidOperation, ValueError):
         return 0.0
+
+
+def _rule_index(rule: Any) -> float:
+    """N of a playbook rule key ``ruleN`` (0 for policies, escalations and the consistency check)."""
+    text = str(rule or "")
+    return float(text[4:]) if text.startswith("rule") and text[4:].isdigit() else 0.0
+
+
+def second_opinion(state: TriageState, proposal: dict[str, Any]) -> dict[str, float]:
+    """Does the proposal hang on the given code? Compared with verify's ``second_opinion`` (the
+    playbook's outcome had the code been withheld): whether the evidence alone names a code, leads
+    to the same action and changes, the same action, or a code of the same kind of fault."""
+    code = str(state.get("exception_code") or "UNKNOWN")
+    mine = (
+        str(proposal.get("action")),
+        sorted([str(c.get("field")), str(c.get("new"))] for c in proposal.get("changes") or []),
+    )
+    second = state.get("second_opinion")
+    if second is None:  # the code came from the evidence: the proposal is its own second opinion
+        other_code, other = code, mine
+    else:
+        other_code = str(second.get("code") or "UNKNOWN")
+        other = (str(second.get("action")), [list(c) for c in second.get("changes") or []])
+    known, same = other_code != "UNKNOWN", mine == other
+    group = next((g for g in AGREEING if other_code in g), frozenset({other_code}))
+    return {
+        "alone_known": float(known),
+        "alone_same": float(same),
+        "alone_same_known": float(same and known),
+        "alone_differs_known": float(known and not same),
+        "alone_same_action": float(mine[0] == other[0]),
+        "alone_code_agrees": float(known and code in group),
+    }
 
 
 def features(state: TriageState, proposal: dict[str, Any]) -> dict[str, float]:
@@ -75,6 +108,10 @@ def features(state: TriageState, proposal: dict[str, Any]) -> dict[str, float]:
         "classification_confidence": float(state.get("classification_confidence") or 0.0),
         "rule_confidence": float(plan.get("confidence") or 0.0),
         "rule_fired": float(bool(plan.get("rule")) and plan.get("rule") not in ACTIONS),
+        "rule_index": _rule_index(plan.get("rule")),
+        "rule_otherwise": float(bool(plan.get("otherwise"))),
+        "rule_policy": float(str(plan.get("rule") or "").startswith("policy:")),
+        "rule_consistency": float(plan.get("rule") == "code_consistency"),
         "code_checked": float(bool(consistency.get("checked"))),
         "contradictions": float(contradictions),
         "supports": float(len(consistency.get("supports") or [])),
@@ -83,6 +120,8 @@ def features(state: TriageState, proposal: dict[str, Any]) -> dict[str, float]:
         "evidence_elsewhere": float(
             bool(consistency.get("evidence_codes")) and not consistency.get("agrees")
         ),
+        "evidence_codes": float(len(consistency.get("evidence_codes") or [])),
+        **second_opinion(state, proposal),
         **{f"family_{f}": float(family_of(str(state.get("exception_code"))) == f) for f in REPAIR_FAMILIES},
         "findings_errors": float(len(errors)),
         "iban_error": float(any(c.startswith("IBAN") for c in codes)),

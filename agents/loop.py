@@ -218,7 +218,7 @@ def replay(state: TriageState, toolbox: Toolbox, playbook: Playbook | None, poli
                 continue
             if planner and call_id.startswith(PARTY_PREFIX):
                 done.party_asked = True
-                done.party = _bind_party(scope, call_id.removeprefix(PARTY_PREFIX), result)
+                done.party = bind_party(scope, call_id.removeprefix(PARTY_PREFIX), result)
                 done.recorder.record(name, args, result, step=f"resolve_{call_id.removeprefix(PARTY_PREFIX)}")
                 continue
             by = "playbook" if planner else "model"
@@ -247,7 +247,7 @@ def _step_filled(
     return None
 
 
-def _bind_party(scope: Scope, role: str, result: Mapping[str, Any]) -> dict[str, Any]:
+def bind_party(scope: Scope, role: str, result: Mapping[str, Any]) -> dict[str, Any]:
     if not result.get("resolved"):
         return {"role": role, "resolved": False}
     scope.roots["case"]["customer_id"] = result["customer_id"]

@@ -30,6 +30,8 @@ class TriageState(TypedDict, total=False):
     classified_from: list[str]  # why an UNKNOWN case got its code
     text_reading: dict[str, Any]  # the narrative head's top label, probability and margin on the notes
     consistency: dict[str, Any]  # code-consistency verdict (tools/payments/code_consistency.py)
+    evidence_only: dict[str, Any] | None  # a given code withheld: what the evidence alone is classified as
+    second_opinion: dict[str, Any] | None  # the playbook's outcome under that code (agents/nodes/verify.py)
     calibration: dict[str, Any]  # the confidence calibrator's features and version (agents/confidence.py)
     procedure: dict[str, Any] | None  # {"doc_id", "title", "playbook"}: the procedure that claims the code
     citations: list[dict[str, Any]]

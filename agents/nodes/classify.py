@@ -263,6 +263,16 @@ def _checked(
         out["consistency"] = verdict.as_dict()
         if not verdict.consistent:
             out["classification_confidence"] = min(confidence, CONTRADICTED_CONFIDENCE)
+    out["evidence_only"] = None
+    if reasons == ["given"]:
+        # What the evidence alone would be classified as (the code withheld): verify runs its
+        # procedure as a second opinion, a feature of the confidence calibrator, never a decision.
+        alone = classify_unknown(state.get("findings") or [], documents, notes, reader)[0]
+        alone_verdict = check_code(alone, evidence, FINDING_CODES) if alone != "UNKNOWN" else None
+        out["evidence_only"] = {
+            "code": alone,
+            "contradictions": list(alone_verdict.contradictions) if alone_verdict else [],
+        }
     return out
 
 

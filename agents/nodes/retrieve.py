@@ -27,7 +27,7 @@ def _message_type_names(payment: dict[str, Any] | None) -> set[str]:
     return {kind, f"MT{kind}", kind.lower(), f"mt{kind}"} if kind else set()
 
 
-def _pick(candidates: list[Procedure], payment: dict[str, Any] | None) -> Procedure | None:
+def pick_procedure(candidates: list[Procedure], payment: dict[str, Any] | None) -> Procedure | None:
     names = _message_type_names(payment)
     for procedure in candidates:
         if names.intersection(procedure.message_types):
@@ -59,7 +59,7 @@ def _citations(toolbox: Any, procedure: Procedure, code: str, query: str) -> lis
 def retrieve(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any]:
     toolbox = toolbox_of(runtime)
     code = state["exception_code"]
-    procedure = _pick(toolbox.claiming(code), state.get("payment"))
+    procedure = pick_procedure(toolbox.claiming(code), state.get("payment"))
     if procedure is None:
         return {"procedure": None, "citations": []}
     # The query names the code and the procedure only, so its hits can be reused across cases.

@@ -26,9 +26,19 @@ from langgraph.runtime import Runtime
 
 from agents.context import Context
 from agents.llm_planner import candidates_of, case_summary, choose, evidence_text
-from agents.loop import PLANNER, Replay, chosen_procedure, fill_missing, replay
+from agents.loop import (
+    PARTY_PREFIX,
+    PLANNER,
+    Replay,
+    bind_party,
+    chosen_procedure,
+    fill_missing,
+    party_call,
+    replay,
+)
 from agents.nodes.agent import MAX_MODEL_TURNS
 from agents.nodes.common import model_of, toolbox_of
+from agents.nodes.retrieve import pick_procedure
 from agents.playbook import Outcome, outcomes, run_steps
 from agents.state import TriageState
 from tools.procedures import Policies, Procedure, default_policies
@@ -50,6 +60,7 @@ def _plan(
         "confidence": outcome.confidence,
         "four_eyes_above": None if outcome.four_eyes_above is None else str(outcome.four_eyes_above),
         "rule": outcome.key if outcome.rule.index >= 0 or outcome.rule.policy else outcome.action,
+        "otherwise": outcome.rule.otherwise,  # the decision table's default row decided
         "model": model,
     }
     if citation is not None:
@@ -93,6 +104,41 @@ def _unless_contradicted(plan: dict[str, Any], state: TriageState, spec: str) ->
         if key in plan:
             escalated[key] = plan[key]
     return escalated
+
+
+def second_opinion(
+    state: TriageState, toolbox: Any, policies: Policies, verdict: Outcome | None = None
+) -> dict[str, Any] | None:
+    """The playbook's outcome had the upstream code been withheld (classify's ``evidence_only``).
+
+    A feature of the confidence calibrator, never a decision: when a given code and the evidence
+    alone lead to the same action and changes, the proposal does not hang on the code being right.
+    When the evidence alone gives the same code, that is ``verdict`` (the routed playbook's, already
+    run); otherwise its playbook runs in code on a copy of the state (no model, no messages), its
+    tool calls off the trail. ``None`` when the code came from the evidence already (the plan is its
+    own second opinion).
+    """
+    alone = state.get("evidence_only")
+    if not alone:
+        return None
+    code = str(alone.get("code") or "UNKNOWN")
+    routed = pick_procedure(toolbox.claiming(code), state.get("payment")) if code != "UNKNOWN" else None
+    if routed is None or routed.playbook is None:
+        return {"code": code, "action": "escalate", "changes": []}
+    outcome = verdict if verdict is not None and code == state.get("exception_code") else None
+    if outcome is None:
+        twin: TriageState = {**state, "exception_code": code, "messages": []}
+        check = replay(twin, toolbox, routed.playbook, policies)
+        call = party_call(routed.playbook, check)
+        if call is not None:  # no customer id: resolve the party this procedure means, as the planner does
+            result = toolbox.call(call["name"], call["args"])  # a tool error comes back as a result
+            check.party = bind_party(check.scope, str(call["id"]).removeprefix(PARTY_PREFIX), result)
+        fill_missing(routed.playbook, check, toolbox)
+        outcome = outcomes(routed.playbook, check.scope, policies)[0]
+    if outcome.changes and alone.get("contradictions"):
+        return {"code": code, "action": "escalate", "changes": []}
+    changes = sorted([str(c["field"]), str(c["new"])] for c in outcome.changes)
+    return {"code": code, "action": outcome.action, "changes": changes}
 
 
 def _short(value: Any, limit: int = 160) -> str:
@@ -223,6 +269,12 @@ def _steps(
 
 
 def verify(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any]:
+    update, verdict = _verify(state, runtime)
+    update["second_opinion"] = second_opinion(state, toolbox_of(runtime), default_policies(), verdict)
+    return update
+
+
+def _verify(state: TriageState, runtime: Runtime[Context]) -> tuple[dict[str, Any], Outcome | None]:
     toolbox = toolbox_of(runtime)
     spec = model_of(state, runtime)
     messages = list(state.get("messages") or [])
@@ -232,12 +284,12 @@ def verify(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any]:
     if routed is None:
         return {
             "plan": _escalate(f"No procedure covers exception code {code}; an analyst must decide.", spec)
-        }
+        }, None
     playbook = routed.playbook
     if playbook is None:
         return {
             "plan": _escalate(f"{routed.doc_id} has no machine-readable steps; an analyst follows it.", spec)
-        }
+        }, None
     policies = default_policies()
     check = replay(state, toolbox, playbook, policies)
     loop_calls = len(check.recorder.tool_calls)
@@ -263,4 +315,4 @@ def verify(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any]:
         "tool_calls": check.recorder.tool_calls,
         "results_by_ref": check.recorder.results_by_ref,
         "evidence": {s.id: evidence.scope.roots.get(s.id) for s in steps if s.id in evidence.scope.roots},
-    }
+    }, verdict

@@ -19,7 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from evals.base import SuiteOptions
-from evals.calibration import AUROC_FLOOR, ECE_FLOOR, Sample, collect, decided_samples, evaluate, fit
+from evals.calibration import (
+    AUROC_FLOOR,
+    ECE_FLOOR,
+    Sample,
+    collect,
+    cross_fitted,
+    decided_samples,
+    evaluate,
+    fit,
+)
 from evals.generators import perturbed
 from evals.stats import paired_bootstrap
 from tools import config
@@ -44,9 +53,16 @@ def _samples(split: str, limit: int | None) -> tuple[list[Sample], dict[str, Any
 
 
 def train(
-    limit: int | None = None, c: float = 1.0, log: Callable[[str], None] = lambda _m: None
+    limit: int | None = None,
+    c: float = 1.0,
+    log: Callable[[str], None] = lambda _m: None,
+    cross_fit: int = 0,
 ) -> dict[str, Any]:
-    """Fit, score and register a challenger; returns its version and held-out metrics."""
+    """Fit, score and register a challenger; returns its version and held-out metrics.
+
+    ``cross_fit`` K > 0 adds the grouped K-fold cross-fitted figure over both splits
+    (:func:`evals.calibration.cross_fitted`), logged as ``crossfit.*`` beside ``heldout.*``.
+    """
     log("triaging the perturbed train split")
     samples, manifest = _samples("train", limit)
     decided = decided_samples(SuiteOptions(progress=False))
@@ -56,6 +72,11 @@ def train(
     held, held_manifest = _samples("held-out", limit)
     report = evaluate(model, held)
     metrics = {f"heldout.{k}": v for k, v in report["overall"].items()}
+    crossed = None
+    if cross_fit:
+        log(f"cross-fitting over both splits ({cross_fit} folds by source case)")
+        crossed = cross_fitted(samples + held + decided, folds=cross_fit, c=c)
+        metrics |= {f"crossfit.{k}": v for k, v in crossed["overall"].items()}
     with tempfile.TemporaryDirectory() as folder:
         model.save(Path(folder) / ARTEFACT)
         (Path(folder) / "heldout.json").write_text(
@@ -78,6 +99,7 @@ def train(
         "calibrator": model.version,
         "metrics": report["overall"],
         "dataset": manifest,
+        **({"cross_fitted": crossed} if crossed else {}),
     }
 
 

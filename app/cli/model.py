@@ -85,6 +85,12 @@ def train(
     limit: Annotated[
         int, typer.Option(min=0, help="calibrator: only the first N source cases (0: all).")
     ] = 0,
+    cross_fit: Annotated[
+        int,
+        typer.Option(
+            min=0, help="calibrator: also report a grouped K-fold cross-fitted figure over both splits."
+        ),
+    ] = 0,
 ) -> None:
     """Train a challenger on the tuning half, register it, score it on the held-out half."""
     from app.cli.retriever_models import TrainOptions
@@ -93,7 +99,7 @@ def train(
 
     _require_trainable(name)
     if name == "calibrator":
-        _train_calibrator(limit or None, as_json)
+        _train_calibrator(limit or None, as_json, cross_fit)
         return
     if name == "reranker":
         _train_reranker(questions, as_json)
@@ -249,12 +255,12 @@ def _rollback_reranker() -> None:
     typer.echo(f"reranker removed ({path}): the fusion alone ranks")
 
 
-def _train_calibrator(limit: int | None, as_json: bool) -> None:
+def _train_calibrator(limit: int | None, as_json: bool, cross_fit: int = 0) -> None:
     from app.cli.calibrator_models import train as train_calibrator
     from tools.errors import RepairDeskError
 
     try:
-        result = train_calibrator(limit=limit, log=lambda m: typer.echo(m, err=True))
+        result = train_calibrator(limit=limit, log=lambda m: typer.echo(m, err=True), cross_fit=cross_fit)
     except RepairDeskError as exc:
         fail(exc.source or "calibrator", exc.reason)
         raise typer.Exit(1) from None
@@ -267,6 +273,13 @@ def _train_calibrator(limit: int | None, as_json: bool) -> None:
         f"(data {result['dataset']['sha256'][:12]}); held-out ECE {m['ece']:.4f} Brier {m['brier']:.4f} "
         f"AUROC {m['auroc']:.4f} (n={m['n']:.0f})"
     )
+    if "cross_fitted" in result:
+        x, crossed = result["cross_fitted"]["overall"], result["cross_fitted"]
+        typer.echo(
+            f"cross-fitted over both splits ({crossed['groups']} source cases, {crossed['folds']} folds; "
+            f"not the held-out floor): ECE {x['ece']:.4f} Brier {x['brier']:.4f} AUROC {x['auroc']:.4f} "
+            f"(n={x['n']:.0f})"
+        )
 
 
 def _promote_calibrator(version: int | None, limit: int | None, as_json: bool) -> None:

@@ -238,3 +238,32 @@ def test_a_change_value_that_is_neither_text_nor_lines_is_refused(runner: Triage
         runner.resume(
             "t-obj", {"decision": "edit", "changes": [{"field": "payment.purpose", "new": {"a": 1}}]}
         )
+
+
+def _state(runner: TriageRunner, thread: str) -> dict[str, object]:
+    return dict(runner.graph.get_state({"configurable": {"thread_id": thread}}).values)
+
+
+def test_second_opinion_runs_the_procedure_the_evidence_alone_points_to(runner: TriageRunner) -> None:
+    # The right code: the evidence alone (an IBAN failing its checksum) gives AC01 and the same repair.
+    right = runner.start(ac01_case(), "t-so-1")
+    state = _state(runner, "t-so-1")
+    assert state["evidence_only"] == {"code": "AC01", "contradictions": []}
+    second = state["second_opinion"]
+    assert isinstance(second, dict) and second["code"] == "AC01" and second["action"] == right["action"]
+    assert second["changes"] == [["payment.creditor.account.iban", GOOD_IBAN]]
+    features = state["calibration"]["features"]  # type: ignore[index]
+    assert features["alone_same_known"] == 1.0 and features["alone_differs_known"] == 0.0
+    # A wrong code: the proposal escalates on the contradiction, the evidence alone would repair the
+    # IBAN: they differ, and the second opinion's own tool calls stay off the proposal's trail.
+    wrong = runner.start(ac01_case(exception_code="BE04"), "t-so-2")
+    state = _state(runner, "t-so-2")
+    assert wrong["action"] == "escalate" and state["second_opinion"]["action"] == "repair"  # type: ignore[index]
+    features = state["calibration"]["features"]  # type: ignore[index]
+    assert features["alone_differs_known"] == 1.0 and features["alone_code_agrees"] == 0.0
+    assert {c["step"] for c in wrong["tool_calls"]} <= {"ssi", "acct", "cust", None}
+    # Withheld: the code came from the evidence, so the proposal is its own second opinion.
+    runner.start(ac01_case(exception_code="UNKNOWN", notes="beneficiary bank says invalid IBAN"), "t-so-3")
+    state = _state(runner, "t-so-3")
+    assert state["evidence_only"] is None and state["second_opinion"] is None
+    assert state["calibration"]["features"]["alone_same_known"] == 1.0  # type: ignore[index]

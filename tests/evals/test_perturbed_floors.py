@@ -45,9 +45,11 @@ def test_no_confident_wrong_repair(held_out: list[dict[str, Any]]) -> None:
 
 
 def test_calibration_reached(held_out: list[dict[str, Any]]) -> None:
-    # reached: ECE 0.083, AUROC 0.884 (the logistic calibrator before the trees: 0.079, 0.854)
+    # reached with the second opinion's features (monotone logistic): ECE 0.099, Brier 0.115, AUROC
+    # 0.898 (ECE bound a point above it: 10 bins over 31 source cases); the trees before them: 0.083,
+    # 0.134, 0.884; the first logistic calibrator: 0.079, 0.142, 0.854
     summary = calibration_summary(held_out)
-    assert summary["ece"] <= 0.10 and summary["auroc"] >= 0.87, summary
+    assert summary["ece"] <= 0.11 and summary["auroc"] >= 0.89 and summary["brier"] <= 0.12, summary
 
 
 @pytest.mark.xfail(
@@ -57,11 +59,11 @@ def test_floor_wrong_repairs_at_most_one_percent(held_out: list[dict[str, Any]])
     assert wrong_repair_rate(held_out) <= 0.01
 
 
-@pytest.mark.xfail(strict=True, reason="measured ECE 0.083 on held-out (docs/confidence.md)")
+@pytest.mark.xfail(strict=True, reason="measured ECE 0.099 on held-out (docs/confidence.md)")
 def test_floor_ece(held_out: list[dict[str, Any]]) -> None:
     assert calibration_summary(held_out)["ece"] <= 0.05
 
 
-@pytest.mark.xfail(strict=True, reason="measured AUROC 0.884 on held-out (docs/confidence.md)")
+@pytest.mark.xfail(strict=True, reason="measured AUROC 0.898 on held-out (docs/confidence.md)")
 def test_floor_auroc(held_out: list[dict[str, Any]]) -> None:
     assert calibration_summary(held_out)["auroc"] >= 0.95

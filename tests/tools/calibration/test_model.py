@@ -99,3 +99,52 @@ def test_refuses_a_malformed_tree(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     with pytest.raises(ValidationError, match="malformed calibrator tree"):
         Calibrator.load(path)
+
+
+def test_cross_fitted_scores_no_row_with_a_model_that_saw_its_source_case() -> None:
+    import random
+
+    from evals.calibration import Sample, cross_fitted, evaluate, fit
+
+    rng = random.Random(7)
+    outcome = {g: rng.random() < 0.5 for g in range(40)}
+    hint = {g: float(outcome[g] if rng.random() < 0.75 else not outcome[g]) for g in range(40)}
+    # each source case is recognisable by its own feature (a model that saw it remembers its label);
+    # across cases only a noisy hint carries over
+    samples = [
+        Sample({f"case{g}": 1.0, "hint": hint[g]}, int(outcome[g]), "X", f"g{g}", "train")
+        for g in range(40)
+        for _ in range(4)
+    ]
+    assert evaluate(fit(samples, model="logistic"), samples)["overall"]["auroc"] > 0.95
+    crossed = cross_fitted(samples, folds=5, model="logistic")
+    assert crossed["folds"] == 5 and crossed["groups"] == 40 and crossed["overall"]["n"] == 160
+    assert crossed["overall"]["auroc"] < 0.8
+
+
+def test_the_logistic_regression_keeps_the_known_directions() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from evals.calibration import MonotoneLogistic, Sample, fit
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(400, 2))
+    y = (x[:, 0] + x[:, 1] + rng.normal(size=400) > 0).astype(float)
+    free = MonotoneLogistic(1.0, [0, 0]).fit(x, y)  # no constraint: scikit-learn's own solution
+    reference = LogisticRegression(C=1.0, max_iter=5000).fit(x, y)
+    assert np.allclose(free.coef_, reference.coef_, atol=1e-3)
+    assert np.allclose(free.predict_proba(x), reference.predict_proba(x), atol=1e-3)
+    # a sample where rows without a customer id happen to be right more often: the weight stays ≤ 0
+    samples = [
+        Sample(
+            {"no_customer": float(i % 3 == 0), "x": float(x[i, 0])},
+            int(y[i] or i % 3 == 0),
+            "X",
+            f"g{i}",
+            "train",
+        )
+        for i in range(400)
+    ]
+    model = fit(samples, model="logistic")
+    assert model.coef[model.features.index("no_customer")] <= 0.0
+    assert model.coef[model.features.index("x")] > 0.0
