@@ -32,6 +32,7 @@ from tools.documents.finder import Bbox, find_cells, find_intersections, group_c
 from tools.documents.items import ItemHit, cell_value, is_item
 from tools.documents.labels import CARRIED_TOKENS, HEADER_TOKENS, tokens
 from tools.documents.layout import Cell, Grid, Line, Page, Word
+from tools.documents.tableedges import table_edges
 from tools.documents.textlayer import Char, word_boxes, word_texts
 
 Strategy = Literal["lines", "text"]
@@ -136,14 +137,15 @@ def _share(chars: list[Char], cells: list[Bbox | None]) -> list[list[Char]]:
 
 
 def _tables(surface: Surface, settings: dict[str, Any]) -> list[Any]:
-    """pdfplumber's ``TableFinder(surface, settings).tables`` with the functions above for its
-    intersections, cells and tables."""
+    """pdfplumber's ``TableFinder(surface, settings).tables`` with :mod:`~.tableedges`' edges
+    and :mod:`~.finder`'s intersections, cells and tables."""
     from pdfplumber.table import Table, TableFinder, TableSettings
 
     finder = TableFinder.__new__(TableFinder)
     finder.page = surface  # type: ignore[assignment]
     finder.settings = TableSettings.resolve(settings)
-    finder.edges = finder.get_edges()
+    edges = table_edges(finder.settings, surface.edges, lambda: word_boxes(surface.chars))
+    finder.edges = finder.get_edges() if edges is None else edges
     finder.intersections = find_intersections(
         finder.edges, finder.settings.intersection_x_tolerance, finder.settings.intersection_y_tolerance
     )
