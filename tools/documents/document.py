@@ -212,8 +212,12 @@ class Document:
 
 
 def is_table_header(line: Line) -> bool:
-    """A line-item table header: an id or description column plus an amount column."""
-    return is_header_columns([name for name, _, _ in column_labels(line)])
+    """A line-item table header: an id or description column plus an amount column. Worked out
+    once per line, like its column labels."""
+    found = line.memo.get("table_header")
+    if found is None:
+        found = line.memo["table_header"] = is_header_columns([name for name, _, _ in column_labels(line)])
+    return bool(found)
 
 
 def is_header_columns(names: list[str]) -> bool:

@@ -2,13 +2,16 @@
 
 Contract: :func:`find_intersections` is ``edges_to_intersections`` (the same points with the same
 edges in the same order), :func:`find_cells` is ``intersections_to_cells`` and :func:`group_cells`
-is ``cells_to_tables``. ``tests/tools/documents/test_vectors.py`` compares each with pdfplumber's
+is ``cells_to_tables``; :func:`lattice_tables` is the three together where the edges make a
+lattice. ``tests/tools/documents/test_vectors.py`` compares each with pdfplumber's
 own on random grids and the whole finder on every real page. Used by :mod:`~.grids`.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
+from itertools import pairwise
 from typing import Any
 
 Bbox = tuple[float, float, float, float]
@@ -175,3 +178,37 @@ def group_cells(cells: list[Bbox]) -> list[list[Bbox]]:
         tables.append(current)
     ordered = sorted(tables, key=lambda t: min((c[1], c[0]) for c in t))
     return [t for t in ordered if len(t) > 1]
+
+
+def lattice_tables(
+    edges: list[dict[str, Any]], x_tolerance: float, y_tolerance: float
+) -> list[list[Bbox]] | None:
+    """``cells_to_tables(intersections_to_cells(edges_to_intersections(edges, ...)))`` where the
+    edges make a lattice, as the text strategy's do: every vertical edge spans the same rows
+    (same top and bottom) at its own x, every horizontal one the same columns at its own top.
+    pdfplumber's test then depends on one side only (a vertical edge crosses every horizontal one
+    whose top its span reaches, and the reverse), so the points are every kept x with every kept
+    top, each cell joins a point to the next x and the next top, column by column, and the cells
+    make one table (each shares a corner with the one above it or to its left). None where the
+    edges are not such a lattice: the caller runs the three steps."""
+    verticals = [e for e in edges if e["orientation"] == "v"]
+    horizontals = [e for e in edges if e["orientation"] == "h"]
+    if not verticals or not horizontals or len(verticals) + len(horizontals) != len(edges):
+        return None
+    top, bottom = verticals[0]["top"], verticals[0]["bottom"]
+    x0, x1 = horizontals[0]["x0"], horizontals[0]["x1"]
+    if any(v["top"] != top or v["bottom"] != bottom for v in verticals) or any(
+        h["x0"] != x0 or h["x1"] != x1 for h in horizontals
+    ):
+        return None
+    xs = sorted({v["x0"] for v in verticals})
+    ys = sorted({h["top"] for h in horizontals})
+    if len(xs) != len(verticals) or len(ys) != len(horizontals):
+        return None  # two edges on one line: their points carry both
+    if not math.isfinite(sum(xs) + sum(ys) + top + bottom + x0 + x1):
+        return None
+    # find_intersections' test, in its arithmetic, split by the side each term reads.
+    xs = [x for x in xs if (x >= (x0 - x_tolerance)) and (x <= (x1 + x_tolerance))]
+    ys = [y for y in ys if (top <= (y + y_tolerance)) and (bottom >= (y - y_tolerance))]
+    cells = [(left, upper, right, lower) for left, right in pairwise(xs) for upper, lower in pairwise(ys)]
+    return [cells] if len(cells) > 1 else []

@@ -28,10 +28,11 @@ from tools.documents.document import (
     is_header_columns,
     is_table_header,
 )
-from tools.documents.finder import Bbox, find_cells, find_intersections, group_cells
+from tools.documents.finder import Bbox, find_cells, find_intersections, group_cells, lattice_tables
 from tools.documents.items import ItemHit, cell_value, is_item
 from tools.documents.labels import CARRIED_TOKENS, HEADER_TOKENS, tokens
 from tools.documents.layout import Cell, Grid, Line, Page, Word
+from tools.documents.tableedges import table_edges
 from tools.documents.textlayer import Char, word_boxes, word_texts
 
 Strategy = Literal["lines", "text"]
@@ -136,19 +137,25 @@ def _share(chars: list[Char], cells: list[Bbox | None]) -> list[list[Char]]:
 
 
 def _tables(surface: Surface, settings: dict[str, Any]) -> list[Any]:
-    """pdfplumber's ``TableFinder(surface, settings).tables`` with the functions above for its
-    intersections, cells and tables."""
+    """pdfplumber's ``TableFinder(surface, settings).tables`` with :mod:`~.tableedges`' edges
+    and :mod:`~.finder`'s intersections, cells and tables."""
     from pdfplumber.table import Table, TableFinder, TableSettings
 
     finder = TableFinder.__new__(TableFinder)
     finder.page = surface  # type: ignore[assignment]
     finder.settings = TableSettings.resolve(settings)
-    finder.edges = finder.get_edges()
-    finder.intersections = find_intersections(
-        finder.edges, finder.settings.intersection_x_tolerance, finder.settings.intersection_y_tolerance
+    edges = table_edges(finder.settings, surface.edges, lambda: word_boxes(surface.chars))
+    finder.edges = finder.get_edges() if edges is None else edges
+    x_tolerance, y_tolerance = (
+        finder.settings.intersection_x_tolerance,
+        finder.settings.intersection_y_tolerance,
     )
-    finder.cells = find_cells(finder.intersections)
-    return [Table(surface, group) for group in group_cells(finder.cells)]  # type: ignore[arg-type]
+    groups = lattice_tables(finder.edges, x_tolerance, y_tolerance)
+    if groups is None:
+        finder.intersections = find_intersections(finder.edges, x_tolerance, y_tolerance)
+        finder.cells = find_cells(finder.intersections)
+        groups = group_cells(finder.cells)
+    return [Table(surface, group) for group in groups]  # type: ignore[arg-type]
 
 
 def _grids(surface: Surface, page: Page, strategy: Strategy) -> list[Grid]:

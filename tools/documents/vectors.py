@@ -31,24 +31,42 @@ def _compose(inner: Matrix, outer: Matrix) -> Matrix:
     return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
 
 
-def _subpaths(path: Any, matrix: Matrix) -> list[tuple[str, list[Point]]]:
+class _Reader:
+    """The PDFium calls a path's segments are read with, and the two floats they write to: made
+    once per page rather than per path (a ruled table has hundreds of paths)."""
+
+    def __init__(self) -> None:
+        import pypdfium2.raw as raw
+
+        from tools.documents.pdfium import unchecked
+
+        self.x, self.y = ctypes.c_float(), ctypes.c_float()
+        self.x_ref, self.y_ref = ctypes.byref(self.x), ctypes.byref(self.y)
+        self.count = unchecked("FPDFPath_CountSegments")
+        self.get_segment, self.get_point = (
+            unchecked("FPDFPath_GetPathSegment"),
+            unchecked("FPDFPathSegment_GetPoint"),
+        )
+        self.get_type, self.get_close = (
+            unchecked("FPDFPathSegment_GetType"),
+            unchecked("FPDFPathSegment_GetClose"),
+        )
+        self.moveto, self.bezierto = raw.FPDF_SEGMENT_MOVETO, raw.FPDF_SEGMENT_BEZIERTO
+
+
+def _subpaths(path: Any, matrix: Matrix, reader: _Reader | None = None) -> list[tuple[str, list[Point]]]:
     """The path's subpaths as pdfminer sees them: operator letters (``m``, ``l``, ``c``, ``h``) and
     each operator's end point in page space (``h`` closes back to the subpath's start)."""
-    import pypdfium2.raw as raw
-
-    x, y = ctypes.c_float(), ctypes.c_float()
-    x_ref, y_ref = ctypes.byref(x), ctypes.byref(y)
-    from tools.documents.pdfium import unchecked
-
-    get_segment, get_point = unchecked("FPDFPath_GetPathSegment"), unchecked("FPDFPathSegment_GetPoint")
-    get_type, get_close = unchecked("FPDFPathSegment_GetType"), unchecked("FPDFPathSegment_GetClose")
-    moveto, bezierto = raw.FPDF_SEGMENT_MOVETO, raw.FPDF_SEGMENT_BEZIERTO
+    r = reader or _Reader()
+    x, y, x_ref, y_ref = r.x, r.y, r.x_ref, r.y_ref
+    get_segment, get_point, get_type, get_close = r.get_segment, r.get_point, r.get_type, r.get_close
+    moveto, bezierto = r.moveto, r.bezierto
     a, b, c, d, e, f = matrix
     subpaths: list[tuple[str, list[Point]]] = []
     ops: list[str] = []
     points: list[Point] = []
     pending_curve = 0
-    for i in range(raw.FPDFPath_CountSegments(path)):
+    for i in range(r.count(path)):
         segment = get_segment(path, i)
         if not segment or not get_point(segment, x_ref, y_ref):
             continue
@@ -175,10 +193,13 @@ def page_edges(page: Any, paths: list[tuple[Any, Matrix]] | None = None) -> list
     over the page's objects has already found them (:func:`~.textlayer.read_layer`)."""
     import pypdfium2.raw as raw
 
-    from tools.documents.pdfium import _LOCK, page_origin
+    from tools.documents.pdfium import _LOCK, page_origin, unchecked
 
     edges: list[Edge] = []
     fill, stroke = ctypes.c_int(), ctypes.c_int()
+    fill_ref, stroke_ref = ctypes.byref(fill), ctypes.byref(stroke)
+    reader = _Reader()
+    draw_mode = unchecked("FPDFPath_GetDrawMode")
     with _LOCK:
         left, top_edge = page_origin(page)
         if paths is None:
@@ -186,10 +207,10 @@ def page_edges(page: Any, paths: list[tuple[Any, Matrix]] | None = None) -> list
                 (obj, outer) for obj, _, outer in walk_objects(page, {raw.FPDF_PAGEOBJ_PATH}, compose=False)
             ]
         for obj, outer in paths:
-            if not raw.FPDFPath_GetDrawMode(obj, ctypes.byref(fill), ctypes.byref(stroke)):
+            if not draw_mode(obj, fill_ref, stroke_ref):
                 continue
             if fill.value == raw.FPDF_FILLMODE_NONE and not stroke.value:
                 continue  # not painted (a clipping path): pdfminer never sees it
-            for shape, points in _subpaths(obj, object_matrix(obj, outer)):
+            for shape, points in _subpaths(obj, object_matrix(obj, outer), reader):
                 edges += shape_edges(shape, _flip(points, left, top_edge))
     return edges

@@ -11,6 +11,7 @@ from tests.tools.documents.remittance_layouts import italian_stacked_labels, spa
 from tools.documents.finder import find_cells as _cells
 from tools.documents.finder import find_intersections as _intersections
 from tools.documents.finder import group_cells as _cell_groups
+from tools.documents.finder import lattice_tables
 from tools.documents.grids import STRATEGIES, Surface, _tables
 from tools.documents.pdfium import OpenPage, close_document, open_document
 from tools.documents.vectors import page_edges, shape_edges
@@ -185,3 +186,46 @@ def test_edges_from_the_first_walk_equal_a_fresh_walk_and_a_reloaded_page_walks_
             page.close()
     finally:
         close_document(document)
+
+
+def _random_lattice(rng: random.Random) -> list[dict[str, Any]]:
+    """Edges as the text strategy makes them: columns spanning the same rows, rows spanning the
+    same columns; some lines lie just outside the other side's span (within the tolerance or not)."""
+    top, bottom = rng.choice([100, 120.5]), rng.choice([100, 100.5, 200, 400])
+    x0, x1 = rng.choice([50, 70.25]), rng.choice([50, 300, 500.5])
+    xs = rng.sample(
+        [x0 + d for d in (-4, -3, -2.5, 0, 0.5, 40, 80.25, 160)] + [x1, x1 + 2.9, x1 + 3.1], rng.randint(1, 7)
+    )
+    ys = rng.sample(
+        [top + d for d in (-3.5, -3, -1, 0, 10, 22.5, 35)] + [bottom, bottom + 3, bottom + 3.2],
+        rng.randint(1, 7),
+    )
+    edges: list[dict[str, Any]] = [
+        {"x0": x, "x1": x, "top": top, "bottom": bottom, "height": bottom - top, "orientation": "v"}
+        for x in xs
+    ] + [{"x0": x0, "x1": x1, "top": y, "bottom": y, "width": x1 - x0, "orientation": "h"} for y in ys]
+    rng.shuffle(edges)
+    return edges
+
+
+def test_lattice_tables_equal_pdfplumbers_three_steps() -> None:
+    """Where the edges make a lattice the table is built at once: pdfplumber's tables, cell for
+    cell, in its order; anything else (a second edge on a line, a shorter one) is left to the steps."""
+    from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells
+
+    rng = random.Random(7)
+    built = 0
+    for _ in range(400):
+        edges = _random_lattice(rng)
+        if rng.random() < 0.25:  # no longer a lattice
+            edges.append({**rng.choice(edges), "x0": 75.0, "x1": 75.0, "top": 101.0})
+        tolerance = rng.choice([0, 1, 3])
+        theirs = cells_to_tables(intersections_to_cells(edges_to_intersections(edges, tolerance, tolerance)))
+        ours = lattice_tables(edges, tolerance, tolerance)
+        if ours is None:
+            ours = _cell_groups(_cells(_intersections(edges, tolerance, tolerance)))
+        else:
+            built += bool(ours)
+        assert ours == theirs
+    assert built > 40  # lattices that make a table (many random spans make none)
+    assert lattice_tables(_random_edges(random.Random(3)) * 2, 3, 3) is None
