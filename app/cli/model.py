@@ -2,7 +2,8 @@
 
 The registry is MLflow (tools/registry): a SQLite store under the data directory unless
 ``MLFLOW_TRACKING_URI`` names another. ``train`` and ``promote`` exist for the models that have a
-trainer and a gate (today: ``retriever``); ``list`` and ``rollback`` work for any registered model.
+trainer and a gate (retriever, calibrator; the reranker's ``train`` gates and promotes itself);
+``list`` and ``rollback`` work for any registered model.
 Exit 0 on success, 1 with one line naming the input and the reason (an unknown model, a gate that
 refuses: the champion stays), as every command of this CLI.
 """
