@@ -28,6 +28,8 @@ SHOWN_METRICS = (
     "heldout.ece",
     "heldout.auroc",
     "heldout.brier",
+    "gate.hybrid.recall_at_1.challenger",
+    "gate.hybrid.mrr.challenger",
 )
 
 
