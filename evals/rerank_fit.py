@@ -295,9 +295,8 @@ def train_and_gate(search: ProcedureSearch, dataset: Path, *, folds: int = FOLDS
     path = model.save(challenger_path(search.model_name))
     out["challenger"] = str(path)
     out["meta"] = model.meta
-    previous = search.reranker
+    previous = search.reranker  # the champion: the serving re-ranker, or the fusion alone (None)
     try:
-        search.reranker = None
         champion = evaluate(dataset, search, modes=("dense", "hybrid"))
         search.reranker = Reranker.load(path)
         challenger = evaluate(dataset, search, modes=("dense", "hybrid"))

@@ -315,3 +315,32 @@ def test_rollback_of_a_single_version_returns_to_the_fusion_alone(
     info, path = reranker_models.rollback(MODEL)
     assert info is None and path == reranker_path(MODEL) and not path.exists()
     assert _sections(_search(reranker_for(MODEL, FusionWeights()))) == ["1", "3.2", "2"]
+
+
+@pytest.mark.parametrize("serving", [None, "dense_cos"])
+def test_gate_champion_is_the_serving_reranker_or_the_fusion_alone(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, serving: str | None
+) -> None:
+    """A refit is judged against what serves now: the serving re-ranker when there is one, so a refit
+    no better than it is refused; the fusion alone otherwise."""
+    from evals import rerank_fit, retrieval_eval
+
+    champion = _linear(serving) if serving else None
+    search = _search(champion)
+    challenger = _linear("heading_cover")
+    monkeypatch.setattr(rerank_fit, "fit_tuning", lambda search, tuning, folds: (challenger, []))
+    judged: list[Reranker | None] = []
+
+    def evaluate(dataset: Path, search: ProcedureSearch, modes: Sequence[str]) -> dict[str, Any]:
+        judged.append(search.reranker)
+        return {"judged": len(judged)}
+
+    monkeypatch.setattr(retrieval_eval, "evaluate", evaluate)
+    monkeypatch.setattr(retrieval_eval, "model_gate", lambda a, b: {"passed": True, "pair": (a, b)})
+    dataset = data_dir / "questions.jsonl"
+    dataset.write_text("")
+    out = rerank_fit.train_and_gate(search, dataset)
+    assert judged[0] is champion  # the champion side
+    assert judged[1] is not None and judged[1].meta == challenger.meta  # the challenger, loaded from disk
+    assert out["gate"]["pair"] == ({"judged": 1}, {"judged": 2})
+    assert search.reranker is champion  # what serves is untouched by the gate
