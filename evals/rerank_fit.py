@@ -257,9 +257,10 @@ def fit_tuning(
     chosen = choose(table)
     if chosen is None:
         return None, table
-    digest = hashlib.sha256(
+    sha256 = hashlib.sha256(
         json.dumps(sorted((q.id, q.question, q.gold) for q in queries)).encode()
-    ).hexdigest()[:12]
+    ).hexdigest()
+    digest = sha256[:12]
     model = fit_model(search, [*queries, *(extra if chosen["corpus"] else ())], chosen, version=digest)
     cv = next(r for r in table if r["setting"] == chosen)
     model.meta = {
@@ -267,6 +268,7 @@ def fit_tuning(
         "questions": len(queries),
         "corpus_questions": len(extra) if chosen["corpus"] else 0,
         "dataset": digest,
+        "dataset_sha256": sha256,  # the tuning-half manifest hash the registry records
         "cv": {k: round(cv[k], 4) for k in ("recall@1", "recall@5", "mrr")},
         "cv_fusion": {k: round(table[0][k], 4) for k in ("recall@1", "recall@5", "mrr")},
         "folds": folds,
@@ -278,11 +280,12 @@ def fit_tuning(
 def train_and_gate(search: ProcedureSearch, dataset: Path, *, folds: int = FOLDS) -> dict[str, Any]:
     """``repairdesk model train reranker``: fit on the tuning half (above), write the challenger
     beside the serving path, then let the retriever gate (evals/retrieval_eval.py ``model_gate``:
-    same held-out questions, paired bootstrap intervals) compare fusion alone (champion) with fusion
-    + the challenger. Only a pass writes it where the search loads it. The held-out half chooses
-    nothing here but that pass or fail, as for every model the gate judges."""
+    same held-out questions, paired bootstrap intervals) compare fusion alone with fusion + the
+    challenger. Writes nothing where the search loads it: the caller (app/cli/reranker_models.py)
+    registers the challenger and serves it on a pass. The held-out half chooses nothing here but
+    that pass or fail, as for every model the gate judges."""
     from evals.retrieval_eval import evaluate, load_questions, model_gate, split_of
-    from tools.retrieval.rerank import challenger_path, reranker_path
+    from tools.retrieval.rerank import challenger_path
 
     tuning = [q for q in load_questions(dataset) if split_of(q["id"]) == "tuning"]
     model, table = fit_tuning(search, tuning, folds=folds)
@@ -292,16 +295,12 @@ def train_and_gate(search: ProcedureSearch, dataset: Path, *, folds: int = FOLDS
     path = model.save(challenger_path(search.model_name))
     out["challenger"] = str(path)
     out["meta"] = model.meta
-    previous = search.reranker
+    previous = search.reranker  # the champion: the serving re-ranker, or the fusion alone (None)
     try:
-        search.reranker = None
         champion = evaluate(dataset, search, modes=("dense", "hybrid"))
         search.reranker = Reranker.load(path)
         challenger = evaluate(dataset, search, modes=("dense", "hybrid"))
     finally:
         search.reranker = previous
-    gate = model_gate(champion, challenger)
-    out["gate"] = gate
-    if gate["passed"]:
-        out["written"] = str(model.save(reranker_path(search.model_name)))
+    out["gate"] = model_gate(champion, challenger)
     return out

@@ -2,7 +2,8 @@
 
 The registry is MLflow (tools/registry): a SQLite store under the data directory unless
 ``MLFLOW_TRACKING_URI`` names another. ``train`` and ``promote`` exist for the models that have a
-trainer and a gate (today: ``retriever``); ``list`` and ``rollback`` work for any registered model.
+trainer and a gate (retriever, calibrator; the reranker's ``train`` gates and promotes itself);
+``list`` and ``rollback`` work for any registered model.
 Exit 0 on success, 1 with one line naming the input and the reason (an unknown model, a gate that
 refuses: the champion stays), as every command of this CLI.
 """
@@ -27,6 +28,8 @@ SHOWN_METRICS = (
     "heldout.ece",
     "heldout.auroc",
     "heldout.brier",
+    "gate.hybrid.recall_at_1.challenger",
+    "gate.hybrid.mrr.challenger",
 )
 
 
@@ -189,7 +192,7 @@ def rollback(
 
             info = run_rollback(corpus=corpus)
         elif name == "reranker":
-            _rollback_reranker()
+            _rollback_reranker()  # raises RepairDeskError when nothing serves
             return
         elif name == "calibrator":
             from app.cli.calibrator_models import rollback as rollback_calibrator
@@ -205,17 +208,16 @@ def rollback(
 
 def _train_reranker(questions: Path | None, as_json: bool) -> None:
     """Fit the re-ranker of the active retriever's fused candidates on the tuning half (grouped CV
-    picks the setting), gate it on the held-out half against the fusion alone, serve it on a pass
-    (tools/retrieval/rerank.py, evals/rerank_fit.py). Exit 1 when the gate refuses."""
-    from evals.rerank_fit import train_and_gate
+    picks the setting), gate it on the held-out half against the fusion alone, register it in MLflow
+    and serve it as the champion on a pass (app/cli/reranker_models.py). Exit 1 when the gate refuses."""
+    from app.cli.reranker_models import train as train_reranker
     from evals.retrieval_eval import format_gate
     from tools.config import REPO_ROOT
     from tools.errors import RepairDeskError
-    from tools.retrieval.search import open_search
 
     dataset = questions or REPO_ROOT / "evals" / "datasets" / "retrieval.jsonl"
     try:
-        result = train_and_gate(open_search(), dataset)
+        result = train_reranker(dataset)
     except RepairDeskError as exc:
         fail(exc.source or "reranker", exc.reason)
         raise typer.Exit(1) from None
@@ -228,31 +230,32 @@ def _train_reranker(questions: Path | None, as_json: bool) -> None:
             f"recall@5 {base['recall@5']:.3f}"
         )
         if result["gate"] is None:
-            typer.echo("no setting beats the fusion in cross-validation: nothing written")
+            typer.echo("no setting beats the fusion in cross-validation: nothing registered")
         else:
             cv = result["meta"]["cv"]
             typer.echo(
                 f"chosen {result['meta']['setting']}: cv recall@1 {cv['recall@1']:.3f} MRR {cv['mrr']:.3f} "
-                f"recall@5 {cv['recall@5']:.3f}; challenger {result['challenger']}"
+                f"recall@5 {cv['recall@5']:.3f}; registered reranker v{result['version']}"
             )
             typer.echo(format_gate(result["gate"]))
     if result["gate"] is not None and not result["gate"]["passed"]:
-        fail("reranker", "gate refused: the fusion alone keeps serving")
+        fail(
+            f"reranker v{result['version']}", "gate refused: the champion (or the fusion alone) keeps serving"
+        )
         raise typer.Exit(1)
     if result["written"] and not as_json:
-        typer.echo(f"serving {result['written']}")
+        typer.echo(f"reranker v{result['version']} is the champion, serving {result['written']}")
 
 
 def _rollback_reranker() -> None:
+    from app.cli.reranker_models import rollback as rollback_reranker
     from tools.retrieval.active_model import active_model_name
-    from tools.retrieval.rerank import reranker_path
 
-    path = reranker_path(active_model_name())
-    if not path.is_file():
-        fail("reranker", f"none serving ({path})")
-        raise typer.Exit(1)
-    path.unlink()
-    typer.echo(f"reranker removed ({path}): the fusion alone ranks")
+    info, path = rollback_reranker(active_model_name())
+    if info is None:
+        typer.echo(f"reranker removed ({path}): the fusion alone ranks")
+    else:
+        typer.echo(f"reranker v{info.version} is the champion again, serving {path}")
 
 
 def _train_calibrator(limit: int | None, as_json: bool, cross_fit: int = 0) -> None:

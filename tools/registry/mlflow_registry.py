@@ -17,7 +17,8 @@ Contract of :class:`ModelRegistry`:
 - :meth:`~ModelRegistry.promote` points ``champion`` at a version and pushes the previous champion on
   the model's ``champion_history`` tag; the caller decides *whether* (the evaluation gate).
 - :meth:`~ModelRegistry.rollback` points ``champion`` back at the version before it (popping the
-  history) and raises :class:`tools.errors.ValidationError` when there is none to return to.
+  history) and raises :class:`tools.errors.ValidationError` when there is none to return to;
+  :meth:`~ModelRegistry.retire` then drops ``champion`` (for a model whose default is no model).
 - :meth:`~ModelRegistry.versions` lists versions with their aliases, metrics and data hash.
 - :meth:`~ModelRegistry.materialise` gives a local folder holding a version's files.
 
@@ -216,6 +217,18 @@ class ModelRegistry:
         self._client.set_registered_model_alias(name, CHAMPION, str(previous))
         self._client.set_registered_model_tag(name, HISTORY_TAG, json.dumps(history))
         return self.get(name, previous)
+
+    def retire(self, name: str) -> ModelVersionInfo | None:
+        """Drop the ``champion`` alias when no earlier champion is left to roll back to (the model
+        falls back to its unlearned default); returns the retired version, None when none was
+        champion. Raises ValidationError while the history still has a version: use :meth:`rollback`."""
+        self._require_model(name)
+        if self._history(name):
+            raise ValidationError("a previous champion exists: roll back to it instead", source=name)
+        current = self.alias(name, CHAMPION)
+        if current is not None:
+            self._client.delete_registered_model_alias(name, CHAMPION)
+        return current
 
     # -- reading ---------------------------------------------------------------------------------
 

@@ -28,8 +28,10 @@ Contract:
   scores keep their scale for the confidence calibrator and never increase down the list.
 - Where it lives: ``$REPAIRDESK_DATA_DIR/models/reranker/<slug of the embedder name>.json``
   (:func:`reranker_path`); no file, the fusion alone ranks. ``repairdesk model train reranker``
-  writes a fit to ``<slug>.challenger.json`` and copies it there only when the retriever gate
-  passes it; ``repairdesk model rollback reranker`` removes the serving file.
+  writes a fit to ``<slug>.challenger.json``, registers it in MLflow (app/cli/reranker_models.py)
+  and copies the registered version there only when the retriever gate passes it (it becomes the
+  champion); ``repairdesk model rollback reranker`` serves the previous champion's file again, or
+  removes the serving file when there was none.
 """
 
 from __future__ import annotations
@@ -348,6 +350,13 @@ class Reranker:
         ):
             raise ValidationError("reranker arrays disagree in length", source=source)
         return model
+
+
+def features_version() -> str:
+    """A short hash of :data:`FEATURES` (names and order): the registry records what a fit computed."""
+    import hashlib
+
+    return hashlib.sha256(",".join(FEATURES).encode()).hexdigest()[:12]
 
 
 def reranker_path(embedder: str) -> Path:

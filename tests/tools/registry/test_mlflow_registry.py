@@ -100,3 +100,22 @@ def test_unknown_models_and_versions_are_named(registry: ModelRegistry, tmp_path
 def test_metric_key_keeps_mlflow_names_valid() -> None:
     assert metric_key("heldout.hybrid.recall@5") == "heldout.hybrid.recall_at_5"
     assert metric_key("a#b") == "a_b"
+
+
+def test_retire_drops_the_champion_only_when_no_earlier_one_is_left(
+    registry: ModelRegistry, tmp_path: Path
+) -> None:
+    first = registry.log_version("retired", _artefact(tmp_path, "a"), params={}, metrics={}, dataset_hash="h")
+    second = registry.log_version(
+        "retired", _artefact(tmp_path, "b"), params={}, metrics={}, dataset_hash="h"
+    )
+    registry.promote("retired", first.version)
+    registry.promote("retired", second.version)
+    with pytest.raises(ValidationError):
+        registry.retire("retired")  # v1 is there to roll back to
+    assert registry.rollback("retired").version == first.version
+    retired = registry.retire("retired")
+    assert retired is not None and retired.version == first.version
+    assert registry.alias("retired", "champion") is None and registry.retire("retired") is None
+    with pytest.raises(NotFoundError):
+        registry.retire("never-registered")

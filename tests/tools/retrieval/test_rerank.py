@@ -223,3 +223,124 @@ def test_reranker_cli_promote_is_the_trainers_gate_and_rollback_removes_it(
     path = _linear("heading_cover").save(reranker_path(MODEL_NAME))
     removed = runner.invoke(app, ["model", "rollback", "reranker"])
     assert removed.exit_code == 0 and not path.exists()
+
+
+def _gate(passed: bool) -> dict[str, Any]:
+    figures = {"champion": 0.5, "challenger": 0.75 if passed else 0.4, "diff": 0.25 if passed else -0.1}
+    comparisons = {f"hybrid.{m}": {**figures, "ci95": [0.1, 0.4]} for m in ("recall@1", "mrr", "recall@5")}
+    return {"passed": passed, "split": "held-out", "questions": 4, "comparisons": comparisons, "reasons": []}
+
+
+def _fake_fit(monkeypatch: pytest.MonkeyPatch, model: Reranker, passed: bool) -> None:
+    """train_and_gate stand-in: the fit is ``model`` (written where the real one writes it), the gate's
+    verdict is ``passed``; what is under test is the registry and serving around it."""
+    from evals import rerank_fit
+    from tools.retrieval.rerank import challenger_path
+
+    def fit(search: ProcedureSearch, dataset: Path, *, folds: int) -> dict[str, Any]:
+        model.meta = {
+            "setting": {"model": "linear-c1", "depth": 10, "corpus": False}, "questions": 2,
+            "corpus_questions": 0, "dataset": "d" * 12, "dataset_sha256": "d" * 64, "folds": folds,
+            "cv": {"recall@1": 0.6, "recall@5": 0.9, "mrr": 0.7},
+            "cv_fusion": {"recall@1": 0.5, "recall@5": 0.9, "mrr": 0.6},
+        }  # fmt: skip
+        path = model.save(challenger_path(search.model_name))
+        cv = [{"setting": "fusion", **model.meta["cv_fusion"]}]
+        return {"cv": cv, "written": None, "gate": _gate(passed), "challenger": str(path), "meta": model.meta}
+
+    monkeypatch.setattr(rerank_fit, "train_and_gate", fit)
+
+
+def test_train_registers_the_reranker_and_serves_it_only_on_a_pass(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.cli import reranker_models
+    from tools.registry import ModelRegistry
+    from tools.retrieval.rerank import features_version
+
+    serving = reranker_path(MODEL)
+    _fake_fit(monkeypatch, _linear("heading_cover"), passed=False)
+    refused = reranker_models.train(data_dir / "q.jsonl", _search(), folds=2)
+    assert refused["written"] is None and not serving.exists()
+    _fake_fit(monkeypatch, _linear("dense_cos"), passed=True)
+    passed = reranker_models.train(data_dir / "q.jsonl", _search(), folds=2)
+    assert passed["written"] == str(serving)
+    registry = ModelRegistry()
+    first, second = registry.get("reranker", 1), registry.get("reranker", 2)
+    assert first.aliases == [] and second.aliases == ["champion"]  # challenger moved on, then promoted
+    assert second.dataset_hash == "d" * 64 and second.git_commit
+    assert second.params["embedder"] == MODEL and second.params["features_version"] == features_version()
+    assert json.loads(second.params["setting"])["model"] == "linear-c1"
+    assert second.params["fusion_key"] == reranker_models.fusion_key(_linear("x").fusion)
+    assert second.metrics["cv.recall_at_1"] == 0.6 and second.metrics["gate.passed"] == 1.0
+    assert second.metrics["gate.hybrid.mrr.diff"] == 0.25 and first.metrics["gate.passed"] == 0.0
+    assert Reranker.load(serving).coef == _linear("dense_cos").coef  # the registered JSON serves
+    assert reranker_for(MODEL, FusionWeights()) is not None
+
+
+def test_rollback_serves_the_previous_champion_then_the_fusion_alone(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.cli import reranker_models
+    from tools.registry import ModelRegistry
+
+    serving = reranker_path(MODEL)
+    served: list[bytes] = []
+    for feature in ("heading_cover", "dense_cos"):
+        _fake_fit(monkeypatch, _linear(feature), passed=True)
+        reranker_models.train(data_dir / "q.jsonl", _search(), folds=2)
+        served.append(serving.read_bytes())
+    first_json = served[0]
+    assert served[1] != first_json
+    assert Reranker.load(serving).coef == _linear("dense_cos").coef
+    info, path = reranker_models.rollback(MODEL)
+    assert info is not None and info.version == 1 and path == serving
+    assert serving.read_bytes() == first_json and Reranker.load(serving).coef == _linear("heading_cover").coef
+    assert ModelRegistry().alias("reranker", "champion").version == 1  # type: ignore[union-attr]
+    info, path = reranker_models.rollback(MODEL)  # v1 replaced no champion: the fusion alone
+    assert info is None and not serving.exists() and reranker_for(MODEL, FusionWeights()) is None
+    assert ModelRegistry().alias("reranker", "champion") is None
+    with pytest.raises(ValidationError):
+        reranker_models.rollback(MODEL)  # nothing serves
+
+
+def test_rollback_of_a_single_version_returns_to_the_fusion_alone(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.cli import reranker_models
+
+    _fake_fit(monkeypatch, _linear("heading_cover"), passed=True)
+    reranker_models.train(data_dir / "q.jsonl", _search(), folds=2)
+    assert reranker_path(MODEL).is_file()
+    info, path = reranker_models.rollback(MODEL)
+    assert info is None and path == reranker_path(MODEL) and not path.exists()
+    assert _sections(_search(reranker_for(MODEL, FusionWeights()))) == ["1", "3.2", "2"]
+
+
+@pytest.mark.parametrize("serving", [None, "dense_cos"])
+def test_gate_champion_is_the_serving_reranker_or_the_fusion_alone(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, serving: str | None
+) -> None:
+    """A refit is judged against what serves now: the serving re-ranker when there is one, so a refit
+    no better than it is refused; the fusion alone otherwise."""
+    from evals import rerank_fit, retrieval_eval
+
+    champion = _linear(serving) if serving else None
+    search = _search(champion)
+    challenger = _linear("heading_cover")
+    monkeypatch.setattr(rerank_fit, "fit_tuning", lambda search, tuning, folds: (challenger, []))
+    judged: list[Reranker | None] = []
+
+    def evaluate(dataset: Path, search: ProcedureSearch, modes: Sequence[str]) -> dict[str, Any]:
+        judged.append(search.reranker)
+        return {"judged": len(judged)}
+
+    monkeypatch.setattr(retrieval_eval, "evaluate", evaluate)
+    monkeypatch.setattr(retrieval_eval, "model_gate", lambda a, b: {"passed": True, "pair": (a, b)})
+    dataset = data_dir / "questions.jsonl"
+    dataset.write_text("")
+    out = rerank_fit.train_and_gate(search, dataset)
+    assert judged[0] is champion  # the champion side
+    assert judged[1] is not None and judged[1].meta == challenger.meta  # the challenger, loaded from disk
+    assert out["gate"]["pair"] == ({"judged": 1}, {"judged": 2})
+    assert search.reranker is champion  # what serves is untouched by the gate
