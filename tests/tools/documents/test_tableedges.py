@@ -9,12 +9,10 @@ from typing import Any
 
 import pytest
 
-from tools.documents.grids import STRATEGIES, Surface
-from tools.documents.pdf import read_pdf
-from tools.documents.pdfium import OpenPage, close_document, open_document
+from tests.tools.documents.real_surfaces import real_surfaces
+from tools.documents.grids import STRATEGIES
 from tools.documents.tableedges import WordBox, merge_edges, table_edges
 from tools.documents.textlayer import word_boxes
-from tools.documents.vectors import page_edges
 
 
 def _theirs(surface: Any, settings: dict[str, Any]) -> list[dict[str, Any]]:
@@ -143,20 +141,9 @@ def test_a_coordinate_that_is_not_a_number_is_left_to_pdfplumber() -> None:
 def test_edges_of_real_pages_equal_pdfplumbers(shared_data: Path) -> None:
     """Every page of the real invoices, both strategies, from PDFium's characters and paths."""
     found = 0
-    for path in sorted((shared_data / "invoices").glob("*/*.pdf")):
-        data = path.read_bytes()
-        document = open_document(data)
-        try:
-            for page in read_pdf(data, path.name):
-                if not page.chars:
-                    continue
-                with OpenPage(document, page.number - 1) as loaded:
-                    edges = page_edges(loaded.get())
-                surface = Surface((0.0, 0.0, page.width, page.height), page.chars, edges)
-                for settings in STRATEGIES.values():
-                    theirs = _theirs(surface, settings)
-                    assert _exactly(_ours(surface, settings, word_boxes(page.chars)), theirs), path.name
-                    found += len(theirs)
-        finally:
-            close_document(document)
+    for name, page, surface in real_surfaces(shared_data):
+        for settings in STRATEGIES.values():
+            theirs = _theirs(surface, settings)
+            assert _exactly(_ours(surface, settings, word_boxes(page.chars)), theirs), name
+            found += len(theirs)
     assert found > 500

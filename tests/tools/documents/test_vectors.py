@@ -7,12 +7,13 @@ import random
 from pathlib import Path
 from typing import Any
 
+from tests.tools.documents.real_surfaces import real_surfaces
 from tests.tools.documents.remittance_layouts import italian_stacked_labels, spanish_boxed
 from tools.documents.finder import find_cells as _cells
 from tools.documents.finder import find_intersections as _intersections
 from tools.documents.finder import group_cells as _cell_groups
 from tools.documents.finder import lattice_tables
-from tools.documents.grids import STRATEGIES, Surface, _tables
+from tools.documents.grids import STRATEGIES, _tables
 from tools.documents.pdfium import OpenPage, close_document, open_document
 from tools.documents.vectors import page_edges, shape_edges
 
@@ -108,27 +109,14 @@ def test_tables_of_real_pages_equal_pdfplumbers_finder(shared_data: Path) -> Non
     and edges finds pdfplumber's tables, cell for cell."""
     from pdfplumber.table import TableFinder, TableSettings
 
-    from tools.documents.pdf import read_pdf
-
     found = 0
-    for path in sorted((shared_data / "invoices").glob("*/*.pdf")):
-        data = path.read_bytes()
-        document = open_document(data)
-        try:
-            for page in read_pdf(data, path.name):
-                if not page.chars:
-                    continue
-                with OpenPage(document, page.number - 1) as loaded:
-                    edges = page_edges(loaded.get())
-                surface = Surface((0.0, 0.0, page.width, page.height), page.chars, edges)
-                for strategy, settings in STRATEGIES.items():
-                    finder = TableFinder(surface, TableSettings.resolve(settings))  # type: ignore[arg-type]
-                    theirs = [table.cells for table in finder.tables]
-                    ours = [table.cells for table in _tables(surface, settings)]
-                    assert ours == theirs, (path.name, page.number, strategy)
-                    found += len(ours)
-        finally:
-            close_document(document)
+    for name, page, surface in real_surfaces(shared_data):
+        for strategy, settings in STRATEGIES.items():
+            finder = TableFinder(surface, TableSettings.resolve(settings))  # type: ignore[arg-type]
+            theirs = [table.cells for table in finder.tables]
+            ours = [table.cells for table in _tables(surface, settings)]
+            assert ours == theirs, (name, page.number, strategy)
+            found += len(ours)
     assert found > 5
 
 
