@@ -148,8 +148,17 @@ class Deployment:
             if not open_cases:
                 return time.perf_counter() - started
             if time.perf_counter() - started > timeout:
-                raise AssertionError(f"{open_cases} of {len(case_ids)} cases still open after {timeout}s")
+                still = self.open_jobs(case_ids)
+                raise AssertionError(f"{open_cases} of {len(case_ids)} still open after {timeout}s: {still}")
             time.sleep(0.2)
+
+    def open_jobs(self, case_ids: list[str], most: int = 10) -> dict[str, tuple[str, str | None, int | None]]:
+        """(case status, job status, job attempts) of up to ``most`` cases still queued or triaging:
+        what a timeout reports, so a lost job reads differently from a slow queue."""
+        statuses = {k: v for k, v in self.statuses(case_ids).items() if v in ("queued", "triaging")}
+        open_ids = sorted(statuses)[:most]
+        jobs, attempts = self.job_statuses(open_ids), self.job_attempts(open_ids)
+        return {case: (statuses[case], jobs.get(case), attempts.get(case)) for case in open_ids}
 
     def proposals_per_case(self, case_ids: list[str]) -> dict[str, int]:
         with self.db.session() as session:
