@@ -110,6 +110,29 @@ class TextClassifier(Protocol):
     def rank(self, text: str) -> list[tuple[str, float]]: ...
 
 
+class _ReadOnce:
+    """The classifier with each text embedded once: one triage reads the same narrative for the
+    code (unknown code), the consistency evidence, the calibrator's features and the evidence-only
+    code, and every reading costs a MiniLM pass."""
+
+    def __init__(self, inner: TextClassifier) -> None:
+        self.inner = inner
+        self._ranked: dict[str, list[tuple[str, float]]] = {}
+
+    def rank(self, text: str) -> list[tuple[str, float]]:
+        if text not in self._ranked:
+            self._ranked[text] = self.inner.rank(text)
+        return self._ranked[text]
+
+
+def _reader_for(notes: str, documents: list[dict[str, Any]]) -> TextClassifier | None:
+    """The narrative classifier when there is text to read (only then is its embedding model loaded)."""
+    if not narrative_text(notes, documents):
+        return None
+    classifier = default_classifier()
+    return _ReadOnce(classifier) if classifier is not None else None
+
+
 def _read_text(classifier: TextClassifier | None, text: str) -> tuple[str, float] | None:
     """The classifier's label when it is sure, else None (then only the keyword rules count)."""
     if classifier is None or not text:
@@ -237,11 +260,15 @@ def gather_evidence(state: TriageState, toolbox: Toolbox, reader: TextClassifier
 
 
 def _checked(
-    state: TriageState, toolbox: Toolbox, code: str, confidence: float, reasons: list[str]
+    state: TriageState,
+    toolbox: Toolbox,
+    code: str,
+    confidence: float,
+    reasons: list[str],
+    reader: TextClassifier | None,
 ) -> dict[str, Any]:
     """The classification with the code-consistency verdict; a contradiction lowers its confidence."""
     documents, notes = state.get("documents") or [], str(state["case"].get("notes") or "")
-    reader = default_classifier() if narrative_text(notes, documents) else None
     evidence = gather_evidence(state, toolbox, reader)
     verdict = check_code(code, evidence, FINDING_CODES) if code != "UNKNOWN" else None
     text = narrative_text(notes, documents)
@@ -280,13 +307,12 @@ def classify(state: TriageState, runtime: Runtime[Context]) -> dict[str, Any]:
     case = state["case"]
     code = str(case.get("exception_code") or "UNKNOWN").strip().upper()
     toolbox = toolbox_of(runtime)
+    documents, notes = state.get("documents") or [], str(case.get("notes") or "")
+    reader = _reader_for(notes, documents)
     if code != "UNKNOWN" and _known(code):
         confidence = 0.99 if toolbox.claiming(code) else 0.9
-        return _checked(state, toolbox, code, confidence, ["given"])
-    documents, notes = state.get("documents") or [], str(case.get("notes") or "")
-    # The classifier (and its embedding model) is loaded only when there is text to read.
-    reader = default_classifier() if narrative_text(notes, documents) else None
+        return _checked(state, toolbox, code, confidence, ["given"], reader)
     found, confidence, reasons = classify_unknown(state.get("findings") or [], documents, notes, reader)
     if code != "UNKNOWN":
         reasons.insert(0, f"given code {code!r} is not a known reason code")
-    return _checked(state, toolbox, found, confidence, reasons)
+    return _checked(state, toolbox, found, confidence, reasons, reader)

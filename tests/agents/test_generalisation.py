@@ -158,3 +158,22 @@ def test_a_name_mismatch_narrative_routes_to_be01(
     assert [(c["field"], c["new"]) for c in proposal["changes"]] == [
         ("payment.creditor.name", "Muster Maschinenbau GmbH")
     ]
+
+
+@pytest.mark.parametrize("code", ["AC01", "UNKNOWN"])
+def test_one_triage_reads_the_narrative_once(
+    runner: TriageRunner, monkeypatch: pytest.MonkeyPatch, code: str
+) -> None:
+    """Classify reads the notes for the code, the consistency evidence, the calibrator's features and
+    the evidence-only code: each reading is a MiniLM pass, so the text is embedded once."""
+    read: list[str] = []
+
+    class Counting:
+        def rank(self, text: str) -> list[tuple[str, float]]:
+            read.append(text)
+            return [("NONE", 0.9), ("AC01", 0.1)]
+
+    monkeypatch.setattr("agents.nodes.classify.default_classifier", Counting)
+    case = ac01_case(exception_code=code, notes="Customer says the IBAN was mistyped by the clerk.")
+    runner.start(case, f"gen-once-{code}")
+    assert len(read) == 1 and "mistyped" in read[0], read
