@@ -208,8 +208,9 @@ def rollback(
 
 def _train_reranker(questions: Path | None, as_json: bool) -> None:
     """Fit the re-ranker of the active retriever's fused candidates on the tuning half (grouped CV
-    picks the setting), gate it on the held-out half against the fusion alone, register it in MLflow
-    and serve it as the champion on a pass (app/cli/reranker_models.py). Exit 1 when the gate refuses."""
+    picks the setting), gate it on the held-out half against what serves (the champion, or the fusion
+    alone), register it in MLflow and serve it as the champion on a pass (app/cli/reranker_models.py).
+    Exit 1 when the gate refuses."""
     from app.cli.reranker_models import train as train_reranker
     from evals.retrieval_eval import format_gate
     from tools.config import REPO_ROOT

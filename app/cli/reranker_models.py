@@ -1,7 +1,8 @@
 """Train, gate, register, serve and roll back the hybrid search's re-ranker through the MLflow registry.
 
 ``train``: evals/rerank_fit.py fits on the tuning half (grouped CV picks the setting) and gates the
-fit on the held-out half against the fusion alone (evals/retrieval_eval.py ``model_gate``). A fit
+fit on the held-out half against what serves: the champion re-ranker, or the fusion alone when none
+serves (evals/retrieval_eval.py ``model_gate``). A fit
 (pass or fail) is logged and registered as the ``challenger`` of :data:`NAME` with its parameters
 (setting, features version, embedder, fusion weights key), CV and gate metrics, the tuning-half
 dataset hash and the git commit (tools/registry). On a pass that version becomes the ``champion``
