@@ -39,13 +39,21 @@ def in_val(question_id: str, share: int) -> bool:
 
 
 def dense_scores(model: Any, chunks: list[Any], questions: list[dict[str, Any]]) -> dict[str, float]:
-    """Dense recall@1/@5 and MRR of ``model`` (a SentenceTransformer) over the chunks, per section."""
+    """Dense recall@1/@5 and MRR of ``model`` (a SentenceTransformer) over the chunks, per section.
+
+    Questions are expanded with the jargon lexicon exactly as the served dense query is.
+    """
     import numpy as np
 
     from evals.retrieval_eval import recall_at, reciprocal_rank
 
     vectors = model.encode([c.embedding_text() for c in chunks], batch_size=64, normalize_embeddings=True)
-    asked = model.encode([q["question"] for q in questions], batch_size=64, normalize_embeddings=True)
+    from tools.retrieval.synonyms import load_lexicon
+
+    lexicon = load_lexicon()
+    asked = model.encode(
+        [lexicon.expand(q["question"]).dense_text for q in questions], batch_size=64, normalize_embeddings=True
+    )
     order = np.argsort(-(asked @ vectors.T), axis=1)
     r1 = r5 = mrr = 0.0
     for row, question in enumerate(questions):
@@ -75,6 +83,23 @@ def main() -> int:
     parser.add_argument("--val-share", type=int, default=3)
     parser.add_argument("--method", default="full")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--sources",
+        default="question,heading,decision,reference",
+        help="comma-separated pair sources to train on (training_data.TrainingPair.source)",
+    )
+    parser.add_argument(
+        "--negatives",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="mine a hard negative per pair from the base model's index (default on)",
+    )
+    parser.add_argument("--max-seq-length", type=int, default=128)
+    parser.add_argument(
+        "--expand-anchors",
+        action="store_true",
+        help="train on questions expanded by the jargon lexicon, as the served dense query is",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "retriever_tuning.json")
     args = parser.parse_args()
 
@@ -92,11 +117,19 @@ def main() -> int:
     fit = [q for q in tuning if not in_val(q["id"], args.val_share)]
     chunks = [c for p in load_corpus(dirs) for c in chunk_procedure(p)]
     labelled = [td.LabelledQuestion(id=q["id"], question=q["question"], gold=q["gold"]) for q in fit]
+    if args.expand_anchors:
+        from tools.retrieval.synonyms import load_lexicon
+
+        lexicon = load_lexicon()
+        labelled = [q.model_copy(update={"question": lexicon.expand(q.question).dense_text}) for q in labelled]
     pairs = td.corpus_and_question_pairs(
         labelled, chunks, rm._definitions(), question_repeat=args.question_repeat
     )
-    ranker = rm.dense_ranker(default_embedder(), index_dir_for(MODEL_NAME), dirs, chunks, pairs)
-    pairs = td.mine_negatives(pairs, chunks, ranker)
+    sources = {s.strip() for s in args.sources.split(",") if s.strip()}
+    pairs = [p for p in pairs if p.source in sources]
+    if args.negatives:
+        ranker = rm.dense_ranker(default_embedder(), index_dir_for(MODEL_NAME), dirs, chunks, pairs)
+        pairs = td.mine_negatives(pairs, chunks, ranker)
     print(f"fit {len(fit)} / val {len(val)} tuning questions; {len(pairs)} pairs", flush=True)
 
     from sentence_transformers import SentenceTransformer
@@ -118,6 +151,7 @@ def main() -> int:
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         threads=args.threads,
+        max_seq_length=args.max_seq_length,
     )
     with tempfile.TemporaryDirectory() as tmp:
         finetune(
@@ -130,7 +164,13 @@ def main() -> int:
         )
     best = max(rows[1:], key=lambda r: (r["recall@5"], r["mrr"], -r["epoch"]))
     result = {
-        "config": cfg.model_dump() | {"question_repeat": args.question_repeat},
+        "config": cfg.model_dump()
+        | {
+            "question_repeat": args.question_repeat,
+            "sources": sorted(sources),
+            "negatives": args.negatives,
+            "expand_anchors": args.expand_anchors,
+        },
         "val": rows,
         "best": best,
     }
