@@ -50,9 +50,11 @@ class LabelMatch:
 
 
 def match_tokens(keys: list[str], start: int, label: tuple[str, ...]) -> bool:
+    """Whether ``keys[start:]`` begins with the tokens of ``label``."""
     if start + len(label) > len(keys):
         return False
-    return all(keys[start + i] == token for i, token in enumerate(label))
+    # One list comparison (token by token, in C) instead of a generator step per token.
+    return keys[start : start + len(label)] == [*label]
 
 
 class LabelSet:

@@ -3,8 +3,9 @@
 Contract: :func:`find_intersections` is ``edges_to_intersections`` (the same points with the same
 edges in the same order), :func:`find_cells` is ``intersections_to_cells`` and :func:`group_cells`
 is ``cells_to_tables``; :func:`lattice_tables` is the three together where the edges make a
-lattice. ``tests/tools/documents/test_vectors.py`` compares each with pdfplumber's
-own on random grids and the whole finder on every real page. Used by :mod:`~.grids`.
+lattice (:class:`Lattice` is that table, its rows included, built from its lines).
+``tests/tools/documents/test_vectors.py`` compares each with pdfplumber's own on random grids and
+the whole finder on every real page. Used by :mod:`~.grids`.
 """
 
 from __future__ import annotations
@@ -184,13 +185,50 @@ def lattice_tables(
     edges: list[dict[str, Any]], x_tolerance: float, y_tolerance: float
 ) -> list[list[Bbox]] | None:
     """``cells_to_tables(intersections_to_cells(edges_to_intersections(edges, ...)))`` where the
-    edges make a lattice, as the text strategy's do: every vertical edge spans the same rows
-    (same top and bottom) at its own x, every horizontal one the same columns at its own top.
-    pdfplumber's test then depends on one side only (a vertical edge crosses every horizontal one
-    whose top its span reaches, and the reverse), so the points are every kept x with every kept
-    top, each cell joins a point to the next x and the next top, column by column, and the cells
-    make one table (each shares a corner with the one above it or to its left). None where the
-    edges are not such a lattice: the caller runs the three steps."""
+    edges make a lattice (:func:`lattice_lines`); None where they do not: the caller runs the
+    three steps."""
+    lines = lattice_lines(edges, x_tolerance, y_tolerance)
+    if lines is None:
+        return None
+    cells = Lattice(*lines).cells
+    return [cells] if len(cells) > 1 else []
+
+
+class Lattice:
+    """The one table of a lattice: its column lines ``xs`` and row lines ``ys``, both sorted, and
+    what pdfplumber's ``Table`` gives of it, built from them (no cell is missing)."""
+
+    def __init__(self, xs: list[float], ys: list[float]) -> None:
+        self.xs, self.ys = xs, ys
+
+    @property
+    def cells(self) -> list[Bbox]:
+        """The cells in ``intersections_to_cells``' order: column by column, top to bottom."""
+        xs, ys = self.xs, self.ys
+        return [(left, upper, right, lower) for left, right in pairwise(xs) for upper, lower in pairwise(ys)]
+
+    @property
+    def bbox(self) -> Bbox:
+        return (self.xs[0], self.ys[0], self.xs[-1], self.ys[-1])
+
+    def rows(self) -> list[list[Bbox | None]]:
+        """``Table.rows``' cells: every row holds a cell in every column, left to right."""
+        columns = list(pairwise(self.xs))
+        return [
+            [(left, upper, right, lower) for left, right in columns] for upper, lower in pairwise(self.ys)
+        ]
+
+
+def lattice_lines(
+    edges: list[dict[str, Any]], x_tolerance: float, y_tolerance: float
+) -> tuple[list[float], list[float]] | None:
+    """The column and row lines of the table the edges make where they make a lattice, as the
+    text strategy's do: every vertical edge spans the same rows (same top and bottom) at its own
+    x, every horizontal one the same columns at its own top. pdfplumber's test then depends on
+    one side only (a vertical edge crosses every horizontal one whose top its span reaches, and
+    the reverse), so the points are every kept x with every kept top, each cell joins a point to
+    the next x and the next top, and the cells make one table (each shares a corner with the one
+    above it or to its left). None where the edges are not such a lattice."""
     verticals = [e for e in edges if e["orientation"] == "v"]
     horizontals = [e for e in edges if e["orientation"] == "h"]
     if not verticals or not horizontals or len(verticals) + len(horizontals) != len(edges):
@@ -210,5 +248,4 @@ def lattice_tables(
     # find_intersections' test, in its arithmetic, split by the side each term reads.
     xs = [x for x in xs if (x >= (x0 - x_tolerance)) and (x <= (x1 + x_tolerance))]
     ys = [y for y in ys if (top <= (y + y_tolerance)) and (bottom >= (y - y_tolerance))]
-    cells = [(left, upper, right, lower) for left, right in pairwise(xs) for upper, lower in pairwise(ys)]
-    return [cells] if len(cells) > 1 else []
+    return xs, ys

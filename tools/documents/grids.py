@@ -4,20 +4,17 @@ Contract: :func:`read_grids` returns the ruled :class:`Grid` s of one page (the 
 that hold a line-item header line, tried only when the word layout shows one (a table without a
 header gives no items, so its cells are not read); :func:`text_grids` those of the ``text``
 strategy (columns from word alignment) on a page where no ruled one was found, computed only
-when asked. The finder reads a :class:`Surface` built from what PDFium already gave the page (its
-characters, and the edges of its painted paths, :mod:`~.vectors`), not pdfplumber's own page:
-pdfminer would interpret the content stream again, in Python, at ten to a hundred times the cost;
-its steps after the edges are :mod:`~.finder`'s. :func:`grid_items` reads the grids of one
+when asked. The finder reads a :class:`~.surface.Surface` built from what PDFium already gave the
+page (its characters, and the edges of its painted paths, :mod:`~.vectors`), not pdfplumber's own
+page: pdfminer would interpret the content stream again, in Python, at ten to a hundred times the
+cost; :mod:`~.surface` finds the tables and reads their cells. :func:`grid_items` reads the grids of one
 strategy into :class:`ItemHit` s whose boxes are the table cells'. Choosing between these and the
 word-position reader is :func:`tools.documents.lines.find_lines`' job.
 """
 
 from __future__ import annotations
 
-import bisect
-import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tools.documents.document import (
@@ -28,12 +25,11 @@ from tools.documents.document import (
     is_header_columns,
     is_table_header,
 )
-from tools.documents.finder import Bbox, find_cells, find_intersections, group_cells, lattice_tables
 from tools.documents.items import ItemHit, cell_value, is_item
 from tools.documents.labels import CARRIED_TOKENS, HEADER_TOKENS, tokens
 from tools.documents.layout import Cell, Grid, Line, Page, Word
-from tools.documents.tableedges import table_edges
-from tools.documents.textlayer import Char, word_boxes, word_texts
+from tools.documents.surface import Surface, find_tables, table_texts
+from tools.documents.textlayer import Char
 
 Strategy = Literal["lines", "text"]
 STRATEGIES: dict[Strategy, dict[str, Any]] = {
@@ -45,132 +41,20 @@ _TOTALS = LabelSet(HEADER_TOKENS["total_amount"])
 _CARRIED = LabelSet(CARRIED_TOKENS)
 
 
-def _clip(chars: list[Char], box: tuple[float, float, float, float]) -> list[Char]:
-    """The characters that overlap ``box``, their boxes cut to it (pdfplumber's ``crop``). Those
-    above or below it are passed over and those inside it kept as they are: the same result as
-    cutting every box, at a comparison or two a character."""
-    x0, top, x1, bottom = box
-    clipped = []
-    for char in chars:
-        _, cx0, ctop, cx1, cbottom, _, _ = char
-        if ctop > bottom or cbottom < top:
-            continue  # no overlap: lower - upper < 0
-        if cx0 >= x0 and cx1 <= x1 and ctop >= top and cbottom <= bottom:
-            # max/min below would return the character's own edges
-            if cx1 - cx0 >= 0 and cbottom - ctop >= 0 and (cx1 - cx0) + (cbottom - ctop) > 0:
-                clipped.append(char)
-            continue
-        text, upright, gap = char[0], char[5], char[6]
-        left, right, upper, lower = max(cx0, x0), min(cx1, x1), max(ctop, top), min(cbottom, bottom)
-        if right - left >= 0 and lower - upper >= 0 and (right - left) + (lower - upper) > 0:
-            clipped.append((text, left, upper, right, lower, upright, gap))
-    return clipped
-
-
-@dataclass
-class Surface:
-    """What pdfplumber's ``TableFinder`` reads of a page: its box, edges, and words."""
-
-    bbox: Bbox
-    chars: list[Char]
-    edges: list[dict[str, Any]]
-    # The characters' order by vertical centre, and those centres: a row's are found by bisection.
-    _order: list[int] | None = field(default=None, repr=False)
-    _middles: list[float] = field(default_factory=list, repr=False)
-
-    def extract_words(self, **_settings: Any) -> list[dict[str, Any]]:
-        """pdfplumber's default word grouping (:func:`~.textlayer.words_from_chars` follows it),
-        as the dicts its table finder reads."""
-        return [
-            {"text": text, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top}
-            for text, x0, top, x1, bottom in word_boxes(self.chars)
-        ]
-
-    def crop(self, box: tuple[float, float, float, float]) -> Surface:
-        from pdfplumber.utils import crop_to_bbox
-
-        return Surface(box, _clip(self.chars, box), crop_to_bbox(self.edges, box))
-
-    def texts(self, cells: list[Bbox | None]) -> list[str]:
-        """Each cell's text, from the characters whose centre lies in it (pdfplumber's
-        ``Table.extract``), words joined by single spaces. ``cells`` are one row's."""
-        boxes = [box for box in cells if box is not None]
-        if not boxes:
-            return ["" for _ in cells]
-        if self._order is None:
-            self._order = sorted(range(len(self.chars)), key=lambda i: _middle(self.chars[i]))
-            self._middles = [_middle(self.chars[i]) for i in self._order]
-        top, bottom = min(b[1] for b in boxes), max(b[3] for b in boxes)
-        span = self._order[bisect.bisect_left(self._middles, top) : bisect.bisect_left(self._middles, bottom)]
-        row = [self.chars[i] for i in sorted(span)]  # in page order, as pdfplumber reads them
-        return [" ".join(word_texts(inside)) if inside else "" for inside in _share(row, cells)]
-
-
-def _middle(char: Char) -> float:
-    return (char[2] + char[4]) / 2
-
-
-def _inside(char: Char, box: Bbox) -> bool:
-    x, y = (char[1] + char[3]) / 2, (char[2] + char[4]) / 2
-    return box[0] <= x < box[2] and box[1] <= y < box[3]
-
-
-def _share(chars: list[Char], cells: list[Bbox | None]) -> list[list[Char]]:
-    """The characters (in their order) whose centre lies in each cell. Cells side by side are
-    found by bisection on their left edges; overlapping ones (a rare cell layout) by testing each."""
-    shares: list[list[Char]] = [[] for _ in cells]
-    placed = sorted((box[0], i, box) for i, box in enumerate(cells) if box is not None)
-    if any(a[2][2] > b[2][0] for a, b in itertools.pairwise(placed)):
-        for _, i, box in placed:
-            shares[i] = [c for c in chars if _inside(c, box)]
-        return shares
-    lefts = [x0 for x0, _, _ in placed]
-    for char in chars:
-        x = (char[1] + char[3]) / 2
-        k = bisect.bisect_right(lefts, x) - 1
-        if k >= 0:
-            _, i, box = placed[k]
-            y = (char[2] + char[4]) / 2  # _inside, written out: this runs for every character
-            if box[0] <= x < box[2] and box[1] <= y < box[3]:
-                shares[i].append(char)
-    return shares
-
-
-def _tables(surface: Surface, settings: dict[str, Any]) -> list[Any]:
-    """pdfplumber's ``TableFinder(surface, settings).tables`` with :mod:`~.tableedges`' edges
-    and :mod:`~.finder`'s intersections, cells and tables."""
-    from pdfplumber.table import Table, TableFinder, TableSettings
-
-    finder = TableFinder.__new__(TableFinder)
-    finder.page = surface  # type: ignore[assignment]
-    finder.settings = TableSettings.resolve(settings)
-    edges = table_edges(finder.settings, surface.edges, lambda: word_boxes(surface.chars))
-    finder.edges = finder.get_edges() if edges is None else edges
-    x_tolerance, y_tolerance = (
-        finder.settings.intersection_x_tolerance,
-        finder.settings.intersection_y_tolerance,
-    )
-    groups = lattice_tables(finder.edges, x_tolerance, y_tolerance)
-    if groups is None:
-        finder.intersections = find_intersections(finder.edges, x_tolerance, y_tolerance)
-        finder.cells = find_cells(finder.intersections)
-        groups = group_cells(finder.cells)
-    return [Table(surface, group) for group in groups]  # type: ignore[arg-type]
-
-
 def _grids(surface: Surface, page: Page, strategy: Strategy) -> list[Grid]:
     """The tables of ``strategy`` that hold a line-item header line (read from the words): only
     those can give items (:func:`_grid_rows`), so the others' cells are never read."""
     grids = []
-    for table in _tables(surface, STRATEGIES[strategy]):
+    for table in find_tables(surface, STRATEGIES[strategy]):
         x0, top, x1, bottom = (float(v) for v in table.bbox)
         if _header_line(page.lines, page.number, top, bottom) is None:
             continue
         rows: list[list[Cell | None]] = []
-        for row in table.rows:
+        for boxes, texts in table_texts(surface, table):
             cells: list[Cell | None] = []
-            for box, text in zip(row.cells, surface.texts(row.cells), strict=True):
-                text = " ".join(text.split())
+            for box, text in zip(boxes, texts, strict=True):
+                if text:  # most cells of a text-aligned grid are empty
+                    text = " ".join(text.split())
                 cells.append(Cell(text, (box[0], box[1], box[2], box[3])) if box and text else None)
             rows.append(cells)
         grids.append(Grid(page.number, strategy, (x0, top, x1, bottom), rows))
@@ -192,12 +76,30 @@ def _regions(page: Page) -> list[tuple[float, float]]:
     return regions
 
 
-def read_grids(page: Page, chars: list[Char], edges: Callable[[], list[dict[str, Any]]]) -> list[Grid]:
+# How far from a header line's centre a path can lie and still make a table holding it: a cell's
+# corners lie within the intersection tolerance (3) of its vertical edges, edges along a line are
+# joined across gaps of the join tolerance (3), a header belongs to a table within 1 of it; with
+# room to spare for rounding.
+_REACH = 15.0
+
+
+def read_grids(
+    page: Page,
+    chars: list[Char],
+    edges: Callable[[], list[dict[str, Any]]],
+    reach: Callable[[list[float], float], bool] | None = None,
+) -> list[Grid]:
     """The page's ruled tables with a header line; ``edges`` (the painted paths' edges) is called
-    only when the word layout shows a table. The text-aligned ones are read when asked
+    only when the word layout shows a table and ``reach`` (whether a path comes within a margin
+    of one of the given heights) says that a path lies near one of its header lines: a table
+    holding that line would need a vertical edge there. The text-aligned ones are read when asked
     (:func:`text_grids`, from ``Page.chars``): often the word positions already read the table."""
     if not _regions(page):
         return []
+    if reach is not None:
+        headers = [(line.top + line.bottom) / 2 for line in page.lines if is_table_header(line)]
+        if not reach(headers, _REACH):
+            return []
     return _grids(Surface((0.0, 0.0, page.width, page.height), chars, edges()), page, "lines")
 
 
@@ -254,10 +156,6 @@ def _columns(grid: Grid, header: Line) -> tuple[int, list[str | None]] | None:
     return start, names
 
 
-def _starts(text: str, labels: LabelSet) -> bool:
-    return labels.starts(list(tokens(text)))
-
-
 def _grid_rows(doc: Document, grid: Grid) -> list[ItemHit]:
     header = _header_line(doc.lines, grid.page, grid.bbox[1], grid.bbox[3])
     found = _columns(grid, header) if header is not None else None
@@ -266,10 +164,10 @@ def _grid_rows(doc: Document, grid: Grid) -> list[ItemHit]:
     start, columns = found
     items: list[ItemHit] = []
     for row in grid.rows[start + 1 :]:
-        texts = [cell.text for cell in row if cell is not None]
-        if any(_starts(text, _TOTALS) for text in texts):
+        keys = [list(tokens(cell.text)) for cell in row if cell is not None]  # once for both tests
+        if any(_TOTALS.starts(k) for k in keys):
             break  # the table ends at its total row
-        if any(_starts(text, _CARRIED) for text in texts):
+        if any(_CARRIED.starts(k) for k in keys):
             continue
         item = ItemHit()
         for name, cell in zip(columns, row, strict=False):

@@ -26,6 +26,8 @@ from tools.errors import DocumentError, InputTooLargeError
 # Images smaller than this share of the page are logos or signatures, not worth OCR time.
 _MIN_IMAGE_SHARE = 0.04
 _NOT_WORDS = set("AIYOEUÀ")  # single letters that are words; other lone capitals are kerning splits
+# A replacement or control character (below a space): counted in C rather than tested one by one.
+_UNREADABLE = re.compile("[\x00-\x1f\ufffd]")
 
 
 def open_pdf(data: bytes, source: str) -> Any:
@@ -108,7 +110,11 @@ def text_estimate(content: bytes) -> int:
     never below the real count for one-byte fonts, so a page far over the limit is refused before
     pdfminer spends seconds building a layout object per character."""
     literals = _LITERAL.findall(content)
-    hexed = sum((len(m) - 2) // 2 for m in _HEX.findall(content))
+    # Each hex string's (length - 2) // 2, summed without a Python step per string:
+    # (n - 2) // 2 is n // 2 - 1, and n // 2 is (n - n % 2) / 2.
+    hex_lengths = list(map(len, _HEX.findall(content)))
+    odd = sum(map((1).__and__, hex_lengths))
+    hexed = (sum(hex_lengths) - odd) // 2 - len(hex_lengths)
     return sum(map(len, literals)) - 2 * len(literals) + hexed
 
 
@@ -238,13 +244,24 @@ def _edges(page: Any, paths: list[Any], load: int) -> list[dict[str, Any]]:
     return page_edges(loaded, paths if page.loads == load else None)
 
 
+def _reach(page: Any, paths: list[Any], load: int, heights: list[float], margin: float) -> bool:
+    """Whether a path of the page comes within ``margin`` of one of ``heights``
+    (:func:`~.vectors.paths_reach`); True after a reload, whose objects are new (the edges then
+    decide)."""
+    from tools.documents.vectors import paths_reach
+
+    if page.loads != load:
+        return True
+    return paths_reach(page.get(), paths, heights, margin)
+
+
 def _usable(words: list[Word]) -> bool:
     text = "".join(w.text for w in words)
     if len(text) < MIN_TEXT_CHARS:
         return False
     # Fonts without a Unicode map come out as "(cid:12)" runs (pdfminer) or replacement and control
     # characters (PDFium): no better than no text layer.
-    unmapped = text.count("(cid:") * 6 + sum(ch == "\ufffd" or ch < " " for ch in text)
+    unmapped = text.count("(cid:") * 6 + len(_UNREADABLE.findall(text))
     return unmapped < len(text) / 2
 
 
@@ -302,7 +319,9 @@ def read_pdf(data: bytes, source: str, attachments: list[tuple[str, bytes]] | No
                     words += _picture_words(loaded, number, big, render, source)
                     reader = "text+ocr"
                 page = Page(number, width, height, "pt", reader, words, chars=chars)
-                page.tables = read_grids(page, chars, partial(_edges, loaded, paths, load))
+                page.tables = read_grids(
+                    page, chars, partial(_edges, loaded, paths, load), partial(_reach, loaded, paths, load)
+                )
                 pages.append(page)
         # Scanned pages are OCR'd together: two at a time, the language probed once.
         for (index, width, height), words in zip(scanned, ocr_pages(scans(), source), strict=True):

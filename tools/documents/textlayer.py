@@ -12,10 +12,11 @@ pdfminer's, in PDF points with a top-left origin. All calls hold :mod:`~.pdfium`
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from operator import itemgetter
+from itertools import pairwise
+from operator import itemgetter, lt, sub
 from typing import Any, NamedTuple
 
-from tools.documents.layout import Word
+from tools.documents.layout import Word, text_word
 from tools.documents.vectors import Matrix
 
 _X_TOLERANCE = 3.0
@@ -136,7 +137,7 @@ def _chars(page: Any) -> list[Char]:
 
 def words_from_chars(chars: list[Char], number: int) -> list[Word]:
     """pdfplumber's word grouping (``use_text_flow=False``) over ``chars``."""
-    return [Word(text, x0, top, x1, bottom, number) for text, x0, top, x1, bottom in word_boxes(chars)]
+    return [text_word(text, x0, top, x1, bottom, number) for text, x0, top, x1, bottom in word_boxes(chars)]
 
 
 def word_boxes(chars: list[Char]) -> list[tuple[str, float, float, float, float]]:
@@ -155,28 +156,28 @@ def word_boxes(chars: list[Char]) -> list[tuple[str, float, float, float, float]
     table, tolerance_x, tolerance_y = _LIGATURE_TABLE, _X_TOLERANCE, _Y_TOLERANCE
     for line in _clusters(chars, _TOP):
         line.sort(key=_LEFT)
-        first = line[0]
-        texts = [first[0]]
-        x0, top, x1, bottom = first[1], first[2], first[3], first[4]
-        previous = first
-        for char in line[1:]:
-            if char[6] or char[1] > previous[3] + tolerance_x or abs(char[2] - previous[2]) > tolerance_y:
+        first, x0, top, x1, bottom, _, _ = line[0]
+        texts = [first]
+        previous_x1, previous_top = x1, top  # the character before's right edge and top
+        # Each character unpacked once (one step) rather than indexed field by field.
+        for char, cx0, ctop, cx1, cbottom, _, gap in line[1:]:
+            if gap or cx0 > previous_x1 + tolerance_x or abs(ctop - previous_top) > tolerance_y:
                 text = "".join(texts).translate(table)
                 if text.strip("\ufffd \t\n"):
                     boxes.append((text, x0, top, x1, bottom))
-                texts = [char[0]]
-                x0, top, x1, bottom = char[1], char[2], char[3], char[4]
+                texts = [char]
+                x0, top, x1, bottom = cx0, ctop, cx1, cbottom
             else:
-                texts.append(char[0])
-                if char[1] < x0:
-                    x0 = char[1]
-                if char[2] < top:
-                    top = char[2]
-                if char[3] > x1:
-                    x1 = char[3]
-                if char[4] > bottom:
-                    bottom = char[4]
-            previous = char
+                texts.append(char)
+                if cx0 < x0:
+                    x0 = cx0
+                if ctop < top:
+                    top = ctop
+                if cx1 > x1:
+                    x1 = cx1
+                if cbottom > bottom:
+                    bottom = cbottom
+            previous_x1, previous_top = cx1, ctop
         text = "".join(texts).translate(table)
         if text.strip("\ufffd \t\n"):
             boxes.append((text, x0, top, x1, bottom))
@@ -185,10 +186,36 @@ def word_boxes(chars: list[Char]) -> list[tuple[str, float, float, float, float]
 
 def word_texts(chars: list[Char]) -> list[str]:
     """The texts of :func:`words_from_chars`' words, without building them (a table cell's text)."""
-    if len(chars) == 1:
-        text = chars[0][0].translate(_LIGATURE_TABLE)
+    if len(chars) <= 1:
+        text = "".join([c[0] for c in chars]).translate(_LIGATURE_TABLE)
         return [text] if text.strip("\ufffd \t\n") else []
-    return [box[0] for box in word_boxes(chars)]
+    # Nearly every cell holds one line of upright characters drawn left to right: within the
+    # tolerance of each other they make one line, and sorting it by left edge (no two alike)
+    # keeps their order, so the words are split as drawn.
+    tops = [c[2] for c in chars]
+    lefts = [c[1] for c in chars]
+    if not (
+        max(tops) - min(tops) <= _Y_TOLERANCE
+        and all(map(_UPRIGHT, chars))
+        and all(map(lt, lefts, lefts[1:]))  # each left of the next (a NaN is not)
+    ):
+        return [box[0] for box in word_boxes(chars)]
+    texts: list[str] = []
+    run = [chars[0][0]]
+    previous_x1, previous_top = chars[0][3], chars[0][2]
+    for char, cx0, ctop, cx1, _, _, gap in chars[1:]:
+        if gap or cx0 > previous_x1 + _X_TOLERANCE or abs(ctop - previous_top) > _Y_TOLERANCE:
+            text = "".join(run).translate(_LIGATURE_TABLE)
+            if text.strip("\ufffd \t\n"):
+                texts.append(text)
+            run = [char]
+        else:
+            run.append(char)
+        previous_x1, previous_top = cx1, ctop
+    text = "".join(run).translate(_LIGATURE_TABLE)
+    if text.strip("\ufffd \t\n"):
+        texts.append(text)
+    return texts
 
 
 def run_text(run: list[Char]) -> str:
@@ -233,15 +260,11 @@ _UPRIGHT = itemgetter(5)
 
 def _clusters(chars: list[Char], position: Callable[[Char], float]) -> list[list[Char]]:
     """Characters sorted by ``position``, chained while each is within the tolerance of the one before."""
-    clusters: list[list[Char]] = []
-    last = None
-    for char in sorted(chars, key=position):
-        value = position(char)
-        if last is None or value - last > _Y_TOLERANCE:
-            clusters.append([])
-        clusters[-1].append(char)
-        last = value
-    return clusters
+    ordered = sorted(chars, key=position)
+    values = list(map(position, ordered))
+    # A cluster starts where a value lies more than the tolerance past the one before.
+    starts = [i for i, gap in enumerate(map(sub, values[1:], values), start=1) if gap > _Y_TOLERANCE]
+    return [ordered[a:b] for a, b in pairwise([0, *starts, len(ordered)])] if ordered else []
 
 
 def _columns(chars: list[Char]) -> list[list[Char]]:

@@ -52,12 +52,26 @@ class _Reader:
             unchecked("FPDFPathSegment_GetClose"),
         )
         self.moveto, self.bezierto = raw.FPDF_SEGMENT_MOVETO, raw.FPDF_SEGMENT_BEZIERTO
+        self.own, self.get_matrix = raw.FS_MATRIX(), unchecked("FPDFPageObj_GetMatrix")
+        self.own_ref = ctypes.byref(self.own)
+
+    def matrix(self, obj: Any, outer: Matrix) -> Matrix:
+        """:func:`object_matrix`, read into the reader's one matrix."""
+        m = self.own
+        if not self.get_matrix(obj, self.own_ref):
+            return outer
+        return _compose((m.a, m.b, m.c, m.d, m.e, m.f), outer)
 
 
-def _subpaths(path: Any, matrix: Matrix, reader: _Reader | None = None) -> list[tuple[str, list[Point]]]:
+def _subpaths(
+    path: Any, matrix: Matrix, reader: _Reader | None = None, origin: Point | None = None
+) -> list[tuple[str, list[Point]]]:
     """The path's subpaths as pdfminer sees them: operator letters (``m``, ``l``, ``c``, ``h``) and
-    each operator's end point in page space (``h`` closes back to the subpath's start)."""
+    each operator's end point in page space (``h`` closes back to the subpath's start); with
+    ``origin`` (the page's left and top edges), in top-left space (x - left, top - y)."""
     r = reader or _Reader()
+    flip = origin is not None
+    left, top_edge = origin if origin is not None else (0.0, 0.0)
     x, y, x_ref, y_ref = r.x, r.y, r.x_ref, r.y_ref
     get_segment, get_point, get_type, get_close = r.get_segment, r.get_point, r.get_type, r.get_close
     moveto, bezierto = r.moveto, r.bezierto
@@ -72,7 +86,10 @@ def _subpaths(path: Any, matrix: Matrix, reader: _Reader | None = None) -> list[
             continue
         kind = get_type(segment)
         px, py = x.value, y.value
-        point = (a * px + c * py + e, b * px + d * py + f)
+        if flip:  # the page-space point's own sums, then moved: the same floats
+            point = (a * px + c * py + e - left, top_edge - (b * px + d * py + f))
+        else:
+            point = (a * px + c * py + e, b * px + d * py + f)
         if kind == moveto:
             if ops:
                 subpaths.append(("".join(ops), points))
@@ -96,13 +113,14 @@ def _subpaths(path: Any, matrix: Matrix, reader: _Reader | None = None) -> list[
     return subpaths
 
 
-def _flip(points: list[Point], left: float, top_edge: float) -> list[Point]:
-    return [(px - left, top_edge - py) for px, py in points]
-
-
 def _edge(kind: str, p0: Point, p1: Point, orientation: str | None) -> Edge:
-    x0, x1 = min(p0[0], p1[0]), max(p0[0], p1[0])
-    top, bottom = min(p0[1], p1[1]), max(p0[1], p1[1])
+    return _edge_xy(kind, p0[0], p0[1], p1[0], p1[1], orientation)
+
+
+def _edge_xy(kind: str, ax: float, ay: float, bx: float, by: float, orientation: str | None) -> Edge:
+    """:func:`_edge` of the points (ax, ay) and (bx, by), given as numbers (no tuples to build)."""
+    x0, x1 = min(ax, bx), max(ax, bx)
+    top, bottom = min(ay, by), max(ay, by)
     return {
         "object_type": kind,
         "x0": x0,
@@ -134,10 +152,10 @@ def shape_edges(shape: str, points: list[Point]) -> list[Edge]:
             left, right = min(x0, x2), max(x0, x2)
             top, bottom = min(y0, y2), max(y0, y2)
             return [
-                _edge("rect_edge", (left, top), (right, top), "h"),
-                _edge("rect_edge", (left, bottom), (right, bottom), "h"),
-                _edge("rect_edge", (left, top), (left, bottom), "v"),
-                _edge("rect_edge", (right, top), (right, bottom), "v"),
+                _edge_xy("rect_edge", left, top, right, top, "h"),
+                _edge_xy("rect_edge", left, bottom, right, bottom, "h"),
+                _edge_xy("rect_edge", left, top, left, bottom, "v"),
+                _edge_xy("rect_edge", right, top, right, bottom, "v"),
             ]
     edges = []
     for p0, p1 in itertools.pairwise(points):
@@ -170,6 +188,7 @@ def walk_objects(page: Any, kinds: set[int], *, compose: bool = True) -> Iterato
     from tools.documents.pdfium import unchecked
 
     get_type = unchecked("FPDFPageObj_GetType")
+    form = raw.FPDF_PAGEOBJ_FORM  # looked up once: the loop below runs for every object
 
     def walk(parent: Any, is_form: bool, outer: Matrix, depth: int) -> Iterator[tuple[Any, int, Matrix]]:
         count = raw.FPDFFormObj_CountObjects(parent) if is_form else raw.FPDFPage_CountObjects(parent)
@@ -181,7 +200,7 @@ def walk_objects(page: Any, kinds: set[int], *, compose: bool = True) -> Iterato
             kind = get_type(obj)
             if kind in kinds:
                 yield obj, kind, object_matrix(obj, outer) if compose else outer
-            if kind == raw.FPDF_PAGEOBJ_FORM and depth + 1 < _MAX_DEPTH:
+            if kind == form and depth + 1 < _MAX_DEPTH:
                 yield from walk(obj, True, object_matrix(obj, outer), depth + 1)
 
     yield from walk(page.raw, False, _IDENTITY, 0)
@@ -200,6 +219,7 @@ def page_edges(page: Any, paths: list[tuple[Any, Matrix]] | None = None) -> list
     fill_ref, stroke_ref = ctypes.byref(fill), ctypes.byref(stroke)
     reader = _Reader()
     draw_mode = unchecked("FPDFPath_GetDrawMode")
+    unfilled = raw.FPDF_FILLMODE_NONE
     with _LOCK:
         left, top_edge = page_origin(page)
         if paths is None:
@@ -209,8 +229,36 @@ def page_edges(page: Any, paths: list[tuple[Any, Matrix]] | None = None) -> list
         for obj, outer in paths:
             if not draw_mode(obj, fill_ref, stroke_ref):
                 continue
-            if fill.value == raw.FPDF_FILLMODE_NONE and not stroke.value:
+            if fill.value == unfilled and not stroke.value:
                 continue  # not painted (a clipping path): pdfminer never sees it
-            for shape, points in _subpaths(obj, object_matrix(obj, outer), reader):
-                edges += shape_edges(shape, _flip(points, left, top_edge))
+            for shape, points in _subpaths(obj, reader.matrix(obj, outer), reader, (left, top_edge)):
+                edges += shape_edges(shape, points)
     return edges
+
+
+def paths_reach(page: Any, paths: list[tuple[Any, Matrix]], heights: list[float], margin: float) -> bool:
+    """Whether a path object (with its forms' matrix) comes within ``margin`` of one of ``heights``
+    (top-left origin): its bounding box, which holds every point of the path and so every edge
+    :func:`page_edges` makes of it. True for a box PDFium does not give or that is not finite.
+    Stops at the first path that does: a page with a ruled table finds one at once."""
+    import math
+
+    from tools.documents.pdfium import _LOCK, page_origin, unchecked
+
+    bounds = unchecked("FPDFPageObj_GetBounds")
+    values = [ctypes.c_float() for _ in range(4)]
+    refs = [ctypes.byref(v) for v in values]
+    with _LOCK:
+        _, top_edge = page_origin(page)
+        for obj, outer in paths:
+            if not bounds(obj, *refs):
+                return True
+            left, bottom, right, top = (v.value for v in values)
+            b, d, f = outer[1], outer[3], outer[5]  # the box is in its form's space
+            ys = [b * x + d * y + f for x in (left, right) for y in (bottom, top)]
+            low, high = top_edge - max(ys), top_edge - min(ys)
+            if not math.isfinite(low + high):
+                return True
+            if any(low - margin <= h <= high + margin for h in heights):
+                return True
+    return False

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from tools.documents.grids import Surface
 from tools.documents.layout import Page
 from tools.documents.pdf import read_pdf
 from tools.documents.pdfium import OpenPage, close_document, open_document
+from tools.documents.surface import Surface
 from tools.documents.vectors import page_edges
 
 

@@ -66,3 +66,47 @@ def test_render_refuses_the_same_inputs() -> None:
         render_pages(_pdf(encrypt=True), "locked.pdf")
     with pytest.raises(InputTooLargeError):
         render_pages(_huge_png(), "bomb.png")
+
+
+def test_text_estimate_counts_each_string_as_the_plain_sum() -> None:
+    """The glyph estimate summed without a step per string equals the plain per-string sum:
+    literal strings count their length, hex strings a glyph per byte (an odd digit rounds down)."""
+    import random
+    import re
+
+    from tools.documents.pdf import text_estimate
+
+    def plain(content: bytes) -> int:
+        literals = re.findall(rb"\((?:[^()\\]|\\.)*\)", content)
+        hexes = re.findall(rb"<[0-9A-Fa-f\s]*>", content)
+        return sum(len(m) - 2 for m in literals) + sum((len(m) - 2) // 2 for m in hexes)
+
+    rng = random.Random(3)
+    for _ in range(300):
+        parts = []
+        for _ in range(rng.randint(0, 30)):
+            kind = rng.random()
+            if kind < 0.4:
+                digits = bytes(rng.choice(b"0123456789abcDEF \n") for _ in range(rng.randint(0, 9)))
+                parts.append(b"<" + digits + b">")
+            elif kind < 0.8:
+                parts.append(b"(" + bytes(rng.choice(b"abc \\)") for _ in range(rng.randint(0, 6))) + b") Tj")
+            else:
+                parts.append(rng.choice([b"BT", b"ET", b"1 0 0 1 72 720 Tm", b"<<", b">>"]))
+        content = b" ".join(parts)
+        assert text_estimate(content) == plain(content), content
+    assert text_estimate(b"<41 42 4> Tj (ab) Tj <> Tj") == 3 + 2 + 0
+
+
+def test_unreadable_characters_are_counted_as_one_by_one() -> None:
+    """The text layer's usability test counts replacement and control characters (below a
+    space) with one pattern, as the character-by-character test counted them."""
+    import random
+
+    from tools.documents.pdf import _UNREADABLE
+
+    rng = random.Random(4)
+    alphabet = ["a", " ", "\x00", "\x02", "\t", "\n", "\x1f", "\x7f", "\ufffd", "\ufffe", "é", "(cid:3)"]
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert len(_UNREADABLE.findall(text)) == sum(ch == "\ufffd" or ch < " " for ch in text)

@@ -94,3 +94,73 @@ def test_fold_drops_exactly_the_combining_marks_on_random_text() -> None:
         text = "".join(chr(rng.randrange(*rng.choice(ranges))) for _ in range(rng.randrange(0, 40)))
         assert _fold(text) == plain(text)
     assert _fold("Empfänger Straße ÉTÉ") == "empfanger strasse ete"
+
+
+def test_word_key_is_worked_out_once_as_cached_property_does() -> None:
+    """A word's key (read through a lock-free descriptor) is the folded, trimmed text, computed
+    at the first read and kept: the same value, and the same single call, as ``cached_property``."""
+    from functools import cached_property
+
+    from tools.documents import layout
+    from tools.documents.layout import Word
+
+    calls: list[str] = []
+
+    class Counted:
+        def __init__(self, text: str) -> None:
+            self.text = text
+
+        @layout._once
+        def fast(self) -> str:
+            calls.append(self.text)
+            return self.text.lower()
+
+        @cached_property
+        def plain(self) -> str:
+            return self.text.lower()
+
+    item = Counted("Rechnungsnummer")
+    assert item.fast == item.fast == item.plain and calls == ["Rechnungsnummer"]
+    assert isinstance(Counted.fast, layout._once)
+    for text in ["Nº.", "Überweisung:", "(Total)", "TOTAL|", "Fälligkeit;"]:
+        word = Word(text, 0.0, 0.0, 1.0, 1.0, 1)
+        folded = layout.fold(text.replace("°", "").replace("º", ""))
+        assert word.key == word.key == folded.strip(":.#*()[]|;,")
+        assert word.__dict__["key"] == word.key
+
+
+def test_text_word_equals_the_dataclass_word() -> None:
+    """The text layer's word builder gives ``Word(...)``: equal, same hash, same fields in the
+    same order (defaults included), still frozen; it must follow any new field."""
+    import dataclasses
+
+    from tools.documents.layout import Word, text_word
+
+    for args in [("Total", 10.5, 700.25, 40.0, 711.0, 1), ("", -1.0, 0.0, 0.0, 0.0, 3)]:
+        built, plain = text_word(*args), Word(*args)
+        assert built == plain and hash(built) == hash(plain)
+        assert list(built.__dict__.items()) == list(plain.__dict__.items())
+        assert [f.name for f in dataclasses.fields(Word)] == list(built.__dict__)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            built.text = "changed"  # type: ignore[misc]
+
+
+def test_match_tokens_equals_the_token_by_token_test() -> None:
+    """Label matching by one list comparison gives the per-token comparison's answer."""
+    import random
+
+    from tools.documents.document import match_tokens
+
+    def plain(keys: list[str], start: int, label: tuple[str, ...]) -> bool:
+        if start + len(label) > len(keys):
+            return False
+        return all(keys[start + i] == token for i, token in enumerate(label))
+
+    rng = random.Random(9)
+    words = ["invoice", "no", "", "total", "amount", "due", "rechnung"]
+    for _ in range(3000):
+        keys = [rng.choice(words) for _ in range(rng.randint(0, 6))]
+        label = tuple(rng.choice(words) for _ in range(rng.randint(1, 3)))
+        start = rng.randint(0, 7)
+        assert match_tokens(keys, start, label) == plain(keys, start, label)
+    assert match_tokens(["total", "amount", "due"], 1, ("amount", "due"))

@@ -92,7 +92,7 @@ def _reference_words(chars: list[Char]) -> list[tuple[str, float, float, float, 
 def test_word_grouping_equals_the_plain_reference_on_random_characters() -> None:
     import random
 
-    from tools.documents.grids import Surface
+    from tools.documents.surface import Surface
     from tools.documents.textlayer import word_texts
 
     rng = random.Random(11)
@@ -113,6 +113,34 @@ def test_word_grouping_equals_the_plain_reference_on_random_characters() -> None
             assert word_texts(variant) == [w[0] for w in want]
             dicts = Surface((0.0, 0.0, 300.0, 300.0), variant, []).extract_words()
             assert [(d["text"], d["x0"], d["top"], d["x1"], d["bottom"]) for d in dicts] == want
+
+
+def test_cell_texts_equal_the_plain_reference_on_random_cells() -> None:
+    """A cell's few characters, mostly one line drawn left to right (the shortcut), sometimes
+    not: out of order, two at one left edge, a top past the tolerance, a turned one."""
+    import random
+
+    from tools.documents.textlayer import word_texts
+
+    rng = random.Random(13)
+    shortcut = 0
+    for _ in range(3000):
+        chars: list[Char] = []
+        x = rng.uniform(0, 50)
+        for _ in range(rng.randint(0, 8)):
+            x += rng.choice([0.0, 2.5, 4.0, 6.0, 9.5, 12.0])
+            top = 100 + rng.choice([0.0, 0.0, 0.5, 1.5, 3.0, 3.5, 8.0])
+            text = rng.choice(["a", "B", "7", "ﬁ", "\x02", "\ufffd", "-"])
+            chars.append(
+                (text, x, top, x + rng.uniform(2, 6), top + 10, rng.random() > 0.05, rng.random() < 0.15)
+            )
+        if rng.random() < 0.2:
+            rng.shuffle(chars)
+        want = [w[0] for w in _reference_words(chars)]
+        assert word_texts(chars) == want, chars
+        tops = [c[2] for c in chars]
+        shortcut += len(chars) > 1 and max(tops) - min(tops) <= 3 and all(c[5] for c in chars)
+    assert shortcut > 500
 
 
 def test_unchecked_pdfium_calls_read_what_the_declared_ones_read(shared_data: Path) -> None:

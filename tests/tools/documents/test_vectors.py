@@ -13,8 +13,9 @@ from tools.documents.finder import find_cells as _cells
 from tools.documents.finder import find_intersections as _intersections
 from tools.documents.finder import group_cells as _cell_groups
 from tools.documents.finder import lattice_tables
-from tools.documents.grids import STRATEGIES, _tables
+from tools.documents.grids import STRATEGIES
 from tools.documents.pdfium import OpenPage, close_document, open_document
+from tools.documents.surface import find_tables
 from tools.documents.vectors import page_edges, shape_edges
 
 
@@ -114,7 +115,7 @@ def test_tables_of_real_pages_equal_pdfplumbers_finder(shared_data: Path) -> Non
         for strategy, settings in STRATEGIES.items():
             finder = TableFinder(surface, TableSettings.resolve(settings))  # type: ignore[arg-type]
             theirs = [table.cells for table in finder.tables]
-            ours = [table.cells for table in _tables(surface, settings)]
+            ours = [table.cells for table in find_tables(surface, settings)]
             assert ours == theirs, (name, page.number, strategy)
             found += len(ours)
     assert found > 5
