@@ -52,7 +52,9 @@ def dense_scores(model: Any, chunks: list[Any], questions: list[dict[str, Any]])
 
     lexicon = load_lexicon()
     asked = model.encode(
-        [lexicon.expand(q["question"]).dense_text for q in questions], batch_size=64, normalize_embeddings=True
+        [lexicon.expand(q["question"]).dense_text for q in questions],
+        batch_size=64,
+        normalize_embeddings=True,
     )
     order = np.argsort(-(asked @ vectors.T), axis=1)
     r1 = r5 = mrr = 0.0
@@ -121,7 +123,7 @@ def main() -> int:
         from tools.retrieval.synonyms import load_lexicon
 
         lexicon = load_lexicon()
-        labelled = [q.model_copy(update={"question": lexicon.expand(q.question).dense_text}) for q in labelled]
+        labelled = td.as_served(labelled, lambda text: lexicon.expand(text).dense_text)
     pairs = td.corpus_and_question_pairs(
         labelled, chunks, rm._definitions(), question_repeat=args.question_repeat
     )

@@ -84,6 +84,10 @@ def train(
         int,
         typer.Option(min=0, help="Keep 1/N of the tuning questions out of training; tune fusion on them."),
     ] = 0,
+    expand_anchors: Annotated[
+        bool,
+        typer.Option(help="Train on the questions as the search embeds them (jargon-expanded)."),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     limit: Annotated[
         int, typer.Option(min=0, help="calibrator: only the first N source cases (0: all).")
@@ -115,7 +119,7 @@ def train(
         learning_rate=learning_rate, layers=layers, seed=seed, threads=threads,
         max_seq_length=max_seq_length,
         questions=questions, corpus=corpus, tune_fusion=not no_fusion,
-        question_repeat=question_repeat, fusion_share=fusion_share,
+        question_repeat=question_repeat, fusion_share=fusion_share, expand_anchors=expand_anchors,
     )  # fmt: skip
     try:
         result = run_train(options, log=lambda m: typer.echo(m, err=True))
@@ -141,6 +145,10 @@ def promote(
     version: Annotated[int | None, typer.Option(help="Version to promote (default: the challenger).")] = None,
     questions: Annotated[Path | None, typer.Option(help="Retrieval questions (JSONL).")] = None,
     corpus: Annotated[list[Path] | None, typer.Option("--corpus", help="Corpus folder (repeatable).")] = None,
+    expand_anchors: Annotated[
+        bool,
+        typer.Option(help="Train on the questions as the search embeds them (jargon-expanded)."),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     limit: Annotated[
         int, typer.Option(min=0, help="calibrator: only the first N source cases (0: all).")

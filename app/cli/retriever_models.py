@@ -50,6 +50,8 @@ class TrainOptions(BaseModel):
     questions: Path | None = None
     corpus: list[Path] | None = None
     negatives: bool = True
+    # Train on the questions as the search embeds them (jargon expansion): training_data.as_served.
+    expand_anchors: bool = True
     tune_fusion: bool = True
     question_repeat: int = 2  # question pairs repeated this many times (training_data)
     # > 0: about 1/N of the tuning questions are kept out of training and the fusion weights are
@@ -210,6 +212,11 @@ def train(
         tuning = [q for q in tuning if not _kept_for_fusion(q["id"], options.fusion_share)]
     chunks = [c for p in load_corpus(dirs) for c in chunk_procedure(p)]
     labelled = [td.LabelledQuestion(id=q["id"], question=q["question"], gold=q["gold"]) for q in tuning]
+    if options.expand_anchors:
+        from tools.retrieval.synonyms import load_lexicon
+
+        lexicon = load_lexicon()
+        labelled = td.as_served(labelled, lambda text: lexicon.expand(text).dense_text)
     pairs = td.corpus_and_question_pairs(
         labelled, chunks, _definitions(), question_repeat=options.question_repeat
     )
@@ -229,6 +236,7 @@ def train(
         tuning_ids_sha256=_sha([q["id"] for q in tuning]),
         corpus_hash=corpus_hash(corpus_file_hashes(dirs)),
         negatives_from=f"{NAME} v{champion.version}" if options.negatives else "",
+        anchors="as served (lexicon-expanded)" if options.expand_anchors else "as typed",
     )
     say(f"{manifest['pairs']} pairs {manifest['by_source']}, dataset {manifest['hash'][:12]}")
     staging = models_dir() / "staging" / time.strftime("%Y%m%dT%H%M%S")

@@ -76,3 +76,20 @@ def test_right_answers_are_never_in_batch_negatives(chunks: list[Chunk]) -> None
                 column != row and pair.anchor == "iban repair" and chunk_id in {g.chunk_id for g in gold}
             )
             assert mask[row][column] == expected, (row, column)
+
+
+def test_question_anchors_are_worded_as_the_search_embeds_them(chunks: list[Chunk], tmp_path) -> None:
+    import json
+
+    from tools.retrieval.synonyms import load_lexicon
+
+    table = tmp_path / "synonyms.json"
+    table.write_text(json.dumps({"groups": [["beneficiary", "bene"], ["account", "acct"]]}), encoding="utf-8")
+    lexicon = load_lexicon(table)
+    asked = td.LabelledQuestion(id="q1", question="bene acct closed", gold=[("SOP-AC04", "1")])
+    served = lexicon.expand(asked.question).dense_text
+    assert served != asked.question  # the table does expand it, so the test can tell the two apart
+
+    pairs = td.question_pairs(td.as_served([asked], lambda text: lexicon.expand(text).dense_text), chunks)
+
+    assert pairs and {p.anchor for p in pairs} == {served}
