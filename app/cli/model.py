@@ -84,6 +84,10 @@ def train(
         int,
         typer.Option(min=0, help="Keep 1/N of the tuning questions out of training; tune fusion on them."),
     ] = 0,
+    sources: Annotated[
+        str,
+        typer.Option(help="Pair sources, comma-separated: question, heading, decision, reference."),
+    ] = "question,heading,decision,reference",
     expand_anchors: Annotated[
         bool,
         typer.Option(help="Train on the questions as the search embeds them (jargon-expanded)."),
@@ -103,6 +107,7 @@ def train(
     from app.cli.retriever_models import TrainOptions
     from app.cli.retriever_models import train as run_train
     from tools.errors import RepairDeskError
+    from tools.retrieval.training_data import SOURCES
 
     _require_trainable(name)
     if name == "calibrator":
@@ -114,12 +119,19 @@ def train(
     if method not in ("full", "lora"):
         fail("--method", "must be full or lora")
         raise typer.Exit(1)
+    chosen = [part.strip() for part in sources.split(",") if part.strip()]
+    unknown = sorted(set(chosen) - set(SOURCES))
+    if unknown or not chosen:
+        known = ", ".join(SOURCES)
+        fail("--sources", f"unknown or none: {', '.join(unknown) or repr(sources)} (known: {known})")
+        raise typer.Exit(1)
     options = TrainOptions(
         method=method, epochs=epochs, max_steps=max_steps, batch_size=batch_size,
         learning_rate=learning_rate, layers=layers, seed=seed, threads=threads,
         max_seq_length=max_seq_length,
         questions=questions, corpus=corpus, tune_fusion=not no_fusion,
         question_repeat=question_repeat, fusion_share=fusion_share, expand_anchors=expand_anchors,
+        sources=chosen,
     )  # fmt: skip
     try:
         result = run_train(options, log=lambda m: typer.echo(m, err=True))
@@ -145,10 +157,6 @@ def promote(
     version: Annotated[int | None, typer.Option(help="Version to promote (default: the challenger).")] = None,
     questions: Annotated[Path | None, typer.Option(help="Retrieval questions (JSONL).")] = None,
     corpus: Annotated[list[Path] | None, typer.Option("--corpus", help="Corpus folder (repeatable).")] = None,
-    expand_anchors: Annotated[
-        bool,
-        typer.Option(help="Train on the questions as the search embeds them (jargon-expanded)."),
-    ] = True,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     limit: Annotated[
         int, typer.Option(min=0, help="calibrator: only the first N source cases (0: all).")

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from tools.errors import ValidationError
 from tools.registry import CHALLENGER, CHAMPION, ModelRegistry, ModelVersionInfo
+from tools.retrieval.training_data import SOURCES
 
 NAME = "retriever"
 HELD_OUT = "held-out"
@@ -52,6 +53,9 @@ class TrainOptions(BaseModel):
     negatives: bool = True
     # Train on the questions as the search embeds them (jargon expansion): training_data.as_served.
     expand_anchors: bool = True
+    # Pair sources (training_data.SOURCES). Default: all; the choice is made on the tuning half
+    # (benchmarks/retriever_tuning.py --sources) and recorded in the dataset manifest.
+    sources: list[str] = list(SOURCES)
     tune_fusion: bool = True
     question_repeat: int = 2  # question pairs repeated this many times (training_data)
     # > 0: about 1/N of the tuning questions are kept out of training and the fusion weights are
@@ -218,8 +222,10 @@ def train(
         lexicon = load_lexicon()
         labelled = td.as_served(labelled, lambda text: lexicon.expand(text).dense_text)
     pairs = td.corpus_and_question_pairs(
-        labelled, chunks, _definitions(), question_repeat=options.question_repeat
+        labelled, chunks, _definitions(), question_repeat=options.question_repeat, sources=options.sources
     )
+    if not pairs:
+        raise ValidationError("no training pairs from these sources", source=",".join(options.sources))
     if options.negatives:
         say(f"mining hard negatives for {len(pairs)} pairs from the champion's index (v{champion.version})")
         from tools.retrieval.active_model import index_dir_for
@@ -236,6 +242,7 @@ def train(
         tuning_ids_sha256=_sha([q["id"] for q in tuning]),
         corpus_hash=corpus_hash(corpus_file_hashes(dirs)),
         negatives_from=f"{NAME} v{champion.version}" if options.negatives else "",
+        sources=sorted(options.sources),
         anchors="as served (lexicon-expanded)" if options.expand_anchors else "as typed",
     )
     say(f"{manifest['pairs']} pairs {manifest['by_source']}, dataset {manifest['hash'][:12]}")

@@ -146,3 +146,7 @@ def test_models_without_a_trainer_are_refused(tmp_path: Path, monkeypatch: pytes
         assert "narrative: no trainer or gate for this model" in result.stderr
     bad = _run("model", "train", "retriever", "--method", "qlora")
     assert bad.exit_code == 1 and "--method: must be full or lora" in bad.stderr
+    for sources in ("question,recipes", ","):
+        refused = _run("model", "train", "retriever", "--sources", sources)
+        assert refused.exit_code == 1 and "--sources: unknown or none" in refused.stderr
+        assert "recipes" in refused.stderr or sources == ","

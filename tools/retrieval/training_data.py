@@ -35,6 +35,7 @@ from tools.retrieval.chunking import Chunk
 _TABLE_ROW = re.compile(r"^\s*\|(.+)\|\s*$")
 _SEPARATOR = re.compile(r"^[\s|:-]+$")
 MIN_ANCHOR_WORDS = 3
+SOURCES: tuple[str, ...] = ("question", "heading", "decision", "reference")
 
 
 class TrainingPair(BaseModel):
@@ -166,15 +167,24 @@ def corpus_and_question_pairs(
     definitions: dict[str, str],
     *,
     question_repeat: int = 1,
+    sources: Iterable[str] = SOURCES,
 ) -> list[TrainingPair]:
-    """All sources together; the question pairs ``question_repeat`` times.
+    """The pairs of ``sources`` (default: all) together; the question pairs ``question_repeat`` times.
 
     Why repeat: the questions are the only pairs in the analysts' own words (abbreviations, codes,
     typos); the corpus pairs outnumber them about three to one, and repeating them is the cheapest
     way to weigh that register more. How many times is a hyper-parameter chosen on the tuning half.
     """
-    asked = question_pairs(questions, chunks)
-    corpus = heading_pairs(chunks) + decision_pairs(chunks) + reference_pairs(chunks, definitions)
+    wanted = set(sources)
+    unknown = wanted - set(SOURCES)
+    if unknown:
+        raise ValueError(f"unknown pair sources {sorted(unknown)} (known: {', '.join(SOURCES)})")
+    asked = question_pairs(questions, chunks) if "question" in wanted else []
+    corpus = (
+        (heading_pairs(chunks) if "heading" in wanted else [])
+        + (decision_pairs(chunks) if "decision" in wanted else [])
+        + (reference_pairs(chunks, definitions) if "reference" in wanted else [])
+    )
     return asked * max(1, question_repeat) + corpus
 
 

@@ -93,3 +93,16 @@ def test_question_anchors_are_worded_as_the_search_embeds_them(chunks: list[Chun
     pairs = td.question_pairs(td.as_served([asked], lambda text: lexicon.expand(text).dense_text), chunks)
 
     assert pairs and {p.anchor for p in pairs} == {served}
+
+
+def test_pairs_come_only_from_the_chosen_sources(chunks: list[Chunk]) -> None:
+    asked = td.LabelledQuestion(id="q1", question="iban repair", gold=[("SOP-AC01", "3")])
+    definitions = {"AC04": "Account number specified has been closed on the books."}
+    everything = td.corpus_and_question_pairs([asked], chunks, definitions, question_repeat=2)
+    assert {p.source for p in everything} == set(td.SOURCES)
+    only_questions = td.corpus_and_question_pairs(
+        [asked], chunks, definitions, question_repeat=2, sources=["question"]
+    )
+    assert only_questions == [p for p in everything if p.source == "question"]
+    with pytest.raises(ValueError, match="recipes"):
+        td.corpus_and_question_pairs([asked], chunks, definitions, sources=["question", "recipes"])
