@@ -339,8 +339,15 @@ def tune_fusion(
     finally:
         search.weights = original
         search.reranker = reranker
+    return best_fusion_point(table, grid), table
+
+
+def best_fusion_point(
+    table: Sequence[dict[str, Any]], grid: dict[str, tuple[float, ...]] | None = None
+) -> dict[str, float]:
+    """The grid point of ``table`` with the best hybrid recall@5, then MRR, then recall@1."""
     best = max(table, key=lambda r: (round(r["recall@5"], 6), round(r["mrr"], 6), round(r["recall@1"], 6)))
-    return {k: float(best[k]) for k in grid}, table
+    return {k: float(best[k]) for k in grid or FUSION_GRID}
 
 
 class MemoEmbedder:

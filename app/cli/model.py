@@ -84,6 +84,12 @@ def train(
         int,
         typer.Option(min=0, help="Keep 1/N of the tuning questions out of training; tune fusion on them."),
     ] = 0,
+    fusion_folds: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Tune fusion on out-of-fold models of K folds of the tuning half (train on all)."
+        ),
+    ] = 0,
     sources: Annotated[
         str,
         typer.Option(help="Pair sources, comma-separated: question, heading, decision, reference."),
@@ -131,6 +137,7 @@ def train(
         max_seq_length=max_seq_length,
         questions=questions, corpus=corpus, tune_fusion=not no_fusion,
         question_repeat=question_repeat, fusion_share=fusion_share, expand_anchors=expand_anchors,
+        fusion_folds=fusion_folds,
         sources=chosen,
     )  # fmt: skip
     try:

@@ -62,6 +62,9 @@ class TrainOptions(BaseModel):
     # tuned on them alone. Why: tuned on questions the model was trained on, the dense list looks
     # better than it is on new questions and gets too much weight (measured: see the report of #20).
     fusion_share: int = 0
+    # > 0: fusion tuned on out-of-fold dense lists of K models trained on the other folds, and the
+    # served model trained on every tuning question (app/cli/retriever_fusion.py). Not with a share.
+    fusion_folds: int = 0
 
 
 class TrainResult(BaseModel):
@@ -203,6 +206,8 @@ def train(
     from tools.retrieval.finetune import FinetuneConfig, finetune
     from tools.retrieval.index_store import corpus_file_hashes, corpus_hash, load_corpus
 
+    if options.fusion_folds and options.fusion_share:
+        raise ValidationError("choose --fusion-folds or --fusion-share, not both", source="fusion")
     say = log or (lambda _m: None)
     started = time.perf_counter()
     registry = registry or ModelRegistry()
@@ -215,30 +220,50 @@ def train(
         fusion_questions = [q for q in tuning if _kept_for_fusion(q["id"], options.fusion_share)]
         tuning = [q for q in tuning if not _kept_for_fusion(q["id"], options.fusion_share)]
     chunks = [c for p in load_corpus(dirs) for c in chunk_procedure(p)]
-    labelled = [td.LabelledQuestion(id=q["id"], question=q["question"], gold=q["gold"]) for q in tuning]
+    definitions = _definitions()
+    expand: Callable[[str], str] = lambda text: text  # noqa: E731
     if options.expand_anchors:
         from tools.retrieval.synonyms import load_lexicon
 
         lexicon = load_lexicon()
-        labelled = td.as_served(labelled, lambda text: lexicon.expand(text).dense_text)
-    pairs = td.corpus_and_question_pairs(
-        labelled, chunks, _definitions(), question_repeat=options.question_repeat, sources=options.sources
-    )
-    if not pairs:
-        raise ValidationError("no training pairs from these sources", source=",".join(options.sources))
-    if options.negatives:
-        say(f"mining hard negatives for {len(pairs)} pairs from the champion's index (v{champion.version})")
-        from tools.retrieval.active_model import index_dir_for
+        expand = lambda text: lexicon.expand(text).dense_text  # noqa: E731
+    rank: Callable[[str], list[int]] | None = None
 
-        ranker = dense_ranker(
-            embedder_of(registry, champion), index_dir_for(embedder_name(champion)), dirs, chunks, pairs
+    def pairs_for(questions: Sequence[dict[str, Any]]) -> list[td.TrainingPair]:
+        """The training pairs of ``questions`` (the served model's: all tuning questions)."""
+        nonlocal rank
+        labelled = [
+            td.LabelledQuestion(id=q["id"], question=q["question"], gold=q["gold"]) for q in questions
+        ]
+        made = td.corpus_and_question_pairs(
+            td.as_served(labelled, expand),
+            chunks,
+            definitions,
+            question_repeat=options.question_repeat,
+            sources=options.sources,
         )
-        pairs = td.mine_negatives(pairs, chunks, ranker)
+        if not made:
+            raise ValidationError("no training pairs from these sources", source=",".join(options.sources))
+        if not options.negatives:
+            return made
+        if rank is None:  # one ranking of every tuning anchor: folds take subsets of them
+            say(
+                f"mining hard negatives for {len(made)} pairs from the champion's index (v{champion.version})"
+            )
+            from tools.retrieval.active_model import index_dir_for
+
+            rank = dense_ranker(
+                embedder_of(registry, champion), index_dir_for(embedder_name(champion)), dirs, chunks, made
+            )
+        return td.mine_negatives(made, chunks, rank)
+
+    pairs = pairs_for(tuning)
     manifest = td.dataset_manifest(
         pairs,
         questions_file=path.name,
         tuning_questions=len(tuning),
         fusion_questions=len(fusion_questions) if options.fusion_share else 0,
+        fusion_folds=options.fusion_folds,
         tuning_ids_sha256=_sha([q["id"] for q in tuning]),
         corpus_hash=corpus_hash(corpus_file_hashes(dirs)),
         negatives_from=f"{NAME} v{champion.version}" if options.negatives else "",
@@ -286,7 +311,18 @@ def train(
     shutil.rmtree(staging, ignore_errors=True)  # the registry holds the files now
     info = registry.get(NAME, info.version)
     fusion: dict[str, float] = {}
-    if options.tune_fusion:
+    if options.tune_fusion and options.fusion_folds:
+        say(f"tuning fusion weights on out-of-fold models ({options.fusion_folds} folds of the tuning half)")
+        from app.cli.retriever_fusion import crossfit_fusion
+
+        fusion, _table = crossfit_fusion(
+            tuning, pairs_for, cfg, dirs, staging / "folds", folds=options.fusion_folds,
+            base=base_model_path(), log=say,
+        )  # fmt: skip
+        shutil.rmtree(staging, ignore_errors=True)
+        registry.set_version_tag(NAME, info.version, "fusion", json.dumps(fusion))
+        info = registry.get(NAME, info.version)
+    elif options.tune_fusion:
         say("re-tuning fusion weights on the tuning half")
         from evals.retrieval_eval import tune_fusion
 
