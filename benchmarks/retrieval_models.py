@@ -1,7 +1,8 @@
 """Retriever training benchmark: full fine-tune against LoRA, and the distilled int8 student.
 
 Usage: .venv/bin/python benchmarks/retrieval_models.py [--methods full,lora] [--student]
-           [--teacher DIR] [--epochs 2] [--fusion-share 4] [--out var/bench/retrieval_models.json]
+           [--teacher DIR] [--epochs 1] [--fusion-folds 4 | --fusion-share 4]
+           [--out var/bench/retrieval_models.json]
 
 1. Each method of ``--methods`` runs the product's own path (``repairdesk model train retriever``:
    app/cli/retriever_models.py) in a fresh data directory with its own MLflow store: training wall
@@ -60,6 +61,8 @@ def train_method(method: str, work: Path, args: argparse.Namespace) -> dict[str,
         batch_size=args.batch_size,
         question_repeat=args.question_repeat,
         fusion_share=args.fusion_share,
+        fusion_folds=args.fusion_folds,
+        sources=[part.strip() for part in args.sources.split(",") if part.strip()],
     )
     started_load = load()
     result = train(options, log=lambda m: print(f"  [{method}] {m}", flush=True))
@@ -150,12 +153,15 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--methods", default="full,lora", help="comma-separated: full, lora (empty: none)")
-    parser.add_argument("--epochs", type=int, default=2)
+    # Defaults: the recipe chosen on the tuning half (benchmarks/retriever_tuning.py; docs/retrieval.md).
+    parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=0)
     parser.add_argument("--lr", type=float, default=5e-5)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--question-repeat", type=int, default=2)
-    parser.add_argument("--fusion-share", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--question-repeat", type=int, default=3)
+    parser.add_argument("--sources", default="question", help="comma-separated pair sources")
+    parser.add_argument("--fusion-share", type=int, default=0)
+    parser.add_argument("--fusion-folds", type=int, default=4)
     parser.add_argument("--lora-lr", type=float, default=2e-4)
     parser.add_argument("--student", action="store_true")
     parser.add_argument("--teacher", type=Path, default=None)

@@ -64,9 +64,10 @@ def list_models(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
 def train(
     name: Annotated[str, typer.Argument(help="Model to train: retriever, calibrator or reranker.")],
     method: Annotated[str, typer.Option(help="full or lora (peft).")] = "full",
-    epochs: Annotated[int, typer.Option(min=1)] = 2,
+    # Defaults: the recipe chosen on the tuning half (benchmarks/retriever_tuning.py, docs/retrieval.md).
+    epochs: Annotated[int, typer.Option(min=1)] = 1,
     max_steps: Annotated[int, typer.Option(min=0, help="Stop after N steps (0: all epochs).")] = 0,
-    batch_size: Annotated[int, typer.Option(min=2)] = 16,
+    batch_size: Annotated[int, typer.Option(min=2)] = 32,
     learning_rate: Annotated[float, typer.Option()] = 5e-5,
     max_seq_length: Annotated[
         int, typer.Option(min=16, help="Word pieces read per text in training (served at the base's).")
@@ -79,21 +80,23 @@ def train(
     no_fusion: Annotated[bool, typer.Option("--no-fusion", help="Keep the default fusion weights.")] = False,
     question_repeat: Annotated[
         int, typer.Option(min=1, help="Repeat the question pairs N times (weigh the analysts' words).")
-    ] = 2,
+    ] = 3,
     fusion_share: Annotated[
         int,
         typer.Option(min=0, help="Keep 1/N of the tuning questions out of training; tune fusion on them."),
     ] = 0,
     fusion_folds: Annotated[
-        int,
+        int | None,
         typer.Option(
-            min=0, help="Tune fusion on out-of-fold models of K folds of the tuning half (train on all)."
+            min=0,
+            help="Tune fusion on out-of-fold models of K folds of the tuning half, training on all "
+            "(default 4; 0 without --fusion-share: fusion tuned on the training questions).",
         ),
-    ] = 0,
+    ] = None,
     sources: Annotated[
         str,
         typer.Option(help="Pair sources, comma-separated: question, heading, decision, reference."),
-    ] = "question,heading,decision,reference",
+    ] = "question",
     expand_anchors: Annotated[
         bool,
         typer.Option(help="Train on the questions as the search embeds them (jargon-expanded)."),
@@ -137,7 +140,7 @@ def train(
         max_seq_length=max_seq_length,
         questions=questions, corpus=corpus, tune_fusion=not no_fusion,
         question_repeat=question_repeat, fusion_share=fusion_share, expand_anchors=expand_anchors,
-        fusion_folds=fusion_folds,
+        fusion_folds=(0 if fusion_share else 4) if fusion_folds is None else fusion_folds,
         sources=chosen,
     )  # fmt: skip
     try:
