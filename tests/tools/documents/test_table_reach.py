@@ -57,6 +57,19 @@ def test_tables_equal_those_found_without_the_reach_test(shared_data: Path) -> N
     assert compared > 40 and skipped > 0
 
 
+def _edge_and_reach(pdf: bytes, heights: tuple[float, ...]) -> tuple[float, list[float]]:
+    """The page's one edge's top, and which of ``heights`` its path reaches within 5 points."""
+    document = open_document(pdf)
+    try:
+        with OpenPage(document, 0) as loaded:
+            paths = read_layer(loaded.get()).paths
+            [edge] = page_edges(loaded.get(), paths)
+            near = [h for h in heights if paths_reach(loaded.get(), paths, [h], 5.0)]
+            return round(edge["top"], 2), near
+    finally:
+        close_document(document)
+
+
 def test_a_path_in_a_turned_form_is_measured_on_the_page() -> None:
     """A path's box is in its form's space: moved onto the page by the form's matrix."""
     from reportlab.pdfgen import canvas
@@ -73,17 +86,9 @@ def test_a_path_in_a_turned_form_is_measured_on_the_page() -> None:
     pdf.restoreState()
     pdf.showPage()
     pdf.save()
-    document = open_document(buffer.getvalue())
-    try:
-        with OpenPage(document, 0) as loaded:
-            paths = read_layer(loaded.get()).paths
-            [edge] = page_edges(loaded.get(), paths)
-            assert round(edge["top"], 2) == 531.89
-            heights = (500.0, 525.0, 532.0, 537.0, 539.0, 560.0)
-            near = [h for h in heights if paths_reach(loaded.get(), paths, [h], 5.0)]
-            assert near == [532.0, 537.0]  # the box: 530.89 to 532.89 (the line's width), 5 more
-    finally:
-        close_document(document)
+    top, near = _edge_and_reach(buffer.getvalue(), (500.0, 525.0, 532.0, 537.0, 539.0, 560.0))
+    assert top == 531.89
+    assert near == [532.0, 537.0]  # the box: 530.89 to 532.89 (the line's width), 5 more
 
 
 def test_a_path_drawn_turned_on_the_page_is_measured_with_its_own_matrix() -> None:
@@ -99,14 +104,6 @@ def test_a_path_drawn_turned_on_the_page_is_measured_with_its_own_matrix() -> No
     pdf.restoreState()
     pdf.showPage()
     pdf.save()
-    document = open_document(buffer.getvalue())
-    try:
-        with OpenPage(document, 0) as loaded:
-            paths = read_layer(loaded.get()).paths
-            [edge] = page_edges(loaded.get(), paths)
-            assert round(edge["top"], 2) == 541.89
-            heights = (500.0, 530.0, 542.0, 546.0, 548.0, 600.0)
-            near = [h for h in heights if paths_reach(loaded.get(), paths, [h], 5.0)]
-            assert near == [542.0, 546.0]  # the box: 540.89 to 542.89 (the line's width), 5 more
-    finally:
-        close_document(document)
+    top, near = _edge_and_reach(buffer.getvalue(), (500.0, 530.0, 542.0, 546.0, 548.0, 600.0))
+    assert top == 541.89
+    assert near == [542.0, 546.0]  # the box: 540.89 to 542.89 (the line's width), 5 more
