@@ -76,11 +76,15 @@ def _regions(page: Page) -> list[tuple[float, float]]:
     return regions
 
 
-# How far from a header line's centre a path can lie and still make a table holding it: a cell's
-# corners lie within the intersection tolerance (3) of its vertical edges, edges along a line are
-# joined across gaps of the join tolerance (3), a header belongs to a table within 1 of it; with
-# room to spare for rounding.
-_REACH = 15.0
+# How far from a header line's centre a path can lie and still make a table holding it. A header
+# belongs to a table within 1 of its box, so to a cell within 1 of the centre (a table's cells meet
+# at corners: their heights cover its box without gaps). Both corners of that cell's side lie on
+# one vertical edge, each within the intersection tolerance (3) of the edge's ends, so the edge
+# comes within 1 + 3 of the centre. That edge is painted segments joined across gaps of at most
+# the join tolerance (3); snapping moves a vertical edge sideways only. So one painted segment,
+# and the bounding box of its path, comes within 4 of the centre; 2 more for float rounding.
+# Horizontal rules just above and below a header (a shaded header band) lie farther out.
+_REACH = 6.0
 
 
 def read_grids(

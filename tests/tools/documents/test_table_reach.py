@@ -107,3 +107,56 @@ def test_a_path_drawn_turned_on_the_page_is_measured_with_its_own_matrix() -> No
     top, near = _edge_and_reach(buffer.getvalue(), (500.0, 530.0, 542.0, 546.0, 548.0, 600.0))
     assert top == 541.89
     assert near == [542.0, 546.0]  # the box: 540.89 to 542.89 (the line's width), 5 more
+
+
+def _ruled_invoice(gap_around: float | None) -> bytes:
+    """A one-row ruled table under a tall header cell; with ``gap_around`` (a height, top-left
+    origin), each vertical rule is drawn as two strokes leaving a 2.8-point gap centred there."""
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer)  # A4: 841.89 points high
+    pdf.setLineWidth(0.2)
+    pdf.drawString(60, 717, "Description")
+    pdf.drawString(420, 717, "Amount")
+    pdf.drawString(60, 677, "Widget")
+    pdf.drawString(420, 677, "10.00")
+    pdf.drawString(60, 600, "Total 10.00")
+    for y in (740, 700, 660):
+        pdf.line(50, y, 500, y)
+    for x in (50, 300, 500):
+        if gap_around is None:
+            pdf.line(x, 740, x, 660)
+        else:
+            centre = 841.89 - gap_around
+            pdf.line(x, 740, x, centre + 1.4)
+            pdf.line(x, centre - 1.4, x, 660)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def test_a_rule_joined_across_the_header_is_in_reach() -> None:
+    """Vertical rules joined across a gap at the header's height make the header's cell: the
+    nearest painted point is 1.4 points (plus the stroke) from the header's centre, inside the
+    reach the finder's tolerances allow and outside a tighter one; the table is still found."""
+    from tools.documents.document import is_table_header
+    from tools.documents.grids import _REACH
+
+    [plain] = read_pdf(_ruled_invoice(None), "plain.pdf")
+    [header] = [line for line in plain.lines if is_table_header(line)]
+    centre = (header.top + header.bottom) / 2
+    data = _ruled_invoice(centre)
+    [page] = read_pdf(data, "gap.pdf")
+    document = open_document(data)
+    try:
+        with OpenPage(document, 0) as loaded:
+            layer = read_layer(loaded.get())
+            edges = partial(page_edges, loaded.get(), layer.paths)
+            reach = partial(paths_reach, loaded.get(), layer.paths)
+            without = read_grids(page, layer.chars, edges)
+            assert without and without[0].bbox[1] < centre < without[0].bbox[3]
+            assert page.tables == without == read_grids(page, layer.chars, edges, reach)
+            assert reach([centre], _REACH) and not reach([centre], 1.0)
+    finally:
+        close_document(document)
