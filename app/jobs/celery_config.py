@@ -29,6 +29,11 @@ from pydantic import BaseModel, Field
 
 from tools.errors import ValidationError
 
+# SQS long poll: a receive waits up to this long on the server. A consumer that dies meanwhile leaves
+# the request open there, and a message arriving in that window is taken by it: it comes back only
+# after the queue's visibility timeout (at-least-once delivery, late but not lost).
+SQS_LONG_POLL_SECONDS = 10
+
 if TYPE_CHECKING:
     from app.settings import Settings
 
@@ -101,7 +106,7 @@ def plan_broker(options: WorkerOptions) -> BrokerPlan:
         rest = broker[len("sqs://") :]
         transport: dict[str, Any] = {
             **timeouts,
-            "wait_time_seconds": 10,
+            "wait_time_seconds": SQS_LONG_POLL_SECONDS,
             "polling_interval": 1,
             # boto3's defaults wait 60 s to connect, retried: a health check or a publish from the API
             # would hang for minutes on an unreachable endpoint. The read timeout covers the long poll.
