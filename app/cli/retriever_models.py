@@ -221,12 +221,14 @@ def train(
         tuning = [q for q in tuning if not _kept_for_fusion(q["id"], options.fusion_share)]
     chunks = [c for p in load_corpus(dirs) for c in chunk_procedure(p)]
     definitions = _definitions()
-    expand: Callable[[str], str] = lambda text: text  # noqa: E731
-    if options.expand_anchors:
-        from tools.retrieval.synonyms import load_lexicon
+    from tools.retrieval.synonyms import Lexicon, load_lexicon
 
-        lexicon = load_lexicon()
-        expand = lambda text: lexicon.expand(text).dense_text  # noqa: E731
+    # Lexicon([]) expands nothing: the questions are trained on as typed.
+    lexicon = load_lexicon() if options.expand_anchors else Lexicon([])
+
+    def expand(text: str) -> str:
+        return lexicon.expand(text).dense_text
+
     rank: Callable[[str], list[int]] | None = None
 
     def pairs_for(questions: Sequence[dict[str, Any]]) -> list[td.TrainingPair]:
