@@ -1,14 +1,17 @@
 """Choose the retriever's fine-tuning hyper-parameters on the TUNING half only.
 
 Usage: .venv/bin/python benchmarks/retriever_tuning.py [--epochs 4] [--learning-rate 5e-5]
-           [--question-repeat 3] [--val-share 3] [--out var/bench/retriever_tuning.json]
+           [--question-repeat 3] [--val-share 3] [--sources question] [--[no-]negatives]
+           [--[no-]expand-anchors] [--out var/bench/retriever_tuning.json]
 
 The tuning half of evals/datasets/retrieval.jsonl is split again by a second hash of the question id
-into *fit* (about two thirds) and *val* (one third). A model is trained from the shipped base on the
-fit questions plus the corpus pairs (hard negatives from the base model's index, exactly as
-``repairdesk model train retriever`` does), and after every epoch its dense recall@1/@5 and MRR on
-the val questions are printed. The epoch count with the best val recall@5 (then MRR) is the one to
-pass to ``repairdesk model train retriever --epochs``. The held-out half is never read here.
+into *fit* (about two thirds with ``--val-share 3``) and *val*. A model is trained from the shipped
+base on the fit questions' pairs (by default as ``repairdesk model train retriever`` makes them:
+the questions as the search embeds them, one hard negative each from the base model's index;
+``--sources`` adds the corpus pairs), and after every epoch its dense recall@1/@5 and MRR on the val
+questions (expanded as served) are printed. The setting and epoch count with the best val recall@5
+(then MRR) are the ones to pass to ``repairdesk model train retriever``. The held-out half is never
+read here. docs/retrieval.md has the table that chose the current defaults.
 
 Why per-epoch scores of one run rather than one run per epoch count: a run costs minutes on the
 shared 2-core machine; the learning-rate schedule differs slightly (it decays over the longest run),
@@ -87,8 +90,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
         "--sources",
-        default="question,heading,decision,reference",
-        help="comma-separated pair sources to train on (training_data.TrainingPair.source)",
+        default="question",
+        help="comma-separated pair sources to train on (training_data.SOURCES; default: the product's)",
     )
     parser.add_argument(
         "--negatives",
@@ -99,8 +102,9 @@ def main() -> int:
     parser.add_argument("--max-seq-length", type=int, default=128)
     parser.add_argument(
         "--expand-anchors",
-        action="store_true",
-        help="train on questions expanded by the jargon lexicon, as the served dense query is",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="train on questions expanded by the jargon lexicon, as the served dense query is (default on)",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "retriever_tuning.json")
     args = parser.parse_args()
@@ -124,11 +128,10 @@ def main() -> int:
 
         lexicon = load_lexicon()
         labelled = td.as_served(labelled, lambda text: lexicon.expand(text).dense_text)
+    sources = sorted({s.strip() for s in args.sources.split(",") if s.strip()})
     pairs = td.corpus_and_question_pairs(
-        labelled, chunks, rm._definitions(), question_repeat=args.question_repeat
+        labelled, chunks, rm._definitions(), question_repeat=args.question_repeat, sources=sources
     )
-    sources = {s.strip() for s in args.sources.split(",") if s.strip()}
-    pairs = [p for p in pairs if p.source in sources]
     if args.negatives:
         ranker = rm.dense_ranker(default_embedder(), index_dir_for(MODEL_NAME), dirs, chunks, pairs)
         pairs = td.mine_negatives(pairs, chunks, ranker)
@@ -169,7 +172,7 @@ def main() -> int:
         "config": cfg.model_dump()
         | {
             "question_repeat": args.question_repeat,
-            "sources": sorted(sources),
+            "sources": sources,
             "negatives": args.negatives,
             "expand_anchors": args.expand_anchors,
         },
