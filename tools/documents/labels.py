@@ -481,6 +481,39 @@ CARRIED_LABELS = [
     "subtotaal",
 ]
 
+# Totals before tax. An invoice's lines add up to the net total when its grand total includes tax,
+# so a reading of the line table that sums to it is reconciled as well as one summing to the total.
+NET_TOTAL_LABELS = [
+    "subtotal",
+    "sub total",
+    "sub-total",
+    "net total",
+    "total net",
+    "total excl. vat",
+    "total excluding vat",
+    "total excl. tax",
+    "total before tax",
+    "zwischensumme",
+    "nettobetrag",
+    "nettosumme",
+    "summe netto",
+    "gesamtsumme netto",
+    "gesamtbetrag netto",
+    "rechnungssumme netto",
+    "sous-total",
+    "sous total",
+    "total ht",
+    "montant ht",
+    "total hors taxes",
+    "subtotaal",
+    "totaal excl. btw",
+    "base imponible",
+    "total sin iva",
+    "subtotale",
+    "imponibile",
+    "totale imponibile",
+]
+
 # Words that say "this document is a remittance advice" rather than an invoice.
 REMITTANCE_WORDS = [
     "remittance advice",
@@ -609,3 +642,4 @@ def tokens(label: str) -> tuple[str, ...]:
 HEADER_TOKENS = {name: [tokens(label) for label in labels] for name, labels in HEADER_LABELS.items()}
 COLUMN_TOKENS = {name: [tokens(label) for label in labels] for name, labels in COLUMN_LABELS.items()}
 CARRIED_TOKENS = [tokens(label) for label in CARRIED_LABELS]
+NET_TOTAL_TOKENS = [tokens(label) for label in NET_TOTAL_LABELS]

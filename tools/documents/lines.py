@@ -19,7 +19,14 @@ from tools.documents.fields import valid_date
 from tools.documents.grids import grid_items
 from tools.documents.items import ID_RE as _ID_RE
 from tools.documents.items import ItemHit, cell_value, is_item
-from tools.documents.labels import CARRIED_TOKENS, COLUMN_TOKENS, HEADER_TOKENS, INVOICE_MENTIONS, tokens
+from tools.documents.labels import (
+    CARRIED_TOKENS,
+    COLUMN_TOKENS,
+    HEADER_TOKENS,
+    INVOICE_MENTIONS,
+    NET_TOTAL_TOKENS,
+    tokens,
+)
 from tools.documents.layout import Line, Word
 from tools.documents.normalize import DATE_RE, find_amounts
 
@@ -49,10 +56,27 @@ def _assign(words: list[Word], columns: list[tuple[str, float, float]]) -> dict[
     return cells
 
 
+def running_lines(doc: Document, tolerance: float = 2.0) -> set[int]:
+    """``id`` of each line that another page repeats at the same height: page furniture (a running
+    footer with the company's details, a running header), never a row of the table it follows."""
+    seen: dict[str, list[Line]] = {}
+    for line in doc.lines:
+        seen.setdefault(line.text, []).append(line)
+    running: set[int] = set()
+    for lines in seen.values():
+        if len(lines) < 2:
+            continue
+        for line in lines:
+            if any(o.page != line.page and abs(o.top - line.top) <= tolerance for o in lines):
+                running.add(id(line))
+    return running
+
+
 def _table_items(doc: Document) -> list[ItemHit]:
     items: list[ItemHit] = []
     columns: list[tuple[str, float, float]] | None = None
     last: Line | None = None
+    running = running_lines(doc) if len(doc.pages) > 1 else set()
     for line in doc.lines:
         if doc.is_table_header(line):
             columns = column_labels(line)
@@ -63,6 +87,9 @@ def _table_items(doc: Document) -> list[ItemHit]:
         height = max(w.height for w in line.words)
         if line.page != last.page or line.top - last.bottom > 4 * height:
             columns = None  # a wide gap or a new page without a repeated header ends the table
+            continue
+        if id(line) in running:
+            columns = None  # the page's running footer: the table goes on after the next header
             continue
         last = line
         if _starts_with(line, _CARRIED, any_segment=True):
@@ -181,14 +208,29 @@ def _paid(item: ItemHit) -> Decimal | None:
     return Decimal(hit.text) if hit is not None else None
 
 
-def _rank(items: list[ItemHit], total: Decimal | None) -> tuple[bool, bool, float]:
-    """(found anything, lines sum to the total, share of rows where gross - discount = net)."""
+def net_total(doc: Document, total: Decimal | None) -> Decimal | None:
+    """The document's total before tax: the largest amount labelled as a subtotal or net total
+    (sections of a table may have subtotals of their own; the net total is their sum), and not above
+    ``total`` when there is one."""
+    found: list[Decimal] = []
+    for match in doc.find_label(NET_TOTAL_TOKENS):
+        for candidate in doc.value_candidates(match):
+            amounts = find_amounts(candidate.text, doc.decimal_hint)
+            if amounts:
+                found.append(Decimal(str(amounts[-1].value)))
+                break
+    found = [value for value in found if value > 0 and (total is None or value <= total)]
+    return max(found, default=None)
+
+
+def _rank(items: list[ItemHit], targets: list[Decimal]) -> tuple[bool, bool, float]:
+    """(found anything, lines sum to one of ``targets``, share of rows where gross - discount = net)."""
     paid = [_paid(item) for item in items]
     sums = (
-        total is not None
+        bool(targets)
         and bool(items)
         and all(p is not None for p in paid)
-        and sum((p for p in paid if p is not None), Decimal(0)) == total
+        and sum((p for p in paid if p is not None), Decimal(0)) in targets
     )
     checked = agreeing = 0
     for item in items:
@@ -205,15 +247,19 @@ def find_lines(doc: Document, doc_type: str, total: Decimal | None = None) -> li
 
     Tables are read three ways: pdfplumber's ruled grid, the word positions under the header, and
     pdfplumber's text-aligned grid. The reading whose lines sum to ``total`` (the document's own
-    total) wins, then the one whose rows agree (gross - discount = net), then the first in that
-    order: a ruled grid's cells are the most direct evidence of the table's structure.
+    total) or to its net total (:func:`net_total`: lines before tax) wins, then the one whose rows
+    agree (gross - discount = net), then the first in that order: a ruled grid's cells are the most
+    direct evidence of the table's structure.
     """
+    # A remittance pays invoices: its total has no tax, its subtotals are per payer or page.
+    net = net_total(doc, total) if doc_type == "invoice" else None
+    targets = [value for value in (total, net) if value is not None]
     readings = [grid_items(doc, "lines"), _table_items(doc)]
     # The text-aligned grid is read only when it could win: it loses every tie, so not against
-    # a reading that already found lines summing to the total with every row agreeing.
-    if max(_rank(items, total) for items in readings) < (True, total is not None, 1.0):
+    # a reading that already found lines summing to a target with every row agreeing.
+    if max(_rank(items, targets) for items in readings) < (True, bool(targets), 1.0):
         readings.append(grid_items(doc, "text"))
-    ranked = [(_rank(items, total), -index) for index, items in enumerate(readings)]
+    ranked = [(_rank(items, targets), -index) for index, items in enumerate(readings)]
     best = readings[-max(ranked)[1]]
     if best or doc_type == "invoice":
         return best

@@ -4,14 +4,19 @@ the real invoice2data invoices (``price_subtotal`` per line; section headers and
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import tools.documents.lines as lines_module
 from tests.tools.documents.generator import LANGUAGES, LAYOUTS, generate, make_doc
 from tools.documents import extract_document
+from tools.documents.document import Document
+from tools.documents.layout import Page, Word
+from tools.documents.lines import ItemHit, find_lines, net_total, running_lines
 
 
 def _line_values(line: dict[str, Any], layout: str) -> dict[str, Any]:
@@ -76,13 +81,90 @@ def test_real_invoice_lines_match_the_expected_subtotals(
         assert sorted(a or Decimal(0) for a in got) == sorted(expected) and None not in got
 
 
-@pytest.mark.parametrize("name", ["AzureInterior", "saeco"])
+@pytest.mark.parametrize("name", ["AzureInterior", "QualityHosting", "saeco"])
 def test_real_invoice_line_descriptions_name_the_product(shared_data: Path, name: str) -> None:
     folder = shared_data / "invoices" / "invoice2data"
-    expected = [ln for ln in json.loads((folder / f"{name}.json").read_text())[0]["lines"] if "name" in ln]
+    lines = json.loads((folder / f"{name}.json").read_text())[0]["lines"]
+    expected = [ln.get("name") or ln["desc"] for ln in lines if "name" in ln or "desc" in ln]
     [extraction] = extract_document((folder / f"{name}.pdf").read_bytes(), f"{name}.pdf")
     assert extraction.remittance is not None
     got = [line.description or "" for line in extraction.remittance.lines]
     assert len(got) == len(expected)
     for description, line in zip(got, expected, strict=True):
-        assert line["name"].split("\n")[0] in description
+        assert line.split("\n")[0] in description
+
+
+def _page(number: int, rows: Sequence[tuple[float, Sequence[tuple[float, str]]]]) -> Page:
+    """A text page from (top, [(x0, cell text), ...]) rows: a cell's words 5 points a letter, 3 apart."""
+    words = []
+    for top, cells in rows:
+        for x0, text in cells:
+            x = x0
+            for piece in text.split():
+                words.append(Word(piece, x, top, x + 5 * len(piece), top + 10, number))
+                x += 5 * len(piece) + 3
+    return Page(number, 595, 842, "pt", "text", words)
+
+
+_HEADER = [(40, "Description"), (400, "Amount")]
+
+
+def test_a_running_footer_is_not_a_line_and_ends_the_table_on_its_page() -> None:
+    footer = [(40, "Example GmbH Registergericht HRB"), (400, "13302")]
+    first = _page(1, [(100, _HEADER), (114, [(40, "Widget A"), (400, "10.00")]), (128, footer)])
+    second = _page(
+        2,
+        [
+            (100, _HEADER),
+            (114, [(40, "Widget B"), (400, "20.00")]),
+            (128, footer),  # the same line at the same height: the page's furniture
+            (160, [(300, "Total"), (400, "30.00")]),
+        ],
+    )
+    doc = Document([first, second], "two-pages.pdf")
+    running = running_lines(doc)
+    # The repeated header is furniture too; a header line still starts the table on each page.
+    assert sorted({line.text for line in doc.lines if id(line) in running}) == [
+        "Description Amount",
+        "Example GmbH Registergericht HRB 13302",
+    ]
+    assert sum(id(line) in running for line in doc.lines) == 4
+    items = find_lines(doc, "invoice", Decimal("30.00"))
+    assert [(i.values["description"].text, i.values["amount"].text) for i in items] == [
+        ("Widget A", "10.00"),
+        ("Widget B", "20.00"),
+    ]
+    # One page alone has no furniture to tell apart: the same line is read as a row there.
+    assert running_lines(Document([first], "one-page.pdf")) == set()
+
+
+def test_lines_summing_to_the_net_total_are_reconciled_without_the_text_aligned_grid(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = [
+        (100, _HEADER),
+        (114, [(40, "Widget A"), (400, "10.00")]),
+        (128, [(300, "Subtotal"), (400, "10.00")]),  # a section's subtotal
+        (142, [(40, "Widget B"), (400, "20.00")]),
+        (156, [(300, "Subtotal"), (400, "20.00")]),
+        (184, [(300, "Subtotal"), (400, "30.00")]),
+        (198, [(300, "VAT 19%"), (400, "5.70")]),
+        (212, [(300, "Total"), (400, "35.70")]),
+    ]
+    doc = Document([_page(1, rows)], "net.pdf")
+    assert net_total(doc, Decimal("35.70")) == Decimal("30.00")
+    assert net_total(doc, Decimal("25.00")) == Decimal("20.00")  # never above the total
+    read: list[str] = []
+    original = lines_module.grid_items
+
+    def spy(document: Document, strategy: str) -> list[ItemHit]:
+        read.append(strategy)
+        return original(document, strategy)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lines_module, "grid_items", spy)
+    items = find_lines(doc, "invoice", Decimal("35.70"))
+    assert [i.values["amount"].text for i in items] == ["10.00", "20.00"]
+    assert read == ["lines"]  # reconciled: the text-aligned grid could not win, so it is not read
+    read.clear()
+    find_lines(doc, "invoice", Decimal("25.00"))  # targets 25.00 and 20.00: the lines sum to neither
+    assert read == ["lines", "text"]
