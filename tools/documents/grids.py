@@ -25,6 +25,7 @@ from tools.documents.document import (
     is_header_columns,
     is_table_header,
 )
+from tools.documents.finder import Lattice
 from tools.documents.items import ItemHit, cell_value, is_item
 from tools.documents.labels import CARRIED_TOKENS, HEADER_TOKENS, tokens
 from tools.documents.layout import Cell, Grid, Line, Page, Word
@@ -49,6 +50,11 @@ def _grids(surface: Surface, page: Page, strategy: Strategy) -> list[Grid]:
         x0, top, x1, bottom = (float(v) for v in table.bbox)
         if _header_line(page.lines, page.number, top, bottom) is None:
             continue
+        if _column_count(table) < 2:
+            # One column cannot hold a description and an amount (``is_header_columns``), so
+            # its cells are not read; the grid stays, as a ruled table the text finder would re-read.
+            grids.append(Grid(page.number, strategy, (x0, top, x1, bottom), []))
+            continue
         rows: list[list[Cell | None]] = []
         for boxes, texts in table_texts(surface, table):
             cells: list[Cell | None] = []
@@ -59,6 +65,14 @@ def _grids(surface: Surface, page: Page, strategy: Strategy) -> list[Grid]:
             rows.append(cells)
         grids.append(Grid(page.number, strategy, (x0, top, x1, bottom), rows))
     return grids
+
+
+def _column_count(table: Any) -> int:
+    """How many columns :func:`~.surface.table_texts` would give the table's rows (each row has one
+    entry per column, an empty cell included)."""
+    if isinstance(table, Lattice):
+        return len(table.xs) - 1
+    return max((len(row.cells) for row in table.rows), default=0)
 
 
 def _regions(page: Page) -> list[tuple[float, float]]:
