@@ -150,3 +150,27 @@ def test_models_without_a_trainer_are_refused(tmp_path: Path, monkeypatch: pytes
         refused = _run("model", "train", "retriever", "--sources", sources)
         assert refused.exit_code == 1 and "--sources: unknown or none" in refused.stderr
         assert "recipes" in refused.stderr or sources == ","
+
+
+def test_the_cli_trains_the_library_recipe_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`model train retriever` without options and `TrainOptions()` are one recipe (the one chosen
+    on the tuning half): a default changed in one place only would train two different models."""
+    import app.cli.retriever_models as retriever_models
+    from tools.errors import RepairDeskError
+
+    monkeypatch.setenv("REPAIRDESK_DATA_DIR", str(tmp_path / "var"))
+    seen: list[retriever_models.TrainOptions] = []
+
+    def capture(options: retriever_models.TrainOptions, log: Any = None) -> Any:
+        seen.append(options)
+        raise RepairDeskError("captured", source="test")
+
+    monkeypatch.setattr(retriever_models, "train", capture)
+    result = _run("model", "train", "retriever")
+    assert result.exit_code == 1 and "captured" in result.stderr
+    [options] = seen
+    assert options == retriever_models.TrainOptions()
+    assert (options.epochs, options.batch_size, options.question_repeat) == (1, 32, 3)
+    assert (options.sources, options.fusion_folds, options.fusion_share) == (["question"], 4, 0)
