@@ -59,7 +59,7 @@ def crossfit_fusion(
     module docstring), and the pooled grid table. ``pairs_for(questions)`` makes the training pairs of
     a set of questions exactly as the served model's are made."""
     from evals.retrieval_eval import MemoEmbedder, best_fusion_point, tune_fusion
-    from tools.retrieval.embeddings import load_embedder
+    from tools.retrieval.embeddings import read_embedder
     from tools.retrieval.finetune import finetune
     from tools.retrieval.index_store import build_index
     from tools.retrieval.search import ProcedureSearch
@@ -75,7 +75,7 @@ def crossfit_fusion(
         folder = workdir / f"fold{fold}"
         finetune(base, pairs, folder / "model", cfg)
         digest = hashlib.sha256("\n".join(sorted(q["id"] for q in fit)).encode()).hexdigest()[:8]
-        embedder = load_embedder(str(folder / "model"), f"repairdesk-retriever/crossfit-{fold}-{digest}")
+        embedder = read_embedder(str(folder / "model"), f"repairdesk-retriever/crossfit-{fold}-{digest}")
         build_index(dirs, folder / "index", embedder=embedder, use_cache=False)
         search = ProcedureSearch.load(folder / "index", embedder=MemoEmbedder(embedder))
         _best, table = tune_fusion(search, held)

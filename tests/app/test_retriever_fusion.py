@@ -48,7 +48,9 @@ def test_each_fold_is_ranked_by_a_model_trained_without_it(tmp_path: Path) -> No
         return td.question_pairs(labelled, chunks)
 
     from app.cli.retriever_models import base_model_path
+    from tools.retrieval.embeddings import load_embedder
 
+    cached = load_embedder.cache_info().currsize
     best, table = crossfit_fusion(
         questions,
         pairs_for,
@@ -60,6 +62,7 @@ def test_each_fold_is_ranked_by_a_model_trained_without_it(tmp_path: Path) -> No
     )
 
     everyone = {q["id"] for q in questions}
+    assert load_embedder.cache_info().currsize == cached  # the fold models are let go, not cached
     assert len(trained_on) == 2
     for fold, fit in enumerate(trained_on):
         ranked = {q["id"] for q in questions if fold_of(q["id"], 2) == fold}

@@ -80,6 +80,12 @@ def default_embedder() -> SentenceTransformerEmbedder:
 def load_embedder(path: str, name: str) -> Embedder:
     """A trained model from a local folder (fine-tuned: a sentence-transformers folder; a compressed
     student: see tools/retrieval/student.py), loaded once per process per (path, name)."""
+    return read_embedder(path, name)
+
+
+def read_embedder(path: str, name: str) -> Embedder:
+    """:func:`load_embedder` without the cache: for a model used once and then let go (the fusion's
+    out-of-fold models would otherwise stay in memory, about 90 MB each, for the whole process)."""
     config.offline()
     folder = Path(path)
     if not folder.is_dir():
