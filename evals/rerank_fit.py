@@ -36,6 +36,7 @@ import numpy as np
 
 from evals.retrieval_eval import DEPTH as EVAL_DEPTH
 from evals.retrieval_eval import matched_gold, recall_at, reciprocal_rank
+from tools.retrieval.oof_lists import DenseLists
 from tools.retrieval.rerank import FEATURES, Fused, Reranker, candidate_features
 
 if TYPE_CHECKING:
@@ -85,13 +86,26 @@ class Query:
 
 
 def collect(
-    search: ProcedureSearch, questions: Sequence[dict[str, Any]], source: str = "question"
+    search: ProcedureSearch,
+    questions: Sequence[dict[str, Any]],
+    source: str = "question",
+    dense_lists: DenseLists | None = None,
 ) -> list[Query]:
-    """The fused candidates of each question (``evals.retrieval_eval.load_questions`` rows)."""
+    """The fused candidates of each question (``evals.retrieval_eval.load_questions`` rows). A
+    question in ``dense_lists`` (out-of-fold lists saved with the served model, by chunk id) is
+    fused from that dense list instead of the served model's, which was trained on it."""
     depth = max(60, 4 * EVAL_DEPTH)  # what ProcedureSearch.search fetches for k = EVAL_DEPTH
+    position = {c.chunk_id: i for i, c in enumerate(search.chunks)} if dense_lists else {}
     out: list[Query] = []
     for q in questions:
-        dense = search.dense_candidates(q["question"], depth)
+        saved = (dense_lists or {}).get(q["id"])
+        # A list cut shorter than this depth (of a larger corpus), or naming chunks this index does
+        # not hold (another corpus), is not used: the served model's own list is.
+        whole = len(saved[0]) >= min(depth, len(position)) if saved is not None else False
+        if saved is not None and whole and all(c in position for c in saved[0]):
+            dense = ([position[c] for c in saved[0][:depth]], saved[1][:depth])
+        else:
+            dense = search.dense_candidates(q["question"], depth)
         bm25 = search.bm25_list(q["question"], depth)
         fused = search.fused_candidates(q["question"], *bm25, *dense)
         gold = [(str(d), str(s)) for d, s in q["gold"]]
@@ -247,10 +261,12 @@ def fit_tuning(
     *,
     grid: Sequence[dict[str, Any]] | None = None,
     folds: int = FOLDS,
+    dense_lists: DenseLists | None = None,
 ) -> tuple[Reranker | None, list[dict[str, Any]]]:
     """Cross-validate on ``tuning`` (tuning-half questions only), refit the chosen setting on all of
-    them: (the reranker or None, the CV table)."""
-    queries = collect(search, tuning)
+    them: (the reranker or None, the CV table). ``dense_lists``: see :func:`collect`."""
+    queries = collect(search, tuning, dense_lists=dense_lists)
+    oof = sum(q["id"] in (dense_lists or {}) for q in tuning)
     grid = list(grid or settings_grid())
     extra = collect(search, corpus_questions(search), "corpus") if any(s["corpus"] for s in grid) else []
     table = cross_validate(search, queries, extra, grid, folds)
@@ -273,11 +289,14 @@ def fit_tuning(
         "cv_fusion": {k: round(table[0][k], 4) for k in ("recall@1", "recall@5", "mrr")},
         "folds": folds,
         "grouped_by": "first gold procedure",
+        "out_of_fold_dense": oof,  # tuning questions whose dense list came from a model not trained on them
     }
     return model, table
 
 
-def train_and_gate(search: ProcedureSearch, dataset: Path, *, folds: int = FOLDS) -> dict[str, Any]:
+def train_and_gate(
+    search: ProcedureSearch, dataset: Path, *, folds: int = FOLDS, dense_lists: DenseLists | None = None
+) -> dict[str, Any]:
     """``repairdesk model train reranker``: fit on the tuning half (above), write the challenger
     beside the serving path, then let the retriever gate (evals/retrieval_eval.py ``model_gate``:
     same held-out questions, paired bootstrap intervals) compare fusion alone with fusion + the
@@ -288,7 +307,7 @@ def train_and_gate(search: ProcedureSearch, dataset: Path, *, folds: int = FOLDS
     from tools.retrieval.rerank import challenger_path
 
     tuning = [q for q in load_questions(dataset) if split_of(q["id"]) == "tuning"]
-    model, table = fit_tuning(search, tuning, folds=folds)
+    model, table = fit_tuning(search, tuning, folds=folds, dense_lists=dense_lists)
     out: dict[str, Any] = {"cv": table, "written": None, "gate": None}
     if model is None:
         return out

@@ -27,6 +27,7 @@ from tools import config
 from tools.errors import ValidationError
 from tools.registry import ModelRegistry
 from tools.registry.mlflow_registry import CHAMPION, ModelVersionInfo
+from tools.retrieval.oof_lists import DenseLists, read_dense_lists
 from tools.retrieval.rerank import FEATURES, Reranker, features_version, reranker_path
 
 if TYPE_CHECKING:
@@ -56,7 +57,9 @@ def train(
         from tools.retrieval.search import open_search
 
         search = open_search()
-    result = rerank_fit.train_and_gate(search, dataset, folds=folds or rerank_fit.FOLDS)
+    result = rerank_fit.train_and_gate(
+        search, dataset, folds=folds or rerank_fit.FOLDS, dense_lists=served_dense_lists(search.model_name)
+    )
     if result["gate"] is None:
         return result
     model = Reranker.load(Path(result["challenger"]))
@@ -80,6 +83,7 @@ def train(
         "questions": meta["questions"],
         "corpus_questions": meta["corpus_questions"],
         "folds": meta["folds"],
+        "out_of_fold_dense": meta["out_of_fold_dense"],
     }
     registry = ModelRegistry()
     with tempfile.TemporaryDirectory() as folder:
@@ -97,6 +101,18 @@ def train(
         info = registry.promote(NAME, info.version)
         result["written"] = str(serve(registry, info))
     return result
+
+
+def served_dense_lists(model_name: str) -> DenseLists | None:
+    """The out-of-fold dense lists saved with the serving retriever (tools/retrieval/oof_lists.py)
+    when ``model_name`` is that retriever; None for the shipped base model, which was trained on
+    none of the questions."""
+    from tools.retrieval.active_model import active_model
+
+    model = active_model()
+    if model is None or model.name != model_name:
+        return None
+    return read_dense_lists(Path(model.path))
 
 
 def serve(registry: ModelRegistry, info: ModelVersionInfo) -> Path:

@@ -9,6 +9,11 @@ figures are pooled over the folds. Every tuning question judges the weights once
 model that never saw it. The served model is then trained on all the tuning questions. The held-out
 half is never read. Cost: K short trainings and K indexes of the corpus (no embedding cache: the
 fold models are thrown away).
+
+The same out-of-fold models also give each tuning question its dense candidate list
+(tools/retrieval/oof_lists.py): the re-ranker is fitted on candidates from those
+(evals/rerank_fit.py), as it will see a new question's, instead of lists from a model that was
+trained on the very questions it is fitted on.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.retrieval.finetune import FinetuneConfig
+from tools.retrieval.oof_lists import OOF_DEPTH, DenseLists
 from tools.retrieval.training_data import TrainingPair
 
 PairsFor = Callable[[Sequence[dict[str, Any]]], list[TrainingPair]]
@@ -54,10 +60,12 @@ def crossfit_fusion(
     folds: int,
     base: Path,
     log: Callable[[str], None] | None = None,
+    dense_lists: DenseLists | None = None,
 ) -> tuple[dict[str, float], list[dict[str, Any]]]:
     """The fusion weights that rank the tuning ``questions`` best through out-of-fold models (see the
     module docstring), and the pooled grid table. ``pairs_for(questions)`` makes the training pairs of
-    a set of questions exactly as the served model's are made."""
+    a set of questions exactly as the served model's are made. ``dense_lists``, when given, receives
+    each question's out-of-fold dense candidates."""
     from evals.retrieval_eval import MemoEmbedder, best_fusion_point, tune_fusion
     from tools.retrieval.embeddings import read_embedder
     from tools.retrieval.finetune import finetune
@@ -80,6 +88,10 @@ def crossfit_fusion(
         search = ProcedureSearch.load(folder / "index", embedder=MemoEmbedder(embedder))
         _best, table = tune_fusion(search, held)
         tables.append((len(held), table))
+        if dense_lists is not None:
+            for q in held:
+                ids, scores = search.dense_candidates(q["question"], OOF_DEPTH)
+                dense_lists[q["id"]] = ([search.chunks[i].chunk_id for i in ids], scores)
         say(f"fusion fold {fold + 1}/{folds}: {len(fit)} questions trained on, {len(held)} ranked")
     if not tables:
         raise ValueError(f"{folds} folds of {len(questions)} questions leave no fold to train and rank")

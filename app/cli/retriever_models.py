@@ -299,6 +299,19 @@ def train(
         ),
         encoding="utf-8",
     )
+    fusion: dict[str, float] = {}
+    if options.tune_fusion and options.fusion_folds:
+        say(f"tuning fusion weights on out-of-fold models ({options.fusion_folds} folds of the tuning half)")
+        from app.cli.retriever_fusion import crossfit_fusion
+        from tools.retrieval.oof_lists import DenseLists, write_dense_lists
+
+        lists: DenseLists = {}
+        fusion, _table = crossfit_fusion(
+            tuning, pairs_for, cfg, dirs, staging / "folds", folds=options.fusion_folds,
+            base=base_model_path(), log=say, dense_lists=lists,
+        )  # fmt: skip
+        shutil.rmtree(staging / "folds", ignore_errors=True)
+        write_dense_lists(out, lists, options.fusion_folds)  # registered with the model's files
     info = registry.log_version(
         NAME,
         out,
@@ -316,19 +329,10 @@ def train(
     registry.set_version_tag(NAME, info.version, "embedder_name", embedder_name(info))
     shutil.rmtree(staging, ignore_errors=True)  # the registry holds the files now
     info = registry.get(NAME, info.version)
-    fusion: dict[str, float] = {}
-    if options.tune_fusion and options.fusion_folds:
-        say(f"tuning fusion weights on out-of-fold models ({options.fusion_folds} folds of the tuning half)")
-        from app.cli.retriever_fusion import crossfit_fusion
-
-        fusion, _table = crossfit_fusion(
-            tuning, pairs_for, cfg, dirs, staging / "folds", folds=options.fusion_folds,
-            base=base_model_path(), log=say,
-        )  # fmt: skip
-        shutil.rmtree(staging, ignore_errors=True)
+    if fusion:
         registry.set_version_tag(NAME, info.version, "fusion", json.dumps(fusion))
         info = registry.get(NAME, info.version)
-    elif options.tune_fusion:
+    elif options.tune_fusion and not options.fusion_folds:
         say("re-tuning fusion weights on the tuning half")
         from evals.retrieval_eval import tune_fusion
 

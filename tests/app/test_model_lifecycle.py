@@ -113,6 +113,14 @@ def test_train_register_gate_promote_and_roll_back(tmp_path: Path, monkeypatch: 
     from sentence_transformers import SentenceTransformer
 
     assert SentenceTransformer(serving.path, device="cpu").max_seq_length == 256
+    # The fusion's out-of-fold dense lists travel with the model, for the re-ranker's fit.
+    from app.cli.reranker_models import served_dense_lists
+    from app.cli.retriever_models import split_questions
+
+    lists = served_dense_lists(serving.name)
+    tuning, _held = split_questions(Path(scope[-1]))
+    assert lists is not None and set(lists) == {q["id"] for q in tuning}
+    assert served_dense_lists("another-model") is None
     # Queries now go through v2's own index (keyed by its version) and v2's model.
     search = open_search()
     assert search.model_name == serving.name

@@ -51,6 +51,7 @@ def test_each_fold_is_ranked_by_a_model_trained_without_it(tmp_path: Path) -> No
     from tools.retrieval.embeddings import load_embedder
 
     cached = load_embedder.cache_info().currsize
+    lists: dict[str, tuple[list[str], list[float]]] = {}
     best, table = crossfit_fusion(
         questions,
         pairs_for,
@@ -59,10 +60,14 @@ def test_each_fold_is_ranked_by_a_model_trained_without_it(tmp_path: Path) -> No
         tmp_path / "folds",
         folds=2,
         base=base_model_path(),
+        dense_lists=lists,
     )
 
     everyone = {q["id"] for q in questions}
     assert load_embedder.cache_info().currsize == cached  # the fold models are let go, not cached
+    # Every question's dense list, from its fold's model, over every chunk of the small corpus.
+    assert set(lists) == {q["id"] for q in questions}
+    assert all(sorted(ids) == sorted(c.chunk_id for c in chunks) for ids, _ in lists.values())
     assert len(trained_on) == 2
     for fold, fit in enumerate(trained_on):
         ranked = {q["id"] for q in questions if fold_of(q["id"], 2) == fold}

@@ -207,6 +207,44 @@ def test_fitted_reranker_round_trips_and_scores_alike(tmp_path: Path) -> None:
         assert loaded.features == list(FEATURES) and loaded.embedder == MODEL
 
 
+def test_questions_with_out_of_fold_lists_are_fused_from_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tuning question whose out-of-fold dense list was saved with the model is fused from that
+    list, not from the served model (trained on it); a list naming chunks this index lacks, and a
+    question without one, fall back to the served model's list."""
+    from evals.rerank_fit import collect
+    from tools.retrieval.oof_lists import read_dense_lists, write_dense_lists
+
+    search = _search()
+    ids = [c.chunk_id for c in search.chunks]
+    saved = {
+        "q1": (ids[::-1], [1.0 - n / 100 for n in range(len(ids))]),  # the served order reversed
+        "q3": (["SOP-GONE#1#0", *ids[1:]], [0.5] * len(ids)),
+    }
+    write_dense_lists(tmp_path, saved, folds=4)
+    lists = read_dense_lists(tmp_path)
+    assert lists == saved
+    asked: list[str] = []
+    served = search.dense_candidates
+
+    def dense(query: str, depth: int, allowed: Any = None) -> tuple[list[int], list[float]]:
+        asked.append(query)
+        return served(query, depth, allowed)
+
+    monkeypatch.setattr(search, "dense_candidates", dense)
+    questions = [
+        {"id": f"q{n}", "question": f"question {n} {QUERY}", "gold": [("SOP-X", "3.2")]} for n in (1, 2, 3)
+    ]
+    queries = collect(search, questions, dense_lists=lists)
+    assert asked == [questions[1]["question"], questions[2]["question"]]  # q2 has none, q3's is stale
+    plain = collect(search, questions[:1])
+    assert queries[0].fused != plain[0].fused  # fused from the saved list, not the served one
+    assert queries[0].fused.dense[len(ids) - 1] == (1, 1.0)  # the saved list's first chunk, its cosine
+    (tmp_path / "oof_dense.json").write_text('{"format": "other"}')
+    assert read_dense_lists(tmp_path) is None and read_dense_lists(tmp_path / "none") is None
+
+
 def test_reranker_cli_promote_is_the_trainers_gate_and_rollback_removes_it(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -237,10 +275,11 @@ def _fake_fit(monkeypatch: pytest.MonkeyPatch, model: Reranker, passed: bool) ->
     from evals import rerank_fit
     from tools.retrieval.rerank import challenger_path
 
-    def fit(search: ProcedureSearch, dataset: Path, *, folds: int) -> dict[str, Any]:
+    def fit(search: ProcedureSearch, dataset: Path, *, folds: int, dense_lists: Any = None) -> dict[str, Any]:
         model.meta = {
             "setting": {"model": "linear-c1", "depth": 10, "corpus": False}, "questions": 2,
             "corpus_questions": 0, "dataset": "d" * 12, "dataset_sha256": "d" * 64, "folds": folds,
+            "out_of_fold_dense": 0,
             "cv": {"recall@1": 0.6, "recall@5": 0.9, "mrr": 0.7},
             "cv_fusion": {"recall@1": 0.5, "recall@5": 0.9, "mrr": 0.6},
         }  # fmt: skip
@@ -328,7 +367,9 @@ def test_gate_champion_is_the_serving_reranker_or_the_fusion_alone(
     champion = _linear(serving) if serving else None
     search = _search(champion)
     challenger = _linear("heading_cover")
-    monkeypatch.setattr(rerank_fit, "fit_tuning", lambda search, tuning, folds: (challenger, []))
+    monkeypatch.setattr(
+        rerank_fit, "fit_tuning", lambda search, tuning, folds, dense_lists=None: (challenger, [])
+    )
     judged: list[Reranker | None] = []
 
     def evaluate(dataset: Path, search: ProcedureSearch, modes: Sequence[str]) -> dict[str, Any]:
