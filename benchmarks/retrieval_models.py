@@ -1,6 +1,7 @@
 """Retriever training benchmark: full fine-tune against LoRA, and the distilled int8 student.
 
 Usage: .venv/bin/python benchmarks/retrieval_models.py [--methods full,lora] [--student]
+           [--student-select [--val-share 3] [--select-layers 5,6] [--select-epochs 1,2,3]]
            [--teacher DIR] [--epochs 1] [--fusion-folds 4 | --fusion-share 4]
            [--out var/bench/retrieval_models.json]
 
@@ -14,6 +15,12 @@ Usage: .venv/bin/python benchmarks/retrieval_models.py [--methods full,lora] [--
    (CPU seconds, same thread count, same batch size) and answer the held-out questions. Prints size
    (MB on disk), encode speed-up, and the share of the teacher's dense recall@5 kept, against the
    floors: >= 98% of recall@5, >= 2x encode speed, <= 25 MB.
+
+3. ``--student-select`` (with ``--teacher``: one trained without the val questions, ``repairdesk
+   model train retriever --fusion-share 3 --no-fusion`` in its own data directory): the student's
+   layers and epochs chosen inside the tuning half, fit/val split as benchmarks/retriever_tuning.py
+   splits it; each candidate distilled on the corpus and the fit questions, scored on the val
+   questions; the rule is :func:`choose_student` (the held-out half is never read).
 
 On a shared machine the wall clock counts the neighbours: CPU seconds are the figures to compare,
 and the load average is printed with them.
@@ -321,10 +328,9 @@ def main() -> int:
     parser.add_argument("--lora-lr", type=float, default=2e-4)
     parser.add_argument("--student", action="store_true")
     parser.add_argument("--teacher", type=Path, default=None)
-    # 5 of 6: with 4 (int8) the student encoded 3.8x cheaper than its teacher but kept only 93.8% of
-    # its held-out recall@5 (the floors: 2x, 98%); the spare speed buys a layer of recall.
+    # 5 of 6 layers, 1 epoch: chosen by --student-select on the tuning half (docs/retrieval.md).
     parser.add_argument("--student-layers", type=int, default=5)
-    parser.add_argument("--student-epochs", type=int, default=3)
+    parser.add_argument("--student-epochs", type=int, default=1)
     parser.add_argument(
         "--student-select",
         action="store_true",
