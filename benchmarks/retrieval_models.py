@@ -1,6 +1,7 @@
 """Retriever training benchmark: full fine-tune against LoRA, and the distilled int8 student.
 
 Usage: .venv/bin/python benchmarks/retrieval_models.py [--methods full,lora] [--student]
+           [--student-select [--val-share 3] [--select-layers 5,6] [--select-epochs 1,2,3]]
            [--teacher DIR] [--epochs 1] [--fusion-folds 4 | --fusion-share 4]
            [--out var/bench/retrieval_models.json]
 
@@ -14,6 +15,12 @@ Usage: .venv/bin/python benchmarks/retrieval_models.py [--methods full,lora] [--
    (CPU seconds, same thread count, same batch size) and answer the held-out questions. Prints size
    (MB on disk), encode speed-up, and the share of the teacher's dense recall@5 kept, against the
    floors: >= 98% of recall@5, >= 2x encode speed, <= 25 MB.
+
+3. ``--student-select`` (with ``--teacher``: one trained without the val questions, ``repairdesk
+   model train retriever --fusion-share 3 --no-fusion`` in its own data directory): the student's
+   layers and epochs chosen inside the tuning half, fit/val split as benchmarks/retriever_tuning.py
+   splits it; each candidate distilled on the corpus and the fit questions, scored on the val
+   questions; the rule is :func:`choose_student` (the held-out half is never read).
 
 On a shared machine the wall clock counts the neighbours: CPU seconds are the figures to compare,
 and the load average is printed with them.
@@ -103,19 +110,30 @@ def dense_held_out(embedder: Any, work: Path, label: str) -> dict[str, float]:
     }
 
 
-def student_bench(teacher_dir: Path, work: Path, args: argparse.Namespace) -> dict[str, Any]:
-    from app.cli.retriever_models import split_questions
+def student_texts(chunks: list[Any], questions: list[dict[str, Any]]) -> list[str]:
+    """What the student is distilled on: every corpus chunk, the questions given, the chunk headings."""
+    texts = [c.embedding_text() for c in chunks] + [q["question"] for q in questions]
+    texts += [f"{c.title}: {c.heading}" for c in chunks if c.heading]
+    return texts
+
+
+def corpus_chunks() -> list[Any]:
     from tools.retrieval.chunking import chunk_procedure
-    from tools.retrieval.embeddings import load_embedder
     from tools.retrieval.index_store import load_corpus
     from tools.retrieval.procedures import default_corpus_dirs
-    from tools.retrieval.student import StudentConfig, distill, folder_size, load_student
 
     dirs = [d for d in default_corpus_dirs() if d.is_dir()]
-    chunks = [c for p in load_corpus(dirs) for c in chunk_procedure(p)]
+    return [c for p in load_corpus(dirs) for c in chunk_procedure(p)]
+
+
+def student_bench(teacher_dir: Path, work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    from app.cli.retriever_models import split_questions
+    from tools.retrieval.embeddings import load_embedder
+    from tools.retrieval.student import StudentConfig, distill, folder_size, load_student
+
+    chunks = corpus_chunks()
     tuning, _held = split_questions(ROOT / "evals" / "datasets" / "retrieval.jsonl")
-    texts = [c.embedding_text() for c in chunks] + [q["question"] for q in tuning]
-    texts += [f"{c.title}: {c.heading}" for c in chunks if c.heading]
+    texts = student_texts(chunks, tuning)
     out = work / "student"
     cfg = StudentConfig(layers=args.student_layers, epochs=args.student_epochs)
     report = distill(teacher_dir, texts, out, cfg, log=lambda m: print(f"  [student] {m}", flush=True))
@@ -148,6 +166,151 @@ def student_bench(teacher_dir: Path, work: Path, args: argparse.Namespace) -> di
     }
 
 
+def selection_split(
+    tuning: list[dict[str, Any]], share: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(fit, val) of the TUNING questions: val is about 1/``share`` of them, fixed by the id.
+
+    The same hash as ``repairdesk model train retriever --fusion-share N`` keeps out of training
+    (and as benchmarks/retriever_tuning.py ``--val-share N``), so a teacher trained with
+    ``--fusion-share N --no-fusion`` has never seen the val questions either.
+    """
+    from app.cli.retriever_models import _kept_for_fusion
+
+    if share < 2:
+        raise ValueError("share must be >= 2")
+    val = [q for q in tuning if _kept_for_fusion(q["id"], share)]
+    fit = [q for q in tuning if not _kept_for_fusion(q["id"], share)]
+    return fit, val
+
+
+def dense_on(embedder: Any, work: Path, label: str, questions: list[dict[str, Any]]) -> dict[str, float]:
+    """Dense recall@1/@5 and MRR of ``embedder`` on ``questions`` only, through the served search.
+
+    The search's own dense mode (its own index of the corpus, the query expanded as served), scored
+    per question as evals/retrieval_eval.py ``evaluate`` does, but on the questions given instead of
+    a whole dataset file: the held-out half is neither read nor scored here.
+    """
+    from evals.retrieval_eval import DEPTH, question_metrics
+    from tools.retrieval.index_store import build_index
+    from tools.retrieval.procedures import default_corpus_dirs
+    from tools.retrieval.search import ProcedureSearch
+
+    dirs = [d for d in default_corpus_dirs() if d.is_dir()]
+    report = build_index(dirs, work / f"index-{label}", embedder=embedder, use_cache=False)
+    search = ProcedureSearch.load(report.index_dir, embedder=embedder)
+    totals: dict[str, float] = {}
+    for question in questions:
+        hits = [(h.doc_id, h.section) for h in search.search(question["question"], k=DEPTH, mode="dense")]
+        for name, value in question_metrics(hits, question["gold"], (1, 5)).items():
+            totals[name] = totals.get(name, 0.0) + value
+    n = max(1, len(questions))
+    return {name: totals.get(name, 0.0) / n for name in ("recall@1", "recall@5", "mrr")}
+
+
+def choose_student(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The selection rule, fixed before the selection run (docs/retrieval.md):
+
+    1. eligible: size <= 25 MB and encode >= 2x cheaper than the teacher (CPU seconds, the corpus);
+    2. among those, the highest share of the teacher's val dense recall@5 kept, then the highest
+       share of its val MRR kept, then fewer layers, then fewer epochs.
+
+    None when no candidate is eligible.
+    """
+    eligible = [r for r in rows if r["size_mb"] <= FLOORS["max_mb"] and r["speedup"] >= FLOORS["speedup"]]
+    if not eligible:
+        return None
+    return max(eligible, key=lambda r: (r["recall5_kept"], r["mrr_kept"], -r["layers"], -r["epochs"]))
+
+
+def _tagged(label: str) -> Any:
+    return lambda m: print(f"  [{label}] {m}", flush=True)
+
+
+def student_select(teacher_dir: Path, work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Choose the student's layers and epochs inside the tuning half (never the held-out half).
+
+    The tuning questions are split into fit and val (:func:`selection_split`); each candidate is
+    distilled from ``teacher_dir`` on the corpus and the FIT questions only, and scored on the val
+    questions against the same teacher by dense recall@5 and MRR (:func:`dense_on`). ``teacher_dir``
+    should itself be trained without the val questions (``repairdesk model train retriever
+    --fusion-share N --no-fusion`` in its own data directory). The rule is :func:`choose_student`.
+    """
+    import shutil
+
+    from app.cli.retriever_models import split_questions
+    from tools.retrieval.embeddings import load_embedder
+    from tools.retrieval.student import StudentConfig, distill, folder_size, load_student
+
+    chunks = corpus_chunks()
+    tuning, _held_out_unused = split_questions(ROOT / "evals" / "datasets" / "retrieval.jsonl")
+    fit, val = selection_split(tuning, args.val_share)
+    texts = student_texts(chunks, fit)
+    corpus_texts = [c.embedding_text() for c in chunks]
+    teacher = load_embedder(str(teacher_dir), "select-teacher")
+    teacher_cost = encode_cost(teacher, corpus_texts)
+    teacher_val = dense_on(teacher, work, "select-teacher", val)
+    print(
+        f"select: fit {len(fit)} / val {len(val)} tuning questions, {len(texts)} distillation texts; "
+        f"teacher val dense R@5 {teacher_val['recall@5']:.3f} MRR {teacher_val['mrr']:.3f}, "
+        f"encode {teacher_cost['cpu_seconds']:.1f} CPU-s (load {load()})",
+        flush=True,
+    )
+    rows: list[dict[str, Any]] = []
+    result: dict[str, Any] = {
+        "fit": len(fit),
+        "val": len(val),
+        "val_share": args.val_share,
+        "texts": len(texts),
+        "teacher_dir": str(teacher_dir),
+        "teacher_val": teacher_val,
+        "teacher_encode": teacher_cost,
+        "rule": choose_student.__doc__,
+        "candidates": rows,
+    }
+    # Cheapest first: when the session runs out of time, the grid run so far is still a grid.
+    for epochs in [int(x) for x in args.select_epochs.split(",")]:
+        for layers in [int(x) for x in args.select_layers.split(",")]:
+            label = f"student-l{layers}-e{epochs}"
+            out = work / label
+            cfg = StudentConfig(layers=layers, epochs=epochs)
+            report = distill(teacher_dir, texts, out, cfg, log=_tagged(label))
+            student = load_student(out, label)
+            cost = encode_cost(student, corpus_texts)
+            scores = dense_on(student, work, label, val)
+            row: dict[str, Any] = {
+                "layers": layers,
+                "epochs": epochs,
+                "kept_layers": report.kept_layers,
+                "distill_seconds": report.seconds,
+                "size_mb": folder_size(out) / 1e6,
+                "speedup": teacher_cost["cpu_seconds"] / max(cost["cpu_seconds"], 1e-9),
+                "encode": cost,
+                "val": scores,
+                "recall5_kept": scores["recall@5"] / max(teacher_val["recall@5"], 1e-9),
+                "mrr_kept": scores["mrr"] / max(teacher_val["mrr"], 1e-9),
+                "load": load(),
+            }
+            rows.append(row)
+            print(
+                f"select {label}: val dense R@5 {teacher_val['recall@5']:.3f} -> {scores['recall@5']:.3f} "
+                f"({100 * row['recall5_kept']:.1f}% kept), MRR {teacher_val['mrr']:.3f} -> "
+                f"{scores['mrr']:.3f} ({100 * row['mrr_kept']:.1f}%), {row['size_mb']:.1f} MB, "
+                f"{row['speedup']:.2f}x ({teacher_cost['cpu_seconds']:.1f} -> "
+                f"{cost['cpu_seconds']:.1f} CPU-s), "
+                f"distil {report.seconds:.0f} s (load {row['load']})",
+                flush=True,
+            )
+            shutil.rmtree(out, ignore_errors=True)
+            if args.out:
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                args.out.write_text(json.dumps({"select": result}, indent=2, default=str), encoding="utf-8")
+    chosen = choose_student(rows)
+    result["chosen"] = None if chosen is None else {"layers": chosen["layers"], "epochs": chosen["epochs"]}
+    print(f"select: chosen {result['chosen']}", flush=True)
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -165,10 +328,20 @@ def main() -> int:
     parser.add_argument("--lora-lr", type=float, default=2e-4)
     parser.add_argument("--student", action="store_true")
     parser.add_argument("--teacher", type=Path, default=None)
-    # 5 of 6: with 4 (int8) the student encoded 3.8x cheaper than its teacher but kept only 93.8% of
-    # its held-out recall@5 (the floors: 2x, 98%); the spare speed buys a layer of recall.
+    # 5 of 6 layers, 1 epoch: chosen by --student-select on the tuning half (docs/retrieval.md).
     parser.add_argument("--student-layers", type=int, default=5)
-    parser.add_argument("--student-epochs", type=int, default=3)
+    parser.add_argument("--student-epochs", type=int, default=1)
+    parser.add_argument(
+        "--student-select",
+        action="store_true",
+        help="choose the student's layers and epochs on a fit/val split of the tuning half "
+        "(--teacher: a teacher trained without the val questions)",
+    )
+    parser.add_argument(
+        "--val-share", type=int, default=3, help="--student-select: about 1/N of tuning is val"
+    )
+    parser.add_argument("--select-layers", default="5,6")
+    parser.add_argument("--select-epochs", default="1,2,3")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "retrieval_models.json")
     args = parser.parse_args()
@@ -190,6 +363,11 @@ def main() -> int:
             f"R@5 {held['hybrid']['recall@5']:.3f} (load {r['load_before']} -> {r['load_after']})",
             flush=True,
         )
+    if args.student_select:
+        if args.teacher is None:
+            print("--student-select needs --teacher DIR (trained without the val questions)")
+            return 2
+        results["select"] = student_select(args.teacher, work, args)
     if args.student:
         teacher = args.teacher or (Path(results["full"]["model_dir"]) if "full" in results else None)
         if teacher is None:

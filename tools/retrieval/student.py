@@ -42,8 +42,10 @@ MAX_SEQ_LENGTH = 256
 # Training options alike in name to retriever_models.TrainOptions and finetune.FinetuneConfig: each is its
 # own recipe's.
 class StudentConfig(BaseModel):
-    layers: int = 5  # of the teacher's 6 (benchmarks/retrieval_models.py: why 4)
-    epochs: int = 3
+    # 5 of the teacher's 6 layers, one epoch: chosen inside the tuning half
+    # (benchmarks/retrieval_models.py --student-select; docs/retrieval.md has the table).
+    layers: int = 5
+    epochs: int = 1
     max_steps: int = 0
     batch_size: int = 32
     learning_rate: float = 1e-4
