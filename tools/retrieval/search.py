@@ -56,6 +56,7 @@ MAX_K = 100
 MAX_QUERY_CHARS = 2000
 CANDIDATES = 60  # depth of each single list before fusion
 REFERENCE_HITS_PER_DOC = 2
+RERANK_KEEPS = 5  # sections a re-ranker reorders but never replaces: the gate's recall@5
 # BM25 length normalisation (Okapi's default is 0.75). Chunks are sections cut at 180 words and each
 # carries its procedure's title, codes and message types; at 0.75 a 15-word "Records" section won on
 # those shared words alone, ahead of the longer section that answers. Chosen on the tuning half
@@ -247,21 +248,37 @@ class ProcedureSearch:
         reranker: Reranker | None = None,
         candidates: tuple[list[int], NDArray[np.float64]] | None = None,
     ) -> tuple[list[int], dict[int, float]]:
-        """Final hybrid order and scores: ``reranker`` (when given) re-orders the top fused
-        candidates, then the named code's procedure is promoted (tools/retrieval/fusion.py).
+        """Final hybrid order and scores: the named code's procedure promoted over the fused order
+        (tools/retrieval/fusion.py); with ``reranker``, its order of the top fused candidates instead,
+        held to the fusion's first :data:`RERANK_KEEPS` sections (see below).
 
-        Re-ranked chunks report the fused score of the position they take, and a promoted chunk the
-        top score, so scores never increase down the list and keep the fusion's scale.
-        ``candidates``: the features of ``fused`` at ``reranker.depth`` when already computed (fitting).
+        The re-ranker may reorder those sections and everything after them, but never swap a
+        section into or out of them: the gate asks a re-ranker for no loss on recall@5, and a
+        reorder 30 deep moved gold sections below the fifth place. Scores are the fusion's ladder
+        (position p takes the score the fusion's order has at p), so they never increase down the
+        list and keep the fusion's scale. ``candidates``: the features of ``fused`` at
+        ``reranker.depth`` when already computed (fitting).
         """
-        order, scores = fused.order, dict(fused.scores)
-        if reranker is not None:
-            ids, matrix = candidates or candidate_features(
-                fused, self.chunks, self._profiles, self._bm25, reranker.depth
-            )
-            order = reranker.reorder(ids, matrix, order)
-            for position, i in enumerate(order[: len(ids)]):
-                scores[i] = fused.scores[fused.order[position]]
+        order, scores = self._promoted(fused, fused.order)
+        if reranker is None:
+            return order, scores
+        ids, matrix = candidates or candidate_features(
+            fused, self.chunks, self._profiles, self._bm25, reranker.depth
+        )
+        reranked, _ = self._promoted(fused, reranker.reorder(ids, matrix, fused.order))
+        kept = {(h.doc_id, h.section) for h in self._hits(order, scores, RERANK_KEEPS)}
+
+        def key(i: int) -> tuple[str, str]:
+            return self.chunks[i].doc_id, self.chunks[i].section
+
+        final = [i for i in reranked if key(i) in kept] + [i for i in reranked if key(i) not in kept]
+        ladder = [scores[i] for i in order]
+        return final, {**scores, **{i: ladder[p] for p, i in enumerate(final)}}
+
+    def _promoted(self, fused: Fused, order: list[int]) -> tuple[list[int], dict[int, float]]:
+        """``order`` with the named code's procedure promoted, and the scores: the fused ones, a
+        promoted chunk just above the first."""
+        scores = dict(fused.scores)
         promoted = promote(self.chunks, order, fused.named, fused.extra)
         if promoted and (not order or promoted[0] != order[0]):
             scores[promoted[0]] = (scores[order[0]] if order else 0.0) + 1e-6

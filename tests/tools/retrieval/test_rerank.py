@@ -111,6 +111,27 @@ def test_rerank_changes_the_order_deterministically(make: Callable[[str], Rerank
     assert scores == sorted(scores, reverse=True)  # positions keep the fused scores
 
 
+def test_a_reranker_reorders_the_fusions_top_five_sections_but_never_replaces_one() -> None:
+    """The gate asks a re-ranker for no loss on recall@5: it may reorder the fusion's first five
+    sections and those after them, never move one across that line."""
+    chunks = [*CHUNKS, *(_section(str(n), f"Annex {n}", f"Annex text {n}.") for n in range(4, 9))]
+    vectors = np.eye(len(chunks), 8, dtype=np.float32)
+
+    def search(reranker: Reranker | None) -> ProcedureSearch:
+        return ProcedureSearch(
+            chunks, build_vector_index(vectors), embedder=FixedEmbedder(), vectors=vectors,
+            lexicon=Lexicon([]), model_name=MODEL, reranker=reranker,
+        )  # fmt: skip
+
+    plain = [h.section for h in search(None).search(QUERY, k=8)]
+    assert len(plain) == 8
+    backwards = search(_linear("fused_rank"))  # prefers the fusion's last candidates
+    hits = backwards.search(QUERY, k=8)
+    assert [h.section for h in hits] == plain[:5][::-1] + plain[5:][::-1]
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)  # the fusion's ladder, position by position
+
+
 def test_a_negative_weight_reverses_the_preference() -> None:
     assert _sections(_search(_linear("heading_cover", -5.0)))[-1] == "3.2"
 
