@@ -46,7 +46,26 @@ from tools.refdata.loader import load
 from tools.refdata.store import RefDataStore
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("REPAIRDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+def _worker_slot() -> int:
+    """0 for ``gw0`` (or no pytest-xdist), 1 for ``gw1``, ...: which pytest-xdist worker runs here."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker[2:]) if worker[2:].isdigit() else 0
+
+
+# One Redis database per pytest-xdist worker (13 for gw0, 11 for gw1, ...; the one above each for its
+# dead letters): files run on both workers at once (--dist loadfile), and two fleets sharing one
+# database flush each other's queues when a Deployment starts and take each other's messages (a
+# fresh-clone run left a case queued with 0 attempts and a crash test's worker waiting for its task).
+_DATABASE = 13 - 2 * (_worker_slot() % 6)
+REDIS_URL = os.environ.get("REPAIRDESK_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{_DATABASE}")
+
+
+def next_database(url: str) -> str:
+    """The same Redis server's next database: where a fleet's dead letters go in the tests."""
+    base, number = url.rsplit("/", 1)
+    return f"{base}/{int(number) + 1}"
 
 
 def redis_available(url: str = REDIS_URL) -> bool:

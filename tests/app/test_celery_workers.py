@@ -40,6 +40,7 @@ from tests.app.celery_fleet import (
     Fleet,
     Worker,
     flush_redis,
+    next_database,
     redis_available,
     scratch_dir,
 )
@@ -51,7 +52,7 @@ CASES = int(os.environ.get("REPAIRDESK_TEST_WORKER_CASES", "500"))
 KILL_CASES = int(os.environ.get("REPAIRDESK_TEST_KILL_CASES", "100"))
 # The dead-letter test runs its task body in-process; its own Redis database keeps the module's
 # live workers from consuming the messages it inspects.
-DLQ_REDIS_URL = REDIS_URL.rsplit("/", 1)[0] + "/14"
+DLQ_REDIS_URL = next_database(REDIS_URL)
 
 
 # --- configuration (fast) -------------------------------------------------------------------------
