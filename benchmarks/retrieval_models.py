@@ -175,13 +175,11 @@ def selection_split(
     (and as benchmarks/retriever_tuning.py ``--val-share N``), so a teacher trained with
     ``--fusion-share N --no-fusion`` has never seen the val questions either.
     """
-    from app.cli.retriever_models import _kept_for_fusion
+    from app.cli.retriever_models import split_by_share
 
     if share < 2:
         raise ValueError("share must be >= 2")
-    val = [q for q in tuning if _kept_for_fusion(q["id"], share)]
-    fit = [q for q in tuning if not _kept_for_fusion(q["id"], share)]
-    return fit, val
+    return split_by_share(tuning, share)
 
 
 def dense_on(embedder: Any, work: Path, label: str, questions: list[dict[str, Any]]) -> dict[str, float]:

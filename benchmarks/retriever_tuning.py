@@ -21,7 +21,6 @@ which we accept and state.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -34,11 +33,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-
-def in_val(question_id: str, share: int) -> bool:
-    """About 1/``share`` of the tuning questions, fixed by the id (independent of the halves' hash)."""
-    return hashlib.sha256(f"val:{question_id}".encode()).digest()[0] % share == 0
 
 
 def dense_scores(model: Any, chunks: list[Any], questions: list[dict[str, Any]]) -> dict[str, float]:
@@ -119,8 +113,7 @@ def main() -> int:
 
     dirs = rm.corpus_dirs(None)
     tuning, _held_out_unused = rm.split_questions(rm.questions_path(None))
-    val = [q for q in tuning if in_val(q["id"], args.val_share)]
-    fit = [q for q in tuning if not in_val(q["id"], args.val_share)]
+    fit, val = rm.split_by_share(tuning, args.val_share)
     chunks = [c for p in load_corpus(dirs) for c in chunk_procedure(p)]
     labelled = [td.LabelledQuestion(id=q["id"], question=q["question"], gold=q["gold"]) for q in fit]
     if args.expand_anchors:

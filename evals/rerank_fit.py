@@ -101,8 +101,11 @@ def collect(
         saved = (dense_lists or {}).get(q["id"])
         # A list cut shorter than this depth (of a larger corpus), or naming chunks this index does
         # not hold (another corpus), is not used: the served model's own list is.
-        whole = len(saved[0]) >= min(depth, len(position)) if saved is not None else False
-        if saved is not None and whole and all(c in position for c in saved[0]):
+        if (
+            saved is not None
+            and len(saved[0]) >= min(depth, len(position))
+            and all(c in position for c in saved[0])
+        ):
             dense = ([position[c] for c in saved[0][:depth]], saved[1][:depth])
         else:
             dense = search.dense_candidates(q["question"], depth)

@@ -134,13 +134,15 @@ def train(
         known = ", ".join(SOURCES)
         fail("--sources", f"unknown or none: {', '.join(unknown) or repr(sources)} (known: {known})")
         raise typer.Exit(1)
+    # Fusion from out-of-fold models unless a share is asked for (the two are exclusive).
+    folds = (0 if fusion_share else TrainOptions().fusion_folds) if fusion_folds is None else fusion_folds
     options = TrainOptions(
         method=method, epochs=epochs, max_steps=max_steps, batch_size=batch_size,
         learning_rate=learning_rate, layers=layers, seed=seed, threads=threads,
         max_seq_length=max_seq_length,
         questions=questions, corpus=corpus, tune_fusion=not no_fusion,
         question_repeat=question_repeat, fusion_share=fusion_share, expand_anchors=expand_anchors,
-        fusion_folds=(0 if fusion_share else 4) if fusion_folds is None else fusion_folds,
+        fusion_folds=folds,
         sources=chosen,
     )  # fmt: skip
     try:

@@ -221,8 +221,7 @@ def train(
     tuning, _held_out = split_questions(path)
     fusion_questions = tuning
     if options.fusion_share:
-        fusion_questions = [q for q in tuning if _kept_for_fusion(q["id"], options.fusion_share)]
-        tuning = [q for q in tuning if not _kept_for_fusion(q["id"], options.fusion_share)]
+        tuning, fusion_questions = split_by_share(tuning, options.fusion_share)
     chunks = [c for p in load_corpus(dirs) for c in chunk_procedure(p)]
     definitions = _definitions()
     from tools.retrieval.synonyms import Lexicon, load_lexicon
@@ -483,11 +482,20 @@ def _definitions() -> dict[str, str]:
     }
 
 
-def _kept_for_fusion(question_id: str, share: int) -> bool:
-    """About 1/``share`` of the tuning half, fixed by the id (a hash independent of the halves')."""
+def split_by_share(
+    questions: Sequence[dict[str, Any]], share: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``(rest, kept)``: ``kept`` is about 1/``share`` of the questions, fixed by each id (a hash
+    independent of the halves'). One split for every part of the tuning half kept out of training:
+    the fusion's share (``--fusion-share``), the val part of benchmarks/retriever_tuning.py and of
+    the student's selection (benchmarks/retrieval_models.py), so a model trained with
+    ``--fusion-share N`` has seen none of the val questions of ``--val-share N``."""
     import hashlib
 
-    return hashlib.sha256(f"val:{question_id}".encode()).digest()[0] % share == 0
+    def kept(question_id: str) -> bool:
+        return hashlib.sha256(f"val:{question_id}".encode()).digest()[0] % share == 0
+
+    return [q for q in questions if not kept(q["id"])], [q for q in questions if kept(q["id"])]
 
 
 def _sha(values: Sequence[str]) -> str:
