@@ -16,7 +16,7 @@ from typing import Any
 from tools.documents.checks import check_remittance
 from tools.documents.dates import due_in_terms, header_date
 from tools.documents.document import Document, Hit
-from tools.documents.fields import VALIDATORS, header_fields, read_field
+from tools.documents.fields import VALIDATORS, account_holder, header_fields, read_field
 from tools.documents.hints import load_hints
 from tools.documents.labels import INVOICE_WORDS, REMITTANCE_WORDS, tokens
 from tools.documents.layout import Page, bbox_of
@@ -144,6 +144,10 @@ def extract_pages(pages: list[Page], source: str, *, use_rules: bool = True) -> 
             found["payment_date"] = dated
     if doc_type == "invoice":
         _invoice_fallbacks(doc, found)
+        if "payee" not in found:
+            holder = account_holder(doc)
+            if holder is not None:
+                found["payee"] = holder
     payer, payee = found.get("payer"), found.get("payee")
     if payer is None or payee is None:
         guessed_payer, guessed_payee = find_parties(doc, doc_type)

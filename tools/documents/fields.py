@@ -13,7 +13,8 @@ from datetime import date
 from decimal import Decimal
 
 from tools.documents.document import Document, Hit, LabelMatch
-from tools.documents.labels import HEADER_TOKENS, LEGAL_FORMS
+from tools.documents.labels import ACCOUNT_HOLDER_TOKENS, HEADER_TOKENS, LEGAL_FORMS
+from tools.documents.layout import Word
 from tools.documents.normalize import DATE_RE, find_amounts, parse_currency, parse_date
 
 IBAN_RE = re.compile(r"\b([A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?)\b")
@@ -37,8 +38,15 @@ def _sub(hit: Hit, start: int, end: int, text: str, confidence: float) -> Hit:
 
 def valid_amount(doc: Document, hit: Hit) -> Hit | None:
     amounts = find_amounts(hit.text, doc.decimal_hint)
+    # The day and year of a date are no amounts ("Total amount due on August 3, 2014  $4.11").
+    dates = [m.span() for m in DATE_RE.finditer(hit.text)]
     # In a totals row the rightmost figure is the one paid (gross, discount, net read left to right).
-    money = [a for a in amounts if not re.fullmatch(r"\d{1,2}", hit.text[a.span[0] : a.span[1]])]
+    money = [
+        a
+        for a in amounts
+        if not re.fullmatch(r"\d{1,2}", hit.text[a.span[0] : a.span[1]])
+        and not any(start < a.span[1] and a.span[0] < end for start, end in dates)
+    ]
     if not money:
         return None
     chosen = money[-1]
@@ -116,7 +124,7 @@ _LABEL_WORDS = {" ".join(label) for labels in HEADER_TOKENS.values() for label i
 
 
 def valid_name(doc: Document, hit: Hit) -> Hit | None:
-    text = hit.text.strip(" :")
+    text = hit.text.strip(" :,;")
     letters = sum(c.isalpha() for c in text)
     digits = sum(c.isdigit() for c in text)
     if len(text) < 2 or not letters:
@@ -181,6 +189,38 @@ def _first_valid(doc: Document, match: LabelMatch, validate: Validator) -> Hit |
         hit = validate(doc, candidate)
         if hit is not None:
             return hit
+    return None
+
+
+# Where a name in running text ends: a dash or bar joining it to the next detail, or the next detail's label.
+_NAME_ENDS = {"-", "–", "—", "|", ";", "iban", "bic", "swift", "bank"}
+
+
+def _name_part(hit: Hit) -> Hit:
+    """The words of ``hit`` up to the first separator, or through the first one ending in a comma."""
+    words: list[Word] = []
+    for word in hit.words:
+        if word.text in _NAME_ENDS or word.key in _NAME_ENDS:
+            break
+        words.append(word)
+        if word.text.endswith((",", ";")):
+            break
+    return Hit(" ".join(w.text for w in words), words) if words else hit
+
+
+def account_holder(doc: Document) -> Hit | None:
+    """The holder named with the bank details ("Titulaire du compte : NETPRESSE", "Account name:
+    Acme Ltd"), at the start of a segment or inside running text. On an invoice it names who is to
+    be paid: the issuer, as the bank will check the name against the IBAN."""
+    for anywhere in (False, True):
+        for match in doc.find_label(ACCOUNT_HOLDER_TOKENS, anywhere=anywhere):
+            if doc.is_table_header(match.line):
+                continue
+            for candidate in doc.value_candidates(match):
+                hit = valid_name(doc, _name_part(candidate))
+                if hit is not None:
+                    hit.confidence = round(0.85 * min(1.0, hit.ocr_confidence + 0.1), 3)
+                    return hit
     return None
 
 

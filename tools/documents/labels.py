@@ -63,6 +63,13 @@ HEADER_LABELS: dict[str, list[str]] = {
         "acreedor",
         "fornitore",
         "beneficiario del pagamento",
+        "sold by",
+        "seller",
+        "verkaufer",
+        "vendeur",
+        "verkoper",
+        "vendedor",
+        "venditore",
     ],
     "payment_reference": [
         "payment reference",
@@ -172,6 +179,19 @@ HEADER_LABELS: dict[str, list[str]] = {
         "amount paid",
         "grand total",
         "amount due",
+        # What is left to pay, in words rather than as a "total" (French "Somme à payer").
+        "balance due",
+        "amount payable",
+        "total payable",
+        "somme a payer",
+        "net a payer",
+        "montant a payer",
+        "reste a payer",
+        "zu zahlender betrag",
+        "totaal te betalen",
+        "importe a pagar",
+        "netto a pagare",
+        "importo da pagare",
         "invoice total",
         "total due",
         "payment amount",
@@ -247,6 +267,12 @@ HEADER_LABELS: dict[str, list[str]] = {
         "factura n",
         "n factura",
         "factura",
+        # A receipt's or a booking's own number, where the document has no invoice number.
+        "receipt number",
+        "receipt no",
+        "booking id",
+        "booking number",
+        "booking reference",
     ],
     "invoice_date": [
         "invoice date",
@@ -459,6 +485,24 @@ COLUMN_LABELS: dict[str, list[str]] = {
 }
 
 # Rows that repeat a running total across pages; never line items, never the grand total.
+# The holder of the bank account a document asks to be paid into (its IBAN's owner): on an invoice,
+# the issuer. Often printed inside a sentence ("BRED – Titulaire du compte : NETPRESSE").
+ACCOUNT_HOLDER_LABELS = [
+    "account holder",
+    "account name",
+    "name of account holder",
+    "kontoinhaber",
+    "titulaire du compte",
+    "titulaire",
+    "rekeninghouder",
+    "ten name van",
+    "titular de la cuenta",
+    "titular",
+    "intestatario del conto",
+    "intestatario",
+    "conto intestato a",
+]
+
 CARRIED_LABELS = [
     "carried forward",
     "brought forward",
@@ -642,4 +686,5 @@ def tokens(label: str) -> tuple[str, ...]:
 HEADER_TOKENS = {name: [tokens(label) for label in labels] for name, labels in HEADER_LABELS.items()}
 COLUMN_TOKENS = {name: [tokens(label) for label in labels] for name, labels in COLUMN_LABELS.items()}
 CARRIED_TOKENS = [tokens(label) for label in CARRIED_LABELS]
+ACCOUNT_HOLDER_TOKENS = [tokens(label) for label in ACCOUNT_HOLDER_LABELS]
 NET_TOTAL_TOKENS = [tokens(label) for label in NET_TOTAL_LABELS]

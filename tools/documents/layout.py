@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Literal, TypeVar, overload
 
 from tools.documents.normalize import fold
@@ -189,8 +190,40 @@ class Page:
     chars: list[tuple[str, float, float, float, float, bool, bool]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
+        self.words = split_numbered(self.words)
         if not self.lines:
             self.lines = group_lines(self.words)
+
+
+# A number sign glued to the number it introduces ("Facture n°562044387", "Invoice No.4711",
+# "Rechnung Nr.12"): the sign belongs to the label, the digits are the value.
+_NUMERO = re.compile(r"(?:n[°º]|no\.|nr\.)(?=\d)", re.IGNORECASE)
+_NUMERO_ANYWHERE = re.compile(r"(?:^|\s)(?:n[°º]|no\.|nr\.)\d", re.IGNORECASE)  # one scan a page
+
+
+def split_numbered(words: list[Word]) -> list[Word]:
+    """``words`` with each number sign glued to a number split off as a word of its own; the box
+    is shared out by character count (a proportional font's widths are unknown here)."""
+    if not _NUMERO_ANYWHERE.search(" ".join([w.text for w in words])):
+        return words
+    out: list[Word] = []
+    for word in words:
+        match = _NUMERO.match(word.text)
+        if match is None:
+            out.append(word)
+            continue
+        share = match.end() / len(word.text)
+        x = word.x0 + (word.x1 - word.x0) * share
+        sign, number = word.text[: match.end()], word.text[match.end() :]
+        original = word.original
+        first_original = second_original = None
+        if original is not None:
+            ox = original[0] + (original[2] - original[0]) * share
+            first_original = (original[0], original[1], ox, original[3])
+            second_original = (ox, original[1], original[2], original[3])
+        out.append(replace(word, text=sign, x1=x, original=first_original))
+        out.append(replace(word, text=number, x0=x, original=second_original))
+    return out
 
 
 def _median(ordered: list[float]) -> float:

@@ -27,9 +27,22 @@ AMOUNT_RE = re.compile(
     r"(?![\w]|[.,]\d)"
 )
 
-CURRENCY_SYMBOLS = {"€": "EUR", "£": "GBP", "$": "USD", "US$": "USD", "CHF": "CHF", "¥": "JPY", "Fr.": "CHF"}
+CURRENCY_SYMBOLS = {
+    "€": "EUR",
+    "£": "GBP",
+    "$": "USD",
+    "US$": "USD",
+    "CHF": "CHF",
+    "¥": "JPY",
+    "Fr.": "CHF",
+    "₹": "INR",
+}
 # Symbols that several currencies share: the reading is a guess, so the confidence drops.
 AMBIGUOUS_SYMBOLS = {"$", "¥"}
+# Rupees written as a word ("Rs 1939", "Rs.-40.00"): only right before a figure, since "Rs" is
+# also a fragment of ordinary words. India's rupee is the one invoices mostly mean (Pakistan's, Sri
+# Lanka's and Nepal's are written so too), so the reading is a guess.
+_RUPEES = re.compile(r"(?<![A-Za-z])Rs\.?(?=\s?[-+\u2212]?\d)")
 CURRENCY_CODE_RE = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
 
 MONTHS: dict[str, int] = {}
@@ -55,9 +68,12 @@ for _number, _names in enumerate(
 
 _MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NUMERIC_DATE = r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})"
+# A day may carry an ordinal suffix ("3rd", French "1er"); PDF text often holds a space before a
+# comma ("August 3 , 2014": the comma is drawn as its own glyph run).
+_DAY = r"\d{1,2}(?:st|nd|rd|th|er)?"
 _TEXT_DATE = (
-    rf"\d{{1,2}}\.?\s*(?:de\s+)?(?:{_MONTH_ALT})\.?\s*(?:de\s+)?,?\s*\d{{4}}"
-    rf"|(?:{_MONTH_ALT})\.?\s+\d{{1,2}},?\s+\d{{4}}"
+    rf"{_DAY}\.?\s*(?:de\s+|of\s+)?(?:{_MONTH_ALT})\.?\s*(?:de\s+)?,?\s*\d{{4}}"
+    rf"|(?:{_MONTH_ALT})\.?\s+{_DAY}\s*,?\s+\d{{4}}"
 )
 DATE_RE = re.compile(rf"(?<![\w])(?:{_NUMERIC_DATE}|{_TEXT_DATE})(?![\w])", re.IGNORECASE)
 
@@ -230,6 +246,9 @@ def parse_currency(text: str) -> Parsed | None:
         if index >= 0:
             confidence = 0.8 if symbol in AMBIGUOUS_SYMBOLS else 0.95
             return Parsed(code, confidence, (index, index + len(symbol)))
+    rupees = _RUPEES.search(text)
+    if rupees is not None:
+        return Parsed("INR", 0.8, rupees.span())
     return None
 
 
@@ -237,4 +256,6 @@ def mentioned_currencies(text: str) -> set[str]:
     """Every ISO 4217 code or unambiguous symbol the text mentions."""
     found = {m.group(1) for m in CURRENCY_CODE_RE.finditer(text) if minor_units(m.group(1)) is not None}
     found.update(code for symbol, code in CURRENCY_SYMBOLS.items() if symbol in text)
+    if _RUPEES.search(text):
+        found.add("INR")
     return found
