@@ -14,12 +14,13 @@ import re
 from tools.documents.document import Document, Hit
 from tools.documents.fields import valid_date
 from tools.documents.layout import Word
-from tools.documents.normalize import DATE_RE, fold
+from tools.documents.normalize import DATE_RE, find_amounts, fold
 
 # Words of a payment-terms sentence, folded; the date that follows is when payment falls due.
 _TERMS = re.compile(
-    r"\b(zahlbar|fallig|payable|due|faellig|eingezogen|abgebucht|lastschrift|debited|collected"
-    r"|echeance|a payer|preleve|vencimiento|pagadero|scadenza|pagabile|betaalbaar|vervalt|uiterlijk)\b"
+    r"\b(zahlbar|fallig|payable|due|remit|pay by|pay until|payment by|faellig|eingezogen|abgebucht"
+    r"|lastschrift|debited|collected|echeance|a payer|preleve|vencimiento|pagadero|scadenza|pagabile"
+    r"|betaalbaar|vervalt|uiterlijk)\b"
 )
 # Other dates a header prints; a line naming one of these does not hold the issue date.
 _OTHER_DATES = re.compile(
@@ -39,6 +40,8 @@ def due_in_terms(doc: Document) -> Hit | None:
         match = _TERMS.search(window)
         if match is None:
             continue
+        if match.start() >= len(folded) and following is not None and find_amounts(following.text):
+            continue  # "Due payable: 571.04" below is a total's label, not this line's terms
         # The date after the keyword when the keyword is on this line; else this line's first date.
         start = match.end() if match.start() < len(folded) else 0
         for date_match in DATE_RE.finditer(line.text):

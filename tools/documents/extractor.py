@@ -8,7 +8,6 @@ findings of the consistency checks.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,14 +15,21 @@ from typing import Any
 from tools.documents.checks import check_remittance
 from tools.documents.dates import due_in_terms, header_date
 from tools.documents.document import Document, Hit
-from tools.documents.fields import VALIDATORS, account_holder, header_fields, read_field
+from tools.documents.fields import (
+    VALIDATORS,
+    account_holder,
+    header_fields,
+    read_field,
+    title_date,
+    title_number,
+)
 from tools.documents.hints import load_hints
 from tools.documents.labels import INVOICE_WORDS, REMITTANCE_WORDS, tokens
 from tools.documents.layout import Page, bbox_of
 from tools.documents.learned import apply_rules, current_rules
 from tools.documents.letter import letter_payment_date, sentence_payment_date
 from tools.documents.lines import find_lines, narrow
-from tools.documents.normalize import find_amounts, fold, parse_currency
+from tools.documents.normalize import currency_mentions, find_amounts, fold, parse_currency
 from tools.documents.parties import find_parties
 from tools.documents.totals import column_total
 from tools.messages.model import (
@@ -78,8 +84,12 @@ def _invoice_fallbacks(doc: Document, found: dict[str, Hit]) -> None:
         due = due_in_terms(doc)
         if due is not None:
             found["due_date"] = due
+    if "invoice_number" not in found:
+        number = title_number(doc)
+        if number is not None:
+            found["invoice_number"] = number
     if "invoice_date" not in found:
-        issued = header_date(doc)
+        issued = title_date(doc) or header_date(doc)
         if issued is not None:
             found["invoice_date"] = issued
 
@@ -96,9 +106,10 @@ def _currency(doc: Document, found: dict[str, Hit]) -> Hit | None:
             parsed = parse_currency(line.text)
             if parsed is not None:
                 return Hit(str(parsed.value), total.words, parsed.confidence * 0.95)
-    codes = Counter(code for code in doc.currencies)
-    if codes:
-        code = codes.most_common(1)[0][0]
+    mentions = currency_mentions(doc.text)
+    if mentions:
+        # Most mentioned, then first mentioned: deterministic (a set's order is not).
+        code = min(mentions, key=lambda c: (-mentions[c][0], mentions[c][1]))
         return Hit(code, [], 0.5)
     return None
 
@@ -144,13 +155,17 @@ def extract_pages(pages: list[Page], source: str, *, use_rules: bool = True) -> 
             found["payment_date"] = dated
     if doc_type == "invoice":
         _invoice_fallbacks(doc, found)
-        if "payee" not in found:
-            holder = account_holder(doc)
-            if holder is not None:
-                found["payee"] = holder
     payer, payee = found.get("payer"), found.get("payee")
     if payer is None or payee is None:
         guessed_payer, guessed_payee = find_parties(doc, doc_type)
+        if (
+            payee is None
+            and doc_type == "invoice"
+            and (guessed_payee is None or guessed_payee.confidence < 0.75)
+        ):
+            # No company name (legal form) in the letterhead: the holder of the account the
+            # invoice asks to be paid into names the issuer better than the first address block.
+            guessed_payee = account_holder(doc) or guessed_payee
         payer = payer or guessed_payer
         payee = payee or guessed_payee
         if payer is not None and payee is not None and payer.text == payee.text:

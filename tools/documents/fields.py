@@ -133,6 +133,8 @@ def valid_name(doc: Document, hit: Hit) -> Hit | None:
     # ("GLN 4333741000005 Lief-Nr: 549910") is not a name.
     if " ".join(w.key for w in hit.words) in _LABEL_WORDS or digits > letters:
         return None
+    if re.search(r":\s*\S*\d", text):
+        return None  # "Globale Nummer: 4000001123452 (GTIN)": a label and its number
     return Hit(text, hit.words, 1.0)
 
 
@@ -158,6 +160,40 @@ _GENERIC = {("total",), ("reference",), ("invoice",), ("rechnung",), ("facture",
 _IN_TEXT = {"iban", "bic", "payment_reference"}
 
 
+# Words after a total's label that make it the total of a part (tax, a discount, surcharges, the net
+# sum, a deposit), unless an inclusive word says the part is included ("Total incl. VAT").
+_PART_WORDS = {
+    "zuschlag", "zuschlage", "abschlag", "abschlage", "rabatt", "rabatte", "nachlass", "skonto",
+    "discount", "discounts", "rebate", "remise", "remises", "sconto", "descuento", "korting",
+    "steuer", "ust", "mwst", "vat", "tax", "taxes", "tva", "iva", "btw",
+    "netto", "net", "ohne", "excl", "exkl", "excluding", "ht", "imponibile",
+    "anzahlung", "anzahlungen", "prepaid", "deposit", "deposits", "acompte", "acomptes",
+}  # fmt: skip
+_INCLUSIVE_WORDS = {
+    "incl",
+    "inkl",
+    "including",
+    "inclusive",
+    "ttc",
+    "brutto",
+    "gross",
+    "mit",
+    "with",
+    "inclus",
+}
+
+
+def names_a_part(match: LabelMatch) -> bool:
+    """Whether the words between a total's label and its value name a part of the total
+    ("Gesamtbetrag der Zuschläge", "Summe netto", "Total VAT") rather than the total itself."""
+    keys = set()
+    for word in match.segment.words[match.label_end :]:
+        if any(c.isdigit() for c in word.text):
+            break
+        keys.add(word.key.rstrip("."))
+    return bool(keys & _PART_WORDS) and not keys & _INCLUSIVE_WORDS
+
+
 def read_field(doc: Document, name: str, labels: list[tuple[str, ...]] | None = None) -> Hit | None:
     """The value of the first label (in priority order) that has a valid value next to or below it.
 
@@ -168,7 +204,10 @@ def read_field(doc: Document, name: str, labels: list[tuple[str, ...]] | None = 
     passes = [False, True] if name in _IN_TEXT else [False]
     for anywhere in passes:
         for match in doc.find_label(labels or HEADER_TOKENS[name], anywhere=anywhere):
-            if doc.is_table_header(match.line):
+            if doc.is_table_header(match.line) and name != "due_date":
+                # A due date may head a column of payment terms ("Beschreibung | Fälligkeit").
+                continue
+            if name == "total_amount" and names_a_part(match):
                 continue
             hit = _first_valid(doc, match, validate)
             if hit is not None:
@@ -180,12 +219,52 @@ def read_field(doc: Document, name: str, labels: list[tuple[str, ...]] | None = 
     return None
 
 
+def _pair_label(doc: Document, hit: Hit) -> bool:
+    """Whether ``hit`` (a segment's text) is the label of a "label : value" pair on its line
+    ("Nummer  : 549910" under a "Verkäufer:" heading), not a value of its own."""
+    if not hit.words or hit.text.rstrip().endswith(":"):
+        return bool(hit.words)
+    index = doc.line_with(hit.words[-1])
+    if index is None:
+        return False
+    segments = doc.lines[index].segments
+    for position, segment in enumerate(segments[:-1]):
+        if segment.words[-1] is hit.words[-1]:
+            return segments[position + 1].text.lstrip().startswith(":")
+    return False
+
+
+def _names_under(doc: Document, match: LabelMatch) -> list[Hit]:
+    """Under a heading that ends its line ("Verkäufer:"), the lines of its block in the heading's
+    column, "label : value" lines skipped: the party's name is the first of the others."""
+    found: list[Hit] = []
+    line, segment = match.line, match.segment
+    for _ in range(4):
+        below = doc.below(line, segment)
+        if below is None:
+            break
+        hit = Hit(below.text, list(below.words))
+        index = doc.line_with(below.words[0])
+        if index is None:
+            break
+        if ":" not in below.text and not _pair_label(doc, hit):
+            found.append(hit)
+        line, segment = doc.lines[index], below
+    return found
+
+
 def _first_valid(doc: Document, match: LabelMatch, validate: Validator) -> Hit | None:
     rest = match.segment.words[match.label_end :]
     if validate is valid_name and rest and all(w.key.rstrip(".") in _LEGAL_FORMS for w in rest):
         # "Lieferant GmbH": the label word is the name itself, the legal form says so.
         return Hit(match.segment.text, list(match.segment.words), 0.9)
-    for candidate in doc.value_candidates(match):
+    candidates = doc.value_candidates(match)
+    if validate is valid_name:
+        # A value that is itself the label of a pair below a heading is no name: look further down.
+        candidates = [c for c in candidates if not _pair_label(doc, c)]
+        if not rest or all(not w.key for w in rest):
+            candidates += _names_under(doc, match)
+    for candidate in candidates:
         hit = validate(doc, candidate)
         if hit is not None:
             return hit
@@ -206,6 +285,64 @@ def _name_part(hit: Hit) -> Hit:
         if word.text.endswith((",", ";")):
             break
     return Hit(" ".join(w.text for w in words), words) if words else hit
+
+
+# How a document names its type in its title, and the marks that introduce its number there
+# ("Handelsrechnung (380) Nr. 471102 vom 05.03.2018", "Invoice no. 2024-17").
+_TITLE_ENDINGS = (
+    "rechnung",
+    "invoice",
+    "facture",
+    "factuur",
+    "factura",
+    "fattura",
+    "gutschrift",
+    "creditnota",
+)
+_NUMBER_MARKS = {"nr", "no", "n", "number", "nummer", "numero", "num"}
+
+
+def _title(doc: Document) -> tuple[Hit, list[Word]] | None:
+    """The number a title line gives the document, and the words after it: a word naming the
+    document type, then within three words a number mark and the number."""
+    first_page = doc.lines[0].page if doc.lines else 0
+    for line in doc.lines[:20]:
+        if line.page != first_page:
+            break
+        for segment in line.segments:
+            words = segment.words
+            for i, word in enumerate(words):
+                if not (word.key.endswith(_TITLE_ENDINGS) or word.key.startswith("rechnung")):
+                    continue
+                for j in range(i + 1, min(i + 4, len(words) - 1)):
+                    if words[j].key.rstrip(".") in _NUMBER_MARKS or words[j].text == "#":
+                        rest = words[j + 1 :]
+                        hit = valid_reference(doc, Hit(" ".join(w.text for w in rest), rest))
+                        if hit is not None:
+                            hit.confidence = round(0.8 * min(1.0, hit.ocr_confidence + 0.1), 3)
+                            after = rest[len(hit.words) :] if hit.words and hit.words[0] is rest[0] else []
+                            return hit, after
+    return None
+
+
+def title_number(doc: Document) -> Hit | None:
+    """The document's number from its title ("Handelsrechnung (380) Nr. 471102 vom 05.03.2018"),
+    for titles no label list spells out (a compound type word, a type code before the mark)."""
+    found = _title(doc)
+    return found[0] if found is not None else None
+
+
+def title_date(doc: Document) -> Hit | None:
+    """The date the title gives with the number ("Nr. 471102 vom 05.03.2018", "n° 12 du 2 mai 2024",
+    "No. 17 dated March 3, 2024"): the issue date, before any other date of the letterhead."""
+    found = _title(doc)
+    if found is None or not found[1]:
+        return None
+    after = found[1]
+    hit = valid_date(doc, Hit(" ".join(w.text for w in after), after))
+    if hit is not None:
+        hit.confidence = round(0.85 * min(1.0, hit.ocr_confidence + 0.1), 3)
+    return hit
 
 
 def account_holder(doc: Document) -> Hit | None:

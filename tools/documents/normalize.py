@@ -34,7 +34,6 @@ CURRENCY_SYMBOLS = {
     "US$": "USD",
     "CHF": "CHF",
     "¥": "JPY",
-    "Fr.": "CHF",
     "₹": "INR",
 }
 # Symbols that several currencies share: the reading is a guess, so the confidence drops.
@@ -43,6 +42,9 @@ AMBIGUOUS_SYMBOLS = {"$", "¥"}
 # also a fragment of ordinary words. India's rupee is the one invoices mostly mean (Pakistan's, Sri
 # Lanka's and Nepal's are written so too), so the reading is a guess.
 _RUPEES = re.compile(r"(?<![A-Za-z])Rs\.?(?=\s?[-+\u2212]?\d)")
+# Swiss francs written "Fr." or "SFr.": only before a figure ("Mo.-Fr. 8.30 Uhr" is Monday to Friday).
+_FRANCS = re.compile(r"(?<![A-Za-z.\-])S?Fr\.\s?(?=\d)")
+_WORD_SYMBOLS = ((_RUPEES, "INR", 0.8), (_FRANCS, "CHF", 0.9))
 CURRENCY_CODE_RE = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
 
 MONTHS: dict[str, int] = {}
@@ -246,16 +248,35 @@ def parse_currency(text: str) -> Parsed | None:
         if index >= 0:
             confidence = 0.8 if symbol in AMBIGUOUS_SYMBOLS else 0.95
             return Parsed(code, confidence, (index, index + len(symbol)))
-    rupees = _RUPEES.search(text)
-    if rupees is not None:
-        return Parsed("INR", 0.8, rupees.span())
+    for pattern, code, confidence in _WORD_SYMBOLS:
+        found = pattern.search(text)
+        if found is not None:
+            return Parsed(code, confidence, found.span())
     return None
 
 
 def mentioned_currencies(text: str) -> set[str]:
     """Every ISO 4217 code or unambiguous symbol the text mentions."""
-    found = {m.group(1) for m in CURRENCY_CODE_RE.finditer(text) if minor_units(m.group(1)) is not None}
-    found.update(code for symbol, code in CURRENCY_SYMBOLS.items() if symbol in text)
-    if _RUPEES.search(text):
-        found.add("INR")
+    return set(currency_mentions(text))
+
+
+def currency_mentions(text: str) -> dict[str, tuple[int, int]]:
+    """Each currency the text mentions (ISO 4217 code or symbol) with (times mentioned, first
+    position): the document's currency, when no label or total names one, is the most mentioned,
+    the first mentioned among equals."""
+    found: dict[str, tuple[int, int]] = {}
+
+    def add(code: str, position: int) -> None:
+        count, first = found.get(code, (0, position))
+        found[code] = (count + 1, min(first, position))
+
+    for match in CURRENCY_CODE_RE.finditer(text):
+        if minor_units(match.group(1)) is not None:
+            add(match.group(1), match.start())
+    for symbol, code in CURRENCY_SYMBOLS.items():
+        for match in re.finditer(re.escape(symbol), text):
+            add(code, match.start())
+    for pattern, code, _ in _WORD_SYMBOLS:
+        for match in pattern.finditer(text):
+            add(code, match.start())
     return found

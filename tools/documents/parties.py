@@ -64,6 +64,10 @@ def _legal_name(words: list[Word]) -> list[Word] | None:
         key = fold(raw).strip(",;").rstrip(".")
         # Legal forms are written with a capital ("KG", "GmbH", "B.V."); "1.00 kg" is a weight.
         capitalised = raw[:1].isupper() or key in _LOWER_CASE_FORMS
+        # A two-letter form is written in capitals ("SA", "AG"): "Sa" is Saturday, "Se" a word.
+        letters = [c for c in raw if c.isalpha()]
+        if len(letters) == 2 and key != "co" and not all(c.isupper() for c in letters):
+            continue
         if capitalised and (key in _LEGAL or key.replace(".", "") in _LEGAL):
             start = 0
             while start < end and fold(words[start].text).strip(".:,") in _TITLE_WORDS:

@@ -133,3 +133,113 @@ def test_a_seller_label_names_the_issuer_without_the_label_or_trailing_comma() -
 def test_a_receipt_without_an_invoice_number_is_known_by_its_booking_id() -> None:
     remittance = _read([("PAYMENT RECEIPT", ""), ("Booking ID", "IBZY2087"), ("Grand Total", "Rs 1939")])
     assert remittance.invoice_number == "IBZY2087"
+
+
+# E-invoice visualisations (the FeRD and AWV stylesheets' printed pages, ZUGFeRD's public corpus,
+# read as development data): their embedded XML is the truth for what the page prints.
+
+
+def test_the_title_gives_the_number_and_the_issue_date_before_the_letterhead_dates() -> None:
+    remittance = _read(
+        [
+            ("ZUGFeRD-Version : 2.1 vom 24.03.2020", ""),  # a stylesheet's own date comes first
+            ("Handelsrechnung (380) Nr. 471102 vom 05.03.2018", ""),
+            ("Gesamtbetrag der Zuschläge", "0,00"),
+            ("Bruttosumme", "529,87"),
+            ("Zahlbetrag", "529,87"),
+        ]
+    )
+    assert remittance.invoice_number == "471102"
+    assert remittance.invoice_date == date(2018, 3, 5)
+    assert remittance.total_amount == Decimal("529.87")  # not the surcharges' total
+
+
+@pytest.mark.parametrize(
+    ("title", "number"),
+    [
+        ("Gutschrift (Selbst ausgestellte Rechnung) Nr. 47110818", "47110818"),
+        ("Rechnungskorrektur Nr. RK21012345 vom 16.09.2018", "RK21012345"),
+        ("Invoice # RE-20190610/507 issued at 2019-06-10", "RE-20190610/507"),
+    ],
+)
+def test_title_numbers_of_credit_notes_corrections_and_hash_marks(title: str, number: str) -> None:
+    assert _read([(title, ""), ("Total", "10,00 EUR")]).invoice_number == number
+
+
+@pytest.mark.parametrize(
+    ("label", "want"),
+    [
+        ("Summe netto", Decimal("100.00")),  # only a total's part: the generic label below wins
+        ("Total VAT", Decimal("100.00")),
+        ("Total incl. VAT", Decimal("119.00")),  # the part is included: this is the total
+    ],
+)
+def test_a_total_of_a_part_is_not_the_invoice_total(label: str, want: Decimal) -> None:
+    first = "19.00" if label != "Total incl. VAT" else "119.00"
+    remittance = _read([("Invoice no. 17", ""), (label, first), ("Summe", "100.00")])
+    assert remittance.total_amount == want
+
+
+def test_a_name_under_its_heading_skips_the_label_value_lines() -> None:
+    remittance = _read(
+        [
+            ("Rechnung Nr. 471102", ""),
+            ("Verkäufer:", ""),
+            ("Nummer", ": 549910"),
+            ("Globale Nummer: 4000001123452 (GTIN)", ""),
+            ("Lieferant GmbH", ""),
+            ("Zahlbetrag", "529,87 EUR"),
+        ]
+    )
+    assert remittance.payee is not None and remittance.payee.name == "Lieferant GmbH"
+
+
+def test_a_due_date_under_a_terms_column_heading() -> None:
+    remittance = _read(
+        [
+            ("Rechnung Nr. 471102 vom 05.03.2018", ""),
+            ("Zahlbetrag", "8,41 EUR"),
+            ("Beschreibung", "Fälligkeit"),
+            ("Der Rechnungsbetrag wurde bereits", "03.10.2018"),
+        ]
+    )
+    assert remittance.due_date == date(2018, 10, 3)
+
+
+def test_a_letterhead_company_wins_over_a_person_holding_the_account() -> None:
+    remittance = _read(
+        [
+            ("", "Bei Spiel GmbH"),
+            ("", "Ecke 12, 12345 Stadthausen"),
+            ("Invoice # RE-507 issued at 2019-06-10", ""),
+            ("Due payable: 571.04 EUR", ""),
+            ("Please remit until 2019-07-01.", ""),
+            ("", "IBAN DE88200800000970375700"),
+            ("", "Account holder: Max Mustermann"),
+        ]
+    )
+    assert remittance.payee is not None and remittance.payee.name == "Bei Spiel GmbH"
+    assert remittance.total_amount == Decimal("571.04")
+    assert remittance.due_date == date(2019, 7, 1)
+
+
+def test_opening_hours_are_not_francs_and_a_two_letter_day_is_not_a_legal_form() -> None:
+    assert "CHF" not in mentioned_currencies("Mo.-Fr. 08.30 - 12.30 Uhr, Sa 9-12 Uhr")
+    assert _currency("Betrag Fr. 12.50") == "CHF"
+    remittance = _read(
+        [
+            ("Rechnung Nr. 17", ""),
+            ("Service: Mo.-Fr. 8.00-20.00 Uhr, Sa", ""),
+            ("Rechnungswährung", ": EUR"),
+            ("Summe", "12,00"),
+        ]
+    )
+    assert remittance.currency == "EUR"
+    assert remittance.payee is None or "Uhr" not in remittance.payee.name
+
+
+def test_the_most_mentioned_currency_wins_and_ties_go_to_the_first_mentioned() -> None:
+    from tools.documents.normalize import currency_mentions
+
+    mentions = currency_mentions("Total in USD. Fees in EUR. Paid USD 10.")
+    assert mentions["USD"] == (2, 9) and mentions["EUR"] == (1, 22)
