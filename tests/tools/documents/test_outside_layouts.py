@@ -235,7 +235,7 @@ def test_opening_hours_are_not_francs_and_a_two_letter_day_is_not_a_legal_form()
         ]
     )
     assert remittance.currency == "EUR"
-    assert remittance.payee is None or "Uhr" not in remittance.payee.name
+    assert remittance.payee is None or "Uhr" not in (remittance.payee.name or "")
 
 
 def test_the_most_mentioned_currency_wins_and_ties_go_to_the_first_mentioned() -> None:
