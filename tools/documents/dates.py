@@ -18,7 +18,7 @@ from tools.documents.normalize import DATE_RE, find_amounts, fold
 
 # Words of a payment-terms sentence, folded; the date that follows is when payment falls due.
 _TERMS = re.compile(
-    r"\b(zahlbar|fallig|payable|due|remit|pay by|pay until|payment by|faellig|eingezogen|abgebucht"
+    r"\b(zahlbar|fallig|payable|due|remit|pay by|pay until|payment by|uberweisen|faellig|eingezogen|abgebucht"
     r"|lastschrift|debited|collected|echeance|a payer|preleve|vencimiento|pagadero|scadenza|pagabile"
     r"|betaalbaar|vervalt|uiterlijk)\b"
 )

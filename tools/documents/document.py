@@ -74,6 +74,19 @@ class LabelSet:
         return any(match_tokens(keys, start, label) for label in self.by_first.get(keys[start], ()))
 
 
+# "Verkäufer-IBAN", "Empfänger-BIC": an account label qualified by whose account it is. The
+# seller's or payee's reads as the label itself; the buyer's (a direct debit's account) does not.
+_ACCOUNT_LABELS = {"iban", "bic"}
+_BUYER_WORDS = ("kunde", "kunden", "kaufer", "kaeufer", "customer", "buyer", "debitor", "client", "acheteur")
+
+
+def _qualified_account_label(key: str) -> str | None:
+    owner, _, label = key.rpartition("-")
+    if not owner or label not in _ACCOUNT_LABELS or owner.startswith(_BUYER_WORDS):
+        return None
+    return label
+
+
 @dataclass
 class Document:
     pages: list[Page]
@@ -91,6 +104,12 @@ class Document:
         for entry in self._segments:
             if entry[2]:
                 self._by_first_key.setdefault(entry[2][0], []).append(entry)
+                qualified = _qualified_account_label(entry[2][0])
+                if qualified is not None:
+                    line, segment, keys = entry
+                    self._by_first_key.setdefault(qualified, []).append(
+                        (line, segment, [qualified, *keys[1:]])
+                    )
 
     @cached_property
     def _by_any_key(self) -> dict[str, list[tuple[Line, Segment, list[str]]]]:

@@ -439,6 +439,9 @@ COLUMN_LABELS: dict[str, list[str]] = {
         "bruto",
         "prijs incl. btw",
         "totaalprijs",
+        # A line's own sum, headed "Summe"/"Total" in a table with a description column.
+        "summe",
+        "total",
     ],
     "discount": [
         "discount",
@@ -494,10 +497,14 @@ COLUMN_LABELS: dict[str, list[str]] = {
         "concepto",
         "descrizione",
         "causale",
+        "product",
+        "produkt",
+        "produit",
+        "producto",
+        "prodotto",
     ],
 }
 
-# Rows that repeat a running total across pages; never line items, never the grand total.
 # The holder of the bank account a document asks to be paid into (its IBAN's owner): on an invoice,
 # the issuer. Often printed inside a sentence ("BRED – Titulaire du compte : NETPRESSE").
 ACCOUNT_HOLDER_LABELS = [
@@ -516,6 +523,7 @@ ACCOUNT_HOLDER_LABELS = [
     "conto intestato a",
 ]
 
+# Rows that repeat a running total across pages; never line items, never the grand total.
 CARRIED_LABELS = [
     "carried forward",
     "brought forward",

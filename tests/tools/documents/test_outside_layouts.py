@@ -243,3 +243,39 @@ def test_the_most_mentioned_currency_wins_and_ties_go_to_the_first_mentioned() -
 
     mentions = currency_mentions("Total in USD. Fees in EUR. Paid USD 10.")
     assert mentions["USD"] == (2, 9) and mentions["EUR"] == (1, 22)
+
+
+def test_a_sellers_iban_label_is_an_iban_label_and_a_buyers_is_not() -> None:
+    seller = _read(
+        [("Rechnung Nr. 17", ""), ("Verkäufer-IBAN", ": DE89 3704 0044 0532 0130 00"), ("Summe", "12,00")]
+    )
+    assert seller.iban == "DE89370400440532013000"
+    buyer = _read(
+        [("Rechnung Nr. 17", ""), ("Käufer-IBAN", ": DE89 3704 0044 0532 0130 00"), ("Summe", "12,00")]
+    )
+    assert buyer.iban != "DE89370400440532013000" or buyer.iban is None
+
+
+def test_a_line_items_header_with_a_product_column_does_not_give_the_total() -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    pdf.cell(0, 8, "Rechnung Nr. RE-502", new_x="LMARGIN", new_y="NEXT")
+    for row in (
+        ["#", "Produkt", "USt", "Einzelpreis", "Summe"],
+        ["1,00", "Gestaltung", "7%", "160,00", "160,00"],
+    ):
+        for width, cell in zip((20, 70, 20, 35, 35), row, strict=True):
+            pdf.cell(width, 8, cell)
+        pdf.ln(8)
+    pdf.cell(0, 8, "Summe netto: 160,00 EUR", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, "Bitte überweisen Sie bis zum 24.07.2014:", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, "Summe inkl. USt: 171,20 EUR", new_x="LMARGIN", new_y="NEXT")
+    out = io.BytesIO()
+    pdf.output(out)
+    [extraction] = extract_bytes(out.getvalue(), "mustang.pdf")
+    assert extraction.remittance is not None
+    assert extraction.remittance.total_amount == Decimal("171.20")
+    assert extraction.remittance.due_date == date(2014, 7, 24)
