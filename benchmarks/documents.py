@@ -5,11 +5,15 @@ evals/generators/remittance.py); tesseract runs single-threaded, so the OCR figu
 Floors: 10 text pages/s and 3 s per scanned A4 page (medians).
 
     .venv/bin/python benchmarks/documents.py [--text 60] [--scans 60] [--seed 7]
-        [--no-real] [--repeat 1] [--learning]
+        [--no-real] [--repeat 1] [--learning] [--outside DIR ...] [--einvoice-pages DIR ...]
 
 Also (unless ``--no-real``) the real invoices side by side with invoice2data 1.0.1 and its own
 templates (benchmarks/real_invoices.py), and with ``--learning`` the accuracy on a stream of
 repeat-issuer documents after one correction per issuer (benchmarks/learning.py).
+``--outside DIR`` adds a folder of PDFs with invoice2data-style JSON to the side-by-side table (for
+example invoice2data's own ``tests/compare``); ``--einvoice-pages DIR`` reads the printed pages of
+e-invoice PDFs without their XML and scores them against it (for example ZUGFeRD's public corpus).
+docs/documents.md says where to get both.
 """
 
 from __future__ import annotations
@@ -57,12 +61,31 @@ def main() -> int:
     parser.add_argument("--no-real", action="store_true", help="skip the real invoices vs invoice2data")
     parser.add_argument("--repeat", type=int, default=1, help="passes over the real invoices (medians)")
     parser.add_argument("--learning", action="store_true", help="layouts learned from one correction")
+    parser.add_argument(
+        "--outside",
+        type=Path,
+        action="append",
+        default=[],
+        help="another folder of PDFs with invoice2data-style JSON beside them (repeatable)",
+    )
+    parser.add_argument(
+        "--einvoice-pages",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder of e-invoice PDFs: their pages read without the XML, scored against it",
+    )
     args = parser.parse_args()
     if not args.no_real:
         from benchmarks.real_invoices import run as run_real
         from tools.config import shared_data_dir
 
-        run_real(shared_data_dir(), repeat=max(1, args.repeat))
+        run_real(shared_data_dir(), repeat=max(1, args.repeat), extra=args.outside)
+    if args.einvoice_pages:
+        from benchmarks.real_invoices import einvoice_pages
+
+        for folder in args.einvoice_pages:
+            einvoice_pages(folder)
     if args.learning:
         from benchmarks.learning import run as run_learning
 

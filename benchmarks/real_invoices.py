@@ -166,7 +166,69 @@ def _rates(seconds: list[list[float]], pages: list[int]) -> tuple[float, float]:
     return statistics.median(per_document), sum(pages) / sum(medians)
 
 
-def run(shared: Path, repeat: int = 1) -> dict[str, dict[str, float]]:
+def _fields_of(remittance: Any) -> dict[str, Any]:
+    if remittance is None:
+        return {}
+    return {
+        "amount": remittance.total_amount,
+        "currency": remittance.currency,
+        "invoice_number": remittance.invoice_number,
+        "date": remittance.invoice_date,
+        "date_due": remittance.due_date,
+        "iban": remittance.iban,
+        "issuer": remittance.payee.name if remittance.payee else None,
+    }
+
+
+def einvoice_pages(folder: Path) -> Counter[str]:
+    """The printed pages of e-invoice PDFs (ZUGFeRD, Factur-X, XRechnung) read WITHOUT their
+    embedded XML, scored against that XML (read exactly by :mod:`tools.documents.einvoice`): a
+    large set of designed layouts with truth nobody here wrote. Prints the per-field table and
+    returns the counts (``<field>`` right, ``<field>:total``). A PDF without an e-invoice
+    attachment is skipped and counted (``skipped``). The XML is the truth for what the page
+    should show; where a page prints another figure (the amount still to pay after a deposit
+    against the XML's grand total, say) the reading counts as wrong."""
+    from tools.documents.einvoice import einvoice_of, read_einvoice
+    from tools.documents.service import extract_document, read_pages
+
+    counts: Counter[str] = Counter()
+    for path in sorted(folder.rglob("*.pdf")):
+        data, attached = path.read_bytes(), []
+        try:
+            read_pages(data, path.name, attached)
+            found = einvoice_of(attached)
+            if found is None:
+                counts["skipped"] += 1
+                continue
+            truth = _fields_of(read_einvoice(found[1], path.name).remittance)
+            [extraction] = extract_document(data, path.name)  # no attachment list: the page alone
+        except Exception as exc:  # a file either reader refuses: counted, the run goes on
+            print(f"    {path.name}: {type(exc).__name__}: {exc}")
+            counts["errors"] += 1
+            continue
+        ours = _fields_of(extraction.remittance)
+        for field, want in truth.items():
+            if want is None or want == "":
+                continue
+            value = want.isoformat() if isinstance(want, date) else want
+            counts[f"{field}:total"] += 1
+            counts[field] += right(field, value, ours.get(field))
+    total = sum(v for k, v in counts.items() if k.endswith(":total"))
+    correct = sum(counts[f] for f in FIELDS)
+    print(
+        f"  e-invoice pages read without their XML ({folder}): {counts['skipped']} without XML skipped, "
+        f"{counts['errors']} refused"
+    )
+    for field in FIELDS:
+        n = counts[f"{field}:total"]
+        if n:
+            print(f"    {field:<16}{counts[field] / n:>13.0%}   (n={n})")
+    if total:
+        print(f"    {'all fields':<16}{correct / total:>13.1%}   ({correct} of {total})")
+    return counts
+
+
+def run(shared: Path, repeat: int = 1, extra: list[Path] | None = None) -> dict[str, dict[str, float]]:
     """Print the side-by-side table for each set; returns each set's speed figures (pages/s:
     ``<tool>_wall``, ``<tool>_cpu``, medians over documents) for callers that check them."""
     logging.getLogger("invoice2data").setLevel(logging.CRITICAL)
@@ -185,14 +247,16 @@ def run(shared: Path, repeat: int = 1) -> dict[str, dict[str, float]]:
         f"real invoices: RepairDesk vs invoice2data 1.0.1 ({len(templates)} templates, input {reader}), "
         f"{repeat} pass(es), caches keyed by content emptied before each call"
     )
-    folders = ("real", "invoice2data")
-    every = [p for folder in folders for p in sorted((shared / "invoices" / folder).glob("*.pdf"))]
+    # Folders of PDFs with invoice2data-style JSON beside them, by name (shared sets) or path.
+    folders = [shared / "invoices" / "real", shared / "invoices" / "invoice2data", *(extra or [])]
+    every = [p for folder in folders for p in sorted(folder.glob("*.pdf")) if p.with_suffix(".json").exists()]
     for path in every:  # warm-up: imports, templates and compiled patterns on both sides
         _ours(path.read_bytes(), path.name)
         _theirs(path, templates, module)
     figures: dict[str, dict[str, float]] = {}
-    for folder in folders:
-        paths = sorted((shared / "invoices" / folder).glob("*.pdf"))
+    for folder_path in folders:
+        folder = folder_path.name if folder_path.parent == shared / "invoices" else str(folder_path)
+        paths = [p for p in sorted(folder_path.glob("*.pdf")) if p.with_suffix(".json").exists()]
         result = _time_set(paths, templates, module, repeat)
         counts = result["counts"]
         print(f"  {folder}: {len(paths)} PDFs, {sum(result['pages'])} pages")
