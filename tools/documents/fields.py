@@ -183,6 +183,18 @@ _INCLUSIVE_WORDS = {
 }
 
 
+def _items_header(match: LabelMatch) -> bool:
+    """Whether the label heads a column of a line-items table ("# | Produkt | USt | Einzelpreis |
+    Summe"): three or more headings, one of them the description's. The figure under it is the
+    first row's, not the document's total."""
+    from tools.documents.document import column_labels
+
+    segments = match.line.segments
+    if len(segments) < 3 or any(c.isdigit() for seg in segments for c in seg.text):
+        return False
+    return "description" in {name for name, _, _ in column_labels(match.line)}
+
+
 def names_a_part(match: LabelMatch) -> bool:
     """Whether the words between a total's label and its value name a part of the total
     ("Gesamtbetrag der Zuschläge", "Summe netto", "Total VAT") rather than the total itself."""
@@ -207,9 +219,11 @@ def read_field(doc: Document, name: str, labels: list[tuple[str, ...]] | None = 
             if doc.is_table_header(match.line) and name != "due_date":
                 # A due date may head a column of payment terms ("Beschreibung | Fälligkeit").
                 continue
-            if name == "total_amount" and names_a_part(match):
+            if name == "total_amount" and (names_a_part(match) or _items_header(match)):
                 continue
             hit = _first_valid(doc, match, validate)
+            if hit is not None and name == "total_amount":
+                hit = _row_end(doc, match, hit)
             if hit is not None:
                 label_confidence = 0.9 if match.label in _GENERIC or anywhere else 1.0
                 hit.confidence = round(
@@ -251,6 +265,41 @@ def _names_under(doc: Document, match: LabelMatch) -> list[Hit]:
             found.append(hit)
         line, segment = doc.lines[index], below
     return found
+
+
+_TAX_MARKS = {"ttc", "ht", "brutto", "netto", "gross", "net"}
+
+
+def _figure_only(text: str) -> bool:
+    """Whether a segment holds only figures, currencies and tax marks ("29.99 € TTC")."""
+    for word in text.split():
+        if any(c.isdigit() for c in word) or word.lower().strip(".") in _TAX_MARKS:
+            continue
+        if parse_currency(word) is None or len(word) > 4:
+            return False
+    return True
+
+
+def _row_end(doc: Document, match: LabelMatch, hit: Hit) -> Hit:
+    """A total read from a segment of its label's line, moved to the last of the figures that
+    follow it in their own segments: a totals row prints net, tax and gross from left to right
+    ("Total facture | 24.99 | 5.00 | 29.99"), and the gross is the invoice total."""
+    segments = match.line.segments
+    if match.segment not in segments or not hit.words:
+        return hit
+    positions = [i for i, seg in enumerate(segments) if any(w is hit.words[-1] for w in seg.words)]
+    if not positions or positions[0] == segments.index(match.segment):
+        return hit
+    last = hit
+    for segment in segments[positions[0] + 1 :]:
+        if not _figure_only(segment.text):
+            break  # another label on the line: its figures are not this row's
+        following = valid_amount(doc, Hit(segment.text, list(segment.words)))
+        if following is None:
+            break
+        last = following
+        last.confidence = hit.confidence
+    return last
 
 
 def _first_valid(doc: Document, match: LabelMatch, validate: Validator) -> Hit | None:

@@ -279,3 +279,39 @@ def test_a_line_items_header_with_a_product_column_does_not_give_the_total() -> 
     assert extraction.remittance is not None
     assert extraction.remittance.total_amount == Decimal("171.20")
     assert extraction.remittance.due_date == date(2014, 7, 24)
+
+
+def _rows_pdf(rows: list[list[str]], widths: tuple[float, ...]) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    for row in rows:
+        for width, cell in zip(widths, row, strict=False):
+            pdf.cell(width, 8, cell)
+        pdf.ln(8)
+    out = io.BytesIO()
+    pdf.output(out)
+    return out.getvalue()
+
+
+def test_a_totals_row_of_net_tax_and_gross_gives_the_gross() -> None:
+    data = _rows_pdf(
+        [["Facture n° 562044387"], ["Total facture", "24.99", "5.00", "29.99 EUR"]], (70, 35, 35, 35)
+    )
+    [extraction] = extract_bytes(data, "row.pdf")
+    assert extraction.remittance is not None and extraction.remittance.total_amount == Decimal("29.99")
+
+
+def test_the_grand_total_wins_over_the_amount_left_after_a_deposit() -> None:
+    # The shared real set's rule: amount is the grand total, not what is left after a deposit.
+    remittance = _read(
+        [
+            ("Facture n° F2018", ""),
+            ("Total TTC", "110,00 EUR"),
+            ("Acompte", "10,00"),
+            ("Net à payer", "100,00 EUR"),
+        ]
+    )
+    assert remittance.total_amount == Decimal("110.00")
