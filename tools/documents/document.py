@@ -104,7 +104,7 @@ class Document:
         for entry in self._segments:
             if entry[2]:
                 self._by_first_key.setdefault(entry[2][0], []).append(entry)
-                qualified = _qualified_account_label(entry[2][0])
+                qualified = _qualified_account_label(entry[2][0]) if "-" in entry[2][0] else None
                 if qualified is not None:
                     line, segment, keys = entry
                     self._by_first_key.setdefault(qualified, []).append(

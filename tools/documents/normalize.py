@@ -257,7 +257,10 @@ def parse_currency(text: str) -> Parsed | None:
 
 def mentioned_currencies(text: str) -> set[str]:
     """Every ISO 4217 code or unambiguous symbol the text mentions."""
-    return set(currency_mentions(text))
+    found = {m.group(1) for m in CURRENCY_CODE_RE.finditer(text) if minor_units(m.group(1)) is not None}
+    found.update(code for symbol, code in CURRENCY_SYMBOLS.items() if symbol in text)
+    found.update(code for pattern, code, _ in _WORD_SYMBOLS if pattern.search(text))
+    return found
 
 
 def currency_mentions(text: str) -> dict[str, tuple[int, int]]:
