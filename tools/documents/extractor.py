@@ -43,10 +43,15 @@ from tools.messages.model import (
 
 
 def classify(doc: Document) -> str:
+    """The type the document names first: a title comes before the body, and an invoice that
+    mentions a payment advice further down ("Référence avis de paiement", "send your remittance
+    advice to ...") is still an invoice, as a remittance advice listing invoices is a remittance."""
     folded = fold(doc.text)
-    if any(word in folded for word in REMITTANCE_WORDS):
+    remittance = min((i for i in (folded.find(w) for w in REMITTANCE_WORDS) if i >= 0), default=-1)
+    invoice = min((i for i in (folded.find(w) for w in INVOICE_WORDS) if i >= 0), default=-1)
+    if remittance >= 0 and (invoice < 0 or remittance < invoice):
         return "remittance_advice"
-    if any(word in folded for word in INVOICE_WORDS):
+    if invoice >= 0:
         return "invoice"
     return "unknown"
 

@@ -315,3 +315,22 @@ def test_the_grand_total_wins_over_the_amount_left_after_a_deposit() -> None:
         ]
     )
     assert remittance.total_amount == Decimal("110.00")
+
+
+def test_the_type_named_first_decides_invoice_or_remittance() -> None:
+    [invoice] = extract_bytes(
+        _pdf(
+            [
+                ("FACTURE N° :", "F20180027"),
+                ("Total TTC", "110,00 EUR"),
+                ("REFERENCE AVIS DE PAIEMENT : F2018B", ""),
+            ]
+        ),
+        "facture.pdf",
+    )
+    assert invoice.doc_type == "invoice"
+    [advice] = extract_bytes(
+        _pdf([("Remittance advice", ""), ("Invoice", "INV-1001"), ("Amount paid", "110.00 EUR")]),
+        "advice.pdf",
+    )
+    assert advice.doc_type == "remittance_advice"
