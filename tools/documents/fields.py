@@ -195,6 +195,28 @@ def _items_header(match: LabelMatch) -> bool:
     return "description" in {name for name, _, _ in column_labels(match.line)}
 
 
+_DATE_FIELDS = {"invoice_date", "due_date", "payment_date"}
+_BARE_LABELS = {("date",), ("datum",), ("data",), ("fecha",)}
+
+
+def label_continues(match: LabelMatch) -> bool:
+    """Whether a date's label runs on into a longer phrase before its value: "Date de facture
+    associée : 30/11/2018" names another invoice's date, "Datum der Lieferung" another date. A
+    word of four or more letters that is no month stands between them; a bare "Date" takes its
+    value only after nothing but punctuation."""
+    from tools.documents.normalize import MONTHS
+
+    for word in match.segment.words[match.label_end :]:
+        if any(c.isdigit() for c in word.text):
+            return False
+        if match.label in _BARE_LABELS and word.key:
+            return True
+        letters = "".join(c for c in word.key if c.isalpha())
+        if len(letters) >= 4 and letters not in MONTHS:
+            return True
+    return False
+
+
 def names_a_part(match: LabelMatch) -> bool:
     """Whether the words between a total's label and its value name a part of the total
     ("Gesamtbetrag der Zuschläge", "Summe netto", "Total VAT") rather than the total itself."""
@@ -220,6 +242,8 @@ def read_field(doc: Document, name: str, labels: list[tuple[str, ...]] | None = 
                 # A due date may head a column of payment terms ("Beschreibung | Fälligkeit").
                 continue
             if name == "total_amount" and (names_a_part(match) or _items_header(match)):
+                continue
+            if name in _DATE_FIELDS and label_continues(match):
                 continue
             hit = _first_valid(doc, match, validate)
             if hit is not None and name == "total_amount":

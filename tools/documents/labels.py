@@ -410,6 +410,11 @@ COLUMN_LABELS: dict[str, list[str]] = {
         "fecha de factura",
         "fecha factura",
         "fecha",
+        # A bare "Date :" heading the page (only when nothing but punctuation stands between it
+        # and its value: fields.label_continues).
+        "date",
+        "datum",
+        "data",
     ],
     "amount": [
         "gross amount",

@@ -334,3 +334,16 @@ def test_the_type_named_first_decides_invoice_or_remittance() -> None:
         "advice.pdf",
     )
     assert advice.doc_type == "remittance_advice"
+
+
+def test_a_date_label_running_on_into_another_phrase_is_not_the_issue_date() -> None:
+    remittance = _read(
+        [
+            ("FACTURE N° :", "F20180027"),
+            ("Date :", "31/12/2018"),
+            ("DATE DE FACTURE ASSOCIÉE : 30/11/2018", ""),
+            ("Data protection officer: 01/01/2020", ""),
+            ("Total TTC", "110,00 EUR"),
+        ]
+    )
+    assert remittance.invoice_date == date(2018, 12, 31)
