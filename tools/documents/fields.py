@@ -183,16 +183,26 @@ _INCLUSIVE_WORDS = {
 }
 
 
+# Headings of a line-items table's quantity and unit-price columns, folded.
+_ITEM_HEADINGS = {
+    "quantity", "qty", "menge", "anzahl", "quantite", "qte", "aantal", "cantidad", "quantita", "units",
+    "einzelpreis", "unit price", "prix unitaire", "p.u", "stuksprijs", "precio unitario", "prezzo unitario",
+}  # fmt: skip
+
+
 def _items_header(match: LabelMatch) -> bool:
     """Whether the label heads a column of a line-items table ("# | Produkt | USt | Einzelpreis |
-    Summe"): three or more headings, one of them the description's. The figure under it is the
-    first row's, not the document's total."""
+    Summe", "Service | Quantity | Unit price | Total"): three or more headings, one of them a
+    description's, a quantity's or a unit price's. The figure under it is the first row's, not
+    the document's total."""
     from tools.documents.document import column_labels
 
     segments = match.line.segments
     if len(segments) < 3 or any(c.isdigit() for seg in segments for c in seg.text):
         return False
-    return "description" in {name for name, _, _ in column_labels(match.line)}
+    if "description" in {name for name, _, _ in column_labels(match.line)}:
+        return True
+    return any(" ".join(seg.keys[:2]) in _ITEM_HEADINGS or seg.keys[0] in _ITEM_HEADINGS for seg in segments)
 
 
 _DATE_FIELDS = {"invoice_date", "due_date", "payment_date"}
@@ -236,6 +246,7 @@ def read_field(doc: Document, name: str, labels: list[tuple[str, ...]] | None = 
     """
     validate = VALIDATORS[name]
     passes = [False, True] if name in _IN_TEXT else [False]
+    zero: Hit | None = None
     for anywhere in passes:
         for match in doc.find_label(labels or HEADER_TOKENS[name], anywhere=anywhere):
             if doc.is_table_header(match.line) and name != "due_date":
@@ -248,13 +259,17 @@ def read_field(doc: Document, name: str, labels: list[tuple[str, ...]] | None = 
             hit = _first_valid(doc, match, validate)
             if hit is not None and name == "total_amount":
                 hit = _row_end(doc, match, hit)
+                if Decimal(hit.text) == 0:
+                    # "Amount due $0.00" on a paid invoice: the total is another label's.
+                    zero = zero or hit
+                    continue
             if hit is not None:
                 label_confidence = 0.9 if match.label in _GENERIC or anywhere else 1.0
                 hit.confidence = round(
                     hit.confidence * label_confidence * min(1.0, hit.ocr_confidence + 0.1), 3
                 )
                 return hit
-    return None
+    return zero  # a total of zero only when no label gives another
 
 
 def _pair_label(doc: Document, hit: Hit) -> bool:
@@ -321,6 +336,8 @@ def _row_end(doc: Document, match: LabelMatch, hit: Hit) -> Hit:
         following = valid_amount(doc, Hit(segment.text, list(segment.words)))
         if following is None:
             break
+        if abs(Decimal(following.text)) < abs(Decimal(hit.text)):
+            continue  # the tax between net and gross, or another currency's smaller column
         last = following
         last.confidence = hit.confidence
     return last

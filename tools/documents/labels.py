@@ -189,9 +189,8 @@ HEADER_LABELS: dict[str, list[str]] = {
         "total paid",
         "amount paid",
         "grand total",
-        "amount due",
         "invoice total",
-        "total due",
+        "invoice amount",
         "payment amount",
         "gesamtbetrag",
         "zahlbetrag",
@@ -223,6 +222,8 @@ HEADER_LABELS: dict[str, list[str]] = {
         # What is left to pay ("Somme à payer"): the total when nothing was paid before, so below
         # every label of the grand total, which wins when a deposit was subtracted.
         "balance due",
+        "amount due",
+        "total due",
         "due payable",
         "amount payable",
         "total payable",

@@ -62,7 +62,8 @@ class Word:
     @_once
     def key(self) -> str:
         """Folded text without surrounding punctuation, for label matching (computed once)."""
-        return fold(self.text.replace("°", "").replace("º", "")).strip(":.#*()[]|;,")
+        # A dash glued to a label ("Invoice #—", "Amount—") is punctuation, as a colon is.
+        return fold(self.text.replace("°", "").replace("º", "")).strip(":.#*()[]|;,—–")
 
     @property
     def height(self) -> float:

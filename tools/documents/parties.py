@@ -29,6 +29,8 @@ CUSTOMER_BLOCK = [
         "destinatario",
         "intestatario",
         "invoice to",
+        "billing contact",
+        "technical contact",
         "sold to",
         "ship to",
         "customer",
@@ -50,6 +52,27 @@ CUSTOMER_BLOCK = [
     ]
 ]
 _CUSTOMER_HEADINGS = set(CUSTOMER_BLOCK)
+_ADDRESSEE_HEADINGS = [["to"], ["an"], ["aan"]]
+# Lower-case words that belong inside a company's name ("Gebrüder von Müller GmbH", "Smith and Sons Ltd").
+_NAME_PARTICLES = {
+    "and",
+    "und",
+    "et",
+    "en",
+    "y",
+    "e",
+    "of",
+    "de",
+    "du",
+    "des",
+    "der",
+    "den",
+    "van",
+    "von",
+    "di",
+    "da",
+    "&",
+}
 _LEGAL = {f.strip(".") for f in LEGAL_FORMS}
 # Forms conventionally written in lower case ("Kestrel Components plc"); no unit of measure clashes.
 _LOWER_CASE_FORMS = {"plc"}
@@ -97,6 +120,8 @@ def _in_customer_block(doc: Document, line: Line, x0: float) -> bool:
             for label in CUSTOMER_BLOCK:
                 if tuple(keys[: len(label)]) == label:
                     return True
+            if keys in _ADDRESSEE_HEADINGS:
+                return True  # a heading that is only "To" ("An", "Aan") heads the addressee
     return False
 
 
@@ -163,6 +188,10 @@ def find_parties(doc: Document, doc_type: str) -> tuple[Hit | None, Hit | None]:
     customers = [hit for hit, _, customer in candidates if customer]
     others = [hit for hit, _, customer in candidates if not customer]
     if doc_type == "invoice":
+        # A name met once under a customer heading is the customer wherever else it is printed
+        # (a receipt repeats it as billing and technical contact): never the issuer.
+        known = {hit.text for hit in customers}
+        others = [hit for hit in others if hit.text not in known]
         counts: dict[str, int] = {}
         for hit in others:
             counts[hit.text] = counts.get(hit.text, 0) + 1

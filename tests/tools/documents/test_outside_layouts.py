@@ -347,3 +347,51 @@ def test_a_date_label_running_on_into_another_phrase_is_not_the_issue_date() -> 
         ]
     )
     assert remittance.invoice_date == date(2018, 12, 31)
+
+
+# SaaS invoices and receipts (parsee-ai/parsee-datasets' ten beyond the shared five, read as
+# development data after one held-out measurement).
+
+
+def test_a_paid_invoice_is_its_total_not_the_zero_left_due() -> None:
+    from tools.documents.layout import Word
+
+    remittance = _read(
+        [
+            ("Invoice # 3189846", ""),
+            ("Invoice Amount: $144.00 (USD)", ""),
+            ("Total", "$144.00"),
+            ("Amount Due (USD)", "$0.00"),
+        ]
+    )
+    assert remittance.total_amount == Decimal("144.00")
+    # Printed "Invoice Amount— $144.00": a dash glued to a label is punctuation, as a colon is.
+    assert Word("Amount—", 0, 0, 10, 10, 1).key == "amount"
+
+
+def test_a_total_row_in_two_currencies_keeps_the_first_column() -> None:
+    data = _rows_pdf(
+        [["Invoice: XZZ5672"], ["", "USD", "EUR"], ["TOTAL AT CHECKOUT", "119.95", "109.15"]], (70, 35, 35)
+    )
+    [extraction] = extract_bytes(data, "two.pdf")
+    assert extraction.remittance is not None and extraction.remittance.total_amount == Decimal("119.95")
+
+
+def test_a_quantity_column_header_is_not_the_totals_label_and_a_repeated_customer_is_no_issuer() -> None:
+    data = _rows_pdf(
+        [
+            ["Invoice FI15636047324"],
+            ["To", "", "Billing Contact:"],
+            ["SimFin Analytics GmbH", "", "SimFin Analytics GmbH"],
+            ["Service", "Quantity", "Unit price (EUR)", "Total (EUR)"],
+            ["Infographic Design", "1", "197.28", "197.28"],
+            ["Service Fee", "1", "10.85", "10.85"],
+            ["", "", "Total (EUR)", "208.13"],
+            ["Fiverr International Ltd."],
+        ],
+        (60, 35, 45, 45),
+    )
+    [extraction] = extract_bytes(data, "fiverr.pdf")
+    remittance = extraction.remittance
+    assert remittance is not None and remittance.total_amount == Decimal("208.13")
+    assert remittance.payee is not None and remittance.payee.name == "Fiverr International Ltd."
