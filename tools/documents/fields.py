@@ -123,8 +123,17 @@ _LEGAL_FORMS = {form.rstrip(".") for form in LEGAL_FORMS}
 _LABEL_WORDS = {" ".join(label) for labels in HEADER_TOKENS.values() for label in labels}
 
 
+# "Nom : LE FOURNISSEUR", "Name: Acme Ltd": a name's own label inside a party's block.
+_NAME_LABEL = re.compile(r"^(?:name|nom|naam|nombre|nome|firma|raison sociale)\s*:\s*(?=\S)", re.IGNORECASE)
+
+
 def valid_name(doc: Document, hit: Hit) -> Hit | None:
+    named = _NAME_LABEL.match(hit.text)
+    if named is not None:
+        hit = _sub(hit, named.end(), len(hit.text), hit.text[named.end() :], 1.0)
     text = hit.text.strip(" :,;")
+    if ":" in text:
+        return None  # "MOYEN DE PAIEMENT : VIREMENT": another label and its value, not a name
     letters = sum(c.isalpha() for c in text)
     digits = sum(c.isdigit() for c in text)
     if len(text) < 2 or not letters:
@@ -133,8 +142,6 @@ def valid_name(doc: Document, hit: Hit) -> Hit | None:
     # ("GLN 4333741000005 Lief-Nr: 549910") is not a name.
     if " ".join(w.key for w in hit.words) in _LABEL_WORDS or digits > letters:
         return None
-    if re.search(r":\s*\S*\d", text):
-        return None  # "Globale Nummer: 4000001123452 (GTIN)": a label and its number
     return Hit(text, hit.words, 1.0)
 
 

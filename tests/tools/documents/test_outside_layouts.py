@@ -395,3 +395,15 @@ def test_a_quantity_column_header_is_not_the_totals_label_and_a_repeated_custome
     remittance = extraction.remittance
     assert remittance is not None and remittance.total_amount == Decimal("208.13")
     assert remittance.payee is not None and remittance.payee.name == "Fiverr International Ltd."
+
+
+def test_a_payee_block_with_a_name_label_gives_the_name_not_the_payment_means() -> None:
+    remittance = _read(
+        [
+            ("FACTURE N° :", "F20180027"),
+            ("Total TTC", "110,00 EUR"),
+            ("Bénéficiaire", "MOYEN DE PAIEMENT : VIREMENT"),
+            ("NOM : LE FOURNISSEUR", "IBAN : FR76 3000 6000 0112 3456 7890 189"),
+        ]
+    )
+    assert remittance.payee is not None and remittance.payee.name == "LE FOURNISSEUR"
