@@ -409,7 +409,8 @@ def _title(doc: Document) -> tuple[Hit, list[Word]] | None:
         for segment in line.segments:
             words = segment.words
             for i, word in enumerate(words):
-                if not (word.key.endswith(_TITLE_ENDINGS) or word.key.startswith("rechnung")):
+                key = word.key.split("(")[0]  # "HANDELSRECHNUNG(380)": the type code glued on
+                if not (key.endswith(_TITLE_ENDINGS) or key.startswith("rechnung")):
                     continue
                 for j in range(i + 1, min(i + 4, len(words) - 1)):
                     if words[j].key.rstrip(".") in _NUMBER_MARKS or words[j].text == "#":

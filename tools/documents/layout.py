@@ -191,9 +191,27 @@ class Page:
     chars: list[tuple[str, float, float, float, float, bool, bool]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
-        self.words = split_numbered(self.words)
+        self.words = split_numbered(without_leaders(self.words))
         if not self.lines:
             self.lines = group_lines(self.words)
+
+
+def without_leaders(words: list[Word]) -> list[Word]:
+    """``words`` with leader dots taken out of the words they were drawn through: a row printed
+    over a dotted leader comes out as "In..v.o..ic..e.." and "4..8.3..6..2.1..2.5"; its own dots
+    (a decimal point, "B.V.", an ellipsis) never come in two runs of two or more."""
+    if not any(".." in w.text for w in words):
+        return words
+    out = []
+    for word in words:
+        if word.text.count("..") >= 2:
+            text = word.text.replace(".", "")
+            if text:
+                word = replace(word, text=text)
+            else:
+                continue  # a word of leader dots alone
+        out.append(word)
+    return out
 
 
 # A number sign glued to the number it introduces ("Facture n°562044387", "Invoice No.4711",

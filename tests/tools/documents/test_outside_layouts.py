@@ -407,3 +407,25 @@ def test_a_payee_block_with_a_name_label_gives_the_name_not_the_payment_means() 
         ]
     )
     assert remittance.payee is not None and remittance.payee.name == "LE FOURNISSEUR"
+
+
+def test_words_drawn_through_a_dotted_leader_lose_its_dots_and_a_glued_type_code_keeps_the_title() -> None:
+    from tools.documents.layout import Page, Word
+
+    texts = [
+        ".",
+        "In..v.o..ic..e..",
+        "d..a.t.e.......",
+        "O..c..t.",
+        "3..1.,..",
+        "2.0..2.3....",
+        "B.V.",
+        "1.234,56",
+    ]
+    words = [Word(t, 10.0 + 40 * i, 10.0, 40.0 + 40 * i, 20.0, 1) for i, t in enumerate(texts)]
+    page = Page(1, 600.0, 800.0, "pt", "text", words)
+    assert [w.text for w in page.words] == [".", "Invoice", "date", "Oct", "31,", "2023", "B.V.", "1.234,56"]
+    title = _read(
+        [("HANDELSRECHNUNG(380) Nr. KR87654321012 vom 06.10.2018", ""), ("Zahlbetrag", "10,00 EUR")]
+    )
+    assert title.invoice_number == "KR87654321012" and title.invoice_date == date(2018, 10, 6)
