@@ -172,6 +172,8 @@ HEADER_LABELS: dict[str, list[str]] = {
         "total amount paid",
         "rechnungssumme brutto",
         "gesamtsumme brutto",
+        "bruttosumme",
+        "rechnungsbetrag brutto",
         "summe brutto",
         "gesamtbetrag brutto",
         "rechnungsendbetrag",
@@ -193,7 +195,6 @@ HEADER_LABELS: dict[str, list[str]] = {
         "invoice amount",
         "payment amount",
         "gesamtbetrag",
-        "zahlbetrag",
         "gezahlter betrag",
         "rechnungsbetrag",
         "endbetrag",
@@ -222,6 +223,7 @@ HEADER_LABELS: dict[str, list[str]] = {
         # What is left to pay ("Somme à payer"): the total when nothing was paid before, so below
         # every label of the grand total, which wins when a deposit was subtracted.
         "balance due",
+        "zahlbetrag",
         "amount due",
         "total due",
         "due payable",

@@ -429,3 +429,15 @@ def test_words_drawn_through_a_dotted_leader_lose_its_dots_and_a_glued_type_code
         [("HANDELSRECHNUNG(380) Nr. KR87654321012 vom 06.10.2018", ""), ("Zahlbetrag", "10,00 EUR")]
     )
     assert title.invoice_number == "KR87654321012" and title.invoice_date == date(2018, 10, 6)
+
+
+def test_a_german_gross_sum_wins_over_the_payment_amount_after_a_prepayment() -> None:
+    remittance = _read(
+        [
+            ("Rechnung Nr. 471102 vom 05.03.2018", ""),
+            ("Bruttosumme", "529,87"),
+            ("Erhaltene Anzahlungen", "-50,00"),
+            ("Zahlbetrag", "479,87"),
+        ]
+    )
+    assert remittance.total_amount == Decimal("529.87")
