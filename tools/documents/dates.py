@@ -26,7 +26,7 @@ _TERMS = re.compile(
 _OTHER_DATES = re.compile(
     r"(liefer|leistung|delivery|service|period|zeitraum|order|bestell|auftrag|commande|levering|"
     r"entrega|consegna|due|fallig|echeance|vencimiento|scadenza|vervaldatum|vertrag|contract|from|bis|"
-    r"valid|gultig)"
+    r"valid|gultig|version)"
 )
 
 

@@ -399,11 +399,11 @@ _TITLE_ENDINGS = (
 _NUMBER_MARKS = {"nr", "no", "n", "number", "nummer", "numero", "num"}
 
 
-def _title(doc: Document) -> tuple[Hit, list[Word]] | None:
+def _title(doc: Document) -> tuple[Hit, list[Word], int] | None:
     """The number a title line gives the document, and the words after it: a word naming the
     document type, then within three words a number mark and the number."""
     first_page = doc.lines[0].page if doc.lines else 0
-    for line in doc.lines[:20]:
+    for position, line in enumerate(doc.lines[:20]):
         if line.page != first_page:
             break
         for segment in line.segments:
@@ -419,8 +419,11 @@ def _title(doc: Document) -> tuple[Hit, list[Word]] | None:
                         if hit is not None:
                             hit.confidence = round(0.8 * min(1.0, hit.ocr_confidence + 0.1), 3)
                             after = rest[len(hit.words) :] if hit.words and hit.words[0] is rest[0] else []
-                            return hit, after
+                            return hit, after, position
     return None
+
+
+_DATE_WORDS = {"vom", "du", "del", "dated", "of", "from", "at", "van", "le", "am", "dd"}
 
 
 def title_number(doc: Document) -> Hit | None:
@@ -436,8 +439,12 @@ def title_date(doc: Document) -> Hit | None:
     found = _title(doc)
     if found is None or not found[1]:
         return None
-    after = found[1]
+    after, position = found[1], found[2]
     hit = valid_date(doc, Hit(" ".join(w.text for w in after), after))
+    if hit is None and after[-1].key in _DATE_WORDS and position + 1 < len(doc.lines):
+        # "... Nr. 471102 vom" with the date wrapped to the start of the next line
+        first = doc.lines[position + 1].segments[0]
+        hit = valid_date(doc, Hit(first.text, list(first.words)))
     if hit is not None:
         hit.confidence = round(0.85 * min(1.0, hit.ocr_confidence + 0.1), 3)
     return hit

@@ -441,3 +441,15 @@ def test_a_german_gross_sum_wins_over_the_payment_amount_after_a_prepayment() ->
         ]
     )
     assert remittance.total_amount == Decimal("529.87")
+
+
+def test_a_title_date_wrapped_to_the_next_line_and_a_version_date_that_is_no_issue_date() -> None:
+    remittance = _read(
+        [
+            ("ZUGFeRD-Version : 2.1 vom 24.03.2020", ""),
+            ("Gutschrift (Selbst ausgestellte Rechnung) Nr. 471102 vom", ""),
+            ("05.03.2018", ""),
+            ("Bruttosumme", "529,87"),
+        ]
+    )
+    assert remittance.invoice_number == "471102" and remittance.invoice_date == date(2018, 3, 5)
