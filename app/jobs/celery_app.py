@@ -25,12 +25,13 @@ import logging
 import os
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from celery import Task
-from celery.signals import setup_logging, worker_init, worker_process_init
+from celery.signals import setup_logging, worker_init, worker_process_init, worker_ready
 
 from app.db.session import Database
 from app.jobs.celery_config import DEAD_LETTER_QUEUE, TRIAGE_QUEUE, WorkerOptions
@@ -125,6 +126,34 @@ def _preload_modules(**_: Any) -> None:
         import tools.agent_tools  # noqa: F401
     except ImportError:  # reported by the tasks (UnavailableError) and by `repairdesk worker --check`
         log.warning("the triage agent cannot be imported")
+
+
+@worker_ready.connect
+def _start_republisher(**_: Any) -> None:
+    """In the worker's main process: a daemon thread that publishes again the jobs whose message
+    was lost (:func:`app.jobs.dispatch.republish_when_idle`), every half ``republish_after`` (at
+    most a minute). Redis only: SQS keeps a received message until it is deleted."""
+    settings = Settings()
+    options = WorkerOptions.from_settings(settings)
+    if options.republish_after <= 0 or not (options.broker or "").startswith("redis"):
+        return
+    threading.Thread(
+        target=_republish_forever, args=(settings, options.republish_after), name="republisher", daemon=True
+    ).start()
+
+
+def _republish_forever(settings: Settings, after: float) -> None:
+    from app.jobs.dispatch import republish_when_idle
+
+    db = Database(settings.database_url, audit_key=resolve_key(settings))
+    while True:
+        time.sleep(min(after / 2, 60.0))
+        try:
+            count = republish_when_idle(db, after)
+            if count:
+                log.warning("published again jobs whose message was lost", extra={"jobs": count})
+        except Exception:  # a broker or database hiccup: the next round tries again
+            log.exception("could not republish queued jobs")
 
 
 @worker_process_init.connect

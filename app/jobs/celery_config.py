@@ -52,6 +52,9 @@ class WorkerOptions(BaseModel):
     visibility_timeout: float = Field(default=900.0, gt=0)
     # How often a worker looks for messages whose holder vanished (Redis); a fraction of the timeout.
     restore_interval: float = Field(default=10.0, gt=0)
+    # A job still queued this long while the triage queue is empty lost its message (a worker killed
+    # between taking it off the queue and recording it as unacknowledged): publish it again (0: never).
+    republish_after: float = Field(default=120.0, ge=0)
     retry_backoff_seconds: float = Field(default=2.0, ge=0)
     retry_backoff_max_seconds: float = Field(default=300.0, ge=0)
     dead_letter_queue_url: str | None = None  # SQS only: where exhausted tasks go

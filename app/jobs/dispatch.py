@@ -11,7 +11,8 @@ Contract:
 - ``submit_extraction(sha256, name)`` / ``submit_index_build()``: the other distributed tasks.
 - ``republish_queued(db, older_than)``: publish a task for every job still ``queued`` after
   ``older_than`` seconds (a crash between commit and publish) or ``running`` under an expired lease;
-  the runbook's repair for a stuck queue.
+  the runbook's repair for a stuck queue. ``republish_when_idle`` does it only when the triage
+  queue is empty: each Celery worker runs it every so often (``republish_after``).
 - ``run_celery_worker(celery, concurrency, ...)``: run a Celery worker in this process until SIGTERM/SIGINT
   (warm shutdown: the running task finishes; a task cut off later is redelivered thanks to late
   acknowledgement). Returns the worker's exit code.
@@ -98,6 +99,19 @@ def republish_queued(db: Database, older_than: float = 60.0, celery: Celery | No
     for job_id, case_id in rows:
         (celery or worker_app).send_task(TRIAGE_TASK, args=(case_id, job_id), queue=TRIAGE_QUEUE)
     return len(rows)
+
+
+def republish_when_idle(db: Database, older_than: float, celery: Celery | None = None) -> int:
+    """:func:`republish_queued` when the triage queue is empty, else nothing; returns how many.
+
+    Why: a worker killed between taking a message off a Redis list and recording it as
+    unacknowledged loses it, and its job stays ``queued`` with no message anywhere. With messages
+    still waiting, an old queued job is most likely just behind them; once the queue is empty, a
+    job queued for ``older_than`` seconds has none. A duplicate is harmless: the task claims its
+    job row first, and a done job's message is acknowledged without work."""
+    if broker_queue_depth(TRIAGE_QUEUE, celery) > 0:
+        return 0
+    return republish_queued(db, older_than, celery)
 
 
 def broker_queue_depth(queue: str = TRIAGE_QUEUE, celery: Celery | None = None) -> int:

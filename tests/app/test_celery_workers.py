@@ -325,6 +325,47 @@ def test_exhausted_retries_dead_letter_then_replay(tmp_path: Path, monkeypatch: 
         deployment.close()
 
 
+# Intended same set-up as the test above: a deployment of its own, with no worker running.
+def test_a_job_whose_message_was_lost_is_published_again_once_the_queue_is_idle(tmp_path: Path) -> None:
+    from app.jobs.dispatch import republish_when_idle
+
+    require(redis_available(DLQ_REDIS_URL), f"Redis not reachable at {DLQ_REDIS_URL}")
+    deployment = Deployment(tmp_path, broker=DLQ_REDIS_URL)
+    try:
+        # One job with its message waiting, one whose message was lost (never published here).
+        deployment.create_cases(1, "WAIT")
+        [lost] = deployment.create_cases(1, "LOST", publish=False)
+        assert broker_queue_depth(TRIAGE_QUEUE, deployment.celery) == 1
+        # Messages still wait: an old queued job is most likely behind them, so nothing is sent.
+        assert republish_when_idle(deployment.db, 0, deployment.celery) == 0
+        with deployment.celery.connection_for_write() as connection:
+            connection.default_channel.queue_purge(TRIAGE_QUEUE)  # the waiting one was taken
+        assert broker_queue_depth(TRIAGE_QUEUE, deployment.celery) == 0
+        assert republish_when_idle(deployment.db, 3600, deployment.celery) == 0  # not old enough yet
+        assert republish_when_idle(deployment.db, 0, deployment.celery) == 2
+        assert broker_queue_depth(TRIAGE_QUEUE, deployment.celery) == 2
+        assert deployment.statuses([lost]) == {lost: "queued"}
+    finally:
+        deployment.close()
+
+
+@pytest.mark.slow
+def test_a_running_worker_publishes_a_lost_job_again(tmp_path: Path) -> None:
+    """The worker's own republisher, end to end: a job with no message is triaged without anyone
+    running ``repairdesk jobs republish``."""
+    require(redis_available(DLQ_REDIS_URL), f"Redis not reachable at {DLQ_REDIS_URL}")
+    deployment = Deployment(tmp_path, broker=DLQ_REDIS_URL, extra_env={"REPAIRDESK_REPUBLISH_AFTER": "2"})
+    fleet = Fleet(deployment)
+    try:
+        [lost] = deployment.create_cases(1, "GONE", publish=False)
+        fleet.start(1, pool="solo")
+        deployment.wait_for([lost], timeout=90)
+        _assert_exactly_one_proposal(deployment, [lost])
+    finally:
+        fleet.stop(timeout=30)
+        deployment.close()
+
+
 # Intended same set-up as the test above: each test opens its own deployment.
 def test_extract_document_task_caches_the_extraction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from app.db.models import Document
