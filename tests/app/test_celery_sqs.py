@@ -231,7 +231,7 @@ def test_failing_task_is_dead_lettered_on_sqs_after_bounded_retries_then_replaye
         [case_id] = deployment.create_cases(1, "SQSDLQ")
         deployment.wait_for([case_id], timeout=120)
         assert deployment.statuses([case_id]) == {case_id: "failed"}
-        assert deployment.job_statuses([case_id]) == {case_id: "failed"}
+        assert deployment.settled_job_statuses([case_id]) == {case_id: "failed"}
         assert deployment.job_attempts([case_id]) == {case_id: 3}  # job_max_attempts, no more
         log = failing.log_text()
         assert log.count("model provider unavailable") >= 3
