@@ -35,18 +35,7 @@ def _ours(data: bytes, name: str) -> dict[str, Any]:
     from tools.extract import extract_bytes
 
     [extraction] = extract_bytes(data, name)
-    rem = extraction.remittance
-    if rem is None:
-        return {}
-    return {
-        "amount": rem.total_amount,
-        "currency": rem.currency,
-        "invoice_number": rem.invoice_number,
-        "date": rem.invoice_date,
-        "date_due": rem.due_date,
-        "iban": rem.iban,
-        "issuer": rem.payee.name if rem.payee else None,
-    }
+    return _fields_of(extraction.remittance)
 
 
 def _theirs(path: Path, templates: list[Any], module: Any) -> dict[str, Any]:

@@ -13,23 +13,10 @@ from decimal import Decimal
 
 import pytest
 
+from tests.tools.documents.test_invoice_fallbacks import _pdf
 from tools.documents.normalize import mentioned_currencies, parse_currency, parse_date
 from tools.extract import extract_bytes
 from tools.messages.model import Remittance
-
-
-def _pdf(rows: list[tuple[str, str]], *, x_value: float = 120) -> bytes:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=10)
-    for left, right in rows:
-        pdf.cell(x_value - 10, 7, left)
-        pdf.cell(60, 7, right, new_x="LMARGIN", new_y="NEXT")
-    out = io.BytesIO()
-    pdf.output(out)
-    return out.getvalue()
 
 
 def _currency(text: str) -> object:
