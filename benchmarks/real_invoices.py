@@ -182,7 +182,7 @@ def einvoice_pages(folder: Path) -> Counter[str]:
 
     counts: Counter[str] = Counter()
     for path in sorted(folder.rglob("*.pdf")):
-        data, attached = path.read_bytes(), []
+        data, attached = path.read_bytes(), list[tuple[str, bytes]]()
         try:
             read_pages(data, path.name, attached)
             found = einvoice_of(attached)
