@@ -1,7 +1,7 @@
 """Limits that keep a bad document from hanging or exhausting the service.
 
 Each limit is checked as early as the format allows: page count and page size from the PDF's page
-tree before any page is parsed, the decompressed size of each page's content stream before pdfminer
+tree before any page is parsed, the decompressed size of each page's content stream before PDFium
 interprets it, pixel counts from an image header before it is decoded, characters and words while
 the text layer is read, and the whole piece of work under a wall-time and address-space limit in a
 worker process (:mod:`tools.documents.sandbox`). A breach raises a typed error whose message names

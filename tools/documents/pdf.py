@@ -84,19 +84,22 @@ def render_scale(width: float, height: float, dpi: int) -> float:
 
 def _stream_bytes(stream: Any, budget: int) -> bytes:
     """A PDF stream's decoded bytes, at most ``budget + 1`` of them for Flate (a zip bomb costs no
-    more than the budget); other filters are decoded by pdfminer (the sandbox bounds those)."""
+    more than the budget); other filter chains are decoded by qpdf (the sandbox bounds those)."""
     import zlib
 
-    raw = stream.rawdata or b""
-    names = [str(getattr(f, "name", f)) for f, _ in stream.get_filters()]
+    import pikepdf
+
+    raw = stream.read_raw_bytes()
+    filters = stream.get("/Filter")
+    names = [str(filters)] if isinstance(filters, pikepdf.Name) else [str(f) for f in filters or []]
     if not names:
-        return bytes(raw[: budget + 1])
-    if names == ["FlateDecode"] or names == ["Fl"]:
+        return raw[: budget + 1]
+    if names == ["/FlateDecode"] or names == ["/Fl"]:
         try:
             return zlib.decompressobj().decompress(raw, budget + 1)
         except zlib.error:
-            return bytes(raw[: budget + 1])  # pdfminer reports the corruption when it reads the page
-    return bytes((stream.get_data() or b"")[: budget + 1])
+            return raw[: budget + 1]  # PDFium reports the corruption when it reads the page
+    return stream.read_bytes()[: budget + 1]
 
 
 # String operands of the text operators: literal "(...)" (escapes skipped) and hex "<...>" strings.
@@ -108,7 +111,7 @@ def text_estimate(content: bytes) -> int:
     """An upper estimate of the glyphs a content stream shows, without interpreting it: the length
     of its string operands (hex strings count a glyph per byte). Cheap (regular expressions in C) and
     never below the real count for one-byte fonts, so a page far over the limit is refused before
-    pdfminer spends seconds building a layout object per character."""
+    PDFium spends seconds building an object per character."""
     literals = _LITERAL.findall(content)
     # Each hex string's (length - 2) // 2, summed without a Python step per string:
     # (n - 2) // 2 is n // 2 - 1, and n // 2 is (n - n % 2) / 2.
@@ -119,70 +122,68 @@ def text_estimate(content: bytes) -> int:
 
 
 def check_structure(data: bytes, source: str) -> None:
-    """:func:`check_content_streams` with pdfminer's errors as typed ones: the cheap structural limits,
+    """:func:`check_content_streams` with qpdf's errors as typed ones: the cheap structural limits,
     run before anything parses or renders a page."""
-    from pdfminer.pdfexceptions import PDFException
-    from pdfminer.psexceptions import PSException
+    import pikepdf
 
     try:
         check_content_streams(data, source)
-    except (PDFException, PSException, ValueError, KeyError, TypeError, AttributeError) as exc:
-        name = type(exc).__name__
-        if "Password" in name or "Encrypt" in name:
-            raise DocumentError("encrypted PDF (a password is required)", source=source) from exc
-        raise DocumentError(f"corrupt PDF structure ({name}: {exc})", source=source) from exc
+    except pikepdf.PasswordError as exc:
+        raise DocumentError("encrypted PDF (a password is required)", source=source) from exc
+    except (pikepdf.PdfError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
+        raise DocumentError(f"corrupt PDF structure ({type(exc).__name__}: {exc})", source=source) from exc
 
 
 def check_content_streams(data: bytes, source: str) -> None:
     """Refuse a PDF whose page content streams decompress past the per-page or per-document size
-    limit, or show more characters than the page or document limit, before pdfminer interprets them
-    (a content-stream bomb, or millions of words)."""
-    from pdfminer.pdfdocument import PDFDocument
-    from pdfminer.pdfpage import PDFPage
-    from pdfminer.pdfparser import PDFParser
-    from pdfminer.pdftypes import resolve1
+    limit, or show more characters than the page or document limit, before PDFium interprets them
+    (a content-stream bomb, or millions of words). The structure is read by qpdf (pikepdf), which
+    parses objects only as they are asked for: the page tree and each page's contents, in C++."""
+    import pikepdf
 
     total = chars = 0
-    document = PDFDocument(PDFParser(io.BytesIO(data)))
-    for number, page in enumerate(PDFPage.create_pages(document), start=1):
-        if number > limits().max_pages:
-            break
-        box = [float(v) for v in (resolve1(page.mediabox) or [])][:4]
-        if len(box) == 4:  # as written: pdfplumber and PDFium normalise an inverted box differently
-            check_page_size(box[2] - box[0], box[3] - box[1], number, source)
-        contents = resolve1(page.contents) if page.contents is not None else []
-        size = page_chars = 0
-        for ref in contents if isinstance(contents, list) else [contents]:
-            stream = resolve1(ref)
-            if hasattr(stream, "get_filters"):
-                content = _stream_bytes(stream, limits().max_page_content_bytes - size)
-                size += len(content)
-                if size <= limits().max_page_content_bytes:
-                    page_chars += text_estimate(content)
-            if size > limits().max_page_content_bytes:
+    with pikepdf.open(io.BytesIO(data), inherit_page_attributes=False) as document:
+        for number, page in enumerate(document.pages, start=1):
+            if number > limits().max_pages:
+                break
+            box = page.mediabox  # inherited from the page tree where the page has none
+            if isinstance(box, pikepdf.Array) and len(box) >= 4:
+                # as written: pdfplumber and PDFium normalise an inverted box differently
+                x0, y0, x1, y1 = (float(v) for v in list(box)[:4])
+                check_page_size(x1 - x0, y1 - y0, number, source)
+            contents = page.obj.get("/Contents")
+            size = page_chars = 0
+            for stream in contents if isinstance(contents, pikepdf.Array) else [contents]:
+                if isinstance(stream, pikepdf.Stream):
+                    content = _stream_bytes(stream, limits().max_page_content_bytes - size)
+                    size += len(content)
+                    if size <= limits().max_page_content_bytes:
+                        page_chars += text_estimate(content)
+                if size > limits().max_page_content_bytes:
+                    raise InputTooLargeError(
+                        f"page {number}'s content stream is over the limit of "
+                        f"{limits().max_page_content_bytes} bytes",
+                        source=source,
+                    )
+            if page_chars > limits().max_page_chars:
                 raise InputTooLargeError(
-                    f"page {number}'s content stream is over the limit of "
-                    f"{limits().max_page_content_bytes} bytes",
+                    f"page {number} shows some {page_chars} characters, over the limit of "
+                    f"{limits().max_page_chars} a page",
                     source=source,
                 )
-        if page_chars > limits().max_page_chars:
-            raise InputTooLargeError(
-                f"page {number} shows some {page_chars} characters, over the limit of "
-                f"{limits().max_page_chars} a page",
-                source=source,
-            )
-        total += size
-        chars += page_chars
-        if total > limits().max_content_bytes:
-            raise InputTooLargeError(
-                f"content streams are over the document limit of {limits().max_content_bytes} bytes",
-                source=source,
-            )
-        if chars > limits().max_document_chars:
-            raise InputTooLargeError(
-                f"the text layer shows over the document limit of {limits().max_document_chars} characters",
-                source=source,
-            )
+            total += size
+            chars += page_chars
+            if total > limits().max_content_bytes:
+                raise InputTooLargeError(
+                    f"content streams are over the document limit of {limits().max_content_bytes} bytes",
+                    source=source,
+                )
+            if chars > limits().max_document_chars:
+                raise InputTooLargeError(
+                    f"the text layer shows over the document limit of {limits().max_document_chars} "
+                    "characters",
+                    source=source,
+                )
 
 
 def _merge_kerning_splits(words: list[Word]) -> list[Word]:
@@ -268,10 +269,6 @@ def _usable(words: list[Word]) -> bool:
 def read_pdf(data: bytes, source: str, attachments: list[tuple[str, bytes]] | None = None) -> list[Page]:
     """The pages (see the module docstring); with ``attachments``, the PDF's ``.xml`` attachments
     (:func:`~.einvoice.xml_attachments`) are appended to it while the document is open."""
-    from pdfminer.pdfexceptions import PDFException
-    from pdfminer.pdfparser import PDFSyntaxError
-    from pdfminer.psexceptions import PSException
-
     from tools.documents.glyphs import repair_unmapped
     from tools.documents.grids import read_grids
     from tools.documents.ocr import OcrJob, ocr_pages
@@ -327,15 +324,7 @@ def read_pdf(data: bytes, source: str, attachments: list[tuple[str, bytes]] | No
         for (index, width, height), words in zip(scanned, ocr_pages(scans(), source), strict=True):
             pages.append(Page(index + 1, width, height, "pt", "ocr", words))
         pages.sort(key=lambda page: page.number)
-    except (
-        PDFSyntaxError,
-        PDFException,
-        PSException,
-        ValueError,
-        KeyError,
-        TypeError,
-        AttributeError,
-    ) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise DocumentError(f"corrupt PDF structure ({type(exc).__name__}: {exc})", source=source) from exc
     finally:
         close_document(document)

@@ -11,7 +11,7 @@ in-process functions; a child killed for time, memory or a crash becomes a :clas
 (422) naming the limit.
 
 Why a process: the limits in :mod:`tools.documents.limits` catch the known shapes of a hostile
-document before the work starts, but pdfminer, PDFium, PIL and tesseract are large C and Python
+document before the work starts, but qpdf, PDFium, PIL and tesseract are large C and Python
 code bases; the only bound that holds for an input nobody has thought of yet is one the operating
 system enforces. Children are forked from a ``forkserver`` that has already imported the readers
 (a fork costs milliseconds, not the second an import takes), never from the service process, whose

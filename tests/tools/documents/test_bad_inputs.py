@@ -110,3 +110,54 @@ def test_unreadable_characters_are_counted_as_one_by_one() -> None:
     for _ in range(500):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
         assert len(_UNREADABLE.findall(text)) == sum(ch == "\ufffd" or ch < " " for ch in text)
+
+
+def _structure_pdf(content: bytes, filters: list[str], side: int, box_on_tree: bool = False) -> bytes:
+    """One page built with qpdf: its content stream stored under ``filters`` (encoded here), its
+    square media box on the page or only on the page tree (inherited)."""
+    import base64
+    import zlib
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    encoded = content
+    for name in reversed(filters):  # the first filter named is the last applied when writing
+        if name == "/FlateDecode":
+            encoded = zlib.compress(encoded)
+        else:  # ASCII85, without the "<~" an encoder may write before it
+            encoded = base64.a85encode(encoded, adobe=True)[2:]
+    stream = pikepdf.Stream(pdf, encoded)
+    stream["/Filter"] = pikepdf.Array([pikepdf.Name(n) for n in filters])
+    page = pikepdf.Dictionary(Type=pikepdf.Name.Page, Contents=pdf.make_indirect(stream))
+    box = pikepdf.Array([0, 0, side, side])
+    if not box_on_tree:
+        page["/MediaBox"] = box
+    pdf.pages.append(pikepdf.Page(page))
+    if box_on_tree:
+        pdf.Root.Pages["/MediaBox"] = box
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("box_on_tree", [False, True], ids=["on the page", "inherited"])
+def test_structure_check_reads_a_media_box_inherited_from_the_page_tree(box_on_tree: bool) -> None:
+    from tools.documents.pdf import check_structure
+
+    data = _structure_pdf(b"0 0 m 10 10 l S", ["/FlateDecode"], 9000, box_on_tree)
+    with pytest.raises(InputTooLargeError, match="page-size limit"):
+        check_structure(data, "tree.pdf")
+
+
+def test_structure_check_decodes_a_filter_chain_before_counting() -> None:
+    """A content stream under two filters (ASCII85 over Flate) is measured decoded: its size, not
+    its few encoded bytes, is what the page limit sees."""
+    from tools.documents.limits import limits
+    from tools.documents.pdf import check_structure
+
+    bomb = b"%" + b" " * (limits().max_page_content_bytes + 10)  # a comment: compresses to a few kB
+    data = _structure_pdf(bomb, ["/ASCII85Decode", "/FlateDecode"], 600)
+    assert len(data) < limits().max_page_content_bytes // 100
+    with pytest.raises(InputTooLargeError, match="content stream is over the limit"):
+        check_structure(data, "chain.pdf")
