@@ -16,6 +16,7 @@ from tools.documents.document import Document, Hit, LabelMatch
 from tools.documents.labels import ACCOUNT_HOLDER_TOKENS, HEADER_TOKENS, LEGAL_FORMS
 from tools.documents.layout import Word
 from tools.documents.normalize import DATE_RE, find_amounts, parse_currency, parse_date
+from tools.documents.parties import _legal_name, ends_with_legal_form
 
 IBAN_RE = re.compile(r"\b([A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?)\b")
 BIC_RE = re.compile(r"\b([A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)\b")
@@ -296,9 +297,12 @@ def _pair_label(doc: Document, hit: Hit) -> bool:
 
 def _names_under(doc: Document, match: LabelMatch) -> list[Hit]:
     """Under a heading that ends its line ("Verkäufer:"), the lines of its block in the heading's
-    column, "label : value" lines skipped: the party's name is the first of the others."""
+    column, "label : value" lines skipped: the party's name is the first of the others. A name
+    line without a legal form whose next line ends in one ("MVM Musterhafter" over
+    "Versicherungsverein Musterstadt a.G.") is the start of a name written on two lines."""
     found: list[Hit] = []
     line, segment = match.line, match.segment
+    joined = False  # whether the last line found came right under the one before it
     for _ in range(4):
         below = doc.below(line, segment)
         if below is None:
@@ -308,9 +312,24 @@ def _names_under(doc: Document, match: LabelMatch) -> list[Hit]:
         if index is None:
             break
         if ":" not in below.text and not _pair_label(doc, hit):
-            found.append(hit)
+            if len(found) == 1 and joined and _continues_name(found[0].words, hit.words):
+                words = found[0].words + hit.words
+                found[0] = Hit(" ".join(w.text for w in words), words)
+            else:
+                found.append(hit)
+            joined = True
+        else:
+            joined = False
         line, segment = doc.lines[index], below
     return found
+
+
+def _continues_name(first: list[Word], second: list[Word]) -> bool:
+    """Whether ``second`` (the line under ``first``) ends a company name ``first`` begins: no
+    figures in either, a legal form ending the second and none in the first."""
+    if any(c.isdigit() for w in first + second for c in w.text):
+        return False
+    return ends_with_legal_form(second) and _legal_name(first) is None
 
 
 _TAX_MARKS = {"ttc", "ht", "brutto", "netto", "gross", "net"}

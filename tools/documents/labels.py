@@ -703,6 +703,17 @@ LEGAL_FORMS = [
     "s.p.a",
     "srl",
     "s.r.l",
+    # German associations and mutuals, Czech/Slovak, Nordic and Belgian forms
+    "e.v",
+    "a.g",
+    "kgaa",
+    "s.r.o",
+    "oy",
+    "oyj",
+    "aps",
+    "asa",
+    "bvba",
+    "sprl",
 ]
 
 

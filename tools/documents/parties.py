@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from tools.documents.document import Document, Hit
-from tools.documents.labels import INVOICE_WORDS, LEGAL_FORMS, REMITTANCE_WORDS, tokens
-from tools.documents.layout import Line, Word
+from tools.documents.labels import HEADER_TOKENS, INVOICE_WORDS, LEGAL_FORMS, REMITTANCE_WORDS, tokens
+from tools.documents.layout import Line, Segment, Word
 from tools.documents.normalize import fold
 
 # Headings of the block that holds the customer's (addressee's) address.
@@ -80,29 +80,44 @@ _TITLE_WORDS = {fold(w) for w in INVOICE_WORDS + REMITTANCE_WORDS} | {"kopie", "
 _POSTCODE = re.compile(r"\b(\d{4,5}|\d{4} ?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|[A-Z]{2} \d{5})\b")
 
 
+_COPYRIGHT = ("(c)", "©", "copyright")
+
+
 def _legal_name(words: list[Word]) -> list[Word] | None:
-    """The words up to and including a legal form ("Coolblue B.V."), without leading titles."""
+    """The words up to and including a legal form ("Coolblue B.V."), without leading titles. A
+    copyright notice ("(c) AWV e.V. 2020") names whoever wrote the form or the software, not a party."""
+    if words and words[0].text.lower().startswith(_COPYRIGHT):
+        return None
     for end in range(len(words) - 1, 0, -1):
         raw = words[end].text
         key = fold(raw).strip(",;").rstrip(".")
-        # Legal forms are written with a capital ("KG", "GmbH", "B.V."); "1.00 kg" is a weight.
-        capitalised = raw[:1].isupper() or key in _LOWER_CASE_FORMS
-        # A two-letter form is written in capitals ("SA", "AG"): "Sa" is Saturday, "Se" a word.
-        letters = [c for c in raw if c.isalpha()]
-        if len(letters) == 2 and key != "co" and not all(c.isupper() for c in letters):
+        if not (key in _LEGAL or key.replace(".", "") in _LEGAL):
             continue
-        if capitalised and (key in _LEGAL or key.replace(".", "") in _LEGAL):
-            start = 0
-            while start < end and fold(words[start].text).strip(".:,") in _TITLE_WORDS:
-                start += 1
-            # Stop at separators such as "-" that join a name to an address on one line.
-            for i in range(end - 1, start - 1, -1):
-                if words[i].text in {"-", "|", "–", "·"}:
-                    start = i + 1
-                    break
-            if start < end and any(w.text[:1].isalpha() for w in words[start:end]):
-                return words[start : end + 1]
+        letters = [c for c in raw if c.isalpha()]
+        dotted = "." in key  # "e.K.", "a.G.", "B.V.": a dot between the letters marks the form
+        # Legal forms are written with a capital ("KG", "GmbH", "B.V.", "e.K."); "1.00 kg" is a weight.
+        if not (raw[:1].isupper() or key in _LOWER_CASE_FORMS or (dotted and any(map(str.isupper, letters)))):
+            continue
+        # A two-letter form is written in capitals ("SA", "AG"): "Sa" is Saturday, "Se" a word.
+        if len(letters) == 2 and key != "co" and not dotted and not all(c.isupper() for c in letters):
+            continue
+        start = 0
+        while start < end and fold(words[start].text).strip(".:,") in _TITLE_WORDS:
+            start += 1
+        # Stop at separators such as "-" that join a name to an address on one line.
+        for i in range(end - 1, start - 1, -1):
+            if words[i].text in {"-", "|", "–", "·"}:
+                start = i + 1
+                break
+        if start < end and any(w.text[:1].isalpha() for w in words[start:end]):
+            return words[start : end + 1]
     return None
+
+
+def ends_with_legal_form(words: list[Word]) -> bool:
+    """Whether the words end in a legal form after a name ("Versicherungsverein Musterstadt a.G.")."""
+    found = _legal_name(words)
+    return found is not None and found[-1] is words[-1]
 
 
 def _in_customer_block(doc: Document, line: Line, x0: float) -> bool:
@@ -125,11 +140,61 @@ def _in_customer_block(doc: Document, line: Line, x0: float) -> bool:
     return False
 
 
+# Block headings and field labels ("Bill to", "Factuuradres", "Verkäufer"): a line of them heads
+# a block, it does not begin a name.
+_HEADINGS = (
+    {tuple(label) for label in CUSTOMER_BLOCK}
+    | {tuple(label) for labels in HEADER_TOKENS.values() for label in labels}
+    | {tuple(label) for label in _ADDRESSEE_HEADINGS}
+)
+# Words that head an addressee's block without being part of a name ("Herrn", "z.Hd.", "Firma").
+_SALUTATIONS = {"herrn", "herr", "frau", "mr", "mrs", "ms", "z.hd", "zhd", "attn", "firma", "c/o", "m", "mme"}
+
+
+def _name_start_above(doc: Document, line: Line, segment: Segment) -> list[Word]:
+    """The line right above a legal name, in its column and type size, that begins the name
+    written on two lines ("MVM Musterhafter" over "Versicherungsverein Musterstadt a.G."): only
+    when that line starts its block (nothing in the column right above it), holds no figures or
+    label, and is no salutation, title or name of its own."""
+    position = doc.line_index[id(line)]
+    if position == 0 or doc.lines[position - 1].page != line.page:
+        return []
+    above = doc.lines[position - 1]
+    height = max(w.height for w in segment.words)
+    in_column = [s for s in above.segments if abs(s.x0 - segment.x0) <= 2]
+    if line.top - above.bottom > 0.8 * height or len(in_column) != 1:
+        return []
+    first = in_column[0]
+    if abs(max(w.height for w in first.words) - height) > 0.15 * height:
+        return []
+    head = fold(first.words[0].text).strip(".,:")
+    keys = tuple(w.key for w in first.words)
+    if (
+        any(keys[:n] in _HEADINGS for n in range(1, min(len(keys), 4) + 1))
+        or any(c.isdigit() or c in ":@" for c in first.text)
+        or head in _SALUTATIONS
+        or head in _TITLE_WORDS
+        or _legal_name(first.words) is not None
+    ):
+        return []
+    if position >= 2:
+        higher = doc.lines[position - 2]
+        if (
+            higher.page == line.page
+            and above.top - higher.bottom <= 0.8 * height
+            and any(abs(s.x0 - first.x0) <= 2 for s in higher.segments)
+        ):
+            return []  # a line of a block that started higher up (an address, a department)
+    return list(first.words)
+
+
 def _candidates(doc: Document) -> list[tuple[Hit, Line, bool]]:
     found = []
     for line in doc.lines:
         for segment in line.segments:
             words = _legal_name(segment.words)
+            if words and words[0] is segment.words[0]:
+                words = _name_start_above(doc, line, segment) + words
             if words:
                 text = " ".join(w.text for w in words).strip(" ,")
                 hit = Hit(text, words, 0.75)

@@ -440,3 +440,59 @@ def test_a_title_date_wrapped_to_the_next_line_and_a_version_date_that_is_no_iss
         ]
     )
     assert remittance.invoice_number == "471102" and remittance.invoice_date == date(2018, 3, 5)
+
+
+# Names on two lines and copyright notices (ZUGFeRD's public corpus, read as development data on
+# 2026-12-05: the insurers' sample invoices name "MVM Musterhafter / Versicherungsverein
+# Musterstadt a.G." on two lines, and the viewer's header says "(c) AWV e.V.").
+_TWO_LINE_NAME = "MVM Musterhafter Versicherungsverein Musterstadt a.G."
+
+
+def test_a_name_on_two_lines_under_a_seller_heading_is_read_whole() -> None:
+    remittance = _read(
+        [
+            ("Rechnung Nr. 4711 vom 06.12.2018", ""),
+            ("Verkäufer:", ""),
+            ("Nummer:", "549910"),
+            ("MVM Musterhafter", ""),
+            ("Versicherungsverein Musterstadt a.G.", ""),
+            ("Musterstr. 12", ""),
+            ("12345 Musterstadt", ""),
+            ("", ""),
+            ("Gesamtbetrag", "220,00 EUR"),
+        ]
+    )
+    assert remittance.payee is not None and remittance.payee.name == _TWO_LINE_NAME
+
+
+def test_a_letterhead_name_on_two_lines_is_read_whole_but_a_heading_is_not_part_of_a_name() -> None:
+    remittance = _read(
+        [
+            ("MVM Musterhafter", ""),
+            ("Versicherungsverein Musterstadt a.G.", ""),
+            ("", ""),
+            ("Bill to", ""),
+            ("Kestrel Components GmbH", ""),
+            ("Hauptstr. 1", ""),
+            ("10115 Berlin", ""),
+            ("", ""),
+            ("Rechnung Nr. 4711 vom 06.12.2018", ""),
+            ("Gesamtbetrag", "220,00 EUR"),
+        ]
+    )
+    assert remittance.payee is not None and remittance.payee.name == _TWO_LINE_NAME
+    assert remittance.payer is not None and remittance.payer.name == "Kestrel Components GmbH"
+
+
+def test_a_copyright_notice_names_no_party_and_dotted_forms_are_legal_forms() -> None:
+    remittance = _read(
+        [
+            ("(c) AWV e.V. 2020", ""),
+            ("", ""),
+            ("Muster Handel e.K. - Musterstr. 12 - 12345 Musterstadt", ""),
+            ("", ""),
+            ("Rechnung Nr. 4711 vom 06.12.2018", ""),
+            ("Gesamtbetrag", "220,00 EUR"),
+        ]
+    )
+    assert remittance.payee is not None and remittance.payee.name == "Muster Handel e.K."
