@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from tools.documents.document import Document, Hit, LabelMatch
 from tools.documents.labels import ACCOUNT_HOLDER_TOKENS, HEADER_TOKENS, LEGAL_FORMS
-from tools.documents.layout import Word
-from tools.documents.normalize import DATE_RE, find_amounts, parse_currency, parse_date
+from tools.documents.layout import Line, Segment, Word
+from tools.documents.normalize import DATE_RE, find_amounts, fold, parse_currency, parse_date
 from tools.documents.parties import _legal_name, ends_with_legal_form
 
 IBAN_RE = re.compile(r"\b([A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?)\b")
@@ -311,6 +311,9 @@ def _names_under(doc: Document, match: LabelMatch) -> list[Hit]:
         index = doc.line_with(below.words[0])
         if index is None:
             break
+        named = _named_value(doc.lines[index], below)
+        if named is not None:  # "Name: MUSTER-Autovermietung" in the block: the name, labelled as such
+            return [_with_line_above(doc, index, named)]
         if ":" not in below.text and not _pair_label(doc, hit):
             if len(found) == 1 and joined and _continues_name(found[0].words, hit.words):
                 words = found[0].words + hit.words
@@ -322,6 +325,47 @@ def _names_under(doc: Document, match: LabelMatch) -> list[Hit]:
             joined = False
         line, segment = doc.lines[index], below
     return found
+
+
+_NAME_LABELS = {"name", "nom", "naam", "nombre", "nome", "firma", "raison sociale", "firmenname", "company"}
+
+
+def _named_value(line: Line, segment: Segment) -> Hit | None:
+    """The value of a "Name: ..." pair whose label is ``segment`` (the value in the next segment
+    of its line, or after the colon in the same one)."""
+    label = segment.text.rstrip(" :").strip()
+    if fold(label) in _NAME_LABELS and segment.text.rstrip().endswith(":"):
+        position = line.segments.index(segment)
+        if position + 1 < len(line.segments):
+            value = line.segments[position + 1]
+            return Hit(value.text.lstrip(": "), list(value.words))
+        return None
+    named = _NAME_LABEL.match(segment.text)
+    if named is not None:
+        words = segment.words[len(segment.text[: named.end()].split()) :]
+        return Hit(segment.text[named.end() :], list(words)) if words else None
+    return None
+
+
+def _with_line_above(doc: Document, index: int, named: Hit) -> Hit:
+    """``named`` (the value on line ``index``) with the line right above it in its column when
+    that line begins the name ("MVM Musterhafter" over "Name:  Versicherungsverein ... a.G.")."""
+    if index == 0 or not named.words:
+        return named
+    above, line = doc.lines[index - 1], doc.lines[index]
+    height = max(w.height for w in named.words)
+    x0 = named.words[0].x0
+    column = [s for s in above.segments if abs(s.x0 - x0) <= 2]
+    if (
+        above.page != line.page
+        or line.top - above.bottom > 0.8 * height
+        or len(column) != 1
+        or ":" in column[0].text
+        or not _continues_name(column[0].words, named.words)
+    ):
+        return named
+    words = list(column[0].words) + named.words
+    return Hit(" ".join(w.text for w in words), words)
 
 
 def _continues_name(first: list[Word], second: list[Word]) -> bool:

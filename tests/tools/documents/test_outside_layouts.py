@@ -496,3 +496,41 @@ def test_a_copyright_notice_names_no_party_and_dotted_forms_are_legal_forms() ->
         ]
     )
     assert remittance.payee is not None and remittance.payee.name == "Muster Handel e.K."
+
+
+def test_a_name_label_in_a_seller_block_names_the_seller() -> None:
+    """The seller's block lists "Nummer:", "Name:", "Anschrift:" pairs; the buyer's block below
+    holds the only legal form on the page, yet the seller is the "Name:" under "Verkäufer"."""
+    remittance = _read(
+        [
+            ("Mietrechnung Nr. 9314110911 vom 01.10.2018", ""),
+            ("Verkäufer", ""),
+            ("Nummer:", "549910"),
+            ("Globale Nummer:", "4333741000005 (GLN)"),
+            ("Name:", "MUSTER-Autovermietung"),
+            ("Anschrift:", "Musterstr. 99"),
+            ("", "DE 99199 MUSTERHAUSEN"),
+            ("Käufer/Leistungsempfänger", ""),
+            ("Name:", "MUSTER-KUNDE GMBH"),
+            ("Gesamtbetrag", "220,00 EUR"),
+        ]
+    )
+    assert remittance.payee is not None and remittance.payee.name == "MUSTER-Autovermietung"
+
+
+def test_a_name_label_whose_value_starts_on_the_line_above() -> None:
+    remittance = _read(
+        [
+            ("Rechnung Nr. 4711 vom 06.12.2018", ""),
+            ("Käufer/Leistungsempfänger", ""),
+            ("Name:", "MUSTER-KUNDE GMBH"),
+            ("", ""),
+            ("Verkäufer", ""),
+            ("Nummer:", "549910"),
+            ("", "MVM Musterhafter"),
+            ("Name:", "Versicherungsverein Musterstadt a.G."),
+            ("Anschrift:", "Musterstr. 12"),
+            ("Gesamtbetrag", "220,00 EUR"),
+        ]
+    )
+    assert remittance.payee is not None and remittance.payee.name == _TWO_LINE_NAME
