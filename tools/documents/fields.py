@@ -78,7 +78,9 @@ def _checksum_ok(iban: str) -> bool:
 
 def valid_iban(doc: Document, hit: Hit) -> Hit | None:
     upper = hit.text.upper()
-    match = IBAN_RE.search(upper) or ACCOUNT_RE.search(upper)
+    # An account number holds figures: "ABBUCHEN" after "Konto" is a word, not an account.
+    accounts = (m for m in ACCOUNT_RE.finditer(upper) if sum(c.isdigit() for c in m.group(1)) >= 4)
+    match = IBAN_RE.search(upper) or next(accounts, None)
     if match is None:
         return None
     compact = re.sub(r"[ \-]", "", match.group(1))
@@ -475,7 +477,9 @@ def _title(doc: Document) -> tuple[Hit, list[Word], int] | None:
                 key = word.key.split("(")[0]  # "HANDELSRECHNUNG(380)": the type code glued on
                 if not (key.endswith(_TITLE_ENDINGS) or key.startswith("rechnung")):
                     continue
-                for j in range(i + 1, min(i + 4, len(words) - 1)):
+                # the mark within three words of the type word, a type code ("(575)") not counted
+                coded = any(w.text.startswith("(") and w.text.endswith(")") for w in words[i + 1 : i + 5])
+                for j in range(i + 1, min(i + 4 + coded, len(words) - 1)):
                     if words[j].key.rstrip(".") in _NUMBER_MARKS or words[j].text == "#":
                         rest = words[j + 1 :]
                         hit = valid_reference(doc, Hit(" ".join(w.text for w in rest), rest))
@@ -500,9 +504,17 @@ def title_date(doc: Document) -> Hit | None:
     """The date the title gives with the number ("Nr. 471102 vom 05.03.2018", "n° 12 du 2 mai 2024",
     "No. 17 dated March 3, 2024"): the issue date, before any other date of the letterhead."""
     found = _title(doc)
-    if found is None or not found[1]:
+    if found is None:
         return None
     after, position = found[1], found[2]
+    if not after:
+        # "Beitragsrechnung ... Nr. 00.123.456.7 ........ 11. März 2014": the date at the title
+        # line's other end, the next segment after the number's
+        segments = doc.lines[position].segments
+        ends = [i for i, s in enumerate(segments) if found[0].words and s.words[-1] is found[0].words[-1]]
+        if not ends or ends[0] + 1 >= len(segments):
+            return None
+        after = list(segments[ends[0] + 1].words)
     hit = valid_date(doc, Hit(" ".join(w.text for w in after), after))
     if hit is None and after[-1].key in _DATE_WORDS and position + 1 < len(doc.lines):
         # "... Nr. 471102 vom" with the date wrapped to the start of the next line

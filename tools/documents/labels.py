@@ -329,6 +329,9 @@ HEADER_LABELS: dict[str, list[str]] = {
         "data di scadenza",
         "vervaldag",
         "falligkeitsdatum",
+        "falligkeitstag",
+        "due on",
+        "payment due date",
         "falligkeit",
         "fallig am",
         "zahlungsziel",
@@ -354,6 +357,13 @@ HEADER_LABELS: dict[str, list[str]] = {
         "cuenta",
         "numero de cuenta",
         "account",
+        # bank details headings: the account follows them
+        "bankverbindung",
+        "bank details",
+        "bankgegevens",
+        "coordonnees bancaires",
+        "datos bancarios",
+        "coordinate bancarie",
     ],
     "bic": ["bic/swift", "swift/bic", "swift code", "bic code", "bic", "swift"],
 }

@@ -48,25 +48,28 @@ _WORD_SYMBOLS = ((_RUPEES, "INR", 0.8), (_FRANCS, "CHF", 0.9))
 CURRENCY_CODE_RE = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
 
 MONTHS: dict[str, int] = {}
+# Month names and abbreviations in en/de/fr/nl/es/it, as printed (accents included: the date
+# pattern runs on the page's text) and folded (what a token is looked up by).
 for _number, _names in enumerate(
     [
-        "january jan januar janv janvier januari enero ene jänner",
-        "february feb februar fevr fev fevrier februari febrero",
-        "march mar marz mars maart marzo mrt",
-        "april apr avril avr abril",
-        "may mai mei mayo",
-        "june jun juni juin junio",
-        "july jul juli juillet juil julio",
-        "august aug august aout augustus agosto ago",
-        "september sep sept septembre setiembre septiembre",
-        "october oct oktober octobre okt oktober octubre",
+        "january jan januar jänner janv janvier januari enero ene gennaio",
+        "february feb februar fevr févr fev fév fevrier février februari febrero febbraio",
+        "march mar marz märz mars maart marzo mrt",
+        "april apr avril avr abril aprile",
+        "may mai mei mayo maggio mag",
+        "june jun juni juin junio giugno giu",
+        "july jul juli juillet juil julio luglio lug",
+        "august aug august aout août augustus agosto ago",
+        "september sep sept septembre setiembre septiembre settembre",
+        "october oct oktober octobre okt oktober octubre ottobre ott",
         "november nov novembre noviembre",
-        "december dec dez dezember decembre diciembre dic",
+        "december dec dez dezember decembre décembre déc diciembre dic dicembre",
     ],
     start=1,
 ):
     for _name in _names.split():
         MONTHS[_name] = _number
+        MONTHS[unicodedata.normalize("NFKD", _name).encode("ascii", "ignore").decode()] = _number
 
 _MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NUMERIC_DATE = r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})"

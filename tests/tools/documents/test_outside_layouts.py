@@ -534,3 +534,67 @@ def test_a_name_label_whose_value_starts_on_the_line_above() -> None:
         ]
     )
     assert remittance.payee is not None and remittance.payee.name == _TWO_LINE_NAME
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("11. März 2014", date(2014, 3, 11)),  # month names as printed, accents and all
+        ("3 MÄRZ 2024", date(2024, 3, 3)),
+        ("1. Jänner 2024", date(2024, 1, 1)),
+        ("15 février 2024", date(2024, 2, 15)),
+        ("2 août 2024", date(2024, 8, 2)),
+        ("3 déc. 2024", date(2024, 12, 3)),
+        ("12 gennaio 2024", date(2024, 1, 12)),  # Italian
+        ("5 maggio 2024", date(2024, 5, 5)),
+        ("31 dicembre 2024", date(2024, 12, 31)),
+    ],
+)
+def test_month_names_with_accents_and_in_italian(text: str, want: date) -> None:
+    parsed = parse_date(text)
+    assert parsed is not None and parsed.value == want
+
+
+def test_a_title_with_words_and_a_type_code_before_its_number() -> None:
+    remittance = _read(
+        [
+            ("Rechnung des Versicherers (575) Nr. 01.234.567.8-2018-1 vom 06.12.2018", ""),
+            ("Gesamtbetrag", "59,50 EUR"),
+        ]
+    )
+    assert remittance.invoice_number == "01.234.567.8-2018-1"
+    assert remittance.invoice_date == date(2018, 12, 6)
+
+
+def test_a_title_date_at_the_other_end_of_the_title_line() -> None:
+    from tests.tools.documents.test_invoice_fallbacks import _pdf as pdf
+
+    [extraction] = extract_bytes(
+        pdf(
+            [
+                ("Beitragsrechnung zur Kraftfahrtversicherung Nr. 00.123.456.7", "11. März 2014"),
+                ("Fälligkeitstag: 01.04.2014", ""),
+                ("zu zahlender Beitrag", "220,00 EUR"),
+            ],
+            x_value=150,
+        ),
+        "title.pdf",
+    )
+    remittance = extraction.remittance
+    assert remittance is not None
+    assert remittance.invoice_number == "00.123.456.7"
+    assert remittance.invoice_date == date(2014, 3, 11)
+    assert remittance.due_date == date(2014, 4, 1)
+
+
+def test_an_account_holds_figures_and_bank_details_label_the_iban() -> None:
+    remittance = _read(
+        [
+            ("Rechnung Nr. 4711 vom 06.12.2018", ""),
+            ("Gesamtbetrag", "220,00 EUR"),
+            ("Wir werden den Beitrag von Ihrem Konto abbuchen.", ""),
+            ("Bitte überweisen Sie auf folgende Bankverbindung:", ""),
+            ("DE89 3704 0044 0532 0130 00, Sparkasse Musterstadt", ""),
+        ]
+    )
+    assert remittance.iban == "DE89370400440532013000"
