@@ -37,6 +37,10 @@ class Hit:
         return min((w.confidence for w in self.words), default=1.0)
 
 
+# Words that join the first half of an elliptical compound to the next ("Liefer- und ...").
+_CONJUNCTIONS = {"und", "u", "and", "et", "en", "y", "e", "&", "/"}
+
+
 @dataclass
 class LabelMatch:
     line: Line
@@ -104,6 +108,14 @@ class Document:
         for entry in self._segments:
             if entry[2]:
                 self._by_first_key.setdefault(entry[2][0], []).append(entry)
+                keys = entry[2]
+                if keys[0].endswith("-") and len(keys) > 2 and keys[1] in _CONJUNCTIONS:
+                    # "Liefer- und Rechnungsdatum": the label after the elliptical compound's
+                    # first half is as much this segment's label as at its start
+                    line, segment = entry[0], entry[1]
+                    self._by_first_key.setdefault(keys[2], []).append(
+                        (line, Segment(segment.words[2:]), keys[2:])
+                    )
                 qualified = _qualified_account_label(entry[2][0]) if "-" in entry[2][0] else None
                 if qualified is not None:
                     line, segment, keys = entry

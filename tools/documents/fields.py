@@ -92,6 +92,8 @@ def valid_iban(doc: Document, hit: Hit) -> Hit | None:
         if tail is not None and _checksum_ok(compact + tail.group(1)):
             compact, end = compact + tail.group(1), end + len(tail.group(0))
     narrowed = _sub(hit, match.start(1), end, compact, 1.0)
+    if not _checksum_ok(compact) and end == len(upper.rstrip()):
+        narrowed = _wrapped_iban(doc, narrowed) or narrowed
     if narrowed.ocr_confidence < 1.0:
         from tools.documents.swift_scan import fix_iban
 
@@ -100,6 +102,29 @@ def valid_iban(doc: Document, hit: Hit) -> Hit | None:
             # A checksum-guided OCR repair: right far more often than not, but say so.
             narrowed.text, narrowed.confidence = repaired, 0.8
     return narrowed
+
+
+def _wrapped_iban(doc: Document, hit: Hit) -> Hit | None:
+    """An IBAN that ends its line without its last groups, which start the line below in its
+    column ("DE67 1004 8392 7221" over "8882 72"): taken whole when the checksum says they belong."""
+    index = doc.line_with(hit.words[-1]) if hit.words else None
+    if index is None:
+        return None
+    line = doc.lines[index]
+    segment = next((s for s in line.segments if any(w is hit.words[-1] for w in s.words)), None)
+    below = doc.below(line, segment) if segment is not None else None
+    if below is None:
+        return None
+    compact, words = hit.text, list(hit.words)
+    for word in below.words:
+        group = word.text.upper()
+        if not re.fullmatch(r"[A-Z0-9]{1,4}", group) or len(compact) + len(group) > 34:
+            break
+        compact += group
+        words.append(word)
+        if _checksum_ok(compact):
+            return Hit(compact, words, hit.confidence)
+    return None
 
 
 def valid_bic(doc: Document, hit: Hit) -> Hit | None:

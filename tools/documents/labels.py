@@ -178,6 +178,7 @@ HEADER_LABELS: dict[str, list[str]] = {
         "gesamtbetrag brutto",
         "rechnungsendbetrag",
         "endbetrag",
+        "endsumme",
         "total incl. vat",
         "total including vat",
         "total incl. tax",

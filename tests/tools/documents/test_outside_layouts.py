@@ -598,3 +598,30 @@ def test_an_account_holds_figures_and_bank_details_label_the_iban() -> None:
         ]
     )
     assert remittance.iban == "DE89370400440532013000"
+
+
+def test_an_iban_wrapped_onto_the_next_line_of_its_column() -> None:
+    """A footer column "IBAN" whose value breaks after four groups: the checksum joins the rest."""
+    remittance = _read(
+        [
+            ("Invoice No. 103767 dated 24.03.2026", ""),
+            ("Total", "EUR 1,190.00"),
+            ("Weltweit Bank", "IBAN"),
+            ("044 025 50 99-99-888", "DE89 3704 0044 0532"),
+            ("", "0130 00"),
+        ]
+    )
+    assert remittance.iban == "DE89370400440532013000"
+
+
+def test_a_label_after_the_first_half_of_an_elliptical_compound() -> None:
+    """ "Liefer- und Rechnungsdatum" (delivery and invoice date) labels the invoice date;
+    "Endsumme" the total."""
+    remittance = _read(
+        [
+            ("Rechnungsnummer: 2014-03", "Liefer- und Rechnungsdatum: 11. Juli 2014"),
+            ("Endsumme", "1.005,55 EUR"),
+        ]
+    )
+    assert remittance.invoice_date == date(2014, 7, 11)
+    assert remittance.total_amount == Decimal("1005.55")
