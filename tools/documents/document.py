@@ -228,10 +228,12 @@ class Document:
         return candidates
 
     def below(self, line: Line, segment: Segment) -> Segment | None:
-        """The segment on the next line that sits under ``segment`` (values under header labels)."""
+        """The segment on the next line that sits under ``segment`` (values under header labels):
+        lines between that hold nothing in its column (a paragraph beside a totals box, its lines
+        closer together) are passed over, as long as the value stays within reach."""
         position = self.line_index[id(line)]
         height = max(w.height for w in segment.words)
-        for following in self.lines[position + 1 : position + 3]:
+        for following in self.lines[position + 1 : position + 6]:
             if following.page != line.page or following.top - line.bottom > 2.5 * height:
                 return None
             best, best_overlap = None, 0.0

@@ -191,6 +191,8 @@ VALIDATORS: dict[str, Validator] = {
 _GENERIC = {("total",), ("reference",), ("invoice",), ("rechnung",), ("facture",), ("factuur",), ("factura",)}
 
 
+_PARTY_FIELDS = {"payer", "payee"}
+
 # Fields whose label may also sit inside running text ("to your account DE89... (BIC ...)").
 _IN_TEXT = {"iban", "bic", "payment_reference"}
 
@@ -283,7 +285,12 @@ def read_field(doc: Document, name: str, labels: list[tuple[str, ...]] | None = 
     passes = [False, True] if name in _IN_TEXT else [False]
     zero: Hit | None = None
     for anywhere in passes:
-        for match in doc.find_label(labels or HEADER_TOKENS[name], anywhere=anywhere):
+        matches = doc.find_label(labels or HEADER_TOKENS[name], anywhere=anywhere)
+        if name in _PARTY_FIELDS:
+            # The parties' blocks open the document: a party label on page 1 before any later
+            # one ("Lieferant" in a line item's details on page 2), label priority within a page.
+            matches.sort(key=lambda match: match.line.page)
+        for match in matches:
             if doc.is_table_header(match.line) and name != "due_date":
                 # A due date may head a column of payment terms ("Beschreibung | Fälligkeit").
                 continue

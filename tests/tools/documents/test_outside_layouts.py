@@ -625,3 +625,57 @@ def test_a_label_after_the_first_half_of_an_elliptical_compound() -> None:
     )
     assert remittance.invoice_date == date(2014, 7, 11)
     assert remittance.total_amount == Decimal("1005.55")
+
+
+def test_a_totals_row_under_its_labels_beside_a_closer_set_paragraph() -> None:
+    """ "TOTAL HT | TOTAL TVA | TOTAL TTC" with the figures under them, while the terms paragraph
+    on the left runs on two lines in between: the grand total is the TTC figure, not the
+    "NET A PAYER" after a deposit."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    pdf.text(20, 20, "FACTURE N° F20180027 du 30/12/2018")
+    pdf.set_font("Helvetica", size=6)
+    pdf.text(20, 100, "Tout retard de paiement engendre une penalite exigible")
+    pdf.text(20, 103, "de trois fois le taux d'interet legal. Indemnite forfaitaire")
+    pdf.text(20, 106, "pour frais de recouvrement : 40 EUR")
+    pdf.text(20, 109.5, "Les reglements recus avant l'echeance ne donnent pas lieu a escompte.")
+    pdf.set_font("Helvetica", size=8)
+    totals = ((125, "TOTAL HT", "100,00"), (150, "TOTAL TVA", "10,00"), (175, "TOTAL TTC", "110,00"))
+    for x, label, value in totals:
+        pdf.text(x, 100, label)
+        pdf.text(x + 3, 109.5, value)
+    pdf.text(150, 116, "Acompte :")
+    pdf.text(178, 116, "10,00")
+    pdf.text(120, 124, "NET A PAYER")
+    pdf.text(160, 124, "100,00 EUR")
+    out = io.BytesIO()
+    pdf.output(out)
+    [extraction] = extract_bytes(out.getvalue(), "facture.pdf")
+    assert extraction.remittance is not None
+    assert extraction.remittance.total_amount == Decimal("110.00")
+
+
+def test_party_labels_on_the_first_page_come_before_later_ones() -> None:
+    """A "Lieferant" (supplier) label in a line item's details on page 2 does not name the
+    seller that the "Verkäufer" block on page 1 names."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=10)
+    pdf.add_page()
+    rows = ["Rechnung Nr. KR87654321012 vom 06.10.2018", "Verkäufer:", "MUSTERLIEFERANT GMBH",
+            "BAHNHOFSTRASSE 99", "DE 99199 MUSTERHAUSEN", "", "Gesamtbetrag 288,75 EUR"]  # fmt: skip
+    for row in rows:
+        pdf.cell(0, 7, row, new_x="LMARGIN", new_y="NEXT")
+    pdf.add_page()
+    pdf.cell(0, 7, "Lieferant", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 7, "Kommissionierer", new_x="LMARGIN", new_y="NEXT")
+    out = io.BytesIO()
+    pdf.output(out)
+    [extraction] = extract_bytes(out.getvalue(), "two-pages.pdf")
+    remittance = extraction.remittance
+    assert remittance is not None and remittance.payee is not None
+    assert remittance.payee.name == "MUSTERLIEFERANT GMBH"
