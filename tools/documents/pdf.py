@@ -121,6 +121,9 @@ def text_estimate(content: bytes) -> int:
     return sum(map(len, literals)) - 2 * len(literals) + hexed
 
 
+_QPDF_INPUT = re.compile(r"^(?:stream )?<[^>]*>:?\s*")
+
+
 def check_structure(data: bytes, source: str) -> None:
     """:func:`check_content_streams` with qpdf's errors as typed ones: the cheap structural limits,
     run before anything parses or renders a page."""
@@ -131,7 +134,9 @@ def check_structure(data: bytes, source: str) -> None:
     except pikepdf.PasswordError as exc:
         raise DocumentError("encrypted PDF (a password is required)", source=source) from exc
     except (pikepdf.PdfError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
-        raise DocumentError(f"corrupt PDF structure ({type(exc).__name__}: {exc})", source=source) from exc
+        # qpdf names the input first ("stream <_io.BytesIO object at 0x...>: "): the reason follows
+        reason = _QPDF_INPUT.sub("", str(exc))
+        raise DocumentError(f"corrupt PDF structure ({type(exc).__name__}: {reason})", source=source) from exc
 
 
 def check_content_streams(data: bytes, source: str) -> None:

@@ -161,3 +161,13 @@ def test_structure_check_decodes_a_filter_chain_before_counting() -> None:
     assert len(data) < limits().max_page_content_bytes // 100
     with pytest.raises(InputTooLargeError, match="content stream is over the limit"):
         check_structure(data, "chain.pdf")
+
+
+def test_a_pdf_without_a_trailer_is_refused_with_qpdfs_reason_alone() -> None:
+    """qpdf prefixes its messages with the input's name, here an in-memory stream's repr: the
+    reason a person reads names the document (``source``) and what is wrong, nothing else."""
+    with pytest.raises(DocumentError) as caught:
+        extract_document(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "tiny.pdf")
+    assert caught.value.source == "tiny.pdf"
+    assert "BytesIO" not in caught.value.reason and "0x" not in caught.value.reason
+    assert "corrupt PDF structure" in caught.value.reason
