@@ -7,6 +7,8 @@ Within a field, earlier labels are more specific and win over later ones.
 
 from __future__ import annotations
 
+import functools
+
 from tools.documents.normalize import fold
 
 HEADER_LABELS: dict[str, list[str]] = {
@@ -737,3 +739,20 @@ COLUMN_TOKENS = {name: [tokens(label) for label in labels] for name, labels in C
 CARRIED_TOKENS = [tokens(label) for label in CARRIED_LABELS]
 ACCOUNT_HOLDER_TOKENS = [tokens(label) for label in ACCOUNT_HOLDER_LABELS]
 NET_TOTAL_TOKENS = [tokens(label) for label in NET_TOTAL_LABELS]
+
+
+@functools.cache
+def label_vocabulary() -> frozenset[str]:
+    """Every word of five letters or more in the header, column and block labels, folded: the
+    words a text layer's split pieces are joined back into."""
+    from tools.documents.parties import CUSTOMER_BLOCK
+
+    labels = [
+        *(label for labels in HEADER_TOKENS.values() for label in labels),
+        *(label for labels in COLUMN_TOKENS.values() for label in labels),
+        *NET_TOTAL_TOKENS,
+        *CARRIED_TOKENS,
+        *ACCOUNT_HOLDER_TOKENS,
+        *CUSTOMER_BLOCK,
+    ]
+    return frozenset(token for label in labels for token in label if len(token) >= 5 and token.isalpha())

@@ -192,23 +192,30 @@ def check_content_streams(data: bytes, source: str) -> None:
 
 
 def _merge_kerning_splits(words: list[Word]) -> list[Word]:
-    """Join a lone capital to the word right after it ("F actuurnummer" -> "Factuurnummer")."""
+    """Join a lone capital to the word right after it ("F actuurnummer" -> "Factuurnummer"), and
+    two pieces of a label word split where PDFium guessed a space inside it from tight spacing
+    ("Br uttosumme" -> "Bruttosumme"): pieces closer than a word gap whose joined letters spell a
+    word of the label vocabulary."""
     merged: list[Word] = []
     for word in words:
         if merged:
             prev = merged[-1]
-            if (
-                len(prev.text) == 1
-                and prev.text.isupper()
-                and prev.text not in _NOT_WORDS
-                and word.text[:1].islower()
-                and abs(word.top - prev.top) < 1
-                and 0 <= word.x0 - prev.x1 < 0.5 * word.height
-            ):
-                merged[-1] = Word(prev.text + word.text, prev.x0, prev.top, word.x1, word.bottom, word.page)
-                continue
+            gap = word.x0 - prev.x1
+            if abs(word.top - prev.top) < 1 and 0 <= gap < 0.5 * word.height and word.text[:1].islower():
+                lone_capital = len(prev.text) == 1 and prev.text.isupper() and prev.text not in _NOT_WORDS
+                if lone_capital or (gap < 0.2 * word.height and _is_label_word(prev.text + word.text)):
+                    text = prev.text + word.text
+                    merged[-1] = Word(text, prev.x0, prev.top, word.x1, word.bottom, word.page)
+                    continue
         merged.append(word)
     return merged
+
+
+def _is_label_word(text: str) -> bool:
+    from tools.documents.labels import label_vocabulary
+    from tools.documents.normalize import fold
+
+    return fold(text).strip(":.") in label_vocabulary()
 
 
 def _text_layer(chars: list[Char], number: int, source: str) -> list[Word]:

@@ -679,3 +679,33 @@ def test_party_labels_on_the_first_page_come_before_later_ones() -> None:
     remittance = extraction.remittance
     assert remittance is not None and remittance.payee is not None
     assert remittance.payee.name == "MUSTERLIEFERANT GMBH"
+
+
+@pytest.mark.parametrize("kerning", [160, 180])
+def test_a_label_word_split_by_a_guessed_space_is_joined(kerning: int) -> None:
+    """A justified "Bruttosumme" drawn as "Br" and "uttosumme" a sixth of an em apart: PDFium
+    guesses a space there. The pieces spell a label word, so they are one word again, and the
+    grand total is read from it rather than the amount left to pay after a deposit."""
+    from tests.hostile_documents import raw_pdf
+
+    content = b"".join(
+        [
+            b"BT /F1 10 Tf 72 760 Td (Rechnung Nr. 4711 vom 06.12.2018) Tj ET ",
+            b"BT /F1 10 Tf 300 660 Td [(Br) -%d (uttosumme)] TJ ET " % kerning,
+            b"BT /F1 10 Tf 450 660 Td (215,07) Tj ET ",
+            b"BT /F1 10 Tf 300 645 Td (Erhaltene Anzahlungen) Tj ET BT /F1 10 Tf 450 645 Td (-50,00) Tj ET ",
+            b"BT /F1 10 Tf 300 630 Td (Zahlbetrag) Tj ET BT /F1 10 Tf 450 630 Td (165,07 EUR) Tj ET",
+        ]
+    )
+    [extraction] = extract_bytes(raw_pdf([("0 0 595 842", content)]), "split.pdf")
+    assert extraction.remittance is not None
+    assert extraction.remittance.total_amount == Decimal("215.07")
+
+
+def test_pieces_that_spell_no_label_word_stay_apart() -> None:
+    from tests.hostile_documents import raw_pdf
+    from tools.documents.service import read_pages
+
+    content = b"BT /F1 10 Tf 72 700 Td [(Taxiunter) -160 (nehmen GmbH)] TJ ET"
+    words = [w.text for w in read_pages(raw_pdf([("0 0 595 842", content)]), "x.pdf")[0].words]
+    assert words == ["Taxiunter", "nehmen", "GmbH"]  # not a label word: nothing to join on
