@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from operator import is_
 
 from tools.documents.document import Document, Hit, LabelMatch
 from tools.documents.labels import ACCOUNT_HOLDER_TOKENS, HEADER_TOKENS, LEGAL_FORMS
@@ -457,7 +458,15 @@ def _first_valid(doc: Document, match: LabelMatch, validate: Validator) -> Hit |
         # A value that is itself the label of a pair below a heading is no name: look further down.
         candidates = [c for c in candidates if not _pair_label(doc, c)]
         if not rest or all(not w.key for w in rest):
-            candidates += _names_under(doc, match)
+            under = _names_under(doc, match)
+            if under:
+                # the line under the heading that begins a name on two lines: the whole name
+                first = under[0].words
+                candidates = [
+                    under[0] if c.words and len(first) > len(c.words) and all(map(is_, c.words, first)) else c
+                    for c in candidates
+                ]
+            candidates += under
     for candidate in candidates:
         hit = validate(doc, candidate)
         if hit is not None:

@@ -448,12 +448,13 @@ def test_a_title_date_wrapped_to_the_next_line_and_a_version_date_that_is_no_iss
 _TWO_LINE_NAME = "MVM Musterhafter Versicherungsverein Musterstadt a.G."
 
 
-def test_a_name_on_two_lines_under_a_seller_heading_is_read_whole() -> None:
+@pytest.mark.parametrize("pairs", [[("Nummer:", "549910")], []], ids=["after a pair", "right under"])
+def test_a_name_on_two_lines_under_a_seller_heading_is_read_whole(pairs: list[tuple[str, str]]) -> None:
     remittance = _read(
         [
             ("Rechnung Nr. 4711 vom 06.12.2018", ""),
             ("Verkäufer:", ""),
-            ("Nummer:", "549910"),
+            *pairs,
             ("MVM Musterhafter", ""),
             ("Versicherungsverein Musterstadt a.G.", ""),
             ("Musterstr. 12", ""),
