@@ -81,7 +81,12 @@ def valid_iban(doc: Document, hit: Hit) -> Hit | None:
     upper = hit.text.upper()
     # An account number holds figures: "ABBUCHEN" after "Konto" is a word, not an account.
     accounts = (m for m in ACCOUNT_RE.finditer(upper) if sum(c.isdigit() for c in m.group(1)) >= 4)
-    match = IBAN_RE.search(upper) or next(accounts, None)
+    match = IBAN_RE.search(upper)
+    if match is None:
+        ocr = _ocr_iban(hit, upper)
+        if ocr is not None:
+            return ocr
+        match = next(accounts, None)
     if match is None:
         return None
     compact = re.sub(r"[ \-]", "", match.group(1))
@@ -103,6 +108,23 @@ def valid_iban(doc: Document, hit: Hit) -> Hit | None:
             # A checksum-guided OCR repair: right far more often than not, but say so.
             narrowed.text, narrowed.confidence = repaired, 0.8
     return narrowed
+
+
+# An IBAN as OCR misreads its head: letters for the check digits ("DEO8"), a space after the
+# country code ("DE 12 7604 ..."). Taken only when the checksum, once repaired, holds.
+_OCR_IBAN_RE = re.compile(r"\b([A-Z]{2} ?[0-9OISB]{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?)\b")
+
+
+def _ocr_iban(hit: Hit, upper: str) -> Hit | None:
+    from tools.documents.swift_scan import fix_iban
+
+    for match in _OCR_IBAN_RE.finditer(upper):
+        compact = re.sub(r"[ \-]", "", match.group(1))
+        repaired = fix_iban(compact)
+        if _checksum_ok(repaired):
+            confidence = 1.0 if repaired == compact else 0.8
+            return _sub(hit, match.start(1), match.end(1), repaired, confidence)
+    return None
 
 
 def _wrapped_iban(doc: Document, hit: Hit) -> Hit | None:

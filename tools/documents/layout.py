@@ -42,6 +42,10 @@ class _once(Generic[_Owner, _Value]):
         return value
 
 
+# Figures OCR reads for the letters they look like, at the start of a word of letters.
+_OCR_LETTERS = {"1": "i", "0": "o", "5": "s", "8": "b"}
+
+
 @dataclass(frozen=True)
 class Word:
     text: str
@@ -62,8 +66,14 @@ class Word:
     @_once
     def key(self) -> str:
         """Folded text without surrounding punctuation, for label matching (computed once)."""
-        # A dash glued to a label ("Invoice #—", "Amount—") is punctuation, as a colon is.
-        return fold(self.text.replace("°", "").replace("º", "")).strip(":.#*()[]|;,—–")
+        # A dash glued to a label ("Invoice #—", "Amount—") is punctuation, as a colon is; so
+        # are quote marks, which OCR also reads from specks before a word ('"Rechnungsnummer').
+        key = fold(self.text.replace("°", "").replace("º", "")).strip(":.#*()[]|;,—–\"'„“”‚‘’«»_")
+        if self.confidence < 1.0 and key[:1] in _OCR_LETTERS and key[1:3].isalpha():
+            # OCR reads a word's first letter as a look-alike figure ("1BAN-Nr."): a word of
+            # letters starts with a letter
+            key = _OCR_LETTERS[key[0]] + key[1:]
+        return key
 
     @property
     def height(self) -> float:

@@ -45,7 +45,9 @@ _RUPEES = re.compile(r"(?<![A-Za-z])Rs\.?(?=\s?[-+\u2212]?\d)")
 # Swiss francs written "Fr." or "SFr.": only before a figure ("Mo.-Fr. 8.30 Uhr" is Monday to Friday).
 _FRANCS = re.compile(r"(?<![A-Za-z.\-])S?Fr\.\s?(?=\d)")
 _WORD_SYMBOLS = ((_RUPEES, "INR", 0.8), (_FRANCS, "CHF", 0.9))
-CURRENCY_CODE_RE = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
+# A code right after a figure counts ("100EUR"), the branch code ending a BIC does not
+# ("HELADEF1GEL" is a bank in Gelnhausen, not Georgian lari).
+CURRENCY_CODE_RE = re.compile(r"(?<![A-Za-z])(?<![A-Z]{6}[A-Z0-9]{2})([A-Z]{3})(?![A-Za-z])")
 
 MONTHS: dict[str, int] = {}
 # Month names and abbreviations in en/de/fr/nl/es/it, as printed (accents included: the date
@@ -72,7 +74,8 @@ for _number, _names in enumerate(
         MONTHS[unicodedata.normalize("NFKD", _name).encode("ascii", "ignore").decode()] = _number
 
 _MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
-_NUMERIC_DATE = r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})"
+# A year OCR split after its third digit ("05.03.201 3"): no date has a three-digit year.
+_NUMERIC_DATE = r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{3} \d|\d{2})"
 # A day may carry an ordinal suffix ("3rd", French "1er"); PDF text often holds a space before a
 # comma ("August 3 , 2014": the comma is drawn as its own glyph run).
 _DAY = r"\d{1,2}(?:st|nd|rd|th|er)?"
@@ -215,7 +218,7 @@ def _date_token(token: str, order: str | None) -> tuple[date, float] | None:
     try:
         if iso:
             return date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3))), 1.0
-        numeric = re.fullmatch(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})", token)
+        numeric = re.fullmatch(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})", token.replace(" ", ""))
         if numeric:
             first, second, year = int(numeric.group(1)), int(numeric.group(3)), _year(numeric.group(4))
             confidence = 1.0 if len(numeric.group(4)) == 4 else 0.9

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from collections import deque
 from collections.abc import Iterable
@@ -233,7 +234,38 @@ def ocr_image(
                 original=original if angle else None,
             )
         )
-    return words
+    return _join_split_figures(words)
+
+
+# A figure OCR cut after its decimal separator ("1256," "70"): the cents are two digits alone.
+_OPEN_FIGURE = re.compile(r"\d[\d.,']*\d?[.,]")
+_CENTS = re.compile(r"\d{2}(?:€|EUR|\$|£)?")
+
+
+def _join_split_figures(words: list[Word]) -> list[Word]:
+    """Join "1256," and "70" read as two words on one line, close together, into "1256,70"."""
+    joined: list[Word] = []
+    for word in words:
+        prev = joined[-1] if joined else None
+        if (
+            prev is not None
+            and _OPEN_FIGURE.fullmatch(prev.text)
+            and _CENTS.fullmatch(word.text)
+            and prev.x0 < word.x0
+            and word.x0 - prev.x1 < 0.8 * max(word.height, prev.height)
+            and abs((word.top + word.bottom) - (prev.top + prev.bottom)) < max(word.height, prev.height)
+        ):
+            box = None
+            if prev.original is not None and word.original is not None:
+                box = (prev.original[0], min(prev.original[1], word.original[1]), word.original[2],
+                       max(prev.original[3], word.original[3]))  # fmt: skip
+            joined[-1] = Word(
+                prev.text + word.text, prev.x0, min(prev.top, word.top), word.x1,
+                max(prev.bottom, word.bottom), prev.page, min(prev.confidence, word.confidence), box,
+            )  # fmt: skip
+            continue
+        joined.append(word)
+    return joined
 
 
 def ocr_picture(

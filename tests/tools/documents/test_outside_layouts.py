@@ -710,3 +710,52 @@ def test_pieces_that_spell_no_label_word_stay_apart() -> None:
     content = b"BT /F1 10 Tf 72 700 Td [(Taxiunter) -160 (nehmen GmbH)] TJ ET"
     words = [w.text for w in read_pages(raw_pdf([("0 0 595 842", content)]), "x.pdf")[0].words]
     assert words == ["Taxiunter", "nehmen", "GmbH"]  # not a label word: nothing to join on
+
+
+# What OCR does to real invoices (the shared real sets rendered as scans, 2026-12-05): quote
+# marks and look-alike figures around label words, spaces inside figures, letters in an IBAN's
+# check digits, a BIC's branch code read as a currency.
+def _ocr_word(text: str, x0: float = 0, x1: float = 10, confidence: float = 0.8) -> object:
+    from tools.documents.layout import Word
+
+    return Word(text, x0, 0, x1, 10, 1, confidence)
+
+
+def test_ocr_specks_and_look_alike_figures_around_label_words() -> None:
+    keys = [_ocr_word(t).key for t in ['"Rechnungsnummer', "'Rechnungsempfänger", "_1BAN-Nr.", "0rder"]]  # type: ignore[attr-defined]
+    assert keys == ["rechnungsnummer", "rechnungsempfanger", "iban-nr", "order"]
+    assert _ocr_word("1BAN", confidence=1.0).key == "1ban"  # type: ignore[attr-defined]  # a text layer says what it says
+
+
+def test_a_year_split_by_ocr_after_its_third_digit() -> None:
+    parsed = parse_date("Rechnungsdatum 05.03.201 3")
+    assert parsed is not None and parsed.value == date(2013, 3, 5)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IBAN-Nr.: DEO8 7009 0100 1234 5678 90",
+        "IBAN DE 08700901001234567890",
+    ],
+)
+def test_an_iban_as_ocr_misreads_its_head(text: str) -> None:
+    from tools.documents.document import Hit
+    from tools.documents.fields import valid_iban
+
+    hit = valid_iban(None, Hit(text, []))  # type: ignore[arg-type]
+    assert hit is not None and hit.text == "DE08700901001234567890"
+
+
+def test_cents_cut_off_by_ocr_are_joined_and_other_figures_stay_apart() -> None:
+    from tools.documents.ocr import _join_split_figures
+
+    joined = _join_split_figures([_ocr_word("1256,", 1859, 1970), _ocr_word("70", 1943, 1974)])  # type: ignore[list-item]
+    assert [w.text for w in joined] == ["1256,70"]
+    apart = _join_split_figures([_ocr_word("12,", 0, 20), _ocr_word("345", 25, 50)])  # type: ignore[list-item]
+    assert [w.text for w in apart] == ["12,", "345"]
+
+
+def test_a_bics_branch_code_is_no_currency() -> None:
+    assert parse_currency("SWIFT HELADEF1GEL") is None
+    assert _currency("Gesamt 100EUR") == "EUR"
