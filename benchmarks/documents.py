@@ -6,13 +6,15 @@ Floors: 10 text pages/s and 3 s per scanned A4 page (medians).
 
     .venv/bin/python benchmarks/documents.py [--text 60] [--scans 60] [--seed 7]
         [--no-real] [--repeat 1] [--learning] [--outside DIR ...] [--einvoice-pages DIR ...]
+        [--real-scans]
 
 Also (unless ``--no-real``) the real invoices side by side with invoice2data 1.0.1 and its own
 templates (benchmarks/real_invoices.py), and with ``--learning`` the accuracy on a stream of
 repeat-issuer documents after one correction per issuer (benchmarks/learning.py).
 ``--outside DIR`` adds a folder of PDFs with invoice2data-style JSON to the side-by-side table (for
 example invoice2data's own ``tests/compare``); ``--einvoice-pages DIR`` reads the printed pages of
-e-invoice PDFs without their XML and scores them against it (for example ZUGFeRD's public corpus).
+e-invoice PDFs without their XML and scores them against it (for example ZUGFeRD's public corpus);
+``--real-scans`` reads the shared real invoices rendered as scans (real layouts through OCR).
 docs/documents.md says where to get both.
 """
 
@@ -75,6 +77,9 @@ def main() -> int:
         default=[],
         help="a folder of e-invoice PDFs: their pages read without the XML, scored against it",
     )
+    parser.add_argument(
+        "--real-scans", action="store_true", help="the shared real invoices rendered as scans, read by OCR"
+    )
     args = parser.parse_args()
     if not args.no_real:
         from benchmarks.real_invoices import run as run_real
@@ -86,6 +91,12 @@ def main() -> int:
 
         for folder in args.einvoice_pages:
             einvoice_pages(folder)
+    if args.real_scans:
+        from benchmarks.real_invoices import scanned_real
+        from tools.config import shared_data_dir
+
+        invoices = shared_data_dir() / "invoices"
+        scanned_real([invoices / "real", invoices / "invoice2data"])
     if args.learning:
         from benchmarks.learning import run as run_learning
 

@@ -275,3 +275,56 @@ def run(shared: Path, repeat: int = 1, extra: list[Path] | None = None) -> dict[
             print(f"    {'  overall':<16}{''.join(overall_rates)}  (all pages / all seconds)")
         figures[folder] = speed
     return figures
+
+
+def as_scan(data: bytes, seed: str, dpi: int = 250) -> bytes:
+    """A text PDF as a scanner would return it: every page rendered in grey at ``dpi``, turned by
+    up to 0.8 degrees, slightly blurred and JPEG-compressed (quality 70), in a PDF of pictures
+    (no text layer). The turn is drawn from ``seed`` (the file's name), so a run is repeatable."""
+    import io
+    import random
+
+    import pypdfium2 as pdfium
+    from PIL import Image, ImageFilter
+
+    turn = random.Random(seed)
+    document = pdfium.PdfDocument(data)
+    try:
+        images = []
+        for page in document:
+            image = page.render(scale=dpi / 72, grayscale=True).to_pil()
+            image = image.rotate(turn.uniform(-0.8, 0.8), fillcolor=255).filter(ImageFilter.GaussianBlur(0.6))
+            buffer = io.BytesIO()
+            image.save(buffer, format="JPEG", quality=70)
+            buffer.seek(0)
+            images.append(Image.open(buffer))
+    finally:
+        document.close()
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=dpi)
+    return out.getvalue()
+
+
+def scanned_real(folders: list[Path]) -> Counter[str]:
+    """The real invoices (PDFs with invoice2data-style JSON) read as scans (:func:`as_scan`):
+    real layouts through the OCR path. Prints the per-field table and returns the counts."""
+    counts: Counter[str] = Counter()
+    for folder in folders:
+        for path in sorted(folder.glob("*.pdf")):
+            if not path.with_suffix(".json").exists():
+                continue
+            got = _ours(as_scan(path.read_bytes(), path.name), f"{path.stem}-scan.pdf")
+            for field, want in _truth(path.with_suffix(".json")).items():
+                counts[f"{field}:total"] += 1
+                counts[field] += right(field, want, got.get(field))
+    total = sum(v for k, v in counts.items() if k.endswith(":total"))
+    correct = sum(counts[f] for f in FIELDS)
+    names = ", ".join(folder.name for folder in folders)
+    print(f"  real invoices read as scans ({names}; 250 dpi, turned, blurred, JPEG)")
+    for field in FIELDS:
+        n = counts[f"{field}:total"]
+        if n:
+            print(f"    {field:<16}{counts[field] / n:>13.0%}   (n={n})")
+    if total:
+        print(f"    {'all fields':<16}{correct / total:>13.1%}   ({correct} of {total})")
+    return counts
