@@ -37,6 +37,8 @@ class Hit:
         return min((w.confidence for w in self.words), default=1.0)
 
 
+# A segment of its own between a label and its value.
+_SEPARATORS = {":", "-", "=", "–", ":-"}
 # Words that join the first half of an elliptical compound to the next ("Liefer- und ...").
 _CONJUNCTIONS = {"und", "u", "and", "et", "en", "y", "e", "&", "/"}
 
@@ -85,6 +87,9 @@ _BUYER_WORDS = ("kunde", "kunden", "kaufer", "kaeufer", "customer", "buyer", "de
 
 
 def _qualified_account_label(key: str) -> str | None:
+    head, _, tail = key.partition("-")
+    if head in _ACCOUNT_LABELS and len(tail) <= 3:
+        return head  # "IBAN-Nr." as OCR garbles its abbreviation ("IBAN-NEe.")
     owner, _, label = key.rpartition("-")
     if not owner or label not in _ACCOUNT_LABELS or owner.startswith(_BUYER_WORDS):
         return None
@@ -219,6 +224,8 @@ class Document:
         index = line.segments.index(match.segment)
         if index + 1 < len(line.segments):
             nxt = line.segments[index + 1]
+            if nxt.text.strip() in _SEPARATORS and index + 2 < len(line.segments):
+                nxt = line.segments[index + 2]  # "Beleg-Nr  :  KR87654321012": the colon stands alone
             # A segment ending in a colon is the next label, not this one's value.
             if not nxt.text.endswith(":"):
                 candidates.append(Hit(nxt.text, list(nxt.words)))

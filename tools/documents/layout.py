@@ -68,11 +68,20 @@ class Word:
         """Folded text without surrounding punctuation, for label matching (computed once)."""
         # A dash glued to a label ("Invoice #—", "Amount—") is punctuation, as a colon is; so
         # are quote marks, which OCR also reads from specks before a word ('"Rechnungsnummer').
-        key = fold(self.text.replace("°", "").replace("º", "")).strip(":.#*()[]|;,—–\"'„“”‚‘’«»_")
-        if self.confidence < 1.0 and key[:1] in _OCR_LETTERS and key[1:3].isalpha():
-            # OCR reads a word's first letter as a look-alike figure ("1BAN-Nr."): a word of
-            # letters starts with a letter
-            key = _OCR_LETTERS[key[0]] + key[1:]
+        text = fold(self.text.replace("°", "").replace("º", ""))
+        key = text.strip(":.#*()[]|;,—–\"'„“”‚‘’«»_")
+        if self.confidence < 1.0:
+            if key[:1] in _OCR_LETTERS and key[1:3].isalpha():
+                # OCR reads a word's first letter as a look-alike figure ("1BAN-Nr."): a word of
+                # letters starts with a letter
+                key = _OCR_LETTERS[key[0]] + key[1:]
+            elif text[:1] in "{[(|!" and text[1:3].isalpha():
+                # ... or as a bracket or bar ("{nvoice"): taken as an "I" where that spells a label word
+                from tools.documents.labels import label_vocabulary
+
+                candidate = "i" + text[1:].strip(":.#*()[]|;,—–\"'„“”‚‘’«»_")
+                if candidate in label_vocabulary():
+                    key = candidate
         return key
 
     @property

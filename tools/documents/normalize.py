@@ -81,7 +81,7 @@ _NUMERIC_DATE = r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{3} \
 _DAY = r"\d{1,2}(?:st|nd|rd|th|er)?"
 _TEXT_DATE = (
     rf"{_DAY}\.?\s*(?:de\s+|of\s+)?(?:{_MONTH_ALT})\.?\s*(?:de\s+)?,?\s*\d{{4}}"
-    rf"|(?:{_MONTH_ALT})\.?\s+{_DAY}\s*,?\s+\d{{4}}"
+    rf"|(?:{_MONTH_ALT})\.?\s+{_DAY}(?:\s*,\s*|\s+)\d{{4}}"  # "April 16, 2023", OCR's "April 16,2023"
 )
 DATE_RE = re.compile(rf"(?<![\w])(?:{_NUMERIC_DATE}|{_TEXT_DATE})(?![\w])", re.IGNORECASE)
 

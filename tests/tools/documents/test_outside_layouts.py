@@ -759,3 +759,36 @@ def test_cents_cut_off_by_ocr_are_joined_and_other_figures_stay_apart() -> None:
 def test_a_bics_branch_code_is_no_currency() -> None:
     assert parse_currency("SWIFT HELADEF1GEL") is None
     assert _currency("Gesamt 100EUR") == "EUR"
+
+
+def test_a_colon_of_its_own_between_label_and_value() -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    for label, value in (
+        ("Beleg-Nr", "KR87654321012"),
+        ("Beleg-Datum", "06.10.2013"),
+        ("Endbetrag", "1.256,70 EUR"),
+    ):
+        pdf.cell(40, 7, label)
+        pdf.cell(8, 7, ":")
+        pdf.cell(60, 7, value, new_x="LMARGIN", new_y="NEXT")
+    out = io.BytesIO()
+    pdf.output(out)
+    [extraction] = extract_bytes(out.getvalue(), "colon.pdf")
+    remittance = extraction.remittance
+    assert remittance is not None
+    assert remittance.invoice_number == "KR87654321012"
+    assert remittance.invoice_date == date(2013, 10, 6)
+
+
+def test_ocr_glue_and_garbles_on_labels_and_dates() -> None:
+    parsed = parse_date("Date of issue April 16,2023")  # OCR dropped the space after the comma
+    assert parsed is not None and parsed.value == date(2023, 4, 16)
+    assert _ocr_word("{nvoice").key == "invoice"  # type: ignore[attr-defined]
+    assert _ocr_word("{nvoice", confidence=1.0).key == "{nvoice"  # type: ignore[attr-defined]
+    remittance = _read([("Rechnung Nr. 4711 vom 06.12.2018", ""), ("Gesamtbetrag", "220,00 EUR"),
+                        ("IBAN-NEe.:", "DE89 3704 0044 0532 0130 00")])  # fmt: skip
+    assert remittance.iban == "DE89370400440532013000"
