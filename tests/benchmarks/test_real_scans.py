@@ -23,3 +23,31 @@ def test_a_scanned_real_invoice_is_scored_against_its_json(shared_data: Path, tm
     assert counts["amount:total"] == 1 and counts["iban:total"] == 1
     # read right through OCR on the 2026-12-05 measurement: a regression in the OCR path shows here
     assert all(counts[field] == counts[f"{field}:total"] for field in FIELDS if counts[f"{field}:total"])
+
+
+def test_a_scanned_ruled_table_keeps_its_last_column() -> None:
+    """The advice's ruled table, scanned slightly turned: pieces of rules left after deskewing
+    made tesseract drop the "Zahlbetrag" column (each invoice came out with its discount)."""
+    from decimal import Decimal
+
+    from tests.tools.documents.remittance_layouts import german_stacked_table
+    from tools.extract import extract_bytes
+
+    advice = german_stacked_table()
+    [extraction] = extract_bytes(as_scan(advice.pdf, advice.name), "advice-scan.pdf")
+    assert extraction.remittance is not None
+    paid = [(line.invoice_number, line.net_amount or line.amount) for line in extraction.remittance.lines]
+    assert paid == [(number, Decimal(amount)) for number, amount in advice.lines]
+
+
+def test_ocr_letter_pairs_read_as_one_letter_still_name_the_document() -> None:
+    from tools.documents.extractor import extract_pages
+    from tools.documents.layout import Page, Word
+
+    lines = ["Cartiera Lombarda S.r.l.", "Oggetto: awiso di bonifico", "Pagato in data 12/11/2025"]
+    words = [
+        Word(text, 20.0 + 60 * i, 20.0 + 14 * row, 70.0 + 60 * i, 30.0 + 14 * row, 1, 0.9)
+        for row, line in enumerate(lines)
+        for i, text in enumerate(line.split())
+    ]
+    assert extract_pages([Page(1, 595, 842, "pt", "ocr", words)], "a").doc_type == "remittance_advice"

@@ -42,13 +42,19 @@ from tools.messages.model import (
 )
 
 
+def _ocr_fold(text: str) -> str:
+    """Letter pairs OCR reads as one letter, folded alike on both sides ("awiso" for "avviso",
+    "payrnent" for "payment")."""
+    return text.replace("vv", "w").replace("rn", "m")
+
+
 def classify(doc: Document) -> str:
     """The type the document names first: a title comes before the body, and an invoice that
     mentions a payment advice further down ("Référence avis de paiement", "send your remittance
     advice to ...") is still an invoice, as a remittance advice listing invoices is a remittance."""
-    folded = fold(doc.text)
-    remittance = min((i for i in (folded.find(w) for w in REMITTANCE_WORDS) if i >= 0), default=-1)
-    invoice = min((i for i in (folded.find(w) for w in INVOICE_WORDS) if i >= 0), default=-1)
+    folded = _ocr_fold(fold(doc.text))
+    remittance = min((i for i in (folded.find(_ocr_fold(w)) for w in REMITTANCE_WORDS) if i >= 0), default=-1)
+    invoice = min((i for i in (folded.find(_ocr_fold(w)) for w in INVOICE_WORDS) if i >= 0), default=-1)
     if remittance >= 0 and (invoice < 0 or remittance < invoice):
         return "remittance_advice"
     if invoice >= 0:
