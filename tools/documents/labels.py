@@ -741,18 +741,51 @@ ACCOUNT_HOLDER_TOKENS = [tokens(label) for label in ACCOUNT_HOLDER_LABELS]
 NET_TOTAL_TOKENS = [tokens(label) for label in NET_TOTAL_LABELS]
 
 
+# Headings of the customer's block ("Bill to", "Rechnungsadresse"): a name under one is the payer's.
+CUSTOMER_BLOCK_LABELS = [
+    "bill to",
+    "billed to",
+    "buyer",
+    "kaufer",
+    "acheteur",
+    "koper",
+    "comprador",
+    "destinatario",
+    "intestatario",
+    "invoice to",
+    "billing contact",
+    "technical contact",
+    "sold to",
+    "ship to",
+    "customer",
+    "billing address",
+    "delivery address",
+    "rechnungsadresse",
+    "lieferadresse",
+    "kunde",
+    "rechnungsempfanger",
+    "adresse de facturation",
+    "adresse de livraison",
+    "client",
+    "factuuradres",
+    "afleveradres",
+    "klant",
+    "direccion de facturacion",
+    "direccion de entrega",
+    "cliente",
+]
+
+
 @functools.cache
 def label_vocabulary() -> frozenset[str]:
     """Every word of five letters or more in the header, column and block labels, folded: the
     words a text layer's split pieces are joined back into."""
-    from tools.documents.parties import CUSTOMER_BLOCK
-
     labels = [
         *(label for labels in HEADER_TOKENS.values() for label in labels),
         *(label for labels in COLUMN_TOKENS.values() for label in labels),
         *NET_TOTAL_TOKENS,
         *CARRIED_TOKENS,
         *ACCOUNT_HOLDER_TOKENS,
-        *CUSTOMER_BLOCK,
+        *(tokens(label) for label in CUSTOMER_BLOCK_LABELS),
     ]
     return frozenset(token for label in labels for token in label if len(token) >= 5 and token.isalpha())

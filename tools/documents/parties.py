@@ -11,46 +11,19 @@ from __future__ import annotations
 import re
 
 from tools.documents.document import Document, Hit
-from tools.documents.labels import HEADER_TOKENS, INVOICE_WORDS, LEGAL_FORMS, REMITTANCE_WORDS, tokens
+from tools.documents.labels import (
+    CUSTOMER_BLOCK_LABELS,
+    HEADER_TOKENS,
+    INVOICE_WORDS,
+    LEGAL_FORMS,
+    REMITTANCE_WORDS,
+    tokens,
+)
 from tools.documents.layout import Line, Segment, Word
 from tools.documents.normalize import fold
 
 # Headings of the block that holds the customer's (addressee's) address.
-CUSTOMER_BLOCK = [
-    tokens(t)
-    for t in [
-        "bill to",
-        "billed to",
-        "buyer",
-        "kaufer",
-        "acheteur",
-        "koper",
-        "comprador",
-        "destinatario",
-        "intestatario",
-        "invoice to",
-        "billing contact",
-        "technical contact",
-        "sold to",
-        "ship to",
-        "customer",
-        "billing address",
-        "delivery address",
-        "rechnungsadresse",
-        "lieferadresse",
-        "kunde",
-        "rechnungsempfanger",
-        "adresse de facturation",
-        "adresse de livraison",
-        "client",
-        "factuuradres",
-        "afleveradres",
-        "klant",
-        "direccion de facturacion",
-        "direccion de entrega",
-        "cliente",
-    ]
-]
+CUSTOMER_BLOCK = [tokens(t) for t in CUSTOMER_BLOCK_LABELS]
 _CUSTOMER_HEADINGS = set(CUSTOMER_BLOCK)
 _ADDRESSEE_HEADINGS = [["to"], ["an"], ["aan"]]
 # Lower-case words that belong inside a company's name ("Gebrüder von Müller GmbH", "Smith and Sons Ltd").
