@@ -112,7 +112,7 @@ def valid_iban(doc: Document, hit: Hit) -> Hit | None:
 
 # An IBAN as OCR misreads its head: letters for the check digits ("DEO8"), a space after the
 # country code ("DE 12 7604 ..."). Taken only when the checksum, once repaired, holds.
-_OCR_IBAN_RE = re.compile(r"\b([A-Z]{2} ?[0-9OISB]{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?)\b")
+_OCR_IBAN_RE = re.compile(r"\b([A-Z]{2} ?[0-9OISB]{2,3}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?)\b")
 
 
 def _ocr_iban(hit: Hit, upper: str) -> Hit | None:

@@ -737,6 +737,7 @@ def test_a_year_split_by_ocr_after_its_third_digit() -> None:
     [
         "IBAN-Nr.: DEO8 7009 0100 1234 5678 90",
         "IBAN DE 08700901001234567890",
+        "1BAN-Ne: DEO08 7009 0100 1234 5678 90",  # a figure read twice, one as a letter
     ],
 )
 def test_an_iban_as_ocr_misreads_its_head(text: str) -> None:
