@@ -202,19 +202,25 @@ def einvoice_pages(folder: Path) -> Counter[str]:
             value = want.isoformat() if isinstance(want, date) else want
             counts[f"{field}:total"] += 1
             counts[field] += right(field, value, ours.get(field))
-    total = sum(v for k, v in counts.items() if k.endswith(":total"))
-    correct = sum(counts[f] for f in FIELDS)
-    print(
-        f"  e-invoice pages read without their XML ({folder}): {counts['skipped']} without XML skipped, "
-        f"{counts['errors']} refused"
+    _print_fields(
+        f"e-invoice pages read without their XML ({folder}): {counts['skipped']} without XML skipped, "
+        f"{counts['errors']} refused",
+        counts,
     )
+    return counts
+
+
+def _print_fields(heading: str, counts: Counter[str]) -> None:
+    """``heading``, then each field's share right (``<field>`` of ``<field>:total``) and all of them."""
+    print(f"  {heading}")
     for field in FIELDS:
         n = counts[f"{field}:total"]
         if n:
             print(f"    {field:<16}{counts[field] / n:>13.0%}   (n={n})")
+    total = sum(counts[f"{field}:total"] for field in FIELDS)
+    correct = sum(counts[field] for field in FIELDS)
     if total:
         print(f"    {'all fields':<16}{correct / total:>13.1%}   ({correct} of {total})")
-    return counts
 
 
 def run(shared: Path, repeat: int = 1, extra: list[Path] | None = None) -> dict[str, dict[str, float]]:
@@ -317,14 +323,6 @@ def scanned_real(folders: list[Path]) -> Counter[str]:
             for field, want in _truth(path.with_suffix(".json")).items():
                 counts[f"{field}:total"] += 1
                 counts[field] += right(field, want, got.get(field))
-    total = sum(v for k, v in counts.items() if k.endswith(":total"))
-    correct = sum(counts[f] for f in FIELDS)
     names = ", ".join(folder.name for folder in folders)
-    print(f"  real invoices read as scans ({names}; 250 dpi, turned, blurred, JPEG)")
-    for field in FIELDS:
-        n = counts[f"{field}:total"]
-        if n:
-            print(f"    {field:<16}{counts[field] / n:>13.0%}   (n={n})")
-    if total:
-        print(f"    {'all fields':<16}{correct / total:>13.1%}   ({correct} of {total})")
+    _print_fields(f"real invoices read as scans ({names}; 250 dpi, turned, blurred, JPEG)", counts)
     return counts

@@ -111,19 +111,17 @@ class Document:
         self._segments = [(line, seg, seg.keys) for line in self.lines for seg in line.segments]
         self._by_first_key: dict[str, list[tuple[Line, Segment, list[str]]]] = {}
         for entry in self._segments:
-            if entry[2]:
-                self._by_first_key.setdefault(entry[2][0], []).append(entry)
-                keys = entry[2]
+            line, segment, keys = entry
+            if keys:
+                self._by_first_key.setdefault(keys[0], []).append(entry)
                 if keys[0].endswith("-") and len(keys) > 2 and keys[1] in _CONJUNCTIONS:
                     # "Liefer- und Rechnungsdatum": the label after the elliptical compound's
                     # first half is as much this segment's label as at its start
-                    line, segment = entry[0], entry[1]
                     self._by_first_key.setdefault(keys[2], []).append(
                         (line, Segment(segment.words[2:]), keys[2:])
                     )
-                qualified = _qualified_account_label(entry[2][0]) if "-" in entry[2][0] else None
+                qualified = _qualified_account_label(keys[0]) if "-" in keys[0] else None
                 if qualified is not None:
-                    line, segment, keys = entry
                     self._by_first_key.setdefault(qualified, []).append(
                         (line, segment, [qualified, *keys[1:]])
                     )

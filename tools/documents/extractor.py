@@ -48,13 +48,17 @@ def _ocr_fold(text: str) -> str:
     return text.replace("vv", "w").replace("rn", "m")
 
 
+_REMITTANCE_KEYS = [_ocr_fold(word) for word in REMITTANCE_WORDS]
+_INVOICE_KEYS = [_ocr_fold(word) for word in INVOICE_WORDS]
+
+
 def classify(doc: Document) -> str:
     """The type the document names first: a title comes before the body, and an invoice that
     mentions a payment advice further down ("Référence avis de paiement", "send your remittance
     advice to ...") is still an invoice, as a remittance advice listing invoices is a remittance."""
     folded = _ocr_fold(fold(doc.text))
-    remittance = min((i for i in (folded.find(_ocr_fold(w)) for w in REMITTANCE_WORDS) if i >= 0), default=-1)
-    invoice = min((i for i in (folded.find(_ocr_fold(w)) for w in INVOICE_WORDS) if i >= 0), default=-1)
+    remittance = min((i for i in (folded.find(w) for w in _REMITTANCE_KEYS) if i >= 0), default=-1)
+    invoice = min((i for i in (folded.find(w) for w in _INVOICE_KEYS) if i >= 0), default=-1)
     if remittance >= 0 and (invoice < 0 or remittance < invoice):
         return "remittance_advice"
     if invoice >= 0:

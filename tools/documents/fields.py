@@ -17,7 +17,7 @@ from tools.documents.document import Document, Hit, LabelMatch
 from tools.documents.labels import ACCOUNT_HOLDER_TOKENS, HEADER_TOKENS, LEGAL_FORMS
 from tools.documents.layout import Line, Segment, Word
 from tools.documents.normalize import DATE_RE, find_amounts, fold, parse_currency, parse_date
-from tools.documents.parties import _legal_name, ends_with_legal_form
+from tools.documents.parties import ends_with_legal_form, legal_name, segment_above
 
 IBAN_RE = re.compile(r"\b([A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?)\b")
 BIC_RE = re.compile(r"\b([A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)\b")
@@ -79,13 +79,13 @@ def _checksum_ok(iban: str) -> bool:
 
 def valid_iban(doc: Document, hit: Hit) -> Hit | None:
     upper = hit.text.upper()
-    # An account number holds figures: "ABBUCHEN" after "Konto" is a word, not an account.
-    accounts = (m for m in ACCOUNT_RE.finditer(upper) if sum(c.isdigit() for c in m.group(1)) >= 4)
     match = IBAN_RE.search(upper)
     if match is None:
         ocr = _ocr_iban(hit, upper)
         if ocr is not None:
             return ocr
+        # An account number holds figures: "ABBUCHEN" after "Konto" is a word, not an account.
+        accounts = (m for m in ACCOUNT_RE.finditer(upper) if sum(c.isdigit() for c in m.group(1)) >= 4)
         match = next(accounts, None)
     if match is None:
         return None
@@ -407,21 +407,10 @@ def _named_value(line: Line, segment: Segment) -> Hit | None:
 def _with_line_above(doc: Document, index: int, named: Hit) -> Hit:
     """``named`` (the value on line ``index``) with the line right above it in its column when
     that line begins the name ("MVM Musterhafter" over "Name:  Versicherungsverein ... a.G.")."""
-    if index == 0 or not named.words:
+    above = segment_above(doc, doc.lines[index], named.words)
+    if above is None or ":" in above.text or not _continues_name(above.words, named.words):
         return named
-    above, line = doc.lines[index - 1], doc.lines[index]
-    height = max(w.height for w in named.words)
-    x0 = named.words[0].x0
-    column = [s for s in above.segments if abs(s.x0 - x0) <= 2]
-    if (
-        above.page != line.page
-        or line.top - above.bottom > 0.8 * height
-        or len(column) != 1
-        or ":" in column[0].text
-        or not _continues_name(column[0].words, named.words)
-    ):
-        return named
-    words = list(column[0].words) + named.words
+    words = list(above.words) + named.words
     return Hit(" ".join(w.text for w in words), words)
 
 
@@ -430,7 +419,7 @@ def _continues_name(first: list[Word], second: list[Word]) -> bool:
     figures in either, a legal form ending the second and none in the first."""
     if any(c.isdigit() for w in first + second for c in w.text):
         return False
-    return ends_with_legal_form(second) and _legal_name(first) is None
+    return ends_with_legal_form(second) and legal_name(first) is None
 
 
 _TAX_MARKS = {"ttc", "ht", "brutto", "netto", "gross", "net"}

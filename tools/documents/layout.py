@@ -42,6 +42,9 @@ class _once(Generic[_Owner, _Value]):
         return value
 
 
+# Punctuation around a label word: a dash glued to it ("Invoice #—", "Amount—") as much as a
+# colon, and quote marks and underscores OCR reads from specks beside it ('"Rechnungsnummer').
+_KEY_PUNCTUATION = ":.#*()[]|;,—–\"'„“”‚‘’«»_"
 # Figures OCR reads for the letters they look like, at the start of a word of letters.
 _OCR_LETTERS = {"1": "i", "0": "o", "5": "s", "8": "b"}
 
@@ -66,10 +69,8 @@ class Word:
     @_once
     def key(self) -> str:
         """Folded text without surrounding punctuation, for label matching (computed once)."""
-        # A dash glued to a label ("Invoice #—", "Amount—") is punctuation, as a colon is; so
-        # are quote marks, which OCR also reads from specks before a word ('"Rechnungsnummer').
         text = fold(self.text.replace("°", "").replace("º", ""))
-        key = text.strip(":.#*()[]|;,—–\"'„“”‚‘’«»_")
+        key = text.strip(_KEY_PUNCTUATION)
         if self.confidence < 1.0:
             if key[:1] in _OCR_LETTERS and key[1:3].isalpha():
                 # OCR reads a word's first letter as a look-alike figure ("1BAN-Nr."): a word of
@@ -79,7 +80,7 @@ class Word:
                 # ... or as a bracket or bar ("{nvoice"): taken as an "I" where that spells a label word
                 from tools.documents.labels import label_vocabulary
 
-                candidate = "i" + text[1:].strip(":.#*()[]|;,—–\"'„“”‚‘’«»_")
+                candidate = "i" + text[1:].strip(_KEY_PUNCTUATION)
                 if candidate in label_vocabulary():
                     key = candidate
         return key

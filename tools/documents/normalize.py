@@ -55,17 +55,17 @@ MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
     [
         "january jan januar jänner janv janvier januari enero ene gennaio",
-        "february feb februar fevr févr fev fév fevrier février februari febrero febbraio",
-        "march mar marz märz mars maart marzo mrt",
+        "february feb februar févr fév février februari febrero febbraio",
+        "march mar märz mars maart marzo mrt",
         "april apr avril avr abril aprile",
         "may mai mei mayo maggio mag",
         "june jun juni juin junio giugno giu",
         "july jul juli juillet juil julio luglio lug",
-        "august aug august aout août augustus agosto ago",
+        "august aug août augustus agosto ago",
         "september sep sept septembre setiembre septiembre settembre",
-        "october oct oktober octobre okt oktober octubre ottobre ott",
+        "october oct oktober octobre okt octubre ottobre ott",
         "november nov novembre noviembre",
-        "december dec dez dezember decembre décembre déc diciembre dic dicembre",
+        "december dec dez dezember décembre déc diciembre dic dicembre",
     ],
     start=1,
 ):

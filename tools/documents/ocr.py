@@ -17,7 +17,7 @@ import tempfile
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -267,10 +267,15 @@ def _join_split_figures(words: list[Word]) -> list[Word]:
             if prev.original is not None and word.original is not None:
                 box = (prev.original[0], min(prev.original[1], word.original[1]), word.original[2],
                        max(prev.original[3], word.original[3]))  # fmt: skip
-            joined[-1] = Word(
-                prev.text + word.text, prev.x0, min(prev.top, word.top), word.x1,
-                max(prev.bottom, word.bottom), prev.page, min(prev.confidence, word.confidence), box,
-            )  # fmt: skip
+            joined[-1] = replace(
+                prev,
+                text=prev.text + word.text,
+                top=min(prev.top, word.top),
+                x1=word.x1,
+                bottom=max(prev.bottom, word.bottom),
+                confidence=min(prev.confidence, word.confidence),
+                original=box,
+            )
             continue
         joined.append(word)
     return joined

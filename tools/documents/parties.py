@@ -56,7 +56,7 @@ _POSTCODE = re.compile(r"\b(\d{4,5}|\d{4} ?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z
 _COPYRIGHT = ("(c)", "©", "copyright")
 
 
-def _legal_name(words: list[Word]) -> list[Word] | None:
+def legal_name(words: list[Word]) -> list[Word] | None:
     """The words up to and including a legal form ("Coolblue B.V."), without leading titles. A
     copyright notice ("(c) AWV e.V. 2020") names whoever wrote the form or the software, not a party."""
     if words and words[0].text.lower().startswith(_COPYRIGHT):
@@ -89,7 +89,7 @@ def _legal_name(words: list[Word]) -> list[Word] | None:
 
 def ends_with_legal_form(words: list[Word]) -> bool:
     """Whether the words end in a legal form after a name ("Versicherungsverein Musterstadt a.G.")."""
-    found = _legal_name(words)
+    found = legal_name(words)
     return found is not None and found[-1] is words[-1]
 
 
@@ -124,20 +124,29 @@ _HEADINGS = (
 _SALUTATIONS = {"herrn", "herr", "frau", "mr", "mrs", "ms", "z.hd", "zhd", "attn", "firma", "c/o", "m", "mme"}
 
 
+def segment_above(doc: Document, line: Line, words: list[Word]) -> Segment | None:
+    """The one segment that starts in the column of ``words`` (on ``line``) on the line right
+    above, when the two are set as consecutive lines of one block (the gap under a line height)."""
+    position = doc.line_index[id(line)]
+    if position == 0 or not words:
+        return None
+    above = doc.lines[position - 1]
+    height = max(w.height for w in words)
+    in_column = [s for s in above.segments if abs(s.x0 - words[0].x0) <= 2]
+    if above.page != line.page or line.top - above.bottom > 0.8 * height or len(in_column) != 1:
+        return None
+    return in_column[0]
+
+
 def _name_start_above(doc: Document, line: Line, segment: Segment) -> list[Word]:
     """The line right above a legal name, in its column and type size, that begins the name
     written on two lines ("MVM Musterhafter" over "Versicherungsverein Musterstadt a.G."): only
     when that line starts its block (nothing in the column right above it), holds no figures or
     label, and is no salutation, title or name of its own."""
-    position = doc.line_index[id(line)]
-    if position == 0 or doc.lines[position - 1].page != line.page:
+    first = segment_above(doc, line, segment.words)
+    if first is None:
         return []
-    above = doc.lines[position - 1]
     height = max(w.height for w in segment.words)
-    in_column = [s for s in above.segments if abs(s.x0 - segment.x0) <= 2]
-    if line.top - above.bottom > 0.8 * height or len(in_column) != 1:
-        return []
-    first = in_column[0]
     if abs(max(w.height for w in first.words) - height) > 0.15 * height:
         return []
     head = fold(first.words[0].text).strip(".,:")
@@ -147,11 +156,12 @@ def _name_start_above(doc: Document, line: Line, segment: Segment) -> list[Word]
         or any(c.isdigit() or c in ":@" for c in first.text)
         or head in _SALUTATIONS
         or head in _TITLE_WORDS
-        or _legal_name(first.words) is not None
+        or legal_name(first.words) is not None
     ):
         return []
+    position = doc.line_index[id(line)]
     if position >= 2:
-        higher = doc.lines[position - 2]
+        above, higher = doc.lines[position - 1], doc.lines[position - 2]
         if (
             higher.page == line.page
             and above.top - higher.bottom <= 0.8 * height
@@ -165,7 +175,7 @@ def _candidates(doc: Document) -> list[tuple[Hit, Line, bool]]:
     found = []
     for line in doc.lines:
         for segment in line.segments:
-            words = _legal_name(segment.words)
+            words = legal_name(segment.words)
             if words and words[0] is segment.words[0]:
                 words = _name_start_above(doc, line, segment) + words
             if words:

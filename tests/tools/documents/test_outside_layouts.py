@@ -8,8 +8,10 @@ a seller label, a receipt's booking number."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -28,6 +30,19 @@ def _read(rows: list[tuple[str, str]]) -> Remittance:
     [extraction] = extract_bytes(_pdf(rows), "outside.pdf")
     assert extraction.remittance is not None
     return extraction.remittance
+
+
+def _drawn(draw: Callable[[Any], None]) -> bytes:
+    """A PDF whose first page (Helvetica 10) ``draw`` fills through fpdf2's API."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    draw(pdf)
+    out = io.BytesIO()
+    pdf.output(out)
+    return out.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -244,43 +259,33 @@ def test_a_sellers_iban_label_is_an_iban_label_and_a_buyers_is_not() -> None:
 
 
 def test_a_line_items_header_with_a_product_column_does_not_give_the_total() -> None:
-    from fpdf import FPDF
+    def draw(pdf: Any) -> None:
+        pdf.cell(0, 8, "Rechnung Nr. RE-502", new_x="LMARGIN", new_y="NEXT")
+        for row in (
+            ["#", "Produkt", "USt", "Einzelpreis", "Summe"],
+            ["1,00", "Gestaltung", "7%", "160,00", "160,00"],
+        ):
+            for width, cell in zip((20, 70, 20, 35, 35), row, strict=True):
+                pdf.cell(width, 8, cell)
+            pdf.ln(8)
+        pdf.cell(0, 8, "Summe netto: 160,00 EUR", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 8, "Bitte überweisen Sie bis zum 24.07.2014:", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 8, "Summe inkl. USt: 171,20 EUR", new_x="LMARGIN", new_y="NEXT")
 
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=10)
-    pdf.cell(0, 8, "Rechnung Nr. RE-502", new_x="LMARGIN", new_y="NEXT")
-    for row in (
-        ["#", "Produkt", "USt", "Einzelpreis", "Summe"],
-        ["1,00", "Gestaltung", "7%", "160,00", "160,00"],
-    ):
-        for width, cell in zip((20, 70, 20, 35, 35), row, strict=True):
-            pdf.cell(width, 8, cell)
-        pdf.ln(8)
-    pdf.cell(0, 8, "Summe netto: 160,00 EUR", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 8, "Bitte überweisen Sie bis zum 24.07.2014:", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 8, "Summe inkl. USt: 171,20 EUR", new_x="LMARGIN", new_y="NEXT")
-    out = io.BytesIO()
-    pdf.output(out)
-    [extraction] = extract_bytes(out.getvalue(), "mustang.pdf")
+    [extraction] = extract_bytes(_drawn(draw), "mustang.pdf")
     assert extraction.remittance is not None
     assert extraction.remittance.total_amount == Decimal("171.20")
     assert extraction.remittance.due_date == date(2014, 7, 24)
 
 
 def _rows_pdf(rows: list[list[str]], widths: tuple[float, ...]) -> bytes:
-    from fpdf import FPDF
+    def draw(pdf: Any) -> None:
+        for row in rows:
+            for width, cell in zip(widths, row, strict=False):
+                pdf.cell(width, 8, cell)
+            pdf.ln(8)
 
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=10)
-    for row in rows:
-        for width, cell in zip(widths, row, strict=False):
-            pdf.cell(width, 8, cell)
-        pdf.ln(8)
-    out = io.BytesIO()
-    pdf.output(out)
-    return out.getvalue()
+    return _drawn(draw)
 
 
 def test_a_totals_row_of_net_tax_and_gross_gives_the_gross() -> None:
@@ -632,29 +637,25 @@ def test_a_totals_row_under_its_labels_beside_a_closer_set_paragraph() -> None:
     """ "TOTAL HT | TOTAL TVA | TOTAL TTC" with the figures under them, while the terms paragraph
     on the left runs on two lines in between: the grand total is the TTC figure, not the
     "NET A PAYER" after a deposit."""
-    from fpdf import FPDF
 
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=10)
-    pdf.text(20, 20, "FACTURE N° F20180027 du 30/12/2018")
-    pdf.set_font("Helvetica", size=6)
-    pdf.text(20, 100, "Tout retard de paiement engendre une penalite exigible")
-    pdf.text(20, 103, "de trois fois le taux d'interet legal. Indemnite forfaitaire")
-    pdf.text(20, 106, "pour frais de recouvrement : 40 EUR")
-    pdf.text(20, 109.5, "Les reglements recus avant l'echeance ne donnent pas lieu a escompte.")
-    pdf.set_font("Helvetica", size=8)
-    totals = ((125, "TOTAL HT", "100,00"), (150, "TOTAL TVA", "10,00"), (175, "TOTAL TTC", "110,00"))
-    for x, label, value in totals:
-        pdf.text(x, 100, label)
-        pdf.text(x + 3, 109.5, value)
-    pdf.text(150, 116, "Acompte :")
-    pdf.text(178, 116, "10,00")
-    pdf.text(120, 124, "NET A PAYER")
-    pdf.text(160, 124, "100,00 EUR")
-    out = io.BytesIO()
-    pdf.output(out)
-    [extraction] = extract_bytes(out.getvalue(), "facture.pdf")
+    def draw(pdf: Any) -> None:
+        pdf.text(20, 20, "FACTURE N° F20180027 du 30/12/2018")
+        pdf.set_font("Helvetica", size=6)
+        pdf.text(20, 100, "Tout retard de paiement engendre une penalite exigible")
+        pdf.text(20, 103, "de trois fois le taux d'interet legal. Indemnite forfaitaire")
+        pdf.text(20, 106, "pour frais de recouvrement : 40 EUR")
+        pdf.text(20, 109.5, "Les reglements recus avant l'echeance ne donnent pas lieu a escompte.")
+        pdf.set_font("Helvetica", size=8)
+        totals = ((125, "TOTAL HT", "100,00"), (150, "TOTAL TVA", "10,00"), (175, "TOTAL TTC", "110,00"))
+        for x, label, value in totals:
+            pdf.text(x, 100, label)
+            pdf.text(x + 3, 109.5, value)
+        pdf.text(150, 116, "Acompte :")
+        pdf.text(178, 116, "10,00")
+        pdf.text(120, 124, "NET A PAYER")
+        pdf.text(160, 124, "100,00 EUR")
+
+    [extraction] = extract_bytes(_drawn(draw), "facture.pdf")
     assert extraction.remittance is not None
     assert extraction.remittance.total_amount == Decimal("110.00")
 
@@ -662,21 +663,17 @@ def test_a_totals_row_under_its_labels_beside_a_closer_set_paragraph() -> None:
 def test_party_labels_on_the_first_page_come_before_later_ones() -> None:
     """A "Lieferant" (supplier) label in a line item's details on page 2 does not name the
     seller that the "Verkäufer" block on page 1 names."""
-    from fpdf import FPDF
 
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=10)
-    pdf.add_page()
-    rows = ["Rechnung Nr. KR87654321012 vom 06.10.2018", "Verkäufer:", "MUSTERLIEFERANT GMBH",
-            "BAHNHOFSTRASSE 99", "DE 99199 MUSTERHAUSEN", "", "Gesamtbetrag 288,75 EUR"]  # fmt: skip
-    for row in rows:
-        pdf.cell(0, 7, row, new_x="LMARGIN", new_y="NEXT")
-    pdf.add_page()
-    pdf.cell(0, 7, "Lieferant", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 7, "Kommissionierer", new_x="LMARGIN", new_y="NEXT")
-    out = io.BytesIO()
-    pdf.output(out)
-    [extraction] = extract_bytes(out.getvalue(), "two-pages.pdf")
+    def draw(pdf: Any) -> None:
+        rows = ["Rechnung Nr. KR87654321012 vom 06.10.2018", "Verkäufer:", "MUSTERLIEFERANT GMBH",
+                "BAHNHOFSTRASSE 99", "DE 99199 MUSTERHAUSEN", "", "Gesamtbetrag 288,75 EUR"]  # fmt: skip
+        for row in rows:
+            pdf.cell(0, 7, row, new_x="LMARGIN", new_y="NEXT")
+        pdf.add_page()
+        pdf.cell(0, 7, "Lieferant", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 7, "Kommissionierer", new_x="LMARGIN", new_y="NEXT")
+
+    [extraction] = extract_bytes(_drawn(draw), "two-pages.pdf")
     remittance = extraction.remittance
     assert remittance is not None and remittance.payee is not None
     assert remittance.payee.name == "MUSTERLIEFERANT GMBH"
@@ -763,22 +760,17 @@ def test_a_bics_branch_code_is_no_currency() -> None:
 
 
 def test_a_colon_of_its_own_between_label_and_value() -> None:
-    from fpdf import FPDF
+    def draw(pdf: Any) -> None:
+        for label, value in (
+            ("Beleg-Nr", "KR87654321012"),
+            ("Beleg-Datum", "06.10.2013"),
+            ("Endbetrag", "1.256,70 EUR"),
+        ):
+            pdf.cell(40, 7, label)
+            pdf.cell(8, 7, ":")
+            pdf.cell(60, 7, value, new_x="LMARGIN", new_y="NEXT")
 
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=10)
-    for label, value in (
-        ("Beleg-Nr", "KR87654321012"),
-        ("Beleg-Datum", "06.10.2013"),
-        ("Endbetrag", "1.256,70 EUR"),
-    ):
-        pdf.cell(40, 7, label)
-        pdf.cell(8, 7, ":")
-        pdf.cell(60, 7, value, new_x="LMARGIN", new_y="NEXT")
-    out = io.BytesIO()
-    pdf.output(out)
-    [extraction] = extract_bytes(out.getvalue(), "colon.pdf")
+    [extraction] = extract_bytes(_drawn(draw), "colon.pdf")
     remittance = extraction.remittance
     assert remittance is not None
     assert remittance.invoice_number == "KR87654321012"
