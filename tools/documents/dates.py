@@ -30,13 +30,25 @@ _OTHER_DATES = re.compile(
 )
 
 
+# A word every term above holds whole (a term of two words holds one of them): a line pair without
+# one cannot match, so the pattern is searched only where one of these occurs.
+_TERM_WORDS = re.compile(
+    r"zahlbar|fallig|payable|due|remit|pay|uberweisen|faellig|eingezogen|abgebucht|lastschrift|debited"
+    r"|collected|echeance|preleve|vencimiento|pagadero|scadenza|pagabile|betaalbaar|vervalt|uiterlijk"
+)
+
+
 def due_in_terms(doc: Document) -> Hit | None:
-    for index, line in enumerate(doc.lines):
-        folded = fold(line.text)
-        following = doc.lines[index + 1] if index + 1 < len(doc.lines) else None
-        window = folded
-        if following is not None and following.page == line.page:
-            window += " " + fold(following.text)
+    lines = doc.lines
+    folded_lines = [fold(line.text) for line in lines]
+    worded = [_TERM_WORDS.search(text) is not None for text in folded_lines]
+    for index, line in enumerate(lines):
+        following = lines[index + 1] if index + 1 < len(lines) else None
+        together = following is not None and following.page == line.page
+        if not (worded[index] or (together and worded[index + 1])):
+            continue
+        folded = folded_lines[index]
+        window = folded + " " + folded_lines[index + 1] if together else folded
         match = _TERMS.search(window)
         if match is None:
             continue

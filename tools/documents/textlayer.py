@@ -45,8 +45,8 @@ def read_layer(page: Any) -> Layer:
     from tools.documents.pdfium import _LOCK
 
     with _LOCK:
-        images, paths = _objects(page)
-        return Layer(_chars(page), images, paths)
+        images, paths, level = _objects(page)
+        return Layer(_chars(page, level), images, paths)
 
 
 def page_chars(document: Any, index: int) -> list[Char]:
@@ -82,8 +82,10 @@ def _codes(handle: Any, count: int) -> list[int]:
     return codes
 
 
-def _chars(page: Any) -> list[Char]:
-    """The page's printed characters; spaces and line breaks only mark the next one as a word start."""
+def _chars(page: Any, level: bool = False) -> list[Char]:
+    """The page's printed characters; spaces and line breaks only mark the next one as a word start.
+    ``level``: every text object of the page is known to be upright (:func:`_objects`), so no
+    character's angle is asked for (a call per character, a tenth of the reading's time)."""
     import ctypes
 
     import pypdfium2.raw as raw
@@ -114,8 +116,11 @@ def _chars(page: Any) -> list[Char]:
                 continue
             if not get_box(handle, i, rect_ref):
                 continue  # a character without a box cannot be placed
-            angle = get_angle(handle, i)
-            upright = angle < 0.01 or angle > 6.27  # -1 (unknown) is taken as level
+            if level:
+                upright = True
+            else:
+                angle = get_angle(handle, i)
+                upright = angle < 0.01 or angle > 6.27  # -1 (unknown) is taken as level
             top, bottom = top_edge - rect.top, top_edge - rect.bottom
             # A glyph without font metrics gets its ink box (a hyphen a point high): inside the
             # upright character before it, an upright one takes that one's line height.
@@ -272,19 +277,43 @@ def _columns(chars: list[Char]) -> list[list[Char]]:
     return [sorted(run, key=_TOP) for run in _clusters(chars, _LEFT)]
 
 
-def _objects(page: Any) -> tuple[list[Box], list[tuple[Any, Matrix]]]:
+# Text objects checked for :func:`_level` at most: a page is usually written in a few dozen (a line
+# or a block each); past this many (a writer that makes one per character), checking them would
+# cost as much as the angle calls it saves.
+_LEVEL_CHECKS = 128
+
+
+def _objects(page: Any) -> tuple[list[Box], list[tuple[Any, Matrix]], bool]:
     """(x0, top, x1, bottom) of each image on the page, form XObjects included (an image fills
-    the unit square of its matrix), and each path object with its forms' matrix."""
+    the unit square of its matrix), each path object with its forms' matrix, and whether every
+    text object is upright (:func:`_level`): then so is each of its characters. False when the
+    page has more than ``_LEVEL_CHECKS`` text objects: its characters' angles are asked."""
+    import ctypes
+
     import pypdfium2.raw as raw
 
-    from tools.documents.pdfium import page_origin
+    from tools.documents.pdfium import page_origin, unchecked
     from tools.documents.vectors import object_matrix, walk_objects
 
     left, top_edge = page_origin(page)
     boxes = []
     paths = []
-    image, path = raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_PATH
-    for obj, kind, outer in walk_objects(page, {image, path}, compose=False):
+    image, path, text = raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_TEXT
+    own, get_matrix = raw.FS_MATRIX(), unchecked("FPDFPageObj_GetMatrix")
+    own_ref = ctypes.byref(own)
+    level = True
+    budget = _LEVEL_CHECKS
+    cut: list[Any] = []
+    for obj, kind, outer in walk_objects(page, {image, path, text}, compose=False, cut=cut):
+        if kind == text:
+            if level:
+                budget -= 1
+                level = (
+                    budget >= 0
+                    and bool(get_matrix(obj, own_ref))
+                    and _level(own.a, own.b, own.c, own.d, outer)
+                )
+            continue
         if kind == path:
             paths.append((obj, outer))
             continue
@@ -292,4 +321,17 @@ def _objects(page: Any) -> tuple[list[Box], list[tuple[Any, Matrix]]]:
         xs = [m[4], m[0] + m[4], m[2] + m[4], m[0] + m[2] + m[4]]
         ys = [m[5], m[1] + m[5], m[3] + m[5], m[1] + m[3] + m[5]]
         boxes.append((min(xs) - left, top_edge - max(ys), max(xs) - left, top_edge - min(ys)))
-    return boxes, paths
+    # Text in a form nested past the walk's depth is unseen: its angle is not known.
+    return boxes, paths, level and not cut
+
+
+def _level(a: float, b: float, c: float, d: float, outer: Matrix) -> bool:
+    """Whether PDFium counts the characters of a text object with matrix (a, b, c, d) inside
+    forms of matrix ``outer`` as upright: their matrix is the two composed, and their angle is
+    ``atan2(c, a)`` of it (``FPDFText_GetCharAngle``), upright under 0.01 or over 6.27 radians.
+    Decided only where the angle is within 0.005 of level (|c| <= 0.005 a, a > 0): far enough
+    from that bound that PDFium's float arithmetic cannot land on the other side."""
+    big_a, _, big_c, _, _, _ = outer
+    composed_a = a * big_a + b * big_c
+    composed_c = c * big_a + d * big_c
+    return composed_a > 0 and abs(composed_c) <= 0.005 * composed_a

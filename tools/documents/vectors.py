@@ -177,12 +177,14 @@ def object_matrix(obj: Any, outer: Matrix) -> Matrix:
     return _compose((m.a, m.b, m.c, m.d, m.e, m.f), outer)
 
 
-def walk_objects(page: Any, kinds: set[int], *, compose: bool = True) -> Iterator[tuple[Any, int, Matrix]]:
+def walk_objects(
+    page: Any, kinds: set[int], *, compose: bool = True, cut: list[Any] | None = None
+) -> Iterator[tuple[Any, int, Matrix]]:
     """``(object, type, matrix)`` for each object of a type in ``kinds`` on a loaded page, form
     XObjects walked in document order; ``matrix`` maps the object's space to the page (the forms'
     matrices composed with the object's own). With ``compose`` false it is the forms' matrix
-    only, for callers that need few of the objects' own (:func:`object_matrix`). Call with
-    :mod:`~.pdfium`'s lock held."""
+    only, for callers that need few of the objects' own (:func:`object_matrix`). ``cut``, when
+    given, receives each form nested too deep to be walked. Call with :mod:`~.pdfium`'s lock held."""
     import pypdfium2.raw as raw
 
     from tools.documents.pdfium import unchecked
@@ -200,8 +202,11 @@ def walk_objects(page: Any, kinds: set[int], *, compose: bool = True) -> Iterato
             kind = get_type(obj)
             if kind in kinds:
                 yield obj, kind, object_matrix(obj, outer) if compose else outer
-            if kind == form and depth + 1 < _MAX_DEPTH:
-                yield from walk(obj, True, object_matrix(obj, outer), depth + 1)
+            if kind == form:
+                if depth + 1 < _MAX_DEPTH:
+                    yield from walk(obj, True, object_matrix(obj, outer), depth + 1)
+                elif cut is not None:
+                    cut.append(obj)
 
     yield from walk(page.raw, False, _IDENTITY, 0)
 

@@ -171,3 +171,42 @@ def test_a_pdf_without_a_trailer_is_refused_with_qpdfs_reason_alone() -> None:
     assert caught.value.source == "tiny.pdf"
     assert "BytesIO" not in caught.value.reason and "0x" not in caught.value.reason
     assert "corrupt PDF structure" in caught.value.reason
+
+
+def test_the_estimate_never_exceeds_its_bound() -> None:
+    """A stream's bytes bound what :func:`text_estimate` can say of it (the check skips the
+    estimate under the bound), hex strings inside literal ones included: both patterns count them."""
+    import random
+
+    from tools.documents.pdf import estimate_bound, text_estimate
+
+    rng = random.Random(11)
+    pieces = [b"(", b")", b"<", b">", b"\\", b"4", b"a", b" ", b"Tj", b"<<"]
+    for _ in range(2000):
+        content = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
+        assert text_estimate(content) <= estimate_bound(len(content)), content
+    worst = b"(<" + b"41" * 50 + b">)"
+    assert text_estimate(worst) == 102 + 50 and text_estimate(worst) <= estimate_bound(len(worst))
+
+
+def test_bounded_pages_over_the_document_limit_are_estimated_before_a_refusal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pages whose bytes cannot reach the page limit are counted by their bound; where those
+    bounds come over the document's limit, the streams are estimated and only a real excess is
+    refused: sparse text passes, dense text does not."""
+    import dataclasses
+
+    from tests.hostile_documents import raw_pdf
+    from tools.config import DocumentLimits
+    from tools.documents import pdf
+
+    small = dataclasses.replace(DocumentLimits(), max_page_chars=1_000, max_document_chars=1_500)
+    monkeypatch.setattr(pdf, "limits", lambda: small)
+    sparse = b"BT /F1 9 Tf " + b"(ab) Tj 0 -9 Td " * 30 + b"ET"  # 60 characters in 482 bytes
+    dense = b"BT /F1 9 Tf (" + b"x" * 470 + b") Tj ET"  # 470 characters in 490 bytes
+    box = "0 0 595 842"
+    assert pdf.estimate_bound(len(sparse)) <= 1_000 and 4 * pdf.estimate_bound(len(sparse)) > 1_500
+    pdf.check_structure(raw_pdf([(box, sparse)] * 4), "sparse.pdf")
+    with pytest.raises(InputTooLargeError, match="document limit of 1500 characters"):
+        pdf.check_structure(raw_pdf([(box, dense)] * 4), "dense.pdf")

@@ -104,3 +104,29 @@ def test_label_word_with_legal_form_is_the_issuer_and_heading_is_not_a_name() ->
     rem = extraction.remittance
     assert rem is not None and rem.payee is not None
     assert rem.payee.name == "Lieferant GmbH"
+
+
+def test_every_payment_term_holds_a_word_the_prefilter_looks_for() -> None:
+    """Payment terms are searched only in line pairs holding one of ``_TERM_WORDS``: each term's
+    pieces (a term of two words crosses a line break only at its space) hold one."""
+    from tools.documents.dates import _TERM_WORDS, _TERMS
+
+    terms = _TERMS.pattern.removeprefix(r"\b(").removesuffix(r")\b").split("|")
+    assert len(terms) > 20
+    for term in terms:
+        assert any(_TERM_WORDS.search(piece) for piece in term.split(" ")), term
+
+
+def test_a_date_whose_terms_follow_on_the_next_line_is_the_due_date() -> None:
+    """The date ends one line, its terms start the next ("... 15/03/2026" / "payable without
+    deduction"): the pair is searched although the date's line holds no term word."""
+    rows = [
+        ("Invoice", ""),
+        ("Invoice number", "A-1001"),
+        ("Invoice date", "01/03/2026"),
+        ("Total", "EUR 10.00"),
+        ("By 15/03/2026 at the latest,", ""),
+        ("payable without deduction.", ""),
+    ]
+    [extraction] = extract_bytes(_pdf(rows), "terms.pdf")
+    assert extraction.remittance is not None and extraction.remittance.due_date == date(2026, 3, 15)

@@ -179,3 +179,96 @@ def test_unchecked_pdfium_calls_read_what_the_declared_ones_read(shared_data: Pa
                 raw.FPDFText_ClosePage(handle)
     finally:
         close_document(document)
+
+
+def _page_with(turn: float | None, *, in_form: bool = False) -> bytes:
+    """One page of level text, plus a word turned by ``turn`` degrees (fpdf2's rotation: a ``cm``
+    before the text); ``in_form`` draws the page inside a form XObject (a template)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(20, 30, "Invoice total 120.00 EUR")
+    if turn is not None:
+        with pdf.rotation(turn, 100, 100):
+            pdf.text(100, 100, "COPY")
+    data = bytes(pdf.output())
+    if not in_form:
+        return data
+    import io
+
+    import pikepdf
+
+    # The page's content moved into a form XObject the page draws: PDFium composes its matrix.
+    with pikepdf.open(io.BytesIO(data)) as document:
+        page = document.pages[0]
+        page.contents_coalesce()
+        form = document.make_stream(page.obj.Contents.read_bytes())
+        form.Type, form.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+        form.BBox, form.Resources = page.mediabox, page.obj.Resources
+        page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Fm0=form))
+        page.obj.Contents = document.make_stream(b"q /Fm0 Do Q")
+        out = io.BytesIO()
+        document.save(out)
+    return out.getvalue()
+
+
+def test_level_pages_skip_the_angle_calls_and_read_the_same_characters() -> None:
+    """A page whose text objects are all upright is read without asking each character's angle;
+    a turned word (90 degrees, or only 2: over PDFium's 0.01-radian bound), on the page or inside
+    a form, keeps the calls. Either way the characters equal those read with every angle asked."""
+    from tools.documents.pdfium import _LOCK, OpenPage
+    from tools.documents.textlayer import _chars, _objects
+
+    for turn, in_form, want_level in (
+        (None, False, True),
+        (None, True, True),
+        (90.0, False, False),
+        (2.0, False, False),
+        (90.0, True, False),
+        (0.1, False, True),  # 0.0017 radians: upright to PDFium too
+    ):
+        document = open_document(_page_with(turn, in_form=in_form))
+        try:
+            with OpenPage(document, 0) as page, _LOCK:
+                _, _, level = _objects(page.get())
+                asked, skipped = _chars(page.get(), False), _chars(page.get(), level)
+        finally:
+            close_document(document)
+        assert level is want_level, (turn, in_form)
+        assert skipped == asked, (turn, in_form)
+        turned = [c[0] for c in asked if not c[5]]
+        assert turned == ([] if want_level else list("COPY")), (turn, in_form)
+
+
+def test_text_in_forms_nested_past_the_walk_is_not_taken_as_level() -> None:
+    import io
+
+    import pikepdf
+
+    from tools.documents.pdfium import _LOCK, OpenPage
+    from tools.documents.textlayer import _objects
+    from tools.documents.vectors import _MAX_DEPTH
+
+    with pikepdf.open(io.BytesIO(_page_with(None))) as document:
+        page = document.pages[0]
+        page.contents_coalesce()
+        inner = document.make_stream(page.obj.Contents.read_bytes())
+        for _ in range(_MAX_DEPTH + 1):  # each form draws the one inside it
+            inner.Type, inner.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+            inner.BBox = page.mediabox
+            if "/Resources" not in inner:
+                inner.Resources = page.obj.Resources
+            outer = document.make_stream(b"q /Fm0 Do Q")
+            outer.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Fm0=inner))
+            inner = outer
+        page.obj.Resources, page.obj.Contents = inner.Resources, inner
+        out = io.BytesIO()
+        document.save(out)
+    opened = open_document(out.getvalue())
+    try:
+        with OpenPage(opened, 0) as loaded, _LOCK:
+            assert _objects(loaded.get())[2] is False
+    finally:
+        close_document(opened)
