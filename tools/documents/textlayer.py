@@ -304,15 +304,17 @@ def _objects(page: Any) -> tuple[list[Box], list[tuple[Any, Matrix]], bool]:
     level = True
     budget = _LEVEL_CHECKS
     cut: list[Any] = []
-    for obj, kind, outer in walk_objects(page, {image, path, text}, compose=False, cut=cut):
+    # The walk reads ``wanted`` at each object: once the page is known not to be level, its
+    # further text objects are not even handed over.
+    wanted = {image, path, text}
+    for obj, kind, outer in walk_objects(page, wanted, compose=False, cut=cut):
         if kind == text:
-            if level:
-                budget -= 1
-                level = (
-                    budget >= 0
-                    and bool(get_matrix(obj, own_ref))
-                    and _level(own.a, own.b, own.c, own.d, outer)
-                )
+            budget -= 1
+            level = (
+                budget >= 0 and bool(get_matrix(obj, own_ref)) and _level(own.a, own.b, own.c, own.d, outer)
+            )
+            if not level:
+                wanted.discard(text)
             continue
         if kind == path:
             paths.append((obj, outer))

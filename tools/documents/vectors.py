@@ -183,8 +183,9 @@ def walk_objects(
     """``(object, type, matrix)`` for each object of a type in ``kinds`` on a loaded page, form
     XObjects walked in document order; ``matrix`` maps the object's space to the page (the forms'
     matrices composed with the object's own). With ``compose`` false it is the forms' matrix
-    only, for callers that need few of the objects' own (:func:`object_matrix`). ``cut``, when
-    given, receives each form nested too deep to be walked. Call with :mod:`~.pdfium`'s lock held."""
+    only, for callers that need few of the objects' own (:func:`object_matrix`). ``kinds`` is read
+    at each object: a caller may drop a type it no longer needs while walking. ``cut``, when given,
+    receives each form nested too deep to be walked. Call with :mod:`~.pdfium`'s lock held."""
     import pypdfium2.raw as raw
 
     from tools.documents.pdfium import unchecked
