@@ -27,6 +27,10 @@ _LIGATURES = {"\x02": "-", "ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬁ": "fi",
 _LIGATURE_TABLE = str.maketrans(_LIGATURES)
 
 Char = tuple[str, float, float, float, float, bool, bool]  # text, box, upright, after a space
+# The widest gap PDFium's guessed space may leave inside a word, as a share of the line height:
+# kerned pairs measured on the e-invoice corpora sit at 0.11-0.12, spaces between words at 0.145
+# (a narrow font) and above.
+_KERNED = 0.13
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom
 
 
@@ -102,8 +106,9 @@ def _chars(page: Any, level: bool = False) -> list[Char]:
     rect = raw.FS_RECTF()
     rect_ref = ctypes.byref(rect)
     append = chars.append
+    is_generated = unchecked("FPDFText_IsGenerated")
     try:
-        gap = False
+        gap = guessed = False
         prev: Char | None = None  # the last character kept, if it is upright
         for i, code in enumerate(_codes(handle, raw.FPDFText_CountChars(handle))):
             if code == 0xFFFE or code == 0xFFFF:
@@ -111,7 +116,10 @@ def _chars(page: Any, level: bool = False) -> list[Char]:
             text = chr(code) if code < 0xD800 or code > 0xDFFF else "\ufffd"
             if text.isspace():
                 # A space, or PDFium's own word-gap guess (generated; pdfminer splits there
-                # by width): the next character starts a word, wherever its box lies.
+                # by width): the next character starts a word, wherever its box lies ...
+                guessed = (
+                    is_generated(handle, i) == 1 if not gap else guessed and is_generated(handle, i) == 1
+                )
                 gap = True
                 continue
             if not get_box(handle, i, rect_ref):
@@ -131,10 +139,17 @@ def _chars(page: Any, level: bool = False) -> list[Char]:
                 and bottom - top < (prev[4] - prev[2]) / 2
             ):
                 top, bottom = prev[2], prev[4]
+            if guessed and prev is not None and text.islower() and prev[0].isalpha():
+                # ... except a guess inside a word: a kerned pair (a tight "r" or "J" before a
+                # small letter) read as a gap. A space between words is a quarter of the line
+                # height or more; a kerning pair's gap is a tenth.
+                height = prev[4] - prev[2]
+                if abs(top - prev[2]) < 0.1 * height and 0 <= rect.left - left - prev[3] < _KERNED * height:
+                    gap = False
             char = (text, rect.left - left, top, rect.right - left, bottom, upright, gap)
             append(char)
             prev = char if upright else None
-            gap = False
+            gap = guessed = False
     finally:
         raw.FPDFText_ClosePage(handle)
     return chars

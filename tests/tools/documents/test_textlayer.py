@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tools.documents.pdfium import close_document, open_document
+from tools.documents.pdfium import OpenPage, close_document, open_document
 from tools.documents.textlayer import Char, page_chars, words_from_chars
 
 
@@ -272,3 +272,37 @@ def test_text_in_forms_nested_past_the_walk_is_not_taken_as_level() -> None:
             assert _objects(loaded.get())[2] is False
     finally:
         close_document(opened)
+
+
+def _two_pieces(first: str, second: str, gap: float, size: float = 8.0) -> list[str]:
+    """The words read from ``first`` and ``second`` drawn as two pieces ``gap`` points apart on one
+    line, with no space character between them (PDFium guesses one past about 1 point)."""
+    from fpdf import FPDF
+
+    pdf = FPDF(unit="pt")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=size)
+    pdf.text(50, 100, first)
+    pdf.text(50 + pdf.get_string_width(first) + gap, 100, second)
+    document = open_document(bytes(pdf.output()))
+    try:
+        with OpenPage(document, 0) as page:
+            return [w.text for w in words_from_chars(_layer(page), 1)]
+    finally:
+        close_document(document)
+
+
+def _layer(page: OpenPage) -> list[Char]:
+    from tools.documents.textlayer import read_layer
+
+    return read_layer(page.get()).chars
+
+
+def test_a_guessed_space_inside_a_kerned_word_does_not_split_it() -> None:
+    """PDFium guesses a space from a gap of a point or so (a kerned "r" before "n" in a German
+    compound): a gap under ``_KERNED`` of the line height before a small letter joins the word;
+    a gap the size of a space, or a capital after the gap, keeps two words."""
+    assert _two_pieces("Taxiunter", "nehmen", 1.2) == ["Taxiunternehmen"]
+    assert _two_pieces("Taxiunter", "nehmen", 2.0) == ["Taxiunter", "nehmen"]
+    assert _two_pieces("Herr", "J", 1.2) == ["Herr", "J"]  # a guessed space before a capital stays
+    assert _two_pieces("total", "amount", 2.4) == ["total", "amount"]  # a narrow space stays one
