@@ -529,9 +529,18 @@ def _title(doc: Document) -> tuple[Hit, list[Word], int] | None:
                 key = word.key.split("(")[0]  # "HANDELSRECHNUNG(380)": the type code glued on
                 if not (key.endswith(_TITLE_ENDINGS) or key.startswith("rechnung")):
                     continue
-                # the mark within three words of the type word, a type code ("(575)") not counted
+                # the mark within three words of the type word, a type code ("(575)") not counted;
+                # or right after a type code however long the type's name ("Invoice information
+                # for accounting purposes (751) Nr. 471102": the e-invoice visualisation's title)
                 coded = any(w.text.startswith("(") and w.text.endswith(")") for w in words[i + 1 : i + 5])
-                for j in range(i + 1, min(i + 4 + coded, len(words) - 1)):
+                reach = i + 4 + coded
+                code = next(
+                    (j for j in range(i + 1, min(i + 9, len(words))) if _TYPE_CODE.fullmatch(words[j].text)),
+                    None,
+                )
+                if code is not None:
+                    reach = max(reach, code + 2)
+                for j in range(i + 1, min(reach, len(words) - 1)):
                     if words[j].key.rstrip(".") in _NUMBER_MARKS or words[j].text == "#":
                         rest = words[j + 1 :]
                         hit = valid_reference(doc, Hit(" ".join(w.text for w in rest), rest))
@@ -543,6 +552,7 @@ def _title(doc: Document) -> tuple[Hit, list[Word], int] | None:
 
 
 _DATE_WORDS = {"vom", "du", "del", "dated", "of", "from", "at", "van", "le", "am", "dd"}
+_TYPE_CODE = re.compile(r"\(\d{3}\)")  # a UNTDID 1001 document type code in brackets
 
 
 def title_number(doc: Document) -> Hit | None:

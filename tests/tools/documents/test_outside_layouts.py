@@ -162,6 +162,8 @@ def test_the_title_gives_the_number_and_the_issue_date_before_the_letterhead_dat
         ("Gutschrift (Selbst ausgestellte Rechnung) Nr. 47110818", "47110818"),
         ("Rechnungskorrektur Nr. RK21012345 vom 16.09.2018", "RK21012345"),
         ("Invoice # RE-20190610/507 issued at 2019-06-10", "RE-20190610/507"),
+        # a long type name before its code: the mark follows the code
+        ("Invoice information for accounting purposes (751) Nr. TX-471102 vom 30.10.2019", "TX-471102"),
     ],
 )
 def test_title_numbers_of_credit_notes_corrections_and_hash_marks(title: str, number: str) -> None:
