@@ -87,6 +87,7 @@ _BUYER_WORDS = ("kunde", "kunden", "kaufer", "kaeufer", "customer", "buyer", "de
 
 
 def _qualified_account_label(key: str) -> str | None:
+    key = key.replace(".", "-")  # "IBAN.Nr." as OCR reads the hyphen of "IBAN-Nr."
     head, _, tail = key.partition("-")
     if head in _ACCOUNT_LABELS and len(tail) <= 3:
         return head  # "IBAN-Nr." as OCR garbles its abbreviation ("IBAN-NEe.")
@@ -120,7 +121,7 @@ class Document:
                     self._by_first_key.setdefault(keys[2], []).append(
                         (line, Segment(segment.words[2:]), keys[2:])
                     )
-                qualified = _qualified_account_label(keys[0]) if "-" in keys[0] else None
+                qualified = _qualified_account_label(keys[0]) if "-" in keys[0] or "." in keys[0] else None
                 if qualified is not None:
                     self._by_first_key.setdefault(qualified, []).append(
                         (line, segment, [qualified, *keys[1:]])

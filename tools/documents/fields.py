@@ -84,6 +84,9 @@ def valid_iban(doc: Document, hit: Hit) -> Hit | None:
         ocr = _ocr_iban(hit, upper)
         if ocr is not None:
             return ocr
+        spread = _spread_iban(hit, upper)
+        if spread is not None:
+            return spread
         # An account number holds figures: "ABBUCHEN" after "Konto" is a word, not an account.
         accounts = (m for m in ACCOUNT_RE.finditer(upper) if sum(c.isdigit() for c in m.group(1)) >= 4)
         match = next(accounts, None)
@@ -100,14 +103,30 @@ def valid_iban(doc: Document, hit: Hit) -> Hit | None:
     narrowed = _sub(hit, match.start(1), end, compact, 1.0)
     if not _checksum_ok(compact) and end == len(upper.rstrip()):
         narrowed = _wrapped_iban(doc, narrowed) or narrowed
-    if narrowed.ocr_confidence < 1.0:
+    if narrowed.ocr_confidence < 1.0 and not _checksum_ok(narrowed.text):
+        from tools.documents.ocr_iban import repair_iban
         from tools.documents.swift_scan import fix_iban
 
         repaired = fix_iban(compact)
+        if not _checksum_ok(repaired):
+            # look-alikes by the country's format, or one glyph read twice ("NL50OINGBO683...")
+            repaired = repair_iban(compact) or repaired
         if repaired != compact:
             # A checksum-guided OCR repair: right far more often than not, but say so.
             narrowed.text, narrowed.confidence = repaired, 0.8
     return narrowed
+
+
+def _spread_iban(hit: Hit, upper: str) -> Hit | None:
+    """An IBAN printed in irregular groups ("DE 1276040061076236 1400"), read by its country's
+    length (:func:`~.ocr_iban.spread_iban`)."""
+    from tools.documents.ocr_iban import spread_iban
+
+    found = spread_iban(upper, ocr=hit.ocr_confidence < 1.0)
+    if found is None:
+        return None
+    iban, start, end = found
+    return _sub(hit, start, end, iban, 1.0 if iban == upper[start:end].replace(" ", "") else 0.8)
 
 
 # An IBAN as OCR misreads its head: letters for the check digits ("DEO8"), a space after the

@@ -100,11 +100,11 @@ def looks_like_fin(text: str) -> bool:
     return bool(re.search(r"\{\s*[124]\s*:", text)) or len(tags) >= 3
 
 
-def _digits(value: str) -> str:
+def ocr_digits(value: str) -> str:
     return value.translate(_TO_DIGIT)
 
 
-def _letters(value: str) -> str:
+def ocr_letters(value: str) -> str:
     return value.upper().translate(_TO_LETTER)
 
 
@@ -113,7 +113,7 @@ def fix_bic(value: str) -> str:
     value = value.replace(" ", "")
     if len(value) not in (8, 11, 12):
         return value
-    return _letters(value[:6]) + value[6:].upper()
+    return ocr_letters(value[:6]) + value[6:].upper()
 
 
 def fix_iban(value: str) -> str:
@@ -122,7 +122,7 @@ def fix_iban(value: str) -> str:
     compact = value.replace(" ", "").upper()
     if len(compact) < 15 or (not compact[:2].isalpha() and not compact[:2].translate(_TO_LETTER).isalpha()):
         return value
-    candidate = _letters(compact[:2]) + _digits(compact[2:4]) + compact[4:]
+    candidate = ocr_letters(compact[:2]) + ocr_digits(compact[2:4]) + compact[4:]
 
     def valid(text: str) -> bool:
         return iban_error(text) is None
@@ -149,14 +149,16 @@ def _fix_value(tag: str, value: str) -> str:
         match = re.match(r"^(\S{6})\s*(\S{3})\s*([\dOoIlSB,.\s]+)$", value)
         if match:
             return (
-                _digits(match.group(1)) + _letters(match.group(2)) + _digits(match.group(3)).replace(" ", "")
+                ocr_digits(match.group(1))
+                + ocr_letters(match.group(2))
+                + ocr_digits(match.group(3)).replace(" ", "")
             )
     if tag in {"33B", "32B", "71F", "71G"}:
         match = re.match(r"^(\S{3})\s*([\dOoIlSB,.\s]+)$", value)
         if match:
-            return _letters(match.group(1)) + _digits(match.group(2)).replace(" ", "")
+            return ocr_letters(match.group(1)) + ocr_digits(match.group(2)).replace(" ", "")
     if tag == "36":
-        return _digits(value).replace(" ", "")
+        return ocr_digits(value).replace(" ", "")
     return value
 
 
@@ -204,7 +206,7 @@ def repair_fin(text: str) -> tuple[str, list[Finding]]:
             tag_match = loose if loose and loose.group(1) in _KNOWN_TAGS else None
         if tag_match:
             raw_tag = tag_match.group(1)
-            tag = _digits(raw_tag[:2]) + raw_tag[2:].upper()
+            tag = ocr_digits(raw_tag[:2]) + raw_tag[2:].upper()
             if len(tag) == 3 and tag[2].isdigit():
                 tag = tag[:2] + tag[2].translate(_TO_LETTER)
             value = _fix_value(tag, tag_match.group(2).strip())

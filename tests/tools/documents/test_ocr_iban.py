@@ -1,0 +1,59 @@
+"""IBANs as OCR and careless layouts print them: irregular groups, look-alike glyphs, a glyph read
+twice; read by the country's format and checksum, never guessed into another account."""
+
+from __future__ import annotations
+
+from tools.documents.extractor import extract_pages
+from tools.documents.layout import Page, Word
+from tools.documents.ocr_iban import repair_iban, spread_iban
+
+
+def test_an_iban_in_irregular_groups_is_read_by_its_countrys_length() -> None:
+    text = "HRA 182% | IBAN: DE 1276040061076236 1400"
+    assert spread_iban(text, ocr=False) == ("DE12760400610762361400", 17, len(text))
+    # a character short, or running on into a longer word: no IBAN there
+    assert spread_iban("IBAN: DE 1276040061076236 140", ocr=False) is None
+    assert spread_iban("IBAN: DE 1276040061076236 14000", ocr=False) is None
+    # look-alike glyphs are read by the format only in OCR'd text
+    assert spread_iban("DEO8 7009 0100 1234 5678 9O", ocr=False) is None
+    assert spread_iban("DEO8 7009 0100 1234 5678 9O", ocr=True) == ("DE08700901001234567890", 0, 27)
+
+
+def test_an_ocr_reading_is_repaired_only_where_format_and_checksum_agree() -> None:
+    assert repair_iban("NL50INGBO683251309") == "NL50INGB0683251309"  # "O" where a figure goes
+    assert repair_iban("NL5OIN6B0683251309") == "NL50INGB0683251309"  # and the reverse
+    assert repair_iban("NL50OINGBO683251309") == "NL50INGB0683251309"  # a space read as "O"
+    assert repair_iban("DE087009001001234567890") == "DE08700901001234567890"  # a figure read twice
+    # two deletions give two valid accounts: neither is guessed
+    assert repair_iban("DE089700901001234567890") is None
+    assert repair_iban("NL50INGB0683251308") is None  # a wrong figure: the checksum says no
+    assert repair_iban("XX50INGB0683251309") is None
+
+
+def _ocr_page(lines: list[str]) -> Page:
+    words = []
+    for row, line in enumerate(lines):
+        x = 40.0
+        for text in line.split():
+            words.append(Word(text, x, 100.0 + 14 * row, x + 6 * len(text), 110.0 + 14 * row, 1, 0.9))
+            x += 6 * len(text) + 6
+    return Page(1, 595.0, 842.0, "pt", "ocr", words)
+
+
+def test_scanned_bank_details_with_a_dotted_label_and_a_doubled_glyph() -> None:
+    """ "IBAN.Nr.:" is how OCR reads "IBAN-Nr.:"; "NL50OINGBO683251309" a space read as "O" and a
+    figure as a letter: both invoices get their IBAN."""
+    german = extract_pages(
+        [
+            _ocr_page(
+                ["Rechnung Nr. 4711", "Gesamtbetrag 119,00 EUR", "IBAN.Nr.: DEO8 7009 0100 1234 5678 90"]
+            )
+        ],
+        "scan.pdf",
+    )
+    assert german.remittance is not None and german.remittance.iban == "DE08700901001234567890"
+    dutch = extract_pages(
+        [_ocr_page(["Factuur 2024-17", "Totaal EUR 10,00", "IBAN NL50OINGBO683251309", "BIC INGBNL2A"])],
+        "scan.pdf",
+    )
+    assert dutch.remittance is not None and dutch.remittance.iban == "NL50INGB0683251309"
