@@ -776,6 +776,21 @@ CUSTOMER_BLOCK_LABELS = [
 ]
 
 
+@functools.lru_cache(maxsize=4096)
+def near_label_word(key: str) -> str | None:
+    """The label word (:func:`label_vocabulary`) ``key`` is one letter away from, when there is
+    exactly one and ``key`` is no label word itself."""
+    vocabulary = label_vocabulary()
+    if key in vocabulary or not key.isalpha():
+        return None
+    near = [
+        word
+        for word in vocabulary
+        if len(word) == len(key) and sum(a != b for a, b in zip(word, key, strict=True)) == 1
+    ]
+    return near[0] if len(near) == 1 else None
+
+
 @functools.cache
 def label_vocabulary() -> frozenset[str]:
     """Every word of five letters or more in the header, column and block labels, folded: the

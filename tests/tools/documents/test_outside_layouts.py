@@ -787,3 +787,21 @@ def test_ocr_glue_and_garbles_on_labels_and_dates() -> None:
     remittance = _read([("Rechnung Nr. 4711 vom 06.12.2018", ""), ("Gesamtbetrag", "220,00 EUR"),
                         ("IBAN-NEe.:", "DE89 3704 0044 0532 0130 00")])  # fmt: skip
     assert remittance.iban == "DE89370400440532013000"
+
+
+def test_an_unsure_ocr_word_a_letter_off_a_label_word_is_read_as_that_label() -> None:
+    """Tesseract doubting a word (under 0.9) that is one letter from exactly one label word
+    ("Räufer" for "Käufer") keys as that label; a sure word, a text layer's, or a word near two
+    label words keeps its own key."""
+    from tools.documents.labels import near_label_word
+    from tools.documents.layout import Word
+
+    def key(text: str, confidence: float) -> str:
+        return Word(text, 0.0, 0.0, 10.0, 10.0, 1, confidence).key
+
+    assert near_label_word("raufer") == "kaufer"
+    assert key("Räufer", 0.87) == "kaufer"
+    assert key("Räufer", 0.95) == "raufer" and key("Räufer", 1.0) == "raufer"
+    assert key("Kaufer", 0.5) == "kaufer"  # a label word stays itself
+    assert near_label_word("amounx") == "amount" and near_label_word("xyz12") is None
+    assert near_label_word("kvant") is None  # a letter from "avant" and from "klant"
