@@ -52,8 +52,10 @@ def due_in_terms(doc: Document) -> Hit | None:
         match = _TERMS.search(window)
         if match is None:
             continue
-        if match.start() >= len(folded) and following is not None and find_amounts(following.text):
-            continue  # "Due payable: 571.04" below is a total's label, not this line's terms
+        if match.start() >= len(folded) and find_amounts(window[match.end() :]):
+            # "Due payable: 571.04" below is a total's label, not this line's terms (an amount
+            # after the keyword: "BIC MARKDEF 1860, ... eingezogen" has its figures before it)
+            continue
         # The date after the keyword when the keyword is on this line; else this line's first date.
         start = match.end() if match.start() < len(folded) else 0
         for date_match in DATE_RE.finditer(line.text):

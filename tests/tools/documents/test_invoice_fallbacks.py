@@ -130,3 +130,18 @@ def test_a_date_whose_terms_follow_on_the_next_line_is_the_due_date() -> None:
     ]
     [extraction] = extract_bytes(_pdf(rows), "terms.pdf")
     assert extraction.remittance is not None and extraction.remittance.due_date == date(2026, 3, 15)
+
+
+def test_terms_whose_next_line_holds_figures_before_the_keyword_still_give_the_due_date() -> None:
+    """ "... wird am 20.03.2026 von Ihrem Konto" over "und BIC MARKDEF 1860 ... eingezogen": the
+    figures come before the keyword (an OCR'd BIC split in two), so the keyword is no total's label."""
+    rows = [
+        ("Rechnung", ""),
+        ("Rechnungsnummer", "R-1001"),
+        ("Rechnungsdatum", "05.03.2026"),
+        ("Gesamtbetrag", "529,87 EUR"),
+        ("Der Betrag wird am 20.03.2026 von Ihrem Konto", ""),
+        ("und BIC MARKDEF 1860 per SEPA-Lastschrift eingezogen.", ""),
+    ]
+    [extraction] = extract_bytes(_pdf(rows), "terms.pdf")
+    assert extraction.remittance is not None and extraction.remittance.due_date == date(2026, 3, 20)
