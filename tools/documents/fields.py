@@ -542,9 +542,12 @@ def _title(doc: Document) -> tuple[Hit, list[Word], int] | None:
     for position, line in enumerate(doc.lines[:20]):
         if line.page != first_page:
             break
-        for segment in line.segments:
-            words = segment.words
-            for i, word in enumerate(words):
+        for number, segment in enumerate(line.segments):
+            # A mark that ends its segment: the number starts the next ("Handelsrechnung Nr." |
+            # "471102 vom ...", a scan's wide gap after the mark).
+            following = line.segments[number + 1].words if number + 1 < len(line.segments) else []
+            words = [*segment.words, *following]
+            for i, word in enumerate(segment.words):
                 key = word.key.split("(")[0]  # "HANDELSRECHNUNG(380)": the type code glued on
                 if not (key.endswith(_TITLE_ENDINGS) or key.startswith("rechnung")):
                     continue
@@ -554,12 +557,16 @@ def _title(doc: Document) -> tuple[Hit, list[Word], int] | None:
                 coded = any(w.text.startswith("(") and w.text.endswith(")") for w in words[i + 1 : i + 5])
                 reach = i + 4 + coded
                 code = next(
-                    (j for j in range(i + 1, min(i + 9, len(words))) if _TYPE_CODE.fullmatch(words[j].text)),
+                    (
+                        j
+                        for j in range(i + 1, min(i + 9, len(segment.words)))
+                        if _TYPE_CODE.fullmatch(words[j].text)
+                    ),
                     None,
                 )
                 if code is not None:
                     reach = max(reach, code + 2)
-                for j in range(i + 1, min(reach, len(words) - 1)):
+                for j in range(i + 1, min(reach, len(segment.words), len(words) - 1)):
                     if words[j].key.rstrip(".") in _NUMBER_MARKS or words[j].text == "#":
                         rest = words[j + 1 :]
                         hit = valid_reference(doc, Hit(" ".join(w.text for w in rest), rest))

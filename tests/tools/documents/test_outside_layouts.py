@@ -805,3 +805,10 @@ def test_an_unsure_ocr_word_a_letter_off_a_label_word_is_read_as_that_label() ->
     assert key("Kaufer", 0.5) == "kaufer"  # a label word stays itself
     assert near_label_word("amounx") == "amount" and near_label_word("xyz12") is None
     assert near_label_word("kvant") is None  # a letter from "avant" and from "klant"
+
+
+def test_a_title_whose_number_stands_apart_from_its_mark_gives_number_and_date() -> None:
+    """A scan's wide gap after "Nr." puts the number in the next segment of the title line."""
+    remittance = _read([("Handelsrechnung Nr.", "471102 vom 05.03.2018"), ("Bruttosumme", "529,87")])
+    assert remittance.invoice_number == "471102"
+    assert remittance.invoice_date == date(2018, 3, 5)
