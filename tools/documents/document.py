@@ -86,6 +86,10 @@ _ACCOUNT_LABELS = {"iban", "bic"}
 _BUYER_WORDS = ("kunde", "kunden", "kaufer", "kaeufer", "customer", "buyer", "debitor", "client", "acheteur")
 
 
+# Number marks ("Nr.", "No."): a segment ending in one asks for the number that follows it.
+_MARK_KEYS = {"nr", "no", "number", "nummer", "numero", "num"}
+
+
 def _qualified_account_label(key: str) -> str | None:
     key = key.replace(".", "-")  # "IBAN.Nr." as OCR reads the hyphen of "IBAN-Nr."
     head, _, tail = key.partition("-")
@@ -219,6 +223,10 @@ class Document:
                 if position + 1 < len(self.lines) and self.lines[position + 1].page == line.page:
                     first = self.lines[position + 1].segments[0]
                     candidates.append(Hit(first.text, list(first.words)))
+            return candidates
+        if len(rest) > 1 and rest[-1].key in _MARK_KEYS:
+            # "Rechnung gemäß Bestellung Nr." | "2018-471331": the label word opens a sentence
+            # whose own number mark the next segment answers, not the label
             return candidates
         index = line.segments.index(match.segment)
         if index + 1 < len(line.segments):

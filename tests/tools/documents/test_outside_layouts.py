@@ -812,3 +812,16 @@ def test_a_title_whose_number_stands_apart_from_its_mark_gives_number_and_date()
     remittance = _read([("Handelsrechnung Nr.", "471102 vom 05.03.2018"), ("Bruttosumme", "529,87")])
     assert remittance.invoice_number == "471102"
     assert remittance.invoice_date == date(2018, 3, 5)
+
+
+def test_a_sentence_that_opens_with_a_label_word_does_not_lend_it_the_next_number() -> None:
+    """ "Rechnung gemäß Bestellung Nr." | "2018-471331": the order's number answers the sentence's
+    own mark, not the label word "Rechnung" that opens it."""
+    remittance = _read(
+        [
+            ("Handelsrechnung Nr. 471102 vom 05.03.2018", ""),
+            ("Rechnung gemäß Bestellung Nr.", "2018-471331 vom 01.03.2018."),
+            ("Bruttosumme", "529,87"),
+        ]
+    )
+    assert remittance.invoice_number == "471102"
