@@ -542,38 +542,32 @@ def _title(doc: Document) -> tuple[Hit, list[Word], int] | None:
     for position, line in enumerate(doc.lines[:20]):
         if line.page != first_page:
             break
-        for number, segment in enumerate(line.segments):
-            # A mark that ends its segment: the number starts the next ("Handelsrechnung Nr." |
-            # "471102 vom ...", a scan's wide gap after the mark).
-            following = line.segments[number + 1].words if number + 1 < len(line.segments) else []
-            words = [*segment.words, *following]
-            for i, word in enumerate(segment.words):
-                key = word.key.split("(")[0]  # "HANDELSRECHNUNG(380)": the type code glued on
-                if not (key.endswith(_TITLE_ENDINGS) or key.startswith("rechnung")):
-                    continue
-                # the mark within three words of the type word, a type code ("(575)") not counted;
-                # or right after a type code however long the type's name ("Invoice information
-                # for accounting purposes (751) Nr. 471102": the e-invoice visualisation's title)
-                coded = any(w.text.startswith("(") and w.text.endswith(")") for w in words[i + 1 : i + 5])
-                reach = i + 4 + coded
-                code = next(
-                    (
-                        j
-                        for j in range(i + 1, min(i + 9, len(segment.words)))
-                        if _TYPE_CODE.fullmatch(words[j].text)
-                    ),
-                    None,
-                )
-                if code is not None:
-                    reach = max(reach, code + 2)
-                for j in range(i + 1, min(reach, len(segment.words), len(words) - 1)):
-                    if words[j].key.rstrip(".") in _NUMBER_MARKS or words[j].text == "#":
-                        rest = words[j + 1 :]
-                        hit = valid_reference(doc, Hit(" ".join(w.text for w in rest), rest))
-                        if hit is not None:
-                            hit.confidence = round(0.8 * min(1.0, hit.ocr_confidence + 0.1), 3)
-                            after = rest[len(hit.words) :] if hit.words and hit.words[0] is rest[0] else []
-                            return hit, after, position
+        # The title read across the line's segments: a scan's wide gaps split it ("Gutschrift"
+        # | "(Selbst ausgestellte Rechnung)" | "Nr." | "471102", "Handelsrechnung Nr." | "471102").
+        words = [w for segment in line.segments for w in segment.words]
+        for i, word in enumerate(words):
+            key = word.key.split("(")[0]  # "HANDELSRECHNUNG(380)": the type code glued on
+            if not (key.endswith(_TITLE_ENDINGS) or key.startswith("rechnung")):
+                continue
+            # the mark within three words of the type word, a type code ("(575)") not counted;
+            # or right after a type code however long the type's name ("Invoice information
+            # for accounting purposes (751) Nr. 471102": the e-invoice visualisation's title)
+            coded = any(w.text.startswith("(") and w.text.endswith(")") for w in words[i + 1 : i + 5])
+            reach = i + 4 + coded
+            code = next(
+                (j for j in range(i + 1, min(i + 9, len(words))) if _TYPE_CODE.fullmatch(words[j].text)),
+                None,
+            )
+            if code is not None:
+                reach = max(reach, code + 2)
+            for j in range(i + 1, min(reach, len(words) - 1)):
+                if words[j].key.rstrip(".") in _NUMBER_MARKS or words[j].text == "#":
+                    rest = words[j + 1 :]
+                    hit = valid_reference(doc, Hit(" ".join(w.text for w in rest), rest))
+                    if hit is not None:
+                        hit.confidence = round(0.8 * min(1.0, hit.ocr_confidence + 0.1), 3)
+                        after = rest[len(hit.words) :] if hit.words and hit.words[0] is rest[0] else []
+                        return hit, after, position
     return None
 
 

@@ -825,3 +825,8 @@ def test_a_sentence_that_opens_with_a_label_word_does_not_lend_it_the_next_numbe
         ]
     )
     assert remittance.invoice_number == "471102"
+
+
+def test_a_title_split_by_wide_gaps_is_read_across_its_segments() -> None:
+    remittance = _read([("Gutschrift (Selbst ausgestellte Rechnung)", "Nr. 471102"), ("Betrag", "10,00 EUR")])
+    assert remittance.invoice_number == "471102"
