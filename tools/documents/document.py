@@ -217,8 +217,18 @@ class Document:
             candidates.append(Hit(" ".join(w.text for w in rest), rest))
         line = match.line
         if match.segment not in line.segments:
-            # A label inside running text: its value follows it, or starts the next line (wrapped).
+            # A label inside running text: its value follows it, or starts the next line (wrapped);
+            # a label ending its segment ("1234 5678 90 _ IBAN-Nr.:" | "DE08 7009 ..."), the next
+            # segment of its line first.
             if not rest:
+                last = match.segment.words[-1] if match.segment.words else None
+                index = next(
+                    (i for i, s in enumerate(line.segments) if any(w is last for w in s.words)), None
+                )
+                if index is not None and index + 1 < len(line.segments):
+                    nxt = line.segments[index + 1]
+                    if not nxt.text.endswith(":"):
+                        candidates.append(Hit(nxt.text, list(nxt.words)))
                 position = self.line_index[id(line)]
                 if position + 1 < len(self.lines) and self.lines[position + 1].page == line.page:
                     first = self.lines[position + 1].segments[0]

@@ -103,6 +103,11 @@ def valid_iban(doc: Document, hit: Hit) -> Hit | None:
     narrowed = _sub(hit, match.start(1), end, compact, 1.0)
     if not _checksum_ok(compact) and end == len(upper.rstrip()):
         narrowed = _wrapped_iban(doc, narrowed) or narrowed
+    if not _checksum_ok(narrowed.text):
+        # groups the pattern could not follow ("DE882008000009 70375700")
+        spread = _spread_iban(hit, upper)
+        if spread is not None:
+            return spread
     if narrowed.ocr_confidence < 1.0 and not _checksum_ok(narrowed.text):
         from tools.documents.ocr_iban import repair_iban
         from tools.documents.swift_scan import fix_iban
@@ -176,13 +181,17 @@ def valid_bic(doc: Document, hit: Hit) -> Hit | None:
     return _sub(hit, *match.span(1), match.group(1), 1.0)
 
 
+_QUOTES = "'\"‚„“”‘’`´"
+
+
 def valid_reference(doc: Document, hit: Hit) -> Hit | None:
     parts = hit.text.split()
     # A separator printed as its own word ("Beleg-Nr  : KR876...") belongs to the label.
     skip = 0
     while skip < len(parts) - 1 and parts[skip] in {":", "-", "#", "|", "="}:
         skip += 1
-    first = parts[skip].lstrip(":#").rstrip(".,;:)") if parts else ""
+    # quote marks around it, or OCR's speck before it ("‚471102"), are no part of a reference
+    first = parts[skip].lstrip(":#" + _QUOTES).rstrip(".,;:)" + _QUOTES) if parts else ""
     if not REFERENCE_RE.match(first) or not any(c.isdigit() for c in first) or DATE_RE.fullmatch(first):
         return None
     start = hit.text.find(first)

@@ -31,10 +31,14 @@ def test_an_ocr_reading_is_repaired_only_where_format_and_checksum_agree() -> No
 
 
 def _ocr_page(lines: list[str]) -> Page:
+    """OCR'd words (confidence 0.9) in lines; a "|" stands for a wide gap (a new segment)."""
     words = []
     for row, line in enumerate(lines):
         x = 40.0
         for text in line.split():
+            if text == "|":
+                x += 60
+                continue
             words.append(Word(text, x, 100.0 + 14 * row, x + 6 * len(text), 110.0 + 14 * row, 1, 0.9))
             x += 6 * len(text) + 6
     return Page(1, 595.0, 842.0, "pt", "ocr", words)
@@ -57,3 +61,33 @@ def test_scanned_bank_details_with_a_dotted_label_and_a_doubled_glyph() -> None:
         "scan.pdf",
     )
     assert dutch.remittance is not None and dutch.remittance.iban == "NL50INGB0683251309"
+
+
+def test_an_iban_the_group_pattern_stops_inside_is_read_whole() -> None:
+    """ "DE882008000009 70375700": the four-group pattern ends at "...09" with a failing checksum;
+    the country's length reads the whole number."""
+    read = extract_pages(
+        [_ocr_page(["Rechnung Nr. 507", "Summe 10,00 EUR", "IBAN DE882008000009 70375700"])], "s.pdf"
+    )
+    assert read.remittance is not None and read.remittance.iban == "DE88200800000970375700"
+
+
+def test_a_label_ending_a_running_segment_takes_the_next_segment_and_a_speck_is_dropped() -> None:
+    """ "Kontonr.: | 1234 5678 90 _ 1Ban-Nr.: | DEO8 7009 ...": the IBAN label sits at the end of
+    another label's value, its own value in the next segment; "‚471102" carries OCR's speck."""
+    read = extract_pages(
+        [
+            _ocr_page(
+                [
+                    "RECHNUNG",
+                    "Rechnungsnummer | ‚471102",
+                    "Rechnungssumme 235,62 EUR",
+                    "Kontonr.: | 1234 5678 90 _ 1Ban-Nr.: | DEO8 7009 0100 1234 5678 90 | Handelsreg.: | HA",
+                ]
+            )
+        ],
+        "s.pdf",
+    )
+    assert read.remittance is not None
+    assert read.remittance.invoice_number == "471102"
+    assert read.remittance.iban == "DE08700901001234567890"
