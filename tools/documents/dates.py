@@ -13,7 +13,7 @@ import re
 
 from tools.documents.document import Document, Hit
 from tools.documents.fields import valid_date
-from tools.documents.layout import Word
+from tools.documents.layout import UNSURE, Line, Word
 from tools.documents.normalize import DATE_RE, find_amounts, fold
 
 # Words of a payment-terms sentence, folded; the date that follows is when payment falls due.
@@ -38,9 +38,30 @@ _TERM_WORDS = re.compile(
 )
 
 
+# The words of the terms above OCR may misread by a letter ("iberweisen"): long enough that one
+# letter off is still that word.
+_LONG_TERM_WORDS = [w for w in _TERM_WORDS.pattern.split("|") if len(w) >= 6]
+
+
+def _folded(line: Line) -> str:
+    """The line's text folded, an OCR'd word tesseract doubts read as the term word it is one
+    letter from (the same length: positions in the text stay those of ``line.text``)."""
+    if all(w.confidence >= UNSURE for w in line.words):
+        return fold(line.text)
+    return " ".join(_near_term(fold(w.text)) if w.confidence < UNSURE else fold(w.text) for w in line.words)
+
+
+def _near_term(folded: str) -> str:
+    core = folded.strip(".,:;!?()")
+    for term in _LONG_TERM_WORDS:
+        if len(term) == len(core) and sum(a != b for a, b in zip(term, core, strict=True)) == 1:
+            return folded.replace(core, term, 1)
+    return folded
+
+
 def due_in_terms(doc: Document) -> Hit | None:
     lines = doc.lines
-    folded_lines = [fold(line.text) for line in lines]
+    folded_lines = [_folded(line) for line in lines]
     worded = [_TERM_WORDS.search(text) is not None for text in folded_lines]
     for index, line in enumerate(lines):
         following = lines[index + 1] if index + 1 < len(lines) else None

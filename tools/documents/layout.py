@@ -46,7 +46,7 @@ class _once(Generic[_Owner, _Value]):
 # colon, and quote marks and underscores OCR reads from specks beside it ('"Rechnungsnummer').
 _KEY_PUNCTUATION = ":.#*()[]|;,—–\"'„“”‚‘’«»_"
 # Under this tesseract confidence a word may be a label word with one letter misread.
-_UNSURE = 0.9
+UNSURE = 0.9
 # Figures OCR reads for the letters they look like, at the start of a word of letters.
 _OCR_LETTERS = {"1": "i", "0": "o", "5": "s", "8": "b"}
 
@@ -85,7 +85,7 @@ class Word:
                 candidate = "i" + text[1:].strip(_KEY_PUNCTUATION)
                 if candidate in label_vocabulary():
                     key = candidate
-            if self.confidence < _UNSURE and len(key) >= 5:
+            if self.confidence < UNSURE and len(key) >= 5:
                 # ... or one letter of a label word as another ("Räufer" for "Käufer"), where
                 # tesseract itself doubts the word: the one label word it is a letter away from
                 from tools.documents.labels import near_label_word

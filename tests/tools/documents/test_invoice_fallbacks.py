@@ -145,3 +145,35 @@ def test_terms_whose_next_line_holds_figures_before_the_keyword_still_give_the_d
     ]
     [extraction] = extract_bytes(_pdf(rows), "terms.pdf")
     assert extraction.remittance is not None and extraction.remittance.due_date == date(2026, 3, 20)
+
+
+def test_an_ocr_misread_term_word_tesseract_doubts_still_gives_the_due_date() -> None:
+    """ "Bitte iberweisen Sie bis zum 04.07.2015." (OCR's "iberweisen", confidence 0.83): a doubted
+    word one letter from a term word reads as it; a sure one does not."""
+    from tools.documents.extractor import extract_pages
+    from tools.documents.layout import Page, Word
+
+    def page(confidence: float) -> Page:
+        lines = [
+            [("Rechnung", 0.95), ("Nr.", 0.95), ("503", 0.95)],
+            [("Gesamtbetrag", 0.95), ("571,04", 0.95)],
+            [
+                ("Bitte", 0.95),
+                ("iberweisen", confidence),
+                ("Sie", 0.95),
+                ("bis", 0.95),
+                ("04.07.2015.", 0.95),
+            ],
+        ]
+        words = []
+        for row, line in enumerate(lines):
+            x = 40.0
+            for text, sure in line:
+                words.append(Word(text, x, 100.0 + 14 * row, x + 6 * len(text), 110.0 + 14 * row, 1, sure))
+                x += 6 * len(text) + 6
+        return Page(1, 595.0, 842.0, "pt", "ocr", words)
+
+    doubted = extract_pages([page(0.83)], "scan.pdf").remittance
+    assert doubted is not None and doubted.due_date == date(2015, 7, 4)
+    sure = extract_pages([page(0.95)], "scan.pdf").remittance
+    assert sure is not None and sure.due_date is None
