@@ -78,7 +78,17 @@ def main() -> int:
         help="a folder of e-invoice PDFs: their pages read without the XML, scored against it",
     )
     parser.add_argument(
+        "--einvoice-scans",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder of e-invoice PDFs: their pages (up to two) rendered as scans, scored against the XML",
+    )
+    parser.add_argument(
         "--real-scans", action="store_true", help="the shared real invoices rendered as scans, read by OCR"
+    )
+    parser.add_argument(
+        "--harsh-scans", action="store_true", help="the same at 200 dpi, turned up to 2 degrees, JPEG 50"
     )
     args = parser.parse_args()
     if not args.no_real:
@@ -91,12 +101,17 @@ def main() -> int:
 
         for folder in args.einvoice_pages:
             einvoice_pages(folder)
-    if args.real_scans:
+    for folder in args.einvoice_scans:
+        from benchmarks.real_invoices import einvoice_pages
+
+        einvoice_pages(folder, scans=True)
+    if args.real_scans or args.harsh_scans:
         from benchmarks.real_invoices import scanned_real
         from tools.config import shared_data_dir
 
         invoices = shared_data_dir() / "invoices"
-        scanned_real([invoices / "real", invoices / "invoice2data"])
+        for harsh in [False] * args.real_scans + [True] * args.harsh_scans:
+            scanned_real([invoices / "real", invoices / "invoice2data"], harsh=harsh)
     if args.learning:
         from benchmarks.learning import run as run_learning
 

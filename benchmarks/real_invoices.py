@@ -169,14 +169,16 @@ def _fields_of(remittance: Any) -> dict[str, Any]:
     }
 
 
-def einvoice_pages(folder: Path) -> Counter[str]:
+def einvoice_pages(folder: Path, *, scans: bool = False) -> Counter[str]:
     """The printed pages of e-invoice PDFs (ZUGFeRD, Factur-X, XRechnung) read WITHOUT their
     embedded XML, scored against that XML (read exactly by :mod:`tools.documents.einvoice`): a
     large set of designed layouts with truth nobody here wrote. Prints the per-field table and
     returns the counts (``<field>`` right, ``<field>:total``). A PDF without an e-invoice
     attachment is skipped and counted (``skipped``). The XML is the truth for what the page
     should show; where a page prints another figure (the amount still to pay after a deposit
-    against the XML's grand total, say) the reading counts as wrong."""
+    against the XML's grand total, say) the reading counts as wrong. With ``scans``, each PDF of at
+    most two pages is read as a scanner would return it (:func:`as_scan`): designed layouts with
+    exact truth through the OCR path."""
     from tools.documents.einvoice import einvoice_of, read_einvoice
     from tools.documents.service import extract_document, read_pages
 
@@ -184,12 +186,14 @@ def einvoice_pages(folder: Path) -> Counter[str]:
     for path in sorted(folder.rglob("*.pdf")):
         data, attached = path.read_bytes(), list[tuple[str, bytes]]()
         try:
-            read_pages(data, path.name, attached)
+            pages = read_pages(data, path.name, attached)
             found = einvoice_of(attached)
-            if found is None:
+            if found is None or (scans and len(pages) > 2):
                 counts["skipped"] += 1
                 continue
             truth = _fields_of(read_einvoice(found[1], path.name).remittance)
+            if scans:
+                data = as_scan(data, path.name)
             [extraction] = extract_document(data, path.name)  # no attachment list: the page alone
         except Exception as exc:  # a file either reader refuses: counted, the run goes on
             print(f"    {path.name}: {type(exc).__name__}: {exc}")
@@ -202,9 +206,10 @@ def einvoice_pages(folder: Path) -> Counter[str]:
             value = want.isoformat() if isinstance(want, date) else want
             counts[f"{field}:total"] += 1
             counts[field] += right(field, value, ours.get(field))
+    how = "as 250-dpi scans" if scans else "without their XML"
     _print_fields(
-        f"e-invoice pages read without their XML ({folder}): {counts['skipped']} without XML skipped, "
-        f"{counts['errors']} refused",
+        f"e-invoice pages read {how} ({folder}): {counts['skipped']} without XML"
+        f"{' or over two pages' if scans else ''} skipped, {counts['errors']} refused",
         counts,
     )
     return counts
@@ -283,10 +288,11 @@ def run(shared: Path, repeat: int = 1, extra: list[Path] | None = None) -> dict[
     return figures
 
 
-def as_scan(data: bytes, seed: str, dpi: int = 250) -> bytes:
+def as_scan(data: bytes, seed: str, dpi: int = 250, *, turn_by: float = 0.8, quality: int = 70) -> bytes:
     """A text PDF as a scanner would return it: every page rendered in grey at ``dpi``, turned by
-    up to 0.8 degrees, slightly blurred and JPEG-compressed (quality 70), in a PDF of pictures
-    (no text layer). The turn is drawn from ``seed`` (the file's name), so a run is repeatable."""
+    up to ``turn_by`` degrees, slightly blurred and JPEG-compressed (``quality``), in a PDF of
+    pictures (no text layer). The turn is drawn from ``seed`` (the file's name), so a run is
+    repeatable."""
     import io
     import random
 
@@ -299,9 +305,11 @@ def as_scan(data: bytes, seed: str, dpi: int = 250) -> bytes:
         images = []
         for page in document:
             image = page.render(scale=dpi / 72, grayscale=True).to_pil()
-            image = image.rotate(turn.uniform(-0.8, 0.8), fillcolor=255).filter(ImageFilter.GaussianBlur(0.6))
+            image = image.rotate(turn.uniform(-turn_by, turn_by), fillcolor=255).filter(
+                ImageFilter.GaussianBlur(0.6)
+            )
             buffer = io.BytesIO()
-            image.save(buffer, format="JPEG", quality=70)
+            image.save(buffer, format="JPEG", quality=quality)
             buffer.seek(0)
             images.append(Image.open(buffer))
     finally:
@@ -311,18 +319,25 @@ def as_scan(data: bytes, seed: str, dpi: int = 250) -> bytes:
     return out.getvalue()
 
 
-def scanned_real(folders: list[Path]) -> Counter[str]:
+def scanned_real(folders: list[Path], *, harsh: bool = False) -> Counter[str]:
     """The real invoices (PDFs with invoice2data-style JSON) read as scans (:func:`as_scan`):
-    real layouts through the OCR path. Prints the per-field table and returns the counts."""
+    real layouts through the OCR path. ``harsh``: 200 dpi, turned by up to 2 degrees, JPEG 50.
+    Prints the per-field table and returns the counts."""
+    dpi, turn_by, quality = (200, 2.0, 50) if harsh else (250, 0.8, 70)
     counts: Counter[str] = Counter()
     for folder in folders:
         for path in sorted(folder.glob("*.pdf")):
             if not path.with_suffix(".json").exists():
                 continue
-            got = _ours(as_scan(path.read_bytes(), path.name), f"{path.stem}-scan.pdf")
+            scan = as_scan(path.read_bytes(), path.name, dpi, turn_by=turn_by, quality=quality)
+            got = _ours(scan, f"{path.stem}-scan.pdf")
             for field, want in _truth(path.with_suffix(".json")).items():
                 counts[f"{field}:total"] += 1
                 counts[field] += right(field, want, got.get(field))
     names = ", ".join(folder.name for folder in folders)
-    _print_fields(f"real invoices read as scans ({names}; 250 dpi, turned, blurred, JPEG)", counts)
+    _print_fields(
+        f"real invoices read as scans ({names}; {dpi} dpi, turned by up to {turn_by} degrees, blurred, "
+        f"JPEG {quality})",
+        counts,
+    )
     return counts
