@@ -39,6 +39,13 @@ class Hit:
 
 # A segment of its own between a label and its value.
 _SEPARATORS = {":", "-", "=", "–", ":-"}
+
+
+def _is_separator(text: str) -> bool:
+    """A segment that only separates a label from its value: a colon, a dash, or any lone symbol
+    (OCR reads a small colon as "©" or "•")."""
+    text = text.strip()
+    return text in _SEPARATORS or (len(text) == 1 and not text.isalnum())
 # Words that join the first half of an elliptical compound to the next ("Liefer- und ...").
 _CONJUNCTIONS = {"und", "u", "and", "et", "en", "y", "e", "&", "/"}
 
@@ -241,7 +248,7 @@ class Document:
         index = line.segments.index(match.segment)
         if index + 1 < len(line.segments):
             nxt = line.segments[index + 1]
-            if nxt.text.strip() in _SEPARATORS and index + 2 < len(line.segments):
+            if _is_separator(nxt.text) and index + 2 < len(line.segments):
                 nxt = line.segments[index + 2]  # "Beleg-Nr  :  KR87654321012": the colon stands alone
             # A segment ending in a colon is the next label, not this one's value.
             if not nxt.text.endswith(":"):

@@ -91,3 +91,21 @@ def test_a_label_ending_a_running_segment_takes_the_next_segment_and_a_speck_is_
     assert read.remittance is not None
     assert read.remittance.invoice_number == "471102"
     assert read.remittance.iban == "DE08700901001234567890"
+
+
+def test_a_lone_symbol_between_a_label_and_its_value_is_a_separator() -> None:
+    """OCR reads a small colon standing alone as "©": "Beleg-Nr | © | KR87654321012"."""
+    read = extract_pages(
+        [
+            _ocr_page(
+                [
+                    "RECHNUNG",
+                    "Beleg-Nr | © | KR87654321012",
+                    "Beleg-Datum | : | 06.10.2013",
+                    "Summe 10,00 EUR",
+                ]
+            )
+        ],
+        "s.pdf",
+    )
+    assert read.remittance is not None and read.remittance.invoice_number == "KR87654321012"
