@@ -46,6 +46,8 @@ def _is_separator(text: str) -> bool:
     (OCR reads a small colon as "©" or "•")."""
     text = text.strip()
     return text in _SEPARATORS or (len(text) == 1 and not text.isalnum())
+
+
 # Words that join the first half of an elliptical compound to the next ("Liefer- und ...").
 _CONJUNCTIONS = {"und", "u", "and", "et", "en", "y", "e", "&", "/"}
 
