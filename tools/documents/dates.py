@@ -14,7 +14,7 @@ import re
 from tools.documents.document import Document, Hit
 from tools.documents.fields import valid_date
 from tools.documents.layout import UNSURE, Line, Word
-from tools.documents.normalize import DATE_RE, find_amounts, fold
+from tools.documents.normalize import DATE_RE, find_amounts, fold, one_letter_off
 
 # Words of a payment-terms sentence, folded; the date that follows is when payment falls due.
 _TERMS = re.compile(
@@ -53,10 +53,8 @@ def _folded(line: Line) -> str:
 
 def _near_term(folded: str) -> str:
     core = folded.strip(".,:;!?()")
-    for term in _LONG_TERM_WORDS:
-        if len(term) == len(core) and sum(a != b for a, b in zip(term, core, strict=True)) == 1:
-            return folded.replace(core, term, 1)
-    return folded
+    near = one_letter_off(core, _LONG_TERM_WORDS)
+    return folded.replace(core, near[0], 1) if near else folded
 
 
 def due_in_terms(doc: Document) -> Hit | None:

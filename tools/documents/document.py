@@ -12,7 +12,7 @@ from functools import cached_property
 
 from tools.documents.labels import COLUMN_TOKENS, language_of
 from tools.documents.layout import Line, Page, Segment, Word, bbox_of
-from tools.documents.normalize import fold, mentioned_currencies, numeric_order_evidence
+from tools.documents.normalize import fold, mentioned_currencies, numeric_order_evidence, one_letter_off
 from tools.messages.model import FieldSource
 
 
@@ -309,10 +309,7 @@ def _near_first_token(key: str) -> str | None:
     """The column label's first token that an OCR'd word misreads by one letter ("tnvoice")."""
     if len(key) < 5:
         return None  # short words are too easily one letter away from another
-    for token in _COLUMNS_BY_FIRST:
-        if len(token) == len(key) and sum(a != b for a, b in zip(token, key, strict=True)) == 1:
-            return token
-    return None
+    return next(iter(one_letter_off(key, _COLUMNS_BY_FIRST)), None)
 
 
 def column_labels(line: Line) -> list[tuple[str, float, float]]:

@@ -94,21 +94,25 @@ def valid_iban(doc: Document, hit: Hit) -> Hit | None:
         return None
     compact = re.sub(r"[ \-]", "", match.group(1))
     end = match.end(1)
-    if not _checksum_ok(compact):
+    valid = _checksum_ok(compact)  # each check builds a schwifty IBAN: asked once per reading
+    if not valid:
         # OCR splits groups at odd places ("GB17NWBK60161356491 800"): take the next short group
         # when the checksum says it belongs.
         tail = re.match(r" ([A-Z0-9]{1,4})\b", upper[end:])
         if tail is not None and _checksum_ok(compact + tail.group(1)):
-            compact, end = compact + tail.group(1), end + len(tail.group(0))
+            compact, end, valid = compact + tail.group(1), end + len(tail.group(0)), True
     narrowed = _sub(hit, match.start(1), end, compact, 1.0)
-    if not _checksum_ok(compact) and end == len(upper.rstrip()):
-        narrowed = _wrapped_iban(doc, narrowed) or narrowed
-    if not _checksum_ok(narrowed.text):
-        # groups the pattern could not follow ("DE882008000009 70375700")
-        spread = _spread_iban(hit, upper)
-        if spread is not None:
-            return spread
-    if narrowed.ocr_confidence < 1.0 and not _checksum_ok(narrowed.text):
+    if valid:
+        return narrowed
+    if end == len(upper.rstrip()):
+        wrapped = _wrapped_iban(doc, narrowed)  # only ever a valid one
+        if wrapped is not None:
+            return wrapped
+    # groups the pattern could not follow ("DE882008000009 70375700")
+    spread = _spread_iban(hit, upper)
+    if spread is not None:
+        return spread
+    if narrowed.ocr_confidence < 1.0:
         from tools.documents.ocr_iban import repair_iban
         from tools.documents.swift_scan import fix_iban
 
@@ -546,7 +550,8 @@ _NUMBER_MARKS = {"nr", "no", "n", "number", "nummer", "numero", "num"}
 
 def _title(doc: Document) -> tuple[Hit, list[Word], int] | None:
     """The number a title line gives the document, and the words after it: a word naming the
-    document type, then within three words a number mark and the number."""
+    document type, then within three words (or right after a type code) a number mark and the
+    number, read across the line's segments."""
     first_page = doc.lines[0].page if doc.lines else 0
     for position, line in enumerate(doc.lines[:20]):
         if line.page != first_page:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from tools.documents.normalize import fold
+from tools.documents.normalize import fold, one_letter_off
 
 HEADER_LABELS: dict[str, list[str]] = {
     "payer": [
@@ -783,11 +783,7 @@ def near_label_word(key: str) -> str | None:
     vocabulary = label_vocabulary()
     if key in vocabulary or not key.isalpha():
         return None
-    near = [
-        word
-        for word in vocabulary
-        if len(word) == len(key) and sum(a != b for a, b in zip(word, key, strict=True)) == 1
-    ]
+    near = one_letter_off(key, vocabulary)
     return near[0] if len(near) == 1 else None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -115,6 +116,12 @@ def _fold(text: str) -> str:
 
 # Every word of every page is folded, and the same words recur across pages and documents.
 _fold_word = functools.lru_cache(maxsize=1 << 14)(_fold)
+
+
+def one_letter_off(key: str, words: Iterable[str]) -> list[str]:
+    """The ``words`` of ``key``'s length that differ from it in exactly one letter: what OCR
+    makes of a word when it misreads one glyph ("Räufer" for "Käufer")."""
+    return [w for w in words if len(w) == len(key) and sum(a != b for a, b in zip(w, key, strict=True)) == 1]
 
 
 @dataclass(frozen=True)

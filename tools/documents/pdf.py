@@ -157,7 +157,7 @@ def check_content_streams(data: bytes, source: str, *, exact: bool = False) -> N
     import pikepdf
 
     total = chars = 0
-    bounded = False  # a page's characters counted by their bound, not estimated
+    bounded = False  # some stream's characters counted by their bound, not estimated
     max_page_chars, max_document_chars = limits().max_page_chars, limits().max_document_chars
     with pikepdf.open(io.BytesIO(data), inherit_page_attributes=False) as document:
         for number, page in enumerate(document.pages, start=1):
@@ -191,7 +191,7 @@ def check_content_streams(data: bytes, source: str, *, exact: bool = False) -> N
                     return check_content_streams(data, source, exact=True)
                 raise InputTooLargeError(
                     f"page {number} shows some {page_chars} characters, over the limit of "
-                    f"{limits().max_page_chars} a page",
+                    f"{max_page_chars} a page",
                     source=source,
                 )
             total += size
@@ -205,8 +205,7 @@ def check_content_streams(data: bytes, source: str, *, exact: bool = False) -> N
                 if bounded and not exact:
                     return check_content_streams(data, source, exact=True)
                 raise InputTooLargeError(
-                    f"the text layer shows over the document limit of {limits().max_document_chars} "
-                    "characters",
+                    f"the text layer shows over the document limit of {max_document_chars} characters",
                     source=source,
                 )
 

@@ -89,7 +89,7 @@ def _codes(handle: Any, count: int) -> list[int]:
 def _chars(page: Any, level: bool = False) -> list[Char]:
     """The page's printed characters; spaces and line breaks only mark the next one as a word start.
     ``level``: every text object of the page is known to be upright (:func:`_objects`), so no
-    character's angle is asked for (a call per character, a tenth of the reading's time)."""
+    character's angle is asked for (a call per character: 0.25 ms on a page of 1,100)."""
     import ctypes
 
     import pypdfium2.raw as raw
@@ -117,9 +117,8 @@ def _chars(page: Any, level: bool = False) -> list[Char]:
             if text.isspace():
                 # A space, or PDFium's own word-gap guess (generated; pdfminer splits there
                 # by width): the next character starts a word, wherever its box lies ...
-                guessed = (
-                    is_generated(handle, i) == 1 if not gap else guessed and is_generated(handle, i) == 1
-                )
+                # (guessed: every blank since the last character is PDFium's own)
+                guessed = is_generated(handle, i) == 1 and (guessed or not gap)
                 gap = True
                 continue
             if not get_box(handle, i, rect_ref):

@@ -117,34 +117,43 @@ def test_every_payment_term_holds_a_word_the_prefilter_looks_for() -> None:
         assert any(_TERM_WORDS.search(piece) for piece in term.split(" ")), term
 
 
-def test_a_date_whose_terms_follow_on_the_next_line_is_the_due_date() -> None:
-    """The date ends one line, its terms start the next ("... 15/03/2026" / "payable without
-    deduction"): the pair is searched although the date's line holds no term word."""
-    rows = [
-        ("Invoice", ""),
-        ("Invoice number", "A-1001"),
-        ("Invoice date", "01/03/2026"),
-        ("Total", "EUR 10.00"),
-        ("By 15/03/2026 at the latest,", ""),
-        ("payable without deduction.", ""),
-    ]
-    [extraction] = extract_bytes(_pdf(rows), "terms.pdf")
-    assert extraction.remittance is not None and extraction.remittance.due_date == date(2026, 3, 15)
-
-
-def test_terms_whose_next_line_holds_figures_before_the_keyword_still_give_the_due_date() -> None:
-    """ "... wird am 20.03.2026 von Ihrem Konto" over "und BIC MARKDEF 1860 ... eingezogen": the
-    figures come before the keyword (an OCR'd BIC split in two), so the keyword is no total's label."""
-    rows = [
-        ("Rechnung", ""),
-        ("Rechnungsnummer", "R-1001"),
-        ("Rechnungsdatum", "05.03.2026"),
-        ("Gesamtbetrag", "529,87 EUR"),
-        ("Der Betrag wird am 20.03.2026 von Ihrem Konto", ""),
-        ("und BIC MARKDEF 1860 per SEPA-Lastschrift eingezogen.", ""),
-    ]
-    [extraction] = extract_bytes(_pdf(rows), "terms.pdf")
-    assert extraction.remittance is not None and extraction.remittance.due_date == date(2026, 3, 20)
+@pytest.mark.parametrize(
+    ("header", "terms", "due"),
+    [
+        # the date ends one line, its terms start the next: the pair is searched although the
+        # date's line holds no term word
+        (
+            [
+                ("Invoice", ""),
+                ("Invoice number", "A-1001"),
+                ("Invoice date", "01/03/2026"),
+                ("Total", "EUR 10.00"),
+            ],
+            ["By 15/03/2026 at the latest,", "payable without deduction."],
+            date(2026, 3, 15),
+        ),
+        # figures before the keyword on the next line (an OCR'd BIC split in two) make it no
+        # total's label: only an amount after it does
+        (
+            [
+                ("Rechnung", ""),
+                ("Rechnungsnummer", "R-1001"),
+                ("Rechnungsdatum", "05.03.2026"),
+                ("Gesamtbetrag", "529,87 EUR"),
+            ],
+            [
+                "Der Betrag wird am 20.03.2026 von Ihrem Konto",
+                "und BIC MARKDEF 1860 per SEPA-Lastschrift eingezogen.",
+            ],
+            date(2026, 3, 20),
+        ),
+    ],
+)
+def test_terms_across_two_lines_give_the_due_date(
+    header: list[tuple[str, str]], terms: list[str], due: date
+) -> None:
+    [extraction] = extract_bytes(_pdf(header + [(line, "") for line in terms]), "terms.pdf")
+    assert extraction.remittance is not None and extraction.remittance.due_date == due
 
 
 def test_an_ocr_misread_term_word_tesseract_doubts_still_gives_the_due_date() -> None:
