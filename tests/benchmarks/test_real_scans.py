@@ -64,3 +64,36 @@ def test_a_harsh_scan_of_a_real_invoice_keeps_its_bank_details(shared_data: Path
         shutil.copy(shared_data / f"invoices/invoice2data/coolblue1{suffix}", tmp_path / f"coolblue1{suffix}")
     counts = scanned_real([tmp_path], harsh=True)
     assert counts["iban:total"] == 1 and counts["iban"] == 1
+
+
+@pytest.mark.slow
+def test_a_photographed_real_invoice_is_read_whole(shared_data: Path, tmp_path: Path) -> None:
+    """``--photos``: a real invoice as a phone camera takes it (light falling off to about half
+    across the page, grey paper, noise, JPEG 60). One global threshold turned the dim side black
+    and every field was lost; with the paper levelled first, each is read."""
+    for suffix in (".pdf", ".json"):
+        shutil.copy(shared_data / f"invoices/real/real_d11{suffix}", tmp_path / f"real_d11{suffix}")
+    counts = scanned_real([tmp_path], photo=True)
+    assert counts["amount:total"] == 1 and counts["iban:total"] == 1
+    assert all(counts[field] == counts[f"{field}:total"] for field in FIELDS if counts[f"{field}:total"])
+
+
+def test_a_photo_is_lit_unevenly_and_has_no_text_layer(shared_data: Path) -> None:
+    import numpy as np
+    import pypdfium2 as pdfium
+
+    from benchmarks.real_invoices import as_photo
+
+    data = (shared_data / "invoices/real/real_d11.pdf").read_bytes()
+    photo = as_photo(data, "real_d11.pdf")
+    assert photo == as_photo(data, "real_d11.pdf")  # repeatable: drawn from the name
+    document = pdfium.PdfDocument(photo)
+    try:
+        grey = np.asarray(document[0].render(scale=1).to_pil().convert("L"), dtype=np.float32)
+        assert document[0].get_textpage().count_chars() == 0
+    finally:
+        document.close()
+    corners = [grey[:40, :40], grey[:40, -40:], grey[-40:, :40], grey[-40:, -40:]]
+    brightest = [float(np.percentile(corner, 90)) for corner in corners]
+    assert max(brightest) < 230  # grey paper
+    assert min(brightest) < 0.8 * max(brightest)  # the light falls off across the page

@@ -77,16 +77,77 @@ def remove_rules(binary: np.ndarray) -> np.ndarray:
     return cv2.bitwise_or(binary, rules)
 
 
+# Uneven light: the paper's brightness is modelled as a smooth surface (a cubic in x and y) fitted
+# to the brightest ink-free level of each block of the page; where it varies by more than this share
+# of its brightest value, the page is divided by it before binarising. A flat scan varies by a few
+# percent and is left as it is; a phone photo's light falls off by a third or more, and one global
+# threshold then turns the dim side black or the bright side's faint text white.
+_UNEVEN_LIGHT = 0.15
+_LIGHT_BLOCKS = 48  # blocks along the page's longer side
+
+
+def _light_terms(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """The cubic surface's ten terms at points (x, y) in [0, 1]."""
+    return np.stack([xs**i * ys**j for i in range(4) for j in range(4 - i)], axis=-1)
+
+
+def paper_light(gray: np.ndarray) -> np.ndarray | None:
+    """The paper's brightness across a greyscale page, as a smooth surface the page's shape, or
+    None where the light is even (see ``_UNEVEN_LIGHT``).
+
+    Each block's paper level is its brightest value after a max filter wider than a letter's
+    stroke (so text in the block does not darken it); a robust cubic fit then drops the blocks
+    well below the surface (pictures, shaded bands, dense black print), three times over, so the
+    light is read from the paper alone."""
+    import cv2
+
+    height, width = gray.shape
+    block = max(8, max(height, width) // _LIGHT_BLOCKS)
+    rows, cols = height // block, width // block
+    if rows < 4 or cols < 4:
+        return None
+    paper = cv2.dilate(gray, np.ones((7, 7), np.uint8))
+    levels = cv2.resize(paper[: rows * block, : cols * block], (cols, rows), interpolation=cv2.INTER_AREA)
+    ys, xs = np.mgrid[0:rows, 0:cols].astype(np.float64)
+    terms = _light_terms((xs.ravel() + 0.5) / cols, (ys.ravel() + 0.5) / rows)
+    values = levels.ravel().astype(np.float64)
+    kept = values > 0
+    coefficients = np.zeros(terms.shape[1])
+    for _ in range(3):
+        if kept.sum() < 2 * terms.shape[1]:
+            return None
+        coefficients = np.linalg.lstsq(terms[kept], values[kept], rcond=None)[0]
+        fitted = terms @ coefficients
+        kept = values > 0.9 * fitted
+    fitted = terms @ coefficients
+    top, bottom = float(fitted.max()), float(fitted.min())
+    if top <= 0 or (top - bottom) / top < _UNEVEN_LIGHT:
+        return None
+    # The surface at block resolution, stretched to the page: smooth, so linear interpolation holds.
+    grid = np.clip(fitted.reshape(rows, cols), 1.0, None).astype(np.float32)
+    return cv2.resize(grid, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def even_light(gray: np.ndarray) -> np.ndarray:
+    """The page with its paper made evenly bright (:func:`paper_light`); unchanged where the light
+    is already even."""
+    light = paper_light(gray)
+    if light is None:
+        return gray
+    levelled = gray.astype(np.float32) * (float(light.max()) / light)
+    return np.clip(levelled, 0, 255).astype(np.uint8)
+
+
 def clean(image: Image.Image) -> tuple[Image.Image, float]:
-    """Greyscale, denoise (median filter removes speckle and JPEG ringing), deskew, binarise
-    (Otsu), erase table rules.
+    """Greyscale, denoise (median filter removes speckle and JPEG ringing), even out uneven light
+    (:func:`even_light`), deskew, binarise (Otsu), erase table rules.
 
     Returns the cleaned image and the angle it was rotated by, so boxes can be mapped back.
     """
     import cv2
 
     gray = np.asarray(image.convert("L"))
-    gray = cv2.medianBlur(gray, 3)
+    gray = even_light(cv2.medianBlur(gray, 3))
     angle = deskew_angle(gray)
     if abs(angle) >= 0.1:
         height, width = gray.shape
