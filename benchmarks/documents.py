@@ -6,7 +6,7 @@ Floors: 10 text pages/s and 3 s per scanned A4 page (medians).
 
     .venv/bin/python benchmarks/documents.py [--text 60] [--scans 60] [--seed 7]
         [--no-real] [--repeat 1] [--learning] [--outside DIR ...] [--einvoice-pages DIR ...]
-        [--real-scans] [--harsh-scans] [--photos] [--einvoice-scans DIR ...]
+        [--real-scans] [--harsh-scans] [--photos] [--snapshots] [--einvoice-scans DIR ...]
 
 Also (unless ``--no-real``) the real invoices side by side with invoice2data 1.0.1 and its own
 templates (benchmarks/real_invoices.py), and with ``--learning`` the accuracy on a stream of
@@ -15,7 +15,8 @@ repeat-issuer documents after one correction per issuer (benchmarks/learning.py)
 example invoice2data's own ``tests/compare``); ``--einvoice-pages DIR`` reads the printed pages of
 e-invoice PDFs without their XML and scores them against it (for example ZUGFeRD's public corpus);
 ``--real-scans`` reads the shared real invoices rendered as scans (real layouts through OCR),
-``--harsh-scans`` as poorer scans and ``--photos`` as phone photos (uneven light, grey paper).
+``--harsh-scans`` as poorer scans, ``--photos`` as phone photos (uneven light, grey paper) and
+``--snapshots`` as photos of the sheet lying on a desk (at a slant, a darker ground around it).
 docs/documents.md says where to get both.
 """
 
@@ -94,6 +95,9 @@ def main() -> int:
     parser.add_argument(
         "--photos", action="store_true", help="the same as phone photos: uneven light, grey paper, noise"
     )
+    parser.add_argument(
+        "--snapshots", action="store_true", help="the same photographed on a desk: at a slant, darker ground"
+    )
     args = parser.parse_args()
     if not args.no_real:
         from benchmarks.real_invoices import run as run_real
@@ -109,16 +113,16 @@ def main() -> int:
         from benchmarks.real_invoices import einvoice_pages
 
         einvoice_pages(folder, scans=True)
-    if args.real_scans or args.harsh_scans or args.photos:
+    asked = {"scan": args.real_scans, "harsh": args.harsh_scans, "photo": args.photos}
+    asked["snapshot"] = args.snapshots
+    kinds = [kind for kind, wanted in asked.items() if wanted]
+    if kinds:
         from benchmarks.real_invoices import scanned_real
         from tools.config import shared_data_dir
 
         invoices = shared_data_dir() / "invoices"
-        folders = [invoices / "real", invoices / "invoice2data"]
-        for harsh in [False] * args.real_scans + [True] * args.harsh_scans:
-            scanned_real(folders, harsh=harsh)
-        if args.photos:
-            scanned_real(folders, photo=True)
+        for kind in kinds:
+            scanned_real([invoices / "real", invoices / "invoice2data"], kind)
     if args.learning:
         from benchmarks.learning import run as run_learning
 

@@ -138,16 +138,109 @@ def even_light(gray: np.ndarray) -> np.ndarray:
     return np.clip(levelled, 0, 255).astype(np.uint8)
 
 
-def clean(image: Image.Image) -> tuple[Image.Image, float]:
-    """Greyscale, denoise (median filter removes speckle and JPEG ringing), even out uneven light
-    (:func:`even_light`), deskew, binarise (Otsu), erase table rules.
+# A sheet photographed on a darker ground (a desk): it is found when it covers between these shares
+# of the picture (a scan is all sheet; a sheet cut by the picture's edge has no four corners) and
+# its edge is an edge all round: just outside it, the ground is at most this share of the paper's
+# brightness just inside, at nearly every point (light falling off across a page without a ground
+# makes a boundary of one threshold, not an edge: on either side of it the paper is alike).
+_SHEET_SHARE = (0.3, 0.93)
+_SHEET_GROUND = 0.8
+_SHEET_EDGE_POINTS = 64
 
-    Returns the cleaned image and the angle it was rotated by, so boxes can be mapped back.
+
+def _corners_in_order(points: np.ndarray) -> np.ndarray | None:
+    """Four points as top-left, top-right, bottom-right, bottom-left; None for an outline turned
+    so far (near 45 degrees) that one point would take two of those places."""
+    sums, differences = points.sum(axis=1), np.diff(points, axis=1).ravel()
+    order = [int(sums.argmin()), int(differences.argmin()), int(sums.argmax()), int(differences.argmax())]
+    if len(set(order)) < 4:
+        return None
+    return np.array([points[i] for i in order], dtype=np.float32)
+
+
+def sheet_corners(gray: np.ndarray) -> np.ndarray | None:
+    """The corners of a sheet photographed on a darker ground (top-left, top-right, bottom-right,
+    bottom-left, in the picture's pixels), or None where the picture is the sheet (a scan) or no
+    four-cornered sheet stands out (see ``_SHEET_SHARE`` and ``_SHEET_GROUND``)."""
+    import cv2
+
+    scale = min(1.0, 800 / max(gray.shape))
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    _, mask = cv2.threshold(cv2.GaussianBlur(small, (5, 5), 0), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8))  # the print inside
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    hull = cv2.convexHull(max(contours, key=cv2.contourArea))
+    share = cv2.contourArea(hull) / (small.shape[0] * small.shape[1])
+    if not _SHEET_SHARE[0] <= share <= _SHEET_SHARE[1]:
+        return None
+    outline = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
+    if len(outline) != 4:
+        return None
+    corners = _corners_in_order(outline.reshape(4, 2).astype(np.float32))
+    if corners is None or not _is_edge_all_round(cv2.blur(small, (5, 5)), corners):
+        return None
+    return corners / scale
+
+
+def _is_edge_all_round(gray: np.ndarray, corners: np.ndarray) -> bool:
+    """Whether the ground just outside the outline is darker than the paper just inside it (see
+    ``_SHEET_GROUND``) at all but a few of ``_SHEET_EDGE_POINTS`` points spread along it."""
+    height, width = gray.shape
+    centre = corners.mean(axis=0)
+    step = max(4.0, 0.01 * max(height, width))
+    darker = 0
+    for index in range(_SHEET_EDGE_POINTS):
+        side, along = divmod(index * 4 / _SHEET_EDGE_POINTS, 1.0)
+        start, end = corners[int(side)], corners[(int(side) + 1) % 4]
+        point = start + (end - start) * (0.1 + 0.8 * along)  # clear of the corners
+        normal = np.array([end[1] - start[1], start[0] - end[0]], dtype=np.float32)
+        normal /= max(float(np.linalg.norm(normal)), 1e-6)
+        if float(np.dot(point - centre, normal)) < 0:
+            normal = -normal  # outwards
+        (ix, iy), (ox, oy) = np.rint(point - step * normal), np.rint(point + step * normal)
+        if not (0 <= ox < width and 0 <= oy < height and 0 <= ix < width and 0 <= iy < height):
+            continue  # the ground lies past the picture's edge: no edge here
+        darker += float(gray[int(oy), int(ox)]) <= _SHEET_GROUND * float(gray[int(iy), int(ix)])
+    return darker >= 0.9 * _SHEET_EDGE_POINTS
+
+
+def flatten_sheet(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The photographed sheet (:func:`sheet_corners`) seen square-on, its sides' lengths kept, and
+    the matrix that maps its pixels back onto the picture; the picture itself and None where it
+    holds no such sheet."""
+    import cv2
+
+    corners = sheet_corners(gray)
+    if corners is None:
+        return gray, None
+    top_left, top_right, bottom_right, bottom_left = corners
+    width = round(max(np.linalg.norm(top_right - top_left), np.linalg.norm(bottom_right - bottom_left)))
+    height = round(max(np.linalg.norm(bottom_left - top_left), np.linalg.norm(bottom_right - top_right)))
+    square = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], dtype=np.float32)
+    flat = cv2.warpPerspective(
+        gray,
+        cv2.getPerspectiveTransform(corners, square),
+        (width, height),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    return flat, cv2.getPerspectiveTransform(square, corners)
+
+
+def clean(image: Image.Image) -> tuple[Image.Image, float, np.ndarray | None]:
+    """Greyscale, denoise (median filter removes speckle and JPEG ringing), a photographed sheet
+    seen square-on (:func:`flatten_sheet`), uneven light evened out (:func:`even_light`), deskew,
+    binarise (Otsu), erase table rules.
+
+    Returns the cleaned image, the angle it was turned by and the matrix from the flattened sheet
+    back onto the picture (None where nothing was flattened), so boxes can be mapped back.
     """
     import cv2
 
-    gray = np.asarray(image.convert("L"))
-    gray = even_light(cv2.medianBlur(gray, 3))
+    gray, unflatten = flatten_sheet(cv2.medianBlur(np.asarray(image.convert("L")), 3))
+    gray = even_light(gray)
     angle = deskew_angle(gray)
     if abs(angle) >= 0.1:
         height, width = gray.shape
@@ -158,7 +251,7 @@ def clean(image: Image.Image) -> tuple[Image.Image, float]:
     else:
         angle = 0.0
     _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return Image.fromarray(remove_rules(binary)), angle
+    return Image.fromarray(remove_rules(binary)), angle, unflatten
 
 
 _TESSERACT_LANG = {"en": "eng", "de": "deu", "fr": "fra", "nl": "nld", "es": "spa"}
@@ -255,6 +348,14 @@ def _unrotate(x: float, y: float, angle: float, width: int, height: int) -> tupl
     )
 
 
+def _unflatten(points: list[tuple[float, float]], matrix: np.ndarray) -> list[tuple[float, float]]:
+    """Points of the flattened sheet mapped back onto the photograph (:func:`flatten_sheet`)."""
+    import cv2
+
+    mapped = cv2.perspectiveTransform(np.array([points], dtype=np.float64), matrix)[0]
+    return [(float(x), float(y)) for x, y in mapped]
+
+
 def ocr_image(
     image: Image.Image,
     page: int,
@@ -268,9 +369,9 @@ def ocr_image(
 ) -> list[Word]:
     """OCR one page (or a region of one) into words; see the module docstring."""
     if deskew:
-        cleaned, angle = clean(image)
+        cleaned, angle, unflatten = clean(image)
     else:
-        cleaned, angle = image.convert("L"), 0.0
+        cleaned, angle, unflatten = image.convert("L"), 0.0, None
     lang = (
         languages if languages and "+" not in languages else choose_language(cleaned, languages, page, source)
     )
@@ -284,6 +385,8 @@ def ocr_image(
             continue
         left, top, w, h = data["left"][i], data["top"][i], data["width"][i], data["height"][i]
         corners = [_unrotate(x, y, angle, width, height) for x in (left, left + w) for y in (top, top + h)]
+        if unflatten is not None:
+            corners = _unflatten(corners, unflatten)
         xs, ys = [c[0] for c in corners], [c[1] for c in corners]
         original = (
             offset[0] + min(xs) * scale,
@@ -300,7 +403,7 @@ def ocr_image(
                 bottom=offset[1] + (top + h) * scale,
                 page=page,
                 confidence=round(conf / 100, 3),
-                original=original if angle else None,
+                original=original if angle or unflatten is not None else None,
             )
         )
     return _join_split_figures(words)

@@ -7,15 +7,18 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tools.documents.ocr import clean, even_light, paper_light
+from tools.documents.ocr import clean, even_light, paper_light, sheet_corners
 
 
 def _page(width: int = 900, height: int = 1200) -> np.ndarray:
     """Dark text lines on white paper, with a solid dark picture in one corner."""
+    from PIL import ImageFont
+
     image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
-    for row in range(60, height - 60, 40):
-        draw.text((60, row), "Rechnung 4711 Betrag 1.234,56 EUR faellig 30.06.2023", fill=20)
+    font = ImageFont.load_default(size=22)  # Pillow's own font: no system font needed
+    for row in range(200, height - 60, 40):
+        draw.text((60, row), "Rechnung 4711 Betrag 1.234,56 EUR", fill=20, font=font)
     draw.rectangle((width - 220, 40, width - 60, 160), fill=30)  # a logo
     return np.asarray(image)
 
@@ -69,8 +72,74 @@ def test_clean_turns_and_binarises_the_photo_as_it_does_the_scan() -> None:
     four times the scan's ink. (The two are turned by slightly different angles, so their ink is
     compared by amount, not pixel by pixel.)"""
     page = _page()
-    scan, scan_angle = clean(Image.fromarray(_lit(page, fall_off=0.0)))
-    photo, photo_angle = clean(Image.fromarray(_lit(page, fall_off=0.55)))
+    scan, scan_angle, _ = clean(Image.fromarray(_lit(page, fall_off=0.0)))
+    photo, photo_angle, _ = clean(Image.fromarray(_lit(page, fall_off=0.55)))
     assert abs(photo_angle - scan_angle) <= 0.3
     scan_ink, photo_ink = (np.asarray(scan) == 0).sum(), (np.asarray(photo) == 0).sum()
     assert 0.8 * scan_ink < photo_ink < 1.5 * scan_ink
+
+
+def _on_a_desk(page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``page`` photographed on a darker desk at a slant; returns the picture and where the
+    sheet's corners lie in it (top-left, top-right, bottom-right, bottom-left)."""
+    import cv2
+
+    height, width = page.shape
+    seen = np.float32([[150, 110], [width + 60, 160], [width + 120, height + 140], [90, height + 60]])
+    sheet = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    paper = 30 + page.astype(np.float32) * 185 / 255
+    matrix = cv2.getPerspectiveTransform(sheet, seen)
+    picture = cv2.warpPerspective(paper, matrix, (width + 260, height + 260), borderValue=60)
+    return picture.astype(np.uint8), seen
+
+
+def test_a_sheet_on_a_desk_is_seen_square_on() -> None:
+    from tools.documents.ocr import deskew_angle, flatten_sheet
+
+    page = _page()
+    picture, seen = _on_a_desk(page)
+    corners = sheet_corners(picture)
+    assert corners is not None
+    assert np.abs(corners - seen).max() < 8
+    flat, back = flatten_sheet(picture)
+    assert back is not None
+    height, width = page.shape
+    assert abs(flat.shape[0] - height) < 0.08 * height and abs(flat.shape[1] - width) < 0.08 * width
+    assert abs(deskew_angle(flat)) <= 0.3  # its text lines level again
+    # the matrix takes the flattened sheet's corners back to where they lie in the picture
+    h, w = flat.shape
+    square = np.array([[[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]]], dtype=np.float64)
+    import cv2
+
+    assert np.abs(cv2.perspectiveTransform(square, back)[0] - seen).max() < 8
+
+
+def test_a_scan_and_a_page_lit_unevenly_are_not_taken_for_a_sheet_on_a_desk() -> None:
+    """A scan is all sheet; on a page whose light falls off, one threshold splits the paper
+    in two, but that split is no edge: the paper is alike on either side of it."""
+    page = _page()
+    assert sheet_corners(_lit(page, fall_off=0.0)) is None
+    assert sheet_corners(_lit(page, fall_off=0.6)) is None
+
+
+def test_words_read_on_a_sheet_on_a_desk_are_placed_on_the_picture() -> None:
+    import shutil
+
+    import cv2
+
+    from tests.conftest import require
+    from tools.documents.ocr import ocr_image
+
+    require(shutil.which("tesseract") is not None, "tesseract is not installed")
+    picture, seen = _on_a_desk(_page())
+    words = ocr_image(Image.fromarray(picture), 1, languages="deu")
+    found = [w for w in words if w.text == "Rechnung"]
+    assert len(found) >= 18  # nearly every line's first word
+    outline = seen.reshape(-1, 1, 2)
+    for word in found:
+        assert word.original is not None
+        x0, top, x1, bottom = word.original
+        assert cv2.pointPolygonTest(outline, ((x0 + x1) / 2, (top + bottom) / 2), False) > 0
+    # the first line's word lies near the sheet's top-left corner, on the picture
+    first = min(found, key=lambda w: w.original[1] if w.original else 0.0)
+    assert first.original is not None and abs(first.original[0] - (seen[0][0] + 60)) < 25
