@@ -229,18 +229,75 @@ def flatten_sheet(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     return flat, cv2.getPerspectiveTransform(square, corners)
 
 
-def clean(image: Image.Image) -> tuple[Image.Image, float, np.ndarray | None]:
-    """Greyscale, denoise (median filter removes speckle and JPEG ringing), a photographed sheet
-    seen square-on (:func:`flatten_sheet`), uneven light evened out (:func:`even_light`), deskew,
-    binarise (Otsu), erase table rules.
+# Small print: tesseract reads letters best some 20-30 pixels high (a page at 300 dpi: the median
+# height of its letters' ink is 18-29 px on the real invoices). A picture whose letters are smaller
+# (a photo or an image sent at 100-150 dpi: 7-14 px) is enlarged towards ``_LETTER_HEIGHT``, at most
+# ``_MAX_ZOOM`` times and to at most ``_MAX_ZOOMED_PIXELS``.
+_SMALL_LETTERS = 15.0
+_LETTER_HEIGHT = 23.0
+_MAX_ZOOM = 3.0
+_MAX_ZOOMED_PIXELS = 40_000_000
 
-    Returns the cleaned image, the angle it was turned by and the matrix from the flattened sheet
-    back onto the picture (None where nothing was flattened), so boxes can be mapped back.
-    """
+
+def letter_height(gray: np.ndarray) -> float | None:
+    """The median height (pixels) of the letter-sized pieces of ink on a page, or None where
+    fewer than 30 are found. Measured at half size on a large picture (the same letters, and a
+    quarter of the pixels to label)."""
     import cv2
 
-    gray, unflatten = flatten_sheet(cv2.medianBlur(np.asarray(image.convert("L")), 3))
+    shrink = 2 if max(gray.shape) > 2400 else 1
+    small = (
+        cv2.resize(gray, None, fx=1 / shrink, fy=1 / shrink, interpolation=cv2.INTER_AREA)
+        if shrink > 1
+        else gray
+    )
+    _, ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights, widths, areas = (stats[1:, k] for k in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
+    letters = (heights >= 3) & (heights <= 0.05 * small.shape[0]) & (widths <= 3 * heights) & (areas >= 6)
+    if letters.sum() < 30:
+        return None
+    return float(np.median(heights[letters])) * shrink
+
+
+def text_zoom(gray: np.ndarray) -> float:
+    """How much to enlarge the page so tesseract sees its letters at a size it reads well (see
+    ``_SMALL_LETTERS``); 1.0 for a page at scanning resolution."""
+    height = letter_height(gray)
+    if height is None or height >= _SMALL_LETTERS:
+        return 1.0
+    room = (_MAX_ZOOMED_PIXELS / (gray.shape[0] * gray.shape[1])) ** 0.5
+    return max(1.0, min(_LETTER_HEIGHT / height, _MAX_ZOOM, room))
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """A page ready for tesseract, and how to map its pixels back onto the picture given: divide
+    by ``zoom``, turn back by ``angle`` (:func:`_unrotate`), then through ``unflatten`` (the
+    photographed sheet's perspective, :func:`flatten_sheet`) where there is one."""
+
+    image: Image.Image
+    angle: float = 0.0
+    unflatten: np.ndarray | None = None
+    zoom: float = 1.0
+
+
+def clean(image: Image.Image) -> Cleaned:
+    """Greyscale, a photographed sheet seen square-on (:func:`flatten_sheet`), uneven light evened
+    out (:func:`even_light`), then either small print enlarged (:func:`text_zoom`, cubic) or print
+    at scanning size denoised (a 3x3 median filter removes speckle and JPEG ringing), deskew,
+    binarise (Otsu), erase table rules.
+
+    Small print is not median-filtered: with letters 10-14 px high and strokes of a pixel or two,
+    the filter erases strokes (the real invoices as 150-dpi images: 84 of 116 fields with it, 115
+    enlarged without it; the cubic enlargement smooths the noise itself)."""
+    import cv2
+
+    gray, unflatten = flatten_sheet(np.asarray(image.convert("L")))
     gray = even_light(gray)
+    smooth = cv2.medianBlur(gray, 3)
+    zoom = text_zoom(smooth)
+    gray = cv2.resize(gray, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC) if zoom > 1.0 else smooth
     angle = deskew_angle(gray)
     if abs(angle) >= 0.1:
         height, width = gray.shape
@@ -251,7 +308,7 @@ def clean(image: Image.Image) -> tuple[Image.Image, float, np.ndarray | None]:
     else:
         angle = 0.0
     _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return Image.fromarray(remove_rules(binary)), angle, unflatten
+    return Cleaned(Image.fromarray(remove_rules(binary)), angle, unflatten, zoom)
 
 
 _TESSERACT_LANG = {"en": "eng", "de": "deu", "fr": "fra", "nl": "nld", "es": "spa"}
@@ -334,7 +391,7 @@ def choose_language(cleaned: Image.Image, configured: str | None, page: int, sou
     return primary if primary in allowed else allowed[0]
 
 
-def _unrotate(x: float, y: float, angle: float, width: int, height: int) -> tuple[float, float]:
+def _unrotate(x: float, y: float, angle: float, width: float, height: float) -> tuple[float, float]:
     """Map a point of the deskewed image back onto the original image."""
     if not angle:
         return x, y
@@ -368,22 +425,21 @@ def ocr_image(
     deskew: bool = True,
 ) -> list[Word]:
     """OCR one page (or a region of one) into words; see the module docstring."""
-    if deskew:
-        cleaned, angle, unflatten = clean(image)
-    else:
-        cleaned, angle, unflatten = image.convert("L"), 0.0, None
+    ready = clean(image) if deskew else Cleaned(image.convert("L"))
+    cleaned, angle, unflatten, zoom = ready.image, ready.angle, ready.unflatten, ready.zoom
     lang = (
         languages if languages and "+" not in languages else choose_language(cleaned, languages, page, source)
     )
     data = tesseract(cleaned, lang=lang, psm=psm, data=True, page=page, source=source)
-    width, height = cleaned.size
+    # Boxes on the page at the picture's own resolution (an enlarged page's pixels divided back).
+    width, height = cleaned.size[0] / zoom, cleaned.size[1] / zoom
     words = []
     for i, text in enumerate(data["text"]):
         text = text.strip()
         conf = float(data["conf"][i])
         if not text or conf < 0:
             continue
-        left, top, w, h = data["left"][i], data["top"][i], data["width"][i], data["height"][i]
+        left, top, w, h = (data[key][i] / zoom for key in ("left", "top", "width", "height"))
         corners = [_unrotate(x, y, angle, width, height) for x in (left, left + w) for y in (top, top + h)]
         if unflatten is not None:
             corners = _unflatten(corners, unflatten)

@@ -72,10 +72,12 @@ def test_clean_turns_and_binarises_the_photo_as_it_does_the_scan() -> None:
     four times the scan's ink. (The two are turned by slightly different angles, so their ink is
     compared by amount, not pixel by pixel.)"""
     page = _page()
-    scan, scan_angle, _ = clean(Image.fromarray(_lit(page, fall_off=0.0)))
-    photo, photo_angle, _ = clean(Image.fromarray(_lit(page, fall_off=0.55)))
-    assert abs(photo_angle - scan_angle) <= 0.3
-    scan_ink, photo_ink = (np.asarray(scan) == 0).sum(), (np.asarray(photo) == 0).sum()
+    scan, photo = (
+        clean(Image.fromarray(_lit(page, fall_off=0.0))),
+        clean(Image.fromarray(_lit(page, fall_off=0.55))),
+    )
+    assert abs(photo.angle - scan.angle) <= 0.3
+    scan_ink, photo_ink = (np.asarray(scan.image) == 0).sum(), (np.asarray(photo.image) == 0).sum()
     assert 0.8 * scan_ink < photo_ink < 1.5 * scan_ink
 
 
@@ -143,3 +145,40 @@ def test_words_read_on_a_sheet_on_a_desk_are_placed_on_the_picture() -> None:
     # the first line's word lies near the sheet's top-left corner, on the picture
     first = min(found, key=lambda w: w.original[1] if w.original else 0.0)
     assert first.original is not None and abs(first.original[0] - (seen[0][0] + 60)) < 25
+
+
+def _shrunk(page: np.ndarray, factor: float) -> np.ndarray:
+    import cv2
+
+    return cv2.resize(page, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+
+
+def test_small_print_is_enlarged_and_print_at_scanning_size_is_not() -> None:
+    from tools.documents.ocr import letter_height, text_zoom
+
+    page = _page()
+    assert text_zoom(page) == 1.0  # letters 15 px high: as a 300-dpi scan of small print
+    small = _shrunk(page, 0.6)  # letters 9 px high, as an image sent at about 120 dpi
+    height = letter_height(small)
+    assert height is not None and 7 <= height <= 11
+    assert 2.0 <= text_zoom(small) <= 3.0
+    assert text_zoom(_shrunk(page, 0.3)) == 3.0  # at most three times
+    assert letter_height(np.full((400, 300), 255, np.uint8)) is None  # no print: nothing to measure
+
+
+def test_words_of_small_print_are_read_and_placed_on_the_picture_given() -> None:
+    import shutil
+
+    from tests.conftest import require
+    from tools.documents.ocr import ocr_image
+
+    require(shutil.which("tesseract") is not None, "tesseract is not installed")
+    small = _shrunk(_page(), 0.6)
+    words = ocr_image(Image.fromarray(small), 1, languages="deu")
+    found = [w for w in words if w.text == "Rechnung"]
+    assert len(found) >= 20  # 24 lines
+    for word in found:
+        assert abs(word.x0 - 60 * 0.6) < 4  # the picture's own pixels, not the enlarged page's
+        assert word.x1 < small.shape[1] and word.bottom < small.shape[0]
+        if word.original is not None:  # turned back by the deskew's small angle: the same place
+            assert abs(word.original[0] - word.x0) < 3 and abs(word.original[1] - word.top) < 3
