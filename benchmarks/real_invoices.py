@@ -420,6 +420,26 @@ def as_snapshot(data: bytes, seed: str, dpi: int = 200) -> bytes:
     return out.getvalue()
 
 
+def as_turned_scan(data: bytes, seed: str) -> bytes:
+    """:func:`as_scan` with every page fed into the scanner sideways or upside down: each page's
+    picture turned by 90, 180 or 270 degrees, drawn from ``seed``."""
+    import io
+    import random
+
+    import pypdfium2 as pdfium
+
+    turn = random.Random(seed + ":turn")
+    document = pdfium.PdfDocument(as_scan(data, seed))
+    try:
+        images = [page.render(scale=250 / 72, grayscale=True).to_pil() for page in document]
+    finally:
+        document.close()
+    images = [image.rotate(turn.choice([90, 180, 270]), expand=True) for image in images]
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=250, quality=70)
+    return out.getvalue()
+
+
 def as_small_image(data: bytes, dpi: int = 150) -> bytes:
     """A text PDF as a small image file, as a chat app or a phone's "send smaller" passes it on:
     every page in colour at ``dpi`` (letters 10-14 pixels high), JPEG-compressed, as the frames of
@@ -447,6 +467,7 @@ COPIES = {
     "photo": "photographed: 200 dpi, turned by up to 1.5 degrees, lit unevenly, grey paper, noise, JPEG 60",
     "snapshot": "photographed on a desk: 200 dpi, at a slant, on a darker ground, lit unevenly, JPEG 65",
     "small": "a small image file: 150 dpi, colour, JPEG-compressed TIFF frames, read at their own size",
+    "turned": "250-dpi scans fed in sideways or upside down (each page turned by 90, 180 or 270 degrees)",
 }
 
 
@@ -456,6 +477,8 @@ def copy_of(data: bytes, name: str, kind: str) -> bytes:
         return as_photo(data, name)
     if kind == "snapshot":
         return as_snapshot(data, name)
+    if kind == "turned":
+        return as_turned_scan(data, name)
     if kind == "small":
         return as_small_image(data)
     if kind == "harsh":

@@ -77,6 +77,9 @@ def test_a_harsh_scan_of_a_real_invoice_keeps_its_bank_details(shared_data: Path
         ("snapshot", "real_d05"),
         # a 150-dpi image file: the median filter erased small print's strokes (4 of 6 fields)
         ("small", "real_d11"),
+        # fed into the scanner turned: tesseract read the quarter-turned page word by word, its
+        # boxes on end, and no line came together (1 of 6 fields)
+        ("turned", "real_d12"),
     ],
 )
 def test_a_photographed_real_invoice_is_read_whole(

@@ -413,6 +413,68 @@ def _unflatten(points: list[tuple[float, float]], matrix: np.ndarray) -> list[tu
     return [(float(x), float(y)) for x, y in mapped]
 
 
+# A page read upside down gives few words tesseract is sure of: fewer than this many, or than this
+# share of its words, sends it to tesseract's orientation detection (a page read upright gives
+# 60-90% at 0.8 or more), as do word boxes standing on end (a page turned by a quarter).
+_FEW_SURE_WORDS = 10
+_SURE_SHARE = 0.4
+_ORIENTATION_CONFIDENCE = 2.0  # tesseract's own measure; a page it cannot tell scores under 1
+
+
+def _sideways(words: list[Word]) -> bool:
+    """Whether most words of three or more letters are taller than wide: tesseract reads a page
+    turned by a quarter in its own rotated blocks, word by word, but its boxes stand on end."""
+    long = [w for w in words if len(w.text) >= 3]
+    return bool(long) and sum(w.bottom - w.top > w.x1 - w.x0 for w in long) > len(long) / 2
+
+
+def _sure(words: list[Word]) -> int:
+    """How many words tesseract is sure of (0.8 or more) and that hold a letter or figure pair."""
+    return sum(1 for w in words if w.confidence >= 0.8 and sum(c.isalnum() for c in w.text) >= 2)
+
+
+def upright_turn(image: Image.Image, page: int = 1, source: str = "") -> int:
+    """The clockwise turn (90, 180 or 270 degrees) that sets the page's text upright, by
+    tesseract's orientation detection; 0 where it is upright or tesseract cannot tell."""
+    import pytesseract
+
+    try:
+        report = pytesseract.image_to_osd(
+            image.convert("L"), config="--psm 0", timeout=limits().ocr_timeout_s
+        )
+    except (pytesseract.TesseractError, RuntimeError):
+        return 0  # too little text to tell, or past the time limit: read as it is
+    turn = re.search(r"Rotate: (\d+)", report)
+    confidence = re.search(r"Orientation confidence: ([\d.]+)", report)
+    if turn is None or confidence is None or float(confidence.group(1)) < _ORIENTATION_CONFIDENCE:
+        return 0
+    value = int(turn.group(1)) % 360
+    return value if value in (90, 180, 270) else 0
+
+
+def _turned_back(
+    word: Word, turn: int, size: tuple[int, int], scale: float, offset: tuple[float, float]
+) -> Word:
+    """``word`` read on the picture turned clockwise by ``turn``, with its provenance box on the
+    picture as given (``size``: its pixels); the layout box stays on the upright page."""
+    width, height = size
+
+    def back(x: float, y: float) -> tuple[float, float]:
+        u, v = (x - offset[0]) / scale, (y - offset[1]) / scale
+        if turn == 180:
+            u, v = width - u, height - v
+        elif turn == 90:
+            u, v = v, height - u
+        else:
+            u, v = width - v, u
+        return offset[0] + u * scale, offset[1] + v * scale
+
+    box = word.original or (word.x0, word.top, word.x1, word.bottom)
+    corners = [back(x, y) for x in (box[0], box[2]) for y in (box[1], box[3])]
+    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    return replace(word, original=(min(xs), min(ys), max(xs), max(ys)))
+
+
 def ocr_image(
     image: Image.Image,
     page: int,
@@ -424,7 +486,35 @@ def ocr_image(
     psm: int = 3,
     deskew: bool = True,
 ) -> list[Word]:
-    """OCR one page (or a region of one) into words; see the module docstring."""
+    """OCR one page (or a region of one) into words; see the module docstring. A whole page
+    (``deskew``) that reads poorly is checked for a sideways or upside-down scan
+    (:func:`upright_turn`) and, turned upright, read again; the better reading is kept."""
+    settings: dict[str, Any] = {"scale": scale, "offset": offset, "source": source, "languages": languages}
+    words = _read_words(image, page, psm=psm, deskew=deskew, **settings)
+    sure = _sure(words)
+    if not deskew or (sure >= _FEW_SURE_WORDS and sure >= _SURE_SHARE * len(words) and not _sideways(words)):
+        return words
+    turn = upright_turn(image, page, source)
+    if not turn:
+        return words
+    upright = _read_words(image.rotate(-turn, expand=True), page, psm=psm, deskew=deskew, **settings)
+    if _sideways(upright) or (_sure(upright) <= sure and not _sideways(words)):
+        return words
+    return [_turned_back(word, turn, image.size, scale, offset) for word in upright]
+
+
+def _read_words(
+    image: Image.Image,
+    page: int,
+    *,
+    scale: float,
+    offset: tuple[float, float],
+    source: str,
+    languages: str | None,
+    psm: int,
+    deskew: bool,
+) -> list[Word]:
+    """One tesseract reading of the page as it lies (:func:`ocr_image`)."""
     ready = clean(image) if deskew else Cleaned(image.convert("L"))
     cleaned, angle, unflatten, zoom = ready.image, ready.angle, ready.unflatten, ready.zoom
     lang = (

@@ -1,10 +1,12 @@
-"""Uneven light on a photographed page (``tools.documents.ocr.even_light``): the paper is made evenly
-bright before the one global threshold, so the dim side's paper does not turn black; a page lit
-evenly is left exactly as it is."""
+"""Pictures of pages as people make them, before tesseract (``tools.documents.ocr.clean`` and
+``ocr_image``): uneven light evened out (a page lit evenly is left as it is), a sheet photographed
+on a desk seen square-on, small print enlarged, a page fed in sideways or upside down read upright;
+every word's provenance box mapped back onto the picture as given."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw
 
 from tools.documents.ocr import clean, even_light, paper_light, sheet_corners
@@ -182,3 +184,44 @@ def test_words_of_small_print_are_read_and_placed_on_the_picture_given() -> None
         assert word.x1 < small.shape[1] and word.bottom < small.shape[0]
         if word.original is not None:  # turned back by the deskew's small angle: the same place
             assert abs(word.original[0] - word.x0) < 3 and abs(word.original[1] - word.top) < 3
+
+
+def test_a_box_on_the_upright_page_maps_back_onto_the_turned_picture() -> None:
+    from tools.documents.layout import Word
+    from tools.documents.ocr import _turned_back
+
+    # A 300 x 200 picture; the upright page is it turned clockwise by ``turn``. A box at the
+    # upright page's top-left corner (10..30 across, 5..15 down) lies, on the picture, ...
+    word = Word("x", 10.0, 5.0, 30.0, 15.0, 1, 1.0)
+    expected = {
+        180: (270.0, 185.0, 290.0, 195.0),  # ... at its bottom-right corner
+        90: (5.0, 170.0, 15.0, 190.0),  # ... down its left edge, near the bottom (turned clockwise)
+        270: (285.0, 10.0, 295.0, 30.0),  # ... down its right edge, near the top
+    }
+    for turn, box in expected.items():
+        back = _turned_back(word, turn, (300, 200), 1.0, (0.0, 0.0))
+        assert back.original == box, turn
+        assert (back.x0, back.top, back.x1, back.bottom) == (10.0, 5.0, 30.0, 15.0)  # layout: upright
+    # In the caller's units (half a unit a pixel, 100 to the right): the same, scaled and moved.
+    scaled = _turned_back(Word("x", 105.0, 2.5, 115.0, 7.5, 1, 1.0), 180, (300, 200), 0.5, (100.0, 0.0))
+    assert scaled.original == (235.0, 92.5, 245.0, 97.5)
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_a_page_fed_in_sideways_or_upside_down_is_read_upright(turn: int) -> None:
+    import shutil
+
+    from tests.conftest import require
+    from tools.documents.ocr import ocr_image
+
+    require(shutil.which("tesseract") is not None, "tesseract is not installed")
+    picture = Image.fromarray(_page()).rotate(turn, expand=True)  # counter-clockwise, as fed in
+    words = ocr_image(picture, 1, languages="deu")
+    found = [w for w in words if w.text == "Rechnung"]
+    assert len(found) >= 20
+    assert all(w.x1 - w.x0 > w.bottom - w.top for w in found)  # upright on the page
+    ink = np.asarray(picture) < 128
+    for word in found:  # each provenance box holds the word's ink on the picture as given
+        assert word.original is not None
+        x0, top, x1, bottom = (round(v) for v in word.original)
+        assert ink[top:bottom, x0:x1].mean() > 0.05
