@@ -1,7 +1,7 @@
-"""Pictures of pages as people make them, before tesseract (``tools.documents.ocr.clean`` and
-``ocr_image``): uneven light evened out (a page lit evenly is left as it is), a sheet photographed
-on a desk seen square-on, small print enlarged, a page fed in sideways or upside down read upright;
-every word's provenance box mapped back onto the picture as given."""
+"""Pictures of pages as people make them, before tesseract (``tools.documents.picture.clean``
+and ``tools.documents.ocr.ocr_image``): uneven light evened out (a page lit evenly is left as it
+is), a sheet photographed on a desk seen square-on, small print enlarged, a page fed in sideways
+or upside down read upright; every word's provenance box mapped back onto the picture as given."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from tools.documents.ocr import clean, even_light, paper_light, sheet_corners
+from tools.documents.picture import clean, even_light, paper_light, sheet_corners
 
 
 def _page(width: int = 900, height: int = 1200) -> np.ndarray:
@@ -98,7 +98,7 @@ def _on_a_desk(page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_a_sheet_on_a_desk_is_seen_square_on() -> None:
-    from tools.documents.ocr import deskew_angle, flatten_sheet
+    from tools.documents.picture import deskew_angle, flatten_sheet
 
     page = _page()
     picture, seen = _on_a_desk(page)
@@ -156,7 +156,7 @@ def _shrunk(page: np.ndarray, factor: float) -> np.ndarray:
 
 
 def test_small_print_is_enlarged_and_print_at_scanning_size_is_not() -> None:
-    from tools.documents.ocr import letter_height, text_zoom
+    from tools.documents.picture import letter_height, text_zoom
 
     page = _page()
     assert text_zoom(page) == 1.0  # letters 15 px high: as a 300-dpi scan of small print
