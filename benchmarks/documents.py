@@ -7,6 +7,7 @@ Floors: 10 text pages/s and 3 s per scanned A4 page (medians).
     .venv/bin/python benchmarks/documents.py [--text 60] [--scans 60] [--seed 7]
         [--no-real] [--repeat 1] [--learning] [--outside DIR ...] [--einvoice-pages DIR ...]
         [--real-scans] [--harsh-scans] [--photos] [--snapshots] [--small-images] [--turned-scans]
+        [--faxes]
         [--einvoice-scans DIR ...]
 
 Also (unless ``--no-real``) the real invoices side by side with invoice2data 1.0.1 and its own
@@ -19,7 +20,7 @@ e-invoice PDFs without their XML and scores them against it (for example ZUGFeRD
 ``--harsh-scans`` as poorer scans, ``--photos`` as phone photos (uneven light, grey paper) and
 ``--snapshots`` as photos of the sheet lying on a desk (at a slant, a darker ground around it),
 ``--small-images`` as small image files (150 dpi), ``--turned-scans`` as scans fed in sideways or
-upside down.
+upside down, ``--faxes`` as faxes in standard mode (204 x 98 dpi).
 docs/documents.md says where to get both.
 """
 
@@ -107,6 +108,9 @@ def main() -> int:
     parser.add_argument(
         "--turned-scans", action="store_true", help="the scans fed in sideways or upside down"
     )
+    parser.add_argument(
+        "--faxes", action="store_true", help="the same as faxes (204 x 98 dpi, black and white)"
+    )
     args = parser.parse_args()
     if not args.no_real:
         from benchmarks.real_invoices import run as run_real
@@ -123,7 +127,7 @@ def main() -> int:
 
         einvoice_pages(folder, scans=True)
     asked = {"scan": args.real_scans, "harsh": args.harsh_scans, "photo": args.photos}
-    asked.update(snapshot=args.snapshots, small=args.small_images, turned=args.turned_scans)
+    asked.update(snapshot=args.snapshots, small=args.small_images, turned=args.turned_scans, fax=args.faxes)
     kinds = [kind for kind, wanted in asked.items() if wanted]
     if kinds:
         from benchmarks.real_invoices import scanned_real

@@ -440,6 +440,31 @@ def as_turned_scan(data: bytes, seed: str) -> bytes:
     return out.getvalue()
 
 
+def as_fax(data: bytes) -> bytes:
+    """A text PDF as a fax machine sends it in standard mode: every page black and white at 204 dpi
+    across and 98 down (pixels twice as tall as wide), the frames of one Group 4 TIFF that records
+    that resolution."""
+    import io
+
+    import pypdfium2 as pdfium
+    from PIL import Image
+
+    document = pdfium.PdfDocument(data)
+    try:
+        frames = []
+        for page in document:
+            grey = page.render(scale=204 / 72, grayscale=True).to_pil()
+            grey = grey.resize((grey.width, round(grey.height * 98 / 204)), Image.Resampling.LANCZOS)
+            frames.append(grey.point(lambda value: 255 if value > 150 else 0).convert("1"))
+    finally:
+        document.close()
+    out = io.BytesIO()
+    frames[0].save(
+        out, format="TIFF", save_all=True, append_images=frames[1:], compression="group4", dpi=(204, 98)
+    )
+    return out.getvalue()
+
+
 def as_small_image(data: bytes, dpi: int = 150) -> bytes:
     """A text PDF as a small image file, as a chat app or a phone's "send smaller" passes it on:
     every page in colour at ``dpi`` (letters 10-14 pixels high), JPEG-compressed, as the frames of
@@ -468,6 +493,7 @@ COPIES = {
     "snapshot": "photographed on a desk: 200 dpi, at a slant, on a darker ground, lit unevenly, JPEG 65",
     "small": "a small image file: 150 dpi, colour, JPEG-compressed TIFF frames, read at their own size",
     "turned": "250-dpi scans fed in sideways or upside down (each page turned by 90, 180 or 270 degrees)",
+    "fax": "a fax in standard mode: black and white, 204 x 98 dpi, Group 4 TIFF frames",
 }
 
 
@@ -477,6 +503,8 @@ def copy_of(data: bytes, name: str, kind: str) -> bytes:
         return as_photo(data, name)
     if kind == "snapshot":
         return as_snapshot(data, name)
+    if kind == "fax":
+        return as_fax(data)
     if kind == "turned":
         return as_turned_scan(data, name)
     if kind == "small":

@@ -80,6 +80,8 @@ def test_a_harsh_scan_of_a_real_invoice_keeps_its_bank_details(shared_data: Path
         # fed into the scanner turned: tesseract read the quarter-turned page word by word, its
         # boxes on end, and no line came together (1 of 6 fields)
         ("turned", "real_d12"),
+        # a fax in standard mode, pixels twice as tall as wide: read squashed, 1 of 6 fields
+        ("fax", "real_d14"),
     ],
 )
 def test_a_photographed_real_invoice_is_read_whole(
