@@ -288,16 +288,48 @@ def run(shared: Path, repeat: int = 1, extra: list[Path] | None = None) -> dict[
     return figures
 
 
+def _as_jpeg(image: Any, quality: int) -> Any:
+    """``image`` after a round trip through JPEG at ``quality`` (its artefacts kept)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    return Image.open(buffer)
+
+
+def _pdf_of(images: list[Any], dpi: int) -> bytes:
+    """The pictures as the pages of one PDF (no text layer)."""
+    import io
+
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=dpi)
+    return out.getvalue()
+
+
+def _light_ramp(height: int, width: int, direction: float) -> tuple[Any, Any, Any]:
+    """(xs, ys, ramp) over a picture: each pixel's coordinates, and how far along ``direction``
+    (radians) it lies, from 0 on the bright side to 1 on the far side."""
+    import math
+
+    import numpy as np
+
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    ramp = xs / width * math.cos(direction) + ys / height * math.sin(direction)
+    return xs, ys, (ramp - ramp.min()) / max(float(ramp.max() - ramp.min()), 1e-6)
+
+
 def as_scan(data: bytes, seed: str, dpi: int = 250, *, turn_by: float = 0.8, quality: int = 70) -> bytes:
     """A text PDF as a scanner would return it: every page rendered in grey at ``dpi``, turned by
     up to ``turn_by`` degrees, slightly blurred and JPEG-compressed (``quality``), in a PDF of
     pictures (no text layer). The turn is drawn from ``seed`` (the file's name), so a run is
     repeatable."""
-    import io
     import random
 
     import pypdfium2 as pdfium
-    from PIL import Image, ImageFilter
+    from PIL import ImageFilter
 
     turn = random.Random(seed)
     document = pdfium.PdfDocument(data)
@@ -308,15 +340,10 @@ def as_scan(data: bytes, seed: str, dpi: int = 250, *, turn_by: float = 0.8, qua
             image = image.rotate(turn.uniform(-turn_by, turn_by), fillcolor=255).filter(
                 ImageFilter.GaussianBlur(0.6)
             )
-            buffer = io.BytesIO()
-            image.save(buffer, format="JPEG", quality=quality)
-            buffer.seek(0)
-            images.append(Image.open(buffer))
+            images.append(_as_jpeg(image, quality))
     finally:
         document.close()
-    out = io.BytesIO()
-    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=dpi)
-    return out.getvalue()
+    return _pdf_of(images, dpi)
 
 
 def as_photo(data: bytes, seed: str, dpi: int = 200) -> bytes:
@@ -325,7 +352,6 @@ def as_photo(data: bytes, seed: str, dpi: int = 200) -> bytes:
     ``seed``, to 60% at the far side, and a soft shadow takes up to another quarter), paper grey
     and ink dark grey rather than white and black, slightly blurred, with sensor noise, JPEG 60,
     in a PDF of pictures. Repeatable: everything is drawn from ``seed``."""
-    import io
     import math
     import random
     import zlib
@@ -344,24 +370,15 @@ def as_photo(data: bytes, seed: str, dpi: int = 200) -> bytes:
             image = image.rotate(draw.uniform(-1.5, 1.5), fillcolor=255).filter(ImageFilter.GaussianBlur(0.8))
             grey = np.asarray(image, dtype=np.float32)
             height, width = grey.shape
-            ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-            direction = draw.uniform(0, 2 * math.pi)
-            ramp = xs / width * math.cos(direction) + ys / height * math.sin(direction)
-            ramp = (ramp - ramp.min()) / max(float(ramp.max() - ramp.min()), 1e-6)
+            xs, ys, ramp = _light_ramp(height, width, draw.uniform(0, 2 * math.pi))
             cx, cy, spread = draw.uniform(0, width), draw.uniform(0, height), 0.3 * width
             shadow = np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * spread**2))
             light = (1.0 - 0.4 * ramp) * (1.0 - 0.25 * shadow)
             grey = (35 + grey * (215 - 35) / 255) * light + noise.normal(0, 5, grey.shape)
-            picture = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8))
-            buffer = io.BytesIO()
-            picture.save(buffer, format="JPEG", quality=60)
-            buffer.seek(0)
-            images.append(Image.open(buffer))
+            images.append(_as_jpeg(Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8)), 60))
     finally:
         document.close()
-    out = io.BytesIO()
-    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=dpi)
-    return out.getvalue()
+    return _pdf_of(images, dpi)
 
 
 def as_snapshot(data: bytes, seed: str, dpi: int = 200) -> bytes:
@@ -369,7 +386,6 @@ def as_snapshot(data: bytes, seed: str, dpi: int = 200) -> bytes:
     corner moved inwards by up to 6% of the width), on a darker ground around it, the light falling
     off across the picture to 65%, grey paper, sensor noise, slightly blurred, JPEG 65, in a PDF of
     pictures. Repeatable: everything is drawn from ``seed``."""
-    import io
     import math
     import random
     import zlib
@@ -402,22 +418,13 @@ def as_snapshot(data: bytes, seed: str, dpi: int = 200) -> bytes:
             picture = cv2.warpPerspective(
                 paper, cv2.getPerspectiveTransform(sheet, seen), size, flags=cv2.INTER_LINEAR, borderValue=70
             )
-            ys, xs = np.mgrid[0 : size[1], 0 : size[0]].astype(np.float32)
-            direction = draw.uniform(0, 2 * math.pi)
-            ramp = xs / size[0] * math.cos(direction) + ys / size[1] * math.sin(direction)
-            ramp = (ramp - ramp.min()) / max(float(ramp.max() - ramp.min()), 1e-6)
+            _, _, ramp = _light_ramp(size[1], size[0], draw.uniform(0, 2 * math.pi))
             picture = picture * (1 - 0.35 * ramp) + noise.normal(0, 5, picture.shape)
             image = Image.fromarray(np.clip(picture, 0, 255).astype(np.uint8))
-            image = image.filter(ImageFilter.GaussianBlur(0.7))
-            buffer = io.BytesIO()
-            image.save(buffer, format="JPEG", quality=65)
-            buffer.seek(0)
-            images.append(Image.open(buffer))
+            images.append(_as_jpeg(image.filter(ImageFilter.GaussianBlur(0.7)), 65))
     finally:
         document.close()
-    out = io.BytesIO()
-    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=dpi)
-    return out.getvalue()
+    return _pdf_of(images, dpi)
 
 
 def as_turned_scan(data: bytes, seed: str) -> bytes:
