@@ -258,6 +258,17 @@ def text_zoom(gray: np.ndarray) -> float:
     return max(1.0, min(_LETTER_HEIGHT / height, _MAX_ZOOM, room))
 
 
+def _black_and_white(gray: np.ndarray) -> bool:
+    """Whether the print is pure black, as on a fax or a 1-bit scan: a tenth or more of the pixels
+    that are not pure white are pure black (faxes of the real invoices, stretched square: 14-73%;
+    grey scans, photos and small JPEG images of them: at most 5%). There is no grey speckle or
+    ringing there for a median filter to remove, and there are strokes a pixel wide that it would
+    (those faxes: 99 of 116 fields with the filter, 103 without)."""
+    histogram = np.bincount(gray.ravel(), minlength=256)
+    inked = gray.size - int(histogram[255])
+    return inked > 0 and int(histogram[0]) >= 0.1 * inked
+
+
 @dataclass(frozen=True)
 class Cleaned:
     """A page ready for tesseract, and how to map its pixels back onto the picture given: divide
@@ -283,7 +294,7 @@ def clean(image: Image.Image) -> Cleaned:
 
     gray, unflatten = flatten_sheet(np.asarray(image.convert("L")))
     gray = even_light(gray)
-    smooth = cv2.medianBlur(gray, 3)
+    smooth = gray if _black_and_white(gray) else cv2.medianBlur(gray, 3)
     zoom = text_zoom(smooth)
     gray = cv2.resize(gray, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC) if zoom > 1.0 else smooth
     angle = deskew_angle(gray)

@@ -68,3 +68,25 @@ def test_a_fax_is_read_square_and_its_boxes_stay_on_the_frame() -> None:
         x0, top, _, bottom = word.original
         assert 70 < x0 < 90 and bottom <= 450  # on the squashed frame, where a viewer shows it
         assert word.bottom - word.top == pytest.approx((bottom - top) * 204 / 98, rel=0.01)
+
+
+def test_black_and_white_print_is_not_median_filtered_and_grey_print_is() -> None:
+    """A fax's strokes are a pixel or two wide: the 3x3 median filter that cleans a grey scan's
+    speckle erases them. Told apart by how much of the print is pure black."""
+    import numpy as np
+
+    from benchmarks.real_invoices import _as_jpeg
+    from tools.documents.picture import _black_and_white
+
+    page = Image.new("L", (600, 300), 255)
+    draw = ImageDraw.Draw(page)
+    for row in range(20, 280, 40):
+        draw.text(
+            (20, row), "Rechnung 4711 Betrag 1.234,56 EUR", fill=0, font=ImageFont.load_default(size=20)
+        )
+    fax = page.point(lambda v: 255 if v > 150 else 0)
+    stretched = fax.resize((600, 624), Image.Resampling.LANCZOS)  # made square, edges smoothed
+    assert _black_and_white(np.asarray(fax)) and _black_and_white(np.asarray(stretched))
+    scan = _as_jpeg(page.point(lambda v: 30 + v * 200 // 255), 70)  # grey print, JPEG
+    assert not _black_and_white(np.asarray(scan))
+    assert not _black_and_white(np.full((50, 50), 255, np.uint8))  # no print at all
