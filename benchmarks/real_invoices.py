@@ -300,12 +300,24 @@ def _as_jpeg(image: Any, quality: int) -> Any:
     return Image.open(buffer)
 
 
-def _pdf_of(images: list[Any], dpi: int) -> bytes:
-    """The pictures as the pages of one PDF (no text layer)."""
+def _pdf_of(images: list[Any], dpi: int, quality: int | None = None) -> bytes:
+    """The pictures as the pages of one PDF (no text layer), dated at a fixed moment so the same
+    pictures give the same bytes (Pillow would write the time of the call); ``quality``: Pillow's
+    JPEG quality for pictures it compresses itself."""
     import io
 
     out = io.BytesIO()
-    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=dpi)
+    moment = time.gmtime(946684800)  # 2000-01-01
+    images[0].save(
+        out,
+        format="PDF",
+        save_all=True,
+        append_images=images[1:],
+        resolution=dpi,
+        creationDate=moment,
+        modDate=moment,
+        **({} if quality is None else {"quality": quality}),
+    )
     return out.getvalue()
 
 
@@ -430,7 +442,6 @@ def as_snapshot(data: bytes, seed: str, dpi: int = 200) -> bytes:
 def as_turned_scan(data: bytes, seed: str) -> bytes:
     """:func:`as_scan` with every page fed into the scanner sideways or upside down: each page's
     picture turned by 90, 180 or 270 degrees, drawn from ``seed``."""
-    import io
     import random
 
     import pypdfium2 as pdfium
@@ -441,10 +452,9 @@ def as_turned_scan(data: bytes, seed: str) -> bytes:
         images = [page.render(scale=250 / 72, grayscale=True).to_pil() for page in document]
     finally:
         document.close()
-    images = [image.rotate(turn.choice([90, 180, 270]), expand=True) for image in images]
-    out = io.BytesIO()
-    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=250, quality=70)
-    return out.getvalue()
+    return _pdf_of(
+        [image.rotate(turn.choice([90, 180, 270]), expand=True) for image in images], 250, quality=70
+    )
 
 
 def as_fax(data: bytes) -> bytes:
