@@ -61,6 +61,18 @@ def _report(title: str, totals: Counter[str]) -> None:
         print(f"    {name:<22} {value:.1%}")
 
 
+# The real invoices read from copies of them (``benchmarks.real_invoices.COPIES``): flag, kind, help.
+_COPY_FLAGS = {
+    "real-scans": ("scan", "as 250-dpi scans"),
+    "harsh-scans": ("harsh", "as harsher scans (200 dpi, turned up to 2 degrees, JPEG 50)"),
+    "photos": ("photo", "as phone photos (uneven light, grey paper, noise)"),
+    "snapshots": ("snapshot", "photographed on a desk (at a slant, a darker ground)"),
+    "small-images": ("small", "as small image files (150 dpi TIFF, JPEG)"),
+    "turned-scans": ("turned", "as scans fed in sideways or upside down"),
+    "faxes": ("fax", "as faxes (204 x 98 dpi, black and white)"),
+}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--text", type=int, default=60, help="generated text PDFs")
@@ -90,27 +102,10 @@ def main() -> int:
         default=[],
         help="a folder of e-invoice PDFs: their pages (up to two) rendered as scans, scored against the XML",
     )
-    parser.add_argument(
-        "--real-scans", action="store_true", help="the shared real invoices rendered as scans, read by OCR"
-    )
-    parser.add_argument(
-        "--harsh-scans", action="store_true", help="the same at 200 dpi, turned up to 2 degrees, JPEG 50"
-    )
-    parser.add_argument(
-        "--photos", action="store_true", help="the same as phone photos: uneven light, grey paper, noise"
-    )
-    parser.add_argument(
-        "--snapshots", action="store_true", help="the same photographed on a desk: at a slant, darker ground"
-    )
-    parser.add_argument(
-        "--small-images", action="store_true", help="the same as small image files (150 dpi TIFF, JPEG)"
-    )
-    parser.add_argument(
-        "--turned-scans", action="store_true", help="the scans fed in sideways or upside down"
-    )
-    parser.add_argument(
-        "--faxes", action="store_true", help="the same as faxes (204 x 98 dpi, black and white)"
-    )
+    for flag, (_, wording) in _COPY_FLAGS.items():
+        parser.add_argument(
+            f"--{flag}", action="store_true", help=f"the shared real invoices {wording}, read by OCR"
+        )
     args = parser.parse_args()
     if not args.no_real:
         from benchmarks.real_invoices import run as run_real
@@ -126,9 +121,7 @@ def main() -> int:
         from benchmarks.real_invoices import einvoice_pages
 
         einvoice_pages(folder, scans=True)
-    asked = {"scan": args.real_scans, "harsh": args.harsh_scans, "photo": args.photos}
-    asked.update(snapshot=args.snapshots, small=args.small_images, turned=args.turned_scans, fax=args.faxes)
-    kinds = [kind for kind, wanted in asked.items() if wanted]
+    kinds = [kind for flag, (kind, _) in _COPY_FLAGS.items() if getattr(args, flag.replace("-", "_"))]
     if kinds:
         from benchmarks.real_invoices import scanned_real
         from tools.config import shared_data_dir

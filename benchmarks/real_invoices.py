@@ -333,28 +333,51 @@ def _light_ramp(height: int, width: int, direction: float) -> tuple[Any, Any, An
     return xs, ys, (ramp - ramp.min()) / max(float(ramp.max() - ramp.min()), 1e-6)
 
 
+def _rendered(data: bytes, dpi: float, *, grey: bool = True) -> list[Any]:
+    """Every page of a text PDF as a picture at ``dpi``, in grey or in colour."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        return [page.render(scale=dpi / 72, grayscale=grey).to_pil() for page in document]
+    finally:
+        document.close()
+
+
+def _chances(seed: str) -> tuple[Any, Any]:
+    """What a copy draws from ``seed`` (a file's name, so a run is repeatable): turns, corners and
+    light (a ``random.Random``), and sensor noise (a numpy generator)."""
+    import random
+    import zlib
+
+    import numpy as np
+
+    return random.Random(seed), np.random.default_rng(zlib.crc32(seed.encode()))
+
+
+def _tiff_of(frames: list[Any], **options: Any) -> bytes:
+    """The pictures as the frames of one TIFF (``options``: Pillow's, e.g. compression, dpi)."""
+    import io
+
+    out = io.BytesIO()
+    frames[0].save(out, format="TIFF", save_all=True, append_images=frames[1:], **options)
+    return out.getvalue()
+
+
 def as_scan(data: bytes, seed: str, dpi: int = 250, *, turn_by: float = 0.8, quality: int = 70) -> bytes:
     """A text PDF as a scanner would return it: every page rendered in grey at ``dpi``, turned by
     up to ``turn_by`` degrees, slightly blurred and JPEG-compressed (``quality``), in a PDF of
     pictures (no text layer). The turn is drawn from ``seed`` (the file's name), so a run is
     repeatable."""
-    import random
-
-    import pypdfium2 as pdfium
     from PIL import ImageFilter
 
-    turn = random.Random(seed)
-    document = pdfium.PdfDocument(data)
-    try:
-        images = []
-        for page in document:
-            image = page.render(scale=dpi / 72, grayscale=True).to_pil()
-            image = image.rotate(turn.uniform(-turn_by, turn_by), fillcolor=255).filter(
-                ImageFilter.GaussianBlur(0.6)
-            )
-            images.append(_as_jpeg(image, quality))
-    finally:
-        document.close()
+    turn, _ = _chances(seed)
+    images = []
+    for image in _rendered(data, dpi):
+        image = image.rotate(turn.uniform(-turn_by, turn_by), fillcolor=255).filter(
+            ImageFilter.GaussianBlur(0.6)
+        )
+        images.append(_as_jpeg(image, quality))
     return _pdf_of(images, dpi)
 
 
@@ -365,31 +388,22 @@ def as_photo(data: bytes, seed: str, dpi: int = 200) -> bytes:
     and ink dark grey rather than white and black, slightly blurred, with sensor noise, JPEG 60,
     in a PDF of pictures. Repeatable: everything is drawn from ``seed``."""
     import math
-    import random
-    import zlib
 
     import numpy as np
-    import pypdfium2 as pdfium
     from PIL import Image, ImageFilter
 
-    draw = random.Random(seed)
-    noise = np.random.default_rng(zlib.crc32(seed.encode()))
-    document = pdfium.PdfDocument(data)
-    try:
-        images = []
-        for page in document:
-            image = page.render(scale=dpi / 72, grayscale=True).to_pil()
-            image = image.rotate(draw.uniform(-1.5, 1.5), fillcolor=255).filter(ImageFilter.GaussianBlur(0.8))
-            grey = np.asarray(image, dtype=np.float32)
-            height, width = grey.shape
-            xs, ys, ramp = _light_ramp(height, width, draw.uniform(0, 2 * math.pi))
-            cx, cy, spread = draw.uniform(0, width), draw.uniform(0, height), 0.3 * width
-            shadow = np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * spread**2))
-            light = (1.0 - 0.4 * ramp) * (1.0 - 0.25 * shadow)
-            grey = (35 + grey * (215 - 35) / 255) * light + noise.normal(0, 5, grey.shape)
-            images.append(_as_jpeg(Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8)), 60))
-    finally:
-        document.close()
+    draw, noise = _chances(seed)
+    images = []
+    for image in _rendered(data, dpi):
+        image = image.rotate(draw.uniform(-1.5, 1.5), fillcolor=255).filter(ImageFilter.GaussianBlur(0.8))
+        grey = np.asarray(image, dtype=np.float32)
+        height, width = grey.shape
+        xs, ys, ramp = _light_ramp(height, width, draw.uniform(0, 2 * math.pi))
+        cx, cy, spread = draw.uniform(0, width), draw.uniform(0, height), 0.3 * width
+        shadow = np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * spread**2))
+        light = (1.0 - 0.4 * ramp) * (1.0 - 0.25 * shadow)
+        grey = (35 + grey * (215 - 35) / 255) * light + noise.normal(0, 5, grey.shape)
+        images.append(_as_jpeg(Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8)), 60))
     return _pdf_of(images, dpi)
 
 
@@ -399,61 +413,45 @@ def as_snapshot(data: bytes, seed: str, dpi: int = 200) -> bytes:
     off across the picture to 65%, grey paper, sensor noise, slightly blurred, JPEG 65, in a PDF of
     pictures. Repeatable: everything is drawn from ``seed``."""
     import math
-    import random
-    import zlib
 
     import cv2
     import numpy as np
-    import pypdfium2 as pdfium
     from PIL import Image, ImageFilter
 
-    draw = random.Random(seed)
-    noise = np.random.default_rng(zlib.crc32(seed.encode()))
-    document = pdfium.PdfDocument(data)
-    try:
-        images = []
-        for page in document:
-            grey = np.asarray(page.render(scale=dpi / 72, grayscale=True).to_pil(), dtype=np.float32)
-            height, width = grey.shape
-            slant = 0.06 * width
-            sheet = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
-            seen = np.float32(
-                [
-                    [0.10 * width + draw.uniform(0, slant), 0.07 * height + draw.uniform(0, slant)],
-                    [1.10 * width - draw.uniform(0, slant), 0.07 * height + draw.uniform(0, slant)],
-                    [1.10 * width - draw.uniform(0, slant), 1.08 * height - draw.uniform(0, slant)],
-                    [0.10 * width + draw.uniform(0, slant), 1.08 * height - draw.uniform(0, slant)],
-                ]
-            )
-            size = (int(width * 1.2), int(height * 1.15))
-            paper = 30 + grey * (215 - 30) / 255
-            picture = cv2.warpPerspective(
-                paper, cv2.getPerspectiveTransform(sheet, seen), size, flags=cv2.INTER_LINEAR, borderValue=70
-            )
-            _, _, ramp = _light_ramp(size[1], size[0], draw.uniform(0, 2 * math.pi))
-            picture = picture * (1 - 0.35 * ramp) + noise.normal(0, 5, picture.shape)
-            image = Image.fromarray(np.clip(picture, 0, 255).astype(np.uint8))
-            images.append(_as_jpeg(image.filter(ImageFilter.GaussianBlur(0.7)), 65))
-    finally:
-        document.close()
+    draw, noise = _chances(seed)
+    images = []
+    for page in _rendered(data, dpi):
+        grey = np.asarray(page, dtype=np.float32)
+        height, width = grey.shape
+        slant = 0.06 * width
+        sheet = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+        seen = np.float32(
+            [
+                [0.10 * width + draw.uniform(0, slant), 0.07 * height + draw.uniform(0, slant)],
+                [1.10 * width - draw.uniform(0, slant), 0.07 * height + draw.uniform(0, slant)],
+                [1.10 * width - draw.uniform(0, slant), 1.08 * height - draw.uniform(0, slant)],
+                [0.10 * width + draw.uniform(0, slant), 1.08 * height - draw.uniform(0, slant)],
+            ]
+        )
+        size = (int(width * 1.2), int(height * 1.15))
+        paper = 30 + grey * (215 - 30) / 255
+        picture = cv2.warpPerspective(
+            paper, cv2.getPerspectiveTransform(sheet, seen), size, flags=cv2.INTER_LINEAR, borderValue=70
+        )
+        _, _, ramp = _light_ramp(size[1], size[0], draw.uniform(0, 2 * math.pi))
+        picture = picture * (1 - 0.35 * ramp) + noise.normal(0, 5, picture.shape)
+        image = Image.fromarray(np.clip(picture, 0, 255).astype(np.uint8))
+        images.append(_as_jpeg(image.filter(ImageFilter.GaussianBlur(0.7)), 65))
     return _pdf_of(images, dpi)
 
 
 def as_turned_scan(data: bytes, seed: str) -> bytes:
     """:func:`as_scan` with every page fed into the scanner sideways or upside down: each page's
     picture turned by 90, 180 or 270 degrees, drawn from ``seed``."""
-    import random
-
-    import pypdfium2 as pdfium
-
-    turn = random.Random(seed + ":turn")
-    document = pdfium.PdfDocument(as_scan(data, seed))
-    try:
-        images = [page.render(scale=250 / 72, grayscale=True).to_pil() for page in document]
-    finally:
-        document.close()
+    turn, _ = _chances(seed + ":turn")
+    scanned = _rendered(as_scan(data, seed), 250)
     return _pdf_of(
-        [image.rotate(turn.choice([90, 180, 270]), expand=True) for image in images], 250, quality=70
+        [image.rotate(turn.choice([90, 180, 270]), expand=True) for image in scanned], 250, quality=70
     )
 
 
@@ -461,45 +459,21 @@ def as_fax(data: bytes) -> bytes:
     """A text PDF as a fax machine sends it in standard mode: every page black and white at 204 dpi
     across and 98 down (pixels twice as tall as wide), the frames of one Group 4 TIFF that records
     that resolution."""
-    import io
-
-    import pypdfium2 as pdfium
     from PIL import Image
 
-    document = pdfium.PdfDocument(data)
-    try:
-        frames = []
-        for page in document:
-            grey = page.render(scale=204 / 72, grayscale=True).to_pil()
-            grey = grey.resize((grey.width, round(grey.height * 98 / 204)), Image.Resampling.LANCZOS)
-            frames.append(grey.point(lambda value: 255 if value > 150 else 0).convert("1"))
-    finally:
-        document.close()
-    out = io.BytesIO()
-    frames[0].save(
-        out, format="TIFF", save_all=True, append_images=frames[1:], compression="group4", dpi=(204, 98)
-    )
-    return out.getvalue()
+    frames = []
+    for grey in _rendered(data, 204):
+        grey = grey.resize((grey.width, round(grey.height * 98 / 204)), Image.Resampling.LANCZOS)
+        frames.append(grey.point(lambda value: 255 if value > 150 else 0).convert("1"))
+    return _tiff_of(frames, compression="group4", dpi=(204, 98))
 
 
 def as_small_image(data: bytes, dpi: int = 150) -> bytes:
     """A text PDF as a small image file, as a chat app or a phone's "send smaller" passes it on:
     every page in colour at ``dpi`` (letters 10-14 pixels high), JPEG-compressed, as the frames of
     one TIFF (read as an image at its own resolution, not rendered again)."""
-    import io
-
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument(data)
-    try:
-        frames = [page.render(scale=dpi / 72).to_pil().convert("RGB") for page in document]
-    finally:
-        document.close()
-    out = io.BytesIO()
-    frames[0].save(
-        out, format="TIFF", save_all=True, append_images=frames[1:], compression="jpeg", quality=80
-    )
-    return out.getvalue()
+    frames = [page.convert("RGB") for page in _rendered(data, dpi, grey=False)]
+    return _tiff_of(frames, compression="jpeg", quality=80)
 
 
 # How each kind of copy is made, and how the report names it.

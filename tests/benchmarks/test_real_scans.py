@@ -84,7 +84,7 @@ def test_a_harsh_scan_of_a_real_invoice_keeps_its_bank_details(shared_data: Path
         ("fax", "real_d14"),
     ],
 )
-def test_a_photographed_real_invoice_is_read_whole(
+def test_a_real_invoice_copied_as_people_send_it_is_read_whole(
     shared_data: Path, tmp_path: Path, kind: str, name: str
 ) -> None:
     for suffix in (".pdf", ".json"):

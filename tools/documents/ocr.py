@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -152,7 +153,7 @@ def _sure(words: list[Word]) -> int:
     return sum(1 for w in words if w.confidence >= 0.8 and sum(c.isalnum() for c in w.text) >= 2)
 
 
-def upright_turn(image: Image.Image, page: int = 1, source: str = "") -> int:
+def upright_turn(image: Image.Image) -> int:
     """The clockwise turn (90, 180 or 270 degrees) that sets the page's text upright, by
     tesseract's orientation detection; 0 where it is upright or tesseract cannot tell."""
     import pytesseract
@@ -208,15 +209,24 @@ def ocr_image(
     """OCR one page (or a region of one) into words; see the module docstring. A whole page
     (``deskew``) that reads poorly is checked for a sideways or upside-down scan
     (:func:`upright_turn`) and, turned upright, read again; the better reading is kept."""
-    settings: dict[str, Any] = {"scale": scale, "offset": offset, "source": source, "languages": languages}
-    words = _read_words(image, page, psm=psm, deskew=deskew, **settings)
+    read = partial(
+        _read_words,
+        page=page,
+        scale=scale,
+        offset=offset,
+        source=source,
+        languages=languages,
+        psm=psm,
+        deskew=deskew,
+    )
+    words = read(image)
     sure = _sure(words)
     if not deskew or (sure >= _FEW_SURE_WORDS and sure >= _SURE_SHARE * len(words) and not _sideways(words)):
         return words
-    turn = upright_turn(image, page, source)
+    turn = upright_turn(image)
     if not turn:
         return words
-    upright = _read_words(image.rotate(-turn, expand=True), page, psm=psm, deskew=deskew, **settings)
+    upright = read(image.rotate(-turn, expand=True))
     if _sideways(upright) or (_sure(upright) <= sure and not _sideways(words)):
         return words
     return [_turned_back(word, turn, image.size, scale, offset) for word in upright]
@@ -224,8 +234,8 @@ def ocr_image(
 
 def _read_words(
     image: Image.Image,
-    page: int,
     *,
+    page: int,
     scale: float,
     offset: tuple[float, float],
     source: str,

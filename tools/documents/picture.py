@@ -100,14 +100,11 @@ def paper_light(gray: np.ndarray) -> np.ndarray | None:
     terms = _light_terms((xs.ravel() + 0.5) / cols, (ys.ravel() + 0.5) / rows)
     values = levels.ravel().astype(np.float64)
     kept = values > 0
-    coefficients = np.zeros(terms.shape[1])
     for _ in range(3):
         if kept.sum() < 2 * terms.shape[1]:
             return None
-        coefficients = np.linalg.lstsq(terms[kept], values[kept], rcond=None)[0]
-        fitted = terms @ coefficients
+        fitted = terms @ np.linalg.lstsq(terms[kept], values[kept], rcond=None)[0]
         kept = values > 0.9 * fitted
-    fitted = terms @ coefficients
     top, bottom = float(fitted.max()), float(fitted.min())
     if top <= 0 or (top - bottom) / top < _UNEVEN_LIGHT:
         return None
@@ -264,15 +261,17 @@ def _black_and_white(gray: np.ndarray) -> bool:
     grey scans, photos and small JPEG images of them: at most 5%). There is no grey speckle or
     ringing there for a median filter to remove, and there are strokes a pixel wide that it would
     (those faxes: 99 of 116 fields with the filter, 103 without)."""
-    histogram = np.bincount(gray.ravel(), minlength=256)
-    inked = gray.size - int(histogram[255])
-    return inked > 0 and int(histogram[0]) >= 0.1 * inked
+    import cv2
+
+    inked = int(cv2.countNonZero(255 - gray))  # pixels that are not pure white
+    black = gray.size - int(cv2.countNonZero(gray))
+    return inked > 0 and black >= 0.1 * inked
 
 
 @dataclass(frozen=True)
 class Cleaned:
     """A page ready for tesseract, and how to map its pixels back onto the picture given: divide
-    by ``zoom``, turn back by ``angle`` (:func:`_unrotate`), then through ``unflatten`` (the
+    by ``zoom``, turn back by ``angle`` (``ocr._unrotate``), then through ``unflatten`` (the
     photographed sheet's perspective, :func:`flatten_sheet`) where there is one."""
 
     image: Image.Image
